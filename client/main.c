@@ -1,0 +1,284 @@
+/* cowlab-client: connects to a cowlab-server, maps the section it hands
+ * over, performs the operations it asks for and reports each result. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "channel.h"
+#include "cli.h"
+#include "cowlab-config.h"
+#include "err.h"
+#include "ops.h"
+#include "platform.h"
+#include "protocol.h"
+#include "section.h"
+
+enum { EXIT_HELD = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_LOST = 3 };
+
+struct options {
+	const char *name;
+	int timeout_ms;
+	bool quiet;
+};
+
+struct client {
+	struct options opt;
+	struct channel *chan;
+	struct client_views views;
+	struct proto_assign assign;
+	uint8_t buf[CHANNEL_MSG_MAX];
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: cowlab-client [--name NAME] [--timeout SECONDS] [--quiet]\n"
+		"\n"
+		"Joins the cowlab-server listening on NAME (default \"cowlab\"), maps the\n"
+		"section it hands over and performs the copy-on-write experiment it asks for.\n"
+		"\n"
+		"  --name NAME        the server's name (cowlab-server --name NAME)\n"
+		"  --timeout SECONDS  how long to wait for the server and for each message (30)\n"
+		"  --quiet            print nothing but errors\n"
+		"  --help, --version\n"
+		"\n"
+		"Exit status: 0 isolation held, 1 a check failed, 2 usage or setup error,\n"
+		"3 the server went away or timed out.\n");
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	o->name = "cowlab";
+	o->timeout_ms = 30000;
+	for (int i = 1; i < argc; i++) {
+		const char *v = NULL;
+		int64_t n;
+		int r;
+
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return EXIT_HELD;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("cowlab-client %s\n", COWLAB_VERSION);
+			return EXIT_HELD;
+		}
+		if (strcmp(argv[i], "--quiet") == 0) {
+			o->quiet = true;
+			continue;
+		}
+		if ((r = cli_take(argc, argv, &i, "--name", &v)) == 1) {
+			o->name = v;
+			if (!channel_name_valid(v)) {
+				fprintf(stderr, "cowlab-client: invalid --name \"%s\" (1-63 of "
+					"A-Z a-z 0-9 . _ -, not starting with '.')\n", v);
+				return EXIT_USAGE;
+			}
+			continue;
+		}
+		if (r == 0 && (r = cli_take(argc, argv, &i, "--timeout", &v)) == 1) {
+			if (!cli_number(v, 1, 86400, &n)) {
+				fprintf(stderr, "cowlab-client: --timeout takes 1 to 86400 seconds\n");
+				return EXIT_USAGE;
+			}
+			o->timeout_ms = (int)n * 1000;
+			continue;
+		}
+		if (r < 0)
+			fprintf(stderr, "cowlab-client: %s needs a value\n", argv[i]);
+		else
+			fprintf(stderr, "cowlab-client: unknown argument \"%s\"\n", argv[i]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+static int send_text(struct client *c, char *text, size_t len)
+{
+	int err;
+
+	if (text == NULL)
+		return COWLAB_E_NOMEM;
+	err = channel_send(c->chan, text, len, NULL);
+	free(text);
+	return err;
+}
+
+static void send_error(struct client *c, const char *code, const char *message)
+{
+	size_t len = 0;
+	char *text = proto_build_error(code, message, &len);
+
+	send_text(c, text, len);
+}
+
+/* Receives and parses the next message. */
+static int receive(struct client *c, struct proto_msg *msg, char *why, size_t cap)
+{
+	struct proto_limits lim = { c->views.pages, c->views.page_size };
+	size_t len = 0;
+	int err = channel_recv(c->chan, c->buf, sizeof(c->buf), &len, c->opt.timeout_ms);
+
+	if (err != 0) {
+		snprintf(why, cap, "%s", cowlab_strerror(err));
+		return err;
+	}
+	return proto_parse(c->buf, len, &lim, msg, why, cap);
+}
+
+static int join(struct client *c)
+{
+	struct proto_hello hello = { .pid = platform_pid() };
+	struct proto_msg msg;
+	char why[PROTO_TEXT_MAX];
+	size_t len = 0;
+	char *text;
+	int err;
+
+	snprintf(hello.version, sizeof(hello.version), "%s", COWLAB_VERSION);
+	err = channel_connect(&c->chan, c->opt.name, c->opt.timeout_ms);
+	if (err != 0) {
+		fprintf(stderr, "cowlab-client: cannot reach server \"%s\": %s\n", c->opt.name,
+			cowlab_strerror(err));
+		return EXIT_LOST;
+	}
+	text = proto_build_hello(&hello, &len);
+	err = send_text(c, text, len);
+	if (err != 0)
+		snprintf(why, sizeof(why), "cannot send hello: %s", cowlab_strerror(err));
+	else
+		err = receive(c, &msg, why, sizeof(why));
+	if (err != 0) {
+		fprintf(stderr, "cowlab-client: no assignment from the server: %s\n", why);
+		return err == COWLAB_E_PROTO ? EXIT_USAGE : EXIT_LOST;
+	}
+	if (msg.type == PROTO_ERROR) {
+		fprintf(stderr, "cowlab-client: the server refused us: %s (%s)\n",
+			msg.u.error.message, msg.u.error.code);
+		return EXIT_LOST;
+	}
+	if (msg.type != PROTO_ASSIGN) {
+		send_error(c, "unexpected", "expected an assign message");
+		fprintf(stderr, "cowlab-client: expected an assignment, got \"%s\"\n",
+			proto_type_name(msg.type));
+		proto_msg_free(&msg);
+		return EXIT_USAGE;
+	}
+	c->assign = msg.u.assign;
+	if (c->assign.page_size != platform_page_size()) {
+		send_error(c, "page_size", "the server's page size differs from ours");
+		fprintf(stderr, "cowlab-client: page size %u differs from ours\n",
+			c->assign.page_size);
+		return EXIT_USAGE;
+	}
+	err = section_open(&c->views.section, c->assign.section_name,
+			   c->assign.section_size, c->chan);
+	if (err != 0) {
+		send_error(c, "section", "cannot open the section");
+		fprintf(stderr, "cowlab-client: cannot open the section: %s\n",
+			cowlab_strerror(err));
+		return EXIT_USAGE;
+	}
+	c->views.pages = c->assign.section_size / c->assign.page_size;
+	c->views.page_size = c->assign.page_size;
+	c->views.seed = c->assign.seed;
+	if (c->assign.timeout_ms > c->opt.timeout_ms)
+		c->opt.timeout_ms = c->assign.timeout_ms;
+	return -1;
+}
+
+static int run_batch(struct client *c, const struct proto_run *run)
+{
+	struct proto_op_result results[PROTO_OPS_MAX];
+	size_t len;
+	char *text;
+	int err;
+
+	for (size_t i = 0; i < run->nops; i++)
+		ops_run(&c->views, &run->ops[i], &results[i]);
+	text = proto_build_result(run->seq, results, run->nops, &len);
+	for (size_t i = 0; i < run->nops; i++)
+		proto_op_result_free(&results[i]);
+	if (text == NULL) {
+		send_error(c, "too_big", "the result does not fit in one message");
+		return COWLAB_E_TOOBIG;
+	}
+	err = send_text(c, text, len);
+	return err;
+}
+
+static int serve(struct client *c)
+{
+	char why[PROTO_TEXT_MAX];
+
+	for (;;) {
+		struct proto_msg msg;
+		int err = receive(c, &msg, why, sizeof(why));
+
+		if (err == COWLAB_E_PROTO || err == COWLAB_E_TOOBIG) {
+			send_error(c, "bad_message", why);
+			fprintf(stderr, "cowlab-client: bad message from the server: %s\n", why);
+			return EXIT_USAGE;
+		}
+		if (err != 0) {
+			fprintf(stderr, "cowlab-client: lost the server: %s\n", why);
+			return EXIT_LOST;
+		}
+		switch (msg.type) {
+		case PROTO_RUN:
+			err = run_batch(c, &msg.u.run);
+			if (err != 0) {
+				fprintf(stderr, "cowlab-client: cannot send a result: %s\n",
+					cowlab_strerror(err));
+				return EXIT_LOST;
+			}
+			break;
+		case PROTO_DONE:
+			if (!c->opt.quiet)
+				printf("cowlab-client: client %d (pid %ld), pages %llu-%llu: %s, "
+				       "%d/%d checks held\n", c->assign.id, platform_pid(),
+				       (unsigned long long)c->assign.first_page,
+				       (unsigned long long)(c->assign.first_page +
+							    c->assign.page_count - 1),
+				       msg.u.done.held ? "isolation held" : "isolation NOT held",
+				       msg.u.done.checks_held, msg.u.done.checks_total);
+			if (!c->opt.quiet && !msg.u.done.held && msg.u.done.message[0])
+				fprintf(stderr, "cowlab-client: %s\n", msg.u.done.message);
+			return msg.u.done.held ? EXIT_HELD : EXIT_FAILED;
+		case PROTO_ERROR:
+			fprintf(stderr, "cowlab-client: the server ended the run: %s (%s)\n",
+				msg.u.error.message, msg.u.error.code);
+			return EXIT_LOST;
+		default:
+			send_error(c, "unexpected", "unexpected message type");
+			fprintf(stderr, "cowlab-client: unexpected \"%s\" message\n",
+				proto_type_name(msg.type));
+			proto_msg_free(&msg);
+			return EXIT_USAGE;
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct client c; /* large buffer: not on the stack */
+	int status = parse_args(argc, argv, &c.opt);
+
+	if (status >= 0)
+		return status;
+	status = join(&c);
+	if (status < 0) {
+		if (!c.opt.quiet)
+			printf("cowlab-client: joined \"%s\" as client %d, pages %llu-%llu\n",
+			       c.opt.name, c.assign.id, (unsigned long long)c.assign.first_page,
+			       (unsigned long long)(c.assign.first_page + c.assign.page_count - 1));
+		fflush(stdout);
+		status = serve(&c);
+	}
+	ops_unmap_all(&c.views);
+	section_destroy(c.views.section);
+	channel_close(c.chan);
+	return status;
+}

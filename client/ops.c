@@ -1,0 +1,156 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "evidence.h"
+#include "fault.h"
+#include "ops.h"
+#include "pattern.h"
+#include "section.h"
+
+static void op_fail(struct proto_op_result *r, const char *what, int err)
+{
+	r->ok = false;
+	snprintf(r->error, sizeof(r->error), "%s%s%s", what, err ? ": " : "",
+		 err ? cowlab_strerror(err) : "");
+}
+
+static volatile uint32_t *word(struct client_views *cv, enum proto_view v,
+			       uint64_t page, uint32_t offset)
+{
+	uint8_t *base = cv->view[v];
+
+	return (volatile uint32_t *)(void *)(base + page * cv->page_size + offset);
+}
+
+static void op_map(struct client_views *cv, const struct proto_op *op, struct proto_op_result *r)
+{
+	static const enum section_view kinds[PROTO_VIEW_COUNT] = {
+		[PROTO_VIEW_RW] = SECTION_VIEW_RW,
+		[PROTO_VIEW_COW] = SECTION_VIEW_COW,
+		[PROTO_VIEW_RO] = SECTION_VIEW_RO,
+	};
+	enum section_view kind = op->as_shared ? SECTION_VIEW_COW_AS_SHARED : kinds[op->view];
+	int err;
+
+	if (cv->view[op->view] != NULL) {
+		op_fail(r, "view already mapped", 0);
+		return;
+	}
+	err = section_map(cv->section, kind, &cv->view[op->view]);
+	if (err != 0)
+		op_fail(r, "mapping the view failed", err);
+}
+
+static void add_sample(struct proto_op_result *r, uint64_t page, uint32_t value)
+{
+	if (r->nsamples < PROTO_SAMPLES_MAX) {
+		r->samples[r->nsamples].page = page;
+		r->samples[r->nsamples].value = value;
+		r->nsamples++;
+	}
+}
+
+/* WRITE, EXPECT and FIND walk the range the same way. */
+static void op_words(struct client_views *cv, const struct proto_op *op,
+		     struct proto_op_result *r)
+{
+	for (uint64_t i = 0; i < op->range.count; i++) {
+		uint64_t page = proto_range_page(&op->range, i);
+		uint32_t want = pattern_value(cv->seed, page, op->offset) ^ op->xor_value;
+		volatile uint32_t *w = word(cv, op->view, page, op->offset);
+		uint32_t got;
+
+		if (op->kind == PROTO_OP_WRITE) {
+			*w = want;
+			continue;
+		}
+		got = *w;
+		if (got == want) {
+			r->matched++;
+			if (op->kind == PROTO_OP_FIND)
+				add_sample(r, page, got);
+		} else {
+			r->mismatched += op->kind == PROTO_OP_EXPECT;
+			if (op->kind == PROTO_OP_EXPECT)
+				add_sample(r, page, got);
+		}
+	}
+}
+
+static void op_fault_write(struct client_views *cv, const struct proto_op *op,
+			   struct proto_op_result *r)
+{
+	uint8_t *base = cv->view[op->view];
+
+	for (uint64_t i = 0; i < op->range.count; i++) {
+		uint64_t page = proto_range_page(&op->range, i);
+		uint32_t value = pattern_value(cv->seed, page, op->offset) ^ op->xor_value;
+		volatile uint32_t *w = word(cv, op->view, page, op->offset);
+		struct fault_info fi;
+		int err = fault_try_write32(w, value, &fi);
+
+		if (err != 0) {
+			op_fail(r, "cannot set up the fault probe", err);
+			return;
+		}
+		if (fi.faulted && fi.address == (uintptr_t)w)
+			r->matched++;
+		else
+			r->mismatched++;
+		if (fi.faulted && !r->fault.faulted) {
+			r->fault = fi;
+			r->fault_target = (uint64_t)((uintptr_t)w - (uintptr_t)base);
+			r->fault_offset = (uint64_t)(fi.address - (uintptr_t)base);
+		}
+	}
+}
+
+void ops_run(struct client_views *cv, const struct proto_op *op, struct proto_op_result *r)
+{
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->kind = op->kind;
+	r->ok = true;
+	if (op->kind == PROTO_OP_MAP) {
+		op_map(cv, op, r);
+		return;
+	}
+	if (cv->view[op->view] == NULL) {
+		op_fail(r, "the view is not mapped", 0);
+		return;
+	}
+	switch (op->kind) {
+	case PROTO_OP_WRITE:
+		if (op->view == PROTO_VIEW_RO) {
+			op_fail(r, "a plain write to the ro view would crash; use fault_write", 0);
+			return;
+		}
+		/* fall through */
+	case PROTO_OP_EXPECT:
+	case PROTO_OP_FIND:
+		op_words(cv, op, r);
+		return;
+	case PROTO_OP_FAULT_WRITE:
+		op_fault_write(cv, op, r);
+		return;
+	case PROTO_OP_EVIDENCE:
+		err = evidence_query(cv->view[op->view], (size_t)cv->pages * cv->page_size,
+				     (size_t)op->range.first, (size_t)op->range.count, &r->evidence);
+		if (err != 0)
+			op_fail(r, "evidence query failed", err);
+		return;
+	case PROTO_OP_MAP:
+	case PROTO_OP_KIND_COUNT:
+		break;
+	}
+}
+
+void ops_unmap_all(struct client_views *cv)
+{
+	for (int v = 0; v < PROTO_VIEW_COUNT; v++) {
+		section_unmap(cv->section, cv->view[v]);
+		cv->view[v] = NULL;
+	}
+}

@@ -1,0 +1,15 @@
+/* Small helpers for the two programs' command lines (GNU-style long
+ * options, "--opt VALUE" or "--opt=VALUE"), portable to every platform. */
+#ifndef COWLAB_CLI_H
+#define COWLAB_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* 1 when argv[*i] is option `name` (its value in *value, *i advanced past
+ * it), 0 when it is another argument, -1 when the value is missing. */
+int cli_take(int argc, char **argv, int *i, const char *name, const char **value);
+/* Parses a whole decimal number in [min, max]. */
+bool cli_number(const char *text, int64_t min, int64_t max, int64_t *out);
+
+#endif

@@ -1,0 +1,45 @@
+/* What the operating system itself says about the pages of a view: which
+ * are private copies and which still map the section. Several independent
+ * sources where the platform has them; a source the platform lacks is
+ * reported as unsupported, never as agreeing. */
+#ifndef COWLAB_EVIDENCE_H
+#define COWLAB_EVIDENCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Page states in evidence_report.pages, one character a page. */
+#define EVIDENCE_PAGE_PRIVATE 'P' /* a private copy of its own */
+#define EVIDENCE_PAGE_SHARED  's' /* present, still the section's page */
+#define EVIDENCE_PAGE_ABSENT  '.' /* not present in this process */
+#define EVIDENCE_PAGE_UNKNOWN '?' /* the source could not tell */
+
+#define EVIDENCE_SOURCES_MAX 4
+#define EVIDENCE_NOTE_MAX 200
+
+struct evidence_source {
+	char name[32];         /* "pagemap", "pagemap_scan", "smaps", ... */
+	bool supported;
+	uint64_t private_pages;
+	char note[EVIDENCE_NOTE_MAX];
+};
+
+struct evidence_report {
+	char *pages;           /* count characters + NUL, from the first source */
+	size_t count;
+	uint64_t private_pages;/* from the first (primary) source */
+	struct evidence_source sources[EVIDENCE_SOURCES_MAX];
+	size_t nsources;
+	/* Where this platform is known to differ from what Windows shows,
+	 * the difference in words; "" when there is none. */
+	char deviation[EVIDENCE_NOTE_MAX];
+};
+
+/* Examines `count` pages of the view at `view` starting at page `first`;
+ * the view spans view_len bytes. Fills *out (free with evidence_free). */
+int evidence_query(void *view, size_t view_len, size_t first, size_t count,
+		   struct evidence_report *out);
+void evidence_free(struct evidence_report *r);
+
+#endif

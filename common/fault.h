@@ -1,0 +1,22 @@
+/* Trying a memory access that must fault, and reporting the fault the way
+ * the platform raises it (SIGSEGV on Linux, EXCEPTION_ACCESS_VIOLATION
+ * through a vectored handler on Windows). */
+#ifndef COWLAB_FAULT_H
+#define COWLAB_FAULT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct fault_info {
+	bool faulted;
+	char code[48];        /* "SIGSEGV/SEGV_ACCERR", "EXCEPTION_ACCESS_VIOLATION" */
+	uintptr_t address;    /* the faulting address the OS reported */
+};
+
+/* Writes `value` to *addr; if the write faults, records it in *out and
+ * returns normally. Returns 0, or a negative cowlab_err if the probe
+ * could not be set up. */
+int fault_try_write32(volatile uint32_t *addr, uint32_t value,
+		      struct fault_info *out);
+
+#endif

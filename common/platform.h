@@ -1,0 +1,37 @@
+/* Facts about the running system and a few small portable services:
+ * a monotonic clock, sleeping, the page size, the process id and the
+ * path of the running executable. */
+#ifndef COWLAB_PLATFORM_H
+#define COWLAB_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct platform_info {
+	char os[32];           /* "Linux" or "Windows" */
+	char version[96];      /* kernel release, or Windows major.minor.build */
+	char arch[16];         /* "x86_64", ... */
+	char wine_version[32]; /* Wine's version when running under Wine, else "" */
+	size_t page_size;
+	size_t allocation_granularity; /* page size on Linux; 64 KiB on Windows */
+};
+
+void platform_describe(struct platform_info *info);
+
+/* Milliseconds of a monotonic clock; only differences mean anything. */
+int64_t platform_now_ms(void);
+/* Microseconds of the same clock. */
+int64_t platform_now_us(void);
+void platform_sleep_ms(int ms);
+size_t platform_page_size(void);
+long platform_pid(void);
+
+/* The directory holding the running executable, without a trailing
+ * separator. Returns 0 or a negative cowlab_err. */
+int platform_self_dir(char *buf, size_t cap);
+
+/* The path separator and the executable suffix of this platform. */
+extern const char platform_path_sep;
+extern const char platform_exe_suffix[];
+
+#endif

@@ -1,0 +1,176 @@
+/* Linux's own account of a view's pages, from three sources:
+ * - /proc/self/pagemap: bit 63 present, bit 61 "file page or shared
+ *   anonymous"; present with bit 61 clear is a private (anonymous) copy;
+ * - the PAGEMAP_SCAN ioctl (Linux 6.7+): the runs of present, non-file
+ *   pages, counted by the kernel itself;
+ * - /proc/self/smaps: the mapping's "Anonymous:" size, i.e. the copied
+ *   pages of the whole view. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/fs.h>
+
+#include "err.h"
+#include "evidence.h"
+#include "platform.h"
+
+#define PM_PRESENT (1ULL << 63)
+#define PM_SWAPPED (1ULL << 62)
+#define PM_FILE_OR_SHARED (1ULL << 61)
+
+#ifndef PAGEMAP_SCAN
+/* Linux 6.7's uapi, for older headers (Debian 12 ships 6.1's). */
+#define PAGE_IS_FILE (1 << 2)
+#define PAGE_IS_PRESENT (1 << 3)
+struct page_region {
+	uint64_t start, end, categories;
+};
+struct pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+#define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+#endif
+
+static void source(struct evidence_report *r, const char *name, bool supported,
+		   uint64_t private_pages, const char *note)
+{
+	struct evidence_source *s = &r->sources[r->nsources++];
+
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->supported = supported;
+	s->private_pages = private_pages;
+	snprintf(s->note, sizeof(s->note), "%s", note);
+}
+
+static int from_pagemap(int fd, uintptr_t start, size_t ps, struct evidence_report *r)
+{
+	uint64_t ent[512];
+	size_t done = 0;
+
+	while (done < r->count) {
+		size_t n = r->count - done < 512 ? r->count - done : 512;
+		off_t off = (off_t)((start / ps + done) * sizeof(uint64_t));
+		ssize_t got = pread(fd, ent, n * sizeof(uint64_t), off);
+
+		if (got != (ssize_t)(n * sizeof(uint64_t)))
+			return got < 0 ? err_from_os() : COWLAB_E_IO;
+		for (size_t i = 0; i < n; i++) {
+			char c = EVIDENCE_PAGE_ABSENT;
+
+			if (ent[i] & PM_PRESENT)
+				c = (ent[i] & PM_FILE_OR_SHARED) ? EVIDENCE_PAGE_SHARED
+								 : EVIDENCE_PAGE_PRIVATE;
+			else if (ent[i] & PM_SWAPPED)
+				c = EVIDENCE_PAGE_UNKNOWN;
+			r->pages[done + i] = c;
+			r->private_pages += c == EVIDENCE_PAGE_PRIVATE;
+		}
+		done += n;
+	}
+	source(r, "pagemap", true, r->private_pages,
+	       "present and bit 61 clear: an anonymous private copy");
+	return COWLAB_OK;
+}
+
+static void from_scan(int fd, uintptr_t start, uintptr_t end, struct evidence_report *r)
+{
+	struct page_region vec[64];
+	struct pm_scan_arg arg;
+	size_t ps = platform_page_size();
+	uint64_t pages = 0;
+	uintptr_t at = start;
+
+	while (at < end) {
+		memset(&arg, 0, sizeof(arg));
+		arg.size = sizeof(arg);
+		arg.start = at;
+		arg.end = end;
+		arg.vec = (uintptr_t)vec;
+		arg.vec_len = 64;
+		arg.category_mask = PAGE_IS_PRESENT | PAGE_IS_FILE;
+		arg.category_inverted = PAGE_IS_FILE;
+		arg.return_mask = PAGE_IS_PRESENT | PAGE_IS_FILE;
+		long n = ioctl(fd, PAGEMAP_SCAN, &arg);
+		if (n < 0) {
+			char note[EVIDENCE_NOTE_MAX];
+
+			snprintf(note, sizeof(note), "PAGEMAP_SCAN ioctl: %s (needs Linux 6.7+)",
+				 strerror(errno));
+			source(r, "pagemap_scan", false, 0, note);
+			return;
+		}
+		for (long i = 0; i < n; i++)
+			pages += (vec[i].end - vec[i].start) / ps;
+		if (arg.walk_end <= at)
+			break;
+		at = (uintptr_t)arg.walk_end;
+	}
+	source(r, "pagemap_scan", true, pages, "kernel-counted present, non-file pages");
+}
+
+static void from_smaps(uintptr_t view, size_t ps, struct evidence_report *r)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	char line[512];
+	bool ours = false;
+
+	if (f == NULL) {
+		source(r, "smaps", false, 0, "/proc/self/smaps cannot be opened");
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned long lo, hi, kib;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, ':') != NULL &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			ours = lo == view;
+			continue;
+		}
+		if (ours && sscanf(line, "Anonymous: %lu kB", &kib) == 1) {
+			fclose(f);
+			source(r, "smaps", true, (uint64_t)kib * 1024 / ps,
+			       "Anonymous: of the whole view, in pages");
+			return;
+		}
+	}
+	fclose(f);
+	source(r, "smaps", false, 0, "the view is not in /proc/self/smaps");
+}
+
+int evidence_query(void *view, size_t view_len, size_t first, size_t count,
+		   struct evidence_report *out)
+{
+	size_t ps = platform_page_size();
+	uintptr_t start = (uintptr_t)view + first * ps;
+	int fd, err;
+
+	memset(out, 0, sizeof(*out));
+	if (count == 0 || first > view_len / ps || count > view_len / ps - first)
+		return COWLAB_E_INVAL;
+	out->pages = calloc(count + 1, 1);
+	if (out->pages == NULL)
+		return COWLAB_E_NOMEM;
+	out->count = count;
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = err_from_os();
+		evidence_free(out);
+		return err;
+	}
+	err = from_pagemap(fd, start, ps, out);
+	if (err == 0)
+		from_scan(fd, start, start + count * ps, out);
+	close(fd);
+	if (err != 0) {
+		evidence_free(out);
+		return err;
+	}
+	from_smaps((uintptr_t)view, ps, out);
+	return COWLAB_OK;
+}

@@ -1,0 +1,80 @@
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "platform.h"
+
+const char platform_path_sep = '/';
+const char platform_exe_suffix[] = "";
+
+void platform_describe(struct platform_info *info)
+{
+	struct utsname u;
+
+	memset(info, 0, sizeof(*info));
+	if (uname(&u) == 0) {
+		snprintf(info->os, sizeof(info->os), "%.31s", u.sysname);
+		snprintf(info->version, sizeof(info->version), "%.95s", u.release);
+		snprintf(info->arch, sizeof(info->arch), "%.15s", u.machine);
+	} else {
+		snprintf(info->os, sizeof(info->os), "POSIX");
+	}
+	info->page_size = platform_page_size();
+	info->allocation_granularity = info->page_size;
+}
+
+int64_t platform_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t platform_now_ms(void)
+{
+	return platform_now_us() / 1000;
+}
+
+void platform_sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+size_t platform_page_size(void)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+
+	return ps > 0 ? (size_t)ps : 4096;
+}
+
+long platform_pid(void)
+{
+	return (long)getpid();
+}
+
+int platform_self_dir(char *buf, size_t cap)
+{
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	char *slash;
+
+	if (n < 0)
+		return err_from_os();
+	path[n] = '\0';
+	slash = strrchr(path, '/');
+	if (slash == NULL)
+		return COWLAB_E_NOENT;
+	*slash = '\0';
+	if ((size_t)snprintf(buf, cap, "%s", path) >= cap)
+		return COWLAB_E_NAMETOOLONG;
+	return COWLAB_OK;
+}

@@ -1,0 +1,826 @@
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "channel.h"
+#include "err.h"
+#include "protocol.h"
+
+/* The largest integer a JSON number (a double) carries exactly. */
+#define JSON_INT_MAX 9007199254740991.0
+
+static const char *const type_names[] = {
+	[PROTO_HELLO] = "hello", [PROTO_ASSIGN] = "assign", [PROTO_RUN] = "run",
+	[PROTO_RESULT] = "result", [PROTO_DONE] = "done", [PROTO_ERROR] = "error",
+};
+static const char *const view_names[] = {
+	[PROTO_VIEW_RW] = "rw", [PROTO_VIEW_COW] = "cow", [PROTO_VIEW_RO] = "ro",
+};
+static const char *const op_names[] = {
+	[PROTO_OP_MAP] = "map", [PROTO_OP_WRITE] = "write", [PROTO_OP_EXPECT] = "expect",
+	[PROTO_OP_FIND] = "find", [PROTO_OP_FAULT_WRITE] = "fault_write",
+	[PROTO_OP_EVIDENCE] = "evidence",
+};
+
+const char *proto_type_name(enum proto_type t) { return type_names[t]; }
+const char *proto_view_name(enum proto_view v) { return view_names[v]; }
+const char *proto_op_name(enum proto_op_kind k) { return op_names[k]; }
+
+static int lookup(const char *s, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (names[i] != NULL && strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+bool proto_range_valid(const struct proto_range *r, uint64_t pages)
+{
+	if (r->count == 0 || r->step == 0 || r->first >= pages)
+		return false;
+	/* last = first + (count-1)*step must stay below pages, without overflow */
+	if (r->count - 1 > (pages - 1 - r->first) / r->step)
+		return false;
+	return true;
+}
+
+uint64_t proto_range_page(const struct proto_range *r, uint64_t i)
+{
+	return r->first + i * r->step;
+}
+
+static bool range_contains(const struct proto_range *r, uint64_t page)
+{
+	if (page < r->first || (page - r->first) % r->step != 0)
+		return false;
+	return (page - r->first) / r->step < r->count;
+}
+
+/* ---- parsing helpers: each fails with a message naming the field ---- */
+
+struct parser {
+	char *why;
+	size_t why_cap;
+};
+
+static int fail(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->why != NULL && p->why_cap > 0) {
+		va_start(ap, fmt);
+		vsnprintf(p->why, p->why_cap, fmt, ap);
+		va_end(ap);
+	}
+	return COWLAB_E_PROTO;
+}
+
+static int get_uint(struct parser *p, const cJSON *obj, const char *key,
+		    uint64_t min, uint64_t max, uint64_t *out)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+	double d;
+
+	if (it == NULL)
+		return fail(p, "missing field \"%s\"", key);
+	if (!cJSON_IsNumber(it))
+		return fail(p, "field \"%s\" is not a number", key);
+	d = it->valuedouble;
+	if (!isfinite(d) || d != floor(d) || d < 0 || d > JSON_INT_MAX)
+		return fail(p, "field \"%s\" is not a non-negative integer", key);
+	if ((uint64_t)d < min || (uint64_t)d > max)
+		return fail(p, "field \"%s\" is out of range [%llu, %llu]", key,
+			    (unsigned long long)min, (unsigned long long)max);
+	*out = (uint64_t)d;
+	return 0;
+}
+
+static int get_u32(struct parser *p, const cJSON *obj, const char *key,
+		   uint32_t min, uint32_t max, uint32_t *out)
+{
+	uint64_t v;
+	int r = get_uint(p, obj, key, min, max, &v);
+
+	if (r == 0)
+		*out = (uint32_t)v;
+	return r;
+}
+
+static int get_string(struct parser *p, const cJSON *obj, const char *key,
+		      char *buf, size_t cap)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (it == NULL)
+		return fail(p, "missing field \"%s\"", key);
+	if (!cJSON_IsString(it) || it->valuestring == NULL)
+		return fail(p, "field \"%s\" is not a string", key);
+	if (strlen(it->valuestring) >= cap)
+		return fail(p, "field \"%s\" is longer than %zu bytes", key, cap - 1);
+	memcpy(buf, it->valuestring, strlen(it->valuestring) + 1);
+	return 0;
+}
+
+static int get_bool(struct parser *p, const cJSON *obj, const char *key, bool *out)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (it == NULL)
+		return fail(p, "missing field \"%s\"", key);
+	if (!cJSON_IsBool(it))
+		return fail(p, "field \"%s\" is not a boolean", key);
+	*out = cJSON_IsTrue(it);
+	return 0;
+}
+
+static int get_enum(struct parser *p, const cJSON *obj, const char *key,
+		    const char *const *names, int n, int *out)
+{
+	char buf[32];
+	int r = get_string(p, obj, key, buf, sizeof(buf));
+
+	if (r != 0)
+		return r;
+	*out = lookup(buf, names, n);
+	if (*out < 0)
+		return fail(p, "field \"%s\" has an unknown value \"%s\"", key, buf);
+	return 0;
+}
+
+static bool text_is_clean(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20)
+			return false;
+	return true;
+}
+
+/* ---- messages ---- */
+
+static int parse_hello(struct parser *p, const cJSON *root, struct proto_hello *h)
+{
+	uint64_t pid;
+	int r;
+
+	if ((r = get_uint(p, root, "pid", 1, INT32_MAX, &pid)) != 0)
+		return r;
+	h->pid = (long)pid;
+	if ((r = get_string(p, root, "version", h->version, sizeof(h->version))) != 0)
+		return r;
+	if (!text_is_clean(h->version))
+		return fail(p, "field \"version\" has control characters");
+	return 0;
+}
+
+static bool section_name_ok(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++) {
+		char c = *s;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '\\'))
+			return false;
+	}
+	return true;
+}
+
+static int parse_assign(struct parser *p, const cJSON *root, struct proto_assign *a)
+{
+	const cJSON *sec = cJSON_GetObjectItemCaseSensitive(root, "section");
+	const cJSON *pages = cJSON_GetObjectItemCaseSensitive(root, "pages");
+	uint64_t v, total;
+	int r;
+
+	if ((r = get_uint(p, root, "id", 1, INT32_MAX, &v)) != 0)
+		return r;
+	a->id = (int)v;
+	if ((r = get_uint(p, root, "timeout_ms", 1, 24u * 3600 * 1000, &v)) != 0)
+		return r;
+	a->timeout_ms = (int)v;
+	if (!cJSON_IsObject(sec))
+		return fail(p, "field \"section\" is not an object");
+	if (!cJSON_IsObject(pages))
+		return fail(p, "field \"pages\" is not an object");
+	if ((r = get_string(p, sec, "name", a->section_name, sizeof(a->section_name))) != 0)
+		return r;
+	if (!section_name_ok(a->section_name))
+		return fail(p, "field \"name\" has characters outside [A-Za-z0-9._-\\]");
+	if ((r = get_u32(p, sec, "page_size", 512, 1u << 30, &a->page_size)) != 0)
+		return r;
+	if ((a->page_size & (a->page_size - 1)) != 0)
+		return fail(p, "field \"page_size\" is not a power of two");
+	if ((r = get_uint(p, sec, "size", a->page_size, (uint64_t)1 << 46, &a->section_size)) != 0)
+		return r;
+	if (a->section_size % a->page_size != 0)
+		return fail(p, "field \"size\" is not a multiple of page_size");
+	if ((r = get_u32(p, sec, "seed", 0, UINT32_MAX, &a->seed)) != 0)
+		return r;
+	total = a->section_size / a->page_size;
+	if ((r = get_uint(p, pages, "first", 0, total - 1, &a->first_page)) != 0)
+		return r;
+	if ((r = get_uint(p, pages, "count", 1, total - a->first_page, &a->page_count)) != 0)
+		return r;
+	return 0;
+}
+
+static int parse_range(struct parser *p, const cJSON *o, const struct proto_limits *lim,
+		       struct proto_range *r)
+{
+	int e;
+
+	if ((e = get_uint(p, o, "first", 0, lim->pages - 1, &r->first)) != 0 ||
+	    (e = get_uint(p, o, "count", 1, lim->pages, &r->count)) != 0 ||
+	    (e = get_uint(p, o, "step", 1, lim->pages, &r->step)) != 0)
+		return e;
+	if (!proto_range_valid(r, lim->pages))
+		return fail(p, "page range runs past the section's %llu pages",
+			    (unsigned long long)lim->pages);
+	return 0;
+}
+
+static int parse_op(struct parser *p, const cJSON *o, const struct proto_limits *lim,
+		    struct proto_op *op)
+{
+	int kind, view, e;
+
+	memset(op, 0, sizeof(*op));
+	if (!cJSON_IsObject(o))
+		return fail(p, "an operation is not an object");
+	if ((e = get_enum(p, o, "op", op_names, PROTO_OP_KIND_COUNT, &kind)) != 0 ||
+	    (e = get_enum(p, o, "view", view_names, PROTO_VIEW_COUNT, &view)) != 0)
+		return e;
+	op->kind = (enum proto_op_kind)kind;
+	op->view = (enum proto_view)view;
+	if (op->kind == PROTO_OP_MAP) {
+		if ((e = get_bool(p, o, "as_shared", &op->as_shared)) != 0)
+			return e;
+		if (op->as_shared && op->view != PROTO_VIEW_COW)
+			return fail(p, "only the cow view can be mapped as shared");
+		return 0;
+	}
+	if ((e = parse_range(p, o, lim, &op->range)) != 0)
+		return e;
+	if (op->kind == PROTO_OP_EVIDENCE) {
+		if (op->range.step != 1 || op->range.count > PROTO_EVIDENCE_MAX)
+			return fail(p, "evidence takes step 1 and at most %d pages",
+				    PROTO_EVIDENCE_MAX);
+		return 0;
+	}
+	if ((e = get_u32(p, o, "offset", 0, lim->page_size - 4, &op->offset)) != 0)
+		return e;
+	if (op->offset % 4 != 0)
+		return fail(p, "field \"offset\" is not a multiple of 4");
+	return get_u32(p, o, "xor", 0, UINT32_MAX, &op->xor_value);
+}
+
+static int parse_run(struct parser *p, const cJSON *root, const struct proto_limits *lim,
+		     struct proto_run *run)
+{
+	const cJSON *ops = cJSON_GetObjectItemCaseSensitive(root, "ops");
+	const cJSON *o;
+	int e;
+
+	if (lim == NULL || lim->pages == 0)
+		return fail(p, "\"run\" before the section was assigned");
+	if ((e = get_uint(p, root, "seq", 0, (uint64_t)JSON_INT_MAX, &run->seq)) != 0)
+		return e;
+	if (!cJSON_IsArray(ops))
+		return fail(p, "field \"ops\" is not an array");
+	if (cJSON_GetArraySize(ops) < 1 || cJSON_GetArraySize(ops) > PROTO_OPS_MAX)
+		return fail(p, "field \"ops\" must hold 1 to %d operations", PROTO_OPS_MAX);
+	run->nops = 0;
+	cJSON_ArrayForEach(o, ops) {
+		if ((e = parse_op(p, o, lim, &run->ops[run->nops])) != 0)
+			return e;
+		run->nops++;
+	}
+	return 0;
+}
+
+static int parse_samples(struct parser *p, const cJSON *o, struct proto_op_result *r)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, "samples");
+	const cJSON *s;
+
+	if (!cJSON_IsArray(arr))
+		return fail(p, "field \"samples\" is not an array");
+	if (cJSON_GetArraySize(arr) > PROTO_SAMPLES_MAX)
+		return fail(p, "more than %d samples", PROTO_SAMPLES_MAX);
+	cJSON_ArrayForEach(s, arr) {
+		struct proto_sample *sm = &r->samples[r->nsamples];
+		const cJSON *pg = cJSON_GetArrayItem(s, 0), *val = cJSON_GetArrayItem(s, 1);
+
+		if (!cJSON_IsArray(s) || cJSON_GetArraySize(s) != 2 ||
+		    !cJSON_IsNumber(pg) || !cJSON_IsNumber(val))
+			return fail(p, "a sample is not [page, value]");
+		if (pg->valuedouble < 0 || pg->valuedouble > JSON_INT_MAX ||
+		    pg->valuedouble != floor(pg->valuedouble) ||
+		    val->valuedouble < 0 || val->valuedouble > UINT32_MAX ||
+		    val->valuedouble != floor(val->valuedouble))
+			return fail(p, "a sample's page or value is out of range");
+		sm->page = (uint64_t)pg->valuedouble;
+		sm->value = (uint32_t)val->valuedouble;
+		r->nsamples++;
+	}
+	return 0;
+}
+
+static int parse_evidence(struct parser *p, const cJSON *o, struct evidence_report *ev)
+{
+	const cJSON *pages = cJSON_GetObjectItemCaseSensitive(o, "pages");
+	const cJSON *srcs = cJSON_GetObjectItemCaseSensitive(o, "sources");
+	const cJSON *s;
+	uint64_t v;
+	int e;
+
+	if (!cJSON_IsString(pages) || pages->valuestring == NULL)
+		return fail(p, "field \"pages\" is not a string");
+	ev->count = strlen(pages->valuestring);
+	if (ev->count > PROTO_EVIDENCE_MAX)
+		return fail(p, "field \"pages\" is too long");
+	if (strspn(pages->valuestring, "Ps.?") != ev->count)
+		return fail(p, "field \"pages\" has characters other than P s . ?");
+	if ((e = get_uint(p, o, "private", 0, ev->count, &ev->private_pages)) != 0)
+		return e;
+	if ((e = get_string(p, o, "deviation", ev->deviation, sizeof(ev->deviation))) != 0)
+		return e;
+	if (!cJSON_IsArray(srcs) || cJSON_GetArraySize(srcs) > EVIDENCE_SOURCES_MAX)
+		return fail(p, "field \"sources\" is not an array of at most %d",
+			    EVIDENCE_SOURCES_MAX);
+	cJSON_ArrayForEach(s, srcs) {
+		struct evidence_source *src = &ev->sources[ev->nsources];
+
+		if (!cJSON_IsObject(s))
+			return fail(p, "a source is not an object");
+		if ((e = get_string(p, s, "name", src->name, sizeof(src->name))) != 0 ||
+		    (e = get_bool(p, s, "supported", &src->supported)) != 0 ||
+		    (e = get_uint(p, s, "private", 0, (uint64_t)JSON_INT_MAX, &v)) != 0 ||
+		    (e = get_string(p, s, "note", src->note, sizeof(src->note))) != 0)
+			return e;
+		src->private_pages = v;
+		ev->nsources++;
+	}
+	ev->pages = malloc(ev->count + 1);
+	if (ev->pages == NULL)
+		return COWLAB_E_NOMEM;
+	memcpy(ev->pages, pages->valuestring, ev->count + 1);
+	return 0;
+}
+
+static int parse_fault(struct parser *p, const cJSON *o, struct proto_op_result *r)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "fault");
+	int e;
+
+	if (cJSON_IsNull(f))
+		return 0;
+	if (!cJSON_IsObject(f))
+		return fail(p, "field \"fault\" is neither null nor an object");
+	r->fault.faulted = true;
+	if ((e = get_string(p, f, "code", r->fault.code, sizeof(r->fault.code))) != 0 ||
+	    (e = get_uint(p, f, "target_offset", 0, (uint64_t)JSON_INT_MAX, &r->fault_target)) != 0 ||
+	    (e = get_uint(p, f, "fault_offset", 0, (uint64_t)JSON_INT_MAX, &r->fault_offset)) != 0)
+		return e;
+	if (!text_is_clean(r->fault.code))
+		return fail(p, "field \"code\" has control characters");
+	return 0;
+}
+
+static int parse_op_result(struct parser *p, const cJSON *o, struct proto_op_result *r)
+{
+	int kind, e;
+
+	if (!cJSON_IsObject(o))
+		return fail(p, "a result is not an object");
+	if ((e = get_enum(p, o, "op", op_names, PROTO_OP_KIND_COUNT, &kind)) != 0 ||
+	    (e = get_bool(p, o, "ok", &r->ok)) != 0)
+		return e;
+	r->kind = (enum proto_op_kind)kind;
+	if (!r->ok) {
+		if ((e = get_string(p, o, "error", r->error, sizeof(r->error))) != 0)
+			return e;
+		return text_is_clean(r->error) ? 0 : fail(p, "field \"error\" has control characters");
+	}
+	switch (r->kind) {
+	case PROTO_OP_MAP:
+	case PROTO_OP_WRITE:
+	case PROTO_OP_KIND_COUNT:
+		return 0;
+	case PROTO_OP_EXPECT:
+	case PROTO_OP_FAULT_WRITE:
+		if ((e = get_uint(p, o, "mismatched", 0, (uint64_t)JSON_INT_MAX, &r->mismatched)) != 0)
+			return e;
+		/* fall through */
+	case PROTO_OP_FIND:
+		if ((e = get_uint(p, o, "matched", 0, (uint64_t)JSON_INT_MAX, &r->matched)) != 0)
+			return e;
+		if (r->kind == PROTO_OP_FAULT_WRITE)
+			return parse_fault(p, o, r);
+		return parse_samples(p, o, r);
+	case PROTO_OP_EVIDENCE:
+		return parse_evidence(p, o, &r->evidence);
+	}
+	return 0;
+}
+
+static int parse_result(struct parser *p, const cJSON *root, struct proto_result *res)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "results");
+	const cJSON *o;
+	int n, e;
+
+	if ((e = get_uint(p, root, "seq", 0, (uint64_t)JSON_INT_MAX, &res->seq)) != 0)
+		return e;
+	if (!cJSON_IsArray(arr))
+		return fail(p, "field \"results\" is not an array");
+	n = cJSON_GetArraySize(arr);
+	if (n < 1 || n > PROTO_OPS_MAX)
+		return fail(p, "field \"results\" must hold 1 to %d results", PROTO_OPS_MAX);
+	res->results = calloc((size_t)n, sizeof(*res->results));
+	if (res->results == NULL)
+		return COWLAB_E_NOMEM;
+	cJSON_ArrayForEach(o, arr) {
+		/* count first, so that proto_msg_free frees a half-parsed result */
+		res->nresults++;
+		if ((e = parse_op_result(p, o, &res->results[res->nresults - 1])) != 0)
+			return e;
+	}
+	return 0;
+}
+
+static int parse_done(struct parser *p, const cJSON *root, struct proto_done *d)
+{
+	uint64_t held, total;
+	int e;
+
+	if ((e = get_bool(p, root, "held", &d->held)) != 0 ||
+	    (e = get_uint(p, root, "checks_held", 0, 1000, &held)) != 0 ||
+	    (e = get_uint(p, root, "checks_total", 0, 1000, &total)) != 0 ||
+	    (e = get_string(p, root, "message", d->message, sizeof(d->message))) != 0)
+		return e;
+	if (held > total)
+		return fail(p, "checks_held is greater than checks_total");
+	d->checks_held = (int)held;
+	d->checks_total = (int)total;
+	return text_is_clean(d->message) ? 0 : fail(p, "field \"message\" has control characters");
+}
+
+static int parse_error(struct parser *p, const cJSON *root, struct proto_error *er)
+{
+	int e;
+
+	if ((e = get_string(p, root, "code", er->code, sizeof(er->code))) != 0 ||
+	    (e = get_string(p, root, "message", er->message, sizeof(er->message))) != 0)
+		return e;
+	if (!text_is_clean(er->code) || !text_is_clean(er->message))
+		return fail(p, "an error text has control characters");
+	return 0;
+}
+
+static int parse_body(struct parser *p, const cJSON *root, const struct proto_limits *lim,
+		      struct proto_msg *msg)
+{
+	uint64_t v;
+	int type, e;
+
+	if (!cJSON_IsObject(root))
+		return fail(p, "the message is not a JSON object");
+	if ((e = get_enum(p, root, "type", type_names, PROTO_ERROR + 1, &type)) != 0)
+		return e;
+	if ((e = get_uint(p, root, "v", 0, (uint64_t)JSON_INT_MAX, &v)) != 0)
+		return e;
+	if (v != PROTO_VERSION)
+		return fail(p, "protocol version %llu, this program speaks %d",
+			    (unsigned long long)v, PROTO_VERSION);
+	msg->type = (enum proto_type)type;
+	switch (msg->type) {
+	case PROTO_HELLO: return parse_hello(p, root, &msg->u.hello);
+	case PROTO_ASSIGN: return parse_assign(p, root, &msg->u.assign);
+	case PROTO_RUN: return parse_run(p, root, lim, &msg->u.run);
+	case PROTO_RESULT: return parse_result(p, root, &msg->u.result);
+	case PROTO_DONE: return parse_done(p, root, &msg->u.done);
+	case PROTO_ERROR: return parse_error(p, root, &msg->u.error);
+	}
+	return fail(p, "unknown message type");
+}
+
+int proto_parse(const void *data, size_t len, const struct proto_limits *limits,
+		struct proto_msg *msg, char *why, size_t why_cap)
+{
+	struct parser p = { why, why_cap };
+	const char *end = NULL;
+	cJSON *root;
+	int e;
+
+	memset(msg, 0, sizeof(*msg));
+	if (why != NULL && why_cap > 0)
+		why[0] = '\0';
+	if (len > CHANNEL_MSG_MAX) {
+		fail(&p, "message of %zu bytes is over the %d-byte cap", len, CHANNEL_MSG_MAX);
+		return COWLAB_E_TOOBIG;
+	}
+	if (len == 0)
+		return fail(&p, "empty message");
+	if (memchr(data, '\0', len) != NULL)
+		return fail(&p, "the message holds a NUL byte");
+	root = cJSON_ParseWithLengthOpts(data, len, &end, 0);
+	if (root == NULL)
+		return fail(&p, "not valid JSON (at byte %td)",
+			    end != NULL ? end - (const char *)data : (ptrdiff_t)0);
+	for (; end != NULL && end < (const char *)data + len; end++) {
+		if (*end != ' ' && *end != '\n' && *end != '\r' && *end != '\t') {
+			cJSON_Delete(root);
+			return fail(&p, "trailing bytes after the JSON object");
+		}
+	}
+	e = parse_body(&p, root, limits, msg);
+	cJSON_Delete(root);
+	if (e != 0)
+		proto_msg_free(msg);
+	return e;
+}
+
+void proto_op_result_free(struct proto_op_result *r)
+{
+	evidence_free(&r->evidence);
+}
+
+void proto_msg_free(struct proto_msg *msg)
+{
+	if (msg->type == PROTO_RESULT) {
+		for (size_t i = 0; i < msg->u.result.nresults; i++)
+			proto_op_result_free(&msg->u.result.results[i]);
+		free(msg->u.result.results);
+		msg->u.result.results = NULL;
+		msg->u.result.nresults = 0;
+	}
+}
+
+int proto_result_matches(const struct proto_result *res, const struct proto_run *run,
+			 const struct proto_limits *limits, char *why, size_t why_cap)
+{
+	struct parser p = { why, why_cap };
+
+	if (res->seq != run->seq)
+		return fail(&p, "result for batch %llu, expected batch %llu",
+			    (unsigned long long)res->seq, (unsigned long long)run->seq);
+	if (res->nresults != run->nops)
+		return fail(&p, "%zu results for %zu operations", res->nresults, run->nops);
+	for (size_t i = 0; i < run->nops; i++) {
+		const struct proto_op *op = &run->ops[i];
+		const struct proto_op_result *r = &res->results[i];
+
+		if (r->kind != op->kind)
+			return fail(&p, "result %zu is \"%s\", expected \"%s\"", i,
+				    proto_op_name(r->kind), proto_op_name(op->kind));
+		if (!r->ok)
+			continue;
+		if ((op->kind == PROTO_OP_EXPECT || op->kind == PROTO_OP_FAULT_WRITE) &&
+		    r->matched + r->mismatched != op->range.count)
+			return fail(&p, "result %zu counts %llu pages of %llu", i,
+				    (unsigned long long)(r->matched + r->mismatched),
+				    (unsigned long long)op->range.count);
+		if (op->kind == PROTO_OP_FIND && r->matched > op->range.count)
+			return fail(&p, "result %zu finds more pages than it searched", i);
+		for (size_t s = 0; s < r->nsamples; s++)
+			if (!range_contains(&op->range, r->samples[s].page))
+				return fail(&p, "result %zu names page %llu outside its range", i,
+					    (unsigned long long)r->samples[s].page);
+		if (op->kind == PROTO_OP_EVIDENCE && r->evidence.count != op->range.count)
+			return fail(&p, "evidence for %zu pages, asked for %llu",
+				    r->evidence.count, (unsigned long long)op->range.count);
+		if (op->kind == PROTO_OP_FAULT_WRITE && r->fault.faulted &&
+		    (r->fault_target >= limits->pages * limits->page_size ||
+		     r->fault_offset >= limits->pages * limits->page_size))
+			return fail(&p, "result %zu reports a fault outside the view", i);
+	}
+	return 0;
+}
+
+/* ---- builders ---- */
+
+static cJSON *envelope(enum proto_type t)
+{
+	cJSON *root = cJSON_CreateObject();
+
+	if (root == NULL)
+		return NULL;
+	if (cJSON_AddStringToObject(root, "type", type_names[t]) == NULL ||
+	    cJSON_AddNumberToObject(root, "v", PROTO_VERSION) == NULL) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+/* Prints and frees root; NULL when root is NULL, printing fails or the
+ * text is over the cap. */
+static char *finish(cJSON *root, bool ok, size_t *len)
+{
+	char *text = NULL;
+
+	if (root != NULL && ok)
+		text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (text == NULL)
+		return NULL;
+	*len = strlen(text);
+	if (*len > CHANNEL_MSG_MAX) {
+		cJSON_free(text);
+		return NULL;
+	}
+	return text;
+}
+
+char *proto_build_hello(const struct proto_hello *h, size_t *len)
+{
+	cJSON *root = envelope(PROTO_HELLO);
+	bool ok = root != NULL &&
+		cJSON_AddNumberToObject(root, "pid", (double)h->pid) != NULL &&
+		cJSON_AddStringToObject(root, "version", h->version) != NULL;
+
+	return finish(root, ok, len);
+}
+
+char *proto_build_assign(const struct proto_assign *a, size_t *len)
+{
+	cJSON *root = envelope(PROTO_ASSIGN);
+	cJSON *sec = NULL, *pages = NULL;
+	bool ok = root != NULL &&
+		cJSON_AddNumberToObject(root, "id", a->id) != NULL &&
+		cJSON_AddNumberToObject(root, "timeout_ms", a->timeout_ms) != NULL &&
+		(sec = cJSON_AddObjectToObject(root, "section")) != NULL &&
+		(pages = cJSON_AddObjectToObject(root, "pages")) != NULL &&
+		cJSON_AddStringToObject(sec, "name", a->section_name) != NULL &&
+		cJSON_AddNumberToObject(sec, "size", (double)a->section_size) != NULL &&
+		cJSON_AddNumberToObject(sec, "page_size", a->page_size) != NULL &&
+		cJSON_AddNumberToObject(sec, "seed", a->seed) != NULL &&
+		cJSON_AddNumberToObject(pages, "first", (double)a->first_page) != NULL &&
+		cJSON_AddNumberToObject(pages, "count", (double)a->page_count) != NULL;
+
+	return finish(root, ok, len);
+}
+
+static bool add_op(cJSON *arr, const struct proto_op *op)
+{
+	cJSON *o = cJSON_CreateObject();
+	bool ok;
+
+	if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+		cJSON_Delete(o);
+		return false;
+	}
+	ok = cJSON_AddStringToObject(o, "op", op_names[op->kind]) != NULL &&
+	     cJSON_AddStringToObject(o, "view", view_names[op->view]) != NULL;
+	if (!ok || op->kind == PROTO_OP_MAP)
+		return ok && cJSON_AddBoolToObject(o, "as_shared", op->as_shared) != NULL;
+	ok = cJSON_AddNumberToObject(o, "first", (double)op->range.first) != NULL &&
+	     cJSON_AddNumberToObject(o, "count", (double)op->range.count) != NULL &&
+	     cJSON_AddNumberToObject(o, "step", (double)op->range.step) != NULL;
+	if (!ok || op->kind == PROTO_OP_EVIDENCE)
+		return ok;
+	return cJSON_AddNumberToObject(o, "offset", op->offset) != NULL &&
+	       cJSON_AddNumberToObject(o, "xor", op->xor_value) != NULL;
+}
+
+char *proto_build_run(const struct proto_run *r, size_t *len)
+{
+	cJSON *root = envelope(PROTO_RUN);
+	cJSON *ops = NULL;
+	bool ok = root != NULL &&
+		cJSON_AddNumberToObject(root, "seq", (double)r->seq) != NULL &&
+		(ops = cJSON_AddArrayToObject(root, "ops")) != NULL;
+
+	for (size_t i = 0; ok && i < r->nops; i++)
+		ok = add_op(ops, &r->ops[i]);
+	return finish(root, ok, len);
+}
+
+static bool add_samples(cJSON *o, const struct proto_op_result *r)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "samples");
+
+	if (arr == NULL)
+		return false;
+	for (size_t i = 0; i < r->nsamples; i++) {
+		cJSON *pair = cJSON_CreateArray();
+
+		if (pair == NULL || !cJSON_AddItemToArray(arr, pair)) {
+			cJSON_Delete(pair);
+			return false;
+		}
+		if (!cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)r->samples[i].page)) ||
+		    !cJSON_AddItemToArray(pair, cJSON_CreateNumber(r->samples[i].value)))
+			return false;
+	}
+	return true;
+}
+
+static bool add_evidence(cJSON *o, const struct evidence_report *ev)
+{
+	cJSON *srcs;
+
+	if (cJSON_AddStringToObject(o, "pages", ev->pages != NULL ? ev->pages : "") == NULL ||
+	    cJSON_AddNumberToObject(o, "private", (double)ev->private_pages) == NULL ||
+	    cJSON_AddStringToObject(o, "deviation", ev->deviation) == NULL ||
+	    (srcs = cJSON_AddArrayToObject(o, "sources")) == NULL)
+		return false;
+	for (size_t i = 0; i < ev->nsources; i++) {
+		const struct evidence_source *s = &ev->sources[i];
+		cJSON *so = cJSON_CreateObject();
+
+		if (so == NULL || !cJSON_AddItemToArray(srcs, so)) {
+			cJSON_Delete(so);
+			return false;
+		}
+		if (cJSON_AddStringToObject(so, "name", s->name) == NULL ||
+		    cJSON_AddBoolToObject(so, "supported", s->supported) == NULL ||
+		    cJSON_AddNumberToObject(so, "private", (double)s->private_pages) == NULL ||
+		    cJSON_AddStringToObject(so, "note", s->note) == NULL)
+			return false;
+	}
+	return true;
+}
+
+static bool add_fault(cJSON *o, const struct proto_op_result *r)
+{
+	cJSON *f;
+
+	if (!r->fault.faulted)
+		return cJSON_AddNullToObject(o, "fault") != NULL;
+	f = cJSON_AddObjectToObject(o, "fault");
+	return f != NULL &&
+	       cJSON_AddStringToObject(f, "code", r->fault.code) != NULL &&
+	       cJSON_AddNumberToObject(f, "target_offset", (double)r->fault_target) != NULL &&
+	       cJSON_AddNumberToObject(f, "fault_offset", (double)r->fault_offset) != NULL;
+}
+
+static bool add_op_result(cJSON *arr, const struct proto_op_result *r)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+		cJSON_Delete(o);
+		return false;
+	}
+	if (cJSON_AddStringToObject(o, "op", op_names[r->kind]) == NULL ||
+	    cJSON_AddBoolToObject(o, "ok", r->ok) == NULL)
+		return false;
+	if (!r->ok)
+		return cJSON_AddStringToObject(o, "error", r->error) != NULL;
+	switch (r->kind) {
+	case PROTO_OP_EXPECT:
+	case PROTO_OP_FAULT_WRITE:
+		if (cJSON_AddNumberToObject(o, "mismatched", (double)r->mismatched) == NULL)
+			return false;
+		/* fall through */
+	case PROTO_OP_FIND:
+		if (cJSON_AddNumberToObject(o, "matched", (double)r->matched) == NULL)
+			return false;
+		return r->kind == PROTO_OP_FAULT_WRITE ? add_fault(o, r) : add_samples(o, r);
+	case PROTO_OP_EVIDENCE:
+		return add_evidence(o, &r->evidence);
+	default:
+		return true;
+	}
+}
+
+char *proto_build_result(uint64_t seq, const struct proto_op_result *results,
+			 size_t n, size_t *len)
+{
+	cJSON *root = envelope(PROTO_RESULT);
+	cJSON *arr = NULL;
+	bool ok = root != NULL &&
+		cJSON_AddNumberToObject(root, "seq", (double)seq) != NULL &&
+		(arr = cJSON_AddArrayToObject(root, "results")) != NULL;
+
+	for (size_t i = 0; ok && i < n; i++)
+		ok = add_op_result(arr, &results[i]);
+	return finish(root, ok, len);
+}
+
+char *proto_build_done(const struct proto_done *d, size_t *len)
+{
+	cJSON *root = envelope(PROTO_DONE);
+	bool ok = root != NULL &&
+		cJSON_AddBoolToObject(root, "held", d->held) != NULL &&
+		cJSON_AddNumberToObject(root, "checks_held", d->checks_held) != NULL &&
+		cJSON_AddNumberToObject(root, "checks_total", d->checks_total) != NULL &&
+		cJSON_AddStringToObject(root, "message", d->message) != NULL;
+
+	return finish(root, ok, len);
+}
+
+char *proto_build_error(const char *code, const char *message, size_t *len)
+{
+	cJSON *root = envelope(PROTO_ERROR);
+	bool ok = root != NULL &&
+		cJSON_AddStringToObject(root, "code", code) != NULL &&
+		cJSON_AddStringToObject(root, "message", message) != NULL;
+
+	return finish(root, ok, len);
+}

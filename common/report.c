@@ -1,0 +1,383 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+/* Clients listed one per line in the human report before only the ones
+ * with something to say are shown; page-map rows shown likewise. */
+#define HUMAN_CLIENTS_MAX 40
+#define HUMAN_MAP_ROWS_MAX 24
+#define MAP_ROW 64
+
+void report_init(struct report *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+static void checks_free(struct report_check *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		cJSON_Delete(list[i].expected);
+		cJSON_Delete(list[i].observed);
+		cJSON_Delete(list[i].evidence);
+	}
+}
+
+void report_free(struct report *r)
+{
+	for (size_t i = 0; i < r->nclients; i++)
+		checks_free(r->clients[i].checks, r->clients[i].nchecks);
+	checks_free(r->server_checks, r->nserver_checks);
+	free(r->clients);
+	free(r->rejected);
+	free(r->page_map);
+	memset(r, 0, sizeof(*r));
+}
+
+struct report_client *report_add_client(struct report *r, bool rejected)
+{
+	struct report_client **list = rejected ? &r->rejected : &r->clients;
+	size_t *n = rejected ? &r->nrejected : &r->nclients;
+	struct report_client *grown;
+
+	/* grow by doubling: capacity is the next power of two above n */
+	if ((*n & (*n - 1)) == 0) {
+		grown = realloc(*list, (*n ? *n * 2 : 1) * sizeof(**list));
+		if (grown == NULL)
+			return NULL;
+		*list = grown;
+	}
+	memset(&(*list)[*n], 0, sizeof(**list));
+	(*list)[*n].status = rejected ? CLIENT_REJECTED : CLIENT_COMPLETE;
+	return &(*list)[(*n)++];
+}
+
+struct report_check *report_add_check(struct report_check *list, size_t *n,
+				      const char *name, bool held, cJSON *expected,
+				      cJSON *observed, cJSON *evidence)
+{
+	struct report_check *c;
+
+	if (*n >= REPORT_CHECKS_MAX) {
+		cJSON_Delete(expected);
+		cJSON_Delete(observed);
+		cJSON_Delete(evidence);
+		return NULL;
+	}
+	c = &list[(*n)++];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->held = held;
+	c->applicable = true;
+	c->expected = expected;
+	c->observed = observed;
+	c->evidence = evidence;
+	return c;
+}
+
+const char *report_client_status_name(enum client_status s)
+{
+	switch (s) {
+	case CLIENT_COMPLETE: return "complete";
+	case CLIENT_LOST: return "lost";
+	case CLIENT_REJECTED: return "rejected";
+	}
+	return "?";
+}
+
+static void count_checks(const struct report_check *list, size_t n, struct report_summary *s)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!list[i].applicable)
+			s->checks_not_applicable++;
+		else if (list[i].held)
+			s->checks_held++;
+		else
+			s->checks_failed++;
+	}
+}
+
+void report_summarize(const struct report *r, struct report_summary *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (size_t i = 0; i < r->nclients; i++) {
+		if (r->clients[i].status == CLIENT_COMPLETE)
+			s->complete++;
+		else
+			s->lost++;
+		count_checks(r->clients[i].checks, r->clients[i].nchecks, s);
+	}
+	count_checks(r->server_checks, r->nserver_checks, s);
+	s->rejected = (int)r->nrejected;
+	s->missing = r->expected_clients > (int)r->nclients ?
+		     r->expected_clients - (int)r->nclients : 0;
+}
+
+bool report_isolation_held(const struct report *r)
+{
+	struct report_summary s;
+
+	report_summarize(r, &s);
+	return r->setup_error[0] == '\0' && s.checks_failed == 0 && s.lost == 0 &&
+	       s.missing == 0 && s.complete > 0 && r->nserver_checks > 0;
+}
+
+enum report_exit report_exit_status(const struct report *r)
+{
+	struct report_summary s;
+
+	report_summarize(r, &s);
+	if (r->setup_error[0] != '\0')
+		return REPORT_EXIT_USAGE;
+	if (s.checks_failed > 0)
+		return REPORT_EXIT_FAILED;
+	if (s.lost > 0 || s.missing > 0 || s.complete == 0)
+		return REPORT_EXIT_LOST;
+	return REPORT_EXIT_HELD;
+}
+
+/* ---- JSON ---- */
+
+static cJSON *checks_json(const struct report_check *list, size_t n)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; arr != NULL && i < n; i++) {
+		const struct report_check *c = &list[i];
+		cJSON *o = cJSON_CreateObject();
+
+		if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+			cJSON_Delete(o);
+			cJSON_Delete(arr);
+			return NULL;
+		}
+		cJSON_AddStringToObject(o, "name", c->name);
+		cJSON_AddBoolToObject(o, "held", c->held && c->applicable);
+		cJSON_AddStringToObject(o, "status", !c->applicable ? "not_applicable" :
+					c->held ? "held" : "failed");
+		cJSON_AddStringToObject(o, "detail", c->detail);
+		cJSON_AddItemToObject(o, "expected", c->expected ?
+				      cJSON_Duplicate(c->expected, 1) : cJSON_CreateNull());
+		cJSON_AddItemToObject(o, "observed", c->observed ?
+				      cJSON_Duplicate(c->observed, 1) : cJSON_CreateNull());
+		cJSON_AddItemToObject(o, "evidence", c->evidence ?
+				      cJSON_Duplicate(c->evidence, 1) : cJSON_CreateNull());
+	}
+	return arr;
+}
+
+static cJSON *client_json(const struct report_client *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *pages;
+
+	if (o == NULL)
+		return NULL;
+	if (c->status != CLIENT_REJECTED)
+		cJSON_AddNumberToObject(o, "id", c->id);
+	cJSON_AddNumberToObject(o, "pid", (double)c->pid);
+	cJSON_AddStringToObject(o, "status", report_client_status_name(c->status));
+	cJSON_AddStringToObject(o, "reason", c->reason);
+	if (c->status == CLIENT_REJECTED)
+		return o;
+	pages = cJSON_AddObjectToObject(o, "pages");
+	if (pages != NULL) {
+		cJSON_AddNumberToObject(pages, "first", (double)c->first_page);
+		cJSON_AddNumberToObject(pages, "count", (double)c->page_count);
+	}
+	cJSON_AddItemToObject(o, "checks", checks_json(c->checks, c->nchecks));
+	return o;
+}
+
+static cJSON *clients_json(const struct report_client *list, size_t n)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; arr != NULL && i < n; i++)
+		cJSON_AddItemToArray(arr, client_json(&list[i]));
+	return arr;
+}
+
+static void add_platform(cJSON *root, const struct platform_info *p)
+{
+	cJSON *o = cJSON_AddObjectToObject(root, "platform");
+
+	if (o == NULL)
+		return;
+	cJSON_AddStringToObject(o, "os", p->os);
+	cJSON_AddStringToObject(o, "version", p->version);
+	cJSON_AddStringToObject(o, "arch", p->arch);
+	if (p->wine_version[0] != '\0')
+		cJSON_AddStringToObject(o, "wine", p->wine_version);
+	else
+		cJSON_AddNullToObject(o, "wine");
+	cJSON_AddNumberToObject(o, "page_size", (double)p->page_size);
+	cJSON_AddNumberToObject(o, "allocation_granularity", (double)p->allocation_granularity);
+}
+
+static void add_summary(cJSON *root, const struct report *r)
+{
+	struct report_summary s;
+	cJSON *o = cJSON_AddObjectToObject(root, "summary");
+
+	if (o == NULL)
+		return;
+	report_summarize(r, &s);
+	cJSON_AddNumberToObject(o, "expected_clients", r->expected_clients);
+	cJSON_AddNumberToObject(o, "complete", s.complete);
+	cJSON_AddNumberToObject(o, "lost", s.lost);
+	cJSON_AddNumberToObject(o, "rejected", s.rejected);
+	cJSON_AddNumberToObject(o, "missing", s.missing);
+	cJSON_AddNumberToObject(o, "checks_held", s.checks_held);
+	cJSON_AddNumberToObject(o, "checks_failed", s.checks_failed);
+	cJSON_AddNumberToObject(o, "checks_not_applicable", s.checks_not_applicable);
+}
+
+char *report_to_json(const struct report *r)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *sec;
+	char *text;
+
+	if (root == NULL)
+		return NULL;
+	cJSON_AddStringToObject(root, "cowlab", r->version);
+	cJSON_AddBoolToObject(root, "isolation_held", report_isolation_held(r));
+	cJSON_AddNumberToObject(root, "exit_status", report_exit_status(r));
+	cJSON_AddBoolToObject(root, "negative_control", r->cow_as_shared);
+	if (r->setup_error[0] != '\0')
+		cJSON_AddStringToObject(root, "error", r->setup_error);
+	add_platform(root, &r->platform);
+	sec = cJSON_AddObjectToObject(root, "section");
+	if (sec != NULL) {
+		cJSON_AddStringToObject(sec, "name", r->section_name);
+		cJSON_AddNumberToObject(sec, "size", (double)r->section_size);
+		cJSON_AddNumberToObject(sec, "page_size", (double)r->page_size);
+		cJSON_AddNumberToObject(sec, "pages", r->page_size ?
+					(double)(r->section_size / r->page_size) : 0);
+		cJSON_AddNumberToObject(sec, "seed", r->seed);
+	}
+	cJSON_AddItemToObject(root, "clients", clients_json(r->clients, r->nclients));
+	cJSON_AddItemToObject(root, "rejected", clients_json(r->rejected, r->nrejected));
+	cJSON_AddItemToObject(root, "server_checks",
+			      checks_json(r->server_checks, r->nserver_checks));
+	cJSON_AddStringToObject(root, "page_map", r->page_map ? r->page_map : "");
+	add_summary(root, r);
+	cJSON_AddNumberToObject(root, "elapsed_ms", (double)r->elapsed_ms);
+	text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	return text;
+}
+
+/* ---- for people ---- */
+
+static int checks_held(const struct report_client *c, int *total)
+{
+	int held = 0;
+
+	*total = 0;
+	for (size_t i = 0; i < c->nchecks; i++) {
+		if (!c->checks[i].applicable)
+			continue;
+		(*total)++;
+		held += c->checks[i].held;
+	}
+	return held;
+}
+
+static void print_failures(const struct report_check *list, size_t n, FILE *out)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i].applicable && !list[i].held)
+			fprintf(out, "          FAILED %s: %s\n", list[i].name, list[i].detail);
+}
+
+static void print_clients(const struct report *r, FILE *out)
+{
+	bool all = r->nclients <= HUMAN_CLIENTS_MAX;
+	size_t hidden = 0;
+
+	fprintf(out, "client      pid  status    checks  pages\n");
+	for (size_t i = 0; i < r->nclients; i++) {
+		const struct report_client *c = &r->clients[i];
+		int total, held = checks_held(c, &total);
+
+		if (!all && c->status == CLIENT_COMPLETE && held == total) {
+			hidden++;
+			continue;
+		}
+		fprintf(out, "%6d %8ld  %-8s  %3d/%-3d %llu-%llu%s%s\n", c->id, c->pid,
+			report_client_status_name(c->status), held, total,
+			(unsigned long long)c->first_page,
+			(unsigned long long)(c->first_page + c->page_count - 1),
+			c->reason[0] ? "  " : "", c->reason);
+		print_failures(c->checks, c->nchecks, out);
+	}
+	if (hidden > 0)
+		fprintf(out, "   ... and %zu more clients, complete with every check held\n", hidden);
+	for (size_t i = 0; i < r->nrejected; i++)
+		fprintf(out, "  rejected connection (pid %ld): %s\n", r->rejected[i].pid,
+			r->rejected[i].reason);
+}
+
+static void print_map(const struct report *r, FILE *out)
+{
+	size_t n = r->page_map ? strlen(r->page_map) : 0;
+	size_t rows = (n + MAP_ROW - 1) / MAP_ROW;
+
+	if (n == 0)
+		return;
+	fprintf(out, "\npage map, one character a page (%c server, %c private copy, "
+		"%c tracking,\n  %c written through rw, %c ro write faulted, %c check failed, "
+		"%c unknown):\n", MAP_SERVER, MAP_COPY, MAP_TRACK, MAP_RW, MAP_FAULT,
+		MAP_BROKEN, MAP_UNKNOWN);
+	for (size_t row = 0; row < rows; row++) {
+		if (row == HUMAN_MAP_ROWS_MAX && rows > HUMAN_MAP_ROWS_MAX + 1) {
+			fprintf(out, "  ... %zu more rows (--json has the whole map)\n",
+				rows - row);
+			break;
+		}
+		size_t len = n - row * MAP_ROW < MAP_ROW ? n - row * MAP_ROW : MAP_ROW;
+		fprintf(out, "%7zu %.*s\n", row * MAP_ROW, (int)len, r->page_map + row * MAP_ROW);
+	}
+}
+
+void report_print_human(const struct report *r, FILE *out)
+{
+	struct report_summary s;
+	bool held = report_isolation_held(r);
+
+	report_summarize(r, &s);
+	fprintf(out, "cowlab %s: copy-on-write isolation on %s %s (%s)%s%s%s\n", r->version,
+		r->platform.os, r->platform.version, r->platform.arch,
+		r->platform.wine_version[0] ? ", Wine " : "", r->platform.wine_version,
+		r->cow_as_shared ? "\nNEGATIVE CONTROL: clients map the cow view shared" : "");
+	if (r->setup_error[0] != '\0') {
+		fprintf(out, "error: %s\n", r->setup_error);
+		return;
+	}
+	fprintf(out, "section %s: %llu pages of %llu B (%llu KiB), %d clients expected\n\n",
+		r->section_name, (unsigned long long)(r->section_size / r->page_size),
+		(unsigned long long)r->page_size, (unsigned long long)(r->section_size / 1024),
+		r->expected_clients);
+	print_clients(r, out);
+	fprintf(out, "server:");
+	for (size_t i = 0; i < r->nserver_checks; i++)
+		fprintf(out, " %s %s%s", r->server_checks[i].name,
+			r->server_checks[i].held ? "held" : "FAILED",
+			i + 1 < r->nserver_checks ? "," : "");
+	fprintf(out, "\n");
+	print_failures(r->server_checks, r->nserver_checks, out);
+	print_map(r, out);
+	fprintf(out, "\nverdict: isolation %s: %d of %d clients complete",
+		held ? "HELD" : s.checks_failed ? "BROKEN" : "NOT PROVEN",
+		s.complete, r->expected_clients);
+	if (s.lost)
+		fprintf(out, ", %d lost", s.lost);
+	if (s.missing)
+		fprintf(out, ", %d missing", s.missing);
+	if (s.rejected)
+		fprintf(out, ", %d rejected", s.rejected);
+	fprintf(out, "; %d checks held, %d failed (exit %d)\n", s.checks_held, s.checks_failed,
+		(int)report_exit_status(r));
+}

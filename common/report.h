@@ -1,0 +1,102 @@
+/* The report model: every client's checks with expected and observed
+ * values and the OS evidence, the server's own checks, the page map and
+ * the verdict; printed as one JSON object (docs/report.md) or for people. */
+#ifndef COWLAB_REPORT_H
+#define COWLAB_REPORT_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "platform.h"
+
+#define REPORT_CHECKS_MAX 12
+#define REPORT_TEXT_MAX 200
+
+/* Page map characters, one per page of the section. */
+#define MAP_SERVER  'S' /* the server's own page */
+#define MAP_COPY    'C' /* written through cow: a private copy, detached */
+#define MAP_TRACK   't' /* untouched in cow: still tracks the section */
+#define MAP_RW      'W' /* written through rw: visible in the section */
+#define MAP_FAULT   'F' /* a write to the ro view faulted, nothing changed */
+#define MAP_BROKEN  '!' /* a check about this page failed */
+#define MAP_UNKNOWN '?' /* its client was lost before it was verified */
+#define MAP_UNUSED  '.' /* assigned to nobody */
+
+enum client_status { CLIENT_COMPLETE, CLIENT_LOST, CLIENT_REJECTED };
+
+struct report_check {
+	char name[32];
+	bool held;
+	bool applicable;        /* false: not applicable here, no failure */
+	char detail[REPORT_TEXT_MAX]; /* one line for people */
+	cJSON *expected;        /* owned JSON values; may be NULL */
+	cJSON *observed;
+	cJSON *evidence;
+};
+
+struct report_client {
+	int id;                 /* 1.. for admitted clients, 0 for rejected */
+	long pid;
+	enum client_status status;
+	char reason[REPORT_TEXT_MAX];
+	uint64_t first_page, page_count;
+	struct report_check checks[REPORT_CHECKS_MAX];
+	size_t nchecks;
+};
+
+struct report {
+	char version[32];
+	struct platform_info platform;
+	char section_name[96];
+	uint64_t section_size;
+	uint64_t page_size;
+	uint32_t seed;
+	bool cow_as_shared;     /* the negative control was asked for */
+	int expected_clients;
+	int64_t elapsed_ms;
+	struct report_client *clients; /* admitted, by id */
+	size_t nclients;
+	struct report_client *rejected;
+	size_t nrejected;
+	struct report_check server_checks[REPORT_CHECKS_MAX];
+	size_t nserver_checks;
+	char *page_map;         /* section pages + NUL */
+	char setup_error[REPORT_TEXT_MAX]; /* set when the run could not start */
+};
+
+/* Exit statuses. */
+enum report_exit {
+	REPORT_EXIT_HELD = 0,
+	REPORT_EXIT_FAILED = 1,
+	REPORT_EXIT_USAGE = 2,
+	REPORT_EXIT_LOST = 3,
+};
+
+struct report_summary {
+	int complete, lost, rejected, missing;
+	int checks_held, checks_failed, checks_not_applicable;
+};
+
+void report_init(struct report *r);
+void report_free(struct report *r);
+/* Appends a zeroed client (admitted or rejected); NULL when out of memory. */
+struct report_client *report_add_client(struct report *r, bool rejected);
+/* Appends a check to a list; returns it for the caller to fill. Takes
+ * ownership of expected/observed/evidence (any may be NULL). */
+struct report_check *report_add_check(struct report_check *list, size_t *n,
+				      const char *name, bool held, cJSON *expected,
+				      cJSON *observed, cJSON *evidence);
+
+void report_summarize(const struct report *r, struct report_summary *s);
+bool report_isolation_held(const struct report *r);
+enum report_exit report_exit_status(const struct report *r);
+
+/* The whole report as one JSON object (malloc'd text), or NULL. */
+char *report_to_json(const struct report *r);
+void report_print_human(const struct report *r, FILE *out);
+
+const char *report_client_status_name(enum client_status s);
+
+#endif

@@ -1,0 +1,45 @@
+/* A section backed by the paging file (Windows) or by swap through memfd
+ * (Linux), and views of it. Every view maps the whole section. */
+#ifndef COWLAB_SECTION_H
+#define COWLAB_SECTION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct channel;
+struct section;
+
+enum section_view {
+	SECTION_VIEW_RW,            /* FILE_MAP_WRITE / MAP_SHARED rw */
+	SECTION_VIEW_COW,           /* FILE_MAP_COPY / MAP_PRIVATE rw */
+	SECTION_VIEW_RO,            /* FILE_MAP_READ / MAP_SHARED ro */
+	/* The negative control: a "copy-on-write" view that is really
+	 * mapped shared, so isolation must be seen to fail. */
+	SECTION_VIEW_COW_AS_SHARED,
+};
+
+/* Longest section name, terminator included. */
+#define SECTION_NAME_MAX 96
+
+/* Creates a new section of `size` bytes (a multiple of the page size)
+ * named after `name`; refuses a name that exists (COWLAB_E_EXISTS). */
+int section_create(struct section **out, const char *name, uint64_t size);
+
+/* Opens the section a server handed over on `from` (the message just
+ * received on it): by the handle that came with it, or by name. */
+int section_open(struct section **out, const char *name, uint64_t size,
+		 struct channel *from);
+
+/* Accepts NULL. Views must be unmapped first. */
+void section_destroy(struct section *s);
+
+int section_map(struct section *s, enum section_view kind, void **addr);
+void section_unmap(struct section *s, void *addr);
+
+uint64_t section_size(const struct section *s);
+const char *section_name(const struct section *s);
+
+/* The text name of a view kind ("rw", "cow", "ro", "cow-as-shared"). */
+const char *section_view_name(enum section_view kind);
+
+#endif

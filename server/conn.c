@@ -1,0 +1,389 @@
+/* The server's connections: admitting clients (a valid hello first),
+ * rejecting anything else, and one step's round trip with every client at
+ * once, all through the channel hub's single wait. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "channel.h"
+#include "cowlab-config.h"
+#include "err.h"
+#include "platform.h"
+#include "process.h"
+#include "section.h"
+#include "server.h"
+
+static const char *const step_names[STEP_COUNT] = { "map", "write", "observe" };
+
+static struct conn *conn_add(struct server *s, struct channel *chan)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	struct channel_peer peer = { 0, false };
+
+	if (c == NULL)
+		return NULL;
+	c->chan = chan;
+	c->hello_deadline = platform_now_ms() + s->opt.timeout_ms;
+	if (channel_peer(chan, &peer) == 0)
+		c->pid = peer.pid;
+	c->next = s->conns;
+	if (s->conns != NULL)
+		s->conns->prev = c;
+	s->conns = c;
+	channel_set_data(chan, c);
+	return c;
+}
+
+static void conn_close(struct server *s, struct conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	if (c->client != NULL)
+		c->client->conn = NULL;
+	channel_close(c->chan);
+	free(c);
+}
+
+static void send_error(struct conn *c, const char *code, const char *text)
+{
+	size_t len;
+	char *msg = proto_build_error(code, text, &len);
+
+	if (msg != NULL)
+		channel_send(c->chan, msg, len, NULL); /* best effort: it may be gone */
+	free(msg);
+}
+
+/* A connection that never became a client: error message, close, and a
+ * line in the report's "rejected" list. */
+static void reject(struct server *s, struct conn *c, const char *code, const char *fmt, ...)
+{
+	struct report_client *r = report_add_client(&s->report, true);
+	char reason[REPORT_TEXT_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	send_error(c, code, reason);
+	if (r != NULL) {
+		r->pid = c->pid;
+		snprintf(r->reason, sizeof(r->reason), "%s", reason);
+	}
+	fprintf(stderr, "cowlab-server: rejected a connection (pid %ld): %s\n", c->pid, reason);
+	conn_close(s, c);
+}
+
+void server_drop(struct server *s, struct client_state *cl, const char *code,
+		 const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cl->reason, sizeof(cl->reason), fmt, ap);
+	va_end(ap);
+	cl->lost = true;
+	cl->waiting = false;
+	fprintf(stderr, "cowlab-server: client %d (pid %ld) lost: %s\n", cl->id, cl->pid,
+		cl->reason);
+	if (cl->conn != NULL) {
+		send_error(cl->conn, code, cl->reason);
+		conn_close(s, cl->conn);
+	}
+}
+
+static int send_assign(struct server *s, struct client_state *cl)
+{
+	struct proto_assign a = {
+		.id = cl->id, .section_size = section_size(s->section),
+		.page_size = s->page_size, .seed = s->seed,
+		.first_page = cl->first_page, .page_count = cl->page_count,
+		.timeout_ms = s->opt.timeout_ms,
+	};
+	size_t len;
+	char *msg;
+	int err;
+
+	snprintf(a.section_name, sizeof(a.section_name), "%s", section_name(s->section));
+	msg = proto_build_assign(&a, &len);
+	if (msg == NULL)
+		return COWLAB_E_NOMEM;
+	err = channel_send(cl->conn->chan, msg, len, s->section);
+	free(msg);
+	return err;
+}
+
+static void admit(struct server *s, struct conn *c, const struct proto_hello *h)
+{
+	struct client_state *cl = &s->clients[s->nclients];
+	int err;
+
+	memset(cl, 0, sizeof(*cl));
+	cl->id = ++s->nclients;
+	/* The OS's word for the pid, not the client's. */
+	cl->pid = c->pid > 0 ? c->pid : h->pid;
+	cl->page_count = s->opt.pages_per_client;
+	cl->first_page = 1 + (uint64_t)(cl->id - 1) * cl->page_count;
+	cl->conn = c;
+	c->client = cl;
+	err = send_assign(s, cl);
+	if (err != 0)
+		server_drop(s, cl, "send", "cannot send the assignment: %s", cowlab_strerror(err));
+	else if (s->opt.spawn == 0)
+		fprintf(stderr, "cowlab-server: %d of %d clients connected (pid %ld)\n",
+			s->nclients, s->opt.clients, cl->pid);
+}
+
+static void on_hello(struct server *s, struct conn *c, const struct channel_event *ev,
+		     bool accepting)
+{
+	struct proto_msg msg;
+	char why[PROTO_TEXT_MAX];
+	int err;
+
+	if (ev->err == COWLAB_E_TOOBIG) {
+		reject(s, c, "too_big", "first message over the %d-byte cap",
+			      CHANNEL_MSG_MAX);
+		return;
+	}
+	err = proto_parse(ev->data, ev->len, NULL, &msg, why, sizeof(why));
+	if (err != 0) {
+		reject(s, c, "bad_message", "invalid hello: %s", why);
+		return;
+	}
+	if (msg.type != PROTO_HELLO) {
+		proto_msg_free(&msg);
+		reject(s, c, "unexpected", "first message is \"%s\", not \"hello\"",
+			      proto_type_name(msg.type));
+		return;
+	}
+	if (strcmp(msg.u.hello.version, COWLAB_VERSION) != 0) {
+		reject(s, c, "version", "client version %s, server version %s",
+			      msg.u.hello.version, COWLAB_VERSION);
+		return;
+	}
+	if (!accepting || s->nclients >= s->opt.clients) {
+		reject(s, c, "full", "the run has all %d of its clients already",
+			      s->opt.clients);
+		return;
+	}
+	admit(s, c, &msg.u.hello);
+}
+
+static void on_result(struct server *s, struct client_state *cl, const struct channel_event *ev)
+{
+	struct proto_limits lim = { s->pages, s->page_size };
+	struct proto_msg msg;
+	char why[PROTO_TEXT_MAX];
+	int err;
+
+	if (ev->err == COWLAB_E_TOOBIG) {
+		server_drop(s, cl, "too_big", "a message over the %d-byte cap",
+				   CHANNEL_MSG_MAX);
+		return;
+	}
+	err = proto_parse(ev->data, ev->len, &lim, &msg, why, sizeof(why));
+	if (err != 0) {
+		server_drop(s, cl, "bad_message", "invalid message: %s", why);
+		return;
+	}
+	if (msg.type == PROTO_ERROR) {
+		server_drop(s, cl, "error", "the client reported an error: %s (%s)",
+			    msg.u.error.message, msg.u.error.code);
+		return;
+	}
+	if (msg.type != PROTO_RESULT || !cl->waiting) {
+		proto_msg_free(&msg);
+		server_drop(s, cl, "unexpected", "an unexpected \"%s\" message",
+				   proto_type_name(msg.type));
+		return;
+	}
+	err = proto_result_matches(&msg.u.result, &cl->run, &lim, why, sizeof(why));
+	if (err != 0) {
+		proto_msg_free(&msg);
+		server_drop(s, cl, "bad_result", "invalid result: %s", why);
+		return;
+	}
+	cl->results[cl->steps_done++] = msg.u.result;
+	cl->waiting = false;
+}
+
+/* Handles one hub event. `accepting`: new clients may still be admitted. */
+static void on_event(struct server *s, const struct channel_event *ev, bool accepting)
+{
+	struct conn *c = ev->chan ? channel_data(ev->chan) : NULL;
+	struct channel_peer peer;
+
+	switch (ev->type) {
+	case CHANNEL_EVENT_TIMEOUT:
+		return;
+	case CHANNEL_EVENT_ACCEPT:
+		c = conn_add(s, ev->chan);
+		if (c == NULL) {
+			channel_close(ev->chan);
+			return;
+		}
+		if (channel_peer(ev->chan, &peer) == 0 && !peer.same_user)
+			reject(s, c, "denied", "the peer runs as another user");
+		return;
+	case CHANNEL_EVENT_CLOSED:
+		if (c->client == NULL) {
+			reject(s, c, "closed", "closed the connection before a hello");
+			return;
+		}
+		server_drop(s, c->client, "closed", "disconnected (%s)",
+				   cowlab_strerror(ev->err));
+		return;
+	case CHANNEL_EVENT_MESSAGE:
+		if (c->client == NULL) {
+			on_hello(s, c, ev, accepting);
+			return;
+		}
+		on_result(s, c->client, ev);
+		return;
+	}
+}
+
+/* Rejects connections that have not said hello in time; returns the
+ * earliest hello deadline still pending (or `limit`). */
+static int64_t expire_hellos(struct server *s, int64_t now, int64_t limit)
+{
+	struct conn *c = s->conns, *next;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
+		if (c->client != NULL)
+			continue;
+		if (c->hello_deadline <= now)
+			reject(s, c, "timeout", "no hello within %d s", s->opt.timeout_ms / 1000);
+		else if (c->hello_deadline < limit)
+			limit = c->hello_deadline;
+	}
+	return limit;
+}
+
+/* Waits for one event until `deadline` and handles it. */
+static int pump(struct server *s, int64_t deadline, bool accepting)
+{
+	struct channel_event ev;
+	int64_t now = platform_now_ms();
+	int64_t until = expire_hellos(s, now, deadline);
+	int err = channel_hub_wait(s->hub, until > now ? (int)(until - now) : 0, &ev);
+
+	if (err != 0)
+		return err;
+	on_event(s, &ev, accepting);
+	return 0;
+}
+
+/* With --spawn: whether every started client has exited already, so that
+ * waiting longer for one to connect is pointless. */
+static bool spawned_all_gone(struct server *s)
+{
+	int code;
+
+	if (s->opt.spawn == 0)
+		return false;
+	for (int i = 0; i < s->nprocs; i++)
+		if (process_wait(s->procs[i], 0, &code) != 0)
+			return false;
+	return s->conns == NULL;
+}
+
+int server_admit(struct server *s)
+{
+	int64_t deadline = platform_now_ms() + s->opt.timeout_ms;
+	int err;
+
+	while (s->nclients < s->opt.clients && platform_now_ms() < deadline) {
+		/* Wake at least every 100 ms to see whether spawned clients died. */
+		int64_t soon = platform_now_ms() + 100;
+
+		if ((err = pump(s, soon < deadline ? soon : deadline, true)) != 0)
+			return err;
+		if (spawned_all_gone(s))
+			break;
+	}
+	if (s->nclients < s->opt.clients)
+		fprintf(stderr, "cowlab-server: only %d of %d clients connected within %d s\n",
+			s->nclients, s->opt.clients, s->opt.timeout_ms / 1000);
+	return 0;
+}
+
+static int waiting_count(const struct server *s)
+{
+	int n = 0;
+
+	for (int i = 0; i < s->nclients; i++)
+		n += s->clients[i].waiting;
+	return n;
+}
+
+int server_step(struct server *s, enum step step)
+{
+	int64_t deadline = platform_now_ms() + s->opt.timeout_ms;
+	int err;
+
+	for (int i = 0; i < s->nclients; i++) {
+		struct client_state *cl = &s->clients[i];
+		size_t len;
+		char *msg;
+
+		if (cl->lost || cl->conn == NULL)
+			continue;
+		experiment_build(s, cl, step, &cl->run);
+		msg = proto_build_run(&cl->run, &len);
+		err = msg ? channel_send(cl->conn->chan, msg, len, NULL) : COWLAB_E_NOMEM;
+		free(msg);
+		if (err != 0)
+			server_drop(s, cl, "send", "cannot send step \"%s\": %s", step_names[step],
+				    cowlab_strerror(err));
+		else
+			cl->waiting = true;
+	}
+	while (waiting_count(s) > 0 && platform_now_ms() < deadline)
+		if ((err = pump(s, deadline, false)) != 0)
+			return err;
+	for (int i = 0; i < s->nclients; i++)
+		if (s->clients[i].waiting)
+			server_drop(s, &s->clients[i], "timeout", "no answer to step \"%s\" within %d s",
+				    step_names[step], s->opt.timeout_ms / 1000);
+	return 0;
+}
+
+void server_finish(struct server *s)
+{
+	for (int i = 0; i < s->nclients; i++) {
+		struct client_state *cl = &s->clients[i];
+		const struct report_client *rc = &s->report.clients[i];
+		struct proto_done d = { .held = true };
+		size_t len;
+		char *msg;
+
+		if (cl->conn == NULL)
+			continue;
+		for (size_t k = 0; k < rc->nchecks; k++) {
+			if (!rc->checks[k].applicable)
+				continue;
+			d.checks_total++;
+			d.checks_held += rc->checks[k].held;
+			if (!rc->checks[k].held && d.held) {
+				d.held = false;
+				snprintf(d.message, sizeof(d.message), "%s failed: %s",
+					 rc->checks[k].name, rc->checks[k].detail);
+			}
+		}
+		msg = proto_build_done(&d, &len);
+		if (msg != NULL)
+			channel_send(cl->conn->chan, msg, len, NULL);
+		free(msg);
+		conn_close(s, cl->conn);
+	}
+	while (s->conns != NULL)
+		conn_close(s, s->conns);
+}

@@ -1,0 +1,145 @@
+/* The built-in experiment (experiment.h has its layout): what each client
+ * does in each step, and what the server does before and between steps.
+ * The server's own page 0 takes a write through the server's cow view. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "experiment.h"
+#include "pattern.h"
+#include "server.h"
+
+struct proto_range experiment_role_range(const struct client_state *c, enum role role)
+{
+	struct proto_range r = { c->first_page + role, (c->page_count - role + 3) / 4, 4 };
+
+	return r;
+}
+
+uint64_t experiment_role_count(const struct client_state *c, enum role role)
+{
+	return experiment_role_range(c, role).count;
+}
+
+struct client_state *experiment_owner(struct server *s, uint64_t page)
+{
+	uint64_t slot;
+
+	if (page == 0 || page >= s->pages)
+		return NULL;
+	slot = (page - 1) / s->opt.pages_per_client;
+	return slot < (uint64_t)s->nclients ? &s->clients[slot] : NULL;
+}
+
+static void op(struct proto_run *run, enum proto_op_kind kind, enum proto_view view,
+	       struct proto_range range, uint32_t offset, uint32_t xor_value)
+{
+	struct proto_op *o = &run->ops[run->nops++];
+
+	memset(o, 0, sizeof(*o));
+	o->kind = kind;
+	o->view = view;
+	o->range = range;
+	o->offset = offset;
+	o->xor_value = xor_value;
+}
+
+void experiment_build(const struct server *s, const struct client_state *c,
+		      enum step step, struct proto_run *run)
+{
+	struct proto_range own = { c->first_page, c->page_count, 1 };
+	struct proto_range all = { 0, s->pages, 1 };
+	struct proto_range none = { 0, 0, 0 };
+
+	run->seq = (uint64_t)step;
+	run->nops = 0;
+	switch (step) {
+	case STEP_MAP:
+		op(run, PROTO_OP_MAP, PROTO_VIEW_RW, none, 0, 0);
+		op(run, PROTO_OP_MAP, PROTO_VIEW_COW, none, 0, 0);
+		run->ops[MAP_COW].as_shared = s->opt.cow_as_shared;
+		op(run, PROTO_OP_MAP, PROTO_VIEW_RO, none, 0, 0);
+		op(run, PROTO_OP_EVIDENCE, PROTO_VIEW_COW, own, 0, 0);
+		break;
+	case STEP_WRITE:
+		op(run, PROTO_OP_WRITE, PROTO_VIEW_COW, experiment_role_range(c, ROLE_COW), 0, PATTERN_XOR_COW);
+		op(run, PROTO_OP_WRITE, PROTO_VIEW_RW, experiment_role_range(c, ROLE_RW), 0, PATTERN_XOR_RW);
+		op(run, PROTO_OP_EXPECT, PROTO_VIEW_COW, experiment_role_range(c, ROLE_COW), 0, PATTERN_XOR_COW);
+		op(run, PROTO_OP_EXPECT, PROTO_VIEW_RW, experiment_role_range(c, ROLE_COW), 0, PATTERN_XOR_NONE);
+		op(run, PROTO_OP_FAULT_WRITE, PROTO_VIEW_RO, experiment_role_range(c, ROLE_FAULT), 0,
+		   PATTERN_XOR_FAULT);
+		op(run, PROTO_OP_EXPECT, PROTO_VIEW_RO, experiment_role_range(c, ROLE_FAULT), 0, PATTERN_XOR_NONE);
+		op(run, PROTO_OP_EVIDENCE, PROTO_VIEW_COW, own, 0, 0);
+		break;
+	case STEP_OBSERVE:
+		op(run, PROTO_OP_EXPECT, PROTO_VIEW_COW, experiment_role_range(c, ROLE_TRACK), LATER_OFFSET,
+		   PATTERN_XOR_LATER);
+		op(run, PROTO_OP_EXPECT, PROTO_VIEW_COW, experiment_role_range(c, ROLE_RW), 0, PATTERN_XOR_RW);
+		op(run, PROTO_OP_EXPECT, PROTO_VIEW_COW, experiment_role_range(c, ROLE_COW), LATER_OFFSET,
+		   PATTERN_XOR_NONE);
+		op(run, PROTO_OP_EXPECT, PROTO_VIEW_COW, experiment_role_range(c, ROLE_COW), 0, PATTERN_XOR_COW);
+		op(run, PROTO_OP_FIND, PROTO_VIEW_COW, all, 0, PATTERN_XOR_COW);
+		op(run, PROTO_OP_FIND, PROTO_VIEW_RW, all, 0, PATTERN_XOR_COW);
+		op(run, PROTO_OP_FIND, PROTO_VIEW_COW, all, 0, PATTERN_XOR_SERVER_COW);
+		op(run, PROTO_OP_EVIDENCE, PROTO_VIEW_COW, own, 0, 0);
+		break;
+	case STEP_COUNT:
+		break;
+	}
+}
+
+static volatile uint32_t *server_word(const struct server *s, void *view, uint64_t page,
+				      uint32_t offset)
+{
+	return (volatile uint32_t *)(void *)((uint8_t *)view + page * s->page_size + offset);
+}
+
+/* How many pages of a range hold pattern^xor at offset in the given view. */
+static uint64_t count_matching(const struct server *s, void *view, struct proto_range r,
+			       uint32_t offset, uint32_t xor_value)
+{
+	uint64_t n = 0;
+
+	for (uint64_t i = 0; i < r.count; i++) {
+		uint64_t page = proto_range_page(&r, i);
+
+		n += *server_word(s, view, page, offset) ==
+		     (pattern_value(s->seed, page, offset) ^ xor_value);
+	}
+	return n;
+}
+
+void experiment_prepare(struct server *s)
+{
+	for (uint64_t p = 0; p < s->pages; p++)
+		pattern_fill_page(s->seed, p, (uint8_t *)s->rw + p * s->page_size, s->page_size);
+	/* The server's own copy-on-write write: nobody else may ever see it. */
+	*server_word(s, s->cow, 0, 0) = pattern_value(s->seed, 0, 0) ^ PATTERN_XOR_SERVER_COW;
+}
+
+void experiment_after_step(struct server *s, enum step step)
+{
+	if (step != STEP_WRITE)
+		return;
+	for (int i = 0; i < s->nclients; i++) {
+		struct client_state *c = &s->clients[i];
+
+		if (c->lost || c->steps_done <= STEP_WRITE)
+			continue;
+		c->seen.rw_visible = count_matching(s, s->rw, experiment_role_range(c, ROLE_RW), 0, PATTERN_XOR_RW);
+		c->seen.cow_clean = count_matching(s, s->rw, experiment_role_range(c, ROLE_COW), 0, 0);
+		c->seen.fault_clean = count_matching(s, s->rw, experiment_role_range(c, ROLE_FAULT), 0, 0);
+		/* The later section write, to copied and untouched pages alike. */
+		for (enum role r = ROLE_COW; r <= ROLE_TRACK; r++) {
+			struct proto_range rr = experiment_role_range(c, r);
+
+			for (uint64_t k = 0; k < rr.count; k++) {
+				uint64_t page = proto_range_page(&rr, k);
+
+				*server_word(s, s->rw, page, LATER_OFFSET) =
+					pattern_value(s->seed, page, LATER_OFFSET) ^ PATTERN_XOR_LATER;
+			}
+		}
+		c->seen.later_written = true;
+	}
+}

@@ -1,0 +1,40 @@
+/* The built-in experiment's layout, shared by the code that builds each
+ * step's batch (experiment.c) and the code that judges the results
+ * (verdict.c). Each client owns page_count pages; page i of its range has
+ * role i % 4. */
+#ifndef COWLAB_EXPERIMENT_H
+#define COWLAB_EXPERIMENT_H
+
+#include <stdint.h>
+
+#include "protocol.h"
+
+struct client_state;
+struct server;
+
+enum role {
+	ROLE_COW,   /* written through the cow view: must become a private copy */
+	ROLE_TRACK, /* never written: its cow view must keep tracking the section */
+	ROLE_RW,    /* written through the rw view: must be visible in the section */
+	ROLE_FAULT, /* written through the ro view: must fault and change nothing */
+	ROLE_COUNT,
+};
+
+/* Clients write word 0 of a page; the server's later write goes to word 1,
+ * so a copied page and the section can differ in both directions. */
+#define LATER_OFFSET 4
+
+/* Operation indexes of each step's batch. */
+enum { MAP_RW, MAP_COW, MAP_RO, MAP_EVIDENCE };
+enum { W_WRITE_COW, W_WRITE_RW, W_EXPECT_COW, W_EXPECT_RW_CLEAN, W_FAULT, W_EXPECT_RO_CLEAN,
+       W_EVIDENCE };
+enum { O_TRACKS_LATER, O_TRACKS_RW, O_COW_DETACHED, O_COW_STILL, O_FIND_COW, O_FIND_RW,
+       O_FIND_SERVER_COW, O_EVIDENCE };
+
+/* The pages of a client's range that have a role. */
+struct proto_range experiment_role_range(const struct client_state *c, enum role role);
+uint64_t experiment_role_count(const struct client_state *c, enum role role);
+/* The admitted client that owns a page, or NULL (page 0, unassigned). */
+struct client_state *experiment_owner(struct server *s, uint64_t page);
+
+#endif

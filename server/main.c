@@ -1,0 +1,331 @@
+/* cowlab-server: creates a pagefile-backed section, maps it read/write and
+ * copy-on-write, drives clients through the experiment and prints one
+ * verdict. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "channel.h"
+#include "cli.h"
+#include "cowlab-config.h"
+#include "err.h"
+#include "platform.h"
+#include "section.h"
+#include "server.h"
+#include "process.h"
+
+#define PAGES_PER_CLIENT_MIN 4
+#define PAGES_PER_CLIENT_MAX 16384
+#define CLIENTS_MAX 100000
+#define SECTION_MAX ((uint64_t)16 << 30)
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: cowlab-server (--spawn N | --clients N) [options]\n"
+		"\n"
+		"Creates a section backed by the paging file (memfd on Linux), maps it\n"
+		"read/write and copy-on-write, and has every client map it too, write it and\n"
+		"report what it sees; prints whether copy-on-write isolation held.\n"
+		"\n"
+		"  --spawn N              start N cowlab-client processes and run with them\n"
+		"  --clients N            wait for N clients started by hand (cowlab-client --name NAME)\n"
+		"  --name NAME            the name clients connect to (default: \"cowlab\", or a\n"
+		"                         unique one with --spawn)\n"
+		"  --pages-per-client N   pages each client owns, %d to %d (default 4)\n"
+		"  --timeout SECONDS      longest wait for clients to connect and for each\n"
+		"                         answer (default 30)\n"
+		"  --client PATH          the cowlab-client to start with --spawn\n"
+		"  --json                 print the report as one JSON object (docs/report.md)\n"
+		"  --cow-as-shared        negative control: clients map their \"copy-on-write\"\n"
+		"                         view shared, so isolation must be seen to fail\n"
+		"  --help, --version\n"
+		"\n"
+		"Exit status: 0 isolation held for every client, 1 a check failed, 2 usage or\n"
+		"setup error, 3 clients lost or timed out.\n",
+		PAGES_PER_CLIENT_MIN, PAGES_PER_CLIENT_MAX);
+}
+
+static int number_option(const char *opt, const char *v, int64_t min, int64_t max, int64_t *out)
+{
+	if (cli_number(v, min, max, out))
+		return 0;
+	fprintf(stderr, "cowlab-server: %s takes a number from %lld to %lld, not \"%s\"\n", opt,
+		(long long)min, (long long)max, v);
+	return -1;
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int parse_args(int argc, char **argv, struct server_options *o)
+{
+	static const char *const numeric[] = { "--spawn", "--clients", "--pages-per-client",
+					       "--timeout" };
+	int64_t n;
+
+	o->pages_per_client = 4;
+	o->timeout_ms = 30000;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		int r = 0;
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			return REPORT_EXIT_HELD;
+		}
+		if (strcmp(a, "--version") == 0) {
+			printf("cowlab-server %s\n", COWLAB_VERSION);
+			return REPORT_EXIT_HELD;
+		}
+		if (strcmp(a, "--json") == 0) {
+			o->json = true;
+			continue;
+		}
+		if (strcmp(a, "--cow-as-shared") == 0) {
+			o->cow_as_shared = true;
+			continue;
+		}
+		for (size_t k = 0; r == 0 && k < sizeof(numeric) / sizeof(numeric[0]); k++) {
+			if ((r = cli_take(argc, argv, &i, numeric[k], &v)) != 1)
+				continue;
+			if (k == 0 && number_option(a, v, 1, CLIENTS_MAX, &n) == 0)
+				o->spawn = (int)n;
+			else if (k == 1 && number_option(a, v, 1, CLIENTS_MAX, &n) == 0)
+				o->clients = (int)n;
+			else if (k == 2 && number_option(a, v, PAGES_PER_CLIENT_MIN,
+							 PAGES_PER_CLIENT_MAX, &n) == 0)
+				o->pages_per_client = (uint64_t)n;
+			else if (k == 3 && number_option(a, v, 1, 86400, &n) == 0)
+				o->timeout_ms = (int)n * 1000;
+			else
+				return REPORT_EXIT_USAGE;
+		}
+		if (r == 1)
+			continue;
+		if (r == 0 && (r = cli_take(argc, argv, &i, "--name", &v)) == 1) {
+			if (!channel_name_valid(v)) {
+				fprintf(stderr, "cowlab-server: invalid --name \"%s\" (1-63 of "
+					"A-Z a-z 0-9 . _ -, not starting with '.')\n", v);
+				return REPORT_EXIT_USAGE;
+			}
+			snprintf(o->name, sizeof(o->name), "%s", v);
+			o->name_given = true;
+			continue;
+		}
+		if (r == 0 && (r = cli_take(argc, argv, &i, "--client", &v)) == 1) {
+			o->client_path = v;
+			continue;
+		}
+		if (r < 0)
+			fprintf(stderr, "cowlab-server: %s needs a value\n", a);
+		else
+			fprintf(stderr, "cowlab-server: unknown argument \"%s\"\n", a);
+		usage(stderr);
+		return REPORT_EXIT_USAGE;
+	}
+	if ((o->spawn > 0) == (o->clients > 0)) {
+		fprintf(stderr, "cowlab-server: give exactly one of --spawn N and --clients N\n");
+		usage(stderr);
+		return REPORT_EXIT_USAGE;
+	}
+	if (o->spawn > 0)
+		o->clients = o->spawn;
+	if (!o->name_given)
+		snprintf(o->name, sizeof(o->name), o->spawn ? "spawn-%ld" : "cowlab", platform_pid());
+	return -1;
+}
+
+/* The cowlab-client to start: --client, else beside this program (an
+ * installed tree), else in the build tree's client/ directory. */
+static int find_client(const struct server_options *o, char *path, size_t cap)
+{
+	char dir[1024];
+	char sep = platform_path_sep;
+
+	if (o->client_path != NULL) {
+		snprintf(path, cap, "%s", o->client_path);
+		return process_is_executable(path) ? 0 : COWLAB_E_NOENT;
+	}
+	if (platform_self_dir(dir, sizeof(dir)) != 0)
+		return COWLAB_E_NOENT;
+	snprintf(path, cap, "%s%ccowlab-client%s", dir, sep, platform_exe_suffix);
+	if (process_is_executable(path))
+		return 0;
+	snprintf(path, cap, "%s%c..%cclient%ccowlab-client%s", dir, sep, sep, sep,
+		 platform_exe_suffix);
+	return process_is_executable(path) ? 0 : COWLAB_E_NOENT;
+}
+
+static int spawn_clients(struct server *s)
+{
+	char path[1200], timeout[16];
+	int err;
+
+	if (find_client(&s->opt, path, sizeof(path)) != 0) {
+		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
+			 "cannot find cowlab-client%s (give --client PATH)",
+			 s->opt.client_path ? " at --client" : " beside cowlab-server");
+		return COWLAB_E_NOENT;
+	}
+	snprintf(timeout, sizeof(timeout), "%d", s->opt.timeout_ms / 1000);
+	const char *argv[] = { path, "--name", s->opt.name, "--timeout", timeout, "--quiet", NULL };
+	s->procs = calloc((size_t)s->opt.spawn, sizeof(*s->procs));
+	if (s->procs == NULL)
+		return COWLAB_E_NOMEM;
+	for (int i = 0; i < s->opt.spawn; i++) {
+		err = process_start(&s->procs[i], path, argv);
+		if (err != 0) {
+			fprintf(stderr, "cowlab-server: cannot start client %d (%s): %s\n", i + 1,
+				path, cowlab_strerror(err));
+			break;
+		}
+		s->nprocs++;
+	}
+	return 0;
+}
+
+static void reap_clients(struct server *s)
+{
+	int code;
+
+	for (int i = 0; i < s->nprocs; i++) {
+		/* They were told the verdict and exit at once; do not wait long. */
+		if (process_wait(s->procs[i], 5000, &code) != 0)
+			fprintf(stderr, "cowlab-server: client process %ld did not exit; killed\n",
+				process_pid(s->procs[i]));
+		process_destroy(s->procs[i]);
+	}
+	free(s->procs);
+	s->procs = NULL;
+	s->nprocs = 0;
+}
+
+static int setup(struct server *s)
+{
+	char secname[SECTION_NAME_MAX];
+	uint64_t size;
+	int err;
+
+	s->page_size = (uint32_t)platform_page_size();
+	s->pages = 1 + (uint64_t)s->opt.clients * s->opt.pages_per_client;
+	size = s->pages * s->page_size;
+	if (size > SECTION_MAX) {
+		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
+			 "a section of %llu MiB is over the %llu MiB limit",
+			 (unsigned long long)(size >> 20), (unsigned long long)(SECTION_MAX >> 20));
+		return COWLAB_E_INVAL;
+	}
+	s->seed = (uint32_t)(platform_now_us() ^ (uint64_t)platform_pid() * 2654435761u);
+	s->clients = calloc((size_t)s->opt.clients, sizeof(*s->clients));
+	if (s->clients == NULL)
+		return COWLAB_E_NOMEM;
+	snprintf(secname, sizeof(secname), "cowlab-%s", s->opt.name);
+	err = section_create(&s->section, secname, size);
+	if (err == 0)
+		err = section_map(s->section, SECTION_VIEW_RW, &s->rw);
+	if (err == 0)
+		err = section_map(s->section, SECTION_VIEW_COW, &s->cow);
+	if (err != 0) {
+		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
+			 "cannot create the section: %s", cowlab_strerror(err));
+		return err;
+	}
+	snprintf(s->report.section_name, sizeof(s->report.section_name), "%s", secname);
+	s->report.section_size = size;
+	s->report.page_size = s->page_size;
+	s->report.seed = s->seed;
+	experiment_prepare(s);
+	err = channel_hub_listen(&s->hub, s->opt.name);
+	if (err != 0) {
+		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
+			 err == COWLAB_E_EXISTS ?
+			 "the name \"%s\" is in use by another running server: %s" :
+			 "cannot listen on \"%s\": %s", s->opt.name, cowlab_strerror(err));
+		return err;
+	}
+	return 0;
+}
+
+static int run(struct server *s)
+{
+	int err;
+
+	if (s->opt.spawn > 0) {
+		if ((err = spawn_clients(s)) != 0)
+			return err;
+	} else {
+		fprintf(stderr, "cowlab-server: listening on %s; waiting for %d clients "
+			"(cowlab-client --name %s)\n", channel_hub_path(s->hub), s->opt.clients,
+			s->opt.name);
+	}
+	if ((err = server_admit(s)) != 0)
+		return err;
+	for (enum step st = STEP_MAP; st < STEP_COUNT; st++) {
+		if ((err = server_step(s, st)) != 0)
+			return err;
+		experiment_after_step(s, st);
+	}
+	return 0;
+}
+
+static void teardown(struct server *s)
+{
+	channel_hub_destroy(s->hub);
+	reap_clients(s);
+	for (int i = 0; i < s->nclients; i++)
+		for (int k = 0; k < STEP_COUNT; k++) {
+			struct proto_msg m = { .type = PROTO_RESULT, .u.result = s->clients[i].results[k] };
+			proto_msg_free(&m);
+		}
+	free(s->clients);
+	section_unmap(s->section, s->rw);
+	section_unmap(s->section, s->cow);
+	section_destroy(s->section);
+}
+
+static void print_report(const struct server *s)
+{
+	if (s->opt.json) {
+		char *text = report_to_json(&s->report);
+
+		if (text != NULL)
+			printf("%s\n", text);
+		free(text);
+	} else {
+		report_print_human(&s->report, stdout);
+	}
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	static struct server s;
+	int status = parse_args(argc, argv, &s.opt);
+	int err;
+
+	if (status >= 0)
+		return status;
+	s.started_ms = platform_now_ms();
+	report_init(&s.report);
+	snprintf(s.report.version, sizeof(s.report.version), "%s", COWLAB_VERSION);
+	platform_describe(&s.report.platform);
+	s.report.cow_as_shared = s.opt.cow_as_shared;
+	s.report.expected_clients = s.opt.clients;
+	err = setup(&s);
+	if (err == 0)
+		err = run(&s);
+	if (err != 0 && s.report.setup_error[0] == '\0')
+		snprintf(s.report.setup_error, sizeof(s.report.setup_error), "the run failed: %s",
+			 cowlab_strerror(err));
+	if (s.report.setup_error[0] == '\0') {
+		experiment_evaluate(&s);
+		server_finish(&s);
+	} else {
+		fprintf(stderr, "cowlab-server: %s\n", s.report.setup_error);
+	}
+	s.report.elapsed_ms = platform_now_ms() - s.started_ms;
+	print_report(&s);
+	status = report_exit_status(&s.report);
+	teardown(&s);
+	report_free(&s.report);
+	return status;
+}

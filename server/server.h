@@ -1,0 +1,97 @@
+/* cowlab-server's shared state: the options, the section and its two
+ * views, the connections and the clients admitted from them. */
+#ifndef COWLAB_SERVER_H
+#define COWLAB_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "protocol.h"
+#include "report.h"
+
+struct channel;
+struct channel_hub;
+struct section;
+struct process;
+
+struct server_options {
+	char name[64];
+	bool name_given;
+	int spawn;              /* clients to start ourselves (0: manual mode) */
+	int clients;            /* clients to wait for */
+	uint64_t pages_per_client;
+	int timeout_ms;
+	const char *client_path;
+	bool json;
+	bool cow_as_shared;     /* the negative control */
+};
+
+/* The experiment's steps: every client performs one batch per step, all
+ * clients at once; the server acts between steps. */
+enum step { STEP_MAP, STEP_WRITE, STEP_OBSERVE, STEP_COUNT };
+
+/* What the server saw in its own rw view of a client's pages after the
+ * write step. */
+struct server_seen {
+	uint64_t rw_visible;     /* rw pages showing the client's rw stamp */
+	uint64_t cow_clean;      /* cow pages still holding the pattern */
+	uint64_t fault_clean;    /* fault pages still holding the pattern */
+	bool later_written;      /* the server's later write reached its pages */
+};
+
+struct client_state {
+	int id;                  /* 1-based; pages follow from it */
+	long pid;
+	struct conn *conn;       /* NULL once finished or lost */
+	bool lost;
+	bool waiting;            /* a batch is out, its result not yet in */
+	int steps_done;
+	char reason[REPORT_TEXT_MAX];
+	uint64_t first_page, page_count;
+	struct proto_run run;    /* the batch out now */
+	struct proto_result results[STEP_COUNT];
+	struct server_seen seen;
+	uint64_t seen_by_others; /* other clients that saw its cow write */
+	uint64_t section_leaks;  /* its cow stamps found in the section */
+};
+
+struct conn {
+	struct channel *chan;
+	struct client_state *client; /* NULL until a valid hello */
+	int64_t hello_deadline;
+	long pid;
+	struct conn *prev, *next;
+};
+
+struct server {
+	struct server_options opt;
+	struct channel_hub *hub;
+	struct section *section;
+	void *rw, *cow;          /* the server's own views */
+	uint64_t pages;
+	uint32_t page_size;
+	uint32_t seed;
+	struct client_state *clients; /* opt.clients slots; nclients admitted */
+	int nclients;
+	struct conn *conns;
+	struct process **procs;
+	int nprocs;
+	int64_t started_ms;
+	struct report report;
+};
+
+/* conn.c: connections, admission, one step's round trip */
+int server_admit(struct server *s);
+int server_step(struct server *s, enum step step);
+void server_finish(struct server *s);
+void server_drop(struct server *s, struct client_state *c, const char *code,
+		 const char *fmt, ...);
+
+/* experiment.c: the built-in scenario */
+void experiment_build(const struct server *s, const struct client_state *c,
+		      enum step step, struct proto_run *run);
+void experiment_after_step(struct server *s, enum step step);
+void experiment_prepare(struct server *s);
+void experiment_evaluate(struct server *s);
+
+#endif

@@ -1,0 +1,454 @@
+/* Judging the experiment: every check of every client from the results it
+ * reported and what the server saw itself, the server's own checks, and
+ * the page map. A check holds only when every observation agrees with it. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "experiment.h"
+#include "pattern.h"
+#include "server.h"
+
+#define INTACT_SAMPLES 16
+
+static const struct proto_op_result *res(const struct client_state *c, enum step st, int i)
+{
+	return &c->results[st].results[i];
+}
+
+static cJSON *nums(const char *k1, double v1, const char *k2, double v2)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, k1, v1);
+	if (k2 != NULL)
+		cJSON_AddNumberToObject(o, k2, v2);
+	return o;
+}
+
+static struct report_check *add(struct report_check *list, size_t *n, const char *name,
+				bool held, cJSON *expected, cJSON *observed, cJSON *evidence,
+				const char *fmt, ...)
+{
+	struct report_check *c = report_add_check(list, n, name, held, expected, observed,
+						  evidence);
+	va_list ap;
+
+	if (c != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+		va_end(ap);
+	}
+	return c;
+}
+
+#define ADD(rc, ...) add((rc)->checks, &(rc)->nchecks, __VA_ARGS__)
+
+/* When an operation a check rests on failed on the client, the check fails
+ * with the client's own words. Returns true if it did. */
+static bool op_failed(struct report_client *rc, const char *name,
+		      const struct proto_op_result *const *ops, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!ops[i]->ok) {
+			ADD(rc, name, false, NULL, NULL, NULL, "the client could not %s: %s",
+			    proto_op_name(ops[i]->kind), ops[i]->error);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void check_rw_visible(struct report_client *rc, const struct client_state *c)
+{
+	uint64_t n = experiment_role_count(c, ROLE_RW);
+
+	ADD(rc, "rw_write_visible", c->seen.rw_visible == n,
+	    nums("server_sees_write", (double)n, NULL, 0),
+	    nums("server_sees_write", (double)c->seen.rw_visible, NULL, 0), NULL,
+	    "%llu of %llu pages written through rw seen in the server's rw view",
+	    (unsigned long long)c->seen.rw_visible, (unsigned long long)n);
+}
+
+static void check_cow_private(struct report_client *rc, const struct client_state *c)
+{
+	uint64_t n = experiment_role_count(c, ROLE_COW);
+	const struct proto_op_result *ops[] = { res(c, STEP_WRITE, W_EXPECT_COW),
+						res(c, STEP_OBSERVE, O_COW_STILL) };
+
+	if (op_failed(rc, "cow_write_private", ops, 2))
+		return;
+	ADD(rc, "cow_write_private", ops[0]->matched == n && ops[1]->matched == n,
+	    nums("after_write", (double)n, "at_end", (double)n),
+	    nums("after_write", (double)ops[0]->matched, "at_end", (double)ops[1]->matched), NULL,
+	    "the writer sees its own cow write on %llu of %llu pages",
+	    (unsigned long long)ops[1]->matched, (unsigned long long)n);
+}
+
+static void check_cow_isolated(struct report_client *rc, const struct client_state *c)
+{
+	uint64_t n = experiment_role_count(c, ROLE_COW);
+	const struct proto_op_result *own_rw = res(c, STEP_WRITE, W_EXPECT_RW_CLEAN);
+	cJSON *exp, *obs;
+	bool held;
+
+	if (op_failed(rc, "cow_write_isolated", &own_rw, 1))
+		return;
+	held = c->seen.cow_clean == n && own_rw->matched == n && c->seen_by_others == 0 &&
+	       c->section_leaks == 0;
+	exp = nums("section_clean", (double)n, "own_rw_view_clean", (double)n);
+	cJSON_AddNumberToObject(exp, "seen_by_other_clients", 0);
+	cJSON_AddNumberToObject(exp, "seen_in_rw_views", 0);
+	obs = nums("section_clean", (double)c->seen.cow_clean, "own_rw_view_clean",
+		   (double)own_rw->matched);
+	cJSON_AddNumberToObject(obs, "seen_by_other_clients", (double)c->seen_by_others);
+	cJSON_AddNumberToObject(obs, "seen_in_rw_views", (double)c->section_leaks);
+	ADD(rc, "cow_write_isolated", held, exp, obs, NULL,
+	    "cow write absent from the section on %llu of %llu pages; seen %llu times "
+	    "in other clients' views", (unsigned long long)c->seen.cow_clean,
+	    (unsigned long long)n, (unsigned long long)(c->seen_by_others + c->section_leaks));
+}
+
+static void check_tracks(struct report_client *rc, const struct client_state *c)
+{
+	uint64_t nt = experiment_role_count(c, ROLE_TRACK), nrw = experiment_role_count(c, ROLE_RW);
+	const struct proto_op_result *ops[] = { res(c, STEP_OBSERVE, O_TRACKS_LATER),
+						res(c, STEP_OBSERVE, O_TRACKS_RW) };
+
+	if (op_failed(rc, "cow_untouched_tracks", ops, 2))
+		return;
+	ADD(rc, "cow_untouched_tracks", ops[0]->matched == nt && ops[1]->matched == nrw,
+	    nums("shows_server_write", (double)nt, "shows_rw_write", (double)nrw),
+	    nums("shows_server_write", (double)ops[0]->matched, "shows_rw_write",
+		 (double)ops[1]->matched), NULL,
+	    "untouched cow pages show the later section write on %llu of %llu pages",
+	    (unsigned long long)ops[0]->matched, (unsigned long long)nt);
+}
+
+static void check_detached(struct report_client *rc, const struct client_state *c)
+{
+	uint64_t n = experiment_role_count(c, ROLE_COW), nt = experiment_role_count(c, ROLE_TRACK);
+	const struct proto_op_result *ops[] = { res(c, STEP_OBSERVE, O_COW_DETACHED),
+						res(c, STEP_OBSERVE, O_TRACKS_LATER) };
+
+	if (op_failed(rc, "cow_copy_detached", ops, 2))
+		return;
+	ADD(rc, "cow_copy_detached", ops[0]->matched == n && ops[1]->matched == nt,
+	    nums("copies_ignoring_server_write", (double)n, "neighbours_tracking", (double)nt),
+	    nums("copies_ignoring_server_write", (double)ops[0]->matched, "neighbours_tracking",
+		 (double)ops[1]->matched), NULL,
+	    "%llu of %llu copied pages ignore the later section write; %llu of %llu "
+	    "neighbours still track it", (unsigned long long)ops[0]->matched,
+	    (unsigned long long)n, (unsigned long long)ops[1]->matched, (unsigned long long)nt);
+}
+
+/* One evidence report against the pages that should be private copies
+ * (every cow-role page when `written`, none before). Returns the number
+ * of disagreements: pages, then each supported source's count. */
+static uint64_t evidence_disagreements(const struct client_state *c,
+				       const struct evidence_report *ev, bool written,
+				       uint64_t *supported)
+{
+	uint64_t bad = 0, want = written ? experiment_role_count(c, ROLE_COW) : 0;
+
+	*supported = 0;
+	for (size_t i = 0; i < ev->count; i++) {
+		bool should = written && i % 4 == ROLE_COW;
+
+		bad += (ev->pages[i] == EVIDENCE_PAGE_PRIVATE) != should;
+	}
+	for (size_t i = 0; i < ev->nsources; i++) {
+		if (!ev->sources[i].supported)
+			continue;
+		(*supported)++;
+		bad += ev->sources[i].private_pages != want;
+	}
+	return bad;
+}
+
+static cJSON *evidence_json(const struct evidence_report *ev)
+{
+	cJSON *o = cJSON_CreateObject(), *arr;
+
+	cJSON_AddStringToObject(o, "pages", ev->pages ? ev->pages : "");
+	cJSON_AddNumberToObject(o, "private", (double)ev->private_pages);
+	arr = cJSON_AddArrayToObject(o, "sources");
+	for (size_t i = 0; arr != NULL && i < ev->nsources; i++) {
+		cJSON *s = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(s, "name", ev->sources[i].name);
+		cJSON_AddBoolToObject(s, "supported", ev->sources[i].supported);
+		if (ev->sources[i].supported)
+			cJSON_AddNumberToObject(s, "private", (double)ev->sources[i].private_pages);
+		else
+			cJSON_AddNullToObject(s, "private");
+		cJSON_AddStringToObject(s, "note", ev->sources[i].note);
+		cJSON_AddItemToArray(arr, s);
+	}
+	if (ev->deviation[0] != '\0')
+		cJSON_AddStringToObject(o, "platform_deviation", ev->deviation);
+	else
+		cJSON_AddNullToObject(o, "platform_deviation");
+	return o;
+}
+
+static void check_evidence(struct report_client *rc, const struct client_state *c)
+{
+	const struct proto_op_result *ops[] = { res(c, STEP_MAP, MAP_EVIDENCE),
+						res(c, STEP_WRITE, W_EVIDENCE),
+						res(c, STEP_OBSERVE, O_EVIDENCE) };
+	const struct evidence_report *last = &ops[2]->evidence;
+	uint64_t n = experiment_role_count(c, ROLE_COW), sup[3], bad;
+	struct report_check *chk;
+	cJSON *exp, *obs;
+
+	if (op_failed(rc, "cow_copy_evidence", ops, 3))
+		return;
+	bad = evidence_disagreements(c, &ops[0]->evidence, false, &sup[0]) +
+	      evidence_disagreements(c, &ops[1]->evidence, true, &sup[1]) +
+	      evidence_disagreements(c, last, true, &sup[2]);
+	exp = nums("private_before", 0, "private_after", (double)n);
+	obs = nums("private_before", (double)ops[0]->evidence.private_pages, "private_after",
+		   (double)last->private_pages);
+	chk = ADD(rc, "cow_copy_evidence", bad == 0, exp, obs, evidence_json(last),
+		  "the OS reports %llu private pages where %llu were written (%llu "
+		  "disagreements over %llu sources)", (unsigned long long)last->private_pages,
+		  (unsigned long long)n, (unsigned long long)bad, (unsigned long long)sup[2]);
+	if (chk != NULL && sup[0] + sup[1] + sup[2] == 0) {
+		/* No source could say: explicitly not a pass. */
+		chk->applicable = false;
+		snprintf(chk->detail, sizeof(chk->detail),
+			 "unsupported: this platform reports no page evidence (%.120s)",
+			 last->deviation);
+	}
+}
+
+static void check_faults(struct report_client *rc, const struct client_state *c)
+{
+	uint64_t n = experiment_role_count(c, ROLE_FAULT);
+	const struct proto_op_result *ops[] = { res(c, STEP_WRITE, W_FAULT),
+						res(c, STEP_WRITE, W_EXPECT_RO_CLEAN) };
+	cJSON *obs, *ev = NULL;
+
+	if (op_failed(rc, "ro_write_faults", ops, 2))
+		return;
+	obs = nums("faulted_at_target", (double)ops[0]->matched, "unchanged_in_ro_view",
+		   (double)ops[1]->matched);
+	cJSON_AddNumberToObject(obs, "unchanged_in_section", (double)c->seen.fault_clean);
+	if (ops[0]->fault.faulted) {
+		ev = cJSON_CreateObject();
+		cJSON_AddStringToObject(ev, "code", ops[0]->fault.code);
+		cJSON_AddNumberToObject(ev, "target_offset", (double)ops[0]->fault_target);
+		cJSON_AddNumberToObject(ev, "fault_offset", (double)ops[0]->fault_offset);
+	}
+	cJSON *exp = nums("faulted_at_target", (double)n, "unchanged_in_ro_view", (double)n);
+	cJSON_AddNumberToObject(exp, "unchanged_in_section", (double)n);
+	ADD(rc, "ro_write_faults",
+	    ops[0]->matched == n && ops[1]->matched == n && c->seen.fault_clean == n,
+	    exp, obs, ev, "%llu of %llu writes to the ro view faulted (%s); %llu pages unchanged",
+	    (unsigned long long)ops[0]->matched, (unsigned long long)n,
+	    ops[0]->fault.faulted ? ops[0]->fault.code : "no fault",
+	    (unsigned long long)c->seen.fault_clean);
+}
+
+/* Who saw whose cow writes: every FIND match outside the finder's own
+ * pages is a sighting of another client's private write. */
+static void attribute_sightings(struct server *s)
+{
+	for (int i = 0; i < s->nclients; i++) {
+		const struct client_state *y = &s->clients[i];
+
+		if (y->steps_done < STEP_COUNT)
+			continue;
+		for (int k = O_FIND_COW; k <= O_FIND_RW; k++) {
+			const struct proto_op_result *r = res(y, STEP_OBSERVE, k);
+
+			for (size_t j = 0; r->ok && j < r->nsamples; j++) {
+				struct client_state *x = experiment_owner(s, r->samples[j].page);
+
+				if (x == NULL)
+					continue;
+				if (k == O_FIND_RW)
+					x->section_leaks++;
+				else if (x != y)
+					x->seen_by_others++;
+			}
+		}
+	}
+}
+
+static void judge_client(struct server *s, struct client_state *c, struct report_client *rc)
+{
+	rc->id = c->id;
+	rc->pid = c->pid;
+	rc->first_page = c->first_page;
+	rc->page_count = c->page_count;
+	rc->status = c->lost ? CLIENT_LOST : CLIENT_COMPLETE;
+	snprintf(rc->reason, sizeof(rc->reason), "%s", c->reason);
+	if (c->lost || c->steps_done < STEP_COUNT)
+		return;
+	check_rw_visible(rc, c);
+	check_cow_private(rc, c);
+	check_cow_isolated(rc, c);
+	check_tracks(rc, c);
+	check_detached(rc, c);
+	check_evidence(rc, c);
+	check_faults(rc, c);
+}
+
+static bool check_failed(const struct report_client *rc, const char *name)
+{
+	for (size_t i = 0; i < rc->nchecks; i++)
+		if (strcmp(rc->checks[i].name, name) == 0)
+			return rc->checks[i].applicable && !rc->checks[i].held;
+	return false;
+}
+
+static void map_client(struct server *s, const struct client_state *c,
+		       const struct report_client *rc)
+{
+	static const char role_char[ROLE_COUNT] = { MAP_COPY, MAP_TRACK, MAP_RW, MAP_FAULT };
+	bool broken[ROLE_COUNT] = {
+		check_failed(rc, "cow_write_private") || check_failed(rc, "cow_write_isolated") ||
+			check_failed(rc, "cow_copy_detached") || check_failed(rc, "cow_copy_evidence"),
+		check_failed(rc, "cow_untouched_tracks"),
+		check_failed(rc, "rw_write_visible"),
+		check_failed(rc, "ro_write_faults"),
+	};
+
+	for (uint64_t i = 0; i < c->page_count; i++) {
+		enum role r = (enum role)(i % 4);
+		char ch = c->steps_done < STEP_COUNT ? MAP_UNKNOWN :
+			  broken[r] ? MAP_BROKEN : role_char[r];
+
+		s->report.page_map[c->first_page + i] = ch;
+	}
+}
+
+/* ---- the server's own checks ---- */
+
+struct allowed {
+	uint32_t w0[2], w1[2]; /* each word may hold either value */
+};
+
+static void allowed_words(const struct server *s, uint64_t page, struct allowed *a)
+{
+	const struct client_state *c = experiment_owner((struct server *)s, page);
+	uint32_t p0 = pattern_value(s->seed, page, 0), p1 = pattern_value(s->seed, page, LATER_OFFSET);
+	enum role r;
+
+	a->w0[0] = a->w0[1] = p0;
+	a->w1[0] = a->w1[1] = p1;
+	if (c == NULL)
+		return;
+	r = (enum role)((page - c->first_page) % 4);
+	if ((r == ROLE_COW || r == ROLE_TRACK) && c->seen.later_written)
+		a->w1[0] = a->w1[1] = p1 ^ PATTERN_XOR_LATER;
+	if (r == ROLE_RW) {
+		/* A client lost before it reported its write may or may not have made it. */
+		a->w0[1] = p0 ^ PATTERN_XOR_RW;
+		if (c->steps_done > STEP_WRITE)
+			a->w0[0] = a->w0[1];
+	}
+}
+
+static bool page_intact(const struct server *s, uint64_t page, uint32_t *first_bad)
+{
+	const uint32_t *w = (const uint32_t *)(const void *)((uint8_t *)s->rw + page * s->page_size);
+	struct allowed a;
+
+	allowed_words(s, page, &a);
+	*first_bad = w[0];
+	if (w[0] != a.w0[0] && w[0] != a.w0[1])
+		return false;
+	*first_bad = w[1];
+	if (w[1] != a.w1[0] && w[1] != a.w1[1])
+		return false;
+	for (uint32_t k = 2; k < s->page_size / 4; k++) {
+		*first_bad = w[k];
+		if (w[k] != pattern_value(s->seed, page, k * 4))
+			return false;
+	}
+	return true;
+}
+
+static void check_section_intact(struct server *s)
+{
+	uint64_t bad = 0;
+	cJSON *samples = cJSON_CreateArray(), *obs;
+
+	for (uint64_t p = 0; p < s->pages; p++) {
+		uint32_t v;
+
+		if (page_intact(s, p, &v))
+			continue;
+		bad++;
+		s->report.page_map[p] = MAP_BROKEN;
+		if (cJSON_GetArraySize(samples) < INTACT_SAMPLES) {
+			cJSON *pair = cJSON_CreateArray();
+
+			cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)p));
+			cJSON_AddItemToArray(pair, cJSON_CreateNumber(v));
+			cJSON_AddItemToArray(samples, pair);
+		}
+	}
+	obs = nums("pages_differing", (double)bad, NULL, 0);
+	cJSON_AddItemToObject(obs, "samples", samples);
+	add(s->report.server_checks, &s->report.nserver_checks, "section_intact", bad == 0,
+	    nums("pages_differing", 0, NULL, 0), obs, NULL,
+	    "%llu of %llu pages differ from the initial pattern plus every rw write",
+	    (unsigned long long)bad, (unsigned long long)s->pages);
+}
+
+static void check_server_cow(struct server *s)
+{
+	uint32_t p0 = pattern_value(s->seed, 0, 0);
+	const uint32_t *cow = s->cow, *rw = s->rw;
+	uint64_t seen = 0;
+	bool held;
+	cJSON *obs;
+
+	for (int i = 0; i < s->nclients; i++) {
+		const struct client_state *c = &s->clients[i];
+
+		if (c->steps_done == STEP_COUNT && res(c, STEP_OBSERVE, O_FIND_SERVER_COW)->ok)
+			seen += res(c, STEP_OBSERVE, O_FIND_SERVER_COW)->matched;
+	}
+	held = cow[0] == (p0 ^ PATTERN_XOR_SERVER_COW) && rw[0] == p0 && seen == 0;
+	obs = cJSON_CreateObject();
+	cJSON_AddBoolToObject(obs, "server_cow_view_shows_it", cow[0] == (p0 ^ PATTERN_XOR_SERVER_COW));
+	cJSON_AddBoolToObject(obs, "section_shows_it", rw[0] != p0);
+	cJSON_AddNumberToObject(obs, "clients_seeing_it", (double)seen);
+	cJSON *exp = cJSON_CreateObject();
+	cJSON_AddBoolToObject(exp, "server_cow_view_shows_it", true);
+	cJSON_AddBoolToObject(exp, "section_shows_it", false);
+	cJSON_AddNumberToObject(exp, "clients_seeing_it", 0);
+	add(s->report.server_checks, &s->report.nserver_checks, "server_cow_isolated", held, exp,
+	    obs, NULL, "the server's own cow write to page 0 is private to it%s",
+	    held ? "" : ": NOT so");
+}
+
+void experiment_evaluate(struct server *s)
+{
+	s->report.page_map = malloc((size_t)s->pages + 1);
+	if (s->report.page_map != NULL) {
+		memset(s->report.page_map, MAP_UNUSED, (size_t)s->pages);
+		s->report.page_map[0] = MAP_SERVER;
+		s->report.page_map[s->pages] = '\0';
+	}
+	attribute_sightings(s);
+	for (int i = 0; i < s->nclients; i++) {
+		struct report_client *rc = report_add_client(&s->report, false);
+
+		if (rc == NULL)
+			continue;
+		judge_client(s, &s->clients[i], rc);
+		if (s->report.page_map != NULL)
+			map_client(s, &s->clients[i], rc);
+	}
+	if (s->report.page_map != NULL) {
+		check_section_intact(s);
+		check_server_cow(s);
+	}
+}
