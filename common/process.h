@@ -7,8 +7,10 @@
 struct process;
 
 /* Starts `path` with argv (argv[0] first, NULL-terminated); stdin is the
- * null device, stdout and stderr are inherited. */
-int process_start(struct process **out, const char *path, const char *const argv[]);
+ * null device, stderr is inherited, and so is stdout unless stdout_path
+ * names a file to write it to (created or truncated). */
+int process_start(struct process **out, const char *path, const char *const argv[],
+		  const char *stdout_path);
 long process_pid(const struct process *p);
 /* Waits up to timeout_ms (-1: forever) for the process to end. Returns 0
  * with *exit_code set (128+signal for a signal), or COWLAB_E_TIMEOUT. */

@@ -172,7 +172,7 @@ static int spawn_clients(struct server *s)
 	if (s->procs == NULL)
 		return COWLAB_E_NOMEM;
 	for (int i = 0; i < s->opt.spawn; i++) {
-		err = process_start(&s->procs[i], path, argv);
+		err = process_start(&s->procs[i], path, argv, NULL);
 		if (err != 0) {
 			fprintf(stderr, "cowlab-server: cannot start client %d (%s): %s\n", i + 1,
 				path, cowlab_strerror(err));

@@ -19,7 +19,8 @@ struct process {
 	int exit_code;
 };
 
-int process_start(struct process **out, const char *path, const char *const argv[])
+int process_start(struct process **out, const char *path, const char *const argv[],
+		  const char *stdout_path)
 {
 	posix_spawn_file_actions_t fa;
 	struct process *p = calloc(1, sizeof(*p));
@@ -32,6 +33,9 @@ int process_start(struct process **out, const char *path, const char *const argv
 		return COWLAB_E_NOMEM;
 	}
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	if (stdout_path != NULL)
+		posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, stdout_path,
+						 O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	/* posix_spawn's argv is not const-qualified for historical reasons. */
 	r = posix_spawn(&p->pid, path, &fa, NULL, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);

@@ -1,0 +1,29 @@
+/* A minimal assertion kit for cowlab's tests: CHECK never stops the test,
+ * it counts; check_exit() turns the count into the exit status Meson reads
+ * (0 pass, 1 fail). */
+#ifndef COWLAB_TEST_CHECK_H
+#define COWLAB_TEST_CHECK_H
+
+#include <stdio.h>
+
+static int check_failures;
+
+#define CHECK(cond) \
+	((cond) ? (void)0 : (void)(check_failures++, \
+		fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond)))
+
+#define CHECK_MSG(cond, ...) \
+	((cond) ? (void)0 : (void)(check_failures++, \
+		fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond), \
+		fprintf(stderr, __VA_ARGS__), fputc('\n', stderr)))
+
+static inline int check_exit(const char *name)
+{
+	if (check_failures > 0)
+		fprintf(stderr, "%s: %d check(s) failed\n", name, check_failures);
+	else
+		printf("%s: all checks passed\n", name);
+	return check_failures > 0 ? 1 : 0;
+}
+
+#endif
