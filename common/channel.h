@@ -72,6 +72,9 @@ int channel_recv(struct channel *c, void *buf, size_t cap, size_t *len,
 int channel_send(struct channel *c, const void *buf, size_t len,
 		 const struct section *attach);
 
+/* Sends without the size cap: only for tests that play a hostile peer. */
+int channel_send_uncapped(struct channel *c, const void *buf, size_t len);
+
 int channel_peer(struct channel *c, struct channel_peer *peer);
 
 /* Per-connection user data for the hub's owner. */

@@ -392,6 +392,13 @@ int channel_send(struct channel *c, const void *buf, size_t len,
 	return COWLAB_OK;
 }
 
+int channel_send_uncapped(struct channel *c, const void *buf, size_t len)
+{
+	if (send(c->fd, buf, len, MSG_NOSIGNAL) != (ssize_t)len)
+		return err_from_os();
+	return COWLAB_OK;
+}
+
 int channel_peer(struct channel *c, struct channel_peer *peer)
 {
 	struct ucred cred;
