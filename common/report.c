@@ -292,12 +292,42 @@ static void print_failures(const struct report_check *list, size_t n, FILE *out)
 			fprintf(out, "          FAILED %s: %s\n", list[i].name, list[i].detail);
 }
 
+/* "pagemap:2 pagemap_scan:2 smaps:2": what each OS source counted as
+ * private copies in the client's cow view, from the evidence check. */
+static void evidence_summary(const struct report_client *c, char *buf, size_t cap)
+{
+	const cJSON *src, *sources = NULL;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < c->nchecks; i++)
+		if (strcmp(c->checks[i].name, "cow_copy_evidence") == 0)
+			sources = cJSON_GetObjectItemCaseSensitive(c->checks[i].evidence, "sources");
+	cJSON_ArrayForEach(src, sources) {
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(src, "name");
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(src, "private");
+		int w;
+
+		if (!cJSON_IsString(name))
+			continue;
+		if (cJSON_IsNumber(n))
+			w = snprintf(buf + used, cap - used, "%s%s:%.0f", used ? " " : "",
+				     name->valuestring, n->valuedouble);
+		else
+			w = snprintf(buf + used, cap - used, "%s%s:n/a", used ? " " : "",
+				     name->valuestring);
+		if (w < 0 || (size_t)w >= cap - used)
+			break;
+		used += (size_t)w;
+	}
+}
+
 static void print_clients(const struct report *r, FILE *out)
 {
 	bool all = r->nclients <= HUMAN_CLIENTS_MAX;
 	size_t hidden = 0;
 
-	fprintf(out, "client      pid  status    checks  pages\n");
+	fprintf(out, "client      pid  status    checks  pages    private copies the OS reports\n");
 	for (size_t i = 0; i < r->nclients; i++) {
 		const struct report_client *c = &r->clients[i];
 		int total, held = checks_held(c, &total);
@@ -306,11 +336,13 @@ static void print_clients(const struct report *r, FILE *out)
 			hidden++;
 			continue;
 		}
-		fprintf(out, "%6d %8ld  %-8s  %3d/%-3d %llu-%llu%s%s\n", c->id, c->pid,
-			report_client_status_name(c->status), held, total,
-			(unsigned long long)c->first_page,
-			(unsigned long long)(c->first_page + c->page_count - 1),
-			c->reason[0] ? "  " : "", c->reason);
+		char range[48], ev[96];
+
+		snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long)c->first_page,
+			 (unsigned long long)(c->first_page + c->page_count - 1));
+		evidence_summary(c, ev, sizeof(ev));
+		fprintf(out, "%6d %8ld  %-8s  %3d/%-3d %-8s %s%s\n", c->id, c->pid,
+			report_client_status_name(c->status), held, total, range, ev, c->reason);
 		print_failures(c->checks, c->nchecks, out);
 	}
 	if (hidden > 0)
