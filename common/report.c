@@ -345,6 +345,8 @@ static void print_clients(const struct report *r, FILE *out)
 			report_client_status_name(c->status), held, total, range, ev, c->reason);
 		print_failures(c->checks, c->nchecks, out);
 	}
+	if (r->nclients == 0)
+		fprintf(out, "   (no client joined)\n");
 	if (hidden > 0)
 		fprintf(out, "   ... and %zu more clients, complete with every check held\n", hidden);
 	for (size_t i = 0; i < r->nrejected; i++)

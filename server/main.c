@@ -161,9 +161,12 @@ static int spawn_clients(struct server *s)
 	int err;
 
 	if (find_client(&s->opt, path, sizeof(path)) != 0) {
-		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
-			 "cannot find cowlab-client%s (give --client PATH)",
-			 s->opt.client_path ? " at --client" : " beside cowlab-server");
+		if (s->opt.client_path != NULL)
+			snprintf(s->report.setup_error, sizeof(s->report.setup_error),
+				 "--client %.150s is not an executable file", s->opt.client_path);
+		else
+			snprintf(s->report.setup_error, sizeof(s->report.setup_error),
+				 "cannot find cowlab-client beside cowlab-server (give --client PATH)");
 		return COWLAB_E_NOENT;
 	}
 	snprintf(timeout, sizeof(timeout), "%d", s->opt.timeout_ms / 1000);
@@ -238,7 +241,7 @@ static int setup(struct server *s)
 	if (err != 0) {
 		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
 			 err == COWLAB_E_EXISTS ?
-			 "the name \"%s\" is in use by another running server: %s" :
+			 "the name \"%s\" is in use by another running server%.0s" :
 			 "cannot listen on \"%s\": %s", s->opt.name, cowlab_strerror(err));
 		return err;
 	}
