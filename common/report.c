@@ -285,11 +285,42 @@ static int checks_held(const struct report_client *c, int *total)
 	return held;
 }
 
+#define WIDTH 80
+
+/* Prints `text` after `lead`, breaking lines at spaces to stay within
+ * WIDTH columns; continuation lines are indented by `indent`. */
+static void print_wrapped(FILE *out, const char *lead, const char *text, int indent)
+{
+	int col = fprintf(out, "%s", lead);
+	bool line_start = false;
+
+	while (*text != '\0') {
+		int word = (int)strcspn(text, " ");
+
+		if (!line_start && col + 1 + word > WIDTH) {
+			col = fprintf(out, "\n%*s", indent, "") - 1;
+			line_start = true;
+		}
+		if (!line_start)
+			col += fprintf(out, " ");
+		col += fprintf(out, "%.*s", word, text);
+		line_start = false;
+		text += word;
+		text += strspn(text, " ");
+	}
+	fputc('\n', out);
+}
+
 static void print_failures(const struct report_check *list, size_t n, FILE *out)
 {
-	for (size_t i = 0; i < n; i++)
-		if (list[i].applicable && !list[i].held)
-			fprintf(out, "          FAILED %s: %s\n", list[i].name, list[i].detail);
+	char lead[64];
+
+	for (size_t i = 0; i < n; i++) {
+		if (!list[i].applicable || list[i].held)
+			continue;
+		snprintf(lead, sizeof(lead), "        FAILED %s:", list[i].name);
+		print_wrapped(out, lead, list[i].detail, 15);
+	}
 }
 
 /* "pagemap:2 pagemap_scan:2 smaps:2": what each OS source counted as
@@ -341,17 +372,22 @@ static void print_clients(const struct report *r, FILE *out)
 		snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long)c->first_page,
 			 (unsigned long long)(c->first_page + c->page_count - 1));
 		evidence_summary(c, ev, sizeof(ev));
-		fprintf(out, "%6d %8ld  %-8s  %3d/%-3d %-8s %s%s\n", c->id, c->pid,
-			report_client_status_name(c->status), held, total, range, ev, c->reason);
+		fprintf(out, "%6d %8ld  %-8s  %3d/%-3d %-8s %s\n", c->id, c->pid,
+			report_client_status_name(c->status), held, total, range, ev);
+		if (c->reason[0] != '\0')
+			print_wrapped(out, "        why:", c->reason, 13);
 		print_failures(c->checks, c->nchecks, out);
 	}
 	if (r->nclients == 0)
 		fprintf(out, "   (no client joined)\n");
 	if (hidden > 0)
 		fprintf(out, "   ... and %zu more clients, complete with every check held\n", hidden);
-	for (size_t i = 0; i < r->nrejected; i++)
-		fprintf(out, "  rejected connection (pid %ld): %s\n", r->rejected[i].pid,
-			r->rejected[i].reason);
+	for (size_t i = 0; i < r->nrejected; i++) {
+		char lead[64];
+
+		snprintf(lead, sizeof(lead), "  rejected a connection (pid %ld):", r->rejected[i].pid);
+		print_wrapped(out, lead, r->rejected[i].reason, 4);
+	}
 }
 
 static void print_map(const struct report *r, FILE *out)
@@ -403,15 +439,14 @@ void report_print_human(const struct report *r, FILE *out)
 	fprintf(out, "\n");
 	print_failures(r->server_checks, r->nserver_checks, out);
 	print_map(r, out);
-	fprintf(out, "\nverdict: isolation %s: %d of %d clients complete",
+	fprintf(out, "\nverdict: isolation %s (exit %d)\n  %d of %d clients complete",
 		held ? "HELD" : s.checks_failed ? "BROKEN" : "NOT PROVEN",
-		s.complete, r->expected_clients);
+		(int)report_exit_status(r), s.complete, r->expected_clients);
 	if (s.lost)
 		fprintf(out, ", %d lost", s.lost);
 	if (s.missing)
 		fprintf(out, ", %d missing", s.missing);
 	if (s.rejected)
 		fprintf(out, ", %d rejected", s.rejected);
-	fprintf(out, "; %d checks held, %d failed (exit %d)\n", s.checks_held, s.checks_failed,
-		(int)report_exit_status(r));
+	fprintf(out, "; %d checks held, %d failed\n", s.checks_held, s.checks_failed);
 }
