@@ -348,6 +348,8 @@ static int parse_evidence(struct parser *p, const cJSON *o, struct evidence_repo
 		return e;
 	if ((e = get_string(p, o, "deviation", ev->deviation, sizeof(ev->deviation))) != 0)
 		return e;
+	if (!text_is_clean(ev->deviation))
+		return fail(p, "field \"deviation\" has control characters");
 	if (!cJSON_IsArray(srcs) || cJSON_GetArraySize(srcs) > EVIDENCE_SOURCES_MAX)
 		return fail(p, "field \"sources\" is not an array of at most %d",
 			    EVIDENCE_SOURCES_MAX);
@@ -361,6 +363,8 @@ static int parse_evidence(struct parser *p, const cJSON *o, struct evidence_repo
 		    (e = get_uint(p, s, "private", 0, (uint64_t)JSON_INT_MAX, &v)) != 0 ||
 		    (e = get_string(p, s, "note", src->note, sizeof(src->note))) != 0)
 			return e;
+		if (!text_is_clean(src->name) || !text_is_clean(src->note))
+			return fail(p, "a source's text has control characters");
 		src->private_pages = v;
 		ev->nsources++;
 	}
@@ -508,6 +512,20 @@ static int parse_body(struct parser *p, const cJSON *root, const struct proto_li
 	return fail(p, "unknown message type");
 }
 
+/* cJSON decodes the escape \u0000 to a NUL that silently cuts its string
+ * short; outside strings a backslash is not valid JSON anyway. */
+static bool has_nul_escape(const char *s, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] == 'u' && i + 5 < len && memcmp(s + i + 2, "0000", 4) == 0)
+			return true;
+		i++; /* the escaped character, which may be a backslash */
+	}
+	return false;
+}
+
 int proto_parse(const void *data, size_t len, const struct proto_limits *limits,
 		struct proto_msg *msg, char *why, size_t why_cap)
 {
@@ -527,6 +545,8 @@ int proto_parse(const void *data, size_t len, const struct proto_limits *limits,
 		return fail(&p, "empty message");
 	if (memchr(data, '\0', len) != NULL)
 		return fail(&p, "the message holds a NUL byte");
+	if (has_nul_escape(data, len))
+		return fail(&p, "the message escapes a NUL character (\\u0000)");
 	root = cJSON_ParseWithLengthOpts(data, len, &end, 0);
 	if (root == NULL)
 		return fail(&p, "not valid JSON (at byte %td)",

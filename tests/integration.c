@@ -176,13 +176,18 @@ static cJSON *read_report(const char *path)
 	return j;
 }
 
+/* A number at a dotted path ("summary.complete"). */
 static double num(const cJSON *o, const char *path)
 {
-	char buf[128], *save = NULL, *part;
+	char part[64];
 
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (part = strtok_r(buf, ".", &save); part && o; part = strtok_r(NULL, ".", &save))
+	while (o != NULL && *path != '\0') {
+		size_t n = strcspn(path, ".");
+
+		snprintf(part, sizeof(part), "%.*s", (int)n, path);
 		o = cJSON_GetObjectItemCaseSensitive(o, part);
+		path += n + (path[n] == '.');
+	}
 	CHECK_MSG(cJSON_IsNumber(o), "%s is not a number", path);
 	return cJSON_IsNumber(o) ? o->valuedouble : -1;
 }
@@ -438,8 +443,17 @@ static void scenario_lost(struct ctx *t, bool kill)
 
 int main(int argc, char **argv)
 {
-	struct ctx t = { .self = argv[0] };
+	static char self[1200];
+	struct ctx t = { .self = self };
 	const char *sc = argc > 1 ? argv[1] : "";
+
+	/* Our own path, to start ourselves as a helper: argv[0] may be
+	 * relative or, under Wine, a Unix path. */
+	if (platform_self_dir(self, sizeof(self) - 32) == 0)
+		snprintf(self + strlen(self), 32, "%cintegration%s", platform_path_sep,
+			 platform_exe_suffix);
+	else
+		snprintf(self, sizeof(self), "%s", argv[0]);
 
 	if (strcmp(sc, "helper") == 0 && argc >= 4)
 		return helper(argv[2], argv[3], argc > 4 ? argv[4] : NULL);

@@ -18,11 +18,18 @@
 /* The section every table message refers to: 8 pages of 4 KiB. */
 static const struct proto_limits lim8 = { 8, 4096 };
 
+/* The largest number the builders carry exactly: cJSON 1.7 prints numbers
+ * of 16 digits with 15 significant ones when they compare equal within
+ * DBL_EPSILON (9007199254740991 comes back as 9007199254740990). Every
+ * page, offset and count of a section (at most 2^46 bytes) is far below. */
+#define BIG_EXACT 999999999999999ULL
+
 /* Copies `single` into buf with every ' turned into ". Returns the length. */
 static size_t json_text(const char *single, char *buf, size_t cap)
 {
 	size_t n = strlen(single);
 
+	CHECK_MSG(n < cap, "test text of %zu bytes truncated", n);
 	if (n >= cap)
 		n = cap - 1;
 	for (size_t i = 0; i < n; i++)
@@ -40,8 +47,9 @@ static int parse_single(const char *single, const struct proto_limits *lim,
 	return proto_parse(text, len, lim, msg, why, why_cap);
 }
 
-/* Parses a builder's output (and frees it); the message must be valid. */
-static bool parse_built(char *text, size_t len, const struct proto_limits *lim,
+/* Parses a builder's output (and frees it); the message must be valid.
+ * `len` is a pointer: the builder, an argument, sets it before the call. */
+static bool parse_built(char *text, const size_t *len, const struct proto_limits *lim,
 			struct proto_msg *msg)
 {
 	char why[PROTO_TEXT_MAX];
@@ -50,8 +58,8 @@ static bool parse_built(char *text, size_t len, const struct proto_limits *lim,
 	CHECK_MSG(text != NULL, "a builder returned NULL");
 	if (text == NULL)
 		return false;
-	err = proto_parse(text, len, lim, msg, why, sizeof(why));
-	CHECK_MSG(err == 0, "built message refused (%d: %s): %.*s", err, why, (int)len, text);
+	err = proto_parse(text, *len, lim, msg, why, sizeof(why));
+	CHECK_MSG(err == 0, "built message refused (%d: %s): %.*s", err, why, (int)*len, text);
 	free(text);
 	return err == 0;
 }
@@ -78,7 +86,7 @@ static void test_roundtrip_hello(void)
 	struct proto_msg m;
 	size_t len = 0;
 
-	if (!parse_built(proto_build_hello(&h, &len), len, NULL, &m))
+	if (!parse_built(proto_build_hello(&h, &len), &len, NULL, &m))
 		return;
 	CHECK(m.type == PROTO_HELLO);
 	CHECK(m.u.hello.pid == 2147483647L);
@@ -96,7 +104,7 @@ static void test_roundtrip_assign(void)
 	struct proto_msg m;
 	size_t len = 0;
 
-	if (!parse_built(proto_build_assign(&a, &len), len, NULL, &m))
+	if (!parse_built(proto_build_assign(&a, &len), &len, NULL, &m))
 		return;
 	CHECK(m.type == PROTO_ASSIGN);
 	CHECK(m.u.assign.id == 42);
@@ -127,7 +135,7 @@ static const struct proto_op sample_ops[] = {
 	{ PROTO_OP_WRITE, PROTO_VIEW_RW, false, { 1, 4, 2 }, 4092, 0xA5A5A5A5u },
 	{ PROTO_OP_WRITE, PROTO_VIEW_COW, false, { 7, 1, 1 }, 0, 0xFFFFFFFFu },
 	{ PROTO_OP_EXPECT, PROTO_VIEW_RO, false, { 0, 8, 1 }, 12, 0 },
-	{ PROTO_OP_FIND, PROTO_VIEW_COW, false, { 2, 3, 3 }, 8, 0x3C3C3C3Cu },
+	{ PROTO_OP_FIND, PROTO_VIEW_COW, false, { 2, 2, 5 }, 8, 0x3C3C3C3Cu },
 	{ PROTO_OP_FAULT_WRITE, PROTO_VIEW_RO, false, { 3, 2, 4 }, 64, 0xDEADBEEFu },
 	{ PROTO_OP_EVIDENCE, PROTO_VIEW_COW, false, { 0, 8, 1 }, 0, 0 },
 };
@@ -141,12 +149,12 @@ static void test_roundtrip_run(void)
 
 	if (r == NULL)
 		return;
-	r->seq = 9007199254740991ULL;
+	r->seq = BIG_EXACT;
 	r->nops = NSAMPLE_OPS;
 	memcpy(r->ops, sample_ops, sizeof(sample_ops));
-	if (parse_built(proto_build_run(r, &len), len, &lim8, &m)) {
+	if (parse_built(proto_build_run(r, &len), &len, &lim8, &m)) {
 		CHECK(m.type == PROTO_RUN);
-		CHECK(m.u.run.seq == 9007199254740991ULL);
+		CHECK(m.u.run.seq == BIG_EXACT);
 		CHECK(m.u.run.nops == NSAMPLE_OPS);
 		for (size_t i = 0; i < NSAMPLE_OPS && i < m.u.run.nops; i++)
 			CHECK_MSG(op_equal(&m.u.run.ops[i], &sample_ops[i]), "op %zu differs", i);
@@ -166,7 +174,7 @@ static void fill_results(struct proto_op_result *res)
 	res[1].ok = true;
 	res[2] = (struct proto_op_result){ .kind = PROTO_OP_EXPECT, .ok = true, .matched = 5,
 		.mismatched = 2, .nsamples = 2,
-		.samples = { { 3, 0xFFFFFFFFu }, { 9007199254740991ULL, 0 } } };
+		.samples = { { 3, 0xFFFFFFFFu }, { BIG_EXACT, 0 } } };
 	res[3] = (struct proto_op_result){ .kind = PROTO_OP_FIND, .ok = true, .matched = 1,
 		.nsamples = 1, .samples = { { 6, 0x12345678u } } };
 	res[4] = (struct proto_op_result){ .kind = PROTO_OP_FAULT_WRITE, .ok = true,
@@ -183,7 +191,7 @@ static void fill_results(struct proto_op_result *res)
 	ev->nsources = 3;
 	ev->sources[0] = (struct evidence_source){ "pagemap", true, 2, "bit 61" };
 	ev->sources[1] = (struct evidence_source){ "pagemap_scan", false, 0, "needs 6.7" };
-	ev->sources[2] = (struct evidence_source){ "smaps", true, 9007199254740991ULL, "" };
+	ev->sources[2] = (struct evidence_source){ "smaps", true, BIG_EXACT, "" };
 	res[7] = (struct proto_op_result){ .kind = PROTO_OP_EXPECT, .ok = false,
 		.error = "the view is not mapped" };
 }
@@ -231,7 +239,7 @@ static void test_roundtrip_result(void)
 	if (res == NULL)
 		return;
 	fill_results(res);
-	if (parse_built(proto_build_result(77, res, NRESULTS, &len), len, &lim8, &m)) {
+	if (parse_built(proto_build_result(77, res, NRESULTS, &len), &len, &lim8, &m)) {
 		CHECK(m.type == PROTO_RESULT);
 		CHECK(m.u.result.seq == 77);
 		CHECK(m.u.result.nresults == NRESULTS);
@@ -257,7 +265,7 @@ static void test_roundtrip_done(void)
 	size_t len = 0;
 
 	for (size_t i = 0; i < 2; i++) {
-		if (!parse_built(proto_build_done(&d[i], &len), len, NULL, &m))
+		if (!parse_built(proto_build_done(&d[i], &len), &len, NULL, &m))
 			continue;
 		CHECK(m.type == PROTO_DONE);
 		CHECK(m.u.done.held == d[i].held);
@@ -274,7 +282,7 @@ static void test_roundtrip_error(void)
 	struct proto_msg m;
 	size_t len = 0;
 
-	if (!parse_built(proto_build_error("bad_result", text, &len), len, NULL, &m))
+	if (!parse_built(proto_build_error("bad_result", text, &len), &len, NULL, &m))
 		return;
 	CHECK(m.type == PROTO_ERROR);
 	CHECK(strcmp(m.u.error.code, "bad_result") == 0);
@@ -362,6 +370,7 @@ static const char *const good_messages[] = {
 	DONE("'held':false,'checks_held':0,'checks_total':0,'message':''"),
 	ERROR("'code':'" S31 "','message':'" S159 "'"),
 	ERROR("'code':'','message':'caf\xc3\xa9'"),
+	ERROR("'code':'x','message':'C:\\\\u0000'"),
 };
 
 static void test_good_messages(void)
@@ -376,4 +385,768 @@ static void test_good_messages(void)
 			  good_messages[i]);
 		proto_msg_free(&m);
 	}
+}
+
+struct bad_message {
+	const char *json;   /* single-quoted JSON */
+	const char *why;    /* a part of the reason given, single-quoted too */
+};
+
+static const struct bad_message bad_envelopes[] = {
+	{ "", "empty" },
+	{ "not json", "not valid JSON" },
+	{ "{", "not valid JSON" },
+	{ "{'type':'hello',}", "not valid JSON" },
+	{ "   ", "not valid JSON" },
+	{ "[]", "not a JSON object" },
+	{ "[" HELLO(H_OK) "]", "not a JSON object" },
+	{ "'hello'", "not a JSON object" },
+	{ "42", "not a JSON object" },
+	{ "null", "not a JSON object" },
+	{ "true", "not a JSON object" },
+	{ HELLO(H_OK) "x", "trailing" },
+	{ HELLO(H_OK) " {}", "trailing" },
+	{ HELLO(H_OK) HELLO(H_OK), "trailing" },
+	{ "{'v':1," H_OK "}", "missing field 'type'" },
+	{ "{'type':'goodbye','v':1," H_OK "}", "unknown value" },
+	{ "{'type':'HELLO','v':1," H_OK "}", "unknown value" },
+	{ "{'type':'hello ','v':1," H_OK "}", "unknown value" },
+	{ "{'type':1,'v':1," H_OK "}", "'type' is not a string" },
+	{ "{'type':null,'v':1," H_OK "}", "'type' is not a string" },
+	{ "{'type':['hello'],'v':1," H_OK "}", "'type' is not a string" },
+	{ "{'type':'" S32 "','v':1}", "'type' is longer" },
+	{ "{'type':'hello'," H_OK "}", "missing field 'v'" },
+	{ "{'type':'hello','v':0," H_OK "}", "protocol version 0" },
+	{ "{'type':'hello','v':2," H_OK "}", "protocol version 2" },
+	{ "{'type':'hello','v':'1'," H_OK "}", "'v' is not a number" },
+	{ "{'type':'hello','v':true," H_OK "}", "'v' is not a number" },
+	{ "{'type':'hello','v':1.5," H_OK "}", "'v' is not a non-negative integer" },
+	{ "{'type':'hello','v':-1," H_OK "}", "'v' is not a non-negative integer" },
+	{ "{'type':'hello','v':9007199254740993," H_OK "}", "'v' is not a non-negative" },
+	/* an escaped NUL would end the string early without a word */
+	{ HELLO("'pid':1,'version':'0.1.0\\u0000evil'"), "NUL" },
+	{ ERROR("'code':'x','message':'\\u0000'"), "NUL" },
+};
+
+static const struct bad_message bad_hellos[] = {
+	{ HELLO("'version':'x'"), "missing field 'pid'" },
+	{ HELLO("'pid':0,'version':'x'"), "'pid' is out of range" },
+	{ HELLO("'pid':-1,'version':'x'"), "'pid' is not a non-negative integer" },
+	{ HELLO("'pid':1.5,'version':'x'"), "'pid' is not a non-negative integer" },
+	{ HELLO("'pid':1e300,'version':'x'"), "'pid' is not a non-negative integer" },
+	{ HELLO("'pid':1e400,'version':'x'"), "'pid' is not a non-negative integer" },
+	{ HELLO("'pid':9007199254740992,'version':'x'"), "'pid' is not a non-negative" },
+	{ HELLO("'pid':2147483648,'version':'x'"), "'pid' is out of range" },
+	{ HELLO("'pid':'1','version':'x'"), "'pid' is not a number" },
+	{ HELLO("'pid':null,'version':'x'"), "'pid' is not a number" },
+	{ HELLO("'pid':1"), "missing field 'version'" },
+	{ HELLO("'pid':1,'version':1"), "'version' is not a string" },
+	{ HELLO("'pid':1,'version':null"), "'version' is not a string" },
+	{ HELLO("'pid':1,'version':'" S32 "'"), "'version' is longer than 31" },
+	{ HELLO("'pid':1,'version':'0.1\\u0001'"), "control characters" },
+	{ HELLO("'pid':1,'version':'0.1\\n'"), "control characters" },
+	{ HELLO("'pid':1,'version':'\\u001b[2J'"), "control characters" },
+	{ HELLO("'pid':1,'version':'0.1\x01'"), "control characters" },
+	{ HELLO("'pid':1,'version':'0\t1'"), "control characters" },
+};
+
+static const struct bad_message bad_assigns[] = {
+	{ ASSIGN("'timeout_ms':1000", A_SEC, A_PG), "missing field 'id'" },
+	{ ASSIGN("'id':0,'timeout_ms':1000", A_SEC, A_PG), "'id' is out of range" },
+	{ ASSIGN("'id':2147483648,'timeout_ms':1000", A_SEC, A_PG), "'id' is out of range" },
+	{ ASSIGN("'id':'1','timeout_ms':1000", A_SEC, A_PG), "'id' is not a number" },
+	{ ASSIGN("'id':1", A_SEC, A_PG), "missing field 'timeout_ms'" },
+	{ ASSIGN("'id':1,'timeout_ms':0", A_SEC, A_PG), "'timeout_ms' is out of range" },
+	{ ASSIGN("'id':1,'timeout_ms':86400001", A_SEC, A_PG), "'timeout_ms' is out of range" },
+	{ "{'type':'assign','v':1," A_TOP ",'pages':{" A_PG "}}", "'section' is not an object" },
+	{ "{'type':'assign','v':1," A_TOP ",'section':[],'pages':{" A_PG "}}",
+	  "'section' is not an object" },
+	{ "{'type':'assign','v':1," A_TOP ",'section':{" A_SEC "}}", "'pages' is not an object" },
+	{ "{'type':'assign','v':1," A_TOP ",'section':{" A_SEC "},'pages':8}",
+	  "'pages' is not an object" },
+	{ ASSIGN(A_TOP, "'page_size':4096,'size':32768,'seed':7", A_PG), "missing field 'name'" },
+	{ ASSIGN(A_TOP, "'name':7,'page_size':4096,'size':32768,'seed':7", A_PG),
+	  "'name' is not a string" },
+	{ ASSIGN(A_TOP, "'name':'','page_size':4096,'size':32768,'seed':7", A_PG),
+	  "characters outside" },
+	{ ASSIGN(A_TOP, "'name':'a/b','page_size':4096,'size':32768,'seed':7", A_PG),
+	  "characters outside" },
+	{ ASSIGN(A_TOP, "'name':'a b','page_size':4096,'size':32768,'seed':7", A_PG),
+	  "characters outside" },
+	{ ASSIGN(A_TOP, "'name':'a\\nb','page_size':4096,'size':32768,'seed':7", A_PG),
+	  "characters outside" },
+	{ ASSIGN(A_TOP, "'name':'" S32 S32 S32 "','page_size':4096,'size':32768,'seed':7", A_PG),
+	  "'name' is longer than 95" },
+	{ ASSIGN(A_TOP, "'name':'x','size':32768,'seed':7", A_PG), "missing field 'page_size'" },
+	{ ASSIGN(A_TOP, "'name':'x','page_size':4095,'size':32760,'seed':7", A_PG),
+	  "not a power of two" },
+	{ ASSIGN(A_TOP, "'name':'x','page_size':3072,'size':30720,'seed':7", A_PG),
+	  "not a power of two" },
+	{ ASSIGN(A_TOP, "'name':'x','page_size':256,'size':2048,'seed':7", A_PG),
+	  "'page_size' is out of range" },
+	{ ASSIGN(A_TOP, "'name':'x','page_size':0,'size':32768,'seed':7", A_PG),
+	  "'page_size' is out of range" },
+	{ ASSIGN(A_TOP, "'name':'x','page_size':2147483648,'size':2147483648,'seed':7", A_PG),
+	  "'page_size' is out of range" },
+	{ ASSIGN(A_TOP, "'name':'x','page_size':4096.5,'size':32768,'seed':7", A_PG),
+	  "'page_size' is not a non-negative integer" },
+	{ ASSIGN(A_TOP, "'name':'x','page_size':4096,'seed':7", A_PG), "missing field 'size'" },
+	{ ASSIGN(A_TOP, "'name':'x','page_size':4096,'size':0,'seed':7", A_PG),
+	  "'size' is out of range" },
+	{ ASSIGN(A_TOP, "'name':'x','page_size':4096,'size':2048,'seed':7", A_PG),
+	  "'size' is out of range" },
+	{ ASSIGN(A_TOP, "'name':'x','page_size':4096,'size':32769,'seed':7", A_PG),
+	  "not a multiple of page_size" },
+	{ ASSIGN(A_TOP, "'name':'x','page_size':4096,'size':6144,'seed':7", A_PG),
+	  "not a multiple of page_size" },
+	{ ASSIGN(A_TOP, "'name':'x','page_size':4096,'size':70368744181760,'seed':7", A_PG),
+	  "'size' is out of range" },
+	{ ASSIGN(A_TOP, "'name':'x','page_size':4096,'size':32768", A_PG), "missing field 'seed'" },
+	{ ASSIGN(A_TOP, "'name':'x','page_size':4096,'size':32768,'seed':-1", A_PG),
+	  "'seed' is not a non-negative integer" },
+	{ ASSIGN(A_TOP, "'name':'x','page_size':4096,'size':32768,'seed':4294967296", A_PG),
+	  "'seed' is out of range" },
+	{ ASSIGN(A_TOP, "'name':'x','page_size':4096,'size':32768,'seed':0.5", A_PG),
+	  "'seed' is not a non-negative integer" },
+	{ ASSIGN(A_TOP, A_SEC, "'count':8"), "missing field 'first'" },
+	{ ASSIGN(A_TOP, A_SEC, "'first':8,'count':1"), "'first' is out of range" },
+	{ ASSIGN(A_TOP, A_SEC, "'first':'0','count':8"), "'first' is not a number" },
+	{ ASSIGN(A_TOP, A_SEC, "'first':0"), "missing field 'count'" },
+	{ ASSIGN(A_TOP, A_SEC, "'first':0,'count':0"), "'count' is out of range" },
+	{ ASSIGN(A_TOP, A_SEC, "'first':6,'count':3"), "'count' is out of range" },
+	{ ASSIGN(A_TOP, A_SEC, "'first':0,'count':9"), "'count' is out of range" },
+};
+
+static const struct bad_message bad_runs[] = {
+	{ "{'type':'run','v':1,'ops':[" WRITE(RANGE "," OX) "]}", "missing field 'seq'" },
+	{ "{'type':'run','v':1,'seq':-1,'ops':[" WRITE(RANGE "," OX) "]}", "'seq' is not a non" },
+	{ "{'type':'run','v':1,'seq':9007199254740992,'ops':[" WRITE(RANGE "," OX) "]}",
+	  "'seq' is not a non-negative" },
+	{ "{'type':'run','v':1,'seq':'1','ops':[" WRITE(RANGE "," OX) "]}", "'seq' is not a number" },
+	{ "{'type':'run','v':1,'seq':1}", "'ops' is not an array" },
+	{ "{'type':'run','v':1,'seq':1,'ops':{}}", "'ops' is not an array" },
+	{ "{'type':'run','v':1,'seq':1,'ops':" WRITE(RANGE "," OX) "}", "'ops' is not an array" },
+	{ RUN(""), "must hold 1 to 64 operations" },
+	{ RUN("1"), "an operation is not an object" },
+	{ RUN(WRITE(RANGE "," OX) ",[]"), "an operation is not an object" },
+	{ RUN("{'view':'cow'," RANGE "," OX "}"), "missing field 'op'" },
+	{ RUN("{'op':'read','view':'cow'," RANGE "," OX "}"), "'op' has an unknown value" },
+	{ RUN("{'op':'Write','view':'cow'," RANGE "," OX "}"), "'op' has an unknown value" },
+	{ RUN("{'op':1,'view':'cow'," RANGE "," OX "}"), "'op' is not a string" },
+	{ RUN("{'op':'write'," RANGE "," OX "}"), "missing field 'view'" },
+	{ RUN("{'op':'write','view':'RW'," RANGE "," OX "}"), "'view' has an unknown value" },
+	{ RUN("{'op':'write','view':'cow-as-shared'," RANGE "," OX "}"), "'view' has an unknown" },
+	{ RUN("{'op':'write','view':null," RANGE "," OX "}"), "'view' is not a string" },
+	{ RUN("{'op':'map','view':'cow'}"), "missing field 'as_shared'" },
+	{ RUN("{'op':'map','view':'cow','as_shared':'true'}"), "'as_shared' is not a boolean" },
+	{ RUN("{'op':'map','view':'cow','as_shared':1}"), "'as_shared' is not a boolean" },
+	{ RUN("{'op':'map','view':'rw','as_shared':true}"), "only the cow view" },
+	{ RUN("{'op':'map','view':'ro','as_shared':true}"), "only the cow view" },
+	{ RUN(WRITE("'count':8,'step':1," OX)), "missing field 'first'" },
+	{ RUN(WRITE("'first':8,'count':1,'step':1," OX)), "'first' is out of range" },
+	{ RUN(WRITE("'first':-1,'count':1,'step':1," OX)), "'first' is not a non-negative" },
+	{ RUN(WRITE("'first':0.5,'count':1,'step':1," OX)), "'first' is not a non-negative" },
+	{ RUN(WRITE("'first':0,'step':1," OX)), "missing field 'count'" },
+	{ RUN(WRITE("'first':0,'count':0,'step':1," OX)), "'count' is out of range" },
+	{ RUN(WRITE("'first':0,'count':9,'step':1," OX)), "'count' is out of range" },
+	{ RUN(WRITE("'first':0,'count':1," OX)), "missing field 'step'" },
+	{ RUN(WRITE("'first':0,'count':1,'step':0," OX)), "'step' is out of range" },
+	{ RUN(WRITE("'first':0,'count':1,'step':9," OX)), "'step' is out of range" },
+	{ RUN(WRITE("'first':1,'count':8,'step':1," OX)), "runs past" },
+	{ RUN(WRITE("'first':6,'count':2,'step':2," OX)), "runs past" },
+	{ RUN(WRITE("'first':0,'count':8,'step':2," OX)), "runs past" },
+	{ RUN(WRITE("'first':1,'count':2,'step':7," OX)), "runs past" },
+	{ RUN(WRITE(RANGE ",'xor':1")), "missing field 'offset'" },
+	{ RUN(WRITE(RANGE ",'offset':2,'xor':1")), "not a multiple of 4" },
+	{ RUN(WRITE(RANGE ",'offset':4090,'xor':1")), "not a multiple of 4" },
+	{ RUN(WRITE(RANGE ",'offset':4096,'xor':1")), "'offset' is out of range" },
+	{ RUN(WRITE(RANGE ",'offset':-4,'xor':1")), "'offset' is not a non-negative" },
+	{ RUN(WRITE(RANGE ",'offset':'0','xor':1")), "'offset' is not a number" },
+	{ RUN(WRITE(RANGE ",'offset':0")), "missing field 'xor'" },
+	{ RUN(WRITE(RANGE ",'offset':0,'xor':-1")), "'xor' is not a non-negative" },
+	{ RUN(WRITE(RANGE ",'offset':0,'xor':4294967296")), "'xor' is out of range" },
+	{ RUN(WRITE(RANGE ",'offset':0,'xor':1.5")), "'xor' is not a non-negative" },
+	{ RUN("{'op':'evidence','view':'cow','first':0,'count':4,'step':2}"), "evidence takes step 1" },
+	{ RUN("{'op':'expect','view':'ro','first':0,'count':9,'step':1," OX "}"),
+	  "'count' is out of range" },
+	{ RUN("{'op':'fault_write','view':'ro','first':4,'count':5,'step':1," OX "}"), "runs past" },
+	/* the bad op is not the first one */
+	{ RUN("{'op':'map','view':'rw','as_shared':false}," WRITE(RANGE ",'offset':1,'xor':1")),
+	  "not a multiple of 4" },
+};
+
+static const struct bad_message bad_results[] = {
+	{ "{'type':'result','v':1,'results':[{'op':'map','ok':true}]}", "missing field 'seq'" },
+	{ "{'type':'result','v':1,'seq':1.25,'results':[{'op':'map','ok':true}]}", "'seq' is not" },
+	{ "{'type':'result','v':1,'seq':1}", "'results' is not an array" },
+	{ "{'type':'result','v':1,'seq':1,'results':'map'}", "'results' is not an array" },
+	{ RESULT(""), "must hold 1 to 64 results" },
+	{ RESULT("[]"), "a result is not an object" },
+	{ RESULT("{'ok':true}"), "missing field 'op'" },
+	{ RESULT("{'op':'peek','ok':true}"), "'op' has an unknown value" },
+	{ RESULT("{'op':'map'}"), "missing field 'ok'" },
+	{ RESULT("{'op':'map','ok':1}"), "'ok' is not a boolean" },
+	{ RESULT("{'op':'map','ok':false}"), "missing field 'error'" },
+	{ RESULT("{'op':'map','ok':false,'error':null}"), "'error' is not a string" },
+	{ RESULT("{'op':'map','ok':false,'error':'" S32 S32 S32 S32 S32 "'}"), "'error' is longer" },
+	{ RESULT("{'op':'map','ok':false,'error':'a\\u0007'}"), "'error' has control" },
+	{ RESULT(EXPECT_R("'matched':8,'samples':[]")), "missing field 'mismatched'" },
+	{ RESULT(EXPECT_R("'mismatched':0,'samples':[]")), "missing field 'matched'" },
+	{ RESULT(EXPECT_R("'mismatched':0,'matched':-8,'samples':[]")), "'matched' is not a non" },
+	{ RESULT(EXPECT_R("'mismatched':0.5,'matched':8,'samples':[]")), "'mismatched' is not a non" },
+	{ RESULT(EXPECT_R("'mismatched':0,'matched':8")), "'samples' is not an array" },
+	{ RESULT(EXPECT_R("'mismatched':0,'matched':8,'samples':{}")), "'samples' is not an array" },
+	{ RESULT(EXPECT_R("'mismatched':1,'matched':7,'samples':[[1]]")), "not [page, value]" },
+	{ RESULT(EXPECT_R("'mismatched':1,'matched':7,'samples':[[1,2,3]]")), "not [page, value]" },
+	{ RESULT(EXPECT_R("'mismatched':1,'matched':7,'samples':[1,2]")), "not [page, value]" },
+	{ RESULT(EXPECT_R("'mismatched':1,'matched':7,'samples':[{'a':1,'b':2}]")),
+	  "not [page, value]" },
+	{ RESULT(EXPECT_R("'mismatched':1,'matched':7,'samples':[['1',2]]")), "not [page, value]" },
+	{ RESULT(EXPECT_R("'mismatched':1,'matched':7,'samples':[[1,null]]")), "not [page, value]" },
+	{ RESULT(EXPECT_R("'mismatched':1,'matched':7,'samples':[[-1,2]]")), "out of range" },
+	{ RESULT(EXPECT_R("'mismatched':1,'matched':7,'samples':[[1.5,2]]")), "out of range" },
+	{ RESULT(EXPECT_R("'mismatched':1,'matched':7,'samples':[[9007199254740992,2]]")),
+	  "out of range" },
+	{ RESULT(EXPECT_R("'mismatched':1,'matched':7,'samples':[[1,4294967296]]")), "out of range" },
+	{ RESULT(EXPECT_R("'mismatched':1,'matched':7,'samples':[[1,-2]]")), "out of range" },
+	{ RESULT(EXPECT_R("'mismatched':1,'matched':7,'samples':[[1,2.5]]")), "out of range" },
+	{ RESULT("{'op':'find','ok':true,'samples':[]}"), "missing field 'matched'" },
+	{ RESULT("{'op':'find','ok':true,'matched':1}"), "'samples' is not an array" },
+	{ RESULT("{'op':'fault_write','ok':true,'matched':1,'mismatched':0}"), "neither null" },
+	{ RESULT(FAULT_R("'fault':1")), "neither null nor an object" },
+	{ RESULT(FAULT_R("'fault':'SIGSEGV'")), "neither null nor an object" },
+	{ RESULT(FAULT_R("'fault':{}")), "missing field 'code'" },
+	{ RESULT(FAULT_R("'fault':{'code':'SIGSEGV\\r','target_offset':0,'fault_offset':0}")),
+	  "'code' has control" },
+	{ RESULT(FAULT_R("'fault':{'code':'" S16 S16 S16 "','target_offset':0,'fault_offset':0}")),
+	  "'code' is longer" },
+	{ RESULT(FAULT_R("'fault':{'code':'SIGSEGV','target_offset':-1,'fault_offset':0}")),
+	  "'target_offset' is not a non-negative" },
+	{ RESULT(FAULT_R("'fault':{'code':'SIGSEGV','target_offset':0}")),
+	  "missing field 'fault_offset'" },
+	{ RESULT(EVID("'private':0,'deviation':'','sources':[]")), "'pages' is not a string" },
+	{ RESULT(EVID("'pages':4,'private':0,'deviation':'','sources':[]")), "'pages' is not a string" },
+	{ RESULT(EVID("'pages':'PsX.','private':0,'deviation':'','sources':[]")), "other than" },
+	{ RESULT(EVID("'pages':'p','private':0,'deviation':'','sources':[]")), "other than" },
+	{ RESULT(EVID("'pages':'P s','private':0,'deviation':'','sources':[]")), "other than" },
+	{ RESULT(EVID("'pages':'Ps','private':3,'deviation':'','sources':[]")),
+	  "'private' is out of range" },
+	{ RESULT(EVID("'pages':'Ps','private':-1,'deviation':'','sources':[]")),
+	  "'private' is not a non-negative" },
+	{ RESULT(EVID("'pages':'Ps','deviation':'','sources':[]")), "missing field 'private'" },
+	{ RESULT(EVID("'pages':'Ps','private':1,'sources':[]")), "missing field 'deviation'" },
+	{ RESULT(EVID("'pages':'Ps','private':1,'deviation':'" S32 S32 S32 S32 S32 S32 S16 S16 S16
+		      "','sources':[]")), "'deviation' is longer" },
+	{ RESULT(EVID("'pages':'Ps','private':1,'deviation':'\\u001b]0;x\\u0007','sources':[]")),
+	  "control characters" },
+	{ RESULT(EVID("'pages':'Ps','private':1,'deviation':''")), "'sources' is not an array" },
+	{ RESULT(EVID("'pages':'Ps','private':1,'deviation':'','sources':{}")),
+	  "'sources' is not an array" },
+	{ RESULT(EVID(EV_SRC(SRC_OK "," SRC_OK "," SRC_OK "," SRC_OK "," SRC_OK))),
+	  "at most 4" },
+	{ RESULT(EVID(EV_SRC("'pagemap'"))), "a source is not an object" },
+	{ RESULT(EVID(EV_SRC("{'supported':true,'private':1,'note':'n'}"))), "missing field 'name'" },
+	{ RESULT(EVID(EV_SRC("{'name':'" S32 "','supported':true,'private':1,'note':'n'}"))),
+	  "'name' is longer" },
+	{ RESULT(EVID(EV_SRC("{'name':'x\\ty','supported':true,'private':1,'note':'n'}"))),
+	  "control characters" },
+	{ RESULT(EVID(EV_SRC("{'name':'x','private':1,'note':'n'}"))), "missing field 'supported'" },
+	{ RESULT(EVID(EV_SRC("{'name':'x','supported':'yes','private':1,'note':'n'}"))),
+	  "'supported' is not a boolean" },
+	{ RESULT(EVID(EV_SRC("{'name':'x','supported':true,'note':'n'}"))), "missing field 'private'" },
+	{ RESULT(EVID(EV_SRC("{'name':'x','supported':true,'private':-1,'note':'n'}"))),
+	  "'private' is not a non-negative" },
+	{ RESULT(EVID(EV_SRC("{'name':'x','supported':true,'private':1}"))), "missing field 'note'" },
+	{ RESULT(EVID(EV_SRC("{'name':'x','supported':true,'private':1,'note':'" S199 "x'}"))),
+	  "'note' is longer" },
+	{ RESULT(EVID(EV_SRC("{'name':'x','supported':true,'private':1,'note':'a\\nb'}"))),
+	  "control characters" },
+	/* a bad result after a good evidence result: the first one is freed */
+	{ RESULT(EVID(EV_OK) ",{'op':'find','ok':true,'matched':1}"), "'samples' is not an array" },
+	{ RESULT(EVID(EV_OK) "," EVID("'pages':'Ps','private':9,'deviation':'','sources':[]")),
+	  "'private' is out of range" },
+};
+
+static const struct bad_message bad_others[] = {
+	{ DONE("'checks_held':1,'checks_total':1,'message':''"), "missing field 'held'" },
+	{ DONE("'held':1,'checks_held':1,'checks_total':1,'message':''"), "'held' is not a boolean" },
+	{ DONE("'held':true,'checks_total':1,'message':''"), "missing field 'checks_held'" },
+	{ DONE("'held':true,'checks_held':1,'message':''"), "missing field 'checks_total'" },
+	{ DONE("'held':true,'checks_held':2,'checks_total':1,'message':''"), "greater than" },
+	{ DONE("'held':true,'checks_held':1001,'checks_total':1001,'message':''"), "out of range" },
+	{ DONE("'held':true,'checks_held':0,'checks_total':-1,'message':''"),
+	  "'checks_total' is not a non-negative" },
+	{ DONE("'held':true,'checks_held':0.5,'checks_total':1,'message':''"),
+	  "'checks_held' is not a non-negative" },
+	{ DONE("'held':true,'checks_held':1,'checks_total':1"), "missing field 'message'" },
+	{ DONE("'held':true,'checks_held':1,'checks_total':1,'message':['x']"),
+	  "'message' is not a string" },
+	{ DONE("'held':true,'checks_held':1,'checks_total':1,'message':'" S159 "x'"),
+	  "'message' is longer" },
+	{ DONE("'held':true,'checks_held':1,'checks_total':1,'message':'\\u001b[31mred'"),
+	  "'message' has control" },
+	{ ERROR("'message':'m'"), "missing field 'code'" },
+	{ ERROR("'code':'x'"), "missing field 'message'" },
+	{ ERROR("'code':5,'message':'m'"), "'code' is not a string" },
+	{ ERROR("'code':'" S32 "','message':'m'"), "'code' is longer" },
+	{ ERROR("'code':'x','message':'" S159 "x'"), "'message' is longer" },
+	{ ERROR("'code':'x\\by','message':'m'"), "control characters" },
+	{ ERROR("'code':'x','message':'m\\r\\n'"), "control characters" },
+};
+
+static void check_bad(const struct bad_message *bad, size_t n, const char *table)
+{
+	char why[PROTO_TEXT_MAX], want[PROTO_TEXT_MAX];
+	struct proto_msg m;
+
+	for (size_t i = 0; i < n; i++) {
+		int err;
+
+		memset(why, 0, sizeof(why));
+		err = parse_single(bad[i].json, &lim8, &m, why, sizeof(why));
+		json_text(bad[i].why, want, sizeof(want));
+		CHECK_MSG(err == COWLAB_E_PROTO, "%s[%zu] gave %d: %s", table, i, err, bad[i].json);
+		CHECK_MSG(why[0] != '\0', "%s[%zu]: no reason given", table, i);
+		CHECK_MSG(strstr(why, want) != NULL, "%s[%zu]: reason \"%s\" lacks \"%s\"",
+			  table, i, why, want);
+		/* a refused message holds nothing; freeing it again is harmless */
+		proto_msg_free(&m);
+	}
+}
+
+#define CHECK_BAD(table) check_bad(table, sizeof(table) / sizeof(table[0]), #table)
+
+static void test_bad_messages(void)
+{
+	CHECK_BAD(bad_envelopes);
+	CHECK_BAD(bad_hellos);
+	CHECK_BAD(bad_assigns);
+	CHECK_BAD(bad_runs);
+	CHECK_BAD(bad_results);
+	CHECK_BAD(bad_others);
+}
+
+/* ---- messages that need more than a table line ---- */
+
+static void expect_error(const char *text, size_t len, const struct proto_limits *lim,
+			 int want, const char *what)
+{
+	char why[PROTO_TEXT_MAX] = "";
+	struct proto_msg m;
+	int err = proto_parse(text, len, lim, &m, why, sizeof(why));
+
+	CHECK_MSG(err == want, "%s: got %d, want %d (%s)", what, err, want, why);
+	CHECK_MSG(why[0] != '\0', "%s: no reason given", what);
+	proto_msg_free(&m);
+}
+
+static void test_nul_byte(void)
+{
+	char text[TEXT_CAP];
+	size_t len = json_text(HELLO(H_OK), text, sizeof(text));
+
+	/* inside a string, and after the object */
+	text[len - 4] = '\0';
+	expect_error(text, len, NULL, COWLAB_E_PROTO, "NUL inside");
+	len = json_text(HELLO(H_OK), text, sizeof(text));
+	text[len] = '\0';
+	expect_error(text, len + 1, NULL, COWLAB_E_PROTO, "NUL after");
+}
+
+/* A valid hello padded with spaces to `len` bytes. */
+static char *padded_hello(size_t len)
+{
+	char *text = malloc(len);
+	char base[TEXT_CAP];
+	size_t n = json_text(HELLO(H_OK), base, sizeof(base));
+
+	if (text == NULL)
+		return NULL;
+	memcpy(text, base, n);
+	memset(text + n, ' ', len - n);
+	return text;
+}
+
+static void test_size_cap(void)
+{
+	char *at = padded_hello(CHANNEL_MSG_MAX), *over = padded_hello(CHANNEL_MSG_MAX + 1);
+	struct proto_msg m;
+	char why[PROTO_TEXT_MAX];
+
+	if (at != NULL && over != NULL) {
+		CHECK(proto_parse(at, CHANNEL_MSG_MAX, NULL, &m, why, sizeof(why)) == 0);
+		proto_msg_free(&m);
+		expect_error(over, CHANNEL_MSG_MAX + 1, NULL, COWLAB_E_TOOBIG, "over the cap");
+		/* the cap comes before any look at the content */
+		memset(over, 'x', CHANNEL_MSG_MAX + 1);
+		expect_error(over, CHANNEL_MSG_MAX + 1, NULL, COWLAB_E_TOOBIG, "garbage over cap");
+	}
+	free(at);
+	free(over);
+}
+
+static void test_run_without_limits(void)
+{
+	char text[TEXT_CAP];
+	size_t len = json_text(RUN(WRITE(RANGE "," OX)), text, sizeof(text));
+	struct proto_limits none = { 0, 4096 };
+	char why[PROTO_TEXT_MAX];
+	struct proto_msg m;
+
+	expect_error(text, len, NULL, COWLAB_E_PROTO, "run, NULL limits");
+	expect_error(text, len, &none, COWLAB_E_PROTO, "run, 0 pages");
+	CHECK(proto_parse(text, len, &lim8, &m, why, sizeof(why)) == 0);
+	proto_msg_free(&m);
+	/* other messages need no limits */
+	len = json_text(HELLO(H_OK), text, sizeof(text));
+	CHECK(proto_parse(text, len, NULL, &m, why, sizeof(why)) == 0);
+	proto_msg_free(&m);
+}
+
+/* head, then n copies of item joined by commas, then tail; ' becomes ". */
+static char *repeat_json(const char *head, const char *item, size_t n, const char *tail,
+			 size_t *len)
+{
+	size_t hl = strlen(head), il = strlen(item), tl = strlen(tail);
+	char *s = malloc(hl + n * (il + 1) + tl + 1), *p = s;
+
+	if (s == NULL)
+		return NULL;
+	memcpy(p, head, hl);
+	p += hl;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			*p++ = ',';
+		memcpy(p, item, il);
+		p += il;
+	}
+	memcpy(p, tail, tl + 1);
+	*len = strlen(s);
+	for (size_t i = 0; i < *len; i++)
+		if (s[i] == '\'')
+			s[i] = '"';
+	return s;
+}
+
+/* n copies of item must parse (0) or be refused with want. */
+static void check_repeat(const char *head, const char *item, size_t n, const char *tail,
+			 const struct proto_limits *lim, int want, const char *what)
+{
+	size_t len = 0;
+	char *text = repeat_json(head, item, n, tail, &len);
+	char why[PROTO_TEXT_MAX] = "";
+	struct proto_msg m;
+	int err;
+
+	if (text == NULL)
+		return;
+	err = proto_parse(text, len, lim, &m, why, sizeof(why));
+	CHECK_MSG(err == want, "%s x%zu: got %d, want %d (%s)", what, n, err, want, why);
+	CHECK_MSG(want == 0 || why[0] != '\0', "%s x%zu: no reason given", what, n);
+	proto_msg_free(&m);
+	free(text);
+}
+
+static void test_counts(void)
+{
+	const char *run = "{'type':'run','v':1,'seq':1,'ops':[";
+	const char *res = "{'type':'result','v':1,'seq':1,'results':[";
+	const char *samples = "{'type':'result','v':1,'seq':1,'results':[{'op':'expect',"
+			      "'ok':true,'mismatched':65,'matched':0,'samples':[";
+	const char *w = WRITE(RANGE "," OX), *map = "{'op':'map','ok':true}";
+
+	check_repeat(run, w, PROTO_OPS_MAX, "]}", &lim8, 0, "ops");
+	check_repeat(run, w, PROTO_OPS_MAX + 1, "]}", &lim8, COWLAB_E_PROTO, "ops");
+	check_repeat(res, map, PROTO_OPS_MAX, "]}", &lim8, 0, "results");
+	check_repeat(res, map, PROTO_OPS_MAX + 1, "]}", &lim8, COWLAB_E_PROTO, "results");
+	check_repeat(samples, "[1,2]", PROTO_SAMPLES_MAX, "]}]}", &lim8, 0, "samples");
+	check_repeat(samples, "[1,2]", PROTO_SAMPLES_MAX + 1, "]}]}", &lim8, COWLAB_E_PROTO,
+		     "samples");
+}
+
+/* An evidence result whose page string is n characters long. */
+static char *evidence_text(size_t n, size_t *len)
+{
+	const char *head = "{\"type\":\"result\",\"v\":1,\"seq\":1,\"results\":["
+			   "{\"op\":\"evidence\",\"ok\":true,\"pages\":\"";
+	const char *tail = "\",\"private\":0,\"deviation\":\"\",\"sources\":[]}]}";
+	size_t hl = strlen(head), tl = strlen(tail);
+	char *s = malloc(hl + n + tl + 1);
+
+	if (s == NULL)
+		return NULL;
+	memcpy(s, head, hl);
+	memset(s + hl, EVIDENCE_PAGE_SHARED, n);
+	memcpy(s + hl + n, tail, tl + 1);
+	*len = hl + n + tl;
+	return s;
+}
+
+static void test_evidence_max(void)
+{
+	struct proto_limits big = { PROTO_EVIDENCE_MAX + 100, 4096 };
+	char why[PROTO_TEXT_MAX], text[TEXT_CAP];
+	struct proto_msg m;
+	size_t len = 0;
+	char *at = evidence_text(PROTO_EVIDENCE_MAX, &len);
+
+	if (at != NULL && proto_parse(at, len, NULL, &m, why, sizeof(why)) == 0) {
+		CHECK(m.u.result.results[0].evidence.count == PROTO_EVIDENCE_MAX);
+		proto_msg_free(&m);
+	} else {
+		CHECK_MSG(false, "evidence of PROTO_EVIDENCE_MAX pages refused");
+	}
+	free(at);
+	at = evidence_text(PROTO_EVIDENCE_MAX + 1, &len);
+	if (at != NULL)
+		expect_error(at, len, NULL, COWLAB_E_PROTO, "evidence pages over max");
+	free(at);
+	/* the op asking for it */
+	len = json_text(RUN("{'op':'evidence','view':'cow','first':0,'count':16384,'step':1}"),
+			text, sizeof(text));
+	CHECK(proto_parse(text, len, &big, &m, why, sizeof(why)) == 0);
+	proto_msg_free(&m);
+	len = json_text(RUN("{'op':'evidence','view':'cow','first':0,'count':16385,'step':1}"),
+			text, sizeof(text));
+	expect_error(text, len, &big, COWLAB_E_PROTO, "evidence op over max");
+}
+
+/* `why` may be NULL or short: the parser truncates, never overruns. */
+static void test_why_buffer(void)
+{
+	char text[TEXT_CAP], why[8];
+	size_t len = json_text(HELLO("'pid':0,'version':'x'"), text, sizeof(text));
+	struct proto_msg m;
+
+	CHECK(proto_parse(text, len, NULL, &m, NULL, 0) == COWLAB_E_PROTO);
+	memset(why, '#', sizeof(why));
+	CHECK(proto_parse(text, len, NULL, &m, why, 4) == COWLAB_E_PROTO);
+	CHECK(strlen(why) == 3 && why[4] == '#');
+	len = json_text(HELLO(H_OK), text, sizeof(text));
+	strcpy(why, "stale");
+	CHECK(proto_parse(text, len, NULL, &m, why, sizeof(why)) == 0);
+	CHECK_MSG(why[0] == '\0', "why after success: \"%s\"", why);
+}
+
+/* ---- proto_result_matches ---- */
+
+#define NMATCH_OPS 6
+
+static void match_run(struct proto_run *run)
+{
+	static const struct proto_op ops[NMATCH_OPS] = {
+		{ PROTO_OP_MAP, PROTO_VIEW_COW, false, { 0, 0, 0 }, 0, 0 },
+		{ PROTO_OP_WRITE, PROTO_VIEW_COW, false, { 0, 4, 2 }, 8, 1 },
+		{ PROTO_OP_EXPECT, PROTO_VIEW_RW, false, { 1, 3, 2 }, 8, 0 }, /* 1 3 5 */
+		{ PROTO_OP_FIND, PROTO_VIEW_RO, false, { 0, 8, 1 }, 8, 1 },
+		{ PROTO_OP_FAULT_WRITE, PROTO_VIEW_RO, false, { 0, 2, 3 }, 8, 2 }, /* 0 3 */
+		{ PROTO_OP_EVIDENCE, PROTO_VIEW_COW, false, { 0, 8, 1 }, 0, 0 },
+	};
+
+	memset(run, 0, sizeof(*run));
+	run->seq = 5;
+	run->nops = NMATCH_OPS;
+	memcpy(run->ops, ops, sizeof(ops));
+}
+
+/* The right answer to match_run(), with room for one result too many. */
+static void match_results(struct proto_op_result *r)
+{
+	memset(r, 0, (NMATCH_OPS + 1) * sizeof(*r));
+	r[0] = (struct proto_op_result){ .kind = PROTO_OP_MAP, .ok = true };
+	r[1] = (struct proto_op_result){ .kind = PROTO_OP_WRITE, .ok = true };
+	r[2] = (struct proto_op_result){ .kind = PROTO_OP_EXPECT, .ok = true, .matched = 2,
+		.mismatched = 1, .nsamples = 1, .samples = { { 3, 99 } } };
+	r[3] = (struct proto_op_result){ .kind = PROTO_OP_FIND, .ok = true, .matched = 2,
+		.nsamples = 2, .samples = { { 0, 1 }, { 7, 1 } } };
+	r[4] = (struct proto_op_result){ .kind = PROTO_OP_FAULT_WRITE, .ok = true,
+		.matched = 2, .fault = { .faulted = true, .code = "SIGSEGV" },
+		.fault_target = 8, .fault_offset = 8 };
+	r[5] = (struct proto_op_result){ .kind = PROTO_OP_EVIDENCE, .ok = true,
+		.evidence = { .count = 8 } };
+	r[6] = (struct proto_op_result){ .kind = PROTO_OP_MAP, .ok = true };
+}
+
+static int matches(struct proto_op_result *r, size_t n, uint64_t seq,
+		   const struct proto_run *run)
+{
+	struct proto_result res = { seq, r, n };
+	char why[PROTO_TEXT_MAX] = "";
+	int err = proto_result_matches(&res, run, &lim8, why, sizeof(why));
+
+	CHECK_MSG(err == 0 || (err == COWLAB_E_PROTO && why[0] != '\0'),
+		  "refused with %d and reason \"%s\"", err, why);
+	match_results(r); /* ready for the next mutation */
+	return err;
+}
+
+static void test_result_matches_counts(struct proto_op_result *r, const struct proto_run *run)
+{
+	CHECK(matches(r, NMATCH_OPS, 5, run) == 0);
+	CHECK(matches(r, NMATCH_OPS, 4, run) != 0);
+	CHECK(matches(r, NMATCH_OPS, 6, run) != 0);
+	CHECK(matches(r, NMATCH_OPS - 1, 5, run) != 0);
+	CHECK(matches(r, NMATCH_OPS + 1, 5, run) != 0);
+	r[2].kind = PROTO_OP_FIND;
+	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
+	r[0].kind = PROTO_OP_WRITE;
+	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
+	r[2].matched = 3;
+	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
+	r[2].matched = 1;
+	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
+	r[4].mismatched = 1;
+	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
+	r[4].matched = 0;
+	r[4].mismatched = 2;
+	CHECK(matches(r, NMATCH_OPS, 5, run) == 0);
+	r[3].matched = 9;
+	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
+	r[5].evidence.count = 7;
+	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
+	r[5].evidence.count = 9;
+	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
+	r[4].fault_target = 8 * 4096;
+	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
+	r[4].fault_offset = 8 * 4096;
+	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
+	/* a failed op carries no counts, but must still be the right op */
+	r[2] = (struct proto_op_result){ .kind = PROTO_OP_EXPECT, .ok = false, .matched = 99 };
+	CHECK(matches(r, NMATCH_OPS, 5, run) == 0);
+	r[2] = (struct proto_op_result){ .kind = PROTO_OP_FIND, .ok = false };
+	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
+}
+
+static void test_result_matches_samples(struct proto_op_result *r, const struct proto_run *run)
+{
+	static const struct { size_t op; uint64_t page; bool inside; } cases[] = {
+		{ 2, 1, true }, { 2, 5, true }, { 2, 0, false }, { 2, 2, false },
+		{ 2, 4, false }, { 2, 6, false }, { 2, 7, false }, { 2, UINT64_MAX, false },
+		{ 3, 7, true }, { 3, 8, false },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r[cases[i].op].samples[0].page = cases[i].page;
+		CHECK_MSG((matches(r, NMATCH_OPS, 5, run) == 0) == cases[i].inside,
+			  "op %zu, sample page %llu", cases[i].op,
+			  (unsigned long long)cases[i].page);
+	}
+	/* the second of two samples is outside */
+	r[3].samples[1].page = 9;
+	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
+}
+
+/* Built, sent and parsed both ways, a right answer still matches. */
+static void test_result_matches_parsed(struct proto_op_result *r, const struct proto_run *run)
+{
+	struct proto_msg mr, ms;
+	size_t len = 0;
+	char why[PROTO_TEXT_MAX] = "";
+
+	r[5].evidence.pages = strdup("........");
+	if (parse_built(proto_build_run(run, &len), &len, &lim8, &mr)) {
+		if (parse_built(proto_build_result(5, r, NMATCH_OPS, &len), &len, &lim8, &ms)) {
+			CHECK_MSG(proto_result_matches(&ms.u.result, &mr.u.run, &lim8, why,
+						       sizeof(why)) == 0, "%s", why);
+			proto_msg_free(&ms);
+		}
+		proto_msg_free(&mr);
+	}
+	free(r[5].evidence.pages);
+	r[5].evidence.pages = NULL;
+}
+
+static void test_result_matches(void)
+{
+	struct proto_run *run = malloc(sizeof(*run));
+	struct proto_op_result *r = calloc(NMATCH_OPS + 1, sizeof(*r));
+
+	if (run != NULL && r != NULL) {
+		match_run(run);
+		match_results(r);
+		test_result_matches_counts(r, run);
+		test_result_matches_samples(r, run);
+		test_result_matches_parsed(r, run);
+	}
+	free(run);
+	free(r);
+}
+
+/* ---- proto_range_valid ---- */
+
+static bool range_ok(uint64_t first, uint64_t count, uint64_t step, uint64_t pages)
+{
+	struct proto_range r = { first, count, step };
+
+	return proto_range_valid(&r, pages);
+}
+
+static void test_range_edges(void)
+{
+	const uint64_t big = UINT64_MAX, half = (uint64_t)1 << 63;
+	struct proto_range r = { 1, 4, 2 };
+
+	CHECK(range_ok(0, 1, 1, 1));
+	CHECK(!range_ok(0, 1, 1, 0));
+	CHECK(!range_ok(0, 0, 1, 8));
+	CHECK(!range_ok(0, 1, 0, 8));
+	CHECK(!range_ok(8, 1, 1, 8));
+	CHECK(!range_ok(big, 1, 1, 8));
+	CHECK(range_ok(0, 8, 1, 8));
+	CHECK(!range_ok(0, 9, 1, 8));
+	CHECK(!range_ok(1, 8, 1, 8));
+	CHECK(range_ok(1, 4, 2, 8));
+	CHECK(!range_ok(2, 4, 2, 8));
+	CHECK(range_ok(7, 1, big, 8));
+	/* first + (count-1)*step wraps around 2^64 back into the section */
+	CHECK(!range_ok(0, 2, big, 8));
+	CHECK(!range_ok(5, 3, half, 8));
+	CHECK(!range_ok(0, half + 1, 2, big));
+	CHECK(!range_ok(1, big, 1, big));
+	CHECK(!range_ok(0, big, big, big));
+	CHECK(!range_ok(0, 3, half, big));
+	CHECK(range_ok(0, big, 1, big));
+	CHECK(range_ok(0, 2, half, big));
+	CHECK(proto_range_page(&r, 0) == 1 && proto_range_page(&r, 3) == 7);
+}
+
+/* Against the definition, for every small range. */
+static void test_range_exhaustive(void)
+{
+	int wrong = 0;
+
+	for (uint64_t pages = 0; pages <= 10; pages++)
+		for (uint64_t first = 0; first <= 11; first++)
+			for (uint64_t count = 0; count <= 11; count++)
+				for (uint64_t step = 0; step <= 11; step++) {
+					bool want = count > 0 && step > 0 &&
+						    first + (count - 1) * step < pages;
+
+					wrong += range_ok(first, count, step, pages) != want;
+				}
+	CHECK_MSG(wrong == 0, "%d small ranges judged wrongly", wrong);
+}
+
+int main(void)
+{
+	test_names();
+	test_roundtrip_hello();
+	test_roundtrip_assign();
+	test_roundtrip_run();
+	test_roundtrip_result();
+	test_roundtrip_done();
+	test_roundtrip_error();
+	test_build_over_cap();
+	test_good_messages();
+	test_bad_messages();
+	test_nul_byte();
+	test_size_cap();
+	test_run_without_limits();
+	test_counts();
+	test_evidence_max();
+	test_why_buffer();
+	test_result_matches();
+	test_range_edges();
+	test_range_exhaustive();
+	return check_exit("test-protocol");
 }

@@ -1,0 +1,155 @@
+/* Windows's own account of a view's pages:
+ * - VirtualQuery: a copy-on-write page says PAGE_WRITECOPY until it is
+ *   written; the private copy says PAGE_READWRITE, and the region splits;
+ * - QueryWorkingSetEx: Valid, Shared (1 while the page is the section's,
+ *   0 for a private copy), ShareCount and Win32Protection.
+ * Under Wine (8.0) VirtualQuery and Win32Protection still say
+ * PAGE_WRITECOPY after the copy and ShareCount is always 1; the Shared bit
+ * flips as on Windows. There the report names those as platform deviations
+ * and the Shared bit is the evidence. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <windows.h>
+#include <psapi.h>
+
+#include "err.h"
+#include "evidence.h"
+#include "internal.h"
+#include "platform.h"
+
+static void source(struct evidence_report *r, const char *name, bool supported,
+		   uint64_t private_pages, const char *note)
+{
+	struct evidence_source *s = &r->sources[r->nsources++];
+
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->supported = supported;
+	s->private_pages = private_pages;
+	snprintf(s->note, sizeof(s->note), "%s", note);
+}
+
+/* VirtualQuery page by page: PAGE_READWRITE pages of a cow view are the
+ * private copies; also counts the regions the range spans. */
+static uint64_t query_protection(uint8_t *start, size_t count, size_t ps, size_t *regions,
+				 char *pages)
+{
+	MEMORY_BASIC_INFORMATION mbi;
+	void *last_base = NULL;
+	uint64_t copies = 0;
+
+	*regions = 0;
+	for (size_t i = 0; i < count; i++) {
+		if (VirtualQuery(start + i * ps, &mbi, sizeof(mbi)) == 0) {
+			pages[i] = EVIDENCE_PAGE_UNKNOWN;
+			continue;
+		}
+		if (mbi.BaseAddress != last_base) {
+			(*regions)++;
+			last_base = mbi.BaseAddress;
+		}
+		pages[i] = (mbi.Protect & 0xff) == PAGE_READWRITE ? EVIDENCE_PAGE_PRIVATE :
+			   EVIDENCE_PAGE_SHARED;
+		copies += pages[i] == EVIDENCE_PAGE_PRIVATE;
+	}
+	return copies;
+}
+
+struct wsex_counts {
+	uint64_t not_shared;   /* valid and not shared: private copies */
+	uint64_t rw_protect;   /* valid with Win32Protection PAGE_READWRITE */
+	uint64_t valid;
+	uint64_t max_share;
+};
+
+static int query_working_set(uint8_t *start, size_t count, size_t ps, char *pages,
+			     struct wsex_counts *c)
+{
+	PSAPI_WORKING_SET_EX_INFORMATION *ws = calloc(count, sizeof(*ws));
+
+	memset(c, 0, sizeof(*c));
+	if (ws == NULL)
+		return COWLAB_E_NOMEM;
+	for (size_t i = 0; i < count; i++)
+		ws[i].VirtualAddress = start + i * ps;
+	if (!QueryWorkingSetEx(GetCurrentProcess(), ws, (DWORD)(count * sizeof(*ws)))) {
+		int err = err_from_os();
+		free(ws);
+		return err;
+	}
+	for (size_t i = 0; i < count; i++) {
+		PSAPI_WORKING_SET_EX_BLOCK a = ws[i].VirtualAttributes;
+
+		if (!a.Valid) {
+			pages[i] = EVIDENCE_PAGE_ABSENT;
+			continue;
+		}
+		c->valid++;
+		pages[i] = a.Shared ? EVIDENCE_PAGE_SHARED : EVIDENCE_PAGE_PRIVATE;
+		c->not_shared += !a.Shared;
+		c->rw_protect += (a.Win32Protection & 0xff) == PAGE_READWRITE;
+		if (a.ShareCount > c->max_share)
+			c->max_share = a.ShareCount;
+	}
+	free(ws);
+	return COWLAB_OK;
+}
+
+int evidence_query(void *view, size_t view_len, size_t first, size_t count,
+		   struct evidence_report *out)
+{
+	size_t ps = platform_page_size(), regions;
+	uint8_t *start = (uint8_t *)view + first * ps;
+	const char *wine = win32_wine_version();
+	char *vq_pages, note[EVIDENCE_NOTE_MAX];
+	struct wsex_counts ws;
+	uint64_t vq;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (count == 0 || first > view_len / ps || count > view_len / ps - first)
+		return COWLAB_E_INVAL;
+	out->pages = calloc(count + 1, 1);
+	vq_pages = calloc(count + 1, 1);
+	if (out->pages == NULL || vq_pages == NULL) {
+		free(vq_pages);
+		evidence_free(out);
+		return COWLAB_E_NOMEM;
+	}
+	out->count = count;
+	vq = query_protection(start, count, ps, &regions, vq_pages);
+	err = query_working_set(start, count, ps, out->pages, &ws);
+	if (err != 0) {
+		free(vq_pages);
+		evidence_free(out);
+		return err;
+	}
+	out->private_pages = ws.not_shared;
+	snprintf(note, sizeof(note), "valid and not shared: a private copy (%llu valid pages)",
+		 (unsigned long long)ws.valid);
+	source(out, "workingset_shared", true, ws.not_shared, note);
+	if (wine == NULL) {
+		/* Windows itself: every source must agree. */
+		snprintf(note, sizeof(note), "PAGE_WRITECOPY until written, then PAGE_READWRITE; "
+			 "%zu regions", regions);
+		source(out, "virtualquery", true, vq, note);
+		source(out, "workingset_protection", true, ws.rw_protect,
+		       "Win32Protection PAGE_READWRITE: a private copy");
+		free(vq_pages);
+		return COWLAB_OK;
+	}
+	snprintf(note, sizeof(note), "platform deviation: Wine keeps PAGE_WRITECOPY after the "
+		 "copy (%llu pages say PAGE_READWRITE, %zu regions: no split)",
+		 (unsigned long long)vq, regions);
+	source(out, "virtualquery", false, vq, note);
+	snprintf(note, sizeof(note), "platform deviation: Wine keeps Win32Protection "
+		 "PAGE_WRITECOPY and ShareCount %llu", (unsigned long long)ws.max_share);
+	source(out, "workingset_protection", false, ws.rw_protect, note);
+	snprintf(out->deviation, sizeof(out->deviation),
+		 "Wine %s: VirtualQuery and QueryWorkingSetEx Win32Protection still say "
+		 "PAGE_WRITECOPY after the copy, ShareCount is always 1; the Shared bit is "
+		 "the evidence", wine);
+	free(vq_pages);
+	return COWLAB_OK;
+}

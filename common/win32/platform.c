@@ -1,0 +1,185 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <windows.h>
+#include <sddl.h>
+
+#include "err.h"
+#include "internal.h"
+#include "platform.h"
+
+const char platform_path_sep = '\\';
+const char platform_exe_suffix[] = ".exe";
+
+typedef const char *(CDECL *wine_get_version_fn)(void);
+typedef LONG (WINAPI *rtl_get_version_fn)(OSVERSIONINFOW *);
+
+static FARPROC ntdll_proc(const char *name)
+{
+	HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+
+	return ntdll != NULL ? GetProcAddress(ntdll, name) : NULL;
+}
+
+const char *win32_wine_version(void)
+{
+	/* Casting between function pointer types goes through a void
+	 * function pointer to keep every compiler quiet. */
+	wine_get_version_fn fn = (wine_get_version_fn)(void (*)(void))ntdll_proc("wine_get_version");
+
+	return fn != NULL ? fn() : NULL;
+}
+
+void platform_describe(struct platform_info *info)
+{
+	rtl_get_version_fn get = (rtl_get_version_fn)(void (*)(void))ntdll_proc("RtlGetVersion");
+	OSVERSIONINFOW v = { .dwOSVersionInfoSize = sizeof(v) };
+	const char *wine = win32_wine_version();
+	SYSTEM_INFO si;
+
+	memset(info, 0, sizeof(*info));
+	snprintf(info->os, sizeof(info->os), "Windows");
+	/* RtlGetVersion tells the truth where GetVersionEx lies to
+	 * unmanifested programs. */
+	if (get != NULL && get(&v) == 0)
+		snprintf(info->version, sizeof(info->version), "%lu.%lu.%lu",
+			 v.dwMajorVersion, v.dwMinorVersion, v.dwBuildNumber);
+	GetNativeSystemInfo(&si);
+	snprintf(info->arch, sizeof(info->arch), "%s",
+		 si.wProcessorArchitecture == PROCESSOR_ARCHITECTURE_AMD64 ? "x86_64" :
+		 si.wProcessorArchitecture == PROCESSOR_ARCHITECTURE_ARM64 ? "arm64" :
+		 si.wProcessorArchitecture == PROCESSOR_ARCHITECTURE_INTEL ? "x86" : "unknown");
+	if (wine != NULL)
+		snprintf(info->wine_version, sizeof(info->wine_version), "%s", wine);
+	info->page_size = si.dwPageSize;
+	info->allocation_granularity = si.dwAllocationGranularity;
+}
+
+int64_t platform_now_us(void)
+{
+	static LARGE_INTEGER freq; /* constant for the life of the system */
+	LARGE_INTEGER now;
+
+	if (freq.QuadPart == 0)
+		QueryPerformanceFrequency(&freq);
+	QueryPerformanceCounter(&now);
+	return (int64_t)(now.QuadPart / freq.QuadPart * 1000000 +
+			 now.QuadPart % freq.QuadPart * 1000000 / freq.QuadPart);
+}
+
+int64_t platform_now_ms(void)
+{
+	return platform_now_us() / 1000;
+}
+
+void platform_sleep_ms(int ms)
+{
+	Sleep((DWORD)ms);
+}
+
+size_t platform_page_size(void)
+{
+	SYSTEM_INFO si;
+
+	GetSystemInfo(&si);
+	return si.dwPageSize;
+}
+
+long platform_pid(void)
+{
+	return (long)GetCurrentProcessId();
+}
+
+int platform_self_dir(char *buf, size_t cap)
+{
+	wchar_t path[MAX_PATH * 2];
+	DWORD n = GetModuleFileNameW(NULL, path, MAX_PATH * 2);
+	wchar_t *slash;
+	char *utf8;
+
+	if (n == 0 || n >= MAX_PATH * 2)
+		return COWLAB_E_NAMETOOLONG;
+	slash = wcsrchr(path, L'\\');
+	if (slash == NULL)
+		return COWLAB_E_NOENT;
+	*slash = L'\0';
+	utf8 = win32_utf8(path);
+	if (utf8 == NULL)
+		return COWLAB_E_NOMEM;
+	n = (DWORD)snprintf(buf, cap, "%s", utf8);
+	free(utf8);
+	return n >= cap ? COWLAB_E_NAMETOOLONG : COWLAB_OK;
+}
+
+wchar_t *win32_wide(const char *utf8)
+{
+	int n = MultiByteToWideChar(CP_UTF8, 0, utf8, -1, NULL, 0);
+	wchar_t *w;
+
+	if (n <= 0 || (w = malloc((size_t)n * sizeof(wchar_t))) == NULL)
+		return NULL;
+	MultiByteToWideChar(CP_UTF8, 0, utf8, -1, w, n);
+	return w;
+}
+
+char *win32_utf8(const wchar_t *wide)
+{
+	int n = WideCharToMultiByte(CP_UTF8, 0, wide, -1, NULL, 0, NULL, NULL);
+	char *s;
+
+	if (n <= 0 || (s = malloc((size_t)n)) == NULL)
+		return NULL;
+	WideCharToMultiByte(CP_UTF8, 0, wide, -1, s, n, NULL, NULL);
+	return s;
+}
+
+/* The token user's SID of a process (malloc'd), or NULL. */
+static TOKEN_USER *token_user(HANDLE process)
+{
+	HANDLE token;
+	DWORD n = 0;
+	TOKEN_USER *tu = NULL;
+
+	if (!OpenProcessToken(process, TOKEN_QUERY, &token))
+		return NULL;
+	GetTokenInformation(token, TokenUser, NULL, 0, &n);
+	if (n > 0 && (tu = malloc(n)) != NULL && !GetTokenInformation(token, TokenUser, tu, n, &n)) {
+		free(tu);
+		tu = NULL;
+	}
+	CloseHandle(token);
+	return tu;
+}
+
+PSECURITY_DESCRIPTOR win32_user_only_sd(void)
+{
+	TOKEN_USER *tu = token_user(GetCurrentProcess());
+	PSECURITY_DESCRIPTOR sd = NULL;
+	wchar_t *sid = NULL, sddl[256];
+
+	if (tu == NULL)
+		return NULL;
+	if (ConvertSidToStringSidW(tu->User.Sid, &sid)) {
+		/* Protected DACL: the user alone, full access; nothing inherited. */
+		_snwprintf(sddl, sizeof(sddl) / sizeof(sddl[0]), L"D:P(A;;GA;;;%ls)", sid);
+		sddl[sizeof(sddl) / sizeof(sddl[0]) - 1] = L'\0';
+		if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1,
+									  &sd, NULL))
+			sd = NULL;
+		LocalFree(sid);
+	}
+	free(tu);
+	return sd;
+}
+
+bool win32_same_user(HANDLE process)
+{
+	TOKEN_USER *me = token_user(GetCurrentProcess());
+	TOKEN_USER *them = token_user(process);
+	bool same = me != NULL && them != NULL && EqualSid(me->User.Sid, them->User.Sid);
+
+	free(me);
+	free(them);
+	return same;
+}

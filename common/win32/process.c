@@ -1,0 +1,203 @@
+/* Client processes with CreateProcessW. The command line is built with the
+ * quoting rules of CommandLineToArgvW and the C runtime, so every argument
+ * arrives exactly as given. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <windows.h>
+
+#include "err.h"
+#include "internal.h"
+#include "process.h"
+
+struct process {
+	HANDLE h;
+	DWORD pid;
+	bool ended;
+	int exit_code;
+};
+
+/* Appends one argument, quoted when needed: backslashes are literal except
+ * before a quote, where they are doubled, and the quote is escaped. */
+static size_t quote_arg(wchar_t *out, const wchar_t *arg)
+{
+	size_t n = 0;
+
+	if (*arg != L'\0' && wcspbrk(arg, L" \t\n\v\"") == NULL) {
+		if (out)
+			wcscpy(out, arg);
+		return wcslen(arg);
+	}
+	if (out)
+		out[n] = L'"';
+	n++;
+	for (const wchar_t *p = arg;; p++) {
+		size_t slashes = 0;
+
+		while (*p == L'\\') {
+			p++;
+			slashes++;
+		}
+		if (*p == L'\0' || *p == L'"') {
+			/* double them: before the closing quote or an escaped one */
+			size_t k = slashes * 2 + (*p == L'"');
+			for (size_t i = 0; i < k; i++, n++)
+				if (out)
+					out[n] = L'\\';
+			if (*p == L'\0')
+				break;
+		} else {
+			for (size_t i = 0; i < slashes; i++, n++)
+				if (out)
+					out[n] = L'\\';
+		}
+		if (out)
+			out[n] = *p;
+		n++;
+	}
+	if (out)
+		out[n] = L'"';
+	return n + 1;
+}
+
+static wchar_t *command_line(const char *const argv[])
+{
+	size_t len = 1, at = 0;
+	wchar_t *cmd, **wide;
+	int n = 0;
+
+	while (argv[n] != NULL)
+		n++;
+	wide = calloc((size_t)n + 1, sizeof(*wide));
+	if (wide == NULL)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		if ((wide[i] = win32_wide(argv[i])) == NULL)
+			goto error;
+		len += quote_arg(NULL, wide[i]) + 1;
+	}
+	cmd = malloc(len * sizeof(wchar_t));
+	if (cmd == NULL)
+		goto error;
+	for (int i = 0; i < n; i++) {
+		if (i > 0)
+			cmd[at++] = L' ';
+		at += quote_arg(cmd + at, wide[i]);
+	}
+	cmd[at] = L'\0';
+	for (int i = 0; i < n; i++)
+		free(wide[i]);
+	free(wide);
+	return cmd;
+error:
+	for (int i = 0; i < n; i++)
+		free(wide[i]);
+	free(wide);
+	return NULL;
+}
+
+static HANDLE inheritable(const wchar_t *path, DWORD access, DWORD disposition)
+{
+	SECURITY_ATTRIBUTES sa = { sizeof(sa), NULL, TRUE };
+
+	return CreateFileW(path, access, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa, disposition,
+			   FILE_ATTRIBUTE_NORMAL, NULL);
+}
+
+int process_start(struct process **out, const char *path, const char *const argv[],
+		  const char *stdout_path)
+{
+	STARTUPINFOW si = { .cb = sizeof(si), .dwFlags = STARTF_USESTDHANDLES };
+	PROCESS_INFORMATION pi;
+	wchar_t *wpath = win32_wide(path), *cmd = command_line(argv), *wout = NULL;
+	struct process *p = calloc(1, sizeof(*p));
+	int err = COWLAB_E_NOMEM;
+
+	if (wpath == NULL || cmd == NULL || p == NULL)
+		goto done;
+	si.hStdInput = inheritable(L"NUL", GENERIC_READ, OPEN_EXISTING);
+	si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+	si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
+	if (stdout_path != NULL) {
+		if ((wout = win32_wide(stdout_path)) == NULL)
+			goto done;
+		si.hStdOutput = inheritable(wout, GENERIC_WRITE, CREATE_ALWAYS);
+		if (si.hStdOutput == INVALID_HANDLE_VALUE) {
+			err = err_from_os();
+			goto done;
+		}
+	}
+	if (!CreateProcessW(wpath, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi)) {
+		err = err_from_os();
+		goto done;
+	}
+	CloseHandle(pi.hThread);
+	p->h = pi.hProcess;
+	p->pid = pi.dwProcessId;
+	*out = p;
+	p = NULL;
+	err = COWLAB_OK;
+done:
+	if (si.hStdInput != NULL && si.hStdInput != INVALID_HANDLE_VALUE)
+		CloseHandle(si.hStdInput);
+	if (stdout_path != NULL && si.hStdOutput != NULL && si.hStdOutput != INVALID_HANDLE_VALUE)
+		CloseHandle(si.hStdOutput);
+	free(p);
+	free(wpath);
+	free(cmd);
+	free(wout);
+	return err;
+}
+
+long process_pid(const struct process *p)
+{
+	return (long)p->pid;
+}
+
+int process_wait(struct process *p, int timeout_ms, int *exit_code)
+{
+	DWORD code;
+
+	if (!p->ended) {
+		DWORD r = WaitForSingleObject(p->h, timeout_ms < 0 ? INFINITE : (DWORD)timeout_ms);
+
+		if (r == WAIT_TIMEOUT)
+			return COWLAB_E_TIMEOUT;
+		if (r != WAIT_OBJECT_0 || !GetExitCodeProcess(p->h, &code))
+			return err_from_os();
+		p->ended = true;
+		p->exit_code = (int)code;
+	}
+	*exit_code = p->exit_code;
+	return COWLAB_OK;
+}
+
+void process_kill(struct process *p)
+{
+	/* 128 + SIGKILL, as a shell on Linux would report a killed process */
+	if (!p->ended)
+		TerminateProcess(p->h, 137);
+}
+
+void process_destroy(struct process *p)
+{
+	int code;
+
+	if (p == NULL)
+		return;
+	if (!p->ended) {
+		process_kill(p);
+		process_wait(p, -1, &code);
+	}
+	CloseHandle(p->h);
+	free(p);
+}
+
+bool process_is_executable(const char *path)
+{
+	wchar_t *w = win32_wide(path);
+	DWORD attr = w != NULL ? GetFileAttributesW(w) : INVALID_FILE_ATTRIBUTES;
+
+	free(w);
+	return attr != INVALID_FILE_ATTRIBUTES && !(attr & FILE_ATTRIBUTE_DIRECTORY);
+}
