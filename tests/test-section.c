@@ -164,7 +164,8 @@ static void test_before_writes(struct fixture *f)
 		for (size_t i = 0; i < 3; i++) {
 			uint32_t want = pat(p, offs[i]);
 
-			CHECK_MSG(peek(f, f->rw, p, offs[i]) == want && peek(f, f->ro, p, offs[i]) == want &&
+			CHECK_MSG(peek(f, f->rw, p, offs[i]) == want &&
+				  peek(f, f->ro, p, offs[i]) == want &&
 				  peek(f, f->cow, p, offs[i]) == want &&
 				  peek(f, f->cow2, p, offs[i]) == want &&
 				  peek(f, f->shared, p, offs[i]) == want,
