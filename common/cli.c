@@ -28,6 +28,10 @@ bool cli_number(const char *text, int64_t min, int64_t max, int64_t *out)
 	char *end;
 	long long v;
 
+	/* digits only, with an optional minus: no spaces, no plus sign */
+	if (!(text[0] >= '0' && text[0] <= '9') &&
+	    !(text[0] == '-' && text[1] >= '0' && text[1] <= '9'))
+		return false;
 	errno = 0;
 	v = strtoll(text, &end, 10);
 	if (errno != 0 || end == text || *end != '\0' || v < min || v > max)

@@ -6,11 +6,14 @@
 #include <string.h>
 
 #include "channel.h"
+#include "compat.h"
 #include "err.h"
 #include "protocol.h"
 
-/* The largest integer a JSON number (a double) carries exactly. */
-#define JSON_INT_MAX 9007199254740991.0
+/* The largest integer accepted in a number field: cJSON prints numbers
+ * with 15 significant digits, so larger ones would not survive a round
+ * trip (a double alone would carry up to 2^53 exactly). */
+#define JSON_INT_MAX 999999999999999.0
 
 static const char *const type_names[] = {
 	[PROTO_HELLO] = "hello", [PROTO_ASSIGN] = "assign", [PROTO_RUN] = "run",
@@ -65,6 +68,8 @@ struct parser {
 	char *why;
 	size_t why_cap;
 };
+
+static int fail(struct parser *p, const char *fmt, ...) COWLAB_PRINTF(2, 3);
 
 static int fail(struct parser *p, const char *fmt, ...)
 {
@@ -150,11 +155,16 @@ static int get_enum(struct parser *p, const cJSON *obj, const char *key,
 	return 0;
 }
 
+/* No control characters: C0, DEL, and C1 (U+0080-U+009F, UTF-8 C2 80-9F),
+ * which terminals may take as escape sequences when a text is printed. */
 static bool text_is_clean(const char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20)
+	for (const unsigned char *u = (const unsigned char *)s; *u; u++) {
+		if (*u < 0x20 || *u == 0x7f)
 			return false;
+		if (*u == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f)
+			return false;
+	}
 	return true;
 }
 

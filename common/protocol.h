@@ -168,7 +168,7 @@ char *proto_build_error(const char *code, const char *message, size_t *len);
 const char *proto_view_name(enum proto_view v);
 const char *proto_op_name(enum proto_op_kind k);
 const char *proto_type_name(enum proto_type t);
-/* Number of pages a range covers that lie inside [0, pages). */
+/* Whether a range has pages (count, step >= 1) and all lie in [0, pages). */
 bool proto_range_valid(const struct proto_range *r, uint64_t pages);
 uint64_t proto_range_page(const struct proto_range *r, uint64_t i);
 void proto_op_result_free(struct proto_op_result *r);

@@ -341,15 +341,46 @@ static void evidence_summary(const struct report_client *c, char *buf, size_t ca
 
 		if (!cJSON_IsString(name))
 			continue;
-		if (cJSON_IsNumber(n))
-			w = snprintf(buf + used, cap - used, "%s%s:%.0f", used ? " " : "",
-				     name->valuestring, n->valuedouble);
-		else
-			w = snprintf(buf + used, cap - used, "%s%s:n/a", used ? " " : "",
-				     name->valuestring);
+		/* Sources the platform cannot vouch for are named below the table. */
+		if (!cJSON_IsNumber(n))
+			continue;
+		w = snprintf(buf + used, cap - used, "%s%s:%.0f", used ? " " : "",
+			     name->valuestring, n->valuedouble);
 		if (w < 0 || (size_t)w >= cap - used)
 			break;
 		used += (size_t)w;
+	}
+}
+
+/* The first platform deviation any client's evidence names, with the
+ * sources it makes unusable: said once, under the table. */
+static void print_deviation(const struct report *r, FILE *out)
+{
+	for (size_t i = 0; i < r->nclients; i++) {
+		const struct report_client *c = &r->clients[i];
+
+		for (size_t k = 0; k < c->nchecks; k++) {
+			const cJSON *dev = cJSON_GetObjectItemCaseSensitive(c->checks[k].evidence,
+									   "platform_deviation");
+			const cJSON *src;
+			char names[160] = "";
+
+			if (!cJSON_IsString(dev))
+				continue;
+			cJSON_ArrayForEach(src, cJSON_GetObjectItemCaseSensitive(c->checks[k].evidence,
+										 "sources")) {
+				const cJSON *name = cJSON_GetObjectItemCaseSensitive(src, "name");
+
+				if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(src, "supported")) &&
+				    cJSON_IsString(name))
+					snprintf(names + strlen(names), sizeof(names) - strlen(names),
+						 "%s%s", names[0] ? ", " : "", name->valuestring);
+			}
+			print_wrapped(out, "platform deviation:", dev->valuestring, 2);
+			if (names[0] != '\0')
+				print_wrapped(out, "  not counted as evidence:", names, 2);
+			return;
+		}
 	}
 }
 
@@ -382,6 +413,7 @@ static void print_clients(const struct report *r, FILE *out)
 		fprintf(out, "   (no client joined)\n");
 	if (hidden > 0)
 		fprintf(out, "   ... and %zu more clients, complete with every check held\n", hidden);
+	print_deviation(r, out);
 	for (size_t i = 0; i < r->nrejected; i++) {
 		char lead[64];
 

@@ -62,6 +62,9 @@ static void send_error(struct conn *c, const char *code, const char *text)
 /* A connection that never became a client: error message, close, and a
  * line in the report's "rejected" list. */
 static void reject(struct server *s, struct conn *c, const char *code, const char *fmt, ...)
+	COWLAB_PRINTF(4, 5);
+
+static void reject(struct server *s, struct conn *c, const char *code, const char *fmt, ...)
 {
 	struct report_client *r = report_add_client(&s->report, true);
 	char reason[REPORT_TEXT_MAX];

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "compat.h"
 #include "protocol.h"
 #include "report.h"
 
@@ -85,7 +86,7 @@ int server_admit(struct server *s);
 int server_step(struct server *s, enum step step);
 void server_finish(struct server *s);
 void server_drop(struct server *s, struct client_state *c, const char *code,
-		 const char *fmt, ...);
+		 const char *fmt, ...) COWLAB_PRINTF(4, 5);
 
 /* experiment.c: the built-in scenario */
 void experiment_build(const struct server *s, const struct client_state *c,

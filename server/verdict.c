@@ -29,6 +29,10 @@ static cJSON *nums(const char *k1, double v1, const char *k2, double v2)
 
 static struct report_check *add(struct report_check *list, size_t *n, const char *name,
 				bool held, cJSON *expected, cJSON *observed, cJSON *evidence,
+				const char *fmt, ...) COWLAB_PRINTF(8, 9);
+
+static struct report_check *add(struct report_check *list, size_t *n, const char *name,
+				bool held, cJSON *expected, cJSON *observed, cJSON *evidence,
 				const char *fmt, ...)
 {
 	struct report_check *c = report_add_check(list, n, name, held, expected, observed,

@@ -53,6 +53,12 @@ static void number(const char *text, int64_t min, int64_t max, bool ok, int64_t 
 static void test_number(void)
 {
 	number("42", 0, 100, true, 42);
+	/* digits and an optional minus only: no spaces, no plus */
+	number(" 12", 0, 100, false, 0);
+	number("+12", 0, 100, false, 0);
+	number("\t-0", -5, 5, false, 0);
+	number("-", -5, 5, false, 0);
+	number("-3", -5, 5, true, -3);
 	number("0", 0, 100, true, 0);
 	number("100", 0, 100, true, 100);
 	number("101", 0, 100, false, 0);

@@ -352,13 +352,13 @@ static const char *const good_messages[] = {
 	RUN(WRITE(RANGE "," OX)),
 	RUN(WRITE("'first':1,'count':4,'step':2,'offset':4092,'xor':4294967295")),
 	RUN(WRITE("'first':7,'count':1,'step':8," OX)),
-	"{'type':'run','v':1,'seq':9007199254740991,'ops':["
+	"{'type':'run','v':1,'seq':999999999999999,'ops':["
 		"{'op':'map','view':'cow','as_shared':true}]}",
 	RUN("{'op':'map','view':'ro','as_shared':false}"),
 	RUN("{'op':'evidence','view':'rw'," RANGE "}"),
 	RUN("{'op':'fault_write','view':'ro','first':3,'count':5,'step':1,'offset':8,'xor':0}"),
 	RESULT(EXPECT_R("'mismatched':0,'matched':8,'samples':[]")),
-	RESULT(EXPECT_R("'mismatched':1,'matched':7,'samples':[[9007199254740991,4294967295]]")),
+	RESULT(EXPECT_R("'mismatched':1,'matched':7,'samples':[[999999999999999,4294967295]]")),
 	RESULT("{'op':'find','ok':true,'matched':0,'samples':[]}"),
 	RESULT("{'op':'write','ok':false,'error':'" S159 "'}"),
 	RESULT("{'op':'map','ok':true}"),
@@ -451,6 +451,8 @@ static const struct bad_message bad_hellos[] = {
 	{ HELLO("'pid':1,'version':'\\u001b[2J'"), "control characters" },
 	{ HELLO("'pid':1,'version':'0.1\x01'"), "control characters" },
 	{ HELLO("'pid':1,'version':'0\t1'"), "control characters" },
+	{ HELLO("'pid':1,'version':'0.1\u007f'"), "control characters" },
+	{ HELLO("'pid':1,'version':'0.1\u009b2J'"), "control characters" },
 };
 
 static const struct bad_message bad_assigns[] = {
@@ -523,7 +525,7 @@ static const struct bad_message bad_assigns[] = {
 static const struct bad_message bad_runs[] = {
 	{ "{'type':'run','v':1,'ops':[" WRITE(RANGE "," OX) "]}", "missing field 'seq'" },
 	{ "{'type':'run','v':1,'seq':-1,'ops':[" WRITE(RANGE "," OX) "]}", "'seq' is not a non" },
-	{ "{'type':'run','v':1,'seq':9007199254740992,'ops':[" WRITE(RANGE "," OX) "]}",
+	{ "{'type':'run','v':1,'seq':1000000000000000,'ops':[" WRITE(RANGE "," OX) "]}",
 	  "'seq' is not a non-negative" },
 	{ "{'type':'run','v':1,'seq':'1','ops':[" WRITE(RANGE "," OX) "]}",
 	  "'seq' is not a number" },
@@ -615,7 +617,7 @@ static const struct bad_message bad_results[] = {
 	  "not [page, value]" },
 	{ RESULT(EXPECT_R("'mismatched':1,'matched':7,'samples':[[-1,2]]")), "out of range" },
 	{ RESULT(EXPECT_R("'mismatched':1,'matched':7,'samples':[[1.5,2]]")), "out of range" },
-	{ RESULT(EXPECT_R("'mismatched':1,'matched':7,'samples':[[9007199254740992,2]]")),
+	{ RESULT(EXPECT_R("'mismatched':1,'matched':7,'samples':[[1000000000000000,2]]")),
 	  "out of range" },
 	{ RESULT(EXPECT_R("'mismatched':1,'matched':7,'samples':[[1,4294967296]]")),
 	  "out of range" },

@@ -15,6 +15,13 @@
 #include "platform.h"
 #include "section.h"
 
+/* How the platform names an access violation (fault.h). */
+#ifdef _WIN32
+#define FAULT_CODE "EXCEPTION_ACCESS_VIOLATION"
+#else
+#define FAULT_CODE "SIGSEGV"
+#endif
+
 #define PAGES 8
 #define SEED 0x5EEDF00Du
 #define OFF 8u /* the word the stamps go to */
@@ -65,7 +72,8 @@ static void test_create_rejects(void)
 	CHECK(section_create(&s, "cowlab-test-one", ps) == 0);
 	if (s != NULL) {
 		CHECK(section_size(s) == ps);
-		CHECK(strcmp(section_name(s), "cowlab-test-one") == 0);
+		/* "named after" it: Windows adds a namespace and a random suffix */
+		CHECK(strstr(section_name(s), "cowlab-test-one") != NULL);
 	}
 	section_destroy(s);
 	section_destroy(NULL);
@@ -138,8 +146,8 @@ static void check_evidence(const struct fixture *f, uint8_t *view, size_t first,
 	}
 	CHECK_MSG(ev.private_pages == n, "%s: %llu private, want %llu", what,
 		  (unsigned long long)ev.private_pages, (unsigned long long)n);
-	CHECK_MSG(ev.nsources >= 1 && strcmp(ev.sources[0].name, "pagemap") == 0 &&
-		  ev.sources[0].supported, "%s: pagemap is not the first source", what);
+	CHECK_MSG(ev.nsources >= 1 && ev.sources[0].supported,
+		  "%s: the primary source is not supported", what);
 	for (size_t i = 0; i < ev.nsources; i++) {
 		const struct evidence_source *s = &ev.sources[i];
 		uint64_t expect = strcmp(s->name, "smaps") == 0 ? view_private : n;
@@ -279,7 +287,8 @@ static void check_ro_fault(struct fixture *f, uint64_t page, uint32_t offset)
 	CHECK_MSG(err == 0, "fault_try_write32: %s", cowlab_strerror(err));
 	CHECK_MSG(fi.faulted, "page %llu offset %u: a write to ro did not fault",
 		  (unsigned long long)page, offset);
-	CHECK_MSG(strncmp(fi.code, "SIGSEGV", 7) == 0, "fault code \"%.48s\"", fi.code);
+	CHECK_MSG(strncmp(fi.code, FAULT_CODE, strlen(FAULT_CODE)) == 0, "fault code \"%.48s\"",
+		  fi.code);
 	CHECK_MSG(fi.address == (uintptr_t)target, "fault at %#lx, target %#lx",
 		  (unsigned long)fi.address, (unsigned long)(uintptr_t)target);
 	CHECK(peek(f, f->rw, page, offset) == before);

@@ -1,6 +1,7 @@
 /* Client processes with CreateProcessW. The command line is built with the
  * quoting rules of CommandLineToArgvW and the C runtime, so every argument
  * arrives exactly as given. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,6 +129,10 @@ int process_start(struct process **out, const char *path, const char *const argv
 		}
 	}
 	if (!CreateProcessW(wpath, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi)) {
+		DWORD e = GetLastError();
+
+		/* cowlab's codes are coarse: keep Windows's own number in sight */
+		fprintf(stderr, "cowlab: CreateProcessW(%s) failed: Windows error %lu\n", path, e);
 		err = err_from_os();
 		goto done;
 	}
