@@ -451,8 +451,8 @@ static const struct bad_message bad_hellos[] = {
 	{ HELLO("'pid':1,'version':'\\u001b[2J'"), "control characters" },
 	{ HELLO("'pid':1,'version':'0.1\x01'"), "control characters" },
 	{ HELLO("'pid':1,'version':'0\t1'"), "control characters" },
-	{ HELLO("'pid':1,'version':'0.1\u007f'"), "control characters" },
-	{ HELLO("'pid':1,'version':'0.1\u009b2J'"), "control characters" },
+	{ HELLO("'pid':1,'version':'0.1\\u007f'"), "control characters" },
+	{ HELLO("'pid':1,'version':'0.1\\u009b2J'"), "control characters" },
 };
 
 static const struct bad_message bad_assigns[] = {
