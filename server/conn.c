@@ -284,18 +284,27 @@ static int pump(struct server *s, int64_t deadline, bool accepting)
 	return 0;
 }
 
-/* With --spawn: whether every started client has exited already, so that
- * waiting longer for one to connect is pointless. */
-static bool spawned_all_gone(struct server *s)
+/* With --spawn: whether waiting longer is pointless because every client
+ * process started has either been admitted or has exited (and no
+ * connection is still on its way to a hello). */
+static bool spawned_all_accounted(struct server *s)
 {
 	int code;
 
 	if (s->opt.spawn == 0)
 		return false;
-	for (int i = 0; i < s->nprocs; i++)
-		if (process_wait(s->procs[i], 0, &code) != 0)
+	for (struct conn *c = s->conns; c != NULL; c = c->next)
+		if (c->client == NULL)
 			return false;
-	return s->conns == NULL;
+	for (int i = 0; i < s->nprocs; i++) {
+		bool admitted = false;
+
+		for (int k = 0; k < s->nclients && !admitted; k++)
+			admitted = s->clients[k].pid == process_pid(s->procs[i]);
+		if (!admitted && process_wait(s->procs[i], 0, &code) != 0)
+			return false;
+	}
+	return true;
 }
 
 int server_admit(struct server *s)
@@ -309,7 +318,7 @@ int server_admit(struct server *s)
 
 		if ((err = pump(s, soon < deadline ? soon : deadline, true)) != 0)
 			return err;
-		if (spawned_all_gone(s))
+		if (spawned_all_accounted(s))
 			break;
 	}
 	if (s->nclients < s->opt.clients)

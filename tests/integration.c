@@ -248,6 +248,65 @@ static const char *status_of(const cJSON *cl)
 	return cJSON_IsString(st) ? st->valuestring : "?";
 }
 
+static const cJSON *source_named(const cJSON *evidence, const char *name)
+{
+	const cJSON *src;
+
+	cJSON_ArrayForEach(src, cJSON_GetObjectItemCaseSensitive(evidence, "sources")) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(src, "name");
+		if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
+			return src;
+	}
+	CHECK_MSG(0, "no evidence source \"%s\"", name);
+	return NULL;
+}
+
+static bool source_supported(const cJSON *evidence, const char *name)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(source_named(evidence, name),
+							     "supported"));
+}
+
+/* What each platform can and cannot show must be said, never hidden:
+ * under Wine, VirtualQuery and Win32Protection are named as platform
+ * deviations and not counted; on Linux and Windows nothing deviates. */
+static void check_platform_evidence(const cJSON *report)
+{
+	const cJSON *platform = cJSON_GetObjectItemCaseSensitive(report, "platform");
+	const cJSON *os = cJSON_GetObjectItemCaseSensitive(platform, "os");
+	const cJSON *wine = cJSON_GetObjectItemCaseSensitive(platform, "wine");
+	const cJSON *cl;
+
+	CHECK(cJSON_IsString(os));
+	if (!cJSON_IsString(os))
+		return;
+	cJSON_ArrayForEach(cl, cJSON_GetObjectItemCaseSensitive(report, "clients")) {
+		const cJSON *ev = cJSON_GetObjectItemCaseSensitive(
+			find_check(cJSON_GetObjectItemCaseSensitive(cl, "checks"), "cow_copy_evidence"),
+			"evidence");
+		const cJSON *dev = cJSON_GetObjectItemCaseSensitive(ev, "platform_deviation");
+
+		if (strcmp(status_of(cl), "complete") != 0)
+			continue;
+		if (cJSON_IsString(wine)) {
+			CHECK_MSG(cJSON_IsString(dev) && strstr(dev->valuestring, "Wine") &&
+				  strstr(dev->valuestring, "PAGE_WRITECOPY"),
+				  "under Wine the evidence must name the deviation");
+			CHECK(!source_supported(ev, "virtualquery"));
+			CHECK(!source_supported(ev, "workingset_protection"));
+			CHECK(source_supported(ev, "workingset_shared"));
+		} else if (strcmp(os->valuestring, "Windows") == 0) {
+			CHECK(cJSON_IsNull(dev));
+			CHECK(source_supported(ev, "virtualquery"));
+			CHECK(source_supported(ev, "workingset_shared"));
+		} else {
+			CHECK(cJSON_IsNull(dev));
+			CHECK(source_supported(ev, "pagemap"));
+			CHECK(source_named(ev, "smaps") != NULL);
+		}
+	}
+}
+
 static void check_server_checks(const cJSON *report, bool intact)
 {
 	const cJSON *sc = cJSON_GetObjectItemCaseSensitive(report, "server_checks");
@@ -317,6 +376,8 @@ static void scenario_spawn(struct ctx *t, int n, bool control)
 		CHECK(check_held(checks, "ro_write_faults"));
 	}
 	check_server_checks(r, !control);
+	if (!control)
+		check_platform_evidence(r);
 	if (control)
 		CHECK(num(r, "summary.checks_failed") >= 3 * n + 1);
 	cJSON_Delete(r);
@@ -341,6 +402,7 @@ static void scenario_manual(struct ctx *t)
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(r, "clients"))
 		check_complete_client(c);
 	check_server_checks(r, true);
+	check_platform_evidence(r);
 	cJSON_Delete(r);
 }
 
