@@ -109,8 +109,8 @@ static void check_cow_isolated(struct report_client *rc, const struct client_sta
 	cJSON_AddNumberToObject(obs, "seen_by_other_clients", (double)c->seen_by_others);
 	cJSON_AddNumberToObject(obs, "seen_in_rw_views", (double)c->section_leaks);
 	ADD(rc, "cow_write_isolated", held, exp, obs, NULL,
-	    "cow write absent from the section on %llu of %llu pages; seen %llu times "
-	    "in other clients' views", (unsigned long long)c->seen.cow_clean,
+	    "the cow write reached the section on %llu of %llu pages and was seen %llu times "
+	    "in other clients' views", (unsigned long long)(n - c->seen.cow_clean),
 	    (unsigned long long)n, (unsigned long long)(c->seen_by_others + c->section_leaks));
 }
 
