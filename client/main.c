@@ -264,7 +264,13 @@ static int serve(struct client *c)
 int main(int argc, char **argv)
 {
 	static struct client c; /* large buffer: not on the stack */
-	int status = parse_args(argc, argv, &c.opt);
+	int status;
+
+	if (platform_utf8_argv(&argc, &argv) != 0) {
+		fprintf(stderr, "cowlab-client: cannot read the command line\n");
+		return EXIT_USAGE;
+	}
+	status = parse_args(argc, argv, &c.opt);
 
 	if (status >= 0)
 		return status;

@@ -30,6 +30,12 @@ long platform_pid(void);
  * separator. Returns 0 or a negative cowlab_err. */
 int platform_self_dir(char *buf, size_t cap);
 
+/* Makes argv UTF-8 everywhere: on Windows the C runtime's argv is in the
+ * ANSI code page, so it is rebuilt from GetCommandLineW (the new vector
+ * lives as long as the process); elsewhere it is left as it is. Returns 0
+ * or a negative cowlab_err. */
+int platform_utf8_argv(int *argc, char ***argv);
+
 /* The path separator and the executable suffix of this platform. */
 extern const char platform_path_sep;
 extern const char platform_exe_suffix[];

@@ -302,8 +302,13 @@ static void print_report(const struct server *s)
 int main(int argc, char **argv)
 {
 	static struct server s;
-	int status = parse_args(argc, argv, &s.opt);
-	int err;
+	int status, err;
+
+	if (platform_utf8_argv(&argc, &argv) != 0) {
+		fprintf(stderr, "cowlab-server: cannot read the command line\n");
+		return REPORT_EXIT_USAGE;
+	}
+	status = parse_args(argc, argv, &s.opt);
 
 	if (status >= 0)
 		return status;

@@ -507,8 +507,11 @@ int main(int argc, char **argv)
 {
 	static char self[1200];
 	struct ctx t = { .self = self };
-	const char *sc = argc > 1 ? argv[1] : "";
+	const char *sc;
 
+	if (platform_utf8_argv(&argc, &argv) != 0)
+		return 2;
+	sc = argc > 1 ? argv[1] : "";
 	/* Our own path, to start ourselves as a helper: argv[0] may be
 	 * relative or, under Wine, a Unix path. */
 	if (platform_self_dir(self, sizeof(self) - 32) == 0)

@@ -78,3 +78,10 @@ int platform_self_dir(char *buf, size_t cap)
 		return COWLAB_E_NAMETOOLONG;
 	return COWLAB_OK;
 }
+
+int platform_utf8_argv(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	return COWLAB_OK;
+}

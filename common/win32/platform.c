@@ -4,6 +4,7 @@
 
 #include <windows.h>
 #include <sddl.h>
+#include <shellapi.h>
 
 #include "err.h"
 #include "internal.h"
@@ -182,4 +183,29 @@ bool win32_same_user(HANDLE process)
 	free(me);
 	free(them);
 	return same;
+}
+
+int platform_utf8_argv(int *argc, char ***argv)
+{
+	int n = 0;
+	wchar_t **wide = CommandLineToArgvW(GetCommandLineW(), &n);
+	char **utf8;
+
+	if (wide == NULL)
+		return err_from_os();
+	utf8 = calloc((size_t)n + 1, sizeof(*utf8));
+	for (int i = 0; utf8 != NULL && i < n; i++) {
+		if ((utf8[i] = win32_utf8(wide[i])) == NULL) {
+			while (i-- > 0)
+				free(utf8[i]);
+			free(utf8);
+			utf8 = NULL;
+		}
+	}
+	LocalFree(wide);
+	if (utf8 == NULL)
+		return COWLAB_E_NOMEM;
+	*argc = n;
+	*argv = utf8;
+	return COWLAB_OK;
 }
