@@ -42,4 +42,9 @@ int evidence_query(void *view, size_t view_len, size_t first, size_t count,
 		   struct evidence_report *out);
 void evidence_free(struct evidence_report *r);
 
+/* For the backends: appends one source to a report (at most
+ * EVIDENCE_SOURCES_MAX; more are dropped). */
+void evidence_add_source(struct evidence_report *r, const char *name, bool supported,
+			 uint64_t private_pages, const char *note);
+
 #endif

@@ -37,17 +37,6 @@ struct pm_scan_arg {
 #define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
 #endif
 
-static void source(struct evidence_report *r, const char *name, bool supported,
-		   uint64_t private_pages, const char *note)
-{
-	struct evidence_source *s = &r->sources[r->nsources++];
-
-	snprintf(s->name, sizeof(s->name), "%s", name);
-	s->supported = supported;
-	s->private_pages = private_pages;
-	snprintf(s->note, sizeof(s->note), "%s", note);
-}
-
 static int from_pagemap(int fd, uintptr_t start, size_t ps, struct evidence_report *r)
 {
 	uint64_t ent[512];
@@ -73,7 +62,7 @@ static int from_pagemap(int fd, uintptr_t start, size_t ps, struct evidence_repo
 		}
 		done += n;
 	}
-	source(r, "pagemap", true, r->private_pages,
+	evidence_add_source(r, "pagemap", true, r->private_pages,
 	       "present and bit 61 clear: an anonymous private copy");
 	return COWLAB_OK;
 }
@@ -102,7 +91,7 @@ static void from_scan(int fd, uintptr_t start, uintptr_t end, struct evidence_re
 
 			snprintf(note, sizeof(note), "PAGEMAP_SCAN ioctl: %s (needs Linux 6.7+)",
 				 strerror(errno));
-			source(r, "pagemap_scan", false, 0, note);
+			evidence_add_source(r, "pagemap_scan", false, 0, note);
 			return;
 		}
 		for (long i = 0; i < n; i++)
@@ -111,7 +100,7 @@ static void from_scan(int fd, uintptr_t start, uintptr_t end, struct evidence_re
 			break;
 		at = (uintptr_t)arg.walk_end;
 	}
-	source(r, "pagemap_scan", true, pages, "kernel-counted present, non-file pages");
+	evidence_add_source(r, "pagemap_scan", true, pages, "kernel-counted present, non-file pages");
 }
 
 static void from_smaps(uintptr_t view, size_t ps, struct evidence_report *r)
@@ -121,7 +110,7 @@ static void from_smaps(uintptr_t view, size_t ps, struct evidence_report *r)
 	bool ours = false;
 
 	if (f == NULL) {
-		source(r, "smaps", false, 0, "/proc/self/smaps cannot be opened");
+		evidence_add_source(r, "smaps", false, 0, "/proc/self/smaps cannot be opened");
 		return;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -134,13 +123,13 @@ static void from_smaps(uintptr_t view, size_t ps, struct evidence_report *r)
 		}
 		if (ours && sscanf(line, "Anonymous: %lu kB", &kib) == 1) {
 			fclose(f);
-			source(r, "smaps", true, (uint64_t)kib * 1024 / ps,
+			evidence_add_source(r, "smaps", true, (uint64_t)kib * 1024 / ps,
 			       "Anonymous: of the whole view, in pages");
 			return;
 		}
 	}
 	fclose(f);
-	source(r, "smaps", false, 0, "the view is not in /proc/self/smaps");
+	evidence_add_source(r, "smaps", false, 0, "the view is not in /proc/self/smaps");
 }
 
 int evidence_query(void *view, size_t view_len, size_t first, size_t count,

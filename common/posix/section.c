@@ -18,17 +18,6 @@ struct section {
 	char name[SECTION_NAME_MAX];
 };
 
-const char *section_view_name(enum section_view kind)
-{
-	switch (kind) {
-	case SECTION_VIEW_RW: return "rw";
-	case SECTION_VIEW_COW: return "cow";
-	case SECTION_VIEW_RO: return "ro";
-	case SECTION_VIEW_COW_AS_SHARED: return "cow-as-shared";
-	}
-	return "?";
-}
-
 static int section_new(struct section **out, int fd, const char *name, uint64_t size)
 {
 	struct section *s = calloc(1, sizeof(*s));

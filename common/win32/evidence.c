@@ -19,17 +19,6 @@
 #include "internal.h"
 #include "platform.h"
 
-static void source(struct evidence_report *r, const char *name, bool supported,
-		   uint64_t private_pages, const char *note)
-{
-	struct evidence_source *s = &r->sources[r->nsources++];
-
-	snprintf(s->name, sizeof(s->name), "%s", name);
-	s->supported = supported;
-	s->private_pages = private_pages;
-	snprintf(s->note, sizeof(s->note), "%s", note);
-}
-
 /* VirtualQuery page by page: PAGE_READWRITE pages of a cow view are the
  * private copies; also counts the regions the range spans. */
 static uint64_t query_protection(uint8_t *start, size_t count, size_t ps, size_t *regions,
@@ -128,13 +117,13 @@ int evidence_query(void *view, size_t view_len, size_t first, size_t count,
 	out->private_pages = ws.not_shared;
 	snprintf(note, sizeof(note), "valid and not shared: a private copy (%llu valid pages)",
 		 (unsigned long long)ws.valid);
-	source(out, "workingset_shared", true, ws.not_shared, note);
+	evidence_add_source(out, "workingset_shared", true, ws.not_shared, note);
 	if (wine == NULL) {
 		/* Windows itself: every source must agree. */
 		snprintf(note, sizeof(note), "PAGE_WRITECOPY until written, then PAGE_READWRITE; "
 			 "%zu regions", regions);
-		source(out, "virtualquery", true, vq, note);
-		source(out, "workingset_protection", true, ws.rw_protect,
+		evidence_add_source(out, "virtualquery", true, vq, note);
+		evidence_add_source(out, "workingset_protection", true, ws.rw_protect,
 		       "Win32Protection PAGE_READWRITE: a private copy");
 		free(vq_pages);
 		return COWLAB_OK;
@@ -142,10 +131,10 @@ int evidence_query(void *view, size_t view_len, size_t first, size_t count,
 	snprintf(note, sizeof(note), "platform deviation: Wine keeps PAGE_WRITECOPY after the "
 		 "copy (%llu pages say PAGE_READWRITE, %zu regions: no split)",
 		 (unsigned long long)vq, regions);
-	source(out, "virtualquery", false, vq, note);
+	evidence_add_source(out, "virtualquery", false, vq, note);
 	snprintf(note, sizeof(note), "platform deviation: Wine keeps Win32Protection "
 		 "PAGE_WRITECOPY and ShareCount %llu", (unsigned long long)ws.max_share);
-	source(out, "workingset_protection", false, ws.rw_protect, note);
+	evidence_add_source(out, "workingset_protection", false, ws.rw_protect, note);
 	snprintf(out->deviation, sizeof(out->deviation),
 		 "Wine %s: VirtualQuery and QueryWorkingSetEx Win32Protection still say "
 		 "PAGE_WRITECOPY after the copy, ShareCount is always 1; the Shared bit is "
