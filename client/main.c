@@ -218,7 +218,7 @@ static int serve(struct client *c)
 		int err = receive(c, &msg, why, sizeof(why));
 
 		if (err == COWLAB_E_PROTO || err == COWLAB_E_TOOBIG) {
-			send_error(c, "bad_message", why);
+			send_error(c, err == COWLAB_E_TOOBIG ? "too_big" : "bad_message", why);
 			fprintf(stderr, "cowlab-client: bad message from the server: %s\n", why);
 			return EXIT_USAGE;
 		}

@@ -1,8 +1,10 @@
-/* The section's initial pattern and the stamps written over it. Every
- * 32-bit word of every page has a value of its own, so any byte read back
- * says which page it came from; a stamp is the pattern XORed with a
- * constant, so stamps differ from the pattern and from one another at
- * every location by construction. */
+/* The section's initial pattern and the stamps written over it. At any one
+ * offset every page holds a value of its own, and within a page every
+ * offset does, so a word read back at a known offset says which page it
+ * came from. A stamp is the pattern XORed with a constant, so stamps
+ * differ from the pattern and from one another at every location by
+ * construction. (Two different locations may hold the same value; every
+ * comparison cowlab makes is at one location.) */
 #ifndef COWLAB_PATTERN_H
 #define COWLAB_PATTERN_H
 

@@ -833,24 +833,47 @@ char *proto_build_result(uint64_t seq, const struct proto_op_result *results,
 	return finish(root, ok, len);
 }
 
+/* Copies at most cap-1 bytes of s, never cutting a UTF-8 character. */
+static void clip_utf8(char *dst, size_t cap, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= cap) {
+		n = cap - 1;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
 char *proto_build_done(const struct proto_done *d, size_t *len)
 {
+	char m[PROTO_TEXT_MAX];
 	cJSON *root = envelope(PROTO_DONE);
-	bool ok = root != NULL &&
-		cJSON_AddBoolToObject(root, "held", d->held) != NULL &&
-		cJSON_AddNumberToObject(root, "checks_held", d->checks_held) != NULL &&
-		cJSON_AddNumberToObject(root, "checks_total", d->checks_total) != NULL &&
-		cJSON_AddStringToObject(root, "message", d->message) != NULL;
+	bool ok;
+
+	clip_utf8(m, sizeof(m), d->message);
+	ok = root != NULL &&
+	     cJSON_AddBoolToObject(root, "held", d->held) != NULL &&
+	     cJSON_AddNumberToObject(root, "checks_held", d->checks_held) != NULL &&
+	     cJSON_AddNumberToObject(root, "checks_total", d->checks_total) != NULL &&
+	     cJSON_AddStringToObject(root, "message", m) != NULL;
 
 	return finish(root, ok, len);
 }
 
 char *proto_build_error(const char *code, const char *message, size_t *len)
 {
+	char c[32], m[PROTO_TEXT_MAX];
 	cJSON *root = envelope(PROTO_ERROR);
-	bool ok = root != NULL &&
-		cJSON_AddStringToObject(root, "code", code) != NULL &&
-		cJSON_AddStringToObject(root, "message", message) != NULL;
+	bool ok;
 
+	/* What the peer's parser accepts: long reasons are cut, not refused. */
+	clip_utf8(c, sizeof(c), code);
+	clip_utf8(m, sizeof(m), message);
+	ok = root != NULL &&
+	     cJSON_AddStringToObject(root, "code", c) != NULL &&
+	     cJSON_AddStringToObject(root, "message", m) != NULL;
 	return finish(root, ok, len);
 }

@@ -115,11 +115,7 @@ void report_summarize(const struct report *r, struct report_summary *s)
 
 bool report_isolation_held(const struct report *r)
 {
-	struct report_summary s;
-
-	report_summarize(r, &s);
-	return r->setup_error[0] == '\0' && s.checks_failed == 0 && s.lost == 0 &&
-	       s.missing == 0 && s.complete > 0 && r->nserver_checks > 0;
+	return report_exit_status(r) == REPORT_EXIT_HELD;
 }
 
 enum report_exit report_exit_status(const struct report *r)
@@ -131,7 +127,8 @@ enum report_exit report_exit_status(const struct report *r)
 		return REPORT_EXIT_USAGE;
 	if (s.checks_failed > 0)
 		return REPORT_EXIT_FAILED;
-	if (s.lost > 0 || s.missing > 0 || s.complete == 0)
+	/* incomplete: someone lost or missing, or nothing verified at all */
+	if (s.lost > 0 || s.missing > 0 || s.complete == 0 || r->nserver_checks == 0)
 		return REPORT_EXIT_LOST;
 	return REPORT_EXIT_HELD;
 }

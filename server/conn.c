@@ -390,12 +390,27 @@ void server_finish(struct server *s)
 					 rc->checks[k].name, rc->checks[k].detail);
 			}
 		}
+		/* The run's own checks concern every client's isolation too. */
+		for (size_t k = 0; k < s->report.nserver_checks; k++) {
+			const struct report_check *sc = &s->report.server_checks[k];
+
+			if (sc->applicable && !sc->held && d.held) {
+				d.held = false;
+				snprintf(d.message, sizeof(d.message), "the server's %s failed: %s",
+					 sc->name, sc->detail);
+			}
+		}
 		msg = proto_build_done(&d, &len);
 		if (msg != NULL)
 			channel_send(cl->conn->chan, msg, len, NULL);
 		free(msg);
 		conn_close(s, cl->conn);
 	}
-	while (s->conns != NULL)
-		conn_close(s, s->conns);
+	/* Whoever connected but never became a client is accounted for too. */
+	while (s->conns != NULL) {
+		if (s->conns->client == NULL)
+			reject(s, s->conns, "ended", "the run ended before it said hello");
+		else
+			conn_close(s, s->conns);
+	}
 }

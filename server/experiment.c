@@ -21,11 +21,16 @@ uint64_t experiment_role_count(const struct client_state *c, enum role role)
 	return experiment_role_range(c, role).count;
 }
 
+uint64_t experiment_section_pages(uint64_t clients, uint64_t pages_per_client)
+{
+	return 2 + clients * pages_per_client;
+}
+
 struct client_state *experiment_owner(struct server *s, uint64_t page)
 {
 	uint64_t slot;
 
-	if (page == 0 || page >= s->pages)
+	if (page == 0 || page >= s->pages - 1)
 		return NULL;
 	slot = (page - 1) / s->opt.pages_per_client;
 	return slot < (uint64_t)s->nclients ? &s->clients[slot] : NULL;
@@ -49,6 +54,11 @@ void experiment_build(const struct server *s, const struct client_state *c,
 {
 	struct proto_range own = { c->first_page, c->page_count, 1 };
 	struct proto_range all = { 0, s->pages, 1 };
+	/* The pages below and above its own, so that what it finds there is
+	 * someone else's (both ranges are never empty: see the layout). */
+	struct proto_range below = { 0, c->first_page, 1 };
+	struct proto_range above = { c->first_page + c->page_count,
+				     s->pages - c->first_page - c->page_count, 1 };
 	struct proto_range none = { 0, 0, 0 };
 
 	run->seq = (uint64_t)step;
@@ -78,7 +88,8 @@ void experiment_build(const struct server *s, const struct client_state *c,
 		op(run, PROTO_OP_EXPECT, PROTO_VIEW_COW, experiment_role_range(c, ROLE_COW), LATER_OFFSET,
 		   PATTERN_XOR_NONE);
 		op(run, PROTO_OP_EXPECT, PROTO_VIEW_COW, experiment_role_range(c, ROLE_COW), 0, PATTERN_XOR_COW);
-		op(run, PROTO_OP_FIND, PROTO_VIEW_COW, all, 0, PATTERN_XOR_COW);
+		op(run, PROTO_OP_FIND, PROTO_VIEW_COW, below, 0, PATTERN_XOR_COW);
+		op(run, PROTO_OP_FIND, PROTO_VIEW_COW, above, 0, PATTERN_XOR_COW);
 		op(run, PROTO_OP_FIND, PROTO_VIEW_RW, all, 0, PATTERN_XOR_COW);
 		op(run, PROTO_OP_FIND, PROTO_VIEW_COW, all, 0, PATTERN_XOR_SERVER_COW);
 		op(run, PROTO_OP_EVIDENCE, PROTO_VIEW_COW, own, 0, 0);

@@ -28,13 +28,17 @@ enum role {
 enum { MAP_RW, MAP_COW, MAP_RO, MAP_EVIDENCE };
 enum { W_WRITE_COW, W_WRITE_RW, W_EXPECT_COW, W_EXPECT_RW_CLEAN, W_FAULT, W_EXPECT_RO_CLEAN,
        W_EVIDENCE };
-enum { O_TRACKS_LATER, O_TRACKS_RW, O_COW_DETACHED, O_COW_STILL, O_FIND_COW, O_FIND_RW,
-       O_FIND_SERVER_COW, O_EVIDENCE };
+enum { O_TRACKS_LATER, O_TRACKS_RW, O_COW_DETACHED, O_COW_STILL, O_FIND_COW_BELOW,
+       O_FIND_COW_ABOVE, O_FIND_RW, O_FIND_SERVER_COW, O_EVIDENCE };
 
 /* The pages of a client's range that have a role. */
 struct proto_range experiment_role_range(const struct client_state *c, enum role role);
 uint64_t experiment_role_count(const struct client_state *c, enum role role);
-/* The admitted client that owns a page, or NULL (page 0, unassigned). */
+/* The section: page 0 is the server's, then every client's range, then a
+ * last page nobody writes (so that every client has pages above its own). */
+uint64_t experiment_section_pages(uint64_t clients, uint64_t pages_per_client);
+/* The admitted client that owns a page, or NULL (the server's pages,
+ * unassigned ones). */
 struct client_state *experiment_owner(struct server *s, uint64_t page);
 
 #endif

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "cowlab-config.h"
 #include "err.h"
+#include "experiment.h"
 #include "platform.h"
 #include "section.h"
 #include "server.h"
@@ -209,7 +210,7 @@ static int setup(struct server *s)
 	int err;
 
 	s->page_size = (uint32_t)platform_page_size();
-	s->pages = 1 + (uint64_t)s->opt.clients * s->opt.pages_per_client;
+	s->pages = experiment_section_pages((uint64_t)s->opt.clients, s->opt.pages_per_client);
 	size = s->pages * s->page_size;
 	if (size > SECTION_MAX) {
 		snprintf(s->report.setup_error, sizeof(s->report.setup_error),

@@ -109,8 +109,8 @@ static void check_cow_isolated(struct report_client *rc, const struct client_sta
 	cJSON_AddNumberToObject(obs, "seen_by_other_clients", (double)c->seen_by_others);
 	cJSON_AddNumberToObject(obs, "seen_in_rw_views", (double)c->section_leaks);
 	ADD(rc, "cow_write_isolated", held, exp, obs, NULL,
-	    "the cow write reached the section on %llu of %llu pages and was seen %llu times "
-	    "in other clients' views", (unsigned long long)(n - c->seen.cow_clean),
+	    "the cow write reached the section on %llu of %llu pages; other clients' views "
+	    "and rw views showed it %llu times", (unsigned long long)(n - c->seen.cow_clean),
 	    (unsigned long long)n, (unsigned long long)(c->seen_by_others + c->section_leaks));
 }
 
@@ -265,7 +265,7 @@ static void attribute_sightings(struct server *s)
 
 		if (y->steps_done < STEP_COUNT)
 			continue;
-		for (int k = O_FIND_COW; k <= O_FIND_RW; k++) {
+		for (int k = O_FIND_COW_BELOW; k <= O_FIND_RW; k++) {
 			const struct proto_op_result *r = res(y, STEP_OBSERVE, k);
 
 			for (size_t j = 0; r->ok && j < r->nsamples; j++) {
@@ -323,7 +323,7 @@ static void map_client(struct server *s, const struct client_state *c,
 
 	for (uint64_t i = 0; i < c->page_count; i++) {
 		enum role r = (enum role)(i % 4);
-		char ch = c->steps_done < STEP_COUNT ? MAP_UNKNOWN :
+		char ch = c->lost || c->steps_done < STEP_COUNT ? MAP_UNKNOWN :
 			  broken[r] ? MAP_BROKEN : role_char[r];
 
 		s->report.page_map[c->first_page + i] = ch;
@@ -439,6 +439,7 @@ void experiment_evaluate(struct server *s)
 	if (s->report.page_map != NULL) {
 		memset(s->report.page_map, MAP_UNUSED, (size_t)s->pages);
 		s->report.page_map[0] = MAP_SERVER;
+		s->report.page_map[s->pages - 1] = MAP_SERVER;
 		s->report.page_map[s->pages] = '\0';
 	}
 	attribute_sightings(s);

@@ -357,7 +357,7 @@ static void scenario_spawn(struct ctx *t, int n, bool control)
 	CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "isolation_held")) == !control);
 	CHECK(num(r, "summary.complete") == n);
 	CHECK(num(r, "summary.lost") == 0);
-	CHECK(num(r, "section.pages") == 1 + 4 * n);
+	CHECK(num(r, "section.pages") == 2 + 4 * n);
 	const cJSON *cl, *clients = cJSON_GetObjectItemCaseSensitive(r, "clients");
 	CHECK(cJSON_GetArraySize(clients) == n);
 	cJSON_ArrayForEach(cl, clients) {

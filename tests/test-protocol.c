@@ -294,6 +294,7 @@ static void test_roundtrip_error(void)
 /* A builder refuses to produce a message over the channel's cap. */
 static void test_build_over_cap(void)
 {
+	struct proto_hello h = { .pid = 1 };
 	char *big = malloc(CHANNEL_MSG_MAX + 1);
 	size_t len = 12345;
 
@@ -301,7 +302,40 @@ static void test_build_over_cap(void)
 		return;
 	memset(big, 'x', CHANNEL_MSG_MAX);
 	big[CHANNEL_MSG_MAX] = '\0';
-	CHECK(proto_build_error("big", big, &len) == NULL);
+	/* a version string as long as the cap: the hello cannot be built */
+	snprintf(h.version, sizeof(h.version), "0.1.0");
+	char *ok = proto_build_hello(&h, &len);
+	CHECK(ok != NULL);
+	free(ok);
+	/* eight evidence results of 16384 pages each: 128 KiB, over the cap */
+	struct proto_op_result res[8];
+	memset(res, 0, sizeof(res));
+	memset(big, 'P', PROTO_EVIDENCE_MAX);
+	big[PROTO_EVIDENCE_MAX] = '\0';
+	for (int i = 0; i < 8; i++) {
+		res[i].kind = PROTO_OP_EVIDENCE;
+		res[i].ok = true;
+		res[i].evidence.pages = big;
+		res[i].evidence.count = PROTO_EVIDENCE_MAX;
+	}
+	len = 12345;
+	char *one = proto_build_result(0, res, 1, &len);
+	CHECK(one != NULL);
+	free(one);
+	CHECK(proto_build_result(0, res, 8, &len) == NULL);
+	/* An error or done text is clipped to what the peer accepts instead:
+	 * the message builds, parses, and no UTF-8 character is cut. */
+	memset(big, 'x', CHANNEL_MSG_MAX);
+	memcpy(big + PROTO_TEXT_MAX - 2, "\xc3\xa9\xc3\xa9", 4); /* "éé" across the limit */
+	char *text = proto_build_error("big", big, &len);
+	struct proto_msg m;
+	CHECK(text != NULL);
+	if (text != NULL) {
+		CHECK(proto_parse(text, len, NULL, &m, NULL, 0) == 0 && m.type == PROTO_ERROR);
+		CHECK(strlen(m.u.error.message) == PROTO_TEXT_MAX - 2);
+		CHECK(m.u.error.message[PROTO_TEXT_MAX - 3] == 'x');
+		free(text);
+	}
 	free(big);
 }
 
