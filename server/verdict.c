@@ -350,10 +350,11 @@ static void allowed_words(const struct server *s, uint64_t page, struct allowed 
 	if ((r == ROLE_COW || r == ROLE_TRACK) && c->seen.later_written)
 		a->w1[0] = a->w1[1] = p1 ^ PATTERN_XOR_LATER;
 	if (r == ROLE_RW) {
-		/* A client lost before it reported its write may or may not have made it. */
+		/* The client said whether it wrote; one lost before it said may
+		 * or may not have. */
 		a->w0[1] = p0 ^ PATTERN_XOR_RW;
 		if (c->steps_done > STEP_WRITE)
-			a->w0[0] = a->w0[1];
+			a->w0[0] = a->w0[1] = res(c, STEP_WRITE, W_WRITE_RW)->ok ? p0 ^ PATTERN_XOR_RW : p0;
 	}
 }
 

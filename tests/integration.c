@@ -28,6 +28,7 @@ static const char *const all_checks[] = {
 
 struct ctx {
 	const char *self, *server, *client;
+	const char *timeout;    /* the server's --timeout, "60" unless a scenario says */
 	char name[48];
 	char out[256];
 	struct process *helpers[8];
@@ -55,9 +56,8 @@ static int expect_error(struct channel *c, const char *code)
 	return 0;
 }
 
-static int send_hello_and_wait_run(struct channel *c)
+static int send_hello(struct channel *c)
 {
-	static uint8_t buf[CHANNEL_MSG_MAX];
 	struct proto_hello h = { .pid = platform_pid() };
 	size_t len;
 	char *text;
@@ -65,14 +65,55 @@ static int send_hello_and_wait_run(struct channel *c)
 
 	snprintf(h.version, sizeof(h.version), "%s", COWLAB_VERSION);
 	text = proto_build_hello(&h, &len);
-	err = channel_send(c, text, len, NULL);
+	err = text != NULL ? channel_send(c, text, len, NULL) : COWLAB_E_NOMEM;
 	free(text);
-	/* the assignment, then the first batch */
-	if (err == 0)
-		err = channel_recv(c, buf, sizeof(buf), &len, 30000);
-	if (err == 0)
-		err = channel_recv(c, buf, sizeof(buf), &len, 30000);
 	return err;
+}
+
+/* Says hello and receives `n` messages (the assignment, then batches),
+ * answering every batch but the last one received with results that say
+ * each operation was not done (valid, so the run goes on). */
+static int hello_and_receive(struct channel *c, int n)
+{
+	static uint8_t buf[CHANNEL_MSG_MAX];
+	struct proto_limits lim = { 0, 0 };
+	struct proto_op_result res[PROTO_OPS_MAX];
+	size_t len;
+	int err = send_hello(c);
+
+	for (int i = 1; err == 0 && i <= n; i++) {
+		struct proto_msg m;
+
+		err = channel_recv(c, buf, sizeof(buf), &len, 30000);
+		if (err != 0 || proto_parse(buf, len, &lim, &m, NULL, 0) != 0)
+			return err ? err : COWLAB_E_PROTO;
+		if (m.type == PROTO_ASSIGN) {
+			lim.pages = m.u.assign.section_size / m.u.assign.page_size;
+			lim.page_size = m.u.assign.page_size;
+		}
+		if (m.type == PROTO_RUN && i < n) {
+			char *text;
+
+			memset(res, 0, sizeof(res));
+			for (size_t k = 0; k < m.u.run.nops; k++) {
+				res[k].kind = m.u.run.ops[k].kind;
+				snprintf(res[k].error, sizeof(res[k].error), "not done: a test helper");
+			}
+			text = proto_build_result(m.u.run.seq, res, m.u.run.nops, &len);
+			err = text != NULL ? channel_send(c, text, len, NULL) : COWLAB_E_NOMEM;
+			free(text);
+		}
+		proto_msg_free(&m);
+	}
+	return err;
+}
+
+static void touch(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f != NULL)
+		fclose(f);
 }
 
 static int helper(const char *mode, const char *name, const char *marker)
@@ -102,18 +143,22 @@ static int helper(const char *mode, const char *name, const char *marker)
 		status = expect_error(c, "unexpected");
 	} else if (strcmp(mode, "badresult") == 0) {
 		const char bad[] = "{\"type\":\"result\",\"v\":1,\"seq\":0,\"results\":\"no\"}";
-		if (send_hello_and_wait_run(c) == 0) {
+		if (hello_and_receive(c, 2) == 0) {
 			channel_send(c, bad, sizeof(bad) - 1, NULL);
 			status = expect_error(c, "bad_message");
 		}
-	} else if (strcmp(mode, "stall") == 0 && marker != NULL) {
-		/* Mid-run: tell the test, then hang until it kills us. */
-		if (send_hello_and_wait_run(c) == 0) {
-			FILE *f = fopen(marker, "w");
-			if (f != NULL)
-				fclose(f);
+	} else if (strncmp(mode, "stall-", 6) == 0 && marker != NULL) {
+		/* stall-N: say hello (unless N is "prehello"), receive N messages,
+		 * tell the test, then hang until it kills us. */
+		bool hello = strcmp(mode + 6, "prehello") != 0;
+		if (!hello || hello_and_receive(c, atoi(mode + 6)) == 0) {
+			touch(marker);
 			platform_sleep_ms(WAIT_MS);
 		}
+	} else if (strcmp(mode, "silent") == 0 && marker != NULL) {
+		/* connected (so the server is listening): say so, say nothing else */
+		touch(marker);
+		platform_sleep_ms(WAIT_MS);
 	} else {
 		fprintf(stderr, "helper: unknown mode %s\n", mode);
 	}
@@ -326,7 +371,7 @@ static struct process *start_server(struct ctx *t, const char *mode, const char 
 	argv[i++] = n;
 	argv[i++] = "--json";
 	argv[i++] = "--timeout";
-	argv[i++] = "60";
+	argv[i++] = t->timeout;
 	if (strcmp(mode, "--clients") == 0) {
 		argv[i++] = "--name";
 		argv[i++] = t->name;
@@ -448,65 +493,286 @@ static void scenario_garbage(struct ctx *t)
 	cJSON_Delete(r);
 }
 
-/* A client that dies mid-run (killed), or that answers a batch with
- * garbage: it is lost with the reason; the others finish normally. */
-static void scenario_lost(struct ctx *t, bool kill)
+/* Waits until a helper has touched its marker. */
+static bool wait_marker(const char *marker)
 {
-	char marker[300];
+	FILE *f = NULL;
+
+	for (int waited = 0; waited < WAIT_MS && (f = fopen(marker, "r")) == NULL; waited += 20)
+		platform_sleep_ms(20);
+	CHECK_MSG(f != NULL, "a helper never reached its point");
+	if (f != NULL)
+		fclose(f);
+	remove(marker);
+	return f != NULL;
+}
+
+static void kill_helpers(struct ctx *t)
+{
+	for (int i = 0; i < t->nhelpers; i++) {
+		process_kill(t->helpers[i]);
+		finish(t->helpers[i]);
+	}
+	t->nhelpers = 0;
+}
+
+/* Every connection is accounted for exactly once: complete, lost or
+ * rejected, and the good clients' reports are whole. */
+static cJSON *check_accounted(struct ctx *t, int complete, int lost, int rejected, int missing)
+{
+	cJSON *r = read_report(t->out);
+	const cJSON *c;
+	int n_complete = 0, n_lost = 0, n_rejected = 0;
+
+	if (r == NULL)
+		return NULL;
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(r, "clients")) {
+		if (strcmp(status_of(c), "complete") == 0) {
+			n_complete++;
+			check_complete_client(c);
+		} else {
+			n_lost += strcmp(status_of(c), "lost") == 0;
+			CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(c, "checks")) == 0);
+		}
+	}
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(r, "rejected"))
+		n_rejected += strcmp(status_of(c), "rejected") == 0;
+	CHECK_MSG(n_complete == complete && n_lost == lost && n_rejected == rejected,
+		  "complete %d lost %d rejected %d, expected %d %d %d", n_complete, n_lost,
+		  n_rejected, complete, lost, rejected);
+	CHECK(num(r, "summary.complete") == complete && num(r, "summary.lost") == lost &&
+	      num(r, "summary.rejected") == rejected && num(r, "summary.missing") == missing);
+	CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "isolation_held")) ==
+	      (lost == 0 && missing == 0));
+	return r;
+}
+
+/* The reason a lost or rejected entry gives must name what happened. */
+static void check_reason(const cJSON *r, const char *list, const char *words)
+{
+	const cJSON *c;
+	bool found = false;
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(r, list)) {
+		const cJSON *why = cJSON_GetObjectItemCaseSensitive(c, "reason");
+		found |= cJSON_IsString(why) && strstr(why->valuestring, words) != NULL;
+	}
+	CHECK_MSG(found, "no entry under \"%s\" says \"%s\"", list, words);
+}
+
+/* A client killed at a step of the protocol (before its hello, after it,
+ * after the assignment, after each batch): it is lost (or, before a hello,
+ * rejected and the run short of a client); the others finish normally. */
+static void scenario_killed(struct ctx *t, const char *at)
+{
+	char marker[300], mode[32];
+	bool prehello = strcmp(at, "prehello") == 0;
 	struct process *srv, *cl[2];
 	cJSON *r;
-	const cJSON *c;
-	int lost = 0, complete = 0;
 
 	snprintf(marker, sizeof(marker), "%s.marker", t->out);
+	snprintf(mode, sizeof(mode), "stall-%s", at);
 	remove(marker);
+	if (prehello)
+		t->timeout = "3"; /* the run then waits in vain for its third client */
 	srv = start_server(t, "--clients", "3", NULL);
-	start_helper(t, kill ? "stall" : "badresult", marker);
+	start_helper(t, mode, marker);
 	for (int i = 0; i < 2; i++)
 		cl[i] = start_client(t);
-	if (kill) {
-		FILE *f = NULL;
-		for (int waited = 0; waited < WAIT_MS && (f = fopen(marker, "r")) == NULL; waited += 20)
-			platform_sleep_ms(20);
-		CHECK_MSG(f != NULL, "the stalling helper never got its first batch");
-		if (f != NULL)
-			fclose(f);
-		process_kill(t->helpers[0]);
-		finish(t->helpers[0]);
-	} else {
-		CHECK(finish(t->helpers[0]) == 0);
-	}
+	if (wait_marker(marker))
+		platform_sleep_ms(prehello ? 0 : 100); /* let the others get going */
+	kill_helpers(t);
+	CHECK(finish(srv) == 3);
+	for (int i = 0; i < 2; i++)
+		CHECK(finish(cl[i]) == 0);
+	if ((r = check_accounted(t, 2, prehello ? 0 : 1, prehello ? 1 : 0, prehello ? 1 : 0)) == NULL)
+		return;
+	check_reason(r, prehello ? "rejected" : "clients", prehello ? "before a hello" : "disconnected");
+	check_server_checks(r, true);
+	cJSON_Delete(r);
+}
+
+/* A client that answers a batch with garbage: lost, with the reason. */
+static void scenario_badresult(struct ctx *t)
+{
+	struct process *srv, *cl[2];
+	cJSON *r;
+
+	srv = start_server(t, "--clients", "3", NULL);
+	start_helper(t, "badresult", NULL);
+	for (int i = 0; i < 2; i++)
+		cl[i] = start_client(t);
+	CHECK(finish(t->helpers[0]) == 0);
 	t->nhelpers = 0;
 	CHECK(finish(srv) == 3);
 	for (int i = 0; i < 2; i++)
 		CHECK(finish(cl[i]) == 0);
-	remove(marker);
-	if ((r = read_report(t->out)) == NULL)
+	if ((r = check_accounted(t, 2, 1, 0, 0)) == NULL)
 		return;
-	CHECK(!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "isolation_held")));
-	CHECK(num(r, "exit_status") == 3);
-	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(r, "clients")) {
-		if (strcmp(status_of(c), "complete") == 0) {
-			complete++;
-			check_complete_client(c);
-			continue;
-		}
-		const cJSON *why = cJSON_GetObjectItemCaseSensitive(c, "reason");
-		lost += strcmp(status_of(c), "lost") == 0;
-		CHECK_MSG(cJSON_IsString(why) &&
-			  strstr(why->valuestring, kill ? "disconnected" : "invalid message"),
-			  "lost for the wrong reason: %s", cJSON_IsString(why) ? why->valuestring : "?");
-	}
-	CHECK(complete == 2 && lost == 1);
-	CHECK(num(r, "summary.lost") == 1);
-	check_server_checks(r, true);
+	check_reason(r, "clients", "invalid message");
 	cJSON_Delete(r);
+}
+
+/* A client that stops answering mid-run: after --timeout it is lost. */
+static void scenario_stall(struct ctx *t)
+{
+	char marker[300];
+	struct process *srv, *cl[2];
+	cJSON *r;
+
+	snprintf(marker, sizeof(marker), "%s.marker", t->out);
+	remove(marker);
+	t->timeout = "3";
+	srv = start_server(t, "--clients", "3", NULL);
+	start_helper(t, "stall-2", marker);
+	for (int i = 0; i < 2; i++)
+		cl[i] = start_client(t);
+	wait_marker(marker);
+	CHECK(finish(srv) == 3);
+	kill_helpers(t);
+	for (int i = 0; i < 2; i++)
+		CHECK(finish(cl[i]) == 0);
+	if ((r = check_accounted(t, 2, 1, 0, 0)) == NULL)
+		return;
+	check_reason(r, "clients", "no answer to step");
+	cJSON_Delete(r);
+}
+
+/* A connection that never speaks does not hold up the run: it is rejected
+ * when the run ends, and the others complete. */
+static void scenario_silent(struct ctx *t)
+{
+	char marker[300];
+	struct process *srv, *cl[2];
+	cJSON *r;
+
+	snprintf(marker, sizeof(marker), "%s.marker", t->out);
+	remove(marker);
+	srv = start_server(t, "--clients", "2", NULL);
+	start_helper(t, "silent", marker);
+	wait_marker(marker);
+	for (int i = 0; i < 2; i++)
+		cl[i] = start_client(t);
+	CHECK(finish(srv) == 0);
+	kill_helpers(t);
+	for (int i = 0; i < 2; i++)
+		CHECK(finish(cl[i]) == 0);
+	if ((r = check_accounted(t, 2, 0, 1, 0)) == NULL)
+		return;
+	check_reason(r, "rejected", "hello");
+	cJSON_Delete(r);
+}
+
+/* Fewer clients than --clients within --timeout: exit 3, one missing. */
+static void scenario_fewer(struct ctx *t)
+{
+	struct process *srv, *cl[2];
+	cJSON *r;
+
+	t->timeout = "3";
+	srv = start_server(t, "--clients", "3", NULL);
+	for (int i = 0; i < 2; i++)
+		cl[i] = start_client(t);
+	CHECK(finish(srv) == 3);
+	for (int i = 0; i < 2; i++)
+		CHECK(finish(cl[i]) == 0);
+	if ((r = check_accounted(t, 2, 0, 0, 1)) != NULL)
+		cJSON_Delete(r);
+}
+
+/* More clients than --clients: the extra one is refused with an error
+ * message and exits 3. To be sure the extra one comes while the run is
+ * on, one of the two clients is a helper that stalls mid-run until the
+ * extra one has been refused (it is then killed and lost). */
+static void scenario_more(struct ctx *t)
+{
+	char marker[300];
+	struct process *srv, *cl, *extra;
+	cJSON *r;
+
+	snprintf(marker, sizeof(marker), "%s.marker", t->out);
+	remove(marker);
+	srv = start_server(t, "--clients", "2", NULL);
+	start_helper(t, "stall-2", marker);
+	cl = start_client(t);
+	wait_marker(marker); /* both admitted: the run is in its first step */
+	extra = start_client(t);
+	CHECK_MSG(finish(extra) == 3, "the extra client was not refused");
+	kill_helpers(t);
+	CHECK(finish(srv) == 3);
+	CHECK(finish(cl) == 0);
+	if ((r = check_accounted(t, 1, 1, 1, 0)) == NULL)
+		return;
+	check_reason(r, "rejected", "all 2 of its clients");
+	cJSON_Delete(r);
+}
+
+/* The server dies mid-run: a waiting client exits 3 at once, not after
+ * its timeout, saying it lost the server. */
+static void scenario_server_killed(struct ctx *t)
+{
+	char marker[300];
+	const char *argv[] = { t->client, "--name", t->name, "--timeout", "60", NULL };
+	struct process *srv, *cl;
+	int64_t start_ms;
+
+	snprintf(marker, sizeof(marker), "%s.marker", t->out);
+	remove(marker);
+	srv = start_server(t, "--clients", "2", NULL);
+	start_helper(t, "stall-2", marker);
+	cl = start(t->client, argv, NULL);
+	wait_marker(marker);
+	platform_sleep_ms(200); /* the good client has answered the first batch */
+	start_ms = platform_now_ms();
+	process_kill(srv);
+	finish(srv);
+	CHECK(finish(cl) == 3);
+	CHECK_MSG(platform_now_ms() - start_ms < 30000, "the client waited for its timeout");
+	kill_helpers(t);
+	remove(t->out);
+}
+
+/* A second server on a live name refuses to start (exit 2, says why);
+ * a name left by a server that was killed is reclaimed. */
+static void scenario_names(struct ctx *t)
+{
+	char marker[300];
+	struct process *a, *b;
+	cJSON *r;
+
+	snprintf(marker, sizeof(marker), "%s.marker", t->out);
+	remove(marker);
+	a = start_server(t, "--clients", "1", NULL);
+	start_helper(t, "silent", marker);
+	wait_marker(marker); /* a is listening */
+	snprintf(t->out + strlen(t->out), 8, ".b");
+	b = start_server(t, "--clients", "1", NULL);
+	CHECK(finish(b) == 2);
+	if ((r = read_report(t->out)) != NULL) {
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(r, "error");
+		CHECK_MSG(cJSON_IsString(e) && strstr(e->valuestring, "in use"), "no clear error");
+		CHECK(num(r, "exit_status") == 2);
+		cJSON_Delete(r);
+	}
+	remove(t->out);
+	t->out[strlen(t->out) - 2] = '\0';
+	/* kill a: its endpoint stays behind (a socket file on Linux) */
+	process_kill(a);
+	finish(a);
+	kill_helpers(t);
+	remove(t->out);
+	b = start_server(t, "--clients", "1", NULL);
+	struct process *cl = start_client(t);
+	CHECK_MSG(finish(b) == 0, "the stale name was not reclaimed");
+	CHECK(finish(cl) == 0);
+	if ((r = check_accounted(t, 1, 0, 0, 0)) != NULL)
+		cJSON_Delete(r);
 }
 
 int main(int argc, char **argv)
 {
 	static char self[1200];
-	struct ctx t = { .self = self };
+	struct ctx t = { .self = self, .timeout = "60" };
 	const char *sc;
 
 	if (platform_utf8_argv(&argc, &argv) != 0)
@@ -538,10 +804,22 @@ int main(int argc, char **argv)
 		scenario_manual(&t);
 	else if (strcmp(sc, "garbage") == 0)
 		scenario_garbage(&t);
-	else if (strcmp(sc, "killed") == 0)
-		scenario_lost(&t, true);
+	else if (strcmp(sc, "killed") == 0 && argc > 4)
+		scenario_killed(&t, argv[4]);
 	else if (strcmp(sc, "badresult") == 0)
-		scenario_lost(&t, false);
+		scenario_badresult(&t);
+	else if (strcmp(sc, "stall") == 0)
+		scenario_stall(&t);
+	else if (strcmp(sc, "silent") == 0)
+		scenario_silent(&t);
+	else if (strcmp(sc, "fewer") == 0)
+		scenario_fewer(&t);
+	else if (strcmp(sc, "more") == 0)
+		scenario_more(&t);
+	else if (strcmp(sc, "server-killed") == 0)
+		scenario_server_killed(&t);
+	else if (strcmp(sc, "names") == 0)
+		scenario_names(&t);
 	else {
 		fprintf(stderr, "unknown scenario %s\n", sc);
 		return 2;

@@ -40,6 +40,7 @@ struct channel_hub {
 	wchar_t *wpath;
 	char path[CHANNEL_NAME_MAX + 32];
 	PSECURITY_DESCRIPTOR sd;
+	HANDLE owner;              /* the named mutex that says the name is ours */
 	struct channel *listener;
 	struct channel *conns;
 	struct channel *zombies;
@@ -140,6 +141,33 @@ error_os:
 	return err;
 }
 
+/* Owns the name for the hub's life with a named mutex (same DACL): a
+ * second server finds it and refuses. FILE_FLAG_FIRST_PIPE_INSTANCE says
+ * the same on Windows, but Wine 8.0 lets a second first instance through;
+ * the mutex also goes away with a server that dies, so nothing is stale. */
+static int claim_name(struct channel_hub *hub, const char *name)
+{
+	SECURITY_ATTRIBUTES sa = { sizeof(sa), hub->sd, FALSE };
+	char mutex[CHANNEL_NAME_MAX + 32];
+	wchar_t *wname;
+	DWORD e;
+
+	snprintf(mutex, sizeof(mutex), "Local\\cowlab-pipe-%s", name);
+	if ((wname = win32_wide(mutex)) == NULL)
+		return COWLAB_E_NOMEM;
+	hub->owner = CreateMutexW(&sa, FALSE, wname);
+	e = GetLastError();
+	free(wname);
+	if (hub->owner == NULL)
+		return e == ERROR_ACCESS_DENIED ? COWLAB_E_EXISTS : err_from_os();
+	if (e == ERROR_ALREADY_EXISTS) {
+		CloseHandle(hub->owner);
+		hub->owner = NULL;
+		return COWLAB_E_EXISTS;
+	}
+	return COWLAB_OK;
+}
+
 int channel_hub_listen(struct channel_hub **out, const char *name)
 {
 	struct channel_hub *hub;
@@ -159,7 +187,9 @@ int channel_hub_listen(struct channel_hub **out, const char *name)
 		channel_hub_destroy(hub);
 		return err;
 	}
-	err = new_instance(hub, true);
+	err = claim_name(hub, name);
+	if (err == 0)
+		err = new_instance(hub, true);
 	if (err != 0) {
 		channel_hub_destroy(hub);
 		return err;
@@ -304,6 +334,8 @@ void channel_hub_destroy(struct channel_hub *hub)
 	}
 	if (hub->iocp != NULL)
 		CloseHandle(hub->iocp);
+	if (hub->owner != NULL)
+		CloseHandle(hub->owner);
 	if (hub->sd != NULL)
 		LocalFree(hub->sd);
 	free(hub->wpath);
