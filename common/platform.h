@@ -26,6 +26,9 @@ void platform_sleep_ms(int ms);
 size_t platform_page_size(void);
 long platform_pid(void);
 
+/* Fills buf with n bytes from the system's random source. */
+int platform_random(void *buf, size_t n);
+
 /* The directory holding the running executable, without a trailing
  * separator. Returns 0 or a negative cowlab_err. */
 int platform_self_dir(char *buf, size_t cap);

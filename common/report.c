@@ -455,10 +455,10 @@ void report_print_human(const struct report *r, FILE *out)
 		fprintf(out, "error: %s\n", r->setup_error);
 		return;
 	}
-	fprintf(out, "section %s: %llu pages of %llu B (%llu KiB), %d clients expected\n\n",
+	fprintf(out, "section %s: %llu pages of %llu B (%llu KiB), %d client%s expected\n\n",
 		r->section_name, (unsigned long long)(r->section_size / r->page_size),
 		(unsigned long long)r->page_size, (unsigned long long)(r->section_size / 1024),
-		r->expected_clients);
+		r->expected_clients, r->expected_clients == 1 ? "" : "s");
 	print_clients(r, out);
 	fprintf(out, "server:");
 	for (size_t i = 0; i < r->nserver_checks; i++)

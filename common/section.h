@@ -22,7 +22,8 @@ enum section_view {
 #define SECTION_NAME_MAX 96
 
 /* Creates a new section of `size` bytes (a multiple of the page size)
- * named after `name`; refuses a name that exists (COWLAB_E_EXISTS). */
+ * named `name` (under Local\ on Windows; on Linux a memfd's name, which
+ * nobody can open by); refuses a name that exists (COWLAB_E_EXISTS). */
 int section_create(struct section **out, const char *name, uint64_t size);
 
 /* Opens the section a server handed over on `from` (the message just

@@ -206,6 +206,7 @@ static void reap_clients(struct server *s)
 static int setup(struct server *s)
 {
 	char secname[SECTION_NAME_MAX];
+	uint8_t rnd[8];
 	uint64_t size;
 	int err;
 
@@ -222,7 +223,11 @@ static int setup(struct server *s)
 	s->clients = calloc((size_t)s->opt.clients, sizeof(*s->clients));
 	if (s->clients == NULL)
 		return COWLAB_E_NOMEM;
-	snprintf(secname, sizeof(secname), "cowlab-%s", s->opt.name);
+	/* A random part: nobody can guess the name to squat on it first. */
+	if ((err = platform_random(rnd, sizeof(rnd))) != 0)
+		return err;
+	snprintf(secname, sizeof(secname), "cowlab-%.60s-%02x%02x%02x%02x%02x%02x%02x%02x",
+		 s->opt.name, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 	err = section_create(&s->section, secname, size);
 	if (err == 0)
 		err = section_map(s->section, SECTION_VIEW_RW, &s->rw);
@@ -233,7 +238,8 @@ static int setup(struct server *s)
 			 "cannot create the section: %s", cowlab_strerror(err));
 		return err;
 	}
-	snprintf(s->report.section_name, sizeof(s->report.section_name), "%s", secname);
+	snprintf(s->report.section_name, sizeof(s->report.section_name), "%s",
+		 section_name(s->section));
 	s->report.section_size = size;
 	s->report.page_size = s->page_size;
 	s->report.seed = s->seed;

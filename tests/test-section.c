@@ -410,11 +410,39 @@ static void test_pattern_fill(void)
 	free(buf);
 }
 
+/* No squatting: on Windows a section name that exists is refused; on
+ * Linux a memfd's name is only a label (no namespace to squat in), so a
+ * second one of the same name is a different section. */
+static void test_name_taken(void)
+{
+	struct platform_info info;
+	struct section *a = NULL, *b = NULL;
+	size_t ps = platform_page_size();
+	uint8_t rnd[4];
+	char name[64];
+	int err;
+
+	platform_describe(&info);
+	CHECK(platform_random(rnd, sizeof(rnd)) == 0);
+	snprintf(name, sizeof(name), "cowlab-test-taken-%02x%02x%02x%02x", rnd[0], rnd[1],
+		 rnd[2], rnd[3]);
+	CHECK(section_create(&a, name, ps) == 0);
+	err = section_create(&b, name, ps);
+	if (strcmp(info.os, "Windows") == 0) {
+		CHECK_MSG(err == COWLAB_E_EXISTS && b == NULL, "a taken name was accepted (%d)", err);
+	} else {
+		CHECK(err == 0 && b != NULL);
+	}
+	section_destroy(a);
+	section_destroy(b);
+}
+
 int main(void)
 {
 	struct fixture f;
 
 	test_create_rejects();
+	test_name_taken();
 	if (fixture_setup(&f)) {
 		test_before_writes(&f);
 		test_cow_write(&f);

@@ -2,6 +2,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,5 +84,23 @@ int platform_utf8_argv(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
+	return COWLAB_OK;
+}
+
+int platform_random(void *buf, size_t n)
+{
+	uint8_t *p = buf;
+
+	while (n > 0) {
+		ssize_t got = getrandom(p, n, 0);
+
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return err_from_os();
+		}
+		p += got;
+		n -= (size_t)got;
+	}
 	return COWLAB_OK;
 }

@@ -5,6 +5,7 @@
 #include <windows.h>
 #include <sddl.h>
 #include <shellapi.h>
+#include <bcrypt.h>
 
 #include "err.h"
 #include "internal.h"
@@ -207,5 +208,12 @@ int platform_utf8_argv(int *argc, char ***argv)
 		return COWLAB_E_NOMEM;
 	*argc = n;
 	*argv = utf8;
+	return COWLAB_OK;
+}
+
+int platform_random(void *buf, size_t n)
+{
+	if (!BCRYPT_SUCCESS(BCryptGenRandom(NULL, buf, (ULONG)n, BCRYPT_USE_SYSTEM_PREFERRED_RNG)))
+		return COWLAB_E_IO;
 	return COWLAB_OK;
 }

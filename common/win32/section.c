@@ -2,14 +2,14 @@
  * INVALID_HANDLE_VALUE. The section is PAGE_READWRITE (a PAGE_WRITECOPY
  * section is read-only and refuses FILE_MAP_WRITE views); copy-on-write is
  * a property of the view (FILE_MAP_COPY). Clients open it by name: a
- * Local\ name with a random part, a DACL for the current user alone, and
- * creation refused when the name exists (no squatting). */
+ * Local\ name (the server puts a random part in it), a DACL for the
+ * current user alone, and creation refused when the name exists (no
+ * squatting). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <windows.h>
-#include <bcrypt.h>
 
 #include "err.h"
 #include "internal.h"
@@ -41,18 +41,14 @@ int section_create(struct section **out, const char *name, uint64_t size)
 {
 	SECURITY_ATTRIBUTES sa = { sizeof(sa), NULL, FALSE };
 	char full[SECTION_NAME_MAX];
-	unsigned char rnd[8];
 	wchar_t *wname;
 	HANDLE h;
 	int err;
 
 	if (size == 0 || size % platform_page_size() != 0)
 		return COWLAB_E_INVAL;
-	if (!BCRYPT_SUCCESS(BCryptGenRandom(NULL, rnd, sizeof(rnd),
-					    BCRYPT_USE_SYSTEM_PREFERRED_RNG)))
-		return COWLAB_E_IO;
-	snprintf(full, sizeof(full), "Local\\%.60s-%02x%02x%02x%02x%02x%02x%02x%02x", name,
-		 rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	if ((size_t)snprintf(full, sizeof(full), "Local\\%s", name) >= sizeof(full))
+		return COWLAB_E_NAMETOOLONG;
 	sa.lpSecurityDescriptor = win32_user_only_sd();
 	if (sa.lpSecurityDescriptor == NULL)
 		return COWLAB_E_ACCESS;
