@@ -26,6 +26,15 @@ void platform_sleep_ms(int ms);
 size_t platform_page_size(void);
 long platform_pid(void);
 
+/* What this process holds now: open descriptors (handles on Windows) and
+ * resident memory in KiB, -1 where the platform cannot say. For checking
+ * that a run leaks nothing. */
+struct platform_resources {
+	long descriptors;
+	long rss_kib;
+};
+int platform_resources(struct platform_resources *r);
+
 /* Fills buf with n bytes from the system's random source. */
 int platform_random(void *buf, size_t n);
 

@@ -230,6 +230,15 @@ static void add_summary(cJSON *root, const struct report *r)
 	cJSON_AddNumberToObject(o, "checks_not_applicable", s.checks_not_applicable);
 }
 
+/* A count, or null where the platform could not say (-1). */
+static void add_count(cJSON *o, const char *name, long n)
+{
+	if (n < 0)
+		cJSON_AddNullToObject(o, name);
+	else
+		cJSON_AddNumberToObject(o, name, (double)n);
+}
+
 char *report_to_json(const struct report *r)
 {
 	cJSON *root = cJSON_CreateObject();
@@ -261,6 +270,14 @@ char *report_to_json(const struct report *r)
 	cJSON_AddStringToObject(root, "page_map", r->page_map ? r->page_map : "");
 	add_summary(root, r);
 	cJSON_AddNumberToObject(root, "elapsed_ms", (double)r->elapsed_ms);
+	cJSON_AddNumberToObject(root, "run", r->run);
+	cJSON *res = cJSON_AddObjectToObject(root, "server_resources");
+	if (res != NULL) {
+		add_count(res, "descriptors_before", r->before.descriptors);
+		add_count(res, "descriptors_after", r->after.descriptors);
+		add_count(res, "rss_kib_before", r->before.rss_kib);
+		add_count(res, "rss_kib_after", r->after.rss_kib);
+	}
 	text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	return text;

@@ -64,6 +64,8 @@ struct report {
 	size_t nserver_checks;
 	char *page_map;         /* section pages + NUL */
 	char setup_error[REPORT_TEXT_MAX]; /* set when the run could not start */
+	int run;                /* 1-based, with --repeat */
+	struct platform_resources before, after; /* the server's, around the run */
 };
 
 /* Exit statuses. */

@@ -37,6 +37,7 @@ static void usage(FILE *out)
 		"  --timeout SECONDS      longest wait for clients to connect and for each\n"
 		"                         answer (default 30)\n"
 		"  --client PATH          the cowlab-client to start with --spawn\n"
+		"  --repeat N             run the whole experiment N times, one report each\n"
 		"  --json                 print the report as one JSON object (docs/report.md)\n"
 		"  --cow-as-shared        negative control: clients map their \"copy-on-write\"\n"
 		"                         view shared, so isolation must be seen to fail\n"
@@ -60,11 +61,12 @@ static int number_option(const char *opt, const char *v, int64_t min, int64_t ma
 static int parse_args(int argc, char **argv, struct server_options *o)
 {
 	static const char *const numeric[] = { "--spawn", "--clients", "--pages-per-client",
-					       "--timeout" };
+					       "--timeout", "--repeat" };
 	int64_t n;
 
 	o->pages_per_client = 4;
 	o->timeout_ms = 30000;
+	o->repeat = 1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
 		int r = 0;
@@ -97,6 +99,8 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 				o->pages_per_client = (uint64_t)n;
 			else if (k == 3 && number_option(a, v, 1, 86400, &n) == 0)
 				o->timeout_ms = (int)n * 1000;
+			else if (k == 4 && number_option(a, v, 1, 1000000, &n) == 0)
+				o->repeat = (int)n;
 			else
 				return REPORT_EXIT_USAGE;
 		}
@@ -306,41 +310,71 @@ static void print_report(const struct server *s)
 	fflush(stdout);
 }
 
+/* One whole run: setup, experiment, verdict, teardown; the report printed
+ * last, with what the server held before and after. */
+static int run_once(struct server *s, int index)
+{
+	int status, err;
+
+	memset(&s->report, 0, sizeof(s->report));
+	report_init(&s->report);
+	platform_resources(&s->report.before);
+	s->started_ms = platform_now_ms();
+	s->report.run = index;
+	snprintf(s->report.version, sizeof(s->report.version), "%s", COWLAB_VERSION);
+	platform_describe(&s->report.platform);
+	s->report.cow_as_shared = s->opt.cow_as_shared;
+	s->report.expected_clients = s->opt.clients;
+	err = setup(s);
+	if (err == 0)
+		err = run(s);
+	if (err != 0 && s->report.setup_error[0] == '\0')
+		snprintf(s->report.setup_error, sizeof(s->report.setup_error), "the run failed: %s",
+			 cowlab_strerror(err));
+	if (s->report.setup_error[0] == '\0') {
+		experiment_evaluate(s);
+		server_finish(s);
+	} else {
+		fprintf(stderr, "cowlab-server: %s\n", s->report.setup_error);
+	}
+	s->report.elapsed_ms = platform_now_ms() - s->started_ms;
+	teardown(s);
+	platform_resources(&s->report.after);
+	print_report(s);
+	status = report_exit_status(&s->report);
+	report_free(&s->report);
+	return status;
+}
+
+/* With --repeat, the worst status: a usage error, then a failed check,
+ * then lost clients. */
+static int worse(int a, int b)
+{
+	static const int rank[] = { [REPORT_EXIT_HELD] = 0, [REPORT_EXIT_LOST] = 1,
+				    [REPORT_EXIT_FAILED] = 2, [REPORT_EXIT_USAGE] = 3 };
+
+	return rank[b] > rank[a] ? b : a;
+}
+
 int main(int argc, char **argv)
 {
 	static struct server s;
-	int status, err;
+	struct server_options opt;
+	int status;
 
 	if (platform_utf8_argv(&argc, &argv) != 0) {
 		fprintf(stderr, "cowlab-server: cannot read the command line\n");
 		return REPORT_EXIT_USAGE;
 	}
 	status = parse_args(argc, argv, &s.opt);
-
 	if (status >= 0)
 		return status;
-	s.started_ms = platform_now_ms();
-	report_init(&s.report);
-	snprintf(s.report.version, sizeof(s.report.version), "%s", COWLAB_VERSION);
-	platform_describe(&s.report.platform);
-	s.report.cow_as_shared = s.opt.cow_as_shared;
-	s.report.expected_clients = s.opt.clients;
-	err = setup(&s);
-	if (err == 0)
-		err = run(&s);
-	if (err != 0 && s.report.setup_error[0] == '\0')
-		snprintf(s.report.setup_error, sizeof(s.report.setup_error), "the run failed: %s",
-			 cowlab_strerror(err));
-	if (s.report.setup_error[0] == '\0') {
-		experiment_evaluate(&s);
-		server_finish(&s);
-	} else {
-		fprintf(stderr, "cowlab-server: %s\n", s.report.setup_error);
+	opt = s.opt;
+	status = REPORT_EXIT_HELD;
+	for (int i = 1; i <= opt.repeat && status != REPORT_EXIT_USAGE; i++) {
+		memset(&s, 0, sizeof(s));
+		s.opt = opt;
+		status = worse(status, run_once(&s, i));
 	}
-	s.report.elapsed_ms = platform_now_ms() - s.started_ms;
-	print_report(&s);
-	status = report_exit_status(&s.report);
-	teardown(&s);
-	report_free(&s.report);
 	return status;
 }

@@ -25,6 +25,7 @@ struct server_options {
 	const char *client_path;
 	bool json;
 	bool cow_as_shared;     /* the negative control */
+	int repeat;             /* runs of the whole experiment */
 };
 
 /* The experiment's steps: every client performs one batch per step, all

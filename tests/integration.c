@@ -769,6 +769,49 @@ static void scenario_names(struct ctx *t)
 		cJSON_Delete(r);
 }
 
+/* Load: n clients at once, the whole experiment three times in one server
+ * process; every run accounts for every client, and the server holds no
+ * more descriptors after a run than before it and does not grow from one
+ * run to the next (the first run sets the allocator's high-water mark). */
+static void scenario_load(struct ctx *t, int n)
+{
+	const char *argv[] = { t->server, "--spawn", NULL, "--repeat", "3", "--json", "--timeout", "120",
+			       "--client", t->client, NULL };
+	static char line[16 << 20]; /* one report: about 1.5 KiB a client */
+	char count[16];
+	double rss_after[4] = { 0 };
+	int runs = 0;
+	FILE *f;
+
+	snprintf(count, sizeof(count), "%d", n);
+	argv[2] = count;
+	CHECK(finish(start(t->server, argv, t->out)) == 0);
+	f = fopen(t->out, "r");
+	CHECK(f != NULL);
+	while (f != NULL && runs < 3 && fgets(line, sizeof(line), f) != NULL) {
+		cJSON *r = cJSON_Parse(line);
+		const cJSON *res = cJSON_GetObjectItemCaseSensitive(r, "server_resources");
+		const cJSON *fd0 = cJSON_GetObjectItemCaseSensitive(res, "descriptors_before");
+		const cJSON *fd1 = cJSON_GetObjectItemCaseSensitive(res, "descriptors_after");
+
+		CHECK(r != NULL && num(r, "run") == runs + 1);
+		CHECK(num(r, "exit_status") == 0 && num(r, "summary.complete") == n);
+		CHECK(num(r, "summary.lost") == 0 && num(r, "summary.rejected") == 0);
+		/* Wine cannot count handles (null): then only memory is checked. */
+		if (cJSON_IsNumber(fd0) || cJSON_IsNumber(fd1))
+			CHECK_MSG(cJSON_IsNumber(fd0) && cJSON_IsNumber(fd1) &&
+				  fd0->valuedouble == fd1->valuedouble,
+				  "run %d: descriptors before/after differ", runs + 1);
+		rss_after[++runs] = num(r, "server_resources.rss_kib_after");
+		cJSON_Delete(r);
+	}
+	if (f != NULL)
+		fclose(f);
+	CHECK(runs == 3);
+	CHECK_MSG(rss_after[3] <= rss_after[2] + 1024,
+		  "the server grew by %.0f KiB from run 2 to run 3", rss_after[3] - rss_after[2]);
+}
+
 int main(int argc, char **argv)
 {
 	static char self[1200];
@@ -820,6 +863,8 @@ int main(int argc, char **argv)
 		scenario_server_killed(&t);
 	else if (strcmp(sc, "names") == 0)
 		scenario_names(&t);
+	else if (strcmp(sc, "load") == 0 && argc > 4)
+		scenario_load(&t, atoi(argv[4]));
 	else {
 		fprintf(stderr, "unknown scenario %s\n", sc);
 		return 2;

@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -103,4 +104,27 @@ int platform_random(void *buf, size_t n)
 		n -= (size_t)got;
 	}
 	return COWLAB_OK;
+}
+
+int platform_resources(struct platform_resources *r)
+{
+	DIR *d = opendir("/proc/self/fd");
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+
+	r->descriptors = -1;
+	r->rss_kib = -1;
+	if (d != NULL) {
+		r->descriptors = 0;
+		for (struct dirent *e; (e = readdir(d)) != NULL;)
+			r->descriptors += e->d_name[0] != '.';
+		r->descriptors--; /* the directory's own descriptor */
+		closedir(d);
+	}
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &r->rss_kib) == 1)
+			break;
+	if (f != NULL)
+		fclose(f);
+	return r->descriptors >= 0 && r->rss_kib >= 0 ? COWLAB_OK : COWLAB_E_IO;
 }

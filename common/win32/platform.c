@@ -6,6 +6,7 @@
 #include <sddl.h>
 #include <shellapi.h>
 #include <bcrypt.h>
+#include <psapi.h>
 
 #include "err.h"
 #include "internal.h"
@@ -216,4 +217,17 @@ int platform_random(void *buf, size_t n)
 	if (!BCRYPT_SUCCESS(BCryptGenRandom(NULL, buf, (ULONG)n, BCRYPT_USE_SYSTEM_PREFERRED_RNG)))
 		return COWLAB_E_IO;
 	return COWLAB_OK;
+}
+
+int platform_resources(struct platform_resources *r)
+{
+	PROCESS_MEMORY_COUNTERS pmc = { .cb = sizeof(pmc) };
+	DWORD handles = 0;
+
+	/* Wine 8.0's GetProcessHandleCount answers 0: unknown, not zero. */
+	r->descriptors = GetProcessHandleCount(GetCurrentProcess(), &handles) && handles > 0 ?
+			 (long)handles : -1;
+	r->rss_kib = GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof(pmc)) ?
+		     (long)(pmc.WorkingSetSize / 1024) : -1;
+	return r->rss_kib >= 0 ? COWLAB_OK : COWLAB_E_IO;
 }
