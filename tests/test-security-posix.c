@@ -1,0 +1,186 @@
+/* Linux: the socket directory must be private (a real directory of this
+ * user, mode 0700, not a symlink) or the server refuses it; the socket is
+ * 0600; a peer of another user is rejected by its credentials
+ * (SO_PEERCRED), by the channel layer and by the server, which lists it.
+ *
+ *   test-security-posix SERVER CLIENT
+ *
+ * The other-user part needs root (to connect as uid 65534 through a 0700
+ * directory); without root it is reported as skipped (exit 77), not passed. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "channel.h"
+#include "check.h"
+#include "cowlab-config.h"
+#include "err.h"
+#include "platform.h"
+#include "process.h"
+#include "protocol.h"
+
+#define OTHER_UID 65534
+
+static char runtime[] = "/tmp/cowlab-sec-XXXXXX";
+
+static void set_dir(const char *how)
+{
+	char dir[256], target[256];
+
+	snprintf(dir, sizeof(dir), "%s/cowlab", runtime);
+	snprintf(target, sizeof(target), "%s/elsewhere", runtime);
+	rmdir(dir);
+	unlink(dir);
+	if (strcmp(how, "symlink") == 0) {
+		mkdir(target, 0700);
+		CHECK(symlink(target, dir) == 0);
+	} else if (strcmp(how, "open") == 0) {
+		CHECK(mkdir(dir, 0700) == 0 && chmod(dir, 0755) == 0);
+	}
+}
+
+/* The channel layer refuses a directory that is not private. */
+static void test_directory(void)
+{
+	static const char *const bad[] = { "symlink", "open" };
+	struct channel_hub *hub = NULL;
+	char sock[300];
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		set_dir(bad[i]);
+		CHECK_MSG(channel_hub_listen(&hub, "sec") == COWLAB_E_ACCESS,
+			  "a %s socket directory was accepted", bad[i]);
+		channel_hub_destroy(hub);
+		hub = NULL;
+	}
+	set_dir("none");
+	CHECK(channel_hub_listen(&hub, "sec") == 0);
+	snprintf(sock, sizeof(sock), "%s/cowlab/sec.sock", runtime);
+	CHECK(lstat(sock, &st) == 0 && S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0600);
+	snprintf(sock, sizeof(sock), "%s/cowlab", runtime);
+	CHECK(lstat(sock, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0700);
+	channel_hub_destroy(hub);
+}
+
+/* In a child: become OTHER_UID for credentials but keep root's file
+ * access (fsuid), so the 0700 directory does not stop us before the
+ * server's own check can; connect, say hello, expect "denied". */
+static int other_user_child(const char *name)
+{
+	static uint8_t buf[CHANNEL_MSG_MAX];
+	struct proto_hello h = { .pid = platform_pid() };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct proto_msg m;
+	size_t len;
+	ssize_t n;
+	char *text;
+	int fd;
+
+	if (setresuid(0, OTHER_UID, 0) != 0)
+		return 10;
+	setfsuid(0);
+	/* A raw socket: cowlab's own client would refuse a directory that is
+	 * not its user's; a hostile peer would not. */
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/cowlab/%s.sock", runtime, name);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	for (int i = 0; i < 1500; i++) {
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			break;
+		if (i == 1499)
+			return 11;
+		platform_sleep_ms(20);
+	}
+	snprintf(h.version, sizeof(h.version), "%s", COWLAB_VERSION);
+	text = proto_build_hello(&h, &len);
+	if (send(fd, text, len, 0) != (ssize_t)len)
+		return 12;
+	free(text);
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n <= 0 || proto_parse(buf, (size_t)n, NULL, &m, NULL, 0) != 0 ||
+	    m.type != PROTO_ERROR || strcmp(m.u.error.code, "denied") != 0)
+		return 13;
+	close(fd);
+	return 0;
+}
+
+static void test_other_user(const char *server, const char *client)
+{
+	const char *sargv[] = { server, "--clients", "1", "--name", "sec2", "--json",
+				"--timeout", "30", NULL };
+	const char *cargv[] = { client, "--name", "sec2", NULL };
+	struct process *srv = NULL, *cl = NULL;
+	int status = -1, code = -1;
+	pid_t child;
+	char out[300];
+
+	snprintf(out, sizeof(out), "%s/report.json", runtime);
+	CHECK(process_start(&srv, server, sargv, out) == 0);
+	child = fork();
+	if (child == 0)
+		_exit(other_user_child("sec2"));
+	CHECK(child > 0 && waitpid(child, &status, 0) == child);
+	CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "the other user was not denied (child status %d)", status);
+	/* then a client of ours completes the run */
+	CHECK(process_start(&cl, client, cargv, "/dev/null") == 0);
+	if (srv != NULL)
+		CHECK(process_wait(srv, 60000, &code) == 0 && code == 0);
+	if (cl != NULL)
+		CHECK(process_wait(cl, 60000, &code) == 0 && code == 0);
+	process_destroy(srv);
+	process_destroy(cl);
+
+	FILE *f = fopen(out, "r");
+	static char text[1 << 20];
+	size_t n = f != NULL ? fread(text, 1, sizeof(text) - 1, f) : 0;
+	if (f != NULL)
+		fclose(f);
+	text[n] = '\0';
+	cJSON *r = cJSON_Parse(text);
+	const cJSON *rej = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r, "rejected"), 0);
+	const cJSON *why = cJSON_GetObjectItemCaseSensitive(rej, "reason");
+	CHECK_MSG(cJSON_IsString(why) && strstr(why->valuestring, "another user"),
+		  "the report does not list the other user: %.300s", text);
+	CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "rejected")) == 1);
+	cJSON_Delete(r);
+	unlink(out);
+}
+
+int main(int argc, char **argv)
+{
+	char path[300];
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: test-security-posix SERVER CLIENT\n");
+		return 2;
+	}
+	if (mkdtemp(runtime) == NULL)
+		return 2;
+	setenv("XDG_RUNTIME_DIR", runtime, 1);
+	test_directory();
+	if (geteuid() == 0) {
+		/* the other user must be able to reach the directory's parent */
+		chmod(runtime, 0711);
+		test_other_user(argv[1], argv[2]);
+	}
+	snprintf(path, sizeof(path), "%s/cowlab", runtime);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/elsewhere", runtime);
+	rmdir(path);
+	rmdir(runtime);
+	if (geteuid() != 0 && check_failures == 0) {
+		printf("test-security-posix: directory checks passed; the other-user check "
+		       "needs root: SKIPPED\n");
+		return 77;
+	}
+	return check_exit("test-security-posix");
+}
