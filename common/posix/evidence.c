@@ -77,6 +77,9 @@ static void from_scan(int fd, uintptr_t start, uintptr_t end, struct evidence_re
 
 	while (at < end) {
 		memset(&arg, 0, sizeof(arg));
+		/* Cleared so that tools that do not know this ioctl (valgrind
+		 * 3.19) see defined memory where the kernel writes. */
+		memset(vec, 0, sizeof(vec));
 		arg.size = sizeof(arg);
 		arg.start = at;
 		arg.end = end;
