@@ -769,6 +769,23 @@ static void scenario_names(struct ctx *t)
 		cJSON_Delete(r);
 }
 
+/* Every spawned client dies at once (here: this program, which does not
+ * know the client's arguments and exits 2): the server stops waiting
+ * as soon as all have exited, long before its timeout, and reports them
+ * missing. */
+static void scenario_spawn_dead(struct ctx *t)
+{
+	const char *argv[] = { t->server, "--spawn", "3", "--json", "--timeout", "60",
+			       "--client", t->self, NULL };
+	int64_t start_ms = platform_now_ms();
+	cJSON *r;
+
+	CHECK(finish(start(t->server, argv, t->out)) == 3);
+	CHECK_MSG(platform_now_ms() - start_ms < 30000, "the server waited for its timeout");
+	if ((r = check_accounted(t, 0, 0, 0, 3)) != NULL)
+		cJSON_Delete(r);
+}
+
 /* Load: n clients at once, the whole experiment three times in one server
  * process; every run accounts for every client, and the server holds no
  * more descriptors after a run than before it and does not grow from one
@@ -863,6 +880,8 @@ int main(int argc, char **argv)
 		scenario_server_killed(&t);
 	else if (strcmp(sc, "names") == 0)
 		scenario_names(&t);
+	else if (strcmp(sc, "spawn-dead") == 0)
+		scenario_spawn_dead(&t);
 	else if (strcmp(sc, "load") == 0 && argc > 4)
 		scenario_load(&t, atoi(argv[4]));
 	else {
