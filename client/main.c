@@ -117,7 +117,7 @@ static void send_error(struct client *c, const char *code, const char *message)
 /* Receives and parses the next message. */
 static int receive(struct client *c, struct proto_msg *msg, char *why, size_t cap)
 {
-	struct proto_limits lim = { c->views.pages, c->views.page_size };
+	struct proto_limits lim = { c->views.pages, c->views.page_size, c->views.seed };
 	size_t len = 0;
 	int err = channel_recv(c->chan, c->buf, sizeof(c->buf), &len, c->opt.timeout_ms);
 

@@ -94,7 +94,9 @@ static void op_fault_write(struct client_views *cv, const struct proto_op *op,
 			op_fail(r, "cannot set up the fault probe", err);
 			return;
 		}
-		if (fi.faulted && fi.address == (uintptr_t)w)
+		/* Only the fault a read-only page must raise, at this very word. */
+		if (fi.faulted && fi.address == (uintptr_t)w &&
+		    strcmp(fi.code, fault_protection_code) == 0)
 			r->matched++;
 		else
 			r->mismatched++;

@@ -13,6 +13,11 @@ struct fault_info {
 	uintptr_t address;    /* the faulting address the OS reported */
 };
 
+/* The code a write to a read-only page raises on this platform:
+ * "SIGSEGV/SEGV_ACCERR" on Linux, "EXCEPTION_ACCESS_VIOLATION/write" on
+ * Windows. Any other fault is not the one a read-only view must give. */
+extern const char fault_protection_code[];
+
 /* Writes `value` to *addr; if the write faults, records it in *out and
  * returns normally. Returns 0, or a negative cowlab_err if the probe
  * could not be set up. */

@@ -8,6 +8,7 @@
 #include "channel.h"
 #include "compat.h"
 #include "err.h"
+#include "pattern.h"
 #include "protocol.h"
 
 /* The largest integer accepted in a number field: cJSON prints numbers
@@ -141,20 +142,6 @@ static int get_bool(struct parser *p, const cJSON *obj, const char *key, bool *o
 	return 0;
 }
 
-static int get_enum(struct parser *p, const cJSON *obj, const char *key,
-		    const char *const *names, int n, int *out)
-{
-	char buf[32];
-	int r = get_string(p, obj, key, buf, sizeof(buf));
-
-	if (r != 0)
-		return r;
-	*out = lookup(buf, names, n);
-	if (*out < 0)
-		return fail(p, "field \"%s\" has an unknown value \"%s\"", key, buf);
-	return 0;
-}
-
 /* No control characters: C0, DEL, and C1 (U+0080-U+009F, UTF-8 C2 80-9F),
  * which terminals may take as escape sequences when a text is printed. */
 static bool text_is_clean(const char *s)
@@ -166,6 +153,22 @@ static bool text_is_clean(const char *s)
 			return false;
 	}
 	return true;
+}
+
+static int get_enum(struct parser *p, const cJSON *obj, const char *key,
+		    const char *const *names, int n, int *out)
+{
+	char buf[32];
+	int r = get_string(p, obj, key, buf, sizeof(buf));
+
+	if (r != 0)
+		return r;
+	*out = lookup(buf, names, n);
+	if (*out < 0 && !text_is_clean(buf))
+		return fail(p, "field \"%s\" has an unknown value with control characters", key);
+	if (*out < 0)
+		return fail(p, "field \"%s\" has an unknown value \"%s\"", key, buf);
+	return 0;
 }
 
 /* ---- messages ---- */
@@ -590,44 +593,92 @@ void proto_msg_free(struct proto_msg *msg)
 	}
 }
 
+/* Samples: in range order, inside the range, no more than counted, and
+ * each true to what the operation says it is. */
+static int check_samples(struct parser *p, size_t i, const struct proto_op *op,
+			 const struct proto_op_result *r, const struct proto_limits *lim)
+{
+	uint64_t counted = op->kind == PROTO_OP_FIND ? r->matched : r->mismatched;
+
+	if (r->nsamples > counted)
+		return fail(p, "result %zu lists more samples than it counts", i);
+	for (size_t s = 0; s < r->nsamples; s++) {
+		uint64_t page = r->samples[s].page;
+		uint32_t want = pattern_value(lim->seed, page, op->offset) ^ op->xor_value;
+
+		if (!range_contains(&op->range, page))
+			return fail(p, "result %zu names page %llu outside its range", i,
+				    (unsigned long long)page);
+		if (s > 0 && page <= r->samples[s - 1].page)
+			return fail(p, "result %zu lists its samples out of order", i);
+		if ((op->kind == PROTO_OP_FIND) != (r->samples[s].value == want))
+			return fail(p, "result %zu has a sample that contradicts its operation", i);
+	}
+	return 0;
+}
+
+static int check_op_result(struct parser *p, size_t i, const struct proto_op *op,
+			   const struct proto_op_result *r, const struct proto_limits *lim)
+{
+	uint64_t span = lim->pages * lim->page_size;
+
+	if (r->kind != op->kind)
+		return fail(p, "result %zu is \"%s\", expected \"%s\"", i,
+			    proto_op_name(r->kind), proto_op_name(op->kind));
+	if (!r->ok)
+		return 0;
+	switch (op->kind) {
+	case PROTO_OP_EXPECT:
+	case PROTO_OP_FAULT_WRITE:
+		if (r->matched + r->mismatched != op->range.count)
+			return fail(p, "result %zu counts %llu pages of %llu", i,
+				    (unsigned long long)(r->matched + r->mismatched),
+				    (unsigned long long)op->range.count);
+		if (op->kind == PROTO_OP_EXPECT)
+			return check_samples(p, i, op, r, lim);
+		if (r->fault.faulted &&
+		    (r->fault_target >= span || r->fault_offset >= span ||
+		     r->fault_target % lim->page_size != op->offset ||
+		     !range_contains(&op->range, r->fault_target / lim->page_size)))
+			return fail(p, "result %zu reports a fault outside its range", i);
+		return 0;
+	case PROTO_OP_FIND:
+		if (r->matched > op->range.count)
+			return fail(p, "result %zu finds more pages than it searched", i);
+		return check_samples(p, i, op, r, lim);
+	case PROTO_OP_EVIDENCE: {
+		uint64_t own = 0;
+
+		if (r->evidence.count != op->range.count)
+			return fail(p, "evidence for %zu pages, asked for %llu", r->evidence.count,
+				    (unsigned long long)op->range.count);
+		for (size_t k = 0; r->evidence.pages != NULL && k < r->evidence.count; k++)
+			own += r->evidence.pages[k] == EVIDENCE_PAGE_PRIVATE;
+		if (own != r->evidence.private_pages)
+			return fail(p, "evidence %zu counts %llu private pages but shows %llu", i,
+				    (unsigned long long)r->evidence.private_pages,
+				    (unsigned long long)own);
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
 int proto_result_matches(const struct proto_result *res, const struct proto_run *run,
 			 const struct proto_limits *limits, char *why, size_t why_cap)
 {
 	struct parser p = { why, why_cap };
+	int e;
 
 	if (res->seq != run->seq)
 		return fail(&p, "result for batch %llu, expected batch %llu",
 			    (unsigned long long)res->seq, (unsigned long long)run->seq);
 	if (res->nresults != run->nops)
 		return fail(&p, "%zu results for %zu operations", res->nresults, run->nops);
-	for (size_t i = 0; i < run->nops; i++) {
-		const struct proto_op *op = &run->ops[i];
-		const struct proto_op_result *r = &res->results[i];
-
-		if (r->kind != op->kind)
-			return fail(&p, "result %zu is \"%s\", expected \"%s\"", i,
-				    proto_op_name(r->kind), proto_op_name(op->kind));
-		if (!r->ok)
-			continue;
-		if ((op->kind == PROTO_OP_EXPECT || op->kind == PROTO_OP_FAULT_WRITE) &&
-		    r->matched + r->mismatched != op->range.count)
-			return fail(&p, "result %zu counts %llu pages of %llu", i,
-				    (unsigned long long)(r->matched + r->mismatched),
-				    (unsigned long long)op->range.count);
-		if (op->kind == PROTO_OP_FIND && r->matched > op->range.count)
-			return fail(&p, "result %zu finds more pages than it searched", i);
-		for (size_t s = 0; s < r->nsamples; s++)
-			if (!range_contains(&op->range, r->samples[s].page))
-				return fail(&p, "result %zu names page %llu outside its range", i,
-					    (unsigned long long)r->samples[s].page);
-		if (op->kind == PROTO_OP_EVIDENCE && r->evidence.count != op->range.count)
-			return fail(&p, "evidence for %zu pages, asked for %llu",
-				    r->evidence.count, (unsigned long long)op->range.count);
-		if (op->kind == PROTO_OP_FAULT_WRITE && r->fault.faulted &&
-		    (r->fault_target >= limits->pages * limits->page_size ||
-		     r->fault_offset >= limits->pages * limits->page_size))
-			return fail(&p, "result %zu reports a fault outside the view", i);
-	}
+	for (size_t i = 0; i < run->nops; i++)
+		if ((e = check_op_result(&p, i, &run->ops[i], &res->results[i], limits)) != 0)
+			return e;
 	return 0;
 }
 

@@ -87,6 +87,7 @@ struct proto_op_result {
 struct proto_limits {
 	uint64_t pages;       /* pages in the section */
 	uint32_t page_size;
+	uint32_t seed;        /* the pattern's: samples must be true to it */
 };
 
 struct proto_hello {
@@ -150,8 +151,11 @@ int proto_parse(const void *data, size_t len, const struct proto_limits *limits,
 		struct proto_msg *msg, char *why, size_t why_cap);
 void proto_msg_free(struct proto_msg *msg);
 
-/* Checks a result batch against the run it answers (same seq, same count,
- * the same operation at each place, samples inside their ranges). */
+/* Checks a result batch against the run it answers: same seq, same count,
+ * the same operation at each place, counts that add up, samples inside
+ * their range, in order, no more than counted, and true to the pattern (a
+ * find's sample holds pattern^xor, an expect's does not), evidence whose
+ * private count is its own 'P' pages, a fault inside the range. */
 int proto_result_matches(const struct proto_result *res, const struct proto_run *run,
 			 const struct proto_limits *limits, char *why, size_t why_cap);
 

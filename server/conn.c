@@ -149,6 +149,10 @@ static void on_hello(struct server *s, struct conn *c, const struct channel_even
 	char why[PROTO_TEXT_MAX];
 	int err;
 
+	if (c->other_user) {
+		reject(s, c, "denied", "the peer runs as another user");
+		return;
+	}
 	if (ev->err == COWLAB_E_TOOBIG) {
 		reject(s, c, "too_big", "first message over the %d-byte cap",
 			      CHANNEL_MSG_MAX);
@@ -180,7 +184,7 @@ static void on_hello(struct server *s, struct conn *c, const struct channel_even
 
 static void on_result(struct server *s, struct client_state *cl, const struct channel_event *ev)
 {
-	struct proto_limits lim = { s->pages, s->page_size };
+	struct proto_limits lim = { s->pages, s->page_size, s->seed };
 	struct proto_msg msg;
 	char why[PROTO_TEXT_MAX];
 	int err;
@@ -231,12 +235,16 @@ static void on_event(struct server *s, const struct channel_event *ev, bool acce
 			channel_close(ev->chan);
 			return;
 		}
+		/* Rejected when its first message has been read: closing a
+		 * socket with unread data resets it, and the peer would never
+		 * see why. */
 		if (channel_peer(ev->chan, &peer) == 0 && !peer.same_user)
-			reject(s, c, "denied", "the peer runs as another user");
+			c->other_user = true;
 		return;
 	case CHANNEL_EVENT_CLOSED:
 		if (c->client == NULL) {
-			reject(s, c, "closed", "closed the connection before a hello");
+			reject(s, c, "closed", c->other_user ? "the peer runs as another user" :
+			       "closed the connection before a hello");
 			return;
 		}
 		server_drop(s, c->client, "closed", "disconnected (%s)",
@@ -263,7 +271,8 @@ static int64_t expire_hellos(struct server *s, int64_t now, int64_t limit)
 		if (c->client != NULL)
 			continue;
 		if (c->hello_deadline <= now)
-			reject(s, c, "timeout", "no hello within %d s", s->opt.timeout_ms / 1000);
+			reject(s, c, c->other_user ? "denied" : "timeout", "%s",
+			       c->other_user ? "the peer runs as another user" : "no hello in time");
 		else if (c->hello_deadline < limit)
 			limit = c->hello_deadline;
 	}
@@ -409,7 +418,9 @@ void server_finish(struct server *s)
 	/* Whoever connected but never became a client is accounted for too. */
 	while (s->conns != NULL) {
 		if (s->conns->client == NULL)
-			reject(s, s->conns, "ended", "the run ended before it said hello");
+			reject(s, s->conns, s->conns->other_user ? "denied" : "ended", "%s",
+			       s->conns->other_user ? "the peer runs as another user" :
+			       "the run ended before it said hello");
 		else
 			conn_close(s, s->conns);
 	}

@@ -62,6 +62,7 @@ struct conn {
 	struct client_state *client; /* NULL until a valid hello */
 	int64_t hello_deadline;
 	long pid;
+	bool other_user;             /* to be rejected once its message is read */
 	struct conn *prev, *next;
 };
 

@@ -76,7 +76,7 @@ static int send_hello(struct channel *c)
 static int hello_and_receive(struct channel *c, int n)
 {
 	static uint8_t buf[CHANNEL_MSG_MAX];
-	struct proto_limits lim = { 0, 0 };
+	struct proto_limits lim = { 0, 0, 0 };
 	struct proto_op_result res[PROTO_OPS_MAX];
 	size_t len;
 	int err = send_hello(c);

@@ -11,12 +11,13 @@
 #include "channel.h"
 #include "check.h"
 #include "err.h"
+#include "pattern.h"
 #include "protocol.h"
 
 #define TEXT_CAP 2048
 
 /* The section every table message refers to: 8 pages of 4 KiB. */
-static const struct proto_limits lim8 = { 8, 4096 };
+static const struct proto_limits lim8 = { 8, 4096, 0 };
 
 /* The largest number the builders carry exactly: cJSON 1.7 prints numbers
  * of 16 digits with 15 significant ones when they compare equal within
@@ -842,7 +843,7 @@ static void test_run_without_limits(void)
 {
 	char text[TEXT_CAP];
 	size_t len = json_text(RUN(WRITE(RANGE "," OX)), text, sizeof(text));
-	struct proto_limits none = { 0, 4096 };
+	struct proto_limits none = { 0, 4096, 0 };
 	char why[PROTO_TEXT_MAX];
 	struct proto_msg m;
 
@@ -937,7 +938,7 @@ static char *evidence_text(size_t n, size_t *len)
 
 static void test_evidence_max(void)
 {
-	struct proto_limits big = { PROTO_EVIDENCE_MAX + 100, 4096 };
+	struct proto_limits big = { PROTO_EVIDENCE_MAX + 100, 4096, 0 };
 	char why[PROTO_TEXT_MAX], text[TEXT_CAP];
 	struct proto_msg m;
 	size_t len = 0;
@@ -1002,21 +1003,29 @@ static void match_run(struct proto_run *run)
 	memcpy(run->ops, ops, sizeof(ops));
 }
 
+/* What page `page` holds at offset 8 under lim8's seed, XOR x. */
+static uint32_t word8(uint64_t page, uint32_t x)
+{
+	return pattern_value(lim8.seed, page, 8) ^ x;
+}
+
 /* The right answer to match_run(), with room for one result too many. */
 static void match_results(struct proto_op_result *r)
 {
+	static char pages[] = "P...P...";
+
 	memset(r, 0, (NMATCH_OPS + 1) * sizeof(*r));
 	r[0] = (struct proto_op_result){ .kind = PROTO_OP_MAP, .ok = true };
 	r[1] = (struct proto_op_result){ .kind = PROTO_OP_WRITE, .ok = true };
 	r[2] = (struct proto_op_result){ .kind = PROTO_OP_EXPECT, .ok = true, .matched = 2,
 		.mismatched = 1, .nsamples = 1, .samples = { { 3, 99 } } };
 	r[3] = (struct proto_op_result){ .kind = PROTO_OP_FIND, .ok = true, .matched = 2,
-		.nsamples = 2, .samples = { { 0, 1 }, { 7, 1 } } };
+		.nsamples = 2, .samples = { { 0, word8(0, 1) }, { 7, word8(7, 1) } } };
 	r[4] = (struct proto_op_result){ .kind = PROTO_OP_FAULT_WRITE, .ok = true,
 		.matched = 2, .fault = { .faulted = true, .code = "SIGSEGV" },
 		.fault_target = 8, .fault_offset = 8 };
 	r[5] = (struct proto_op_result){ .kind = PROTO_OP_EVIDENCE, .ok = true,
-		.evidence = { .count = 8 } };
+		.evidence = { .pages = pages, .count = 8, .private_pages = 2 } };
 	r[6] = (struct proto_op_result){ .kind = PROTO_OP_MAP, .ok = true };
 }
 
@@ -1075,18 +1084,46 @@ static void test_result_matches_samples(struct proto_op_result *r, const struct 
 	static const struct { size_t op; uint64_t page; bool inside; } cases[] = {
 		{ 2, 1, true }, { 2, 5, true }, { 2, 0, false }, { 2, 2, false },
 		{ 2, 4, false }, { 2, 6, false }, { 2, 7, false }, { 2, UINT64_MAX, false },
-		{ 3, 7, true }, { 3, 8, false },
+		{ 3, 6, true }, { 3, 7, true }, { 3, 8, false },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		r[cases[i].op].samples[0].page = cases[i].page;
+		/* the find's last sample (its first is page 0), true to the pattern */
+		struct proto_sample *sm = &r[cases[i].op].samples[cases[i].op == 3 ? 1 : 0];
+
+		sm->page = cases[i].page;
+		if (cases[i].op == 3)
+			sm->value = word8(cases[i].page, 1);
 		CHECK_MSG((matches(r, NMATCH_OPS, 5, run) == 0) == cases[i].inside,
 			  "op %zu, sample page %llu", cases[i].op,
 			  (unsigned long long)cases[i].page);
 	}
-	/* the second of two samples is outside */
-	r[3].samples[1].page = 9;
+	/* samples must be true to their operation: a find's hold pattern^xor,
+	 * an expect's do not (a client cannot frame a page it did not see) */
+	r[3].samples[1].value ^= 1;
 	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
+	r[2].samples[0].value = word8(3, 0);
+	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
+	/* in range order, no repeats, no more than counted */
+	r[3].samples[0] = r[3].samples[1];
+	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
+	r[3].samples[1] = (struct proto_sample){ 0, word8(0, 1) };
+	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
+	r[3].matched = 1;
+	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
+	r[2].nsamples = 2;
+	r[2].samples[1] = (struct proto_sample){ 5, 99 };
+	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
+	/* evidence: its private count is its own P pages */
+	r[5].evidence.private_pages = 3;
+	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
+	/* a fault at another offset than the operation's, or outside its pages */
+	r[4].fault_target = 12;
+	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
+	r[4].fault_target = 4096 + 8;
+	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
+	r[4].fault_target = 3 * 4096 + 8;
+	CHECK(matches(r, NMATCH_OPS, 5, run) == 0);
 }
 
 /* Built, sent and parsed both ways, a right answer still matches. */
@@ -1096,7 +1133,9 @@ static void test_result_matches_parsed(struct proto_op_result *r, const struct p
 	size_t len = 0;
 	char why[PROTO_TEXT_MAX] = "";
 
-	r[5].evidence.pages = strdup("........");
+	char *saved = r[5].evidence.pages;
+
+	r[5].evidence.pages = strdup(saved);
 	if (parse_built(proto_build_run(run, &len), &len, &lim8, &mr)) {
 		if (parse_built(proto_build_result(5, r, NMATCH_OPS, &len), &len, &lim8, &ms)) {
 			CHECK_MSG(proto_result_matches(&ms.u.result, &mr.u.run, &lim8, why,
@@ -1106,7 +1145,7 @@ static void test_result_matches_parsed(struct proto_op_result *r, const struct p
 		proto_msg_free(&mr);
 	}
 	free(r[5].evidence.pages);
-	r[5].evidence.pages = NULL;
+	r[5].evidence.pages = saved;
 }
 
 static void test_result_matches(void)

@@ -101,7 +101,7 @@ static int other_user_child(const char *name)
 	}
 	snprintf(h.version, sizeof(h.version), "%s", COWLAB_VERSION);
 	text = proto_build_hello(&h, &len);
-	if (send(fd, text, len, 0) != (ssize_t)len)
+	if (send(fd, text, len, MSG_NOSIGNAL) != (ssize_t)len)
 		return 12;
 	free(text);
 	n = recv(fd, buf, sizeof(buf), 0);

@@ -9,6 +9,8 @@
 #include "err.h"
 #include "fault.h"
 
+const char fault_protection_code[] = "SIGSEGV/SEGV_ACCERR";
+
 static _Thread_local sigjmp_buf probe_jmp;
 static _Thread_local volatile sig_atomic_t probe_armed;
 static _Thread_local volatile uintptr_t probe_addr;

@@ -39,10 +39,13 @@ int section_create(struct section **out, const char *name, uint64_t size)
 		return COWLAB_E_INVAL;
 	/* memfd: anonymous, tmpfs-backed (swap is its paging file), no name in
 	 * any namespace, so nobody can squat on it or open it uninvited. */
-	fd = memfd_create(name, MFD_CLOEXEC);
+	fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return err_from_os();
-	if (ftruncate(fd, (off_t)size) != 0) {
+	/* Sealed at its size: a client that could shrink it would make every
+	 * reader of the section, the server first, die of SIGBUS. */
+	if (ftruncate(fd, (off_t)size) != 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
 		err = err_from_os();
 		close(fd);
 		return err;
@@ -62,9 +65,10 @@ int section_open(struct section **out, const char *name, uint64_t size,
 
 	if (fd < 0)
 		return COWLAB_E_PROTO;
-	/* Trust the descriptor's own size, not the message: mapping past the
-	 * end of the file would raise SIGBUS. */
-	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != size) {
+	/* Trust the descriptor's own size, not the message, and only a size
+	 * sealed for good: mapping past the end of the file raises SIGBUS. */
+	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != size ||
+	    (fcntl(fd, F_GET_SEALS) & (F_SEAL_SHRINK | F_SEAL_GROW)) != (F_SEAL_SHRINK | F_SEAL_GROW)) {
 		close(fd);
 		return COWLAB_E_INVAL;
 	}

@@ -11,12 +11,15 @@
 #include "err.h"
 #include "fault.h"
 
+const char fault_protection_code[] = "EXCEPTION_ACCESS_VIOLATION/write";
+
 enum { PROBE_IDLE, PROBE_ARMED, PROBE_FAULTED };
 
 struct probe {
 	volatile LONG state;
 	volatile uintptr_t addr;
 	volatile DWORD code;
+	volatile ULONG_PTR access;  /* 0 read, 1 write, 8 execute */
 	CONTEXT ctx;
 };
 
@@ -33,6 +36,7 @@ static LONG CALLBACK on_exception(EXCEPTION_POINTERS *ep)
 		return EXCEPTION_CONTINUE_SEARCH;
 	p->code = er->ExceptionCode;
 	p->addr = er->NumberParameters >= 2 ? (uintptr_t)er->ExceptionInformation[1] : 0;
+	p->access = er->NumberParameters >= 1 ? er->ExceptionInformation[0] : (ULONG_PTR)-1;
 	p->state = PROBE_FAULTED;
 	/* Resume where the context was captured, before the write. */
 	*ep->ContextRecord = p->ctx;
@@ -58,7 +62,10 @@ int fault_try_write32(volatile uint32_t *addr, uint32_t value, struct fault_info
 		out->faulted = true;
 		out->address = p->addr;
 		snprintf(out->code, sizeof(out->code), "%s",
-			 p->code == EXCEPTION_ACCESS_VIOLATION ? "EXCEPTION_ACCESS_VIOLATION" : "?");
+			 p->code != EXCEPTION_ACCESS_VIOLATION ? "?" :
+			 p->access == 1 ? fault_protection_code :
+			 p->access == 0 ? "EXCEPTION_ACCESS_VIOLATION/read" :
+			 "EXCEPTION_ACCESS_VIOLATION/other");
 	}
 	p->state = PROBE_IDLE;
 	RemoveVectoredExceptionHandler(handler);
