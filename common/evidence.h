@@ -36,6 +36,10 @@ struct evidence_report {
 	char deviation[EVIDENCE_NOTE_MAX];
 };
 
+/* The source this platform always has ("pagemap" on Linux,
+ * "workingset_shared" on Windows): a report without it is no evidence. */
+extern const char evidence_primary_source[];
+
 /* Examines `count` pages of the view at `view` starting at page `first`;
  * the view spans view_len bytes. Fills *out (free with evidence_free). */
 int evidence_query(void *view, size_t view_len, size_t first, size_t count,

@@ -153,6 +153,7 @@ static cJSON *checks_json(const struct report_check *list, size_t n)
 		cJSON_AddStringToObject(o, "status", !c->applicable ? "not_applicable" :
 					c->held ? "held" : "failed");
 		cJSON_AddStringToObject(o, "detail", c->detail);
+		cJSON_AddStringToObject(o, "basis", c->basis);
 		cJSON_AddItemToObject(o, "expected", c->expected ?
 				      cJSON_Duplicate(c->expected, 1) : cJSON_CreateNull());
 		cJSON_AddItemToObject(o, "observed", c->observed ?
@@ -477,12 +478,17 @@ void report_print_human(const struct report *r, FILE *out)
 		(unsigned long long)r->page_size, (unsigned long long)(r->section_size / 1024),
 		r->expected_clients, r->expected_clients == 1 ? "" : "s");
 	print_clients(r, out);
-	fprintf(out, "server:");
-	for (size_t i = 0; i < r->nserver_checks; i++)
-		fprintf(out, " %s %s%s", r->server_checks[i].name,
-			r->server_checks[i].held ? "held" : "FAILED",
-			i + 1 < r->nserver_checks ? "," : "");
-	fprintf(out, "\n");
+	char line[512] = "";
+	for (size_t i = 0; i < r->nserver_checks; i++) {
+		const struct report_check *c = &r->server_checks[i];
+
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s %s%s", c->name,
+			 !c->applicable ? "n/a" : c->held ? "held" : "FAILED",
+			 i + 1 < r->nserver_checks ? "," : "");
+		if (i + 1 < r->nserver_checks)
+			strncat(line, " ", sizeof(line) - strlen(line) - 1);
+	}
+	print_wrapped(out, "server:", line, 8);
 	print_failures(r->server_checks, r->nserver_checks, out);
 	print_map(r, out);
 	fprintf(out, "\nverdict: isolation %s (exit %d)\n  %d of %d clients complete",

@@ -28,6 +28,7 @@ enum client_status { CLIENT_COMPLETE, CLIENT_LOST, CLIENT_REJECTED };
 
 struct report_check {
 	char name[32];
+	char basis[16];         /* "server", "client" or "client+server" */
 	bool held;
 	bool applicable;        /* false: not applicable here, no failure */
 	char detail[REPORT_TEXT_MAX]; /* one line for people */

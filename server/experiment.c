@@ -106,8 +106,8 @@ static volatile uint32_t *server_word(const struct server *s, void *view, uint64
 }
 
 /* How many pages of a range hold pattern^xor at offset in the given view. */
-static uint64_t count_matching(const struct server *s, void *view, struct proto_range r,
-			       uint32_t offset, uint32_t xor_value)
+uint64_t experiment_count_matching(const struct server *s, void *view, struct proto_range r,
+				   uint32_t offset, uint32_t xor_value)
 {
 	uint64_t n = 0;
 
@@ -137,9 +137,9 @@ void experiment_after_step(struct server *s, enum step step)
 
 		if (c->lost || c->steps_done <= STEP_WRITE)
 			continue;
-		c->seen.rw_visible = count_matching(s, s->rw, experiment_role_range(c, ROLE_RW), 0, PATTERN_XOR_RW);
-		c->seen.cow_clean = count_matching(s, s->rw, experiment_role_range(c, ROLE_COW), 0, 0);
-		c->seen.fault_clean = count_matching(s, s->rw, experiment_role_range(c, ROLE_FAULT), 0, 0);
+		c->seen.rw_visible = experiment_count_matching(s, s->rw, experiment_role_range(c, ROLE_RW), 0, PATTERN_XOR_RW);
+		c->seen.cow_clean = experiment_count_matching(s, s->rw, experiment_role_range(c, ROLE_COW), 0, 0);
+		c->seen.fault_clean = experiment_count_matching(s, s->rw, experiment_role_range(c, ROLE_FAULT), 0, 0);
 		/* The later section write, to copied and untouched pages alike. */
 		for (enum role r = ROLE_COW; r <= ROLE_TRACK; r++) {
 			struct proto_range rr = experiment_role_range(c, r);

@@ -34,6 +34,11 @@ enum { O_TRACKS_LATER, O_TRACKS_RW, O_COW_DETACHED, O_COW_STILL, O_FIND_COW_BELO
 /* The pages of a client's range that have a role. */
 struct proto_range experiment_role_range(const struct client_state *c, enum role role);
 uint64_t experiment_role_count(const struct client_state *c, enum role role);
+/* How many pages of a range hold pattern^xor at offset in one of the
+ * server's own views. */
+uint64_t experiment_count_matching(const struct server *s, void *view, struct proto_range r,
+				   uint32_t offset, uint32_t xor_value);
+
 /* The section: page 0 is the server's, then every client's range, then a
  * last page nobody writes (so that every client has pages above its own). */
 uint64_t experiment_section_pages(uint64_t clients, uint64_t pages_per_client);

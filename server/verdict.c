@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "experiment.h"
+#include "fault.h"
 #include "pattern.h"
 #include "server.h"
 
@@ -28,18 +29,21 @@ static cJSON *nums(const char *k1, double v1, const char *k2, double v2)
 }
 
 static struct report_check *add(struct report_check *list, size_t *n, const char *name,
-				bool held, cJSON *expected, cJSON *observed, cJSON *evidence,
-				const char *fmt, ...) COWLAB_PRINTF(8, 9);
+				const char *basis, bool held, cJSON *expected, cJSON *observed,
+				cJSON *evidence, const char *fmt, ...) COWLAB_PRINTF(9, 10);
 
+/* `basis`: whose observations the check rests on: "server" (its own
+ * views), "client" (the client's report alone) or "client+server". */
 static struct report_check *add(struct report_check *list, size_t *n, const char *name,
-				bool held, cJSON *expected, cJSON *observed, cJSON *evidence,
-				const char *fmt, ...)
+				const char *basis, bool held, cJSON *expected, cJSON *observed,
+				cJSON *evidence, const char *fmt, ...)
 {
 	struct report_check *c = report_add_check(list, n, name, held, expected, observed,
 						  evidence);
 	va_list ap;
 
 	if (c != NULL) {
+		snprintf(c->basis, sizeof(c->basis), "%s", basis);
 		va_start(ap, fmt);
 		vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
 		va_end(ap);
@@ -56,7 +60,7 @@ static bool op_failed(struct report_client *rc, const char *name,
 {
 	for (size_t i = 0; i < n; i++) {
 		if (!ops[i]->ok) {
-			ADD(rc, name, false, NULL, NULL, NULL, "the client could not %s: %s",
+			ADD(rc, name, "client", false, NULL, NULL, NULL, "the client could not %s: %s",
 			    proto_op_name(ops[i]->kind), ops[i]->error);
 			return true;
 		}
@@ -68,7 +72,7 @@ static void check_rw_visible(struct report_client *rc, const struct client_state
 {
 	uint64_t n = experiment_role_count(c, ROLE_RW);
 
-	ADD(rc, "rw_write_visible", c->seen.rw_visible == n,
+	ADD(rc, "rw_write_visible", "server", c->seen.rw_visible == n,
 	    nums("server_sees_write", (double)n, NULL, 0),
 	    nums("server_sees_write", (double)c->seen.rw_visible, NULL, 0), NULL,
 	    "%llu of %llu pages written through rw seen in the server's rw view",
@@ -83,7 +87,7 @@ static void check_cow_private(struct report_client *rc, const struct client_stat
 
 	if (op_failed(rc, "cow_write_private", ops, 2))
 		return;
-	ADD(rc, "cow_write_private", ops[0]->matched == n && ops[1]->matched == n,
+	ADD(rc, "cow_write_private", "client", ops[0]->matched == n && ops[1]->matched == n,
 	    nums("after_write", (double)n, "at_end", (double)n),
 	    nums("after_write", (double)ops[0]->matched, "at_end", (double)ops[1]->matched), NULL,
 	    "the writer sees its own cow write on %llu of %llu pages",
@@ -108,7 +112,7 @@ static void check_cow_isolated(struct report_client *rc, const struct client_sta
 		   (double)own_rw->matched);
 	cJSON_AddNumberToObject(obs, "seen_by_other_clients", (double)c->seen_by_others);
 	cJSON_AddNumberToObject(obs, "seen_in_rw_views", (double)c->section_leaks);
-	ADD(rc, "cow_write_isolated", held, exp, obs, NULL,
+	ADD(rc, "cow_write_isolated", "client+server", held, exp, obs, NULL,
 	    "the cow write reached the section on %llu of %llu pages; other clients' views "
 	    "and rw views showed it %llu times", (unsigned long long)(n - c->seen.cow_clean),
 	    (unsigned long long)n, (unsigned long long)(c->seen_by_others + c->section_leaks));
@@ -122,7 +126,7 @@ static void check_tracks(struct report_client *rc, const struct client_state *c)
 
 	if (op_failed(rc, "cow_untouched_tracks", ops, 2))
 		return;
-	ADD(rc, "cow_untouched_tracks", ops[0]->matched == nt && ops[1]->matched == nrw,
+	ADD(rc, "cow_untouched_tracks", "client", ops[0]->matched == nt && ops[1]->matched == nrw,
 	    nums("shows_server_write", (double)nt, "shows_rw_write", (double)nrw),
 	    nums("shows_server_write", (double)ops[0]->matched, "shows_rw_write",
 		 (double)ops[1]->matched), NULL,
@@ -138,7 +142,7 @@ static void check_detached(struct report_client *rc, const struct client_state *
 
 	if (op_failed(rc, "cow_copy_detached", ops, 2))
 		return;
-	ADD(rc, "cow_copy_detached", ops[0]->matched == n && ops[1]->matched == nt,
+	ADD(rc, "cow_copy_detached", "client", ops[0]->matched == n && ops[1]->matched == nt,
 	    nums("copies_ignoring_server_write", (double)n, "neighbours_tracking", (double)nt),
 	    nums("copies_ignoring_server_write", (double)ops[0]->matched, "neighbours_tracking",
 		 (double)ops[1]->matched), NULL,
@@ -197,6 +201,14 @@ static cJSON *evidence_json(const struct evidence_report *ev)
 	return o;
 }
 
+static bool primary_supported(const struct evidence_report *ev)
+{
+	for (size_t i = 0; i < ev->nsources; i++)
+		if (strcmp(ev->sources[i].name, evidence_primary_source) == 0)
+			return ev->sources[i].supported;
+	return false;
+}
+
 static void check_evidence(struct report_client *rc, const struct client_state *c)
 {
 	const struct proto_op_result *ops[] = { res(c, STEP_MAP, MAP_EVIDENCE),
@@ -215,20 +227,24 @@ static void check_evidence(struct report_client *rc, const struct client_state *
 	exp = nums("private_before", 0, "private_after", (double)n);
 	obs = nums("private_before", (double)ops[0]->evidence.private_pages, "private_after",
 		   (double)last->private_pages);
-	chk = ADD(rc, "cow_copy_evidence", bad == 0, exp, obs, evidence_json(last),
+	chk = ADD(rc, "cow_copy_evidence", "client", bad == 0, exp, obs, evidence_json(last),
 		  "the OS reports %llu private pages where %llu were written (%llu "
 		  "disagreements over %llu sources)", (unsigned long long)last->private_pages,
 		  (unsigned long long)n, (unsigned long long)bad, (unsigned long long)sup[2]);
-	if (chk != NULL && sup[0] + sup[1] + sup[2] == 0) {
-		/* No source could say: explicitly not a pass. */
-		chk->applicable = false;
-		snprintf(chk->detail, sizeof(chk->detail),
-			 "unsupported: this platform reports no page evidence (%.120s)",
-			 last->deviation);
+	/* The platform's own source must have answered: a client cannot make
+	 * this check go away by calling every source unsupported. */
+	for (int k = 0; chk != NULL && k < 3; k++) {
+		if (!primary_supported(&ops[k]->evidence)) {
+			chk->held = false;
+			snprintf(chk->detail, sizeof(chk->detail), "the client reports no %s "
+				 "evidence, which this platform always has", evidence_primary_source);
+			break;
+		}
 	}
 }
 
-static void check_faults(struct report_client *rc, const struct client_state *c)
+static void check_faults(struct report_client *rc, const struct client_state *c,
+			 uint32_t page_size)
 {
 	uint64_t n = experiment_role_count(c, ROLE_FAULT);
 	const struct proto_op_result *ops[] = { res(c, STEP_WRITE, W_FAULT),
@@ -246,10 +262,18 @@ static void check_faults(struct report_client *rc, const struct client_state *c)
 		cJSON_AddNumberToObject(ev, "target_offset", (double)ops[0]->fault_target);
 		cJSON_AddNumberToObject(ev, "fault_offset", (double)ops[0]->fault_offset);
 	}
+	/* The first fault, checked here: the platform's write-protection
+	 * fault, at the first fault page's word 0, where the write was aimed. */
+	uint64_t first = experiment_role_range(c, ROLE_FAULT).first * (uint64_t)page_size;
+	bool first_ok = ops[0]->fault.faulted &&
+			strcmp(ops[0]->fault.code, fault_protection_code) == 0 &&
+			ops[0]->fault_target == first && ops[0]->fault_offset == first;
+	cJSON_AddBoolToObject(obs, "first_fault_as_expected", first_ok);
 	cJSON *exp = nums("faulted_at_target", (double)n, "unchanged_in_ro_view", (double)n);
 	cJSON_AddNumberToObject(exp, "unchanged_in_section", (double)n);
-	ADD(rc, "ro_write_faults",
-	    ops[0]->matched == n && ops[1]->matched == n && c->seen.fault_clean == n,
+	cJSON_AddBoolToObject(exp, "first_fault_as_expected", true);
+	ADD(rc, "ro_write_faults", "client+server",
+	    first_ok && ops[0]->matched == n && ops[1]->matched == n && c->seen.fault_clean == n,
 	    exp, obs, ev, "%llu of %llu writes to the ro view faulted (%s); %llu pages unchanged",
 	    (unsigned long long)ops[0]->matched, (unsigned long long)n,
 	    ops[0]->fault.faulted ? ops[0]->fault.code : "no fault",
@@ -271,7 +295,8 @@ static void attribute_sightings(struct server *s)
 			for (size_t j = 0; r->ok && j < r->nsamples; j++) {
 				struct client_state *x = experiment_owner(s, r->samples[j].page);
 
-				if (x == NULL)
+				/* only a page the owner wrote through cow can show its stamp */
+				if (x == NULL || (r->samples[j].page - x->first_page) % 4 != ROLE_COW)
 					continue;
 				if (k == O_FIND_RW)
 					x->section_leaks++;
@@ -288,9 +313,10 @@ static void judge_client(struct server *s, struct client_state *c, struct report
 	rc->pid = c->pid;
 	rc->first_page = c->first_page;
 	rc->page_count = c->page_count;
-	rc->status = c->lost ? CLIENT_LOST : CLIENT_COMPLETE;
-	snprintf(rc->reason, sizeof(rc->reason), "%s", c->reason);
-	if (c->lost || c->steps_done < STEP_COUNT)
+	rc->status = c->lost || c->steps_done < STEP_COUNT ? CLIENT_LOST : CLIENT_COMPLETE;
+	snprintf(rc->reason, sizeof(rc->reason), "%s", c->lost ? c->reason :
+		 c->steps_done < STEP_COUNT ? "did not finish the run" : "");
+	if (rc->status == CLIENT_LOST)
 		return;
 	check_rw_visible(rc, c);
 	check_cow_private(rc, c);
@@ -298,7 +324,7 @@ static void judge_client(struct server *s, struct client_state *c, struct report
 	check_tracks(rc, c);
 	check_detached(rc, c);
 	check_evidence(rc, c);
-	check_faults(rc, c);
+	check_faults(rc, c, s->page_size);
 }
 
 static bool check_failed(const struct report_client *rc, const char *name)
@@ -309,6 +335,12 @@ static bool check_failed(const struct report_client *rc, const char *name)
 	return false;
 }
 
+/* An expect that did not match everywhere (or was not done). */
+static bool res_failed(const struct client_state *c, enum step st, int i)
+{
+	return c->steps_done == STEP_COUNT && (!res(c, st, i)->ok || res(c, st, i)->mismatched > 0);
+}
+
 static void map_client(struct server *s, const struct client_state *c,
 		       const struct report_client *rc)
 {
@@ -316,8 +348,8 @@ static void map_client(struct server *s, const struct client_state *c,
 	bool broken[ROLE_COUNT] = {
 		check_failed(rc, "cow_write_private") || check_failed(rc, "cow_write_isolated") ||
 			check_failed(rc, "cow_copy_detached") || check_failed(rc, "cow_copy_evidence"),
-		check_failed(rc, "cow_untouched_tracks"),
-		check_failed(rc, "rw_write_visible"),
+		res_failed(c, STEP_OBSERVE, O_TRACKS_LATER),
+		check_failed(rc, "rw_write_visible") || res_failed(c, STEP_OBSERVE, O_TRACKS_RW),
 		check_failed(rc, "ro_write_faults"),
 	};
 
@@ -400,7 +432,8 @@ static void check_section_intact(struct server *s)
 	}
 	obs = nums("pages_differing", (double)bad, NULL, 0);
 	cJSON_AddItemToObject(obs, "samples", samples);
-	add(s->report.server_checks, &s->report.nserver_checks, "section_intact", bad == 0,
+	add(s->report.server_checks, &s->report.nserver_checks, "section_intact", "server",
+	    bad == 0,
 	    nums("pages_differing", 0, NULL, 0), obs, NULL,
 	    "%llu of %llu pages differ from the initial pattern plus every rw write",
 	    (unsigned long long)bad, (unsigned long long)s->pages);
@@ -429,9 +462,59 @@ static void check_server_cow(struct server *s)
 	cJSON_AddBoolToObject(exp, "server_cow_view_shows_it", true);
 	cJSON_AddBoolToObject(exp, "section_shows_it", false);
 	cJSON_AddNumberToObject(exp, "clients_seeing_it", 0);
-	add(s->report.server_checks, &s->report.nserver_checks, "server_cow_isolated", held, exp,
+	if (!held)
+		s->report.page_map[0] = MAP_BROKEN;
+	add(s->report.server_checks, &s->report.nserver_checks, "server_cow_isolated",
+	    "client+server", held, exp,
 	    obs, NULL, "the server's own cow write to page 0 is private to it%s",
 	    held ? "" : ": NOT so");
+}
+
+/* Copy-on-write seen by the server alone, whatever any client says: its
+ * own cow view, never written on the clients' pages, must show the later
+ * write it made through the section on every cow and track page. */
+static void check_server_tracks(struct server *s)
+{
+	uint64_t want = 0, seen = 0;
+	struct report_check *chk;
+
+	for (int i = 0; i < s->nclients; i++) {
+		const struct client_state *c = &s->clients[i];
+
+		for (enum role r = ROLE_COW; c->seen.later_written && r <= ROLE_TRACK; r++) {
+			struct proto_range range = experiment_role_range(c, r);
+
+			want += range.count;
+			seen += experiment_count_matching(s, s->cow, range, LATER_OFFSET,
+							  PATTERN_XOR_LATER);
+		}
+	}
+	chk = add(s->report.server_checks, &s->report.nserver_checks, "server_cow_tracks",
+		  "server", seen == want, nums("pages_tracking", (double)want, NULL, 0),
+		  nums("pages_tracking", (double)seen, NULL, 0), NULL,
+		  "the server's own cow view shows its later section write on %llu of %llu "
+		  "untouched pages", (unsigned long long)seen, (unsigned long long)want);
+	if (chk != NULL && want == 0) {
+		chk->applicable = false;
+		snprintf(chk->detail, sizeof(chk->detail), "no client got as far as the later write");
+	}
+}
+
+/* Under --cow-as-shared the run must fail: if every check held, the
+ * instrument could not tell shared from private, and says so. */
+static void check_control(struct server *s)
+{
+	struct report_summary sum;
+
+	if (!s->opt.cow_as_shared)
+		return;
+	report_summarize(&s->report, &sum);
+	add(s->report.server_checks, &s->report.nserver_checks, "negative_control_detected",
+	    "server", sum.checks_failed > 0, nums("checks_failed_at_least", 1, NULL, 0),
+	    nums("checks_failed", sum.checks_failed, NULL, 0), NULL,
+	    sum.checks_failed > 0 ? "the shared \"copy-on-write\" views were caught by %d checks" :
+	    "every check held although the views were shared: this run cannot tell%.0d",
+	    sum.checks_failed);
 }
 
 void experiment_evaluate(struct server *s)
@@ -456,5 +539,7 @@ void experiment_evaluate(struct server *s)
 	if (s->report.page_map != NULL) {
 		check_section_intact(s);
 		check_server_cow(s);
+		check_server_tracks(s);
+		check_control(s);
 	}
 }

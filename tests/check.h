@@ -4,6 +4,7 @@
 #ifndef COWLAB_TEST_CHECK_H
 #define COWLAB_TEST_CHECK_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 static int check_failures;
@@ -11,6 +12,11 @@ static int check_failures;
 #define CHECK(cond) \
 	((cond) ? (void)0 : (void)(check_failures++, \
 		fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond)))
+
+/* CHECK that also yields whether it held, to explain a failure. */
+#define CHECK_OK(cond) \
+	((cond) ? true : (check_failures++, \
+		fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond), false))
 
 #define CHECK_MSG(cond, ...) \
 	((cond) ? (void)0 : (void)(check_failures++, \

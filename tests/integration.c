@@ -358,6 +358,7 @@ static void check_server_checks(const cJSON *report, bool intact)
 
 	CHECK(check_held(sc, "section_intact") == intact);
 	CHECK(check_held(sc, "server_cow_isolated"));
+	CHECK(check_held(sc, "server_cow_tracks"));
 }
 
 static struct process *start_server(struct ctx *t, const char *mode, const char *n,
@@ -423,6 +424,9 @@ static void scenario_spawn(struct ctx *t, int n, bool control)
 	check_server_checks(r, !control);
 	if (!control)
 		check_platform_evidence(r);
+	else
+		CHECK(check_held(cJSON_GetObjectItemCaseSensitive(r, "server_checks"),
+				 "negative_control_detected"));
 	if (control)
 		CHECK(num(r, "summary.checks_failed") >= 3 * n + 1);
 	cJSON_Delete(r);
@@ -786,6 +790,26 @@ static void scenario_spawn_dead(struct ctx *t)
 		cJSON_Delete(r);
 }
 
+/* Says on stderr why a run did not hold: each client that did not
+ * complete, each failed check. */
+static void explain(const cJSON *r)
+{
+	const cJSON *c, *k;
+	int shown = 0;
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(r, "clients")) {
+		const cJSON *why = cJSON_GetObjectItemCaseSensitive(c, "reason");
+
+		if (strcmp(status_of(c), "complete") != 0 && shown++ < 5)
+			fprintf(stderr, "  client %s: %s\n", status_of(c),
+				cJSON_IsString(why) ? why->valuestring : "?");
+		cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(c, "checks"))
+			if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(k, "held")) && shown++ < 5)
+				fprintf(stderr, "  failed: %s\n",
+					cJSON_GetObjectItemCaseSensitive(k, "detail")->valuestring);
+	}
+}
+
 /* Load: n clients at once, the whole experiment three times in one server
  * process; every run accounts for every client, and the server holds no
  * more descriptors after a run than before it and does not grow from one
@@ -812,7 +836,8 @@ static void scenario_load(struct ctx *t, int n, bool check_rss)
 		const cJSON *fd1 = cJSON_GetObjectItemCaseSensitive(res, "descriptors_after");
 
 		CHECK(r != NULL && num(r, "run") == runs + 1);
-		CHECK(num(r, "exit_status") == 0 && num(r, "summary.complete") == n);
+		if (!CHECK_OK(num(r, "exit_status") == 0 && num(r, "summary.complete") == n))
+			explain(r);
 		CHECK(num(r, "summary.lost") == 0 && num(r, "summary.rejected") == 0);
 		/* Wine cannot count handles (null): then only memory is checked. */
 		if (cJSON_IsNumber(fd0) || cJSON_IsNumber(fd1))

@@ -37,6 +37,8 @@ struct pm_scan_arg {
 #define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
 #endif
 
+const char evidence_primary_source[] = "pagemap";
+
 static int from_pagemap(int fd, uintptr_t start, size_t ps, struct evidence_report *r)
 {
 	uint64_t ent[512];

@@ -19,6 +19,8 @@
 #include "internal.h"
 #include "platform.h"
 
+const char evidence_primary_source[] = "workingset_shared";
+
 /* VirtualQuery page by page: PAGE_READWRITE pages of a cow view are the
  * private copies; also counts the regions the range spans. */
 static uint64_t query_protection(uint8_t *start, size_t count, size_t ps, size_t *regions,
