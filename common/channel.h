@@ -27,6 +27,8 @@ enum channel_event_type {
 	CHANNEL_EVENT_MESSAGE,  /* a whole message (ev.data, ev.len), or
 				   ev.err == COWLAB_E_TOOBIG for one over the cap */
 	CHANNEL_EVENT_CLOSED,   /* the peer went away (ev.err says how) */
+	CHANNEL_EVENT_REFUSED,  /* a connection had to be closed unseen: the
+				   server is out of descriptors (no ev.chan) */
 };
 
 struct channel_event {

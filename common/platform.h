@@ -35,6 +35,10 @@ struct platform_resources {
 };
 int platform_resources(struct platform_resources *r);
 
+/* Raises this process's limit of open descriptors as far as it may go
+ * and returns it; -1 where there is no such fixed limit (Windows). */
+long platform_descriptor_limit(void);
+
 /* Fills buf with n bytes from the system's random source. */
 int platform_random(void *buf, size_t n);
 

@@ -241,6 +241,16 @@ static void on_event(struct server *s, const struct channel_event *ev, bool acce
 		if (channel_peer(ev->chan, &peer) == 0 && !peer.same_user)
 			c->other_user = true;
 		return;
+	case CHANNEL_EVENT_REFUSED: {
+		struct report_client *r = report_add_client(&s->report, true);
+
+		if (r != NULL)
+			snprintf(r->reason, sizeof(r->reason), "closed unseen: the server is out "
+				 "of file descriptors");
+		fprintf(stderr, "cowlab-server: out of file descriptors: a connection closed "
+			"unseen\n");
+		return;
+	}
 	case CHANNEL_EVENT_CLOSED:
 		if (c->client == NULL) {
 			reject(s, c, "closed", c->other_user ? "the peer runs as another user" :
@@ -381,12 +391,16 @@ void server_finish(struct server *s)
 {
 	for (int i = 0; i < s->nclients; i++) {
 		struct client_state *cl = &s->clients[i];
-		const struct report_client *rc = &s->report.clients[i];
+		const struct report_client *rc = NULL;
 		struct proto_done d = { .held = true };
 		size_t len;
 		char *msg;
 
-		if (cl->conn == NULL)
+		/* its own entry, by id (an entry may be missing when memory ran out) */
+		for (size_t k = 0; k < s->report.nclients && rc == NULL; k++)
+			if (s->report.clients[k].id == cl->id)
+				rc = &s->report.clients[k];
+		if (cl->conn == NULL || rc == NULL)
 			continue;
 		for (size_t k = 0; k < rc->nchecks; k++) {
 			if (!rc->checks[k].applicable)

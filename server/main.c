@@ -193,11 +193,15 @@ static int spawn_clients(struct server *s)
 
 static void reap_clients(struct server *s)
 {
+	int64_t deadline = platform_now_ms() + 5000;
 	int code;
 
 	for (int i = 0; i < s->nprocs; i++) {
-		/* They were told the verdict and exit at once; do not wait long. */
-		if (process_wait(s->procs[i], 5000, &code) != 0)
+		/* They were told the verdict and exit at once: 5 s for them all,
+		 * then the stragglers are killed. */
+		int64_t left = deadline - platform_now_ms();
+
+		if (process_wait(s->procs[i], left > 0 ? (int)left : 0, &code) != 0)
 			fprintf(stderr, "cowlab-server: client process %ld did not exit; killed\n",
 				process_pid(s->procs[i]));
 		process_destroy(s->procs[i]);
@@ -214,6 +218,14 @@ static int setup(struct server *s)
 	uint64_t size;
 	int err;
 
+	/* One descriptor a client, and some to spare for the server itself. */
+	long fds = platform_descriptor_limit();
+	if (fds > 0 && (long)s->opt.clients + 64 > fds) {
+		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
+			 "%d clients need about %d open descriptors; this process may have %ld "
+			 "(raise it: ulimit -n)", s->opt.clients, s->opt.clients + 64, fds);
+		return COWLAB_E_INVAL;
+	}
 	s->page_size = (uint32_t)platform_page_size();
 	s->pages = experiment_section_pages((uint64_t)s->opt.clients, s->opt.pages_per_client);
 	size = s->pages * s->page_size;

@@ -134,6 +134,9 @@ static int helper(const char *mode, const char *name, const char *marker)
 		memset(big, ' ', sizeof(big));
 		channel_send_uncapped(c, big, sizeof(big));
 		status = expect_error(c, "too_big");
+	} else if (strcmp(mode, "empty") == 0) {
+		channel_send(c, "", 0, NULL);
+		status = expect_error(c, "bad_message");
 	} else if (strcmp(mode, "wrongtype") == 0) {
 		struct proto_done d = { .held = true, .checks_held = 1, .checks_total = 1 };
 		size_t len;
@@ -459,17 +462,18 @@ static void scenario_manual(struct ctx *t)
  * its reason and does not count; the good clients complete. */
 static void scenario_garbage(struct ctx *t)
 {
-	static const char *const modes[] = { "garbage", "oversize", "wrongtype" };
-	static const char *const reasons[] = { "invalid hello", "cap", "not \"hello\"" };
+	static const char *const modes[] = { "garbage", "oversize", "wrongtype", "empty" };
+	static const char *const reasons[] = { "invalid hello", "cap", "not \"hello\"",
+					       "empty message" };
 	struct process *srv, *cl[3];
 	cJSON *r;
 	const cJSON *c;
 
 	srv = start_server(t, "--clients", "3", NULL);
 	/* The hostile peers first, so that they are there before the run fills. */
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		start_helper(t, modes[i], NULL);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		CHECK_MSG(finish(t->helpers[i]) == 0, "helper %s did not get its error", modes[i]);
 	t->nhelpers = 0;
 	for (int i = 0; i < 3; i++)
@@ -481,10 +485,10 @@ static void scenario_garbage(struct ctx *t)
 		return;
 	CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "isolation_held")));
 	CHECK(num(r, "summary.complete") == 3);
-	CHECK(num(r, "summary.rejected") == 3);
+	CHECK(num(r, "summary.rejected") == 4);
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(r, "clients"))
 		check_complete_client(c);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		bool found = false;
 
 		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(r, "rejected")) {

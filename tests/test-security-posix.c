@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/fsuid.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -155,6 +157,96 @@ static void test_other_user(const char *server, const char *client)
 	unlink(out);
 }
 
+/* Runs the server with a descriptor limit (soft = hard = `limit`), its
+ * report to `out`; returns its exit status. */
+static pid_t server_limited(const char *server, long limit, const char *const argv[],
+			    const char *out)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct rlimit rl = { (rlim_t)limit, (rlim_t)limit };
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (fd < 0 || dup2(fd, 1) < 0 || setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			_exit(100);
+		execv(server, (char *const *)argv);
+		_exit(101);
+	}
+	return pid;
+}
+
+static cJSON *read_json(const char *path)
+{
+	static char text[1 << 20];
+	FILE *f = fopen(path, "r");
+	size_t n = f != NULL ? fread(text, 1, sizeof(text) - 1, f) : 0;
+
+	if (f != NULL)
+		fclose(f);
+	text[n] = '\0';
+	return cJSON_Parse(text);
+}
+
+/* Out of descriptors: a run that cannot have them refuses to start (exit
+ * 2, says how to raise the limit); one that runs out on the way closes
+ * what it cannot take, says so, and does not spin or lose a connection. */
+static void test_descriptor_limits(const char *server)
+{
+	const char *too_many[] = { server, "--clients", "100", "--name", "lim1", "--json", NULL };
+	const char *few[] = { server, "--clients", "1", "--name", "lim2", "--json",
+			      "--timeout", "3", NULL };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char out[300];
+	int status = -1, fds[100], connected = 0, refused = 0;
+	pid_t pid;
+	cJSON *r;
+	const cJSON *c;
+
+	snprintf(out, sizeof(out), "%s/limits.json", runtime);
+	pid = server_limited(server, 64, too_many, out);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 2);
+	r = read_json(out);
+	c = cJSON_GetObjectItemCaseSensitive(r, "error");
+	CHECK_MSG(cJSON_IsString(c) && strstr(c->valuestring, "ulimit -n"), "no advice given");
+	cJSON_Delete(r);
+
+	/* 80 descriptors: enough to start (1 + 64), not for 100 connections */
+	pid = server_limited(server, 80, few, out);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/cowlab/lim2.sock", runtime);
+	for (int i = 0; i < 100; i++) {
+		fds[i] = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		/* the first waits for the server to listen (10 s at most) */
+		for (int t = 0; t < (i == 0 ? 1000 : 1); t++) {
+			if (connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+				connected++;
+				break;
+			}
+			platform_sleep_ms(10);
+		}
+	}
+	struct rusage ru;
+	CHECK(wait4(pid, &status, 0, &ru) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 3);
+	/* it waited its 3 s for a client: asleep, not spinning on the listener */
+	double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+		     (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	CHECK_MSG(cpu < 1.0, "the server used %.2f s of CPU while it waited", cpu);
+	for (int i = 0; i < 100; i++)
+		close(fds[i]);
+	r = read_json(out);
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(r, "rejected")) {
+		const cJSON *why = cJSON_GetObjectItemCaseSensitive(c, "reason");
+		refused += cJSON_IsString(why) && strstr(why->valuestring, "out of file descriptors");
+	}
+	CHECK(connected == 100);
+	CHECK_MSG(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "rejected")) == connected,
+		  "%d connections, %d listed", connected,
+		  cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "rejected")));
+	CHECK_MSG(refused > 0, "no connection was refused for want of descriptors");
+	cJSON_Delete(r);
+	unlink(out);
+}
+
 int main(int argc, char **argv)
 {
 	char path[300];
@@ -167,12 +259,21 @@ int main(int argc, char **argv)
 		return 2;
 	setenv("XDG_RUNTIME_DIR", runtime, 1);
 	test_directory();
+	set_dir("none");
+	test_descriptor_limits(argv[1]);
 	if (geteuid() == 0) {
 		/* the other user must be able to reach the directory's parent */
 		chmod(runtime, 0711);
 		test_other_user(argv[1], argv[2]);
 	}
 	snprintf(path, sizeof(path), "%s/cowlab", runtime);
+	for (const char *const *n = (const char *const[]){ "sec", "sec2", "lim1", "lim2", NULL };
+	     *n != NULL; n++) {
+		char lock[400];
+
+		snprintf(lock, sizeof(lock), "%s/%s.lock", path, *n);
+		unlink(lock);
+	}
 	rmdir(path);
 	snprintf(path, sizeof(path), "%s/elsewhere", runtime);
 	rmdir(path);

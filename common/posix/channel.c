@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -34,6 +35,8 @@ struct channel {
 struct channel_hub {
 	int lfd;
 	int epfd;
+	int lockfd;                /* flock on NAME.lock: the name is ours */
+	int spare;                 /* a descriptor to give up when out of them */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct channel *conns;
 	struct epoll_event ready[READY_MAX];
@@ -99,31 +102,37 @@ static bool socket_alive(const struct sockaddr_un *sa)
 	return alive;
 }
 
+/* Owns the name: an exclusive flock on NAME.lock beside the socket, held
+ * for the hub's life and dropped by the kernel when the server dies. Two
+ * servers starting at once cannot both take it. */
+static int lock_name(struct channel_hub *hub, const struct sockaddr_un *sa)
+{
+	char path[sizeof(sa->sun_path) + 8];
+
+	snprintf(path, sizeof(path), "%.*s.lock", (int)(strlen(sa->sun_path) - 5), sa->sun_path);
+	hub->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (hub->lockfd < 0)
+		return err_from_os();
+	if (flock(hub->lockfd, LOCK_EX | LOCK_NB) != 0)
+		return errno == EWOULDBLOCK ? COWLAB_E_EXISTS : err_from_os();
+	return COWLAB_OK;
+}
+
 static int bind_unique(int fd, const struct sockaddr_un *sa)
 {
 	if (bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
 		return COWLAB_OK;
 	if (errno != EADDRINUSE)
 		return err_from_os();
+	/* We hold the name's lock, so a server that answers here is one that
+	 * predates the lock; anything else is a stale socket of a dead one. */
 	if (socket_alive(sa))
 		return COWLAB_E_EXISTS;
-	/* A stale socket: its server died without removing it. */
 	if (unlink(sa->sun_path) != 0 && errno != ENOENT)
 		return err_from_os();
 	if (bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) != 0)
 		return errno == EADDRINUSE ? COWLAB_E_EXISTS : err_from_os();
 	return COWLAB_OK;
-}
-
-static void raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	/* Every client costs the server one descriptor. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
 }
 
 int channel_hub_listen(struct channel_hub **out, const char *name)
@@ -138,7 +147,11 @@ int channel_hub_listen(struct channel_hub **out, const char *name)
 	hub = calloc(1, sizeof(*hub));
 	if (hub == NULL)
 		return COWLAB_E_NOMEM;
+	hub->lfd = hub->lockfd = hub->spare = -1;
 	hub->epfd = -1;
+	hub->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if ((err = lock_name(hub, &sa)) != 0)
+		goto error;
 	hub->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (hub->lfd < 0)
 		goto error_os;
@@ -153,7 +166,6 @@ int channel_hub_listen(struct channel_hub **out, const char *name)
 	ev.data.ptr = NULL; /* NULL marks the listening socket */
 	if (epoll_ctl(hub->epfd, EPOLL_CTL_ADD, hub->lfd, &ev) != 0)
 		goto error_os;
-	raise_fd_limit();
 	*out = hub;
 	return COWLAB_OK;
 
@@ -176,6 +188,10 @@ void channel_hub_destroy(struct channel_hub *hub)
 		close(hub->lfd);
 	if (hub->epfd >= 0)
 		close(hub->epfd);
+	if (hub->lockfd >= 0)
+		close(hub->lockfd); /* the file stays; its lock goes */
+	if (hub->spare >= 0)
+		close(hub->spare);
 	free(hub);
 }
 
@@ -202,12 +218,35 @@ static struct channel *channel_new(int fd, struct channel_hub *hub)
 	return c;
 }
 
+/* Out of descriptors: give up the spare one to take the connection off
+ * the queue and close it, so the listener does not stay readable forever
+ * (a busy loop) and the server can say what happened. */
+static bool hub_refuse(struct channel_hub *hub, struct channel_event *ev)
+{
+	int fd;
+
+	if (hub->spare < 0)
+		return false;
+	close(hub->spare);
+	fd = accept4(hub->lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	hub->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ev->type = CHANNEL_EVENT_REFUSED;
+	ev->err = COWLAB_E_NOMEM;
+	return true;
+}
+
 static bool hub_accept(struct channel_hub *hub, struct channel_event *ev)
 {
-	struct epoll_event e = { .events = EPOLLIN };
+	struct epoll_event e = { .events = EPOLLIN | EPOLLRDHUP };
 	struct channel *c;
 	int fd = accept4(hub->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+		return hub_refuse(hub, ev);
 	if (fd < 0)
 		return false; /* EAGAIN, or a connection that died at once */
 	c = channel_new(fd, hub);
@@ -225,13 +264,22 @@ static bool hub_accept(struct channel_hub *hub, struct channel_event *ev)
 	return true;
 }
 
-static void hub_read(struct channel_hub *hub, struct channel *c, struct channel_event *ev)
+static void hub_read(struct channel_hub *hub, struct channel *c, uint32_t events,
+		     struct channel_event *ev)
 {
 	ssize_t n = recv(c->fd, hub->buf, sizeof(hub->buf), MSG_DONTWAIT | MSG_TRUNC);
 
 	ev->chan = c;
 	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 		ev->type = CHANNEL_EVENT_TIMEOUT; /* spurious: caller loops */
+		return;
+	}
+	/* recv says 0 both for an empty message and for the end: only a hang-up
+	 * tells them apart. */
+	if (n == 0 && !(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+		ev->type = CHANNEL_EVENT_MESSAGE;
+		ev->data = hub->buf;
+		ev->len = 0;
 		return;
 	}
 	if (n <= 0) {
@@ -267,7 +315,7 @@ int channel_hub_wait(struct channel_hub *hub, int timeout_ms, struct channel_eve
 				}
 				continue;
 			}
-			hub_read(hub, e->data.ptr, ev);
+			hub_read(hub, e->data.ptr, e->events, ev);
 			if (ev->type != CHANNEL_EVENT_TIMEOUT)
 				return COWLAB_OK;
 		}

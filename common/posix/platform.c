@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -127,4 +128,18 @@ int platform_resources(struct platform_resources *r)
 	if (f != NULL)
 		fclose(f);
 	return r->descriptors >= 0 && r->rss_kib >= 0 ? COWLAB_OK : COWLAB_E_IO;
+}
+
+long platform_descriptor_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return -1;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? -1 : (long)rl.rlim_cur;
 }

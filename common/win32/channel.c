@@ -221,7 +221,9 @@ static void on_connect(struct channel_hub *hub, struct channel *c, BOOL ok,
 	DWORD e = ok ? ERROR_SUCCESS : GetLastError();
 
 	hub->listener = NULL;
-	new_instance(hub, false); /* keep one instance listening */
+	/* Keep one instance listening; if that fails now, the next wait
+	 * tries again (channel_hub_wait). */
+	new_instance(hub, false);
 	if (e != ERROR_SUCCESS && e != ERROR_PIPE_CONNECTED) {
 		CloseHandle(c->pipe);
 		channel_free(c);
@@ -277,6 +279,8 @@ int channel_hub_wait(struct channel_hub *hub, int timeout_ms, struct channel_eve
 		start_read(hub->rearm);
 		hub->rearm = NULL;
 	}
+	if (hub->listener == NULL && new_instance(hub, false) != 0)
+		fprintf(stderr, "cowlab: cannot create a pipe instance: new clients wait\n");
 	for (;;) {
 		DWORD bytes = 0, wait = INFINITE;
 		ULONG_PTR key = 0;
@@ -320,8 +324,10 @@ void channel_hub_destroy(struct channel_hub *hub)
 		hub->listener->reading = true; /* its connect completes as cancelled */
 		hub->listener = NULL;
 	}
-	/* Wait (bounded) for the cancelled operations before freeing buffers. */
-	for (int i = 0; hub->zombies != NULL && i < 100; i++) {
+	/* Wait for the cancelled operations before freeing their buffers, for
+	 * 5 s at most (what is left then is a leak at exit, never a use). */
+	for (int64_t until = platform_now_ms() + 5000;
+	     hub->zombies != NULL && platform_now_ms() < until;) {
 		DWORD bytes;
 		ULONG_PTR key;
 		OVERLAPPED *ov = NULL;

@@ -231,3 +231,8 @@ int platform_resources(struct platform_resources *r)
 		     (long)(pmc.WorkingSetSize / 1024) : -1;
 	return r->rss_kib >= 0 ? COWLAB_OK : COWLAB_E_IO;
 }
+
+long platform_descriptor_limit(void)
+{
+	return -1; /* handles have no small fixed limit */
+}
