@@ -128,7 +128,18 @@ int process_start(struct process **out, const char *path, const char *const argv
 			goto done;
 		}
 	}
-	if (!CreateProcessW(wpath, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi)) {
+	/* Under load Wine 8.0 now and then fails a start with
+	 * ERROR_INTERNAL_ERROR (1359) that succeeds when tried again. */
+	BOOL started = FALSE;
+	for (int attempt = 0; attempt < 5 && !started; attempt++) {
+		started = CreateProcessW(wpath, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi);
+		if (!started && GetLastError() != ERROR_INTERNAL_ERROR &&
+		    GetLastError() != ERROR_NO_SYSTEM_RESOURCES)
+			break;
+		if (!started)
+			Sleep(50);
+	}
+	if (!started) {
 		DWORD e = GetLastError();
 
 		/* cowlab's codes are coarse: keep Windows's own number in sight */

@@ -14,7 +14,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const struct proto_limits shapes[] = {
-	{ 17, 4096 }, { 1, 4096 }, { 1u << 20, 65536 },
+	{ 17, 4096, 0 }, { 1, 4096, 12345 }, { 1u << 20, 65536, 0xC0FFEEu },
 };
 
 /* Batches shaped like the experiment's three steps for a client owning
