@@ -340,7 +340,10 @@ int server_admit(struct server *s)
 		if (spawned_all_accounted(s))
 			break;
 	}
-	if (s->nclients < s->opt.clients)
+	if (s->nclients < s->opt.clients && spawned_all_accounted(s))
+		fprintf(stderr, "cowlab-server: only %d of %d clients connected; the other "
+			"client processes have exited\n", s->nclients, s->opt.clients);
+	else if (s->nclients < s->opt.clients)
 		fprintf(stderr, "cowlab-server: only %d of %d clients connected within %d s\n",
 			s->nclients, s->opt.clients, s->opt.timeout_ms / 1000);
 	return 0;
@@ -402,6 +405,10 @@ void server_finish(struct server *s)
 				rc = &s->report.clients[k];
 		if (cl->conn == NULL || rc == NULL)
 			continue;
+		if (rc->status != CLIENT_COMPLETE) {
+			d.held = false;
+			snprintf(d.message, sizeof(d.message), "not judged: %.140s", rc->reason);
+		}
 		for (size_t k = 0; k < rc->nchecks; k++) {
 			if (!rc->checks[k].applicable)
 				continue;

@@ -1219,8 +1219,25 @@ static void test_range_exhaustive(void)
 	CHECK_MSG(wrong == 0, "%d small ranges judged wrongly", wrong);
 }
 
+/* An unknown value with control characters is refused without being
+ * echoed: the reason goes to terminals. */
+static void test_no_echo(void)
+{
+	char text[TEXT_CAP], why[PROTO_TEXT_MAX];
+	size_t len = json_text("{'type':'\\u001b[2Jred','v':1}", text, sizeof(text));
+	struct proto_msg m;
+
+	CHECK(proto_parse(text, len, NULL, &m, why, sizeof(why)) == COWLAB_E_PROTO);
+	CHECK_MSG(strchr(why, 0x1b) == NULL && strstr(why, "control characters") != NULL,
+		  "the reason echoes the value: %s", why);
+	len = json_text("{'type':'nope','v':1}", text, sizeof(text));
+	CHECK(proto_parse(text, len, NULL, &m, why, sizeof(why)) == COWLAB_E_PROTO);
+	CHECK(strstr(why, "\"nope\"") != NULL);
+}
+
 int main(void)
 {
+	test_no_echo();
 	test_names();
 	test_roundtrip_hello();
 	test_roundtrip_assign();

@@ -247,6 +247,54 @@ static void test_descriptor_limits(const char *server)
 	unlink(out);
 }
 
+/* The section a client receives is sealed: truncating it (which would
+ * make every reader die of SIGBUS) fails, and the run completes. */
+static void test_seals(const char *server)
+{
+	const char *argv[] = { server, "--clients", "1", "--name", "seal", "--json",
+			       "--timeout", "3", NULL };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct proto_hello h = { .pid = platform_pid() };
+	union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
+	static uint8_t buf[CHANNEL_MSG_MAX];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			     .msg_controllen = sizeof(ctl.buf) };
+	struct process *srv = NULL;
+	int fd = -1, memfd = -1, code = -1;
+	size_t len;
+	char out[300], *text;
+
+	snprintf(out, sizeof(out), "%s/seal.json", runtime);
+	CHECK(process_start(&srv, server, argv, out) == 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/cowlab/seal.sock", runtime);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	for (int t = 0; t < 1000 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0; t++)
+		platform_sleep_ms(10);
+	snprintf(h.version, sizeof(h.version), "%s", COWLAB_VERSION);
+	text = proto_build_hello(&h, &len);
+	CHECK(send(fd, text, len, MSG_NOSIGNAL) == (ssize_t)len);
+	free(text);
+	CHECK(recvmsg(fd, &mh, 0) > 0);
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&memfd, CMSG_DATA(cm), sizeof(int));
+	CHECK_MSG(memfd >= 0, "no descriptor came with the assignment");
+	if (memfd >= 0) {
+		CHECK_MSG(ftruncate(memfd, 0) != 0 && errno == EPERM, "the section could be shrunk");
+		CHECK_MSG(ftruncate(memfd, 1 << 30) != 0 && errno == EPERM, "the section could grow");
+		close(memfd);
+	}
+	close(fd); /* lost: the server must still finish and report */
+	if (srv != NULL)
+		CHECK(process_wait(srv, 60000, &code) == 0 && code == 3);
+	process_destroy(srv);
+	cJSON *r = read_json(out);
+	CHECK_MSG(r != NULL, "no report: the server died");
+	cJSON_Delete(r);
+	unlink(out);
+}
+
 int main(int argc, char **argv)
 {
 	char path[300];
@@ -261,13 +309,15 @@ int main(int argc, char **argv)
 	test_directory();
 	set_dir("none");
 	test_descriptor_limits(argv[1]);
+	test_seals(argv[1]);
 	if (geteuid() == 0) {
 		/* the other user must be able to reach the directory's parent */
 		chmod(runtime, 0711);
 		test_other_user(argv[1], argv[2]);
 	}
 	snprintf(path, sizeof(path), "%s/cowlab", runtime);
-	for (const char *const *n = (const char *const[]){ "sec", "sec2", "lim1", "lim2", NULL };
+	for (const char *const *n = (const char *const[]){ "sec", "sec2", "lim1", "lim2", "seal",
+							    NULL };
 	     *n != NULL; n++) {
 		char lock[400];
 

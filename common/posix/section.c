@@ -67,8 +67,10 @@ int section_open(struct section **out, const char *name, uint64_t size,
 		return COWLAB_E_PROTO;
 	/* Trust the descriptor's own size, not the message, and only a size
 	 * sealed for good: mapping past the end of the file raises SIGBUS. */
-	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != size ||
-	    (fcntl(fd, F_GET_SEALS) & (F_SEAL_SHRINK | F_SEAL_GROW)) != (F_SEAL_SHRINK | F_SEAL_GROW)) {
+	int seals = fcntl(fd, F_GET_SEALS); /* -1 for anything but a memfd */
+
+	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != size || seals < 0 ||
+	    (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) != (F_SEAL_SHRINK | F_SEAL_GROW)) {
 		close(fd);
 		return COWLAB_E_INVAL;
 	}
