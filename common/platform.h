@@ -32,6 +32,7 @@ long platform_pid(void);
 struct platform_resources {
 	long descriptors;
 	long rss_kib;
+	long peak_rss_kib;      /* the most this process has been resident */
 };
 int platform_resources(struct platform_resources *r);
 

@@ -278,6 +278,7 @@ char *report_to_json(const struct report *r)
 		add_count(res, "descriptors_after", r->after.descriptors);
 		add_count(res, "rss_kib_before", r->before.rss_kib);
 		add_count(res, "rss_kib_after", r->after.rss_kib);
+		add_count(res, "peak_rss_kib", r->after.peak_rss_kib);
 	}
 	text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);

@@ -115,6 +115,7 @@ int platform_resources(struct platform_resources *r)
 
 	r->descriptors = -1;
 	r->rss_kib = -1;
+	r->peak_rss_kib = -1;
 	if (d != NULL) {
 		r->descriptors = 0;
 		for (struct dirent *e; (e = readdir(d)) != NULL;)
@@ -122,9 +123,11 @@ int platform_resources(struct platform_resources *r)
 		r->descriptors--; /* the directory's own descriptor */
 		closedir(d);
 	}
-	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		sscanf(line, "VmHWM: %ld kB", &r->peak_rss_kib);
 		if (sscanf(line, "VmRSS: %ld kB", &r->rss_kib) == 1)
-			break;
+			break; /* VmHWM comes just before it */
+	}
 	if (f != NULL)
 		fclose(f);
 	return r->descriptors >= 0 && r->rss_kib >= 0 ? COWLAB_OK : COWLAB_E_IO;

@@ -227,8 +227,12 @@ int platform_resources(struct platform_resources *r)
 	/* Wine 8.0's GetProcessHandleCount answers 0: unknown, not zero. */
 	r->descriptors = GetProcessHandleCount(GetCurrentProcess(), &handles) && handles > 0 ?
 			 (long)handles : -1;
-	r->rss_kib = GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof(pmc)) ?
-		     (long)(pmc.WorkingSetSize / 1024) : -1;
+	if (GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof(pmc))) {
+		r->rss_kib = (long)(pmc.WorkingSetSize / 1024);
+		r->peak_rss_kib = (long)(pmc.PeakWorkingSetSize / 1024);
+	} else {
+		r->rss_kib = r->peak_rss_kib = -1;
+	}
 	return r->rss_kib >= 0 ? COWLAB_OK : COWLAB_E_IO;
 }
 

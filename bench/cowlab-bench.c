@@ -1,0 +1,454 @@
+/* cowlab-bench: what cowlab costs on top of what the OS itself spends on
+ * copy-on-write and IPC, measured in one run against the physical limit on
+ * the same machine. Prints one "name: value" line per figure; for each
+ * comparison both sides and their ratio. Every timing is the median of
+ * REPS runs, the two sides interleaved (the machine is noisy).
+ *
+ *   cowlab-bench SERVER CLIENT MINIMAL-PEER [--quick]
+ *
+ * Linux only (docs/benchmarks.md). */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "channel.h"
+#include "err.h"
+#include "evidence.h"
+#include "ops.h"
+#include "pattern.h"
+#include "platform.h"
+#include "protocol.h"
+#include "section.h"
+
+extern char **environ;
+
+#define REPS 5
+
+static int reps = REPS;
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static double now_s(void)
+{
+	return (double)platform_now_us() / 1e6;
+}
+
+static void ratio(const char *name, const char *a_name, double a, const char *b_name, double b,
+		  const char *unit, const char *target)
+{
+	printf("%s.%s: %.4g %s\n", name, a_name, a, unit);
+	printf("%s.%s: %.4g %s\n", name, b_name, b, unit);
+	printf("%s: %.3f (target %s)\n", name, a / b, target);
+}
+
+/* ---- cow_ratio: privatizing pages through cowlab's own write operation
+ * against a bare loop writing one byte per page of the same kind of view */
+
+static double cow_raw(struct section *s, size_t pages, size_t ps)
+{
+	volatile uint8_t *p;
+	double t;
+
+	if (section_map(s, SECTION_VIEW_COW, (void **)&p) != 0)
+		return 0;
+	t = now_s();
+	for (size_t i = 0; i < pages; i++)
+		p[i * ps] = 1;
+	t = now_s() - t;
+	section_unmap(s, (void *)p);
+	return (double)pages / t;
+}
+
+static double cow_cowlab(struct section *s, size_t pages, size_t ps)
+{
+	struct client_views cv = { .section = s, .pages = pages, .page_size = (uint32_t)ps };
+	struct proto_op op = { .kind = PROTO_OP_WRITE, .view = PROTO_VIEW_COW,
+			       .range = { 0, pages, 1 }, .xor_value = PATTERN_XOR_COW };
+	struct proto_op_result r;
+	double t;
+
+	if (section_map(s, SECTION_VIEW_COW, &cv.view[PROTO_VIEW_COW]) != 0)
+		return 0;
+	t = now_s();
+	ops_run(&cv, &op, &r);
+	t = now_s() - t;
+	proto_op_result_free(&r);
+	section_unmap(s, cv.view[PROTO_VIEW_COW]);
+	return r.ok ? (double)pages / t : 0;
+}
+
+static void bench_cow(void)
+{
+	size_t ps = platform_page_size(), pages = (256u << 20) / ps;
+	double raw[REPS], own[REPS];
+	struct section *s;
+
+	if (section_create(&s, "bench-cow", (uint64_t)pages * ps) != 0)
+		return;
+	for (int i = 0; i < reps; i++) {
+		raw[i] = cow_raw(s, pages, ps);
+		own[i] = cow_cowlab(s, pages, ps);
+	}
+	section_destroy(s);
+	ratio("cow_ratio", "cowlab_pages_per_s", median(own, reps), "raw_pages_per_s",
+	      median(raw, reps), "pages/s", ">= 0.9");
+}
+
+/* ---- rtt_ratio: one protocol round trip (build, send, receive, parse,
+ * validate, both ways) against a bare ping-pong of the same bytes */
+
+static const struct proto_limits rtt_lim = { 18, 4096, 7 };
+
+static void rtt_batch(struct proto_run *run)
+{
+	const struct proto_range cow = { 1, 1, 4 }, rw = { 3, 1, 4 }, fault = { 4, 1, 4 };
+
+	memset(run, 0, sizeof(*run));
+	run->seq = 1;
+	run->ops[run->nops++] = (struct proto_op){ PROTO_OP_WRITE, PROTO_VIEW_COW, false, cow, 0,
+						   PATTERN_XOR_COW };
+	run->ops[run->nops++] = (struct proto_op){ PROTO_OP_WRITE, PROTO_VIEW_RW, false, rw, 0,
+						   PATTERN_XOR_RW };
+	run->ops[run->nops++] = (struct proto_op){ PROTO_OP_EXPECT, PROTO_VIEW_COW, false, cow, 0,
+						   PATTERN_XOR_COW };
+	run->ops[run->nops++] = (struct proto_op){ PROTO_OP_EXPECT, PROTO_VIEW_RW, false, cow, 0, 0 };
+	run->ops[run->nops++] = (struct proto_op){ PROTO_OP_FAULT_WRITE, PROTO_VIEW_RO, false, fault,
+						   0, PATTERN_XOR_FAULT };
+	run->ops[run->nops++] = (struct proto_op){ PROTO_OP_EXPECT, PROTO_VIEW_RO, false, fault, 0, 0 };
+}
+
+/* The peer: answers every batch (JSON) or echoes sizes (raw). */
+static void rtt_peer(int fd, bool json, size_t reply_len)
+{
+	static uint8_t buf[CHANNEL_MSG_MAX + 1], out[CHANNEL_MSG_MAX];
+	struct proto_op_result res[PROTO_OPS_MAX];
+	ssize_t n;
+
+	memset(out, ' ', sizeof(out));
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
+		struct proto_msg m;
+		size_t len = reply_len;
+		char *text = NULL;
+
+		if (json) {
+			if (proto_parse(buf, (size_t)n, &rtt_lim, &m, NULL, 0) != 0)
+				_exit(1);
+			memset(res, 0, sizeof(res));
+			for (size_t i = 0; i < m.u.run.nops; i++) {
+				res[i].kind = m.u.run.ops[i].kind;
+				res[i].ok = true;
+				res[i].matched = m.u.run.ops[i].kind == PROTO_OP_WRITE ? 0 : 1;
+			}
+			text = proto_build_result(m.u.run.seq, res, m.u.run.nops, &len);
+			proto_msg_free(&m);
+		}
+		if (send(fd, text ? text : (char *)out, len, 0) != (ssize_t)len)
+			_exit(1);
+		free(text);
+	}
+	_exit(0);
+}
+
+static double rtt_run(bool json, int rounds, size_t req_len, size_t reply_len)
+{
+	static uint8_t buf[CHANNEL_MSG_MAX + 1], out[CHANNEL_MSG_MAX];
+	struct proto_run run;
+	int sv[2];
+	pid_t pid;
+	double t;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0)
+		return 0;
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		rtt_peer(sv[1], json, reply_len);
+	}
+	close(sv[1]);
+	rtt_batch(&run);
+	memset(out, ' ', sizeof(out));
+	t = now_s();
+	for (int i = 0; i < rounds; i++) {
+		size_t len = req_len;
+		char *text = json ? proto_build_run(&run, &len) : NULL;
+		struct proto_msg m;
+		ssize_t n;
+
+		send(sv[0], text ? text : (char *)out, len, 0);
+		free(text);
+		n = recv(sv[0], buf, sizeof(buf), 0);
+		if (json && (proto_parse(buf, (size_t)n, &rtt_lim, &m, NULL, 0) != 0 ||
+			     proto_result_matches(&m.u.result, &run, &rtt_lim, NULL, 0) != 0)) {
+			fprintf(stderr, "rtt: the answer does not match\n");
+			exit(1);
+		}
+		if (json)
+			proto_msg_free(&m);
+	}
+	t = now_s() - t;
+	close(sv[0]);
+	waitpid(pid, NULL, 0);
+	return t / rounds * 1e6;
+}
+
+static void bench_rtt(void)
+{
+	struct proto_run run;
+	struct proto_op_result res[PROTO_OPS_MAX];
+	size_t req_len, reply_len;
+	double own[REPS], raw[REPS];
+	char *a, *b;
+
+	rtt_batch(&run);
+	memset(res, 0, sizeof(res));
+	for (size_t i = 0; i < run.nops; i++) {
+		res[i].kind = run.ops[i].kind;
+		res[i].ok = true;
+		res[i].matched = run.ops[i].kind == PROTO_OP_WRITE ? 0 : 1;
+	}
+	a = proto_build_run(&run, &req_len);
+	b = proto_build_result(run.seq, res, run.nops, &reply_len);
+	free(a);
+	free(b);
+	for (int i = 0; i < reps; i++) {
+		own[i] = rtt_run(true, 2000, req_len, reply_len);
+		raw[i] = rtt_run(false, 2000, req_len, reply_len);
+	}
+	printf("rtt.request_bytes: %zu\nrtt.reply_bytes: %zu\n", req_len, reply_len);
+	ratio("rtt_ratio", "cowlab_us", median(own, reps), "raw_us", median(raw, reps), "us",
+	      "<= 1.3");
+}
+
+/* ---- sessions: a whole run with N clients, against N minimal processes
+ * that connect and exchange one message with a minimal server */
+
+static double run_server(const char *server, const char *client, int n, long *peak_kib)
+{
+	char count[16], out[] = "/tmp/cowlab-bench-XXXXXX";
+	const char *argv[] = { server, "--spawn", count, "--json", "--timeout", "120",
+			       "--client", client, NULL };
+	posix_spawn_file_actions_t fa;
+	int fd = mkstemp(out), status;
+	static char text[64 << 20];
+	pid_t pid;
+	double t;
+
+	snprintf(count, sizeof(count), "%d", n);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fd, 1);
+	t = now_s();
+	if (posix_spawn(&pid, server, &fa, NULL, (char *const *)argv, environ) != 0)
+		return 0;
+	waitpid(pid, &status, 0);
+	t = now_s() - t;
+	posix_spawn_file_actions_destroy(&fa);
+	ssize_t got = pread(fd, text, sizeof(text) - 1, 0);
+	text[got > 0 ? got : 0] = '\0';
+	close(fd);
+	unlink(out);
+	cJSON *r = cJSON_Parse(text);
+	const cJSON *peak = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(r, "server_resources"), "peak_rss_kib");
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(r, "exit_status");
+	if (!cJSON_IsNumber(code) || code->valuedouble != 0)
+		fprintf(stderr, "session %d: the run did not hold\n", n);
+	if (peak_kib != NULL)
+		*peak_kib = cJSON_IsNumber(peak) ? (long)peak->valuedouble : -1;
+	cJSON_Delete(r);
+	return WIFEXITED(status) ? t : 0;
+}
+
+static double run_minimal(const char *peer, int n)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[] = "/tmp/cowlab-bench-XXXXXX", buf[256];
+	pid_t *pids = calloc((size_t)n, sizeof(*pids));
+	int lfd;
+	double t;
+
+	if (pids == NULL || mkdtemp(dir) == NULL)
+		return 0;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/s", dir);
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	t = now_s();
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(lfd, SOMAXCONN) != 0)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		const char *argv[] = { peer, sa.sun_path, NULL };
+		posix_spawn(&pids[i], peer, NULL, NULL, (char *const *)argv, environ);
+	}
+	for (int i = 0; i < n; i++) {
+		int fd = accept(lfd, NULL, NULL);
+
+		if (recv(fd, buf, sizeof(buf), 0) > 0)
+			send(fd, buf, 64, 0);
+		close(fd);
+	}
+	for (int i = 0; i < n; i++)
+		waitpid(pids[i], NULL, 0);
+	t = now_s() - t;
+	close(lfd);
+	unlink(sa.sun_path);
+	rmdir(dir);
+	free(pids);
+	return t;
+}
+
+static void bench_sessions(const char *server, const char *client, const char *peer)
+{
+	static const int sizes[] = { 1, 10, 100, 1000 };
+	double own[REPS], base[REPS];
+	long peak[4] = { 0 };
+
+	for (size_t k = 0; k < 4; k++) {
+		int n = sizes[k];
+
+		for (int i = 0; i < reps; i++) {
+			own[i] = run_server(server, client, n, &peak[k]);
+			base[i] = run_minimal(peer, n);
+		}
+		printf("session_%d.cowlab_s: %.4g s\nsession_%d.baseline_s: %.4g s\n", n,
+		       median(own, reps), n, median(base, reps));
+		printf("session_%d.server_peak_rss_kib: %ld\n", n, peak[k]);
+		if (n == 1000)
+			printf("session_ratio_1000: %.3f (target <= 1.5)\n",
+			       median(own, reps) / median(base, reps));
+	}
+	printf("server_rss_per_client_kib: %.1f (peak RSS at 1000 clients minus at 100, over 900; "
+	       "target <= 16)\n", (double)(peak[3] - peak[2]) / 900.0);
+}
+
+/* ---- private_pages_exact: k pages written, exactly k private, by every
+ * source the OS has */
+
+static void bench_private_exact(void)
+{
+	static const size_t ks[] = { 1, 100, 10000 };
+	size_t ps = platform_page_size(), pages = 10000;
+	struct section *s;
+	bool all = true;
+
+	if (section_create(&s, "bench-exact", (uint64_t)pages * ps) != 0)
+		return;
+	for (size_t k = 0; k < 3; k++) {
+		struct evidence_report ev;
+		uint8_t *v;
+
+		if (section_map(s, SECTION_VIEW_COW, (void **)&v) != 0)
+			break;
+		for (size_t i = 0; i < ks[k]; i++)
+			v[i * ps] = 1;
+		if (evidence_query(v, pages * ps, 0, pages, &ev) == 0) {
+			printf("private_pages_exact_%zu:", ks[k]);
+			for (size_t i = 0; i < ev.nsources; i++) {
+				bool exact = !ev.sources[i].supported ||
+					     ev.sources[i].private_pages == ks[k];
+				all &= exact;
+				printf(" %s=%s%llu", ev.sources[i].name,
+				       ev.sources[i].supported ? "" : "unsupported:",
+				       (unsigned long long)ev.sources[i].private_pages);
+			}
+			printf("\n");
+			all &= ev.private_pages == ks[k];
+			evidence_free(&ev);
+		}
+		section_unmap(s, v);
+	}
+	section_destroy(s);
+	printf("private_pages_exact: %s\n", all ? "yes" : "NO");
+}
+
+/* ---- section_1gib_setup_ratio: create, fill and serve 1 GiB, against the
+ * kernel populating 1 GiB of memfd */
+
+static double setup_cowlab(size_t size)
+{
+	size_t ps = platform_page_size();
+	struct channel_hub *hub = NULL;
+	struct section *s;
+	void *rw, *cow;
+	double t = now_s();
+
+	if (section_create(&s, "bench-1g", size) != 0 || section_map(s, SECTION_VIEW_RW, &rw) != 0 ||
+	    section_map(s, SECTION_VIEW_COW, &cow) != 0)
+		return 0;
+	for (size_t p = 0; p < size / ps; p++)
+		pattern_fill_page(1, p, (uint8_t *)rw + p * ps, ps);
+	channel_hub_listen(&hub, "bench-1g");
+	t = now_s() - t;
+	channel_hub_destroy(hub);
+	section_unmap(s, rw);
+	section_unmap(s, cow);
+	section_destroy(s);
+	return t;
+}
+
+static double setup_kernel(size_t size)
+{
+	double t = now_s();
+	int fd = memfd_create("bench-1g-kernel", MFD_CLOEXEC);
+
+	if (fd < 0 || fallocate(fd, 0, 0, (off_t)size) != 0)
+		return 0;
+	t = now_s() - t;
+	close(fd);
+	return t;
+}
+
+static void bench_setup(void)
+{
+	double own[REPS], kern[REPS];
+	size_t size = (size_t)1 << 30;
+
+	for (int i = 0; i < reps; i++) {
+		own[i] = setup_cowlab(size);
+		kern[i] = setup_kernel(size);
+	}
+	ratio("section_1gib_setup_ratio", "cowlab_s", median(own, reps), "kernel_fallocate_s",
+	      median(kern, reps), "s", "<= 1.5");
+}
+
+int main(int argc, char **argv)
+{
+	struct platform_info info;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: cowlab-bench SERVER CLIENT MINIMAL-PEER [--quick]\n");
+		return 2;
+	}
+	if (argc > 4 && strcmp(argv[4], "--quick") == 0)
+		reps = 3;
+	platform_describe(&info);
+	printf("machine: %s %s %s, page %zu B, %ld cores\n", info.os, info.version, info.arch,
+	       info.page_size, sysconf(_SC_NPROCESSORS_ONLN));
+	printf("reps: %d (medians)\n", reps);
+	fflush(stdout);
+	bench_cow();
+	bench_rtt();
+	bench_private_exact();
+	bench_setup();
+	fflush(stdout);
+	bench_sessions(argv[1], argv[2], argv[3]);
+	return 0;
+}
