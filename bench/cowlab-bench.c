@@ -434,21 +434,34 @@ int main(int argc, char **argv)
 	struct platform_info info;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: cowlab-bench SERVER CLIENT MINIMAL-PEER [--quick]\n");
+		fprintf(stderr, "usage: cowlab-bench SERVER CLIENT MINIMAL-PEER [--quick] "
+			"[--only=cow|rtt|exact|setup|sessions]\n");
 		return 2;
 	}
-	if (argc > 4 && strcmp(argv[4], "--quick") == 0)
-		reps = 3;
+	const char *only = NULL;
+
+	for (int i = 4; i < argc; i++) {
+		if (strcmp(argv[i], "--quick") == 0)
+			reps = 3;
+		else if (strncmp(argv[i], "--only=", 7) == 0)
+			only = argv[i] + 7; /* cow, rtt, exact, setup, sessions */
+	}
+#define WANT(x) (only == NULL || strcmp(only, x) == 0)
 	platform_describe(&info);
 	printf("machine: %s %s %s, page %zu B, %ld cores\n", info.os, info.version, info.arch,
 	       info.page_size, sysconf(_SC_NPROCESSORS_ONLN));
 	printf("reps: %d (medians)\n", reps);
 	fflush(stdout);
-	bench_cow();
-	bench_rtt();
-	bench_private_exact();
-	bench_setup();
+	if (WANT("cow"))
+		bench_cow();
+	if (WANT("rtt"))
+		bench_rtt();
+	if (WANT("exact"))
+		bench_private_exact();
+	if (WANT("setup"))
+		bench_setup();
 	fflush(stdout);
-	bench_sessions(argv[1], argv[2], argv[3]);
+	if (WANT("sessions"))
+		bench_sessions(argv[1], argv[2], argv[3]);
 	return 0;
 }

@@ -684,6 +684,30 @@ int proto_result_matches(const struct proto_result *res, const struct proto_run 
 
 /* ---- builders ---- */
 
+/* An unsigned integer as JSON, written as its digits (cJSON's own number
+ * printing goes through %1.15g and sscanf, the bulk of a message's cost). */
+static cJSON *uint_json(uint64_t v)
+{
+	char text[24], *at = text + sizeof(text) - 1;
+
+	*at = '\0';
+	do
+		*--at = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	return cJSON_CreateRaw(at);
+}
+
+static cJSON *add_uint(cJSON *o, const char *key, uint64_t v)
+{
+	cJSON *n = uint_json(v);
+
+	if (n == NULL || !cJSON_AddItemToObject(o, key, n)) {
+		cJSON_Delete(n);
+		return NULL;
+	}
+	return n;
+}
+
 static cJSON *envelope(enum proto_type t)
 {
 	cJSON *root = cJSON_CreateObject();
@@ -691,7 +715,7 @@ static cJSON *envelope(enum proto_type t)
 	if (root == NULL)
 		return NULL;
 	if (cJSON_AddStringToObject(root, "type", type_names[t]) == NULL ||
-	    cJSON_AddNumberToObject(root, "v", PROTO_VERSION) == NULL) {
+	    add_uint(root, "v", (uint64_t)PROTO_VERSION) == NULL) {
 		cJSON_Delete(root);
 		return NULL;
 	}
@@ -721,7 +745,7 @@ char *proto_build_hello(const struct proto_hello *h, size_t *len)
 {
 	cJSON *root = envelope(PROTO_HELLO);
 	bool ok = root != NULL &&
-		cJSON_AddNumberToObject(root, "pid", (double)h->pid) != NULL &&
+		add_uint(root, "pid", h->pid) != NULL &&
 		cJSON_AddStringToObject(root, "version", h->version) != NULL;
 
 	return finish(root, ok, len);
@@ -732,16 +756,16 @@ char *proto_build_assign(const struct proto_assign *a, size_t *len)
 	cJSON *root = envelope(PROTO_ASSIGN);
 	cJSON *sec = NULL, *pages = NULL;
 	bool ok = root != NULL &&
-		cJSON_AddNumberToObject(root, "id", a->id) != NULL &&
-		cJSON_AddNumberToObject(root, "timeout_ms", a->timeout_ms) != NULL &&
+		add_uint(root, "id", (uint64_t)a->id) != NULL &&
+		add_uint(root, "timeout_ms", (uint64_t)a->timeout_ms) != NULL &&
 		(sec = cJSON_AddObjectToObject(root, "section")) != NULL &&
 		(pages = cJSON_AddObjectToObject(root, "pages")) != NULL &&
 		cJSON_AddStringToObject(sec, "name", a->section_name) != NULL &&
-		cJSON_AddNumberToObject(sec, "size", (double)a->section_size) != NULL &&
-		cJSON_AddNumberToObject(sec, "page_size", a->page_size) != NULL &&
-		cJSON_AddNumberToObject(sec, "seed", a->seed) != NULL &&
-		cJSON_AddNumberToObject(pages, "first", (double)a->first_page) != NULL &&
-		cJSON_AddNumberToObject(pages, "count", (double)a->page_count) != NULL;
+		add_uint(sec, "size", a->section_size) != NULL &&
+		add_uint(sec, "page_size", (uint64_t)a->page_size) != NULL &&
+		add_uint(sec, "seed", (uint64_t)a->seed) != NULL &&
+		add_uint(pages, "first", a->first_page) != NULL &&
+		add_uint(pages, "count", a->page_count) != NULL;
 
 	return finish(root, ok, len);
 }
@@ -759,13 +783,13 @@ static bool add_op(cJSON *arr, const struct proto_op *op)
 	     cJSON_AddStringToObject(o, "view", view_names[op->view]) != NULL;
 	if (!ok || op->kind == PROTO_OP_MAP)
 		return ok && cJSON_AddBoolToObject(o, "as_shared", op->as_shared) != NULL;
-	ok = cJSON_AddNumberToObject(o, "first", (double)op->range.first) != NULL &&
-	     cJSON_AddNumberToObject(o, "count", (double)op->range.count) != NULL &&
-	     cJSON_AddNumberToObject(o, "step", (double)op->range.step) != NULL;
+	ok = add_uint(o, "first", op->range.first) != NULL &&
+	     add_uint(o, "count", op->range.count) != NULL &&
+	     add_uint(o, "step", op->range.step) != NULL;
 	if (!ok || op->kind == PROTO_OP_EVIDENCE)
 		return ok;
-	return cJSON_AddNumberToObject(o, "offset", op->offset) != NULL &&
-	       cJSON_AddNumberToObject(o, "xor", op->xor_value) != NULL;
+	return add_uint(o, "offset", (uint64_t)op->offset) != NULL &&
+	       add_uint(o, "xor", (uint64_t)op->xor_value) != NULL;
 }
 
 char *proto_build_run(const struct proto_run *r, size_t *len)
@@ -773,7 +797,7 @@ char *proto_build_run(const struct proto_run *r, size_t *len)
 	cJSON *root = envelope(PROTO_RUN);
 	cJSON *ops = NULL;
 	bool ok = root != NULL &&
-		cJSON_AddNumberToObject(root, "seq", (double)r->seq) != NULL &&
+		add_uint(root, "seq", r->seq) != NULL &&
 		(ops = cJSON_AddArrayToObject(root, "ops")) != NULL;
 
 	for (size_t i = 0; ok && i < r->nops; i++)
@@ -794,8 +818,8 @@ static bool add_samples(cJSON *o, const struct proto_op_result *r)
 			cJSON_Delete(pair);
 			return false;
 		}
-		if (!cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)r->samples[i].page)) ||
-		    !cJSON_AddItemToArray(pair, cJSON_CreateNumber(r->samples[i].value)))
+		if (!cJSON_AddItemToArray(pair, uint_json(r->samples[i].page)) ||
+		    !cJSON_AddItemToArray(pair, uint_json(r->samples[i].value)))
 			return false;
 	}
 	return true;
@@ -806,7 +830,7 @@ static bool add_evidence(cJSON *o, const struct evidence_report *ev)
 	cJSON *srcs;
 
 	if (cJSON_AddStringToObject(o, "pages", ev->pages != NULL ? ev->pages : "") == NULL ||
-	    cJSON_AddNumberToObject(o, "private", (double)ev->private_pages) == NULL ||
+	    add_uint(o, "private", ev->private_pages) == NULL ||
 	    cJSON_AddStringToObject(o, "deviation", ev->deviation) == NULL ||
 	    (srcs = cJSON_AddArrayToObject(o, "sources")) == NULL)
 		return false;
@@ -820,7 +844,7 @@ static bool add_evidence(cJSON *o, const struct evidence_report *ev)
 		}
 		if (cJSON_AddStringToObject(so, "name", s->name) == NULL ||
 		    cJSON_AddBoolToObject(so, "supported", s->supported) == NULL ||
-		    cJSON_AddNumberToObject(so, "private", (double)s->private_pages) == NULL ||
+		    add_uint(so, "private", s->private_pages) == NULL ||
 		    cJSON_AddStringToObject(so, "note", s->note) == NULL)
 			return false;
 	}
@@ -836,8 +860,8 @@ static bool add_fault(cJSON *o, const struct proto_op_result *r)
 	f = cJSON_AddObjectToObject(o, "fault");
 	return f != NULL &&
 	       cJSON_AddStringToObject(f, "code", r->fault.code) != NULL &&
-	       cJSON_AddNumberToObject(f, "target_offset", (double)r->fault_target) != NULL &&
-	       cJSON_AddNumberToObject(f, "fault_offset", (double)r->fault_offset) != NULL;
+	       add_uint(f, "target_offset", r->fault_target) != NULL &&
+	       add_uint(f, "fault_offset", r->fault_offset) != NULL;
 }
 
 static bool add_op_result(cJSON *arr, const struct proto_op_result *r)
@@ -856,11 +880,11 @@ static bool add_op_result(cJSON *arr, const struct proto_op_result *r)
 	switch (r->kind) {
 	case PROTO_OP_EXPECT:
 	case PROTO_OP_FAULT_WRITE:
-		if (cJSON_AddNumberToObject(o, "mismatched", (double)r->mismatched) == NULL)
+		if (add_uint(o, "mismatched", r->mismatched) == NULL)
 			return false;
 		/* fall through */
 	case PROTO_OP_FIND:
-		if (cJSON_AddNumberToObject(o, "matched", (double)r->matched) == NULL)
+		if (add_uint(o, "matched", r->matched) == NULL)
 			return false;
 		return r->kind == PROTO_OP_FAULT_WRITE ? add_fault(o, r) : add_samples(o, r);
 	case PROTO_OP_EVIDENCE:
@@ -876,7 +900,7 @@ char *proto_build_result(uint64_t seq, const struct proto_op_result *results,
 	cJSON *root = envelope(PROTO_RESULT);
 	cJSON *arr = NULL;
 	bool ok = root != NULL &&
-		cJSON_AddNumberToObject(root, "seq", (double)seq) != NULL &&
+		add_uint(root, "seq", seq) != NULL &&
 		(arr = cJSON_AddArrayToObject(root, "results")) != NULL;
 
 	for (size_t i = 0; ok && i < n; i++)
@@ -907,8 +931,8 @@ char *proto_build_done(const struct proto_done *d, size_t *len)
 	clip_utf8(m, sizeof(m), d->message);
 	ok = root != NULL &&
 	     cJSON_AddBoolToObject(root, "held", d->held) != NULL &&
-	     cJSON_AddNumberToObject(root, "checks_held", d->checks_held) != NULL &&
-	     cJSON_AddNumberToObject(root, "checks_total", d->checks_total) != NULL &&
+	     add_uint(root, "checks_held", (uint64_t)d->checks_held) != NULL &&
+	     add_uint(root, "checks_total", (uint64_t)d->checks_total) != NULL &&
 	     cJSON_AddStringToObject(root, "message", m) != NULL;
 
 	return finish(root, ok, len);

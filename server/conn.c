@@ -216,7 +216,13 @@ static void on_result(struct server *s, struct client_state *cl, const struct ch
 		server_drop(s, cl, "bad_result", "invalid result: %s", why);
 		return;
 	}
-	cl->results[cl->steps_done++] = msg.u.result;
+	err = step_record_take(&cl->results[cl->steps_done], &msg.u.result);
+	proto_msg_free(&msg);
+	if (err != 0) {
+		server_drop(s, cl, "memory", "out of memory keeping its results");
+		return;
+	}
+	cl->steps_done++;
 	cl->waiting = false;
 }
 
@@ -445,4 +451,61 @@ void server_finish(struct server *s)
 		else
 			conn_close(s, s->conns);
 	}
+}
+
+/* Keeps what the verdict needs of a result batch; takes the evidence page
+ * strings over from `res` (which the caller still frees). */
+int step_record_take(struct step_record *out, struct proto_result *res)
+{
+	out->ops = calloc(res->nresults, sizeof(*out->ops));
+	out->nops = 0;
+	if (out->ops == NULL)
+		return COWLAB_E_NOMEM;
+	for (size_t i = 0; i < res->nresults; i++) {
+		struct proto_op_result *r = &res->results[i];
+		struct op_record *o = &out->ops[out->nops++];
+
+		o->kind = r->kind;
+		o->ok = r->ok;
+		o->matched = r->matched;
+		o->mismatched = r->mismatched;
+		o->fault = r->fault;
+		o->fault_target = r->fault_target;
+		o->fault_offset = r->fault_offset;
+		o->error = "";
+		if (!r->ok && (o->error_owned = malloc(strlen(r->error) + 1)) != NULL) {
+			strcpy(o->error_owned, r->error);
+			o->error = o->error_owned;
+		}
+		if (r->nsamples > 0 &&
+		    (o->samples = malloc(r->nsamples * sizeof(*o->samples))) != NULL) {
+			memcpy(o->samples, r->samples, r->nsamples * sizeof(*o->samples));
+			o->nsamples = r->nsamples;
+		}
+		if (r->kind == PROTO_OP_EVIDENCE && r->ok) {
+			o->evidence = malloc(sizeof(*o->evidence));
+			if (o->evidence == NULL)
+				return COWLAB_E_NOMEM;
+			*o->evidence = r->evidence;
+			r->evidence.pages = NULL; /* ours now */
+		}
+	}
+	return COWLAB_OK;
+}
+
+void step_record_free(struct step_record *r)
+{
+	for (size_t i = 0; i < r->nops; i++) {
+		struct op_record *o = &r->ops[i];
+
+		free(o->samples);
+		free(o->error_owned);
+		if (o->evidence != NULL) {
+			evidence_free(o->evidence);
+			free(o->evidence);
+		}
+	}
+	free(r->ops);
+	r->ops = NULL;
+	r->nops = 0;
 }

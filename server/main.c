@@ -298,10 +298,8 @@ static void teardown(struct server *s)
 	channel_hub_destroy(s->hub);
 	reap_clients(s);
 	for (int i = 0; i < s->nclients; i++)
-		for (int k = 0; k < STEP_COUNT; k++) {
-			struct proto_msg m = { .type = PROTO_RESULT, .u.result = s->clients[i].results[k] };
-			proto_msg_free(&m);
-		}
+		for (int k = 0; k < STEP_COUNT; k++)
+			step_record_free(&s->clients[i].results[k]);
 	free(s->clients);
 	section_unmap(s->section, s->rw);
 	section_unmap(s->section, s->cow);

@@ -41,6 +41,30 @@ struct server_seen {
 	bool later_written;      /* the server's later write reached its pages */
 };
 
+/* What the server keeps of one operation's result: only what the verdict
+ * reads, the large parts (samples, evidence, error text) allocated only
+ * when there are any, so that a client costs a few KiB. */
+struct op_record {
+	enum proto_op_kind kind;
+	bool ok;
+	uint64_t matched, mismatched;
+	struct proto_sample *samples;     /* nsamples of them, or NULL */
+	size_t nsamples;
+	struct fault_info fault;
+	uint64_t fault_target, fault_offset;
+	struct evidence_report *evidence; /* EVIDENCE results only */
+	const char *error;                /* "" unless the operation failed */
+	char *error_owned;
+};
+
+struct step_record {
+	struct op_record *ops;
+	size_t nops;
+};
+
+int step_record_take(struct step_record *out, struct proto_result *res);
+void step_record_free(struct step_record *r);
+
 struct client_state {
 	int id;                  /* 1-based; pages follow from it */
 	long pid;
@@ -51,7 +75,7 @@ struct client_state {
 	char reason[REPORT_TEXT_MAX];
 	uint64_t first_page, page_count;
 	struct proto_run run;    /* the batch out now */
-	struct proto_result results[STEP_COUNT];
+	struct step_record results[STEP_COUNT];
 	struct server_seen seen;
 	uint64_t seen_by_others; /* other clients that saw its cow write */
 	uint64_t section_leaks;  /* its cow stamps found in the section */

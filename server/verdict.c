@@ -13,9 +13,9 @@
 
 #define INTACT_SAMPLES 16
 
-static const struct proto_op_result *res(const struct client_state *c, enum step st, int i)
+static const struct op_record *res(const struct client_state *c, enum step st, int i)
 {
-	return &c->results[st].results[i];
+	return &c->results[st].ops[i];
 }
 
 static cJSON *nums(const char *k1, double v1, const char *k2, double v2)
@@ -56,7 +56,7 @@ static struct report_check *add(struct report_check *list, size_t *n, const char
 /* When an operation a check rests on failed on the client, the check fails
  * with the client's own words. Returns true if it did. */
 static bool op_failed(struct report_client *rc, const char *name,
-		      const struct proto_op_result *const *ops, size_t n)
+		      const struct op_record *const *ops, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (!ops[i]->ok) {
@@ -82,7 +82,7 @@ static void check_rw_visible(struct report_client *rc, const struct client_state
 static void check_cow_private(struct report_client *rc, const struct client_state *c)
 {
 	uint64_t n = experiment_role_count(c, ROLE_COW);
-	const struct proto_op_result *ops[] = { res(c, STEP_WRITE, W_EXPECT_COW),
+	const struct op_record *ops[] = { res(c, STEP_WRITE, W_EXPECT_COW),
 						res(c, STEP_OBSERVE, O_COW_STILL) };
 
 	if (op_failed(rc, "cow_write_private", ops, 2))
@@ -97,7 +97,7 @@ static void check_cow_private(struct report_client *rc, const struct client_stat
 static void check_cow_isolated(struct report_client *rc, const struct client_state *c)
 {
 	uint64_t n = experiment_role_count(c, ROLE_COW);
-	const struct proto_op_result *own_rw = res(c, STEP_WRITE, W_EXPECT_RW_CLEAN);
+	const struct op_record *own_rw = res(c, STEP_WRITE, W_EXPECT_RW_CLEAN);
 	cJSON *exp, *obs;
 	bool held;
 
@@ -121,7 +121,7 @@ static void check_cow_isolated(struct report_client *rc, const struct client_sta
 static void check_tracks(struct report_client *rc, const struct client_state *c)
 {
 	uint64_t nt = experiment_role_count(c, ROLE_TRACK), nrw = experiment_role_count(c, ROLE_RW);
-	const struct proto_op_result *ops[] = { res(c, STEP_OBSERVE, O_TRACKS_LATER),
+	const struct op_record *ops[] = { res(c, STEP_OBSERVE, O_TRACKS_LATER),
 						res(c, STEP_OBSERVE, O_TRACKS_RW) };
 
 	if (op_failed(rc, "cow_untouched_tracks", ops, 2))
@@ -137,7 +137,7 @@ static void check_tracks(struct report_client *rc, const struct client_state *c)
 static void check_detached(struct report_client *rc, const struct client_state *c)
 {
 	uint64_t n = experiment_role_count(c, ROLE_COW), nt = experiment_role_count(c, ROLE_TRACK);
-	const struct proto_op_result *ops[] = { res(c, STEP_OBSERVE, O_COW_DETACHED),
+	const struct op_record *ops[] = { res(c, STEP_OBSERVE, O_COW_DETACHED),
 						res(c, STEP_OBSERVE, O_TRACKS_LATER) };
 
 	if (op_failed(rc, "cow_copy_detached", ops, 2))
@@ -211,21 +211,21 @@ static bool primary_supported(const struct evidence_report *ev)
 
 static void check_evidence(struct report_client *rc, const struct client_state *c)
 {
-	const struct proto_op_result *ops[] = { res(c, STEP_MAP, MAP_EVIDENCE),
+	const struct op_record *ops[] = { res(c, STEP_MAP, MAP_EVIDENCE),
 						res(c, STEP_WRITE, W_EVIDENCE),
 						res(c, STEP_OBSERVE, O_EVIDENCE) };
-	const struct evidence_report *last = &ops[2]->evidence;
+	const struct evidence_report *last = ops[2]->evidence;
 	uint64_t n = experiment_role_count(c, ROLE_COW), sup[3], bad;
 	struct report_check *chk;
 	cJSON *exp, *obs;
 
 	if (op_failed(rc, "cow_copy_evidence", ops, 3))
 		return;
-	bad = evidence_disagreements(c, &ops[0]->evidence, false, &sup[0]) +
-	      evidence_disagreements(c, &ops[1]->evidence, true, &sup[1]) +
+	bad = evidence_disagreements(c, ops[0]->evidence, false, &sup[0]) +
+	      evidence_disagreements(c, ops[1]->evidence, true, &sup[1]) +
 	      evidence_disagreements(c, last, true, &sup[2]);
 	exp = nums("private_before", 0, "private_after", (double)n);
-	obs = nums("private_before", (double)ops[0]->evidence.private_pages, "private_after",
+	obs = nums("private_before", (double)ops[0]->evidence->private_pages, "private_after",
 		   (double)last->private_pages);
 	chk = ADD(rc, "cow_copy_evidence", "client", bad == 0, exp, obs, evidence_json(last),
 		  "the OS reports %llu private pages where %llu were written (%llu "
@@ -234,7 +234,7 @@ static void check_evidence(struct report_client *rc, const struct client_state *
 	/* The platform's own source must have answered: a client cannot make
 	 * this check go away by calling every source unsupported. */
 	for (int k = 0; chk != NULL && k < 3; k++) {
-		if (!primary_supported(&ops[k]->evidence)) {
+		if (!primary_supported(ops[k]->evidence)) {
 			chk->held = false;
 			snprintf(chk->detail, sizeof(chk->detail), "the client reports no %s "
 				 "evidence, which this platform always has", evidence_primary_source);
@@ -247,7 +247,7 @@ static void check_faults(struct report_client *rc, const struct client_state *c,
 			 uint32_t page_size)
 {
 	uint64_t n = experiment_role_count(c, ROLE_FAULT);
-	const struct proto_op_result *ops[] = { res(c, STEP_WRITE, W_FAULT),
+	const struct op_record *ops[] = { res(c, STEP_WRITE, W_FAULT),
 						res(c, STEP_WRITE, W_EXPECT_RO_CLEAN) };
 	cJSON *obs, *ev = NULL;
 
@@ -290,7 +290,7 @@ static void attribute_sightings(struct server *s)
 		if (y->steps_done < STEP_COUNT)
 			continue;
 		for (int k = O_FIND_COW_BELOW; k <= O_FIND_RW; k++) {
-			const struct proto_op_result *r = res(y, STEP_OBSERVE, k);
+			const struct op_record *r = res(y, STEP_OBSERVE, k);
 
 			for (size_t j = 0; r->ok && j < r->nsamples; j++) {
 				struct client_state *x = experiment_owner(s, r->samples[j].page);
