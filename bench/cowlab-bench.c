@@ -393,6 +393,7 @@ static double setup_cowlab(size_t size)
 	if (section_create(&s, "bench-1g", size) != 0 || section_map(s, SECTION_VIEW_RW, &rw) != 0 ||
 	    section_map(s, SECTION_VIEW_COW, &cow) != 0)
 		return 0;
+	section_populate(s, rw);
 	for (size_t p = 0; p < size / ps; p++)
 		pattern_fill_page(1, p, (uint8_t *)rw + p * ps, ps);
 	channel_hub_listen(&hub, "bench-1g");

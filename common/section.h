@@ -37,6 +37,11 @@ void section_destroy(struct section *s);
 int section_map(struct section *s, enum section_view kind, void **addr);
 void section_unmap(struct section *s, void *addr);
 
+/* Maps every page of a shared (rw) view at once, for a process about to
+ * write them all: one call instead of a fault a page. Never on a
+ * copy-on-write view, where it would copy every page. Best effort. */
+void section_populate(struct section *s, void *rw_view);
+
 uint64_t section_size(const struct section *s);
 const char *section_name(const struct section *s);
 

@@ -7,6 +7,7 @@
 
 #include "experiment.h"
 #include "pattern.h"
+#include "section.h"
 #include "server.h"
 
 struct proto_range experiment_role_range(const struct client_state *c, enum role role)
@@ -122,6 +123,7 @@ uint64_t experiment_count_matching(const struct server *s, void *view, struct pr
 
 void experiment_prepare(struct server *s)
 {
+	section_populate(s->section, s->rw);
 	for (uint64_t p = 0; p < s->pages; p++)
 		pattern_fill_page(s->seed, p, (uint8_t *)s->rw + p * s->page_size, s->page_size);
 	/* The server's own copy-on-write write: nobody else may ever see it. */

@@ -137,6 +137,14 @@ void section_unmap(struct section *s, void *addr)
 		UnmapViewOfFile(addr);
 }
 
+void section_populate(struct section *s, void *rw_view)
+{
+	WIN32_MEMORY_RANGE_ENTRY range = { rw_view, (SIZE_T)s->size };
+
+	/* a hint only: it reads the pages in, the writes still map them */
+	PrefetchVirtualMemory(GetCurrentProcess(), 1, &range, 0);
+}
+
 uint64_t section_size(const struct section *s)
 {
 	return s->size;
