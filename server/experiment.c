@@ -54,12 +54,21 @@ void experiment_build(const struct server *s, const struct client_state *c,
 		      enum step step, struct proto_run *run)
 {
 	struct proto_range own = { c->first_page, c->page_count, 1 };
-	struct proto_range all = { 0, s->pages, 1 };
-	/* The pages below and above its own, so that what it finds there is
-	 * someone else's (both ranges are never empty: see the layout). */
-	struct proto_range below = { 0, c->first_page, 1 };
+	/* Where a client looks for other clients' private writes: its
+	 * neighbours' pages, EXPERIMENT_WINDOW clients' worth on each side
+	 * (the server's page 0 and the guard page included at the ends), not
+	 * the whole section: a client's work stays O(its pages), not
+	 * O(clients), and the server checks the whole section itself. Both
+	 * ranges are never empty (see the layout). */
+	uint64_t w = EXPERIMENT_WINDOW * c->page_count;
+	uint64_t lo = c->first_page > w ? c->first_page - w : 0;
+	uint64_t hi = c->first_page + c->page_count + w < s->pages ?
+		      c->first_page + c->page_count + w : s->pages;
+	struct proto_range below = { lo, c->first_page - lo, 1 };
 	struct proto_range above = { c->first_page + c->page_count,
-				     s->pages - c->first_page - c->page_count, 1 };
+				     hi - c->first_page - c->page_count, 1 };
+	struct proto_range around = { lo, hi - lo, 1 };
+	struct proto_range server_page = { 0, 1, 1 };
 	struct proto_range none = { 0, 0, 0 };
 
 	run->seq = (uint64_t)step;
@@ -91,8 +100,8 @@ void experiment_build(const struct server *s, const struct client_state *c,
 		op(run, PROTO_OP_EXPECT, PROTO_VIEW_COW, experiment_role_range(c, ROLE_COW), 0, PATTERN_XOR_COW);
 		op(run, PROTO_OP_FIND, PROTO_VIEW_COW, below, 0, PATTERN_XOR_COW);
 		op(run, PROTO_OP_FIND, PROTO_VIEW_COW, above, 0, PATTERN_XOR_COW);
-		op(run, PROTO_OP_FIND, PROTO_VIEW_RW, all, 0, PATTERN_XOR_COW);
-		op(run, PROTO_OP_FIND, PROTO_VIEW_COW, all, 0, PATTERN_XOR_SERVER_COW);
+		op(run, PROTO_OP_FIND, PROTO_VIEW_RW, around, 0, PATTERN_XOR_COW);
+		op(run, PROTO_OP_FIND, PROTO_VIEW_COW, server_page, 0, PATTERN_XOR_SERVER_COW);
 		op(run, PROTO_OP_EVIDENCE, PROTO_VIEW_COW, own, 0, 0);
 		break;
 	case STEP_COUNT:

@@ -20,6 +20,10 @@ enum role {
 	ROLE_COUNT,
 };
 
+/* How many neighbouring clients' pages, on each side, a client searches
+ * for others' copy-on-write writes. */
+#define EXPERIMENT_WINDOW 2
+
 /* Clients write word 0 of a page; the server's later write goes to word 1,
  * so a copied page and the section can differ in both directions. */
 #define LATER_OFFSET 4
