@@ -154,7 +154,8 @@ static void rtt_peer(int fd, bool json, size_t reply_len)
 		if (json) {
 			if (proto_parse(buf, (size_t)n, &rtt_lim, &m, NULL, 0) != 0)
 				_exit(1);
-			memset(res, 0, sizeof(res));
+			/* as cowlab-client does: only the results the batch has */
+			memset(res, 0, m.u.run.nops * sizeof(res[0]));
 			for (size_t i = 0; i < m.u.run.nops; i++) {
 				res[i].kind = m.u.run.ops[i].kind;
 				res[i].ok = true;
