@@ -684,6 +684,42 @@ int proto_result_matches(const struct proto_result *res, const struct proto_run 
 
 /* ---- builders ---- */
 
+/* Keys are string literals: attached without a copy (cJSON's ...CS calls),
+ * one allocation less for every field of every message. */
+static cJSON *attach(cJSON *o, const char *key, cJSON *item)
+{
+	if (item == NULL || !cJSON_AddItemToObjectCS(o, key, item)) {
+		cJSON_Delete(item);
+		return NULL;
+	}
+	return item;
+}
+
+static cJSON *add_str(cJSON *o, const char *key, const char *v)
+{
+	return attach(o, key, cJSON_CreateString(v));
+}
+
+static cJSON *add_bool(cJSON *o, const char *key, bool v)
+{
+	return attach(o, key, cJSON_CreateBool(v));
+}
+
+static cJSON *add_obj(cJSON *o, const char *key)
+{
+	return attach(o, key, cJSON_CreateObject());
+}
+
+static cJSON *add_arr(cJSON *o, const char *key)
+{
+	return attach(o, key, cJSON_CreateArray());
+}
+
+static cJSON *add_null(cJSON *o, const char *key)
+{
+	return attach(o, key, cJSON_CreateNull());
+}
+
 /* An unsigned integer as JSON, written as its digits (cJSON's own number
  * printing goes through %1.15g and sscanf, the bulk of a message's cost). */
 static cJSON *uint_json(uint64_t v)
@@ -699,13 +735,7 @@ static cJSON *uint_json(uint64_t v)
 
 static cJSON *add_uint(cJSON *o, const char *key, uint64_t v)
 {
-	cJSON *n = uint_json(v);
-
-	if (n == NULL || !cJSON_AddItemToObject(o, key, n)) {
-		cJSON_Delete(n);
-		return NULL;
-	}
-	return n;
+	return attach(o, key, uint_json(v));
 }
 
 static cJSON *envelope(enum proto_type t)
@@ -714,7 +744,7 @@ static cJSON *envelope(enum proto_type t)
 
 	if (root == NULL)
 		return NULL;
-	if (cJSON_AddStringToObject(root, "type", type_names[t]) == NULL ||
+	if (add_str(root, "type", type_names[t]) == NULL ||
 	    add_uint(root, "v", (uint64_t)PROTO_VERSION) == NULL) {
 		cJSON_Delete(root);
 		return NULL;
@@ -746,7 +776,7 @@ char *proto_build_hello(const struct proto_hello *h, size_t *len)
 	cJSON *root = envelope(PROTO_HELLO);
 	bool ok = root != NULL &&
 		add_uint(root, "pid", h->pid) != NULL &&
-		cJSON_AddStringToObject(root, "version", h->version) != NULL;
+		add_str(root, "version", h->version) != NULL;
 
 	return finish(root, ok, len);
 }
@@ -758,9 +788,9 @@ char *proto_build_assign(const struct proto_assign *a, size_t *len)
 	bool ok = root != NULL &&
 		add_uint(root, "id", (uint64_t)a->id) != NULL &&
 		add_uint(root, "timeout_ms", (uint64_t)a->timeout_ms) != NULL &&
-		(sec = cJSON_AddObjectToObject(root, "section")) != NULL &&
-		(pages = cJSON_AddObjectToObject(root, "pages")) != NULL &&
-		cJSON_AddStringToObject(sec, "name", a->section_name) != NULL &&
+		(sec = add_obj(root, "section")) != NULL &&
+		(pages = add_obj(root, "pages")) != NULL &&
+		add_str(sec, "name", a->section_name) != NULL &&
 		add_uint(sec, "size", a->section_size) != NULL &&
 		add_uint(sec, "page_size", (uint64_t)a->page_size) != NULL &&
 		add_uint(sec, "seed", (uint64_t)a->seed) != NULL &&
@@ -779,10 +809,10 @@ static bool add_op(cJSON *arr, const struct proto_op *op)
 		cJSON_Delete(o);
 		return false;
 	}
-	ok = cJSON_AddStringToObject(o, "op", op_names[op->kind]) != NULL &&
-	     cJSON_AddStringToObject(o, "view", view_names[op->view]) != NULL;
+	ok = add_str(o, "op", op_names[op->kind]) != NULL &&
+	     add_str(o, "view", view_names[op->view]) != NULL;
 	if (!ok || op->kind == PROTO_OP_MAP)
-		return ok && cJSON_AddBoolToObject(o, "as_shared", op->as_shared) != NULL;
+		return ok && add_bool(o, "as_shared", op->as_shared) != NULL;
 	ok = add_uint(o, "first", op->range.first) != NULL &&
 	     add_uint(o, "count", op->range.count) != NULL &&
 	     add_uint(o, "step", op->range.step) != NULL;
@@ -798,7 +828,7 @@ char *proto_build_run(const struct proto_run *r, size_t *len)
 	cJSON *ops = NULL;
 	bool ok = root != NULL &&
 		add_uint(root, "seq", r->seq) != NULL &&
-		(ops = cJSON_AddArrayToObject(root, "ops")) != NULL;
+		(ops = add_arr(root, "ops")) != NULL;
 
 	for (size_t i = 0; ok && i < r->nops; i++)
 		ok = add_op(ops, &r->ops[i]);
@@ -807,7 +837,7 @@ char *proto_build_run(const struct proto_run *r, size_t *len)
 
 static bool add_samples(cJSON *o, const struct proto_op_result *r)
 {
-	cJSON *arr = cJSON_AddArrayToObject(o, "samples");
+	cJSON *arr = add_arr(o, "samples");
 
 	if (arr == NULL)
 		return false;
@@ -829,10 +859,10 @@ static bool add_evidence(cJSON *o, const struct evidence_report *ev)
 {
 	cJSON *srcs;
 
-	if (cJSON_AddStringToObject(o, "pages", ev->pages != NULL ? ev->pages : "") == NULL ||
+	if (add_str(o, "pages", ev->pages != NULL ? ev->pages : "") == NULL ||
 	    add_uint(o, "private", ev->private_pages) == NULL ||
-	    cJSON_AddStringToObject(o, "deviation", ev->deviation) == NULL ||
-	    (srcs = cJSON_AddArrayToObject(o, "sources")) == NULL)
+	    add_str(o, "deviation", ev->deviation) == NULL ||
+	    (srcs = add_arr(o, "sources")) == NULL)
 		return false;
 	for (size_t i = 0; i < ev->nsources; i++) {
 		const struct evidence_source *s = &ev->sources[i];
@@ -842,10 +872,10 @@ static bool add_evidence(cJSON *o, const struct evidence_report *ev)
 			cJSON_Delete(so);
 			return false;
 		}
-		if (cJSON_AddStringToObject(so, "name", s->name) == NULL ||
-		    cJSON_AddBoolToObject(so, "supported", s->supported) == NULL ||
+		if (add_str(so, "name", s->name) == NULL ||
+		    add_bool(so, "supported", s->supported) == NULL ||
 		    add_uint(so, "private", s->private_pages) == NULL ||
-		    cJSON_AddStringToObject(so, "note", s->note) == NULL)
+		    add_str(so, "note", s->note) == NULL)
 			return false;
 	}
 	return true;
@@ -856,10 +886,10 @@ static bool add_fault(cJSON *o, const struct proto_op_result *r)
 	cJSON *f;
 
 	if (!r->fault.faulted)
-		return cJSON_AddNullToObject(o, "fault") != NULL;
-	f = cJSON_AddObjectToObject(o, "fault");
+		return add_null(o, "fault") != NULL;
+	f = add_obj(o, "fault");
 	return f != NULL &&
-	       cJSON_AddStringToObject(f, "code", r->fault.code) != NULL &&
+	       add_str(f, "code", r->fault.code) != NULL &&
 	       add_uint(f, "target_offset", r->fault_target) != NULL &&
 	       add_uint(f, "fault_offset", r->fault_offset) != NULL;
 }
@@ -872,11 +902,11 @@ static bool add_op_result(cJSON *arr, const struct proto_op_result *r)
 		cJSON_Delete(o);
 		return false;
 	}
-	if (cJSON_AddStringToObject(o, "op", op_names[r->kind]) == NULL ||
-	    cJSON_AddBoolToObject(o, "ok", r->ok) == NULL)
+	if (add_str(o, "op", op_names[r->kind]) == NULL ||
+	    add_bool(o, "ok", r->ok) == NULL)
 		return false;
 	if (!r->ok)
-		return cJSON_AddStringToObject(o, "error", r->error) != NULL;
+		return add_str(o, "error", r->error) != NULL;
 	switch (r->kind) {
 	case PROTO_OP_EXPECT:
 	case PROTO_OP_FAULT_WRITE:
@@ -901,7 +931,7 @@ char *proto_build_result(uint64_t seq, const struct proto_op_result *results,
 	cJSON *arr = NULL;
 	bool ok = root != NULL &&
 		add_uint(root, "seq", seq) != NULL &&
-		(arr = cJSON_AddArrayToObject(root, "results")) != NULL;
+		(arr = add_arr(root, "results")) != NULL;
 
 	for (size_t i = 0; ok && i < n; i++)
 		ok = add_op_result(arr, &results[i]);
@@ -930,10 +960,10 @@ char *proto_build_done(const struct proto_done *d, size_t *len)
 
 	clip_utf8(m, sizeof(m), d->message);
 	ok = root != NULL &&
-	     cJSON_AddBoolToObject(root, "held", d->held) != NULL &&
+	     add_bool(root, "held", d->held) != NULL &&
 	     add_uint(root, "checks_held", (uint64_t)d->checks_held) != NULL &&
 	     add_uint(root, "checks_total", (uint64_t)d->checks_total) != NULL &&
-	     cJSON_AddStringToObject(root, "message", m) != NULL;
+	     add_str(root, "message", m) != NULL;
 
 	return finish(root, ok, len);
 }
@@ -948,7 +978,7 @@ char *proto_build_error(const char *code, const char *message, size_t *len)
 	clip_utf8(c, sizeof(c), code);
 	clip_utf8(m, sizeof(m), message);
 	ok = root != NULL &&
-	     cJSON_AddStringToObject(root, "code", c) != NULL &&
-	     cJSON_AddStringToObject(root, "message", m) != NULL;
+	     add_str(root, "code", c) != NULL &&
+	     add_str(root, "message", m) != NULL;
 	return finish(root, ok, len);
 }
