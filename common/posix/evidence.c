@@ -118,15 +118,19 @@ static void from_smaps(uintptr_t view, size_t ps, struct evidence_report *r)
 		evidence_add_source(r, "smaps", false, 0, "/proc/self/smaps cannot be opened");
 		return;
 	}
+	/* Read by hand, not with sscanf: a client reads smaps three times and
+	 * the file has some twenty lines a mapping. */
 	while (fgets(line, sizeof(line), f) != NULL) {
-		unsigned long lo, hi, kib;
+		char *end;
+		unsigned long kib;
 
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, ':') != NULL &&
-		    strchr(line, '-') < strchr(line, ' ')) {
-			ours = lo == view;
+		if (!ours) {
+			/* a mapping's first line starts with its address: "lo-hi ..." */
+			ours = strtoul(line, &end, 16) == view && *end == '-' && end != line;
 			continue;
 		}
-		if (ours && sscanf(line, "Anonymous: %lu kB", &kib) == 1) {
+		if (strncmp(line, "Anonymous:", 10) == 0) {
+			kib = strtoul(line + 10, NULL, 10);
 			fclose(f);
 			evidence_add_source(r, "smaps", true, (uint64_t)kib * 1024 / ps,
 			       "Anonymous: of the whole view, in pages");
