@@ -14,7 +14,7 @@
 #include "section.h"
 #include "server.h"
 
-static const char *const step_names[STEP_COUNT] = { "map", "write", "observe" };
+static const char *const step_names[STEP_COUNT] = { "write", "observe" };
 
 static struct conn *conn_add(struct server *s, struct channel *chan)
 {

@@ -71,33 +71,33 @@ void experiment_build(const struct server *s, const struct client_state *c,
 	struct proto_range server_page = { 0, 1, 1 };
 	struct proto_range none = { 0, 0, 0 };
 
+	struct proto_range cow = experiment_role_range(c, ROLE_COW);
+	struct proto_range track = experiment_role_range(c, ROLE_TRACK);
+	struct proto_range rw = experiment_role_range(c, ROLE_RW);
+	struct proto_range fault = experiment_role_range(c, ROLE_FAULT);
+
 	run->seq = (uint64_t)step;
 	run->nops = 0;
 	switch (step) {
-	case STEP_MAP:
+	case STEP_WRITE:
 		op(run, PROTO_OP_MAP, PROTO_VIEW_RW, none, 0, 0);
 		op(run, PROTO_OP_MAP, PROTO_VIEW_COW, none, 0, 0);
-		run->ops[MAP_COW].as_shared = s->opt.cow_as_shared;
+		run->ops[W_MAP_COW].as_shared = s->opt.cow_as_shared;
 		op(run, PROTO_OP_MAP, PROTO_VIEW_RO, none, 0, 0);
 		op(run, PROTO_OP_EVIDENCE, PROTO_VIEW_COW, own, 0, 0);
-		break;
-	case STEP_WRITE:
-		op(run, PROTO_OP_WRITE, PROTO_VIEW_COW, experiment_role_range(c, ROLE_COW), 0, PATTERN_XOR_COW);
-		op(run, PROTO_OP_WRITE, PROTO_VIEW_RW, experiment_role_range(c, ROLE_RW), 0, PATTERN_XOR_RW);
-		op(run, PROTO_OP_EXPECT, PROTO_VIEW_COW, experiment_role_range(c, ROLE_COW), 0, PATTERN_XOR_COW);
-		op(run, PROTO_OP_EXPECT, PROTO_VIEW_RW, experiment_role_range(c, ROLE_COW), 0, PATTERN_XOR_NONE);
-		op(run, PROTO_OP_FAULT_WRITE, PROTO_VIEW_RO, experiment_role_range(c, ROLE_FAULT), 0,
-		   PATTERN_XOR_FAULT);
-		op(run, PROTO_OP_EXPECT, PROTO_VIEW_RO, experiment_role_range(c, ROLE_FAULT), 0, PATTERN_XOR_NONE);
+		op(run, PROTO_OP_WRITE, PROTO_VIEW_COW, cow, 0, PATTERN_XOR_COW);
+		op(run, PROTO_OP_WRITE, PROTO_VIEW_RW, rw, 0, PATTERN_XOR_RW);
+		op(run, PROTO_OP_EXPECT, PROTO_VIEW_COW, cow, 0, PATTERN_XOR_COW);
+		op(run, PROTO_OP_EXPECT, PROTO_VIEW_RW, cow, 0, PATTERN_XOR_NONE);
+		op(run, PROTO_OP_FAULT_WRITE, PROTO_VIEW_RO, fault, 0, PATTERN_XOR_FAULT);
+		op(run, PROTO_OP_EXPECT, PROTO_VIEW_RO, fault, 0, PATTERN_XOR_NONE);
 		op(run, PROTO_OP_EVIDENCE, PROTO_VIEW_COW, own, 0, 0);
 		break;
 	case STEP_OBSERVE:
-		op(run, PROTO_OP_EXPECT, PROTO_VIEW_COW, experiment_role_range(c, ROLE_TRACK), LATER_OFFSET,
-		   PATTERN_XOR_LATER);
-		op(run, PROTO_OP_EXPECT, PROTO_VIEW_COW, experiment_role_range(c, ROLE_RW), 0, PATTERN_XOR_RW);
-		op(run, PROTO_OP_EXPECT, PROTO_VIEW_COW, experiment_role_range(c, ROLE_COW), LATER_OFFSET,
-		   PATTERN_XOR_NONE);
-		op(run, PROTO_OP_EXPECT, PROTO_VIEW_COW, experiment_role_range(c, ROLE_COW), 0, PATTERN_XOR_COW);
+		op(run, PROTO_OP_EXPECT, PROTO_VIEW_COW, track, LATER_OFFSET, PATTERN_XOR_LATER);
+		op(run, PROTO_OP_EXPECT, PROTO_VIEW_COW, rw, 0, PATTERN_XOR_RW);
+		op(run, PROTO_OP_EXPECT, PROTO_VIEW_COW, cow, LATER_OFFSET, PATTERN_XOR_NONE);
+		op(run, PROTO_OP_EXPECT, PROTO_VIEW_COW, cow, 0, PATTERN_XOR_COW);
 		op(run, PROTO_OP_FIND, PROTO_VIEW_COW, below, 0, PATTERN_XOR_COW);
 		op(run, PROTO_OP_FIND, PROTO_VIEW_COW, above, 0, PATTERN_XOR_COW);
 		op(run, PROTO_OP_FIND, PROTO_VIEW_RW, around, 0, PATTERN_XOR_COW);

@@ -285,7 +285,7 @@ static int run(struct server *s)
 	}
 	if ((err = server_admit(s)) != 0)
 		return err;
-	for (enum step st = STEP_MAP; st < STEP_COUNT; st++) {
+	for (enum step st = STEP_WRITE; st < STEP_COUNT; st++) {
 		if ((err = server_step(s, st)) != 0)
 			return err;
 		experiment_after_step(s, st);

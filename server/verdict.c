@@ -211,7 +211,7 @@ static bool primary_supported(const struct evidence_report *ev)
 
 static void check_evidence(struct report_client *rc, const struct client_state *c)
 {
-	const struct op_record *ops[] = { res(c, STEP_MAP, MAP_EVIDENCE),
+	const struct op_record *ops[] = { res(c, STEP_WRITE, W_EVIDENCE_BEFORE),
 						res(c, STEP_WRITE, W_EVIDENCE),
 						res(c, STEP_OBSERVE, O_EVIDENCE) };
 	const struct evidence_report *last = ops[2]->evidence;
