@@ -4,6 +4,7 @@
 #ifndef COWLAB_PLATFORM_H
 #define COWLAB_PLATFORM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,9 @@ int platform_resources(struct platform_resources *r);
 /* Raises this process's limit of open descriptors as far as it may go
  * and returns it; -1 where there is no such fixed limit (Windows). */
 long platform_descriptor_limit(void);
+
+/* Whether standard error is a terminal (progress lines go only there). */
+bool platform_stderr_is_terminal(void);
 
 /* Fills buf with n bytes from the system's random source. */
 int platform_random(void *buf, size_t n);

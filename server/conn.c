@@ -137,9 +137,22 @@ static void admit(struct server *s, struct conn *c, const struct proto_hello *h)
 	err = send_assign(s, cl);
 	if (err != 0)
 		server_drop(s, cl, "send", "cannot send the assignment: %s", cowlab_strerror(err));
-	else if (s->opt.spawn == 0)
+	else if (s->opt.spawn == 0 && !s->progress)
 		fprintf(stderr, "cowlab-server: %d of %d clients connected (pid %ld)\n",
 			s->nclients, s->opt.clients, cl->pid);
+}
+
+/* On a terminal, one line that counts in place (at most ten times a
+ * second, and once more when `done`); elsewhere nothing. */
+static void progress(struct server *s, const char *what, int n, int of, bool done)
+{
+	int64_t now = platform_now_ms();
+
+	if (!s->progress || (!done && now - s->progress_ms < 100))
+		return;
+	s->progress_ms = now;
+	fprintf(stderr, "\rcowlab-server: %s %d of %d%s", what, n, of, done ? "\n" : "");
+	fflush(stderr);
 }
 
 static void on_hello(struct server *s, struct conn *c, const struct channel_event *ev,
@@ -343,9 +356,11 @@ int server_admit(struct server *s)
 
 		if ((err = pump(s, soon < deadline ? soon : deadline, true)) != 0)
 			return err;
+		progress(s, "clients connected:", s->nclients, s->opt.clients, false);
 		if (spawned_all_accounted(s))
 			break;
 	}
+	progress(s, "clients connected:", s->nclients, s->opt.clients, true);
 	if (s->nclients < s->opt.clients && spawned_all_accounted(s))
 		fprintf(stderr, "cowlab-server: only %d of %d clients connected; the other "
 			"client processes have exited\n", s->nclients, s->opt.clients);
@@ -386,9 +401,14 @@ int server_step(struct server *s, enum step step)
 		else
 			cl->waiting = true;
 	}
-	while (waiting_count(s) > 0 && platform_now_ms() < deadline)
+	while (waiting_count(s) > 0 && platform_now_ms() < deadline) {
 		if ((err = pump(s, deadline, false)) != 0)
 			return err;
+		progress(s, step == STEP_WRITE ? "step write: answered" : "step observe: answered",
+			 s->nclients - waiting_count(s), s->nclients, false);
+	}
+	progress(s, step == STEP_WRITE ? "step write: answered" : "step observe: answered",
+		 s->nclients - waiting_count(s), s->nclients, true);
 	for (int i = 0; i < s->nclients; i++)
 		if (s->clients[i].waiting)
 			server_drop(s, &s->clients[i], "timeout", "no answer to step \"%s\" within %d s",

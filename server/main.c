@@ -330,6 +330,7 @@ static int run_once(struct server *s, int index)
 	report_init(&s->report);
 	platform_resources(&s->report.before);
 	s->started_ms = platform_now_ms();
+	s->progress = platform_stderr_is_terminal();
 	s->report.run = index;
 	snprintf(s->report.version, sizeof(s->report.version), "%s", COWLAB_VERSION);
 	platform_describe(&s->report.platform);

@@ -105,6 +105,8 @@ struct server {
 	struct process **procs;
 	int nprocs;
 	int64_t started_ms;
+	bool progress;           /* stderr is a terminal: progress lines */
+	int64_t progress_ms;
 	struct report report;
 };
 

@@ -146,3 +146,8 @@ long platform_descriptor_limit(void)
 	}
 	return rl.rlim_cur == RLIM_INFINITY ? -1 : (long)rl.rlim_cur;
 }
+
+bool platform_stderr_is_terminal(void)
+{
+	return isatty(STDERR_FILENO) == 1;
+}

@@ -240,3 +240,10 @@ long platform_descriptor_limit(void)
 {
 	return -1; /* handles have no small fixed limit */
 }
+
+bool platform_stderr_is_terminal(void)
+{
+	DWORD mode;
+
+	return GetConsoleMode(GetStdHandle(STD_ERROR_HANDLE), &mode) != 0;
+}
