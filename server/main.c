@@ -262,10 +262,12 @@ static int setup(struct server *s)
 	experiment_prepare(s);
 	err = channel_hub_listen(&s->hub, s->opt.name);
 	if (err != 0) {
-		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
-			 err == COWLAB_E_EXISTS ?
-			 "the name \"%s\" is in use by another running server%.0s" :
-			 "cannot listen on \"%s\": %s", s->opt.name, cowlab_strerror(err));
+		if (err == COWLAB_E_EXISTS)
+			snprintf(s->report.setup_error, sizeof(s->report.setup_error),
+				 "the name \"%s\" is in use by another running server", s->opt.name);
+		else
+			snprintf(s->report.setup_error, sizeof(s->report.setup_error),
+				 "cannot listen on \"%s\": %s", s->opt.name, cowlab_strerror(err));
 		return err;
 	}
 	return 0;

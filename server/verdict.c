@@ -505,18 +505,18 @@ static void check_server_tracks(struct server *s)
 static void check_control(struct server *s)
 {
 	struct report_summary sum;
-
 	struct report_check *chk;
 
 	if (!s->opt.cow_as_shared)
 		return;
 	report_summarize(&s->report, &sum);
 	chk = add(s->report.server_checks, &s->report.nserver_checks, "negative_control_detected",
-	    "server", sum.checks_failed > 0, nums("checks_failed_at_least", 1, NULL, 0),
-	    nums("checks_failed", sum.checks_failed, NULL, 0), NULL,
-	    sum.checks_failed > 0 ? "the shared \"copy-on-write\" views were caught by %d checks" :
-	    "every check held although the views were shared: this run cannot tell%.0d",
-	    sum.checks_failed);
+		  "server", sum.checks_failed > 0, nums("checks_failed_at_least", 1, NULL, 0),
+		  nums("checks_failed", sum.checks_failed, NULL, 0), NULL,
+		  "the shared \"copy-on-write\" views were caught by %d checks", sum.checks_failed);
+	if (chk != NULL && sum.checks_failed == 0)
+		snprintf(chk->detail, sizeof(chk->detail), "every check held although the views "
+			 "were shared: this run cannot tell shared from private");
 	if (chk != NULL && sum.complete == 0) {
 		/* nothing was tried: incomplete (exit 3), not a verdict */
 		chk->applicable = false;
