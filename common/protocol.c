@@ -756,18 +756,20 @@ static cJSON *envelope(enum proto_type t)
  * text is over the cap. */
 static char *finish(cJSON *root, bool ok, size_t *len)
 {
-	char *text = NULL;
+	/* Printed into a buffer the size of the cap (cJSON would otherwise
+	 * grow its own by reallocation), then copied out at its length.
+	 * CHANNEL_MSG_MAX + 64: room for cJSON's safety margin, and a text
+	 * over the cap still fails to fit or is refused below. */
+	char *buf = malloc(CHANNEL_MSG_MAX + 64), *text = NULL;
 
-	if (root != NULL && ok)
-		text = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	if (text == NULL)
-		return NULL;
-	*len = strlen(text);
-	if (*len > CHANNEL_MSG_MAX) {
-		cJSON_free(text);
-		return NULL;
+	if (buf != NULL && root != NULL && ok &&
+	    cJSON_PrintPreallocated(root, buf, CHANNEL_MSG_MAX + 64, 0)) {
+		*len = strlen(buf);
+		if (*len <= CHANNEL_MSG_MAX && (text = malloc(*len + 1)) != NULL)
+			memcpy(text, buf, *len + 1);
 	}
+	free(buf);
+	cJSON_Delete(root);
 	return text;
 }
 
