@@ -480,6 +480,7 @@ int main(int argc, char **argv)
 			only = argv[i] + 7; /* cow, rtt, exact, setup, sessions */
 	}
 #define WANT(x) (only == NULL || strcmp(only, x) == 0)
+	proto_init(); /* as the programs do */
 	platform_describe(&info);
 	printf("machine: %s %s %s, page %zu B, %ld cores\n", info.os, info.version, info.arch,
 	       info.page_size, sysconf(_SC_NPROCESSORS_ONLN));

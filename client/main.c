@@ -271,6 +271,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	status = parse_args(argc, argv, &c.opt);
+	proto_init();
 
 	if (status >= 0)
 		return status;

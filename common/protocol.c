@@ -62,6 +62,58 @@ static bool range_contains(const struct proto_range *r, uint64_t page)
 	return (page - r->first) / r->step < r->count;
 }
 
+/* A message's cJSON tree lives only while the message is parsed or built,
+ * so its nodes come from a per-thread arena, reset when the tree is gone:
+ * no malloc/free pair for each of a message's values and keys. Outside a
+ * message, and when the arena is full, the hooks are plain malloc/free.
+ * (Per-thread, private to this file: the one piece of module state here,
+ * a cache that changes no result.) */
+#define ARENA_SIZE (256 * 1024)
+
+static _Thread_local struct {
+	char *base;
+	size_t used;
+	int depth;
+} arena;
+
+static void *arena_malloc(size_t n)
+{
+	n = (n + 15) & ~(size_t)15;
+	if (arena.depth > 0 && arena.base != NULL && n <= ARENA_SIZE - arena.used) {
+		void *p = arena.base + arena.used;
+
+		arena.used += n;
+		return p;
+	}
+	return malloc(n);
+}
+
+static void arena_free(void *p)
+{
+	if (arena.base != NULL && (char *)p >= arena.base && (char *)p < arena.base + ARENA_SIZE)
+		return; /* the arena is reset as a whole */
+	free(p);
+}
+
+static void arena_enter(void)
+{
+	if (arena.depth++ == 0 && arena.base == NULL)
+		arena.base = malloc(ARENA_SIZE); /* lives as long as the thread */
+}
+
+static void arena_leave(void)
+{
+	if (--arena.depth == 0)
+		arena.used = 0;
+}
+
+void proto_init(void)
+{
+	cJSON_Hooks hooks = { arena_malloc, arena_free };
+
+	cJSON_InitHooks(&hooks);
+}
+
 /* A whole number in [0, max] (max at most 2^53): the range test comes
  * first, so that the conversion is defined, and NaN fails it. No libm:
  * one library less for every client to load. */
@@ -567,18 +619,23 @@ int proto_parse(const void *data, size_t len, const struct proto_limits *limits,
 		return fail(&p, "the message holds a NUL byte");
 	if (has_nul_escape(data, len))
 		return fail(&p, "the message escapes a NUL character (\\u0000)");
+	arena_enter();
 	root = cJSON_ParseWithLengthOpts(data, len, &end, 0);
-	if (root == NULL)
+	if (root == NULL) {
+		arena_leave();
 		return fail(&p, "not valid JSON (at byte %td)",
 			    end != NULL ? end - (const char *)data : (ptrdiff_t)0);
+	}
 	for (; end != NULL && end < (const char *)data + len; end++) {
 		if (*end != ' ' && *end != '\n' && *end != '\r' && *end != '\t') {
 			cJSON_Delete(root);
+			arena_leave();
 			return fail(&p, "trailing bytes after the JSON object");
 		}
 	}
 	e = parse_body(&p, root, limits, msg);
 	cJSON_Delete(root);
+	arena_leave();
 	if (e != 0)
 		proto_msg_free(msg);
 	return e;
@@ -747,7 +804,10 @@ static cJSON *add_uint(cJSON *o, const char *key, uint64_t v)
 
 static cJSON *envelope(enum proto_type t)
 {
-	cJSON *root = cJSON_CreateObject();
+	cJSON *root;
+
+	arena_enter(); /* left in finish(), which every builder ends with */
+	root = cJSON_CreateObject();
 
 	if (root == NULL)
 		return NULL;
@@ -777,6 +837,7 @@ static char *finish(cJSON *root, bool ok, size_t *len)
 	}
 	free(buf);
 	cJSON_Delete(root);
+	arena_leave();
 	return text;
 }
 

@@ -143,6 +143,10 @@ struct proto_msg {
 	} u;
 };
 
+/* Optional, once at start-up: message trees then come from a per-thread
+ * arena instead of one malloc per value (see protocol.c). */
+void proto_init(void);
+
 /* Parses and validates one message of len bytes (not NUL-terminated).
  * `limits` is needed for RUN (NULL otherwise). Returns 0, or
  * COWLAB_E_PROTO / COWLAB_E_TOOBIG / COWLAB_E_NOMEM with `why` (which may

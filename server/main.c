@@ -382,6 +382,7 @@ int main(int argc, char **argv)
 	status = parse_args(argc, argv, &s.opt);
 	if (status >= 0)
 		return status;
+	proto_init();
 	opt = s.opt;
 	status = REPORT_EXIT_HELD;
 	for (int i = 1; i <= opt.repeat && status != REPORT_EXIT_USAGE; i++) {
