@@ -223,7 +223,7 @@ static void on_result(struct server *s, struct client_state *cl, const struct ch
 				   proto_type_name(msg.type));
 		return;
 	}
-	err = proto_result_matches(&msg.u.result, &cl->run, &lim, why, sizeof(why));
+	err = proto_result_matches(&msg.u.result, cl->run, &lim, why, sizeof(why));
 	if (err != 0) {
 		proto_msg_free(&msg);
 		server_drop(s, cl, "bad_result", "invalid result: %s", why);
@@ -231,6 +231,8 @@ static void on_result(struct server *s, struct client_state *cl, const struct ch
 	}
 	err = step_record_take(&cl->results[cl->steps_done], &msg.u.result);
 	proto_msg_free(&msg);
+	free(cl->run); /* a batch is 3 KiB; a client waits with none most of the run */
+	cl->run = NULL;
 	if (err != 0) {
 		server_drop(s, cl, "memory", "out of memory keeping its results");
 		return;
@@ -391,8 +393,12 @@ int server_step(struct server *s, enum step step)
 
 		if (cl->lost || cl->conn == NULL)
 			continue;
-		experiment_build(s, cl, step, &cl->run);
-		msg = proto_build_run(&cl->run, &len);
+		if (cl->run == NULL && (cl->run = malloc(sizeof(*cl->run))) == NULL) {
+			server_drop(s, cl, "memory", "out of memory for its batch");
+			continue;
+		}
+		experiment_build(s, cl, step, cl->run);
+		msg = proto_build_run(cl->run, &len);
 		err = msg ? channel_send(cl->conn->chan, msg, len, NULL) : COWLAB_E_NOMEM;
 		free(msg);
 		if (err != 0)

@@ -75,7 +75,7 @@ struct client_state {
 	int steps_done;
 	char reason[REPORT_TEXT_MAX];
 	uint64_t first_page, page_count;
-	struct proto_run run;    /* the batch out now */
+	struct proto_run *run;   /* the batch out now, until its result is in */
 	struct step_record results[STEP_COUNT];
 	struct server_seen seen;
 	uint64_t seen_by_others; /* other clients that saw its cow write */
