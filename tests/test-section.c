@@ -15,13 +15,6 @@
 #include "platform.h"
 #include "section.h"
 
-/* How the platform names an access violation (fault.h). */
-#ifdef _WIN32
-#define FAULT_CODE "EXCEPTION_ACCESS_VIOLATION"
-#else
-#define FAULT_CODE "SIGSEGV"
-#endif
-
 #define PAGES 8
 #define SEED 0x5EEDF00Du
 #define OFF 8u /* the word the stamps go to */
@@ -287,8 +280,7 @@ static void check_ro_fault(struct fixture *f, uint64_t page, uint32_t offset)
 	CHECK_MSG(err == 0, "fault_try_write32: %s", cowlab_strerror(err));
 	CHECK_MSG(fi.faulted, "page %llu offset %u: a write to ro did not fault",
 		  (unsigned long long)page, offset);
-	CHECK_MSG(strncmp(fi.code, FAULT_CODE, strlen(FAULT_CODE)) == 0, "fault code \"%.48s\"",
-		  fi.code);
+	CHECK_MSG(strcmp(fi.code, fault_protection_code) == 0, "fault code \"%.48s\"", fi.code);
 	CHECK_MSG(fi.address == (uintptr_t)target, "fault at %#lx, target %#lx",
 		  (unsigned long)fi.address, (unsigned long)(uintptr_t)target);
 	CHECK(peek(f, f->rw, page, offset) == before);
