@@ -384,6 +384,7 @@ static int waiting_count(const struct server *s)
 int server_step(struct server *s, enum step step)
 {
 	int64_t deadline = platform_now_ms() + s->opt.timeout_ms;
+	char label[32];
 	int err;
 
 	for (int i = 0; i < s->nclients; i++) {
@@ -407,14 +408,15 @@ int server_step(struct server *s, enum step step)
 		else
 			cl->waiting = true;
 	}
-	while (waiting_count(s) > 0 && platform_now_ms() < deadline) {
+	snprintf(label, sizeof(label), "step %s: answered", step_names[step]);
+	int left = waiting_count(s);
+	while (left > 0 && platform_now_ms() < deadline) {
 		if ((err = pump(s, deadline, false)) != 0)
 			return err;
-		progress(s, step == STEP_WRITE ? "step write: answered" : "step observe: answered",
-			 s->nclients - waiting_count(s), s->nclients, false);
+		left = waiting_count(s);
+		progress(s, label, s->nclients - left, s->nclients, false);
 	}
-	progress(s, step == STEP_WRITE ? "step write: answered" : "step observe: answered",
-		 s->nclients - waiting_count(s), s->nclients, true);
+	progress(s, label, s->nclients - left, s->nclients, true);
 	for (int i = 0; i < s->nclients; i++)
 		if (s->clients[i].waiting)
 			server_drop(s, &s->clients[i], "timeout", "no answer to step \"%s\" within %d s",
