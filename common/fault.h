@@ -11,6 +11,9 @@ struct fault_info {
 	bool faulted;
 	char code[48];        /* "SIGSEGV/SEGV_ACCERR", "EXCEPTION_ACCESS_VIOLATION" */
 	uintptr_t address;    /* the faulting address the OS reported */
+	/* The raw number behind `code`: the exception code on Windows
+	 * (0xC0000005, 0x80000001), the signal number on POSIX. */
+	uint32_t os_code;
 };
 
 /* The code a write to a read-only page raises on this platform:
@@ -23,5 +26,21 @@ extern const char fault_protection_code[];
  * could not be set up. */
 int fault_try_write32(volatile uint32_t *addr, uint32_t value,
 		      struct fault_info *out);
+
+/* Reads *addr into *value (left alone if the read faults), otherwise as
+ * fault_try_write32. */
+int fault_try_read32(const volatile uint32_t *addr, uint32_t *value,
+		     struct fault_info *out);
+
+/* What fault_try_access32 does and which faults it catches. */
+#define FAULT_WRITE       0x1u /* write *value, else read into *value */
+/* Also catch STATUS_GUARD_PAGE_VIOLATION ("STATUS_GUARD_PAGE_VIOLATION/
+ * read" or "/write"). Without it a guard page fault is not caught; POSIX
+ * has no guard pages and ignores the flag. */
+#define FAULT_CATCH_GUARD 0x2u
+
+/* The general probe the two above are made of. */
+int fault_try_access32(volatile uint32_t *addr, uint32_t *value, unsigned flags,
+		       struct fault_info *out);
 
 #endif

@@ -1,4 +1,4 @@
-/* A write that must fault, caught with a SIGSEGV handler and siglongjmp.
+/* An access that must fault, caught with a SIGSEGV handler and siglongjmp.
  * The handler needs the jump buffer and the fault it saw: that state is
  * per thread and armed only for the duration of one probe. */
 #include <setjmp.h>
@@ -41,7 +41,8 @@ static const char *code_name(int signo, int code)
 	return signo == SIGSEGV ? "SIGSEGV" : "SIGBUS";
 }
 
-int fault_try_write32(volatile uint32_t *addr, uint32_t value, struct fault_info *out)
+int fault_try_access32(volatile uint32_t *addr, uint32_t *value, unsigned flags,
+		       struct fault_info *out)
 {
 	struct sigaction sa, old_segv, old_bus;
 
@@ -58,14 +59,29 @@ int fault_try_write32(volatile uint32_t *addr, uint32_t value, struct fault_info
 	}
 	if (sigsetjmp(probe_jmp, 1) == 0) {
 		probe_armed = 1;
-		*addr = value;
+		if (flags & FAULT_WRITE)
+			*addr = *value;
+		else
+			*value = *addr;
 		probe_armed = 0;
 	} else {
 		out->faulted = true;
 		out->address = probe_addr;
+		out->os_code = (uint32_t)probe_signo;
 		snprintf(out->code, sizeof(out->code), "%s", code_name(probe_signo, probe_code));
 	}
 	sigaction(SIGBUS, &old_bus, NULL);
 	sigaction(SIGSEGV, &old_segv, NULL);
 	return COWLAB_OK;
+}
+
+int fault_try_write32(volatile uint32_t *addr, uint32_t value, struct fault_info *out)
+{
+	return fault_try_access32(addr, &value, FAULT_WRITE, out);
+}
+
+int fault_try_read32(const volatile uint32_t *addr, uint32_t *value, struct fault_info *out)
+{
+	/* The probe only reads through the pointer without FAULT_WRITE. */
+	return fault_try_access32((volatile uint32_t *)(uintptr_t)addr, value, 0, out);
 }

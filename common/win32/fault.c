@@ -1,5 +1,5 @@
-/* A write that must fault, caught by a vectored exception handler. The
- * handler resumes the thread at a context captured just before the write
+/* An access that must fault, caught by a vectored exception handler. The
+ * handler resumes the thread at a context captured just before the access
  * (RtlCaptureContext), the Win32 counterpart of sigsetjmp/siglongjmp that
  * needs no compiler extension (no __try, no inline assembly). The state
  * the handler reads is per thread and armed only for one probe. */
@@ -17,6 +17,7 @@ enum { PROBE_IDLE, PROBE_ARMED, PROBE_FAULTED };
 
 struct probe {
 	volatile LONG state;
+	volatile LONG catch_guard;
 	volatile uintptr_t addr;
 	volatile DWORD code;
 	volatile ULONG_PTR access;  /* 0 read, 1 write, 8 execute */
@@ -32,18 +33,34 @@ static LONG CALLBACK on_exception(EXCEPTION_POINTERS *ep)
 	const EXCEPTION_RECORD *er = ep->ExceptionRecord;
 	struct probe *p = &probe_tls;
 
-	if (p->state != PROBE_ARMED || er->ExceptionCode != EXCEPTION_ACCESS_VIOLATION)
+	if (p->state != PROBE_ARMED)
+		return EXCEPTION_CONTINUE_SEARCH;
+	if (er->ExceptionCode != EXCEPTION_ACCESS_VIOLATION &&
+	    !(p->catch_guard && er->ExceptionCode == STATUS_GUARD_PAGE_VIOLATION))
 		return EXCEPTION_CONTINUE_SEARCH;
 	p->code = er->ExceptionCode;
 	p->addr = er->NumberParameters >= 2 ? (uintptr_t)er->ExceptionInformation[1] : 0;
 	p->access = er->NumberParameters >= 1 ? er->ExceptionInformation[0] : (ULONG_PTR)-1;
 	p->state = PROBE_FAULTED;
-	/* Resume where the context was captured, before the write. */
+	/* Resume where the context was captured, before the access. */
 	*ep->ContextRecord = p->ctx;
 	return EXCEPTION_CONTINUE_EXECUTION;
 }
 
-int fault_try_write32(volatile uint32_t *addr, uint32_t value, struct fault_info *out)
+static void name_fault(const struct probe *p, struct fault_info *out)
+{
+	const char *kind = p->code == EXCEPTION_ACCESS_VIOLATION ? "EXCEPTION_ACCESS_VIOLATION" :
+			   "STATUS_GUARD_PAGE_VIOLATION";
+	const char *access = p->access == 1 ? "write" : p->access == 0 ? "read" : "other";
+
+	if (p->code == EXCEPTION_ACCESS_VIOLATION && p->access == 1)
+		snprintf(out->code, sizeof(out->code), "%s", fault_protection_code);
+	else
+		snprintf(out->code, sizeof(out->code), "%s/%s", kind, access);
+}
+
+int fault_try_access32(volatile uint32_t *addr, uint32_t *value, unsigned flags,
+		       struct fault_info *out)
 {
 	PVOID handler = AddVectoredExceptionHandler(1, on_exception);
 	struct probe *p = &probe_tls;
@@ -52,22 +69,35 @@ int fault_try_write32(volatile uint32_t *addr, uint32_t value, struct fault_info
 	if (handler == NULL)
 		return err_from_os();
 	p->state = PROBE_IDLE;
+	p->catch_guard = (flags & FAULT_CATCH_GUARD) != 0;
 	RtlCaptureContext(&p->ctx);
 	/* Execution comes back here a second time after a fault. */
 	if (p->state == PROBE_IDLE) {
 		p->state = PROBE_ARMED;
-		*addr = value;
+		if (flags & FAULT_WRITE)
+			*addr = *value;
+		else
+			*value = *addr;
 	}
 	if (p->state == PROBE_FAULTED) {
 		out->faulted = true;
 		out->address = p->addr;
-		snprintf(out->code, sizeof(out->code), "%s",
-			 p->code != EXCEPTION_ACCESS_VIOLATION ? "?" :
-			 p->access == 1 ? fault_protection_code :
-			 p->access == 0 ? "EXCEPTION_ACCESS_VIOLATION/read" :
-			 "EXCEPTION_ACCESS_VIOLATION/other");
+		out->os_code = (uint32_t)p->code;
+		name_fault(p, out);
 	}
 	p->state = PROBE_IDLE;
+	p->catch_guard = 0;
 	RemoveVectoredExceptionHandler(handler);
 	return COWLAB_OK;
+}
+
+int fault_try_write32(volatile uint32_t *addr, uint32_t value, struct fault_info *out)
+{
+	return fault_try_access32(addr, &value, FAULT_WRITE, out);
+}
+
+int fault_try_read32(const volatile uint32_t *addr, uint32_t *value, struct fault_info *out)
+{
+	/* The probe only reads through the pointer without FAULT_WRITE. */
+	return fault_try_access32((volatile uint32_t *)(uintptr_t)addr, value, 0, out);
 }
