@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "cowlab-config.h"
 #include "err.h"
+#include "explore.h"
 #include "ops.h"
 #include "platform.h"
 #include "protocol.h"
@@ -19,6 +20,7 @@ struct options {
 	const char *name;
 	int timeout_ms;
 	bool quiet;
+	bool explore, json;
 };
 
 struct client {
@@ -33,6 +35,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: cowlab-client [--name NAME] [--timeout SECONDS] [--quiet]\n"
+		"       cowlab-client --explore [--json]\n"
 		"\n"
 		"Joins the cowlab-server listening on NAME (default \"cowlab\"), maps the\n"
 		"section it hands over and performs the copy-on-write experiment it asks for.\n"
@@ -40,6 +43,11 @@ static void usage(FILE *out)
 		"  --name NAME        the server's name (cowlab-server --name NAME)\n"
 		"  --timeout SECONDS  how long to wait for the server and for each message (30)\n"
 		"  --quiet            print nothing but errors\n"
+		"  --explore          no server: show the Virtual API on this machine (page\n"
+		"                     sizes, a region's states, faults and protections), each\n"
+		"                     demonstration judged against what Windows documents;\n"
+		"                     exit 0 as documented or explained, 1 otherwise\n"
+		"  --json             with --explore: print it as one JSON document\n"
 		"  --help, --version\n"
 		"\n"
 		"Exit status: 0 isolation held, 1 a check failed, 2 usage or setup error,\n"
@@ -68,6 +76,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->quiet = true;
 			continue;
 		}
+		if (strcmp(argv[i], "--explore") == 0) {
+			o->explore = true;
+			continue;
+		}
+		if (strcmp(argv[i], "--json") == 0) {
+			o->json = true;
+			continue;
+		}
 		if ((r = cli_take(argc, argv, &i, "--name", &v)) == 1) {
 			o->name = v;
 			if (!channel_name_valid(v)) {
@@ -90,6 +106,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		else
 			fprintf(stderr, "cowlab-client: unknown argument \"%s\"\n", argv[i]);
 		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (o->json && !o->explore) {
+		fprintf(stderr, "cowlab-client: --json goes with --explore\n");
 		return EXIT_USAGE;
 	}
 	return -1;
@@ -275,6 +295,8 @@ int main(int argc, char **argv)
 
 	if (status >= 0)
 		return status;
+	if (c.opt.explore)
+		return explore_command(c.opt.json);
 	status = join(&c);
 	if (status < 0) {
 		if (!c.opt.quiet)

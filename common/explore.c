@@ -1,0 +1,454 @@
+/* The portable half of --explore: the names, the judging of a
+ * demonstration from the accesses it made, and the output for people
+ * and for scripts. What is run lives in the backends. */
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cowlab-config.h"
+#include "err.h"
+#include "explore.h"
+
+static const char *const step_names[EXPLORE_STEPS] = {
+	"free", "reserved", "committed", "decommitted", "released",
+};
+
+static const char *const demo_names[EXPLORE_DEMOS] = {
+	"reserved_touch_faults", "committed_reads_zero", "readonly_write_faults",
+	"guard_page_once", "cow_view_protect", "free_touch_faults",
+};
+
+static const char *const demo_titles[EXPLORE_DEMOS] = {
+	"touching a reserved page faults",
+	"a committed page reads zero",
+	"PAGE_READONLY, then a write faults",
+	"PAGE_GUARD faults once, then clears",
+	"VirtualProtect on a copy-on-write view",
+	"touching a free (released) page faults",
+};
+
+const char *explore_step_name(enum explore_step_id id)
+{
+	return (unsigned)id < EXPLORE_STEPS ? step_names[id] : "?";
+}
+
+const char *explore_demo_name(enum explore_demo_id id)
+{
+	return (unsigned)id < EXPLORE_DEMOS ? demo_names[id] : "?";
+}
+
+const char *explore_state_name(enum explore_state s)
+{
+	switch (s) {
+	case EXPLORE_FREE: return "free";
+	case EXPLORE_RESERVED: return "reserved";
+	case EXPLORE_COMMITTED: return "committed";
+	default: return "unknown";
+	}
+}
+
+const char *explore_outcome_name(enum explore_outcome o)
+{
+	switch (o) {
+	case EXPLORE_AS_DOCUMENTED: return "as_documented";
+	case EXPLORE_DEVIATION: return "deviation";
+	case EXPLORE_NOT_APPLICABLE: return "not_applicable";
+	default: return "unexpected";
+	}
+}
+
+/* ---- for the backends ---- */
+
+static struct explore_access *add_access(struct explore_demo *d, const char *what, bool write,
+					 volatile uint32_t *addr, bool expect_fault,
+					 const char *expect_code)
+{
+	struct explore_access *a;
+
+	if (d->naccess == EXPLORE_ACCESSES_MAX)
+		return NULL;
+	a = &d->access[d->naccess++];
+	memset(a, 0, sizeof(*a));
+	snprintf(a->what, sizeof(a->what), "%s", what);
+	a->write = write;
+	a->touched = (uint64_t)(uintptr_t)addr;
+	a->expect_fault = expect_fault;
+	a->after_facts = d->nfacts;
+	snprintf(a->expect_code, sizeof(a->expect_code), "%s", expect_code ? expect_code : "");
+	return a;
+}
+
+struct explore_access *explore_read(struct explore_demo *d, const char *what,
+				    volatile uint32_t *addr, bool expect_fault,
+				    const char *expect_code, unsigned flags)
+{
+	struct explore_access *a = add_access(d, what, false, addr, expect_fault, expect_code);
+
+	if (a != NULL)
+		a->probe_ok = fault_try_access32(addr, &a->value, flags & ~FAULT_WRITE,
+						 &a->fault) == 0;
+	return a;
+}
+
+struct explore_access *explore_write(struct explore_demo *d, const char *what,
+				     volatile uint32_t *addr, uint32_t value, bool expect_fault,
+				     const char *expect_code, unsigned flags)
+{
+	struct explore_access *a = add_access(d, what, true, addr, expect_fault, expect_code);
+
+	if (a != NULL) {
+		a->value = value;
+		a->probe_ok = fault_try_access32(addr, &a->value, flags | FAULT_WRITE,
+						 &a->fault) == 0;
+	}
+	return a;
+}
+
+void explore_fact(struct explore_demo *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->nfacts == EXPLORE_FACTS_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d->facts[d->nfacts++], EXPLORE_TEXT, fmt, ap);
+	va_end(ap);
+}
+
+void explore_set(struct explore_demo *d, enum explore_outcome o, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* Something unexpected stays so: a deviation never hides it. */
+	if (d->outcome == EXPLORE_UNEXPECTED && o != EXPLORE_UNEXPECTED)
+		return;
+	d->outcome = o;
+	va_start(ap, fmt);
+	vsnprintf(d->why, sizeof(d->why), fmt, ap);
+	va_end(ap);
+}
+
+/* Why one access did not behave; "" when it did. */
+static void access_verdict(const struct explore_access *a, char *why, size_t cap)
+{
+	why[0] = '\0';
+	if (!a->probe_ok)
+		snprintf(why, cap, "%s: the fault probe could not be set up", a->what);
+	else if (a->expect_fault && !a->fault.faulted)
+		snprintf(why, cap, "%s at 0x%" PRIx64 " did not fault", a->what, a->touched);
+	else if (!a->expect_fault && a->fault.faulted)
+		snprintf(why, cap, "%s at 0x%" PRIx64 " faulted (%s)", a->what, a->touched,
+			 a->fault.code);
+	else if (a->fault.faulted && (uint64_t)a->fault.address != a->touched)
+		snprintf(why, cap, "%s: the fault was reported at 0x%" PRIx64 ", not at 0x%"
+			 PRIx64 " touched", a->what, (uint64_t)a->fault.address, a->touched);
+	else if (a->fault.faulted && a->expect_code[0] != '\0' &&
+		 strcmp(a->fault.code, a->expect_code) != 0)
+		snprintf(why, cap, "%s raised %s, not %s", a->what, a->fault.code,
+			 a->expect_code);
+}
+
+void explore_judge(struct explore_demo *d)
+{
+	char why[EXPLORE_NOTE];
+
+	for (size_t i = 0; i < d->naccess; i++) {
+		access_verdict(&d->access[i], why, sizeof(why));
+		if (why[0] != '\0') {
+			explore_set(d, EXPLORE_UNEXPECTED, "%s", why);
+			return;
+		}
+	}
+	if (d->outcome != EXPLORE_UNEXPECTED)
+		explore_set(d, EXPLORE_AS_DOCUMENTED, "%s", "");
+}
+
+bool explore_all_as_expected(const struct explore_result *r)
+{
+	for (int i = 0; i < EXPLORE_STEPS; i++)
+		if (!r->steps[i].call_ok || r->steps[i].q.state != r->steps[i].expected)
+			return false;
+	for (int i = 0; i < EXPLORE_DEMOS; i++)
+		if (r->demos[i].outcome == EXPLORE_UNEXPECTED)
+			return false;
+	return true;
+}
+
+/* ---- output for people ---- */
+
+static void print_size(FILE *out, const char *label, uint64_t n, const char *source)
+{
+	char text[48];
+
+	if (n >= 1024 * 1024 && n % (1024 * 1024) == 0)
+		snprintf(text, sizeof(text), "%" PRIu64 " B (%" PRIu64 " MiB)", n, n >> 20);
+	else if (n >= 1024 && n % 1024 == 0)
+		snprintf(text, sizeof(text), "%" PRIu64 " B (%" PRIu64 " KiB)", n, n >> 10);
+	else
+		snprintf(text, sizeof(text), "%" PRIu64 " B", n);
+	fprintf(out, "  %-24s %-22s %s\n", label, text, source);
+}
+
+static void print_system(const struct explore_system *s, FILE *out)
+{
+	char text[24];
+
+	fprintf(out, "system:\n");
+	print_size(out, "page size", s->page_size, s->page_size_source);
+	print_size(out, "allocation granularity", s->allocation_granularity,
+		   s->page_size_source);
+	print_size(out, "large-page minimum", s->large_page_minimum, s->large_page_source);
+	snprintf(text, sizeof(text), "0x%" PRIx64, s->min_address);
+	fprintf(out, "  %-24s %-22s %s\n", "lowest user address", text, s->min_address_source);
+	snprintf(text, sizeof(text), "0x%" PRIx64, s->max_address);
+	fprintf(out, "  %-24s %-22s %s\n", "highest user address", text, s->max_address_source);
+}
+
+static void print_steps(const struct explore_result *r, FILE *out)
+{
+	fprintf(out, "\nregion walk (%" PRIu64 " bytes, what the OS says after each call):\n",
+		r->region_size);
+	for (int i = 0; i < EXPLORE_STEPS; i++) {
+		const struct explore_step *s = &r->steps[i];
+		bool ok = s->call_ok && s->q.state == s->expected;
+
+		fprintf(out, "  %-12s %s%s\n", step_names[i], s->call, s->call_ok ? "" : " FAILED");
+		fprintf(out, "  %-12s -> %s: %s\n", "", explore_state_name(s->q.state), s->q.raw);
+		if (!ok)
+			fprintf(out, "  %-12s UNEXPECTED: expected %s\n", "",
+				explore_state_name(s->expected));
+		if (s->note[0] != '\0')
+			fprintf(out, "  %-12s note: %s\n", "", s->note);
+	}
+}
+
+static void print_access(const struct explore_access *a, FILE *out)
+{
+	fprintf(out, "      %s at 0x%" PRIx64 " (%s): ", a->write ? "write" : "read",
+		a->touched, a->what);
+	if (!a->fault.faulted)
+		fprintf(out, "no fault, %s 0x%08" PRIx32 "\n", a->write ? "wrote" : "read",
+			a->value);
+	else
+		fprintf(out, "%s (0x%08" PRIx32 ") at 0x%" PRIx64 "%s\n", a->fault.code,
+			a->fault.os_code, (uint64_t)a->fault.address,
+			(uint64_t)a->fault.address == a->touched ? ", the address touched" :
+			", NOT the address touched");
+}
+
+static void print_demos(const struct explore_result *r, FILE *out)
+{
+	fprintf(out, "\ndemonstrations:\n");
+	for (int i = 0; i < EXPLORE_DEMOS; i++) {
+		const struct explore_demo *d = &r->demos[i];
+
+		fprintf(out, "  %s (%s): ", demo_titles[i], demo_names[i]);
+		switch (d->outcome) {
+		case EXPLORE_AS_DOCUMENTED:
+			fprintf(out, "as documented\n");
+			break;
+		case EXPLORE_DEVIATION:
+			fprintf(out, "deviation: %s\n", d->why);
+			break;
+		case EXPLORE_NOT_APPLICABLE:
+			fprintf(out, "not applicable on this platform: %s\n", d->why);
+			break;
+		default:
+			fprintf(out, "UNEXPECTED: %s\n", d->why);
+			break;
+		}
+		/* Facts and accesses in the order they happened. */
+		for (size_t k = 0, a = 0; k <= d->nfacts; k++) {
+			for (; a < d->naccess && d->access[a].after_facts <= k; a++)
+				print_access(&d->access[a], out);
+			if (k < d->nfacts)
+				fprintf(out, "      %s\n", d->facts[k]);
+		}
+	}
+}
+
+static void count_outcomes(const struct explore_result *r, int counts[4])
+{
+	memset(counts, 0, 4 * sizeof(counts[0]));
+	for (int i = 0; i < EXPLORE_DEMOS; i++)
+		counts[r->demos[i].outcome <= EXPLORE_UNEXPECTED ? r->demos[i].outcome :
+		       EXPLORE_UNEXPECTED]++;
+}
+
+void explore_print_human(const struct explore_result *r, FILE *out)
+{
+	int counts[4];
+	bool ok = explore_all_as_expected(r);
+
+	fprintf(out, "cowlab %s --explore: the Virtual API on %s%s%s%s\n\n", COWLAB_VERSION,
+		r->sys.os, r->sys.wine_version[0] ? " (Wine " : "", r->sys.wine_version,
+		r->sys.wine_version[0] ? ")" : "");
+	print_system(&r->sys, out);
+	print_steps(r, out);
+	print_demos(r, out);
+	count_outcomes(r, counts);
+	fprintf(out, "\nverdict: %s (exit %d)\n  %d as documented, %d deviation(s), "
+		"%d not applicable, %d unexpected\n",
+		ok ? "everything behaved as documented or as explained" :
+		"something behaved UNEXPECTEDLY", ok ? 0 : 1,
+		counts[EXPLORE_AS_DOCUMENTED], counts[EXPLORE_DEVIATION],
+		counts[EXPLORE_NOT_APPLICABLE], counts[EXPLORE_UNEXPECTED]);
+}
+
+/* ---- output for scripts ---- */
+
+static void add_address(cJSON *o, const char *key, uint64_t a)
+{
+	char text[24];
+
+	snprintf(text, sizeof(text), "0x%" PRIx64, a);
+	cJSON_AddStringToObject(o, key, text);
+}
+
+static cJSON *system_json(const struct explore_system *s)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *src;
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddNumberToObject(o, "page_size", (double)s->page_size);
+	cJSON_AddNumberToObject(o, "allocation_granularity", (double)s->allocation_granularity);
+	cJSON_AddNumberToObject(o, "large_page_minimum", (double)s->large_page_minimum);
+	add_address(o, "min_address", s->min_address);
+	add_address(o, "max_address", s->max_address);
+	src = cJSON_AddObjectToObject(o, "sources");
+	cJSON_AddStringToObject(src, "page_size", s->page_size_source);
+	cJSON_AddStringToObject(src, "large_page_minimum", s->large_page_source);
+	cJSON_AddStringToObject(src, "min_address", s->min_address_source);
+	cJSON_AddStringToObject(src, "max_address", s->max_address_source);
+	return o;
+}
+
+static cJSON *step_json(const struct explore_step *s, int i)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddStringToObject(o, "name", step_names[i]);
+	cJSON_AddStringToObject(o, "call", s->call);
+	cJSON_AddBoolToObject(o, "call_ok", s->call_ok);
+	cJSON_AddStringToObject(o, "expected", explore_state_name(s->expected));
+	cJSON_AddStringToObject(o, "state", explore_state_name(s->q.state));
+	cJSON_AddStringToObject(o, "protect", s->q.protect);
+	cJSON_AddStringToObject(o, "type", s->q.type);
+	add_address(o, "base", s->q.base);
+	cJSON_AddNumberToObject(o, "size", (double)s->q.size);
+	add_address(o, "allocation_base", s->q.allocation_base);
+	cJSON_AddStringToObject(o, "raw", s->q.raw);
+	cJSON_AddStringToObject(o, "note", s->note);
+	return o;
+}
+
+static cJSON *access_json(const struct explore_access *a)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddStringToObject(o, "what", a->what);
+	cJSON_AddStringToObject(o, "access", a->write ? "write" : "read");
+	add_address(o, "touched", a->touched);
+	cJSON_AddBoolToObject(o, "expect_fault", a->expect_fault);
+	cJSON_AddStringToObject(o, "expect_code", a->expect_code);
+	cJSON_AddBoolToObject(o, "faulted", a->fault.faulted);
+	cJSON_AddStringToObject(o, "code", a->fault.code);
+	cJSON_AddNumberToObject(o, "os_code", a->fault.os_code);
+	if (a->fault.faulted)
+		add_address(o, "address", (uint64_t)a->fault.address);
+	else
+		cJSON_AddNullToObject(o, "address");
+	cJSON_AddNumberToObject(o, "value", a->value);
+	return o;
+}
+
+static cJSON *demo_json(const struct explore_demo *d, int i)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *arr;
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddStringToObject(o, "name", demo_names[i]);
+	cJSON_AddStringToObject(o, "title", demo_titles[i]);
+	cJSON_AddStringToObject(o, "outcome", explore_outcome_name(d->outcome));
+	cJSON_AddStringToObject(o, "why", d->why);
+	arr = cJSON_AddArrayToObject(o, "accesses");
+	for (size_t k = 0; k < d->naccess; k++)
+		cJSON_AddItemToArray(arr, access_json(&d->access[k]));
+	arr = cJSON_AddArrayToObject(o, "facts");
+	for (size_t k = 0; k < d->nfacts; k++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(d->facts[k]));
+	return o;
+}
+
+char *explore_to_json(const struct explore_result *r)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *o, *arr;
+	int counts[4];
+	char *text;
+
+	if (root == NULL)
+		return NULL;
+	cJSON_AddStringToObject(root, "version", COWLAB_VERSION);
+	o = cJSON_AddObjectToObject(root, "platform");
+	cJSON_AddStringToObject(o, "os", r->sys.os);
+	cJSON_AddStringToObject(o, "wine_version", r->sys.wine_version);
+	cJSON_AddItemToObject(root, "system", system_json(&r->sys));
+	cJSON_AddNumberToObject(root, "region_size", (double)r->region_size);
+	arr = cJSON_AddArrayToObject(root, "steps");
+	for (int i = 0; i < EXPLORE_STEPS; i++)
+		cJSON_AddItemToArray(arr, step_json(&r->steps[i], i));
+	arr = cJSON_AddArrayToObject(root, "demonstrations");
+	for (int i = 0; i < EXPLORE_DEMOS; i++)
+		cJSON_AddItemToArray(arr, demo_json(&r->demos[i], i));
+	count_outcomes(r, counts);
+	o = cJSON_AddObjectToObject(root, "summary");
+	cJSON_AddNumberToObject(o, "as_documented", counts[EXPLORE_AS_DOCUMENTED]);
+	cJSON_AddNumberToObject(o, "deviation", counts[EXPLORE_DEVIATION]);
+	cJSON_AddNumberToObject(o, "not_applicable", counts[EXPLORE_NOT_APPLICABLE]);
+	cJSON_AddNumberToObject(o, "unexpected", counts[EXPLORE_UNEXPECTED]);
+	cJSON_AddBoolToObject(o, "all_as_expected", explore_all_as_expected(r));
+	text = cJSON_Print(root);
+	cJSON_Delete(root);
+	return text;
+}
+
+int explore_command(bool json)
+{
+	struct explore_result *r = calloc(1, sizeof(*r));
+	int status, err = r == NULL ? COWLAB_E_NOMEM : explore_run(r);
+
+	if (err != 0) {
+		fprintf(stderr, "cowlab-client: cannot explore: %s\n", cowlab_strerror(err));
+		free(r);
+		return 2;
+	}
+	status = explore_all_as_expected(r) ? 0 : 1;
+	if (json) {
+		char *text = explore_to_json(r);
+
+		if (text == NULL) {
+			fprintf(stderr, "cowlab-client: out of memory\n");
+			free(r);
+			return 2;
+		}
+		printf("%s\n", text);
+		cJSON_free(text);
+	} else {
+		explore_print_human(r, stdout);
+	}
+	fflush(stdout);
+	free(r);
+	return status;
+}

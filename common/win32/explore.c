@@ -1,0 +1,340 @@
+/* --explore on Windows: the Virtual API itself (VirtualAlloc, VirtualFree,
+ * VirtualProtect) and what VirtualQuery says at each step. Under Wine a
+ * result that differs from Windows's documented one is reported as a
+ * platform deviation, and only when it is the deviation Wine is known for:
+ * anything else is unexpected. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <windows.h>
+
+#include "err.h"
+#include "evidence.h"
+#include "explore.h"
+#include "internal.h"
+#include "platform.h"
+#include "section.h"
+
+static const char *protect_base_name(DWORD p)
+{
+	switch (p & 0xff) {
+	case 0: return "0";
+	case PAGE_NOACCESS: return "PAGE_NOACCESS";
+	case PAGE_READONLY: return "PAGE_READONLY";
+	case PAGE_READWRITE: return "PAGE_READWRITE";
+	case PAGE_WRITECOPY: return "PAGE_WRITECOPY";
+	case PAGE_EXECUTE: return "PAGE_EXECUTE";
+	case PAGE_EXECUTE_READ: return "PAGE_EXECUTE_READ";
+	case PAGE_EXECUTE_READWRITE: return "PAGE_EXECUTE_READWRITE";
+	case PAGE_EXECUTE_WRITECOPY: return "PAGE_EXECUTE_WRITECOPY";
+	default: return "PAGE_?";
+	}
+}
+
+static void protect_name(DWORD p, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s%s%s%s", protect_base_name(p), p & PAGE_GUARD ? "|PAGE_GUARD" : "",
+		 p & PAGE_NOCACHE ? "|PAGE_NOCACHE" : "",
+		 p & PAGE_WRITECOMBINE ? "|PAGE_WRITECOMBINE" : "");
+}
+
+static const char *state_name(DWORD s)
+{
+	return s == MEM_FREE ? "MEM_FREE" : s == MEM_RESERVE ? "MEM_RESERVE" :
+	       s == MEM_COMMIT ? "MEM_COMMIT" : "?";
+}
+
+static const char *type_name(DWORD t)
+{
+	return t == MEM_PRIVATE ? "MEM_PRIVATE" : t == MEM_MAPPED ? "MEM_MAPPED" :
+	       t == MEM_IMAGE ? "MEM_IMAGE" : t == 0 ? "0" : "?";
+}
+
+/* What VirtualQuery says about addr; also its raw Protect. */
+static DWORD query(const void *addr, struct explore_query *q)
+{
+	MEMORY_BASIC_INFORMATION mbi;
+	char alloc_protect[48];
+
+	memset(q, 0, sizeof(*q));
+	q->state = EXPLORE_UNKNOWN;
+	if (VirtualQuery(addr, &mbi, sizeof(mbi)) == 0) {
+		snprintf(q->raw, sizeof(q->raw), "VirtualQuery failed (error %lu)", GetLastError());
+		return 0;
+	}
+	q->state = mbi.State == MEM_FREE ? EXPLORE_FREE : mbi.State == MEM_RESERVE ?
+		   EXPLORE_RESERVED : mbi.State == MEM_COMMIT ? EXPLORE_COMMITTED : EXPLORE_UNKNOWN;
+	protect_name(mbi.Protect, q->protect, sizeof(q->protect));
+	protect_name(mbi.AllocationProtect, alloc_protect, sizeof(alloc_protect));
+	snprintf(q->type, sizeof(q->type), "%s", type_name(mbi.Type));
+	q->base = (uintptr_t)mbi.BaseAddress;
+	q->size = mbi.RegionSize;
+	q->allocation_base = (uintptr_t)mbi.AllocationBase;
+	snprintf(q->raw, sizeof(q->raw), "State=%s Protect=%s Type=%s RegionSize=0x%" PRIx64
+		 " BaseAddress=0x%" PRIx64 " AllocationBase=0x%" PRIx64 " AllocationProtect=%s",
+		 state_name(mbi.State), q->protect, q->type, q->size, q->base,
+		 q->allocation_base, alloc_protect);
+	return mbi.Protect;
+}
+
+static void describe_system(struct explore_system *s)
+{
+	const char *wine = win32_wine_version();
+	SYSTEM_INFO si;
+
+	GetSystemInfo(&si);
+	snprintf(s->os, sizeof(s->os), "Windows");
+	if (wine != NULL)
+		snprintf(s->wine_version, sizeof(s->wine_version), "%s", wine);
+	s->page_size = si.dwPageSize;
+	s->allocation_granularity = si.dwAllocationGranularity;
+	snprintf(s->page_size_source, sizeof(s->page_size_source),
+		 "GetSystemInfo: dwPageSize, dwAllocationGranularity (where VirtualAlloc "
+		 "regions may start)");
+	s->large_page_minimum = GetLargePageMinimum();
+	snprintf(s->large_page_source, sizeof(s->large_page_source), "GetLargePageMinimum()");
+	s->min_address = (uintptr_t)si.lpMinimumApplicationAddress;
+	s->max_address = (uintptr_t)si.lpMaximumApplicationAddress;
+	snprintf(s->min_address_source, sizeof(s->min_address_source),
+		 "GetSystemInfo: lpMinimumApplicationAddress");
+	snprintf(s->max_address_source, sizeof(s->max_address_source),
+		 "GetSystemInfo: lpMaximumApplicationAddress");
+}
+
+static void step(struct explore_result *r, enum explore_step_id id, bool ok,
+		 enum explore_state expected, const void *addr, const char *call)
+{
+	struct explore_step *s = &r->steps[id];
+
+	snprintf(s->call, sizeof(s->call), "%s", call);
+	s->call_ok = ok;
+	s->expected = expected;
+	query(addr, &s->q);
+}
+
+static void demo_readonly(struct explore_result *r, uint8_t *base, size_t ps)
+{
+	struct explore_demo *d = &r->demos[EXPLORE_DEMO_READONLY_WRITE];
+	volatile uint32_t *w = (volatile uint32_t *)(base + 32);
+	uint32_t before = *w;
+	struct explore_query q;
+	char old_name[48];
+	DWORD old;
+
+	if (!VirtualProtect(base, ps, PAGE_READONLY, &old)) {
+		explore_set(d, EXPLORE_UNEXPECTED, "VirtualProtect(PAGE_READONLY) failed (%lu)",
+			    GetLastError());
+		return;
+	}
+	protect_name(old, old_name, sizeof(old_name));
+	query(base, &q);
+	explore_fact(d, "VirtualProtect(PAGE_READONLY), old %s; %s", old_name, q.raw);
+	explore_write(d, "the read-only page", w, before ^ 0xa5a5a5a5u, true,
+		      fault_protection_code, 0);
+	explore_fact(d, "the word still holds 0x%08" PRIx32 " (was 0x%08" PRIx32 ")", *w, before);
+	explore_judge(d);
+	if (*w != before)
+		explore_set(d, EXPLORE_UNEXPECTED, "the faulting write changed the page");
+	if (strcmp(q.protect, "PAGE_READONLY") != 0)
+		explore_set(d, EXPLORE_UNEXPECTED, "VirtualQuery says %s", q.protect);
+	if (!VirtualProtect(base, ps, PAGE_READWRITE, &old))
+		explore_set(d, EXPLORE_UNEXPECTED, "VirtualProtect back to PAGE_READWRITE failed");
+}
+
+static void demo_guard(struct explore_result *r, uint8_t *page)
+{
+	struct explore_demo *d = &r->demos[EXPLORE_DEMO_GUARD_ONCE];
+	volatile uint32_t *w = (volatile uint32_t *)(page + 64);
+	struct explore_query q;
+	DWORD old, after;
+
+	if (!VirtualProtect(page, r->sys.page_size, PAGE_READWRITE | PAGE_GUARD, &old)) {
+		explore_set(d, EXPLORE_UNEXPECTED, "VirtualProtect(PAGE_READWRITE|PAGE_GUARD) "
+			    "failed (%lu)", GetLastError());
+		return;
+	}
+	query(page, &q);
+	explore_fact(d, "VirtualProtect(PAGE_READWRITE|PAGE_GUARD): %s", q.raw);
+	explore_read(d, "the guard page, first touch", w, true, "STATUS_GUARD_PAGE_VIOLATION/read",
+		     FAULT_CATCH_GUARD);
+	after = query(page, &q);
+	explore_fact(d, "after the fault: %s", q.raw);
+	explore_read(d, "the same word, second touch", w, false, NULL, FAULT_CATCH_GUARD);
+	explore_judge(d);
+	if (after & PAGE_GUARD)
+		explore_set(d, EXPLORE_UNEXPECTED, "PAGE_GUARD did not clear after the fault");
+}
+
+/* A pagefile-backed section through a FILE_MAP_COPY view: PAGE_WRITECOPY
+ * to PAGE_READONLY and back, then a write that makes the page private. */
+static void demo_cow_protect(struct explore_demo *d, uint8_t *rw, uint8_t *cow, size_t ps)
+{
+	const char *wine = win32_wine_version();
+	struct evidence_report ev;
+	struct explore_query q;
+	char old_name[48];
+	DWORD old, now;
+
+	*(volatile uint32_t *)rw = 0x5ec7105e;
+	query(cow, &q);
+	explore_fact(d, "FILE_MAP_COPY view: %s", q.raw);
+	if (!VirtualProtect(cow, ps, PAGE_READONLY, &old)) {
+		explore_set(d, EXPLORE_UNEXPECTED, "VirtualProtect(PAGE_READONLY) failed (%lu)",
+			    GetLastError());
+		return;
+	}
+	protect_name(old, old_name, sizeof(old_name));
+	query(cow, &q);
+	explore_fact(d, "VirtualProtect(PAGE_READONLY), old %s; %s", old_name, q.raw);
+	explore_write(d, "the read-only cow view", (volatile uint32_t *)cow, 0xc0111de5, true,
+		      fault_protection_code, 0);
+	if (!VirtualProtect(cow, ps, PAGE_WRITECOPY, &old)) {
+		explore_set(d, EXPLORE_UNEXPECTED, "VirtualProtect(PAGE_WRITECOPY) failed (%lu)",
+			    GetLastError());
+		return;
+	}
+	protect_name(old, old_name, sizeof(old_name));
+	query(cow, &q);
+	explore_fact(d, "VirtualProtect(PAGE_WRITECOPY), old %s; %s", old_name, q.raw);
+	explore_write(d, "the cow view, PAGE_WRITECOPY again", (volatile uint32_t *)cow,
+		      0xc0111de5, false, NULL, 0);
+	explore_judge(d);
+	now = query(cow, &q);
+	explore_fact(d, "after the write: %s", q.raw);
+	explore_fact(d, "the section (FILE_MAP_WRITE view) still holds 0x%08" PRIx32
+		     ", the cow view 0x%08" PRIx32, *(volatile uint32_t *)rw,
+		     *(volatile uint32_t *)cow);
+	if (*(volatile uint32_t *)rw != 0x5ec7105e)
+		explore_set(d, EXPLORE_UNEXPECTED, "the write through the cow view reached the section");
+	if (evidence_query(cow, 2 * ps, 0, 1, &ev) == 0) {
+		explore_fact(d, "QueryWorkingSetEx: Shared %s: the page is %s",
+			     ev.private_pages == 1 ? "0" : "1",
+			     ev.private_pages == 1 ? "a private copy now" : "still the section's");
+		if (ev.private_pages != 1)
+			explore_set(d, EXPLORE_UNEXPECTED, "QueryWorkingSetEx shows no private copy");
+		evidence_free(&ev);
+	} else {
+		explore_set(d, EXPLORE_UNEXPECTED, "QueryWorkingSetEx failed");
+	}
+	/* Windows: the written page turns PAGE_READWRITE (its region splits
+	 * off). Wine keeps PAGE_WRITECOPY: known, and said so. */
+	if ((now & 0xff) == PAGE_READWRITE)
+		return;
+	if (wine != NULL && (now & 0xff) == PAGE_WRITECOPY)
+		explore_set(d, EXPLORE_DEVIATION, "Wine %s's VirtualQuery still says PAGE_WRITECOPY "
+			    "for the written page, where Windows says PAGE_READWRITE (the private "
+			    "copy, its region split off); the copy itself happened "
+			    "(QueryWorkingSetEx Shared 1 -> 0, the section unchanged)", wine);
+	else
+		explore_set(d, EXPLORE_UNEXPECTED, "after the write VirtualQuery says %s, not "
+			    "PAGE_READWRITE", q.protect);
+}
+
+static void demo_cow(struct explore_result *r, size_t ps)
+{
+	struct explore_demo *d = &r->demos[EXPLORE_DEMO_COW_PROTECT];
+	struct section *sec = NULL;
+	void *rw = NULL, *cow = NULL;
+	char name[64];
+	int err;
+
+	snprintf(name, sizeof(name), "cowlab-explore-%ld", platform_pid());
+	err = section_create(&sec, name, 2 * ps);
+	if (err == 0)
+		err = section_map(sec, SECTION_VIEW_RW, &rw);
+	if (err == 0)
+		err = section_map(sec, SECTION_VIEW_COW, &cow);
+	if (err == 0)
+		demo_cow_protect(d, rw, cow, ps);
+	else
+		explore_set(d, EXPLORE_UNEXPECTED, "cannot set up a section and its views: %s",
+			    cowlab_strerror(err));
+	if (cow != NULL)
+		section_unmap(sec, cow);
+	if (rw != NULL)
+		section_unmap(sec, rw);
+	section_destroy(sec);
+}
+
+/* Reserve and commit, then the committed pages' demonstrations. */
+static uint8_t *walk_to_committed(struct explore_result *r, size_t ps, size_t len)
+{
+	struct explore_demo *d;
+	uint8_t *hint, *base;
+	bool zero = true;
+
+	/* An address that was just free: reserve, release, look. */
+	hint = VirtualAlloc(NULL, len, MEM_RESERVE, PAGE_NOACCESS);
+	if (hint != NULL)
+		VirtualFree(hint, 0, MEM_RELEASE);
+	step(r, EXPLORE_STEP_FREE, hint != NULL, EXPLORE_FREE, hint,
+	     "an address VirtualAlloc chose, released again: nothing there yet");
+	base = VirtualAlloc(hint, len, MEM_RESERVE, PAGE_NOACCESS);
+	step(r, EXPLORE_STEP_RESERVED, base != NULL && base == hint, EXPLORE_RESERVED, hint,
+	     "VirtualAlloc(MEM_RESERVE, PAGE_NOACCESS) there");
+	if (base == NULL)
+		return NULL;
+	if (base != hint) {
+		VirtualFree(base, 0, MEM_RELEASE);
+		return NULL;
+	}
+
+	d = &r->demos[EXPLORE_DEMO_RESERVED_TOUCH];
+	explore_read(d, "reserved page 2", (volatile uint32_t *)(base + 2 * ps + 8), true,
+		     "EXCEPTION_ACCESS_VIOLATION/read", 0);
+	explore_judge(d);
+
+	step(r, EXPLORE_STEP_COMMITTED,
+	     VirtualAlloc(base, 2 * ps, MEM_COMMIT, PAGE_READWRITE) == base, EXPLORE_COMMITTED,
+	     base, "VirtualAlloc(MEM_COMMIT, PAGE_READWRITE) of pages 0-1");
+
+	d = &r->demos[EXPLORE_DEMO_COMMITTED_ZERO];
+	explore_read(d, "committed page 1", (volatile uint32_t *)(base + ps + 16), false, NULL, 0);
+	for (size_t i = 0; i < ps; i++)
+		zero = zero && ((volatile uint8_t *)base)[i] == 0;
+	explore_fact(d, "every byte of page 0 reads zero: %s", zero ? "yes" : "NO");
+	explore_judge(d);
+	if (!zero || d->access[0].value != 0)
+		explore_set(d, EXPLORE_UNEXPECTED, "a fresh page did not read zero");
+	memset(base, 0x5a, 2 * ps);
+	demo_readonly(r, base, ps);
+	demo_guard(r, base + ps);
+	return base;
+}
+
+int explore_run(struct explore_result *r)
+{
+	size_t ps = platform_page_size();
+	struct explore_demo *d;
+	size_t len;
+	uint8_t *base;
+	bool ok;
+
+	memset(r, 0, sizeof(*r));
+	describe_system(&r->sys);
+	/* One allocation granule: the smallest region VirtualAlloc reserves. */
+	len = (size_t)r->sys.allocation_granularity;
+	r->region_size = len;
+	base = walk_to_committed(r, ps, len);
+	if (base == NULL)
+		return COWLAB_E_IO;
+
+	ok = VirtualFree(base, 2 * ps, MEM_DECOMMIT) != 0;
+	step(r, EXPLORE_STEP_DECOMMITTED, ok, EXPLORE_RESERVED, base,
+	     "VirtualFree(MEM_DECOMMIT) of pages 0-1");
+	snprintf(r->steps[EXPLORE_STEP_DECOMMITTED].note, EXPLORE_NOTE,
+		 "decommitted pages are reserved again, their contents gone: VirtualQuery "
+		 "cannot tell them from pages never committed");
+
+	/* The touch comes first: nothing may be allocated there in between. */
+	ok = VirtualFree(base, 0, MEM_RELEASE) != 0;
+	d = &r->demos[EXPLORE_DEMO_FREE_TOUCH];
+	explore_read(d, "the released region", (volatile uint32_t *)(base + 8), true,
+		     "EXCEPTION_ACCESS_VIOLATION/read", 0);
+	explore_judge(d);
+	step(r, EXPLORE_STEP_RELEASED, ok, EXPLORE_FREE, base, "VirtualFree(MEM_RELEASE)");
+
+	demo_cow(r, ps);
+	return COWLAB_OK;
+}
