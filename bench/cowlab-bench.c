@@ -414,9 +414,14 @@ static void bench_private_exact(void)
 /* ---- section_1gib_setup_ratio: create, fill and serve 1 GiB, against the
  * kernel populating 1 GiB of memfd */
 
+static void bench_fill(void *ctx, uint64_t page, void *dst, size_t page_size)
+{
+	pattern_fill_page(*(const uint32_t *)ctx, page, dst, page_size);
+}
+
 static double setup_cowlab(size_t size)
 {
-	size_t ps = platform_page_size();
+	uint32_t seed = 1;
 	struct channel_hub *hub = NULL;
 	struct section *s;
 	void *rw, *cow;
@@ -425,9 +430,7 @@ static double setup_cowlab(size_t size)
 	if (section_create(&s, "bench-1g", size) != 0 || section_map(s, SECTION_VIEW_RW, &rw) != 0 ||
 	    section_map(s, SECTION_VIEW_COW, &cow) != 0)
 		return 0;
-	section_populate(s, rw);
-	for (size_t p = 0; p < size / ps; p++)
-		pattern_fill_page(1, p, (uint8_t *)rw + p * ps, ps);
+	section_fill(s, rw, bench_fill, &seed);
 	channel_hub_listen(&hub, "bench-1g");
 	t = now_s() - t;
 	channel_hub_destroy(hub);

@@ -25,6 +25,13 @@ void pattern_fill_page(uint32_t seed, uint64_t page, void *dst, size_t page_size
 	uint32_t *w = dst;
 	size_t n = page_size / 4;
 
-	for (size_t i = 0; i < n; i++)
+	size_t i = 0;
+
+	/* Sixteen words at a time: a loop of a known count, which gcc -O2
+	 * vectorizes (the fill of a large section runs at memory speed). */
+	for (; i + 16 <= n; i += 16)
+		for (uint32_t k = 0; k < 16; k++)
+			w[i + k] = word_value(bits, page, (uint32_t)i + k);
+	for (; i < n; i++)
 		w[i] = word_value(bits, page, (uint32_t)i);
 }

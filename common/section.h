@@ -37,10 +37,22 @@ void section_destroy(struct section *s);
 int section_map(struct section *s, enum section_view kind, void **addr);
 void section_unmap(struct section *s, void *addr);
 
-/* Maps every page of a shared (rw) view at once, for a process about to
- * write them all: one call instead of a fault a page. Never on a
- * copy-on-write view, where it would copy every page. Best effort. */
-void section_populate(struct section *s, void *rw_view);
+/* Fills every page of a new section: fill(ctx, page, dst, page_size)
+ * writes page `page` into dst. `rw_view` is the caller's rw view; the
+ * backend picks the fastest way in (on Linux write(2)s of a buffer, which
+ * map nothing into this process, and for a large section a second worker
+ * through the view; on Windows through the view). `fill` may be called
+ * from several threads at once. Returns 0 or a negative cowlab_err (a
+ * section the memory cannot hold fails here, not with a fault later). */
+typedef void section_fill_fn(void *ctx, uint64_t page, void *dst, size_t page_size);
+int section_fill(struct section *s, void *rw_view, section_fill_fn *fill, void *ctx);
+
+/* Stops this process holding pages [first, first + count) of a view
+ * resident: they stay in the section unchanged and come back on the next
+ * access. For a copy-on-write view only pages this process never wrote
+ * through it (a private copy would be lost). Keeps the server's resident
+ * memory independent of the section's size. Best effort. */
+void section_release(struct section *s, void *view, uint64_t first, uint64_t count);
 
 uint64_t section_size(const struct section *s);
 const char *section_name(const struct section *s);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "experiment.h"
+#include "err.h"
 #include "pattern.h"
 #include "section.h"
 #include "server.h"
@@ -130,13 +131,20 @@ uint64_t experiment_count_matching(const struct server *s, void *view, struct pr
 	return n;
 }
 
-void experiment_prepare(struct server *s)
+static void fill_pattern(void *ctx, uint64_t page, void *dst, size_t page_size)
 {
-	section_populate(s->section, s->rw);
-	for (uint64_t p = 0; p < s->pages; p++)
-		pattern_fill_page(s->seed, p, (uint8_t *)s->rw + p * s->page_size, s->page_size);
+	pattern_fill_page(*(const uint32_t *)ctx, page, dst, page_size);
+}
+
+int experiment_prepare(struct server *s)
+{
+	int err = section_fill(s->section, s->rw, fill_pattern, &s->seed);
+
+	if (err != 0)
+		return err;
 	/* The server's own copy-on-write write: nobody else may ever see it. */
 	*server_word(s, s->cow, 0, 0) = pattern_value(s->seed, 0, 0) ^ PATTERN_XOR_SERVER_COW;
+	return COWLAB_OK;
 }
 
 void experiment_after_step(struct server *s, enum step step)
@@ -163,5 +171,8 @@ void experiment_after_step(struct server *s, enum step step)
 			}
 		}
 		c->seen.later_written = true;
+		/* Done with this client's pages for now: the server's resident
+		 * memory stays independent of the section's size. */
+		section_release(s->section, s->rw, c->first_page, c->page_count);
 	}
 }

@@ -249,6 +249,8 @@ static int setup(struct server *s)
 		err = section_map(s->section, SECTION_VIEW_RW, &s->rw);
 	if (err == 0)
 		err = section_map(s->section, SECTION_VIEW_COW, &s->cow);
+	if (err == 0)
+		err = experiment_prepare(s);
 	if (err != 0) {
 		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
 			 "cannot create the section: %s", cowlab_strerror(err));
@@ -259,7 +261,6 @@ static int setup(struct server *s)
 	s->report.section_size = size;
 	s->report.page_size = s->page_size;
 	s->report.seed = s->seed;
-	experiment_prepare(s);
 	err = channel_hub_listen(&s->hub, s->opt.name);
 	if (err != 0) {
 		if (err == COWLAB_E_EXISTS)

@@ -121,7 +121,7 @@ void server_drop(struct server *s, struct client_state *c, const char *code,
 void experiment_build(const struct server *s, const struct client_state *c,
 		      enum step step, struct proto_run *run);
 void experiment_after_step(struct server *s, enum step step);
-void experiment_prepare(struct server *s);
+int experiment_prepare(struct server *s);
 void experiment_evaluate(struct server *s);
 
 #endif

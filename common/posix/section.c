@@ -1,5 +1,8 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,11 +46,9 @@ int section_create(struct section **out, const char *name, uint64_t size)
 	if (fd < 0)
 		return err_from_os();
 	/* Sealed at its size: a client that could shrink it would make every
-	 * reader of the section, the server first, die of SIGBUS. */
-	/* fallocate: the kernel takes every page at once (the server fills
-	 * them all anyway), cheaper than one fault a page, and a section that
-	 * does not fit fails here rather than with SIGBUS later. */
-	if (ftruncate(fd, (off_t)size) != 0 || fallocate(fd, 0, 0, (off_t)size) != 0 ||
+	 * reader of the section, the server first, die of SIGBUS. Its pages
+	 * come with section_fill. */
+	if (ftruncate(fd, (off_t)size) != 0 ||
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
 		err = err_from_os();
 		close(fd);
@@ -120,14 +121,149 @@ void section_unmap(struct section *s, void *addr)
 		munmap(addr, (size_t)s->size);
 }
 
-void section_populate(struct section *s, void *rw_view)
+/* ---- filling a new section
+ *
+ * Writes of a buffer (pwrite) are the cheapest way to put pages into a
+ * memfd: the kernel allocates each page and copies into it, and nothing
+ * gets mapped into this process, so the server's resident memory does not
+ * grow with the section. tmpfs takes one file's writes one at a time
+ * (the inode lock), though, while page faults on a shared view do not: a
+ * large section is filled by one writer and, on every other CPU, a worker
+ * through the rw view (MADV_POPULATE_WRITE, which fails cleanly where a
+ * fault would raise SIGBUS), chunks handed out from one counter so that
+ * the faster path takes more of them. */
+
+enum {
+	FILL_CHUNK = 256 << 10,
+	FILL_SPLIT_MIN = 64 << 20, /* below this one writer is as fast */
+	FILL_VIEW_WORKERS_MAX = 7,
+};
+
+struct fill_job {
+	struct section *s;
+	uint8_t *view;
+	section_fill_fn *fill;
+	void *ctx;
+	size_t page_size, chunk;
+	uint64_t nchunks;
+	atomic_uint_fast64_t next;
+	atomic_int err;
+	atomic_bool viewed;        /* some pages were mapped on the way */
+};
+
+struct fill_worker {
+	struct fill_job *job;
+	bool by_view;
+	pthread_t thread;
+};
+
+static int write_chunk(struct fill_job *j, uint8_t **buf, uint64_t off, size_t len)
+{
+	size_t done = 0;
+
+	if (*buf == NULL && (*buf = aligned_alloc(j->page_size, j->chunk)) == NULL)
+		return COWLAB_E_NOMEM;
+	for (size_t p = 0; p < len / j->page_size; p++)
+		j->fill(j->ctx, off / j->page_size + p, *buf + p * j->page_size, j->page_size);
+	while (done < len) {
+		ssize_t n = pwrite(j->s->fd, *buf + done, len - done, (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? err_from_os() : COWLAB_E_IO;
+		done += (size_t)n;
+	}
+	return COWLAB_OK;
+}
+
+static int view_chunk(struct fill_job *j, uint64_t off, size_t len)
 {
 #ifdef MADV_POPULATE_WRITE
-	madvise(rw_view, (size_t)s->size, MADV_POPULATE_WRITE); /* Linux 5.14+ */
+	uint8_t *dst = j->view + off;
+
+	if (madvise(dst, len, MADV_POPULATE_WRITE) != 0)
+		return errno == EINVAL ? COWLAB_E_UNSUPPORTED : err_from_os();
+	atomic_store(&j->viewed, true);
+	for (size_t p = 0; p < len / j->page_size; p++)
+		j->fill(j->ctx, off / j->page_size + p, dst + p * j->page_size, j->page_size);
+	return COWLAB_OK;
 #else
-	(void)s;
-	(void)rw_view;
+	(void)j;
+	(void)off;
+	(void)len;
+	return COWLAB_E_UNSUPPORTED;
 #endif
+}
+
+static void *fill_work(void *arg)
+{
+	struct fill_worker *w = arg;
+	struct fill_job *j = w->job;
+	uint8_t *buf = NULL;
+
+	for (;;) {
+		uint64_t c = atomic_fetch_add(&j->next, 1);
+		uint64_t off = c * j->chunk;
+		int err = COWLAB_E_UNSUPPORTED;
+
+		if (c >= j->nchunks || atomic_load(&j->err) != 0)
+			break;
+		size_t len = (size_t)(j->s->size - off < j->chunk ? j->s->size - off : j->chunk);
+
+		if (w->by_view && (err = view_chunk(j, off, len)) == COWLAB_E_UNSUPPORTED)
+			w->by_view = false; /* an old kernel: write instead */
+		if (!w->by_view)
+			err = write_chunk(j, &buf, off, len);
+		if (err != 0) {
+			int none = 0;
+
+			atomic_compare_exchange_strong(&j->err, &none, err);
+			break;
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+int section_fill(struct section *s, void *rw_view, section_fill_fn *fill, void *ctx)
+{
+	struct fill_worker workers[1 + FILL_VIEW_WORKERS_MAX];
+	struct fill_job j = { .s = s, .view = rw_view, .fill = fill, .ctx = ctx };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int nview = 0;
+
+	j.page_size = platform_page_size();
+	j.chunk = FILL_CHUNK > j.page_size ? FILL_CHUNK / j.page_size * j.page_size : j.page_size;
+	j.nchunks = (s->size + j.chunk - 1) / j.chunk;
+	atomic_init(&j.next, 0);
+	atomic_init(&j.err, 0);
+	atomic_init(&j.viewed, false);
+	workers[0] = (struct fill_worker){ .job = &j, .by_view = false };
+	if (s->size >= FILL_SPLIT_MIN && rw_view != NULL)
+		nview = cpus - 1 < FILL_VIEW_WORKERS_MAX ? (int)cpus - 1 : FILL_VIEW_WORKERS_MAX;
+	for (int i = 1; i <= nview; i++) {
+		workers[i] = (struct fill_worker){ .job = &j, .by_view = true };
+		if (pthread_create(&workers[i].thread, NULL, fill_work, &workers[i]) != 0) {
+			nview = i - 1; /* fewer helpers, same result */
+			break;
+		}
+	}
+	fill_work(&workers[0]);
+	for (int i = 1; i <= nview; i++)
+		pthread_join(workers[i].thread, NULL);
+	if (atomic_load(&j.viewed))
+		section_release(s, rw_view, 0, s->size / j.page_size);
+	return atomic_load(&j.err);
+}
+
+void section_release(struct section *s, void *view, uint64_t first, uint64_t count)
+{
+	size_t ps = platform_page_size();
+
+	(void)s;
+	if (view != NULL && count > 0)
+		madvise((uint8_t *)view + first * ps, (size_t)count * ps, MADV_DONTNEED);
 }
 
 uint64_t section_size(const struct section *s)

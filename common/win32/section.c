@@ -137,12 +137,25 @@ void section_unmap(struct section *s, void *addr)
 		UnmapViewOfFile(addr);
 }
 
-void section_populate(struct section *s, void *rw_view)
+int section_fill(struct section *s, void *rw_view, section_fill_fn *fill, void *ctx)
 {
-	WIN32_MEMORY_RANGE_ENTRY range = { rw_view, (SIZE_T)s->size };
+	size_t ps = platform_page_size();
 
-	/* a hint only: it reads the pages in, the writes still map them */
-	PrefetchVirtualMemory(GetCurrentProcess(), 1, &range, 0);
+	/* The section was committed whole at creation (SEC_COMMIT): the pages
+	 * exist, and writing them through the view is all there is to do. */
+	for (uint64_t p = 0; p < s->size / ps; p++)
+		fill(ctx, p, (uint8_t *)rw_view + p * ps, ps);
+	return COWLAB_OK;
+}
+
+void section_release(struct section *s, void *view, uint64_t first, uint64_t count)
+{
+	/* Windows trims a working set itself; no documented call drops a
+	 * view's pages short of unmapping it. */
+	(void)s;
+	(void)view;
+	(void)first;
+	(void)count;
 }
 
 uint64_t section_size(const struct section *s)
