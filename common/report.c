@@ -1,6 +1,8 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
 #include "report.h"
 
 /* Clients listed one per line in the human report before only the ones
@@ -20,6 +22,7 @@ static void checks_free(struct report_check *list, size_t n)
 		cJSON_Delete(list[i].expected);
 		cJSON_Delete(list[i].observed);
 		cJSON_Delete(list[i].evidence);
+		free(list[i].detail);
 	}
 }
 
@@ -38,18 +41,57 @@ struct report_client *report_add_client(struct report *r, bool rejected)
 {
 	struct report_client **list = rejected ? &r->rejected : &r->clients;
 	size_t *n = rejected ? &r->nrejected : &r->nclients;
+	size_t *cap = rejected ? &r->rejected_cap : &r->clients_cap;
 	struct report_client *grown;
 
-	/* grow by doubling: capacity is the next power of two above n */
-	if ((*n & (*n - 1)) == 0) {
-		grown = realloc(*list, (*n ? *n * 2 : 1) * sizeof(**list));
+	if (*n == *cap) {
+		grown = realloc(*list, (*cap ? *cap * 2 : 4) * sizeof(**list));
 		if (grown == NULL)
 			return NULL;
 		*list = grown;
+		*cap = *cap ? *cap * 2 : 4;
 	}
 	memset(&(*list)[*n], 0, sizeof(**list));
 	(*list)[*n].status = rejected ? CLIENT_REJECTED : CLIENT_COMPLETE;
 	return &(*list)[(*n)++];
+}
+
+int report_reserve_clients(struct report *r, size_t n)
+{
+	struct report_client *grown;
+
+	if (n <= r->clients_cap)
+		return 0;
+	grown = realloc(r->clients, n * sizeof(*grown));
+	if (grown == NULL)
+		return COWLAB_E_NOMEM;
+	r->clients = grown;
+	r->clients_cap = n;
+	return 0;
+}
+
+void report_check_vdetail(struct report_check *c, const char *fmt, va_list ap)
+{
+	char line[REPORT_TEXT_MAX];
+	char *text;
+
+	if (vsnprintf(line, sizeof(line), fmt, ap) < 0)
+		line[0] = '\0';
+	text = malloc(strlen(line) + 1);
+	if (text == NULL)
+		return; /* out of memory loses a detail line, no more */
+	strcpy(text, line);
+	free(c->detail);
+	c->detail = text;
+}
+
+void report_check_detail(struct report_check *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report_check_vdetail(c, fmt, ap);
+	va_end(ap);
 }
 
 struct report_check *report_add_check(struct report_check *list, size_t *n,
@@ -152,7 +194,7 @@ static cJSON *checks_json(const struct report_check *list, size_t n)
 		cJSON_AddBoolToObject(o, "held", c->held && c->applicable);
 		cJSON_AddStringToObject(o, "status", !c->applicable ? "not_applicable" :
 					c->held ? "held" : "failed");
-		cJSON_AddStringToObject(o, "detail", c->detail);
+		cJSON_AddStringToObject(o, "detail", c->detail != NULL ? c->detail : "");
 		cJSON_AddStringToObject(o, "basis", c->basis);
 		cJSON_AddItemToObject(o, "expected", c->expected ?
 				      cJSON_Duplicate(c->expected, 1) : cJSON_CreateNull());
@@ -335,7 +377,7 @@ static void print_failures(const struct report_check *list, size_t n, FILE *out)
 		if (!list[i].applicable || list[i].held)
 			continue;
 		snprintf(lead, sizeof(lead), "        FAILED %s:", list[i].name);
-		print_wrapped(out, lead, list[i].detail, 15);
+		print_wrapped(out, lead, list[i].detail != NULL ? list[i].detail : "", 15);
 	}
 }
 

@@ -5,10 +5,12 @@
 #define COWLAB_REPORT_H
 
 #include <cjson/cJSON.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "compat.h"
 #include "platform.h"
 
 #define REPORT_CHECKS_MAX 12
@@ -31,7 +33,7 @@ struct report_check {
 	char basis[16];         /* "server", "client" or "client+server" */
 	bool held;
 	bool applicable;        /* false: not applicable here, no failure */
-	char detail[REPORT_TEXT_MAX]; /* one line for people */
+	char *detail;           /* one line for people (owned; NULL reads as "") */
 	cJSON *expected;        /* owned JSON values; may be NULL */
 	cJSON *observed;
 	cJSON *evidence;
@@ -61,6 +63,7 @@ struct report {
 	size_t nclients;
 	struct report_client *rejected;
 	size_t nrejected;
+	size_t clients_cap, rejected_cap;
 	struct report_check server_checks[REPORT_CHECKS_MAX];
 	size_t nserver_checks;
 	char *page_map;         /* section pages + NUL */
@@ -86,11 +89,19 @@ void report_init(struct report *r);
 void report_free(struct report *r);
 /* Appends a zeroed client (admitted or rejected); NULL when out of memory. */
 struct report_client *report_add_client(struct report *r, bool rejected);
+/* Makes room for `n` admitted clients at once (no slack from doubling).
+ * Returns 0 or a negative cowlab_err. */
+int report_reserve_clients(struct report *r, size_t n);
 /* Appends a check to a list; returns it for the caller to fill. Takes
  * ownership of expected/observed/evidence (any may be NULL). */
 struct report_check *report_add_check(struct report_check *list, size_t *n,
 				      const char *name, bool held, cJSON *expected,
 				      cJSON *observed, cJSON *evidence);
+
+/* Sets a check's detail line (at most REPORT_TEXT_MAX bytes), allocated
+ * to its length. */
+void report_check_detail(struct report_check *c, const char *fmt, ...) COWLAB_PRINTF(2, 3);
+void report_check_vdetail(struct report_check *c, const char *fmt, va_list ap);
 
 void report_summarize(const struct report *r, struct report_summary *s);
 bool report_isolation_held(const struct report *r);

@@ -40,6 +40,9 @@ struct server_seen {
 	uint64_t cow_clean;      /* cow pages still holding the pattern */
 	uint64_t fault_clean;    /* fault pages still holding the pattern */
 	bool later_written;      /* the server's later write reached its pages */
+	/* Kept from its results once they are judged and let go: */
+	bool rw_written;         /* its write through rw succeeded */
+	uint64_t server_cow_sightings; /* the server's cow stamp, seen by it */
 };
 
 /* What the server keeps of one operation's result: only what the verdict

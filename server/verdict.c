@@ -20,13 +20,24 @@ static const struct op_record *res(const struct client_state *c, enum step st, i
 	return &c->results[st].ops[i];
 }
 
+/* Keys are string literals: attached without a copy (CS), which keeps a
+ * report of 1000 clients a few MB smaller. */
+static cJSON *put(cJSON *o, const char *key, cJSON *item)
+{
+	if (o != NULL && item != NULL && !cJSON_AddItemToObjectCS(o, key, item)) {
+		cJSON_Delete(item);
+		return NULL;
+	}
+	return item;
+}
+
 static cJSON *nums(const char *k1, double v1, const char *k2, double v2)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	cJSON_AddNumberToObject(o, k1, v1);
+	put(o, k1, cJSON_CreateNumber(v1));
 	if (k2 != NULL)
-		cJSON_AddNumberToObject(o, k2, v2);
+		put(o, k2, cJSON_CreateNumber(v2));
 	return o;
 }
 
@@ -47,7 +58,7 @@ static struct report_check *add(struct report_check *list, size_t *n, const char
 	if (c != NULL) {
 		snprintf(c->basis, sizeof(c->basis), "%s", basis);
 		va_start(ap, fmt);
-		vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+		report_check_vdetail(c, fmt, ap);
 		va_end(ap);
 	}
 	return c;
@@ -108,12 +119,12 @@ static void check_cow_isolated(struct report_client *rc, const struct client_sta
 	held = c->seen.cow_clean == n && own_rw->matched == n && c->seen_by_others == 0 &&
 	       c->section_leaks == 0;
 	exp = nums("section_clean", (double)n, "own_rw_view_clean", (double)n);
-	cJSON_AddNumberToObject(exp, "seen_by_other_clients", 0);
-	cJSON_AddNumberToObject(exp, "seen_in_rw_views", 0);
+	put(exp, "seen_by_other_clients", cJSON_CreateNumber(0));
+	put(exp, "seen_in_rw_views", cJSON_CreateNumber(0));
 	obs = nums("section_clean", (double)c->seen.cow_clean, "own_rw_view_clean",
 		   (double)own_rw->matched);
-	cJSON_AddNumberToObject(obs, "seen_by_other_clients", (double)c->seen_by_others);
-	cJSON_AddNumberToObject(obs, "seen_in_rw_views", (double)c->section_leaks);
+	put(obs, "seen_by_other_clients", cJSON_CreateNumber((double)c->seen_by_others));
+	put(obs, "seen_in_rw_views", cJSON_CreateNumber((double)c->section_leaks));
 	ADD(rc, "cow_write_isolated", "client+server", held, exp, obs, NULL,
 	    "the cow write reached the section on %llu of %llu pages; other clients' views "
 	    "and rw views showed it %llu times", (unsigned long long)(n - c->seen.cow_clean),
@@ -181,25 +192,25 @@ static cJSON *evidence_json(const struct evidence_report *ev)
 {
 	cJSON *o = cJSON_CreateObject(), *arr;
 
-	cJSON_AddStringToObject(o, "pages", ev->pages ? ev->pages : "");
-	cJSON_AddNumberToObject(o, "private", (double)ev->private_pages);
-	arr = cJSON_AddArrayToObject(o, "sources");
+	put(o, "pages", cJSON_CreateString(ev->pages ? ev->pages : ""));
+	put(o, "private", cJSON_CreateNumber((double)ev->private_pages));
+	arr = put(o, "sources", cJSON_CreateArray());
 	for (size_t i = 0; arr != NULL && i < ev->nsources; i++) {
 		cJSON *s = cJSON_CreateObject();
 
-		cJSON_AddStringToObject(s, "name", ev->sources[i].name);
-		cJSON_AddBoolToObject(s, "supported", ev->sources[i].supported);
+		put(s, "name", cJSON_CreateString(ev->sources[i].name));
+		put(s, "supported", cJSON_CreateBool(ev->sources[i].supported));
 		if (ev->sources[i].supported)
-			cJSON_AddNumberToObject(s, "private", (double)ev->sources[i].private_pages);
+			put(s, "private", cJSON_CreateNumber((double)ev->sources[i].private_pages));
 		else
-			cJSON_AddNullToObject(s, "private");
-		cJSON_AddStringToObject(s, "note", ev->sources[i].note);
+			put(s, "private", cJSON_CreateNull());
+		put(s, "note", cJSON_CreateString(ev->sources[i].note));
 		cJSON_AddItemToArray(arr, s);
 	}
 	if (ev->deviation[0] != '\0')
-		cJSON_AddStringToObject(o, "platform_deviation", ev->deviation);
+		put(o, "platform_deviation", cJSON_CreateString(ev->deviation));
 	else
-		cJSON_AddNullToObject(o, "platform_deviation");
+		put(o, "platform_deviation", cJSON_CreateNull());
 	return o;
 }
 
@@ -238,8 +249,8 @@ static void check_evidence(struct report_client *rc, const struct client_state *
 	for (int k = 0; chk != NULL && k < 3; k++) {
 		if (!primary_supported(ops[k]->evidence)) {
 			chk->held = false;
-			snprintf(chk->detail, sizeof(chk->detail), "the client reports no %s "
-				 "evidence, which this platform always has", evidence_primary_source);
+			report_check_detail(chk, "the client reports no %s evidence, which "
+					    "this platform always has", evidence_primary_source);
 			break;
 		}
 	}
@@ -257,12 +268,12 @@ static void check_faults(struct report_client *rc, const struct client_state *c,
 		return;
 	obs = nums("faulted_at_target", (double)ops[0]->matched, "unchanged_in_ro_view",
 		   (double)ops[1]->matched);
-	cJSON_AddNumberToObject(obs, "unchanged_in_section", (double)c->seen.fault_clean);
+	put(obs, "unchanged_in_section", cJSON_CreateNumber((double)c->seen.fault_clean));
 	if (ops[0]->fault.faulted) {
 		ev = cJSON_CreateObject();
-		cJSON_AddStringToObject(ev, "code", ops[0]->fault.code);
-		cJSON_AddNumberToObject(ev, "target_offset", (double)ops[0]->fault_target);
-		cJSON_AddNumberToObject(ev, "fault_offset", (double)ops[0]->fault_offset);
+		put(ev, "code", cJSON_CreateString(ops[0]->fault.code));
+		put(ev, "target_offset", cJSON_CreateNumber((double)ops[0]->fault_target));
+		put(ev, "fault_offset", cJSON_CreateNumber((double)ops[0]->fault_offset));
 	}
 	/* The first fault, checked here: the platform's write-protection
 	 * fault, at the first fault page's word 0, where the write was aimed. */
@@ -270,10 +281,10 @@ static void check_faults(struct report_client *rc, const struct client_state *c,
 	bool first_ok = ops[0]->fault.faulted &&
 			strcmp(ops[0]->fault.code, fault_protection_code) == 0 &&
 			ops[0]->fault_target == first && ops[0]->fault_offset == first;
-	cJSON_AddBoolToObject(obs, "first_fault_as_expected", first_ok);
+	put(obs, "first_fault_as_expected", cJSON_CreateBool(first_ok));
 	cJSON *exp = nums("faulted_at_target", (double)n, "unchanged_in_ro_view", (double)n);
-	cJSON_AddNumberToObject(exp, "unchanged_in_section", (double)n);
-	cJSON_AddBoolToObject(exp, "first_fault_as_expected", true);
+	put(exp, "unchanged_in_section", cJSON_CreateNumber((double)n));
+	put(exp, "first_fault_as_expected", cJSON_CreateBool(true));
 	ADD(rc, "ro_write_faults", "client+server",
 	    first_ok && ops[0]->matched == n && ops[1]->matched == n && c->seen.fault_clean == n,
 	    exp, obs, ev, "%llu of %llu writes to the ro view faulted (%s); %llu pages unchanged",
@@ -388,7 +399,7 @@ static void allowed_words(const struct server *s, uint64_t page, struct allowed 
 		 * or may not have. */
 		a->w0[1] = p0 ^ PATTERN_XOR_RW;
 		if (c->steps_done > STEP_WRITE)
-			a->w0[0] = a->w0[1] = res(c, STEP_WRITE, W_WRITE_RW)->ok ? p0 ^ PATTERN_XOR_RW : p0;
+			a->w0[0] = a->w0[1] = c->seen.rw_written ? p0 ^ PATTERN_XOR_RW : p0;
 	}
 }
 
@@ -438,7 +449,7 @@ static void check_section_intact(struct server *s)
 		}
 	}
 	obs = nums("pages_differing", (double)bad, NULL, 0);
-	cJSON_AddItemToObject(obs, "samples", samples);
+	put(obs, "samples", samples);
 	add(s->report.server_checks, &s->report.nserver_checks, "section_intact", "server",
 	    bad == 0,
 	    nums("pages_differing", 0, NULL, 0), obs, NULL,
@@ -454,21 +465,18 @@ static void check_server_cow(struct server *s)
 	bool held;
 	cJSON *obs;
 
-	for (int i = 0; i < s->nclients; i++) {
-		const struct client_state *c = &s->clients[i];
-
-		if (c->steps_done == STEP_COUNT && res(c, STEP_OBSERVE, O_FIND_SERVER_COW)->ok)
-			seen += res(c, STEP_OBSERVE, O_FIND_SERVER_COW)->matched;
-	}
+	for (int i = 0; i < s->nclients; i++)
+		seen += s->clients[i].seen.server_cow_sightings;
 	held = cow[0] == (p0 ^ PATTERN_XOR_SERVER_COW) && rw[0] == p0 && seen == 0;
 	obs = cJSON_CreateObject();
-	cJSON_AddBoolToObject(obs, "server_cow_view_shows_it", cow[0] == (p0 ^ PATTERN_XOR_SERVER_COW));
-	cJSON_AddBoolToObject(obs, "section_shows_it", rw[0] != p0);
-	cJSON_AddNumberToObject(obs, "clients_seeing_it", (double)seen);
+	put(obs, "server_cow_view_shows_it",
+	    cJSON_CreateBool(cow[0] == (p0 ^ PATTERN_XOR_SERVER_COW)));
+	put(obs, "section_shows_it", cJSON_CreateBool(rw[0] != p0));
+	put(obs, "clients_seeing_it", cJSON_CreateNumber((double)seen));
 	cJSON *exp = cJSON_CreateObject();
-	cJSON_AddBoolToObject(exp, "server_cow_view_shows_it", true);
-	cJSON_AddBoolToObject(exp, "section_shows_it", false);
-	cJSON_AddNumberToObject(exp, "clients_seeing_it", 0);
+	put(exp, "server_cow_view_shows_it", cJSON_CreateBool(true));
+	put(exp, "section_shows_it", cJSON_CreateBool(false));
+	put(exp, "clients_seeing_it", cJSON_CreateNumber(0));
 	if (!held)
 		s->report.page_map[0] = MAP_BROKEN;
 	add(s->report.server_checks, &s->report.nserver_checks, "server_cow_isolated",
@@ -505,7 +513,7 @@ static void check_server_tracks(struct server *s)
 		  "untouched pages", (unsigned long long)seen, (unsigned long long)want);
 	if (chk != NULL && want == 0) {
 		chk->applicable = false;
-		snprintf(chk->detail, sizeof(chk->detail), "no client got as far as the later write");
+		report_check_detail(chk, "no client got as far as the later write");
 	}
 }
 
@@ -524,17 +532,31 @@ static void check_control(struct server *s)
 		  nums("checks_failed", sum.checks_failed, NULL, 0), NULL,
 		  "the shared \"copy-on-write\" views were caught by %d checks", sum.checks_failed);
 	if (chk != NULL && sum.checks_failed == 0)
-		snprintf(chk->detail, sizeof(chk->detail), "every check held although the views "
-			 "were shared: this run cannot tell shared from private");
+		report_check_detail(chk, "every check held although the views were shared: "
+				    "this run cannot tell shared from private");
 	if (chk != NULL && sum.complete == 0) {
 		/* nothing was tried: incomplete (exit 3), not a verdict */
 		chk->applicable = false;
-		snprintf(chk->detail, sizeof(chk->detail), "no client completed the run");
+		report_check_detail(chk, "no client completed the run");
 	}
+}
+
+/* Once a client is judged, the server's own checks need two facts of its
+ * results; the rest goes, so that the records and the report of every
+ * client are never held at once. */
+static void keep_and_release(struct client_state *c)
+{
+	if (c->steps_done > STEP_WRITE)
+		c->seen.rw_written = res(c, STEP_WRITE, W_WRITE_RW)->ok;
+	if (c->steps_done == STEP_COUNT && res(c, STEP_OBSERVE, O_FIND_SERVER_COW)->ok)
+		c->seen.server_cow_sightings = res(c, STEP_OBSERVE, O_FIND_SERVER_COW)->matched;
+	for (int k = 0; k < STEP_COUNT; k++)
+		step_record_free(&c->results[k]);
 }
 
 void experiment_evaluate(struct server *s)
 {
+	report_reserve_clients(&s->report, (size_t)s->nclients); /* best effort */
 	s->report.page_map = malloc((size_t)s->pages + 1);
 	if (s->report.page_map != NULL) {
 		memset(s->report.page_map, MAP_UNUSED, (size_t)s->pages);
@@ -551,6 +573,7 @@ void experiment_evaluate(struct server *s)
 		judge_client(s, &s->clients[i], rc);
 		if (s->report.page_map != NULL)
 			map_client(s, &s->clients[i], rc);
+		keep_and_release(&s->clients[i]);
 	}
 	if (s->report.page_map != NULL) {
 		check_section_intact(s);
