@@ -24,7 +24,7 @@ static int run(const char *client, const char *const *args, const char *out)
 	struct process *p = NULL;
 	int code = -1;
 
-	for (int i = 0; args[i] != NULL && i < 6; i++)
+	for (int i = 0; i < 6 && args[i] != NULL; i++)
 		argv[i + 1] = args[i];
 	if (!CHECK_OK(process_start(&p, client, argv, out) == 0))
 		return -1;

@@ -309,6 +309,10 @@ static uint8_t *walk_to_committed(struct explore_result *r, size_t ps, size_t le
 
 	step(r, EXPLORE_STEP_COMMITTED, mprotect(base, 2 * ps, PROT_READ | PROT_WRITE) == 0,
 	     EXPLORE_COMMITTED, base, "mprotect(PROT_READ|PROT_WRITE) of pages 0-1");
+	if (!r->steps[EXPLORE_STEP_COMMITTED].call_ok) {
+		munmap(base, len);
+		return NULL;
+	}
 	snprintf(r->steps[EXPLORE_STEP_COMMITTED].note, EXPLORE_NOTE,
 		 "Linux has no separate commit: the pages become accessible (the mapping "
 		 "splits) and each gets a zero-filled frame on first touch; with "

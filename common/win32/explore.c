@@ -288,6 +288,10 @@ static uint8_t *walk_to_committed(struct explore_result *r, size_t ps, size_t le
 	step(r, EXPLORE_STEP_COMMITTED,
 	     VirtualAlloc(base, 2 * ps, MEM_COMMIT, PAGE_READWRITE) == base, EXPLORE_COMMITTED,
 	     base, "VirtualAlloc(MEM_COMMIT, PAGE_READWRITE) of pages 0-1");
+	if (!r->steps[EXPLORE_STEP_COMMITTED].call_ok) {
+		VirtualFree(base, 0, MEM_RELEASE);
+		return NULL;
+	}
 
 	d = &r->demos[EXPLORE_DEMO_COMMITTED_ZERO];
 	explore_read(d, "committed page 1", (volatile uint32_t *)(base + ps + 16), false, NULL, 0);
