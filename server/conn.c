@@ -433,7 +433,9 @@ void server_finish(struct server *s)
 		size_t len;
 		char *msg;
 
-		/* its own entry, by id (an entry may be missing when memory ran out) */
+		/* its own entry, by id: the i-th, unless memory ran out for one */
+		if ((size_t)i < s->report.nclients && s->report.clients[i].id == cl->id)
+			rc = &s->report.clients[i];
 		for (size_t k = 0; k < s->report.nclients && rc == NULL; k++)
 			if (s->report.clients[k].id == cl->id)
 				rc = &s->report.clients[k];
@@ -451,7 +453,8 @@ void server_finish(struct server *s)
 			if (!rc->checks[k].held && d.held) {
 				d.held = false;
 				snprintf(d.message, sizeof(d.message), "%s failed: %s",
-					 rc->checks[k].name, rc->checks[k].detail);
+					 rc->checks[k].name,
+					 rc->checks[k].detail != NULL ? rc->checks[k].detail : "");
 			}
 		}
 		/* The run's own checks concern every client's isolation too. */
@@ -461,7 +464,7 @@ void server_finish(struct server *s)
 			if (sc->applicable && !sc->held && d.held) {
 				d.held = false;
 				snprintf(d.message, sizeof(d.message), "the server's %s failed: %s",
-					 sc->name, sc->detail);
+					 sc->name, sc->detail != NULL ? sc->detail : "");
 			}
 		}
 		msg = proto_build_done(&d, &len);
