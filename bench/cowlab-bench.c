@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,20 +139,22 @@ static void rtt_batch(struct proto_run *run)
 	run->ops[run->nops++] = (struct proto_op){ PROTO_OP_EXPECT, PROTO_VIEW_RO, false, fault, 0, 0 };
 }
 
-/* The peer: answers every batch (JSON) or echoes sizes (raw). */
-static void rtt_peer(int fd, bool json, size_t reply_len)
+/* The peer: answers a batch (a message starting with '{') with its
+ * results, anything else with reply_len bytes, as the raw ping-pong. */
+static void rtt_peer(int fd, size_t reply_len)
 {
 	static uint8_t buf[CHANNEL_MSG_MAX + 1], out[CHANNEL_MSG_MAX];
 	struct proto_op_result res[PROTO_OPS_MAX];
 	ssize_t n;
 
+	proto_init();
 	memset(out, ' ', sizeof(out));
 	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
 		struct proto_msg m;
 		size_t len = reply_len;
 		char *text = NULL;
 
-		if (json) {
+		if (buf[0] == '{') {
 			if (proto_parse(buf, (size_t)n, &rtt_lim, &m, NULL, 0) != 0)
 				_exit(1);
 			/* as cowlab-client does: only the results the batch has */
@@ -171,46 +174,87 @@ static void rtt_peer(int fd, bool json, size_t reply_len)
 	_exit(0);
 }
 
-static double rtt_run(bool json, int rounds, size_t req_len, size_t reply_len)
+/* Mean microseconds of one round trip over `rounds`, JSON or raw, with
+ * the peer on the other end of fd. */
+static double rtt_block(int fd, bool json, int rounds, const struct proto_run *run,
+			size_t req_len)
 {
 	static uint8_t buf[CHANNEL_MSG_MAX + 1], out[CHANNEL_MSG_MAX];
-	struct proto_run run;
-	int sv[2];
-	pid_t pid;
 	double t;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0)
-		return 0;
-	pid = fork();
-	if (pid == 0) {
-		close(sv[0]);
-		rtt_peer(sv[1], json, reply_len);
-	}
-	close(sv[1]);
-	rtt_batch(&run);
 	memset(out, ' ', sizeof(out));
 	t = now_s();
 	for (int i = 0; i < rounds; i++) {
 		size_t len = req_len;
-		char *text = json ? proto_build_run(&run, &len) : NULL;
+		char *text = json ? proto_build_run(run, &len) : NULL;
 		struct proto_msg m;
 		ssize_t n;
 
-		send(sv[0], text ? text : (char *)out, len, 0);
+		send(fd, text ? text : (char *)out, len, 0);
 		free(text);
-		n = recv(sv[0], buf, sizeof(buf), 0);
-		if (json && (proto_parse(buf, (size_t)n, &rtt_lim, &m, NULL, 0) != 0 ||
-			     proto_result_matches(&m.u.result, &run, &rtt_lim, NULL, 0) != 0)) {
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (json && (n <= 0 || proto_parse(buf, (size_t)n, &rtt_lim, &m, NULL, 0) != 0 ||
+			     proto_result_matches(&m.u.result, run, &rtt_lim, NULL, 0) != 0)) {
 			fprintf(stderr, "rtt: the answer does not match\n");
 			exit(1);
 		}
 		if (json)
 			proto_msg_free(&m);
 	}
-	t = now_s() - t;
+	return (now_s() - t) / rounds * 1e6;
+}
+
+/* Where the two ends run decides the exchange's cost more than anything
+ * else (on one CPU a round trip is two context switches, across two a
+ * wake-up of an idle CPU): the server and its clients run on different
+ * CPUs, so the two ends are pinned to CPUs 0 and 1 (when there are two),
+ * the same for both exchanges. cpu < 0: every CPU again. */
+static void pin_to_cpu(int cpu)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+
+	if (n < 2)
+		return;
+	CPU_ZERO(&set);
+	for (long c = 0; c < n && c < CPU_SETSIZE; c++)
+		if (cpu < 0 || c == cpu)
+			CPU_SET((int)c, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* Both exchanges over one socket pair and one peer, in alternating blocks
+ * (the VM's timing drifts over seconds): the median block of each. */
+static void rtt_measure(size_t req_len, size_t reply_len, double *own, double *raw)
+{
+	enum { BLOCKS = 40, ROUNDS = 250 };
+	double json_us[BLOCKS], raw_us[BLOCKS];
+	struct proto_run run;
+	int sv[2];
+	pid_t pid;
+
+	*own = *raw = 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		pin_to_cpu(1);
+		rtt_peer(sv[1], reply_len);
+	}
+	close(sv[1]);
+	pin_to_cpu(0);
+	rtt_batch(&run);
+	rtt_block(sv[0], true, ROUNDS, &run, req_len); /* warm up */
+	for (int b = 0; b < BLOCKS; b++) {
+		json_us[b] = rtt_block(sv[0], true, ROUNDS, &run, req_len);
+		raw_us[b] = rtt_block(sv[0], false, ROUNDS, &run, req_len);
+	}
 	close(sv[0]);
 	waitpid(pid, NULL, 0);
-	return t / rounds * 1e6;
+	pin_to_cpu(-1);
+	*own = median(json_us, BLOCKS);
+	*raw = median(raw_us, BLOCKS);
 }
 
 /* The JSON work of one round trip, in one process: build the batch, parse
@@ -245,7 +289,7 @@ static void bench_rtt(void)
 	struct proto_run run;
 	struct proto_op_result res[PROTO_OPS_MAX];
 	size_t req_len, reply_len;
-	double own[REPS], raw[REPS];
+	double own_us, raw_us;
 	char *a, *b;
 
 	rtt_batch(&run);
@@ -259,17 +303,13 @@ static void bench_rtt(void)
 	b = proto_build_result(run.seq, res, run.nops, &reply_len);
 	free(a);
 	free(b);
-	for (int i = 0; i < reps; i++) {
-		own[i] = rtt_run(true, 2000, req_len, reply_len);
-		raw[i] = rtt_run(false, 2000, req_len, reply_len);
-	}
+	rtt_measure(req_len, reply_len, &own_us, &raw_us);
 	double work[REPS];
 	for (int i = 0; i < reps; i++)
 		work[i] = json_work_us(&run, res);
 	printf("rtt.request_bytes: %zu\nrtt.reply_bytes: %zu\n", req_len, reply_len);
 	printf("rtt.json_work_us: %.2f us (in one process, no exchange)\n", median(work, reps));
-	ratio("rtt_ratio", "cowlab_us", median(own, reps), "raw_us", median(raw, reps), "us",
-	      "<= 1.3");
+	ratio("rtt_ratio", "cowlab_us", own_us, "raw_us", raw_us, "us", "<= 1.3");
 }
 
 /* ---- sessions: a whole run with N clients, against N minimal processes
