@@ -1,5 +1,6 @@
 /* cowlab-client: connects to a cowlab-server, maps the section it hands
  * over, performs the operations it asks for and reports each result. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,11 +9,24 @@
 #include "cli.h"
 #include "cowlab-config.h"
 #include "err.h"
+#include "compat.h"
 #include "explore.h"
+#include "image.h"
 #include "ops.h"
 #include "platform.h"
 #include "protocol.h"
 #include "section.h"
+
+/* The course's exercise, image_section_shared (docs/course.md): a counter
+ * in the image's ordinary data, whose pages are copy-on-write (every
+ * instance has its own), and one in the image section "shared", which
+ * every running instance of this executable on the machine shares, other
+ * runs' clients included. Both are initialized data, as the exercise
+ * needs; both are counted up once, atomically, when a client joins. */
+static _Atomic uint32_t image_private COWLAB_IMAGE_DATA = 0;
+COWLAB_IMAGE_SHARED_BEGIN
+static _Atomic uint32_t image_shared COWLAB_IMAGE_SHARED = 0;
+COWLAB_IMAGE_SHARED_END
 
 enum { EXIT_HELD = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_LOST = 3 };
 
@@ -148,6 +162,19 @@ static int receive(struct client *c, struct proto_msg *msg, char *why, size_t ca
 	return proto_parse(c->buf, len, &lim, msg, why, cap);
 }
 
+/* Counts this instance in both counters and says what it saw, with what
+ * the image format says about their pages. */
+static void count_in_image(struct proto_hello *hello)
+{
+	struct image_facts *f = &hello->image;
+
+	f->private_count = atomic_fetch_add(&image_private, 1) + 1;
+	f->shared_count = atomic_fetch_add(&image_shared, 1) + 1;
+	/* Facts it cannot find stay empty: the server judges them. */
+	image_describe(f, (const void *)&image_private, (const void *)&image_shared);
+	hello->has_image = true;
+}
+
 static int join(struct client *c)
 {
 	struct proto_hello hello = { .pid = platform_pid() };
@@ -158,6 +185,7 @@ static int join(struct client *c)
 	int err;
 
 	snprintf(hello.version, sizeof(hello.version), "%s", COWLAB_VERSION);
+	count_in_image(&hello);
 	err = channel_connect(&c->chan, c->opt.name, c->opt.timeout_ms);
 	if (err != 0) {
 		fprintf(stderr, "cowlab-client: cannot reach server \"%s\": %s\n", c->opt.name,

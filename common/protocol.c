@@ -234,6 +234,85 @@ static int get_enum(struct parser *p, const cJSON *obj, const char *key,
 
 /* ---- messages ---- */
 
+/* A clean text field that may be null (then ""). */
+static int get_text_or_null(struct parser *p, const cJSON *obj, const char *key,
+			    char *buf, size_t cap, bool *was_null)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+	int r;
+
+	*was_null = cJSON_IsNull(it);
+	buf[0] = '\0';
+	if (*was_null)
+		return 0;
+	if ((r = get_string(p, obj, key, buf, cap)) != 0)
+		return r;
+	if (!text_is_clean(buf))
+		return fail(p, "field \"%s\" has control characters", key);
+	return 0;
+}
+
+static int parse_image_section(struct parser *p, const cJSON *sec, struct image_facts *f)
+{
+	bool null;
+	int r;
+
+	if (!cJSON_IsObject(sec))
+		return fail(p, "field \"section\" is neither an object nor null");
+	if ((r = get_text_or_null(p, sec, "name", f->section_name, sizeof(f->section_name),
+				  &null)) != 0)
+		return r;
+	if (null || f->section_name[0] == '\0')
+		return fail(p, "field \"name\" of the section is empty");
+	if ((r = get_u32(p, sec, "characteristics", 0, UINT32_MAX, &f->characteristics)) != 0)
+		return r;
+	if ((r = get_text_or_null(p, sec, "protect", f->protect, sizeof(f->protect), &null)) != 0)
+		return r;
+	f->section_found = true;
+	return 0;
+}
+
+/* The hello's "image": null, or the client's image facts. A PE image has
+ * a section and no maps line; an ELF image the other way round. */
+static int parse_image(struct parser *p, const cJSON *root, struct proto_hello *h)
+{
+	static const char *const formats[] = { "elf", "pe" };
+	const cJSON *img = cJSON_GetObjectItemCaseSensitive(root, "image"), *sec;
+	struct image_facts *f = &h->image;
+	int format, r;
+	bool null;
+
+	memset(f, 0, sizeof(*f));
+	if (img == NULL)
+		return fail(p, "missing field \"image\"");
+	if (cJSON_IsNull(img))
+		return 0;
+	if (!cJSON_IsObject(img))
+		return fail(p, "field \"image\" is neither an object nor null");
+	if ((r = get_enum(p, img, "format", formats, IMAGE_FORMAT_COUNT, &format)) != 0)
+		return r;
+	f->format = (enum image_format)format;
+	if ((r = get_uint(p, img, "private", 1, (uint64_t)JSON_INT_MAX, &f->private_count)) != 0 ||
+	    (r = get_uint(p, img, "shared", 1, (uint64_t)JSON_INT_MAX, &f->shared_count)) != 0)
+		return r;
+	sec = cJSON_GetObjectItemCaseSensitive(img, "section");
+	if (sec == NULL)
+		return fail(p, "missing field \"section\"");
+	if (!cJSON_IsNull(sec) && f->format != IMAGE_FORMAT_PE)
+		return fail(p, "field \"section\" of an ELF image is not null");
+	if (!cJSON_IsNull(sec) && (r = parse_image_section(p, sec, f)) != 0)
+		return r;
+	if (cJSON_GetObjectItemCaseSensitive(img, "data_mapping") == NULL)
+		return fail(p, "missing field \"data_mapping\"");
+	if ((r = get_text_or_null(p, img, "data_mapping", f->data_mapping,
+				  sizeof(f->data_mapping), &null)) != 0)
+		return r;
+	if (!null && f->format != IMAGE_FORMAT_ELF)
+		return fail(p, "field \"data_mapping\" of a PE image is not null");
+	h->has_image = true;
+	return 0;
+}
+
 static int parse_hello(struct parser *p, const cJSON *root, struct proto_hello *h)
 {
 	uint64_t pid;
@@ -246,7 +325,7 @@ static int parse_hello(struct parser *p, const cJSON *root, struct proto_hello *
 		return r;
 	if (!text_is_clean(h->version))
 		return fail(p, "field \"version\" has control characters");
-	return 0;
+	return parse_image(p, root, h);
 }
 
 static bool section_name_ok(const char *s)
@@ -841,12 +920,39 @@ static char *finish(cJSON *root, bool ok, size_t *len)
 	return text;
 }
 
+static bool add_image(cJSON *root, const struct proto_hello *h)
+{
+	const struct image_facts *f = &h->image;
+	cJSON *img, *sec;
+
+	if (!h->has_image)
+		return attach(root, "image", cJSON_CreateNull()) != NULL;
+	img = add_obj(root, "image");
+	if (img == NULL || add_str(img, "format", image_format_name(f->format)) == NULL ||
+	    add_uint(img, "private", f->private_count) == NULL ||
+	    add_uint(img, "shared", f->shared_count) == NULL)
+		return false;
+	if (!f->section_found) {
+		if (attach(img, "section", cJSON_CreateNull()) == NULL)
+			return false;
+	} else if ((sec = add_obj(img, "section")) == NULL ||
+		   add_str(sec, "name", f->section_name) == NULL ||
+		   add_uint(sec, "characteristics", f->characteristics) == NULL ||
+		   add_str(sec, "protect", f->protect) == NULL) {
+		return false;
+	}
+	return (f->format == IMAGE_FORMAT_ELF && f->data_mapping[0] != '\0' ?
+		add_str(img, "data_mapping", f->data_mapping) :
+		attach(img, "data_mapping", cJSON_CreateNull())) != NULL;
+}
+
 char *proto_build_hello(const struct proto_hello *h, size_t *len)
 {
 	cJSON *root = envelope(PROTO_HELLO);
 	bool ok = root != NULL &&
 		add_uint(root, "pid", h->pid) != NULL &&
-		add_str(root, "version", h->version) != NULL;
+		add_str(root, "version", h->version) != NULL &&
+		add_image(root, h);
 
 	return finish(root, ok, len);
 }

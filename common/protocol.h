@@ -14,6 +14,7 @@
 
 #include "evidence.h"
 #include "fault.h"
+#include "image.h"
 
 #define PROTO_VERSION 1
 /* Most operations in one batch; most mismatches or matches a result lists. */
@@ -93,6 +94,10 @@ struct proto_limits {
 struct proto_hello {
 	long pid;
 	char version[32];
+	/* The client's own image and its two counters (image.h); a peer
+	 * that is no cowlab-client (a test's) may send null: has_image. */
+	bool has_image;
+	struct image_facts image;
 };
 
 struct proto_assign {

@@ -410,6 +410,34 @@ static void evidence_summary(const struct report_client *c, char *buf, size_t ca
 	}
 }
 
+/* image_section_shared, said once under the table (each client's own
+ * failure is under its line): the first complete client's detail, its
+ * .data mapping on Linux, and a platform deviation when there is one. */
+static void print_image(const struct report *r, FILE *out)
+{
+	for (size_t i = 0; i < r->nclients; i++) {
+		const struct report_client *c = &r->clients[i];
+
+		for (size_t k = 0; k < c->nchecks; k++) {
+			const struct report_check *chk = &c->checks[k];
+			const cJSON *map, *dev;
+			char lead[64];
+
+			if (strcmp(chk->name, "image_section_shared") != 0)
+				continue;
+			snprintf(lead, sizeof(lead), "image section (client %d):", c->id);
+			print_wrapped(out, lead, chk->detail != NULL ? chk->detail : "", 2);
+			map = cJSON_GetObjectItemCaseSensitive(chk->evidence, "data_mapping");
+			if (cJSON_IsString(map))
+				fprintf(out, "  .data: %s\n", map->valuestring);
+			dev = cJSON_GetObjectItemCaseSensitive(chk->evidence, "platform_deviation");
+			if (cJSON_IsString(dev))
+				print_wrapped(out, "platform deviation:", dev->valuestring, 2);
+			return;
+		}
+	}
+}
+
 /* The first platform deviation any client's evidence names, with the
  * sources it makes unusable: said once, under the table. */
 static void print_deviation(const struct report *r, FILE *out)
@@ -423,7 +451,9 @@ static void print_deviation(const struct report *r, FILE *out)
 			const cJSON *src;
 			char names[160] = "";
 
-			if (!cJSON_IsString(dev))
+			/* print_image says its own */
+			if (!cJSON_IsString(dev) ||
+			    strcmp(c->checks[k].name, "image_section_shared") == 0)
 				continue;
 			cJSON_ArrayForEach(src, cJSON_GetObjectItemCaseSensitive(c->checks[k].evidence,
 										 "sources")) {
@@ -472,6 +502,7 @@ static void print_clients(const struct report *r, FILE *out)
 	if (hidden > 0)
 		fprintf(out, "   ... and %zu more clients, complete with every check held\n", hidden);
 	print_deviation(r, out);
+	print_image(r, out);
 	for (size_t i = 0; i < r->nrejected; i++) {
 		char lead[64];
 

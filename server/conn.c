@@ -134,6 +134,8 @@ static void admit(struct server *s, struct conn *c, const struct proto_hello *h)
 	cl->first_page = 1 + (uint64_t)(cl->id - 1) * cl->page_count;
 	cl->conn = c;
 	c->client = cl;
+	cl->has_image = h->has_image;
+	cl->image = h->image;
 	err = send_assign(s, cl);
 	if (err != 0)
 		server_drop(s, cl, "send", "cannot send the assignment: %s", cowlab_strerror(err));

@@ -83,6 +83,9 @@ struct client_state {
 	struct server_seen seen;
 	uint64_t seen_by_others; /* other clients that saw its cow write */
 	uint64_t section_leaks;  /* its cow stamps found in the section */
+	bool has_image;          /* its hello's image facts (image.h) */
+	struct image_facts image;
+	uint64_t image_twins;    /* complete clients whose shared count equals its */
 };
 
 struct conn {

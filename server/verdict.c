@@ -8,6 +8,7 @@
 
 #include "experiment.h"
 #include "fault.h"
+#include "image.h"
 #include "pattern.h"
 #include "section.h"
 #include "server.h"
@@ -293,6 +294,172 @@ static void check_faults(struct report_client *rc, const struct client_state *c,
 	    (unsigned long long)c->seen.fault_clean);
 }
 
+/* ---- image_section_shared: the course's exercise (docs/course.md) ---- */
+
+static bool client_complete(const struct client_state *c)
+{
+	return !c->lost && c->steps_done == STEP_COUNT;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* For each complete client, how many complete clients (itself included)
+ * counted the same value of the shared counter. Only complete clients:
+ * each was running from its own increment until after the last one's
+ * (no client leaves before every client has joined), so the counter's
+ * pages stayed mapped throughout, and one shared counter can never give
+ * two of them the same value, whatever other runs count in between.
+ * Returns the number of complete clients compared. */
+static int count_image_twins(struct server *s)
+{
+	uint64_t *v = malloc(((size_t)s->nclients + 1) * sizeof(*v));
+	size_t n = 0;
+
+	for (int i = 0; i < s->nclients; i++)
+		if (client_complete(&s->clients[i]) && s->clients[i].has_image && v != NULL)
+			v[n++] = s->clients[i].image.shared_count;
+	if (v != NULL)
+		qsort(v, n, sizeof(*v), cmp_u64);
+	for (int i = 0; i < s->nclients; i++) {
+		struct client_state *c = &s->clients[i];
+		uint64_t want = c->image.shared_count;
+		size_t lo = 0, hi = n;
+
+		if (!client_complete(c) || !c->has_image)
+			continue;
+		if (v == NULL) {
+			c->image_twins = 2; /* cannot tell: not proven */
+			continue;
+		}
+		while (lo < hi) { /* the first >= want */
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (v[mid] < want)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (c->image_twins = 0; lo < n && v[lo] == want; lo++)
+			c->image_twins++;
+	}
+	free(v);
+	return (int)n;
+}
+
+static cJSON *hex32(uint32_t v)
+{
+	char text[16];
+
+	snprintf(text, sizeof(text), "0x%08X", (unsigned)v);
+	return cJSON_CreateString(text);
+}
+
+/* ELF: no shared-section flag, so nothing to share; only the private
+ * counter can be checked, and a wrong one fails the check. */
+static void check_image_elf(struct report_client *rc, const struct client_state *c)
+{
+	const struct image_facts *f = &c->image;
+	bool held = f->format == IMAGE_FORMAT_ELF && f->private_count == 1;
+	struct report_check *chk;
+	cJSON *ev = cJSON_CreateObject();
+
+	put(ev, "format", cJSON_CreateString(image_format_name(f->format)));
+	put(ev, "shared", cJSON_CreateNumber((double)f->shared_count));
+	put(ev, "data_mapping", f->data_mapping[0] ? cJSON_CreateString(f->data_mapping)
+						   : cJSON_CreateNull());
+	put(ev, "explanation", cJSON_CreateString(
+		"ELF has no shared-section flag: .data, both counters' section, is a "
+		"private (copy-on-write) file mapping of the executable, rw-p in "
+		"/proc/self/maps, so every process counts its own"));
+	chk = ADD(rc, "image_section_shared", "client", held, nums("private", 1, NULL, 0),
+		  nums("private", (double)f->private_count, NULL, 0), ev,
+		  "the private .data counter was %llu in a %s image",
+		  (unsigned long long)f->private_count, image_format_name(f->format));
+	if (chk != NULL && held) {
+		chk->applicable = false;
+		report_check_detail(chk, "not applicable: ELF has no shared-section flag; .data "
+				    "is a private copy-on-write file mapping (rw-p), and the "
+				    "private counter was 1");
+	}
+}
+
+static void check_image_pe(struct server *s, struct report_client *rc,
+			   const struct client_state *c, int compared)
+{
+	const struct image_facts *f = &c->image;
+	const char *wine = s->report.platform.wine_version;
+	bool unique = c->image_twins == 1, section_ok = f->format == IMAGE_FORMAT_PE &&
+		      f->section_found && f->characteristics == IMAGE_SHARED_CHARACTERISTICS;
+	char words[96] = "", deviation[REPORT_TEXT_MAX] = "";
+	struct report_check *chk;
+	cJSON *exp, *obs, *ev;
+
+	if (f->section_found)
+		image_characteristics_text(f->characteristics, words, sizeof(words));
+	exp = cJSON_CreateObject();
+	put(exp, "private", cJSON_CreateNumber(1));
+	put(exp, "shared_unique", cJSON_CreateBool(true));
+	put(exp, "characteristics", hex32(IMAGE_SHARED_CHARACTERISTICS));
+	obs = cJSON_CreateObject();
+	put(obs, "private", cJSON_CreateNumber((double)f->private_count));
+	put(obs, "shared_unique", cJSON_CreateBool(unique));
+	put(obs, "characteristics", f->section_found ? hex32(f->characteristics)
+						     : cJSON_CreateNull());
+	ev = cJSON_CreateObject();
+	put(ev, "format", cJSON_CreateString(image_format_name(f->format)));
+	put(ev, "section", f->section_found ? cJSON_CreateString(f->section_name)
+					    : cJSON_CreateNull());
+	put(ev, "characteristics_text", cJSON_CreateString(words));
+	put(ev, "shared", cJSON_CreateNumber((double)f->shared_count));
+	put(ev, "clients_compared", cJSON_CreateNumber(compared));
+	put(ev, "protect", cJSON_CreateString(f->protect));
+	/* Wine deviates from Windows in what it says, or (if it ever stops
+	 * sharing the section) in what it does: said, not counted. */
+	if (wine[0] != '\0' && !unique && section_ok && f->private_count == 1)
+		snprintf(deviation, sizeof(deviation), "Wine %s does not share the image "
+			 "section \"%s\" between instances: %llu clients counted %llu", wine,
+			 f->section_name, (unsigned long long)c->image_twins,
+			 (unsigned long long)f->shared_count);
+	else if (wine[0] != '\0' && strcmp(f->protect, "PAGE_WRITECOPY") == 0)
+		snprintf(deviation, sizeof(deviation), "Wine %s's VirtualQuery says "
+			 "PAGE_WRITECOPY for the shared section's page (Windows: PAGE_READWRITE); "
+			 "the counter is shared nonetheless", wine);
+	put(ev, "platform_deviation", deviation[0] ? cJSON_CreateString(deviation)
+						   : cJSON_CreateNull());
+	chk = ADD(rc, "image_section_shared", "client", section_ok && unique &&
+		  f->private_count == 1, exp, obs, ev,
+		  "the shared counter counted %llu here, %s among %d clients%s; the private "
+		  "counter %llu; section \"%s\" is 0x%08X (%s)",
+		  (unsigned long long)f->shared_count, unique ? "unique" : "NOT unique", compared,
+		  compared == 1 ? " (one client: sharing not shown)" : "",
+		  (unsigned long long)f->private_count,
+		  f->section_found ? f->section_name : "(none holds the counter)",
+		  (unsigned)f->characteristics, words);
+	if (chk != NULL && !chk->held && strstr(deviation, "does not share") != NULL) {
+		chk->applicable = false;
+		report_check_detail(chk, "not applicable: %s", deviation);
+	}
+}
+
+static void check_image(struct server *s, struct report_client *rc,
+			const struct client_state *c, int compared)
+{
+	if (!c->has_image) {
+		ADD(rc, "image_section_shared", "client", false, NULL, NULL, NULL,
+		    "the client reported no image facts (its hello's image is null)");
+		return;
+	}
+	if (image_has_shared_sections())
+		check_image_pe(s, rc, c, compared);
+	else
+		check_image_elf(rc, c);
+}
+
 /* Who saw whose cow writes: every FIND match outside the finder's own
  * pages is a sighting of another client's private write. */
 static void attribute_sightings(struct server *s)
@@ -320,7 +487,8 @@ static void attribute_sightings(struct server *s)
 	}
 }
 
-static void judge_client(struct server *s, struct client_state *c, struct report_client *rc)
+static void judge_client(struct server *s, struct client_state *c, struct report_client *rc,
+			 int image_compared)
 {
 	rc->id = c->id;
 	rc->pid = c->pid;
@@ -338,6 +506,7 @@ static void judge_client(struct server *s, struct client_state *c, struct report
 	check_detached(rc, c);
 	check_evidence(rc, c);
 	check_faults(rc, c, s->page_size);
+	check_image(s, rc, c, image_compared);
 }
 
 static bool check_failed(const struct report_client *rc, const char *name)
@@ -564,13 +733,15 @@ void experiment_evaluate(struct server *s)
 		s->report.page_map[s->pages - 1] = MAP_SERVER;
 		s->report.page_map[s->pages] = '\0';
 	}
+	int image_compared = count_image_twins(s);
+
 	attribute_sightings(s);
 	for (int i = 0; i < s->nclients; i++) {
 		struct report_client *rc = report_add_client(&s->report, false);
 
 		if (rc == NULL)
 			continue;
-		judge_client(s, &s->clients[i], rc);
+		judge_client(s, &s->clients[i], rc, image_compared);
 		if (s->report.page_map != NULL)
 			map_client(s, &s->clients[i], rc);
 		keep_and_release(&s->clients[i]);

@@ -92,7 +92,48 @@ static void test_roundtrip_hello(void)
 	CHECK(m.type == PROTO_HELLO);
 	CHECK(m.u.hello.pid == 2147483647L);
 	CHECK(strcmp(m.u.hello.version, "0.1.0-rc1") == 0);
+	CHECK(!m.u.hello.has_image);
 	proto_msg_free(&m);
+}
+
+/* Both image formats, each with the facts only it has. */
+static void test_roundtrip_image(void)
+{
+	struct proto_hello pe = { .pid = 7, .version = "0.1.0", .has_image = true, .image = {
+		.format = IMAGE_FORMAT_PE, .private_count = 1, .shared_count = 4000000000u,
+		.section_found = true, .section_name = "shared",
+		.characteristics = IMAGE_SHARED_CHARACTERISTICS, .protect = "PAGE_READWRITE" } };
+	struct proto_hello elf = { .pid = 8, .version = "0.1.0", .has_image = true, .image = {
+		.format = IMAGE_FORMAT_ELF, .private_count = 2, .shared_count = 3,
+		.data_mapping = "5600-5601 rw-p 00015000 fe:00 531 /b/cowlab-client" } };
+	struct proto_msg m;
+	size_t len = 0;
+
+	if (parse_built(proto_build_hello(&pe, &len), &len, NULL, &m)) {
+		const struct image_facts *f = &m.u.hello.image;
+
+		CHECK(m.u.hello.has_image && f->format == IMAGE_FORMAT_PE);
+		CHECK(f->private_count == 1 && f->shared_count == 4000000000u);
+		CHECK(f->section_found && strcmp(f->section_name, "shared") == 0);
+		CHECK(f->characteristics == 0xD0000040u);
+		CHECK(strcmp(f->protect, "PAGE_READWRITE") == 0);
+		CHECK(f->data_mapping[0] == '\0');
+		proto_msg_free(&m);
+	}
+	if (parse_built(proto_build_hello(&elf, &len), &len, NULL, &m)) {
+		const struct image_facts *f = &m.u.hello.image;
+
+		CHECK(m.u.hello.has_image && f->format == IMAGE_FORMAT_ELF);
+		CHECK(f->private_count == 2 && f->shared_count == 3 && !f->section_found);
+		CHECK(strcmp(f->data_mapping, elf.image.data_mapping) == 0);
+		proto_msg_free(&m);
+	}
+	/* an ELF image without its maps line says null, and still parses */
+	elf.image.data_mapping[0] = '\0';
+	if (parse_built(proto_build_hello(&elf, &len), &len, NULL, &m)) {
+		CHECK(m.u.hello.has_image && m.u.hello.image.data_mapping[0] == '\0');
+		proto_msg_free(&m);
+	}
 }
 
 static void test_roundtrip_assign(void)
@@ -350,7 +391,13 @@ static void test_build_over_cap(void)
 #define S199 S32 S32 S32 S32 S32 S32 "0123456"
 
 #define HELLO(f) "{'type':'hello','v':1," f "}"
-#define H_OK "'pid':1,'version':'0.1.0'"
+/* "image" first: the NUL test below cuts into the version string. */
+#define H_OK "'image':null,'pid':1,'version':'0.1.0'"
+#define H_IMG(f) HELLO("'pid':1,'version':'0.1.0','image':{" f "}")
+#define I_PE "'format':'pe','private':1,'shared':1"
+#define I_ELF "'format':'elf','private':1,'shared':1"
+#define I_SEC "'section':{'name':'shared','characteristics':3489660992,'protect':'PAGE_READWRITE'}"
+#define I_MAP "'data_mapping':'55d0-55d1 rw-p 00015000 fe:00 53 /x/cowlab-client'"
 #define ASSIGN(top, sec, pages) \
 	"{'type':'assign','v':1," top ",'section':{" sec "},'pages':{" pages "}}"
 #define A_TOP "'id':1,'timeout_ms':1000"
@@ -375,8 +422,18 @@ static void test_build_over_cap(void)
  * values at the edges of every range. */
 static const char *const good_messages[] = {
 	HELLO(H_OK),
-	"  \n" HELLO("'pid':2147483647,'version':'" S31 "'") " \r\n\t",
-	HELLO("'pid':1,'version':''"),
+	"  \n" HELLO("'pid':2147483647,'version':'" S31 "','image':null") " \r\n\t",
+	HELLO("'pid':1,'version':'','image':null"),
+	H_IMG(I_PE "," I_SEC ",'data_mapping':null"),
+	H_IMG(I_PE ",'section':null,'data_mapping':null"),
+	H_IMG("'format':'pe','private':999999999999999,'shared':999999999999999,"
+	      "'section':{'name':'12345678','characteristics':4294967295,'protect':null},"
+	      "'data_mapping':null"),
+	H_IMG("'format':'pe','private':1,'shared':1,"
+	      "'section':{'name':'s','characteristics':0,'protect':''},'data_mapping':null"),
+	H_IMG(I_ELF ",'section':null," I_MAP),
+	H_IMG(I_ELF ",'section':null,'data_mapping':null"),
+	H_IMG(I_ELF ",'section':null,'data_mapping':'" S199 "0123456789abcdef" S16 "01234567'"),
 	ASSIGN(A_TOP, A_SEC, A_PG),
 	ASSIGN("'id':2147483647,'timeout_ms':86400000",
 	       "'name':'" S95 "','page_size':512,'size':512,'seed':4294967295",
@@ -467,6 +524,68 @@ static const struct bad_message bad_envelopes[] = {
 };
 
 static const struct bad_message bad_hellos[] = {
+	/* the image facts (docs/protocol.md#hello-client--server) */
+	{ HELLO("'pid':1,'version':'x'"), "missing field 'image'" },
+	{ HELLO("'pid':1,'version':'x','image':1"), "'image' is neither an object nor null" },
+	{ HELLO("'pid':1,'version':'x','image':[]"), "'image' is neither an object nor null" },
+	{ HELLO("'pid':1,'version':'x','image':'pe'"), "'image' is neither an object nor null" },
+	{ H_IMG("'private':1,'shared':1,'section':null,'data_mapping':null"),
+	  "missing field 'format'" },
+	{ H_IMG("'format':'coff','private':1,'shared':1,'section':null,'data_mapping':null"),
+	  "'format' has an unknown value" },
+	{ H_IMG("'format':'PE','private':1,'shared':1,'section':null,'data_mapping':null"),
+	  "'format' has an unknown value" },
+	{ H_IMG("'format':1,'private':1,'shared':1,'section':null,'data_mapping':null"),
+	  "'format' is not a string" },
+	{ H_IMG("'format':'pe','shared':1,'section':null,'data_mapping':null"),
+	  "missing field 'private'" },
+	{ H_IMG("'format':'pe','private':0,'shared':1,'section':null,'data_mapping':null"),
+	  "'private' is out of range" },
+	{ H_IMG("'format':'pe','private':-1,'shared':1,'section':null,'data_mapping':null"),
+	  "'private' is not a non-negative integer" },
+	{ H_IMG("'format':'pe','private':1.5,'shared':1,'section':null,'data_mapping':null"),
+	  "'private' is not a non-negative integer" },
+	{ H_IMG("'format':'pe','private':1,'section':null,'data_mapping':null"),
+	  "missing field 'shared'" },
+	{ H_IMG("'format':'pe','private':1,'shared':0,'section':null,'data_mapping':null"),
+	  "'shared' is out of range" },
+	{ H_IMG("'format':'pe','private':1,'shared':'1','section':null,'data_mapping':null"),
+	  "'shared' is not a number" },
+	{ H_IMG("'format':'pe','private':1,'shared':1e300,'section':null,'data_mapping':null"),
+	  "'shared' is not a non-negative integer" },
+	{ H_IMG(I_PE ",'data_mapping':null"), "missing field 'section'" },
+	{ H_IMG(I_PE ",'section':1,'data_mapping':null"), "'section' is neither an object" },
+	{ H_IMG(I_PE ",'section':[],'data_mapping':null"), "'section' is neither an object" },
+	{ H_IMG(I_ELF "," I_SEC "," I_MAP), "'section' of an ELF image is not null" },
+	{ H_IMG(I_PE ",'section':{'characteristics':0,'protect':''},'data_mapping':null"),
+	  "missing field 'name'" },
+	{ H_IMG(I_PE ",'section':{'name':'','characteristics':0,'protect':''},'data_mapping':null"),
+	  "'name' of the section is empty" },
+	{ H_IMG(I_PE ",'section':{'name':null,'characteristics':0,'protect':''},"
+		"'data_mapping':null"), "'name' of the section is empty" },
+	{ H_IMG(I_PE ",'section':{'name':'123456789','characteristics':0,'protect':''},"
+		"'data_mapping':null"), "'name' is longer than 8" },
+	{ H_IMG(I_PE ",'section':{'name':'sh\\u001bred','characteristics':0,'protect':''},"
+		"'data_mapping':null"), "'name' has control characters" },
+	{ H_IMG(I_PE ",'section':{'name':'shared','protect':''},'data_mapping':null"),
+	  "missing field 'characteristics'" },
+	{ H_IMG(I_PE ",'section':{'name':'shared','characteristics':4294967296,'protect':''},"
+		"'data_mapping':null"), "'characteristics' is out of range" },
+	{ H_IMG(I_PE ",'section':{'name':'shared','characteristics':-64,'protect':''},"
+		"'data_mapping':null"), "'characteristics' is not a non-negative integer" },
+	{ H_IMG(I_PE ",'section':{'name':'shared','characteristics':'0xD0000040',"
+		"'protect':''},'data_mapping':null"), "'characteristics' is not a number" },
+	{ H_IMG(I_PE ",'section':{'name':'shared','characteristics':0,'protect':7},"
+		"'data_mapping':null"), "'protect' is not a string" },
+	{ H_IMG(I_PE ",'section':{'name':'shared','characteristics':0,'protect':'" S32 "'},"
+		"'data_mapping':null"), "'protect' is longer than 31" },
+	{ H_IMG(I_PE "," I_SEC), "missing field 'data_mapping'" },
+	{ H_IMG(I_PE "," I_SEC "," I_MAP), "'data_mapping' of a PE image is not null" },
+	{ H_IMG(I_ELF ",'section':null,'data_mapping':1"), "'data_mapping' is not a string" },
+	{ H_IMG(I_ELF ",'section':null,'data_mapping':'rw-p\\n'"),
+	  "'data_mapping' has control characters" },
+	{ H_IMG(I_ELF ",'section':null,'data_mapping':'" S199 "0123456789abcdef" S16 "012345678'"),
+	  "'data_mapping' is longer than 239" },
 	{ HELLO("'version':'x'"), "missing field 'pid'" },
 	{ HELLO("'pid':0,'version':'x'"), "'pid' is out of range" },
 	{ HELLO("'pid':-1,'version':'x'"), "'pid' is not a non-negative integer" },
@@ -1240,6 +1359,7 @@ int main(void)
 	test_no_echo();
 	test_names();
 	test_roundtrip_hello();
+	test_roundtrip_image();
 	test_roundtrip_assign();
 	test_roundtrip_run();
 	test_roundtrip_result();
