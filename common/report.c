@@ -177,6 +177,19 @@ enum report_exit report_exit_status(const struct report *r)
 
 /* ---- JSON ---- */
 
+/* A check's value in the printed tree without a copy: a reference to
+ * its members (the report keeps owning them), null when there is none. */
+static cJSON *borrow(const cJSON *v)
+{
+	if (v == NULL)
+		return cJSON_CreateNull();
+	if (cJSON_IsObject(v))
+		return cJSON_CreateObjectReference(v->child);
+	if (cJSON_IsArray(v))
+		return cJSON_CreateArrayReference(v->child);
+	return cJSON_Duplicate(v, 1);
+}
+
 static cJSON *checks_json(const struct report_check *list, size_t n)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -196,12 +209,9 @@ static cJSON *checks_json(const struct report_check *list, size_t n)
 					c->held ? "held" : "failed");
 		cJSON_AddStringToObject(o, "detail", c->detail != NULL ? c->detail : "");
 		cJSON_AddStringToObject(o, "basis", c->basis);
-		cJSON_AddItemToObject(o, "expected", c->expected ?
-				      cJSON_Duplicate(c->expected, 1) : cJSON_CreateNull());
-		cJSON_AddItemToObject(o, "observed", c->observed ?
-				      cJSON_Duplicate(c->observed, 1) : cJSON_CreateNull());
-		cJSON_AddItemToObject(o, "evidence", c->evidence ?
-				      cJSON_Duplicate(c->evidence, 1) : cJSON_CreateNull());
+		cJSON_AddItemToObject(o, "expected", borrow(c->expected));
+		cJSON_AddItemToObject(o, "observed", borrow(c->observed));
+		cJSON_AddItemToObject(o, "evidence", borrow(c->evidence));
 	}
 	return arr;
 }
