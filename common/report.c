@@ -420,6 +420,32 @@ static void evidence_summary(const struct report_client *c, char *buf, size_t ca
 	}
 }
 
+/* The values the run's clients counted in the shared image counter. */
+static void print_shared_counts(const struct report *r, FILE *out)
+{
+	double lo = 0, hi = 0;
+	int n = 0;
+
+	for (size_t i = 0; i < r->nclients; i++) {
+		const struct report_client *c = &r->clients[i];
+
+		for (size_t k = 0; k < c->nchecks; k++) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->checks[k].evidence,
+									 "shared");
+
+			if (strcmp(c->checks[k].name, "image_section_shared") != 0 ||
+			    !cJSON_IsNumber(v))
+				continue;
+			lo = n == 0 || v->valuedouble < lo ? v->valuedouble : lo;
+			hi = n == 0 || v->valuedouble > hi ? v->valuedouble : hi;
+			n++;
+		}
+	}
+	if (n > 0)
+		fprintf(out, "  shared counter: %d client%s counted from %.0f to %.0f\n", n,
+			n == 1 ? "" : "s", lo, hi);
+}
+
 /* image_section_shared, said once under the table (each client's own
  * failure is under its line): the first complete client's detail, its
  * .data mapping on Linux, and a platform deviation when there is one. */
@@ -440,6 +466,8 @@ static void print_image(const struct report *r, FILE *out)
 			map = cJSON_GetObjectItemCaseSensitive(chk->evidence, "data_mapping");
 			if (cJSON_IsString(map))
 				fprintf(out, "  .data: %s\n", map->valuestring);
+			else
+				print_shared_counts(r, out);
 			dev = cJSON_GetObjectItemCaseSensitive(chk->evidence, "platform_deviation");
 			if (cJSON_IsString(dev))
 				print_wrapped(out, "platform deviation:", dev->valuestring, 2);
