@@ -74,6 +74,7 @@ static _Thread_local struct {
 	char *base;
 	size_t used;
 	int depth;
+	size_t spilled;  /* allocations inside a message that did not fit */
 } arena;
 
 static void *arena_malloc(size_t n)
@@ -85,6 +86,7 @@ static void *arena_malloc(size_t n)
 		arena.used += n;
 		return p;
 	}
+	arena.spilled += arena.depth > 0;
 	return malloc(n);
 }
 
@@ -97,14 +99,25 @@ static void arena_free(void *p)
 
 static void arena_enter(void)
 {
-	if (arena.depth++ == 0 && arena.base == NULL)
-		arena.base = malloc(ARENA_SIZE); /* lives as long as the thread */
+	if (arena.depth++ == 0) {
+		arena.spilled = 0;
+		if (arena.base == NULL)
+			arena.base = malloc(ARENA_SIZE); /* lives as long as the thread */
+	}
 }
 
 static void arena_leave(void)
 {
 	if (--arena.depth == 0)
 		arena.used = 0;
+}
+
+/* Frees a tree of this message: nothing to do, node by node, when every
+ * node is in the arena, which arena_leave resets as a whole. */
+static void arena_delete(cJSON *root)
+{
+	if (arena.depth != 1 || arena.spilled > 0)
+		cJSON_Delete(root);
 }
 
 void proto_init(void)
@@ -713,7 +726,7 @@ int proto_parse(const void *data, size_t len, const struct proto_limits *limits,
 		}
 	}
 	e = parse_body(&p, root, limits, msg);
-	cJSON_Delete(root);
+	arena_delete(root);
 	arena_leave();
 	if (e != 0)
 		proto_msg_free(msg);
@@ -853,16 +866,6 @@ static cJSON *add_obj(cJSON *o, const char *key)
 	return attach(o, key, cJSON_CreateObject());
 }
 
-static cJSON *add_arr(cJSON *o, const char *key)
-{
-	return attach(o, key, cJSON_CreateArray());
-}
-
-static cJSON *add_null(cJSON *o, const char *key)
-{
-	return attach(o, key, cJSON_CreateNull());
-}
-
 /* An unsigned integer as JSON, written as its digits (cJSON's own number
  * printing goes through %1.15g and sscanf, the bulk of a message's cost). */
 static cJSON *uint_json(uint64_t v)
@@ -976,142 +979,276 @@ char *proto_build_assign(const struct proto_assign *a, size_t *len)
 	return finish(root, ok, len);
 }
 
-static bool add_op(cJSON *arr, const struct proto_op *op)
-{
-	cJSON *o = cJSON_CreateObject();
-	bool ok;
+/* ---- the two hot messages, written straight into their text ----
+ *
+ * A batch and its results go back and forth for every client and step:
+ * they are written as text directly, in the order and form cJSON would
+ * print them (compact, integers as digits, strings escaped as cJSON
+ * escapes them), without a tree to build, print and free. That halves
+ * the protocol's own cost of a round trip (docs/benchmarks.md, rtt).
+ * Parsing stays with cJSON, and tests/test-protocol.c and the fuzzer
+ * parse everything built here. */
 
-	if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
-		cJSON_Delete(o);
-		return false;
+struct text {
+	char *buf;
+	size_t len;
+	bool ok;              /* false once out of memory or over the cap */
+};
+
+static void put(struct text *t, const char *s, size_t n)
+{
+	if (!t->ok || n > CHANNEL_MSG_MAX - t->len) {
+		t->ok = false;
+		return;
 	}
-	ok = add_str(o, "op", op_names[op->kind]) != NULL &&
-	     add_str(o, "view", view_names[op->view]) != NULL;
-	if (!ok || op->kind == PROTO_OP_MAP)
-		return ok && add_bool(o, "as_shared", op->as_shared) != NULL;
-	ok = add_uint(o, "first", op->range.first) != NULL &&
-	     add_uint(o, "count", op->range.count) != NULL &&
-	     add_uint(o, "step", op->range.step) != NULL;
-	if (!ok || op->kind == PROTO_OP_EVIDENCE)
-		return ok;
-	return add_uint(o, "offset", (uint64_t)op->offset) != NULL &&
-	       add_uint(o, "xor", (uint64_t)op->xor_value) != NULL;
+	memcpy(t->buf + t->len, s, n);
+	t->len += n;
+}
+
+/* A comma unless this is the first member or element. */
+static void put_sep(struct text *t)
+{
+	if (t->ok && t->len > 0 && t->buf[t->len - 1] != '{' && t->buf[t->len - 1] != '[')
+		put(t, ",", 1);
+}
+
+static void put_key(struct text *t, const char *key)
+{
+	put_sep(t);
+	put(t, "\"", 1);
+	put(t, key, strlen(key)); /* keys are literals: nothing to escape */
+	put(t, "\":", 2);
+}
+
+static void put_u64(struct text *t, const char *key, uint64_t v)
+{
+	char digits[24], *at = digits + sizeof(digits);
+
+	do
+		*--at = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	if (key != NULL)
+		put_key(t, key);
+	else
+		put_sep(t);
+	put(t, at, (size_t)(digits + sizeof(digits) - at));
+}
+
+static void put_bool(struct text *t, const char *key, bool v)
+{
+	put_key(t, key);
+	put(t, v ? "true" : "false", v ? 4 : 5);
+}
+
+/* As cJSON escapes: quote, backslash, the short escapes, \u00XX for other
+ * control characters; everything else (UTF-8 included) as it is. */
+static void put_str(struct text *t, const char *key, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+
+	if (s == NULL) {
+		t->ok = false;
+		return;
+	}
+	put_key(t, key);
+	put(t, "\"", 1);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[7] = { '\\', 0 };
+		size_t n = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		put(t, run, (size_t)(s - run));
+		run = s + 1;
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			n = 6;
+		}
+		put(t, esc, n);
+	}
+	put(t, run, (size_t)(s - run));
+	put(t, "\"", 1);
+}
+
+static void put_open(struct text *t, const char *key, char bracket)
+{
+	if (key != NULL)
+		put_key(t, key);
+	else
+		put_sep(t);
+	put(t, &bracket, 1);
+}
+
+static void put_close(struct text *t, char bracket)
+{
+	put(t, &bracket, 1);
+}
+
+static bool text_begin(struct text *t, enum proto_type type)
+{
+	t->buf = malloc(CHANNEL_MSG_MAX);
+	t->len = 0;
+	t->ok = t->buf != NULL;
+	put(t, "{", 1);
+	put_str(t, "type", type_names[type]);
+	put_u64(t, "v", (uint64_t)PROTO_VERSION);
+	return t->ok;
+}
+
+/* The text, NUL-terminated and at its length, or NULL when it could not
+ * be written or is over the cap. */
+static char *text_end(struct text *t, size_t *len)
+{
+	char *shrunk;
+
+	put_close(t, '}');
+	if (!t->ok) {
+		free(t->buf);
+		return NULL;
+	}
+	shrunk = realloc(t->buf, t->len + 1); /* CHANNEL_MSG_MAX + 1 at most */
+	if (shrunk == NULL) {
+		free(t->buf);
+		return NULL;
+	}
+	shrunk[t->len] = '\0';
+	*len = t->len;
+	return shrunk;
+}
+
+static void put_op(struct text *t, const struct proto_op *op)
+{
+	put_open(t, NULL, '{');
+	put_str(t, "op", op_names[op->kind]);
+	put_str(t, "view", view_names[op->view]);
+	if (op->kind == PROTO_OP_MAP) {
+		put_bool(t, "as_shared", op->as_shared);
+	} else {
+		put_u64(t, "first", op->range.first);
+		put_u64(t, "count", op->range.count);
+		put_u64(t, "step", op->range.step);
+		if (op->kind != PROTO_OP_EVIDENCE) {
+			put_u64(t, "offset", (uint64_t)op->offset);
+			put_u64(t, "xor", (uint64_t)op->xor_value);
+		}
+	}
+	put_close(t, '}');
 }
 
 char *proto_build_run(const struct proto_run *r, size_t *len)
 {
-	cJSON *root = envelope(PROTO_RUN);
-	cJSON *ops = NULL;
-	bool ok = root != NULL &&
-		add_uint(root, "seq", r->seq) != NULL &&
-		(ops = add_arr(root, "ops")) != NULL;
+	struct text t;
 
-	for (size_t i = 0; ok && i < r->nops; i++)
-		ok = add_op(ops, &r->ops[i]);
-	return finish(root, ok, len);
+	if (!text_begin(&t, PROTO_RUN))
+		return text_end(&t, len);
+	put_u64(&t, "seq", r->seq);
+	put_open(&t, "ops", '[');
+	for (size_t i = 0; i < r->nops; i++)
+		put_op(&t, &r->ops[i]);
+	put_close(&t, ']');
+	return text_end(&t, len);
 }
 
-static bool add_samples(cJSON *o, const struct proto_op_result *r)
+static void put_samples(struct text *t, const struct proto_op_result *r)
 {
-	cJSON *arr = add_arr(o, "samples");
-
-	if (arr == NULL)
-		return false;
+	put_open(t, "samples", '[');
 	for (size_t i = 0; i < r->nsamples; i++) {
-		cJSON *pair = cJSON_CreateArray();
-
-		if (pair == NULL || !cJSON_AddItemToArray(arr, pair)) {
-			cJSON_Delete(pair);
-			return false;
-		}
-		if (!cJSON_AddItemToArray(pair, uint_json(r->samples[i].page)) ||
-		    !cJSON_AddItemToArray(pair, uint_json(r->samples[i].value)))
-			return false;
+		put_open(t, NULL, '[');
+		put_u64(t, NULL, r->samples[i].page);
+		put_u64(t, NULL, r->samples[i].value);
+		put_close(t, ']');
 	}
-	return true;
+	put_close(t, ']');
 }
 
-static bool add_evidence(cJSON *o, const struct evidence_report *ev)
+static void put_evidence(struct text *t, const struct evidence_report *ev)
 {
-	cJSON *srcs;
-
-	if (add_str(o, "pages", ev->pages != NULL ? ev->pages : "") == NULL ||
-	    add_uint(o, "private", ev->private_pages) == NULL ||
-	    add_str(o, "deviation", ev->deviation) == NULL ||
-	    (srcs = add_arr(o, "sources")) == NULL)
-		return false;
+	put_str(t, "pages", ev->pages != NULL ? ev->pages : "");
+	put_u64(t, "private", ev->private_pages);
+	put_str(t, "deviation", ev->deviation);
+	put_open(t, "sources", '[');
 	for (size_t i = 0; i < ev->nsources; i++) {
 		const struct evidence_source *s = &ev->sources[i];
-		cJSON *so = cJSON_CreateObject();
 
-		if (so == NULL || !cJSON_AddItemToArray(srcs, so)) {
-			cJSON_Delete(so);
-			return false;
+		put_open(t, NULL, '{');
+		put_str(t, "name", s->name);
+		put_bool(t, "supported", s->supported);
+		put_u64(t, "private", s->private_pages);
+		put_str(t, "note", s->note);
+		put_close(t, '}');
+	}
+	put_close(t, ']');
+}
+
+static void put_fault(struct text *t, const struct proto_op_result *r)
+{
+	if (!r->fault.faulted) {
+		put_key(t, "fault");
+		put(t, "null", 4);
+		return;
+	}
+	put_open(t, "fault", '{');
+	put_str(t, "code", r->fault.code);
+	put_u64(t, "target_offset", r->fault_target);
+	put_u64(t, "fault_offset", r->fault_offset);
+	put_close(t, '}');
+}
+
+static void put_op_result(struct text *t, const struct proto_op_result *r)
+{
+	put_open(t, NULL, '{');
+	put_str(t, "op", op_names[r->kind]);
+	put_bool(t, "ok", r->ok);
+	if (!r->ok) {
+		put_str(t, "error", r->error);
+	} else {
+		switch (r->kind) {
+		case PROTO_OP_EXPECT:
+		case PROTO_OP_FAULT_WRITE:
+			put_u64(t, "mismatched", r->mismatched);
+			/* fall through */
+		case PROTO_OP_FIND:
+			put_u64(t, "matched", r->matched);
+			if (r->kind == PROTO_OP_FAULT_WRITE)
+				put_fault(t, r);
+			else
+				put_samples(t, r);
+			break;
+		case PROTO_OP_EVIDENCE:
+			put_evidence(t, &r->evidence);
+			break;
+		default:
+			break;
 		}
-		if (add_str(so, "name", s->name) == NULL ||
-		    add_bool(so, "supported", s->supported) == NULL ||
-		    add_uint(so, "private", s->private_pages) == NULL ||
-		    add_str(so, "note", s->note) == NULL)
-			return false;
 	}
-	return true;
-}
-
-static bool add_fault(cJSON *o, const struct proto_op_result *r)
-{
-	cJSON *f;
-
-	if (!r->fault.faulted)
-		return add_null(o, "fault") != NULL;
-	f = add_obj(o, "fault");
-	return f != NULL &&
-	       add_str(f, "code", r->fault.code) != NULL &&
-	       add_uint(f, "target_offset", r->fault_target) != NULL &&
-	       add_uint(f, "fault_offset", r->fault_offset) != NULL;
-}
-
-static bool add_op_result(cJSON *arr, const struct proto_op_result *r)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
-		cJSON_Delete(o);
-		return false;
-	}
-	if (add_str(o, "op", op_names[r->kind]) == NULL ||
-	    add_bool(o, "ok", r->ok) == NULL)
-		return false;
-	if (!r->ok)
-		return add_str(o, "error", r->error) != NULL;
-	switch (r->kind) {
-	case PROTO_OP_EXPECT:
-	case PROTO_OP_FAULT_WRITE:
-		if (add_uint(o, "mismatched", r->mismatched) == NULL)
-			return false;
-		/* fall through */
-	case PROTO_OP_FIND:
-		if (add_uint(o, "matched", r->matched) == NULL)
-			return false;
-		return r->kind == PROTO_OP_FAULT_WRITE ? add_fault(o, r) : add_samples(o, r);
-	case PROTO_OP_EVIDENCE:
-		return add_evidence(o, &r->evidence);
-	default:
-		return true;
-	}
+	put_close(t, '}');
 }
 
 char *proto_build_result(uint64_t seq, const struct proto_op_result *results,
 			 size_t n, size_t *len)
 {
-	cJSON *root = envelope(PROTO_RESULT);
-	cJSON *arr = NULL;
-	bool ok = root != NULL &&
-		add_uint(root, "seq", seq) != NULL &&
-		(arr = add_arr(root, "results")) != NULL;
+	struct text t;
 
-	for (size_t i = 0; ok && i < n; i++)
-		ok = add_op_result(arr, &results[i]);
-	return finish(root, ok, len);
+	if (!text_begin(&t, PROTO_RESULT))
+		return text_end(&t, len);
+	put_u64(&t, "seq", seq);
+	put_open(&t, "results", '[');
+	for (size_t i = 0; i < n; i++)
+		put_op_result(&t, &results[i]);
+	put_close(&t, ']');
+	return text_end(&t, len);
 }
 
 /* Copies at most cap-1 bytes of s, never cutting a UTF-8 character. */
