@@ -4,6 +4,7 @@
  *
  * The message tables write JSON with single quotes for readability;
  * json_text() turns them into double quotes before parsing. */
+#include <cjson/cJSON.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1354,6 +1355,57 @@ static void test_no_echo(void)
 	CHECK(strstr(why, "\"nope\"") != NULL);
 }
 
+/* run and result are written as text directly: the text must be what
+ * cJSON itself prints for the same values (escapes included), and every
+ * escaped string must come back as it went. */
+static void test_writer_is_cjson(void)
+{
+	static const char *const texts[] = {
+		"plain", "q\"uote b\\ack", "nl\n cr\r tab\t bs\b ff\f",
+		"ctl \x01\x1f del \x7f", "utf-8 \xc3\xa9 \xe2\x82\xac", "",
+	};
+	struct proto_op_result res[2];
+	struct proto_run run;
+
+	memset(&run, 0, sizeof(run));
+	run.seq = 123456789; /* cJSON re-prints numbers over 2^31 as %g: keep to those it does not */
+	run.ops[run.nops++] = (struct proto_op){ PROTO_OP_MAP, PROTO_VIEW_COW, true, { 0, 0, 0 }, 0, 0 };
+	run.ops[run.nops++] = (struct proto_op){ PROTO_OP_EVIDENCE, PROTO_VIEW_COW, false, { 3, 2, 1 }, 0, 0 };
+	run.ops[run.nops++] = (struct proto_op){ PROTO_OP_WRITE, PROTO_VIEW_RW, false, { 1, 5, 4 }, 4092, UINT32_MAX };
+	for (size_t k = 0; k < sizeof(texts) / sizeof(texts[0]); k++) {
+		char *built[2];
+		size_t len;
+
+		memset(res, 0, sizeof(res));
+		res[0].kind = PROTO_OP_WRITE;
+		snprintf(res[0].error, sizeof(res[0].error), "%s", texts[k]);
+		res[1].kind = PROTO_OP_EVIDENCE;
+		res[1].ok = true;
+		res[1].evidence.pages = (char *)"Ps.";
+		res[1].evidence.count = 3;
+		evidence_add_source(&res[1].evidence, "pagemap", true, 1, texts[k]);
+		built[0] = proto_build_run(&run, &len);
+		built[1] = proto_build_result(5, res, 2, &len);
+		for (int i = 0; i < 2; i++) {
+			cJSON *tree = built[i] != NULL ? cJSON_Parse(built[i]) : NULL;
+			char *again = tree != NULL ? cJSON_PrintUnformatted(tree) : NULL;
+
+			if (!CHECK_OK(again != NULL && strcmp(again, built[i]) == 0))
+				fprintf(stderr, "  built: %s\n  cJSON: %s\n", built[i], again);
+			if (i == 1 && tree != NULL) {
+				const cJSON *r0 = cJSON_GetArrayItem(
+					cJSON_GetObjectItemCaseSensitive(tree, "results"), 0);
+				const cJSON *err = cJSON_GetObjectItemCaseSensitive(r0, "error");
+
+				CHECK(cJSON_IsString(err) && strcmp(err->valuestring, texts[k]) == 0);
+			}
+			free(again);
+			cJSON_Delete(tree);
+			free(built[i]);
+		}
+	}
+}
+
 int main(void)
 {
 	test_no_echo();
@@ -1363,6 +1415,7 @@ int main(void)
 	test_roundtrip_assign();
 	test_roundtrip_run();
 	test_roundtrip_result();
+	test_writer_is_cjson();
 	test_roundtrip_done();
 	test_roundtrip_error();
 	test_build_over_cap();
