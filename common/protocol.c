@@ -90,9 +90,15 @@ static void *arena_malloc(size_t n)
 	return malloc(n);
 }
 
+static bool in_arena(const void *p)
+{
+	return arena.base != NULL && (const char *)p >= arena.base &&
+	       (const char *)p < arena.base + ARENA_SIZE;
+}
+
 static void arena_free(void *p)
 {
-	if (arena.base != NULL && (char *)p >= arena.base && (char *)p < arena.base + ARENA_SIZE)
+	if (in_arena(p))
 		return; /* the arena is reset as a whole */
 	free(p);
 }
@@ -113,10 +119,11 @@ static void arena_leave(void)
 }
 
 /* Frees a tree of this message: nothing to do, node by node, when every
- * node is in the arena, which arena_leave resets as a whole. */
+ * node is in the arena, which arena_leave resets as a whole. (Without
+ * proto_init cJSON allocates with malloc: the root is then outside.) */
 static void arena_delete(cJSON *root)
 {
-	if (arena.depth != 1 || arena.spilled > 0)
+	if (arena.depth != 1 || arena.spilled > 0 || !in_arena(root))
 		cJSON_Delete(root);
 }
 
