@@ -130,8 +130,9 @@ void section_unmap(struct section *s, void *addr)
  * (the inode lock), though, while page faults on a shared view do not: a
  * large section is filled by one writer and, on every other CPU, a worker
  * through the rw view (MADV_POPULATE_WRITE, which fails cleanly where a
- * fault would raise SIGBUS), chunks handed out from one counter so that
- * the faster path takes more of them. */
+ * fault would raise SIGBUS): the writer takes chunks from the start, the
+ * view workers from the end, until they meet, so that the faster path
+ * takes more of them. */
 
 enum {
 	FILL_CHUNK = 256 << 10,
@@ -146,9 +147,9 @@ struct fill_job {
 	void *ctx;
 	size_t page_size, chunk;
 	uint64_t nchunks;
-	atomic_uint_fast64_t next;
+	atomic_uint_fast64_t claimed;   /* chunks taken, from either end */
+	atomic_uint_fast64_t front, back; /* the writer's, the view workers' */
 	atomic_int err;
-	atomic_bool viewed;        /* some pages were mapped on the way */
 };
 
 struct fill_worker {
@@ -184,9 +185,10 @@ static int view_chunk(struct fill_job *j, uint64_t off, size_t len)
 
 	if (madvise(dst, len, MADV_POPULATE_WRITE) != 0)
 		return errno == EINVAL ? COWLAB_E_UNSUPPORTED : err_from_os();
-	atomic_store(&j->viewed, true);
 	for (size_t p = 0; p < len / j->page_size; p++)
 		j->fill(j->ctx, off / j->page_size + p, dst + p * j->page_size, j->page_size);
+	/* written: let go of it here, in parallel, not all at the end */
+	madvise(dst, len, MADV_DONTNEED);
 	return COWLAB_OK;
 #else
 	(void)j;
@@ -203,12 +205,15 @@ static void *fill_work(void *arg)
 	uint8_t *buf = NULL;
 
 	for (;;) {
-		uint64_t c = atomic_fetch_add(&j->next, 1);
-		uint64_t off = c * j->chunk;
 		int err = COWLAB_E_UNSUPPORTED;
 
-		if (c >= j->nchunks || atomic_load(&j->err) != 0)
+		if (atomic_fetch_add(&j->claimed, 1) >= j->nchunks || atomic_load(&j->err) != 0)
 			break;
+		/* The writer works up from the start, the view workers down
+		 * from the end: each in a part of the file of its own. */
+		uint64_t c = w->by_view ? j->nchunks - 1 - atomic_fetch_add(&j->back, 1) :
+					  atomic_fetch_add(&j->front, 1);
+		uint64_t off = c * j->chunk;
 		size_t len = (size_t)(j->s->size - off < j->chunk ? j->s->size - off : j->chunk);
 
 		if (w->by_view && (err = view_chunk(j, off, len)) == COWLAB_E_UNSUPPORTED)
@@ -236,9 +241,10 @@ int section_fill(struct section *s, void *rw_view, section_fill_fn *fill, void *
 	j.page_size = platform_page_size();
 	j.chunk = FILL_CHUNK > j.page_size ? FILL_CHUNK / j.page_size * j.page_size : j.page_size;
 	j.nchunks = (s->size + j.chunk - 1) / j.chunk;
-	atomic_init(&j.next, 0);
+	atomic_init(&j.claimed, 0);
+	atomic_init(&j.front, 0);
+	atomic_init(&j.back, 0);
 	atomic_init(&j.err, 0);
-	atomic_init(&j.viewed, false);
 	workers[0] = (struct fill_worker){ .job = &j, .by_view = false };
 	if (s->size >= FILL_SPLIT_MIN && rw_view != NULL)
 		nview = cpus - 1 < FILL_VIEW_WORKERS_MAX ? (int)cpus - 1 : FILL_VIEW_WORKERS_MAX;
@@ -252,8 +258,6 @@ int section_fill(struct section *s, void *rw_view, section_fill_fn *fill, void *
 	fill_work(&workers[0]);
 	for (int i = 1; i <= nview; i++)
 		pthread_join(workers[i].thread, NULL);
-	if (atomic_load(&j.viewed))
-		section_release(s, rw_view, 0, s->size / j.page_size);
 	return atomic_load(&j.err);
 }
 
