@@ -101,7 +101,8 @@ struct report_check *report_add_check(struct report_check *list, size_t *n,
 /* Sets a check's detail line (at most REPORT_TEXT_MAX bytes), allocated
  * to its length. */
 void report_check_detail(struct report_check *c, const char *fmt, ...) COWLAB_PRINTF(2, 3);
-void report_check_vdetail(struct report_check *c, const char *fmt, va_list ap);
+void report_check_vdetail(struct report_check *c, const char *fmt, va_list ap)
+	COWLAB_PRINTF(2, 0);
 
 void report_summarize(const struct report *r, struct report_summary *s);
 bool report_isolation_held(const struct report *r);
