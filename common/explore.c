@@ -81,6 +81,17 @@ static struct explore_access *add_access(struct explore_demo *d, const char *wha
 	return a;
 }
 
+void explore_step(struct explore_result *r, enum explore_step_id id, bool ok,
+		  enum explore_state expected, const void *addr, const char *call)
+{
+	struct explore_step *s = &r->steps[id];
+
+	snprintf(s->call, sizeof(s->call), "%s", call);
+	s->call_ok = ok;
+	s->expected = expected;
+	explore_query(addr, &s->q);
+}
+
 struct explore_access *explore_read(struct explore_demo *d, const char *what,
 				    volatile uint32_t *addr, bool expect_fault,
 				    const char *expect_code, unsigned flags)

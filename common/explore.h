@@ -144,6 +144,14 @@ int explore_command(bool json);
 
 /* ---- for the backends ---- */
 
+/* What the OS says about the page at addr now (VirtualQuery, or the
+ * /proc/self/maps line): each backend's own. */
+void explore_query(const void *addr, struct explore_query *q);
+/* Records a step of the region walk: the call made, whether it worked,
+ * the state it should leave, and what explore_query says after it. */
+void explore_step(struct explore_result *r, enum explore_step_id id, bool ok,
+		  enum explore_state expected, const void *addr, const char *call);
+
 /* Records one access of demo d and makes it (through the fault probe). */
 struct explore_access *explore_read(struct explore_demo *d, const char *what,
 				    volatile uint32_t *addr, bool expect_fault,

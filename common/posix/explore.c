@@ -122,7 +122,7 @@ static void squeeze(char *dst, size_t cap, const char *line)
 }
 
 /* What /proc/self/maps says about addr: its line, or none (free). */
-static void query(const void *addr, struct explore_query *q)
+void explore_query(const void *addr, struct explore_query *q)
 {
 	uintptr_t a = (uintptr_t)addr;
 	char line[512];
@@ -157,17 +157,6 @@ static void query(const void *addr, struct explore_query *q)
 	fclose(f);
 }
 
-static void step(struct explore_result *r, enum explore_step_id id, bool ok,
-		 enum explore_state expected, const void *addr, const char *call)
-{
-	struct explore_step *s = &r->steps[id];
-
-	snprintf(s->call, sizeof(s->call), "%s", call);
-	s->call_ok = ok;
-	s->expected = expected;
-	query(addr, &s->q);
-}
-
 static void demo_readonly(struct explore_result *r, uint8_t *base, size_t ps)
 {
 	struct explore_demo *d = &r->demos[EXPLORE_DEMO_READONLY_WRITE];
@@ -179,7 +168,7 @@ static void demo_readonly(struct explore_result *r, uint8_t *base, size_t ps)
 		explore_set(d, EXPLORE_UNEXPECTED, "mprotect(PROT_READ): %s", strerror(errno));
 		return;
 	}
-	query(base, &q);
+	explore_query(base, &q);
 	explore_fact(d, "after mprotect(PROT_READ): %s", q.raw);
 	explore_write(d, "the read-only page", w, before ^ 0xa5a5a5a5u, true,
 		      "SIGSEGV/SEGV_ACCERR", 0);
@@ -198,7 +187,7 @@ static void demo_guard(struct explore_result *r)
 	int local = 0;
 
 	/* The stack's own line: the nearest thing Linux has. */
-	query(&local, &q);
+	explore_query(&local, &q);
 	explore_fact(d, "this thread's stack: %s", q.raw);
 	explore_set(d, EXPLORE_NOT_APPLICABLE,
 		    "Linux has no PAGE_GUARD, no one-shot protection that faults once and "
@@ -231,13 +220,13 @@ static void demo_cow(struct explore_result *r, size_t ps)
 		goto out;
 	}
 	*(volatile uint32_t *)rw = 0x5ec7105e;
-	query(cow, &q);
+	explore_query(cow, &q);
 	explore_fact(d, "MAP_PRIVATE view of a memfd: %s", q.raw);
 	if (mprotect(cow, ps, PROT_READ) != 0) {
 		explore_set(d, EXPLORE_UNEXPECTED, "mprotect(PROT_READ): %s", strerror(errno));
 		goto out;
 	}
-	query(cow, &q);
+	explore_query(cow, &q);
 	explore_fact(d, "after mprotect(PROT_READ): %s", q.raw);
 	explore_write(d, "the read-only cow view", (volatile uint32_t *)cow, 0xc0111de5,
 		      true, "SIGSEGV/SEGV_ACCERR", 0);
@@ -245,7 +234,7 @@ static void demo_cow(struct explore_result *r, size_t ps)
 		explore_set(d, EXPLORE_UNEXPECTED, "mprotect back: %s", strerror(errno));
 		goto out;
 	}
-	query(cow, &q);
+	explore_query(cow, &q);
 	explore_fact(d, "after mprotect(PROT_READ|PROT_WRITE): %s", q.raw);
 	explore_write(d, "the cow view, writable again", (volatile uint32_t *)cow, 0xc0111de5,
 		      false, NULL, 0);
@@ -287,10 +276,10 @@ static uint8_t *walk_to_committed(struct explore_result *r, size_t ps, size_t le
 	hint = mmap(NULL, 4 * len, PROT_NONE, NORESERVE_FLAGS, -1, 0);
 	if (hint != MAP_FAILED)
 		munmap(hint, 4 * len);
-	step(r, EXPLORE_STEP_FREE, hint != MAP_FAILED, EXPLORE_FREE, hint,
+	explore_step(r, EXPLORE_STEP_FREE, hint != MAP_FAILED, EXPLORE_FREE, hint,
 	     "an address mmap chose, unmapped again: nothing there yet");
 	base = mmap(hint, len, PROT_NONE, NORESERVE_FLAGS | MAP_FIXED_NOREPLACE, -1, 0);
-	step(r, EXPLORE_STEP_RESERVED, base == hint, EXPLORE_RESERVED, hint,
+	explore_step(r, EXPLORE_STEP_RESERVED, base == hint, EXPLORE_RESERVED, hint,
 	     "mmap(PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE|MAP_FIXED_NOREPLACE) there");
 	snprintf(r->steps[EXPLORE_STEP_RESERVED].note, EXPLORE_NOTE,
 		 "a PROT_NONE mapping with MAP_NORESERVE holds the addresses and charges no "
@@ -307,7 +296,7 @@ static uint8_t *walk_to_committed(struct explore_result *r, size_t ps, size_t le
 		     "SIGSEGV/SEGV_ACCERR", 0);
 	explore_judge(d);
 
-	step(r, EXPLORE_STEP_COMMITTED, mprotect(base, 2 * ps, PROT_READ | PROT_WRITE) == 0,
+	explore_step(r, EXPLORE_STEP_COMMITTED, mprotect(base, 2 * ps, PROT_READ | PROT_WRITE) == 0,
 	     EXPLORE_COMMITTED, base, "mprotect(PROT_READ|PROT_WRITE) of pages 0-1");
 	if (!r->steps[EXPLORE_STEP_COMMITTED].call_ok) {
 		munmap(base, len);
@@ -350,7 +339,7 @@ int explore_run(struct explore_result *r)
 	demo_guard(r);
 
 	ok = madvise(base, 2 * ps, MADV_DONTNEED) == 0 && mprotect(base, 2 * ps, PROT_NONE) == 0;
-	step(r, EXPLORE_STEP_DECOMMITTED, ok, EXPLORE_RESERVED, base,
+	explore_step(r, EXPLORE_STEP_DECOMMITTED, ok, EXPLORE_RESERVED, base,
 	     "madvise(MADV_DONTNEED) + mprotect(PROT_NONE) of pages 0-1");
 	snprintf(r->steps[EXPLORE_STEP_DECOMMITTED].note, EXPLORE_NOTE,
 		 "no equivalent state on Linux: decommitted (MEM_RESERVE again, its contents "
@@ -364,7 +353,7 @@ int explore_run(struct explore_result *r)
 	explore_read(d, "the released region", (volatile uint32_t *)(base + 8), true,
 		     "SIGSEGV/SEGV_MAPERR", 0);
 	explore_judge(d);
-	step(r, EXPLORE_STEP_RELEASED, ok, EXPLORE_FREE, base, "munmap of the whole region");
+	explore_step(r, EXPLORE_STEP_RELEASED, ok, EXPLORE_FREE, base, "munmap of the whole region");
 	if (d->outcome == EXPLORE_AS_DOCUMENTED)
 		explore_fact(d, "SEGV_MAPERR (no mapping) where the reserved page gave "
 			     "SEGV_ACCERR (a mapping that forbids it)");

@@ -16,29 +16,6 @@
 #include "platform.h"
 #include "section.h"
 
-static const char *protect_base_name(DWORD p)
-{
-	switch (p & 0xff) {
-	case 0: return "0";
-	case PAGE_NOACCESS: return "PAGE_NOACCESS";
-	case PAGE_READONLY: return "PAGE_READONLY";
-	case PAGE_READWRITE: return "PAGE_READWRITE";
-	case PAGE_WRITECOPY: return "PAGE_WRITECOPY";
-	case PAGE_EXECUTE: return "PAGE_EXECUTE";
-	case PAGE_EXECUTE_READ: return "PAGE_EXECUTE_READ";
-	case PAGE_EXECUTE_READWRITE: return "PAGE_EXECUTE_READWRITE";
-	case PAGE_EXECUTE_WRITECOPY: return "PAGE_EXECUTE_WRITECOPY";
-	default: return "PAGE_?";
-	}
-}
-
-static void protect_name(DWORD p, char *buf, size_t cap)
-{
-	snprintf(buf, cap, "%s%s%s%s", protect_base_name(p), p & PAGE_GUARD ? "|PAGE_GUARD" : "",
-		 p & PAGE_NOCACHE ? "|PAGE_NOCACHE" : "",
-		 p & PAGE_WRITECOMBINE ? "|PAGE_WRITECOMBINE" : "");
-}
-
 static const char *state_name(DWORD s)
 {
 	return s == MEM_FREE ? "MEM_FREE" : s == MEM_RESERVE ? "MEM_RESERVE" :
@@ -52,7 +29,7 @@ static const char *type_name(DWORD t)
 }
 
 /* What VirtualQuery says about addr; also its raw Protect. */
-static DWORD query(const void *addr, struct explore_query *q)
+static DWORD query_page(const void *addr, struct explore_query *q)
 {
 	MEMORY_BASIC_INFORMATION mbi;
 	char alloc_protect[48];
@@ -65,8 +42,8 @@ static DWORD query(const void *addr, struct explore_query *q)
 	}
 	q->state = mbi.State == MEM_FREE ? EXPLORE_FREE : mbi.State == MEM_RESERVE ?
 		   EXPLORE_RESERVED : mbi.State == MEM_COMMIT ? EXPLORE_COMMITTED : EXPLORE_UNKNOWN;
-	protect_name(mbi.Protect, q->protect, sizeof(q->protect));
-	protect_name(mbi.AllocationProtect, alloc_protect, sizeof(alloc_protect));
+	win32_protect_name(mbi.Protect, q->protect, sizeof(q->protect));
+	win32_protect_name(mbi.AllocationProtect, alloc_protect, sizeof(alloc_protect));
 	snprintf(q->type, sizeof(q->type), "%s", type_name(mbi.Type));
 	q->base = (uintptr_t)mbi.BaseAddress;
 	q->size = mbi.RegionSize;
@@ -76,6 +53,11 @@ static DWORD query(const void *addr, struct explore_query *q)
 		 state_name(mbi.State), q->protect, q->type, q->size, q->base,
 		 q->allocation_base, alloc_protect);
 	return mbi.Protect;
+}
+
+void explore_query(const void *addr, struct explore_query *q)
+{
+	query_page(addr, q);
 }
 
 static void describe_system(struct explore_system *s)
@@ -102,17 +84,6 @@ static void describe_system(struct explore_system *s)
 		 "GetSystemInfo: lpMaximumApplicationAddress");
 }
 
-static void step(struct explore_result *r, enum explore_step_id id, bool ok,
-		 enum explore_state expected, const void *addr, const char *call)
-{
-	struct explore_step *s = &r->steps[id];
-
-	snprintf(s->call, sizeof(s->call), "%s", call);
-	s->call_ok = ok;
-	s->expected = expected;
-	query(addr, &s->q);
-}
-
 static void demo_readonly(struct explore_result *r, uint8_t *base, size_t ps)
 {
 	struct explore_demo *d = &r->demos[EXPLORE_DEMO_READONLY_WRITE];
@@ -127,8 +98,8 @@ static void demo_readonly(struct explore_result *r, uint8_t *base, size_t ps)
 			    GetLastError());
 		return;
 	}
-	protect_name(old, old_name, sizeof(old_name));
-	query(base, &q);
+	win32_protect_name(old, old_name, sizeof(old_name));
+	query_page(base, &q);
 	explore_fact(d, "VirtualProtect(PAGE_READONLY), old %s; %s", old_name, q.raw);
 	explore_write(d, "the read-only page", w, before ^ 0xa5a5a5a5u, true,
 		      fault_protection_code, 0);
@@ -154,11 +125,11 @@ static void demo_guard(struct explore_result *r, uint8_t *page)
 			    "failed (%lu)", GetLastError());
 		return;
 	}
-	query(page, &q);
+	query_page(page, &q);
 	explore_fact(d, "VirtualProtect(PAGE_READWRITE|PAGE_GUARD): %s", q.raw);
 	explore_read(d, "the guard page, first touch", w, true, "STATUS_GUARD_PAGE_VIOLATION/read",
 		     FAULT_CATCH_GUARD);
-	after = query(page, &q);
+	after = query_page(page, &q);
 	explore_fact(d, "after the fault: %s", q.raw);
 	explore_read(d, "the same word, second touch", w, false, NULL, FAULT_CATCH_GUARD);
 	explore_judge(d);
@@ -177,15 +148,15 @@ static void demo_cow_protect(struct explore_demo *d, uint8_t *rw, uint8_t *cow, 
 	DWORD old, now;
 
 	*(volatile uint32_t *)rw = 0x5ec7105e;
-	query(cow, &q);
+	query_page(cow, &q);
 	explore_fact(d, "FILE_MAP_COPY view: %s", q.raw);
 	if (!VirtualProtect(cow, ps, PAGE_READONLY, &old)) {
 		explore_set(d, EXPLORE_UNEXPECTED, "VirtualProtect(PAGE_READONLY) failed (%lu)",
 			    GetLastError());
 		return;
 	}
-	protect_name(old, old_name, sizeof(old_name));
-	query(cow, &q);
+	win32_protect_name(old, old_name, sizeof(old_name));
+	query_page(cow, &q);
 	explore_fact(d, "VirtualProtect(PAGE_READONLY), old %s; %s", old_name, q.raw);
 	explore_write(d, "the read-only cow view", (volatile uint32_t *)cow, 0xc0111de5, true,
 		      fault_protection_code, 0);
@@ -194,13 +165,13 @@ static void demo_cow_protect(struct explore_demo *d, uint8_t *rw, uint8_t *cow, 
 			    GetLastError());
 		return;
 	}
-	protect_name(old, old_name, sizeof(old_name));
-	query(cow, &q);
+	win32_protect_name(old, old_name, sizeof(old_name));
+	query_page(cow, &q);
 	explore_fact(d, "VirtualProtect(PAGE_WRITECOPY), old %s; %s", old_name, q.raw);
 	explore_write(d, "the cow view, PAGE_WRITECOPY again", (volatile uint32_t *)cow,
 		      0xc0111de5, false, NULL, 0);
 	explore_judge(d);
-	now = query(cow, &q);
+	now = query_page(cow, &q);
 	explore_fact(d, "after the write: %s", q.raw);
 	explore_fact(d, "the section (FILE_MAP_WRITE view) still holds 0x%08" PRIx32
 		     ", the cow view 0x%08" PRIx32, *(volatile uint32_t *)rw,
@@ -268,10 +239,10 @@ static uint8_t *walk_to_committed(struct explore_result *r, size_t ps, size_t le
 	hint = VirtualAlloc(NULL, len, MEM_RESERVE, PAGE_NOACCESS);
 	if (hint != NULL)
 		VirtualFree(hint, 0, MEM_RELEASE);
-	step(r, EXPLORE_STEP_FREE, hint != NULL, EXPLORE_FREE, hint,
+	explore_step(r, EXPLORE_STEP_FREE, hint != NULL, EXPLORE_FREE, hint,
 	     "an address VirtualAlloc chose, released again: nothing there yet");
 	base = VirtualAlloc(hint, len, MEM_RESERVE, PAGE_NOACCESS);
-	step(r, EXPLORE_STEP_RESERVED, base != NULL && base == hint, EXPLORE_RESERVED, hint,
+	explore_step(r, EXPLORE_STEP_RESERVED, base != NULL && base == hint, EXPLORE_RESERVED, hint,
 	     "VirtualAlloc(MEM_RESERVE, PAGE_NOACCESS) there");
 	if (base == NULL)
 		return NULL;
@@ -285,7 +256,7 @@ static uint8_t *walk_to_committed(struct explore_result *r, size_t ps, size_t le
 		     "EXCEPTION_ACCESS_VIOLATION/read", 0);
 	explore_judge(d);
 
-	step(r, EXPLORE_STEP_COMMITTED,
+	explore_step(r, EXPLORE_STEP_COMMITTED,
 	     VirtualAlloc(base, 2 * ps, MEM_COMMIT, PAGE_READWRITE) == base, EXPLORE_COMMITTED,
 	     base, "VirtualAlloc(MEM_COMMIT, PAGE_READWRITE) of pages 0-1");
 	if (!r->steps[EXPLORE_STEP_COMMITTED].call_ok) {
@@ -344,7 +315,7 @@ int explore_run(struct explore_result *r)
 		return COWLAB_E_IO;
 
 	ok = VirtualFree(base, 2 * ps, MEM_DECOMMIT) != 0;
-	step(r, EXPLORE_STEP_DECOMMITTED, ok, EXPLORE_RESERVED, base,
+	explore_step(r, EXPLORE_STEP_DECOMMITTED, ok, EXPLORE_RESERVED, base,
 	     "VirtualFree(MEM_DECOMMIT) of pages 0-1");
 	decommit_note(r, ps);
 
@@ -354,7 +325,7 @@ int explore_run(struct explore_result *r)
 	explore_read(d, "the released region", (volatile uint32_t *)(base + 8), true,
 		     "EXCEPTION_ACCESS_VIOLATION/read", 0);
 	explore_judge(d);
-	step(r, EXPLORE_STEP_RELEASED, ok, EXPLORE_FREE, base, "VirtualFree(MEM_RELEASE)");
+	explore_step(r, EXPLORE_STEP_RELEASED, ok, EXPLORE_FREE, base, "VirtualFree(MEM_RELEASE)");
 
 	demo_cow(r, ps);
 	return COWLAB_OK;

@@ -8,27 +8,13 @@
 
 #include "err.h"
 #include "image.h"
+#include "internal.h"
 
 const enum image_format image_native_format = IMAGE_FORMAT_PE;
 
 bool image_has_shared_sections(void)
 {
 	return true;
-}
-
-static const char *protect_name(DWORD p)
-{
-	switch (p & 0xff) {
-	case PAGE_NOACCESS: return "PAGE_NOACCESS";
-	case PAGE_READONLY: return "PAGE_READONLY";
-	case PAGE_READWRITE: return "PAGE_READWRITE";
-	case PAGE_WRITECOPY: return "PAGE_WRITECOPY";
-	case PAGE_EXECUTE: return "PAGE_EXECUTE";
-	case PAGE_EXECUTE_READ: return "PAGE_EXECUTE_READ";
-	case PAGE_EXECUTE_READWRITE: return "PAGE_EXECUTE_READWRITE";
-	case PAGE_EXECUTE_WRITECOPY: return "PAGE_EXECUTE_WRITECOPY";
-	}
-	return "other";
 }
 
 int image_describe(struct image_facts *f, const void *private_counter,
@@ -65,6 +51,6 @@ int image_describe(struct image_facts *f, const void *private_counter,
 		break;
 	}
 	if (VirtualQuery(shared_counter, &mbi, sizeof(mbi)) == sizeof(mbi))
-		snprintf(f->protect, sizeof(f->protect), "%s", protect_name(mbi.Protect));
+		win32_protect_name(mbi.Protect, f->protect, sizeof(f->protect));
 	return f->section_found ? COWLAB_OK : COWLAB_E_NOENT;
 }

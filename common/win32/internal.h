@@ -22,4 +22,8 @@ PSECURITY_DESCRIPTOR win32_user_only_sd(void);
 /* Whether `process` runs as the same user as this process. */
 bool win32_same_user(HANDLE process);
 
+/* A page protection as its PAGE_* name, with |PAGE_GUARD, |PAGE_NOCACHE
+ * and |PAGE_WRITECOMBINE when set ("0" for none). */
+void win32_protect_name(DWORD p, char *buf, size_t cap);
+
 #endif

@@ -247,3 +247,26 @@ bool platform_stderr_is_terminal(void)
 
 	return GetConsoleMode(GetStdHandle(STD_ERROR_HANDLE), &mode) != 0;
 }
+
+static const char *protect_base_name(DWORD p)
+{
+	switch (p & 0xff) {
+	case 0: return "0";
+	case PAGE_NOACCESS: return "PAGE_NOACCESS";
+	case PAGE_READONLY: return "PAGE_READONLY";
+	case PAGE_READWRITE: return "PAGE_READWRITE";
+	case PAGE_WRITECOPY: return "PAGE_WRITECOPY";
+	case PAGE_EXECUTE: return "PAGE_EXECUTE";
+	case PAGE_EXECUTE_READ: return "PAGE_EXECUTE_READ";
+	case PAGE_EXECUTE_READWRITE: return "PAGE_EXECUTE_READWRITE";
+	case PAGE_EXECUTE_WRITECOPY: return "PAGE_EXECUTE_WRITECOPY";
+	default: return "PAGE_?";
+	}
+}
+
+void win32_protect_name(DWORD p, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s%s%s%s", protect_base_name(p), p & PAGE_GUARD ? "|PAGE_GUARD" : "",
+		 p & PAGE_NOCACHE ? "|PAGE_NOCACHE" : "",
+		 p & PAGE_WRITECOMBINE ? "|PAGE_WRITECOMBINE" : "");
+}
