@@ -465,7 +465,7 @@ static void print_image(const struct report *r, FILE *out)
 			print_wrapped(out, lead, chk->detail != NULL ? chk->detail : "", 2);
 			map = cJSON_GetObjectItemCaseSensitive(chk->evidence, "data_mapping");
 			if (cJSON_IsString(map))
-				fprintf(out, "  .data: %s\n", map->valuestring);
+				print_wrapped(out, "  .data:", map->valuestring, 9);
 			else
 				print_shared_counts(r, out);
 			dev = cJSON_GetObjectItemCaseSensitive(chk->evidence, "platform_deviation");
