@@ -25,8 +25,8 @@ static const struct op_record *res(const struct client_state *c, enum step st, i
  * report of 1000 clients a few MB smaller. */
 static cJSON *put(cJSON *o, const char *key, cJSON *item)
 {
-	if (o != NULL && item != NULL && !cJSON_AddItemToObjectCS(o, key, item)) {
-		cJSON_Delete(item);
+	if (item != NULL && (o == NULL || !cJSON_AddItemToObjectCS(o, key, item))) {
+		cJSON_Delete(item); /* nobody would own it */
 		return NULL;
 	}
 	return item;
@@ -739,11 +739,12 @@ void experiment_evaluate(struct server *s)
 	for (int i = 0; i < s->nclients; i++) {
 		struct report_client *rc = report_add_client(&s->report, false);
 
-		if (rc == NULL)
-			continue;
-		judge_client(s, &s->clients[i], rc, image_compared);
-		if (s->report.page_map != NULL)
-			map_client(s, &s->clients[i], rc);
+		if (rc != NULL) {
+			judge_client(s, &s->clients[i], rc, image_compared);
+			if (s->report.page_map != NULL)
+				map_client(s, &s->clients[i], rc);
+		}
+		/* whether or not its entry fit: the server's checks need it */
 		keep_and_release(&s->clients[i]);
 	}
 	if (s->report.page_map != NULL) {

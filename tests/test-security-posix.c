@@ -9,6 +9,7 @@
  * directory); without root it is reported as skipped (exit 77), not passed. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +296,62 @@ static void test_seals(const char *server)
 	unlink(out);
 }
 
+/* Whether len bytes are well-formed UTF-8 (no cut character, no stray
+ * continuation byte, no overlong lead). */
+static bool utf8_valid(const unsigned char *s, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		size_t n = s[i] < 0x80 ? 1 : (s[i] & 0xe0) == 0xc0 && s[i] >= 0xc2 ? 2 :
+			   (s[i] & 0xf0) == 0xe0 ? 3 : (s[i] & 0xf8) == 0xf0 && s[i] <= 0xf4 ? 4 : 0;
+
+		if (n == 0 || i + n > len)
+			return false;
+		for (size_t k = 1; k < n; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+		i += n;
+	}
+	return true;
+}
+
+/* A client installed under a long non-ASCII path: its .data line (in the
+ * hello, then in the report) is longer than the field and must be cut at
+ * a character boundary, so that the --json report stays valid UTF-8.
+ * Run twice, one byte apart, so that a cut falls inside a character. */
+static void test_utf8_path(const char *server, const char *client, const char *lead)
+{
+	char dir[1024], exe[1100], out[300], cmd[2300];
+	struct process *srv = NULL;
+	int code = -1;
+
+	snprintf(dir, sizeof(dir), "%s/%s", runtime, lead);
+	for (int i = 0; i < 120; i++)
+		strcat(dir, "\xd0\xbf"); /* U+043F, two bytes, 240 in all */
+	snprintf(exe, sizeof(exe), "%s/cowlab-client", dir);
+	snprintf(out, sizeof(out), "%s/utf8.json", runtime);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", client, exe);
+	if (!CHECK_OK(mkdir(dir, 0700) == 0 && system(cmd) == 0))
+		return;
+	const char *argv[] = { server, "--spawn", "1", "--client", exe, "--name", "utf8",
+			       "--json", "--timeout", "20", NULL };
+	CHECK(process_start(&srv, server, argv, out) == 0);
+	if (srv != NULL)
+		CHECK(process_wait(srv, 60000, &code) == 0 && code == 0);
+	process_destroy(srv);
+	FILE *f = fopen(out, "rb");
+	static unsigned char text[1 << 20];
+	size_t len = f != NULL ? fread(text, 1, sizeof(text), f) : 0;
+
+	if (f != NULL)
+		fclose(f);
+	CHECK_MSG(len > 0 && utf8_valid(text, len), "the report (%zu bytes) is not valid UTF-8",
+		  len);
+	CHECK(strstr((const char *)text, "rw-p") != NULL && strstr((const char *)text, "...") != NULL);
+	unlink(out);
+	unlink(exe);
+	rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	char path[300];
@@ -310,6 +367,8 @@ int main(int argc, char **argv)
 	set_dir("none");
 	test_descriptor_limits(argv[1]);
 	test_seals(argv[1]);
+	test_utf8_path(argv[1], argv[2], "");  /* the cut falls on either byte */
+	test_utf8_path(argv[1], argv[2], "a");
 	if (geteuid() == 0) {
 		/* the other user must be able to reach the directory's parent */
 		chmod(runtime, 0711);

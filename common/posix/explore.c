@@ -15,6 +15,7 @@
 #include "err.h"
 #include "evidence.h"
 #include "explore.h"
+#include "internal.h"
 #include "platform.h"
 #include "section.h"
 
@@ -108,19 +109,6 @@ static void describe_system(struct explore_system *s)
 	find_top(s);
 }
 
-/* A maps line without its newline and its runs of padding. */
-static void squeeze(char *dst, size_t cap, const char *line)
-{
-	size_t n = 0;
-
-	for (const char *c = line; *c != '\0' && *c != '\n' && n + 1 < cap; c++)
-		if (*c != ' ' || (n > 0 && dst[n - 1] != ' '))
-			dst[n++] = *c;
-	while (n > 0 && dst[n - 1] == ' ')
-		n--;
-	dst[n] = '\0';
-}
-
 /* What /proc/self/maps says about addr: its line, or none (free). */
 void explore_query(const void *addr, struct explore_query *q)
 {
@@ -144,7 +132,7 @@ void explore_query(const void *addr, struct explore_query *q)
 		if (sscanf(line, "%lx-%lx %7s %*x %*x:%*x %lu %n", &lo, &hi, perms, &inode,
 			   &path) < 4 || a < lo || a >= hi)
 			continue;
-		squeeze(q->raw, sizeof(q->raw), line);
+		posix_maps_line(q->raw, sizeof(q->raw), line);
 		snprintf(q->protect, sizeof(q->protect), "%s", perms);
 		snprintf(q->type, sizeof(q->type), "%s",
 			 inode == 0 && (path == 0 || line[path] == '\0') ? "anonymous" :
@@ -279,7 +267,8 @@ static uint8_t *walk_to_committed(struct explore_result *r, size_t ps, size_t le
 	explore_step(r, EXPLORE_STEP_FREE, hint != MAP_FAILED, EXPLORE_FREE, hint,
 	     "an address mmap chose, unmapped again: nothing there yet");
 	base = mmap(hint, len, PROT_NONE, NORESERVE_FLAGS | MAP_FIXED_NOREPLACE, -1, 0);
-	explore_step(r, EXPLORE_STEP_RESERVED, base == hint, EXPLORE_RESERVED, hint,
+	explore_step(r, EXPLORE_STEP_RESERVED, hint != MAP_FAILED && base == hint,
+		     EXPLORE_RESERVED, hint,
 	     "mmap(PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE|MAP_FIXED_NOREPLACE) there");
 	snprintf(r->steps[EXPLORE_STEP_RESERVED].note, EXPLORE_NOTE,
 		 "a PROT_NONE mapping with MAP_NORESERVE holds the addresses and charges no "

@@ -6,28 +6,13 @@
 
 #include "err.h"
 #include "image.h"
+#include "internal.h"
 
 const enum image_format image_native_format = IMAGE_FORMAT_ELF;
 
 bool image_has_shared_sections(void)
 {
 	return false;
-}
-
-/* Copies a maps line without its newline and its padding before the
- * path (runs of spaces become one), clipped to fit: the path at its end
- * may be long, and its start (range, permissions) is the point. */
-static void keep_line(char *dst, size_t cap, const char *line)
-{
-	const char *at = line;
-	size_t n = 0;
-
-	for (; *at != '\0' && *at != '\n' && n + 1 < cap; at++)
-		if (*at != ' ' || n == 0 || dst[n - 1] != ' ')
-			dst[n++] = *at;
-	dst[n] = '\0';
-	if (*at != '\0' && *at != '\n' && cap > 4) /* more than fits */
-		memcpy(dst + cap - 4, "...", 4);
 }
 
 int image_describe(struct image_facts *f, const void *private_counter,
@@ -49,7 +34,7 @@ int image_describe(struct image_facts *f, const void *private_counter,
 
 		if (sscanf(line, "%lx-%lx", &lo, &hi) != 2 || at < lo || at >= hi)
 			continue;
-		keep_line(f->data_mapping, sizeof(f->data_mapping), line);
+		posix_maps_line(f->data_mapping, sizeof(f->data_mapping), line);
 		err = COWLAB_OK;
 		break;
 	}

@@ -3,6 +3,8 @@
 #ifndef COWLAB_POSIX_INTERNAL_H
 #define COWLAB_POSIX_INTERNAL_H
 
+#include <stddef.h>
+
 struct channel;
 struct section;
 
@@ -11,5 +13,11 @@ int section_fd(const struct section *s);
 /* Takes the descriptor that came with the last message received on c
  * (-1 if none); the caller owns it. */
 int channel_take_fd(struct channel *c);
+
+/* A /proc/self/maps line as one clean line of text: without its newline,
+ * runs of spaces (the padding before the path) as one, and, when it does
+ * not fit in cap, cut at a UTF-8 character boundary and ended with "...".
+ * A path may hold any bytes but the report must stay valid UTF-8 JSON. */
+void posix_maps_line(char *dst, size_t cap, const char *line);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "internal.h"
 #include "platform.h"
 
 const char platform_path_sep = '/';
@@ -150,4 +151,27 @@ long platform_descriptor_limit(void)
 bool platform_stderr_is_terminal(void)
 {
 	return isatty(STDERR_FILENO) == 1;
+}
+
+void posix_maps_line(char *dst, size_t cap, const char *line)
+{
+	const char *at = line;
+	size_t n = 0;
+
+	if (cap == 0)
+		return;
+	for (; *at != '\0' && *at != '\n' && n + 1 < cap; at++)
+		if (*at != ' ' || (n > 0 && dst[n - 1] != ' '))
+			dst[n++] = *at;
+	if (*at != '\0' && *at != '\n' && cap > 4) {
+		/* more than fits: back to a character boundary, room for "..." */
+		n = n < cap - 4 ? n : cap - 4;
+		while (n > 0 && ((unsigned char)dst[n] & 0xc0) == 0x80)
+			n--;
+		memcpy(dst + n, "...", 3);
+		n += 3;
+	}
+	while (n > 0 && dst[n - 1] == ' ')
+		n--;
+	dst[n] = '\0';
 }

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -216,8 +217,11 @@ static void *fill_work(void *arg)
 		uint64_t off = c * j->chunk;
 		size_t len = (size_t)(j->s->size - off < j->chunk ? j->s->size - off : j->chunk);
 
-		if (w->by_view && (err = view_chunk(j, off, len)) == COWLAB_E_UNSUPPORTED)
-			w->by_view = false; /* an old kernel: write instead */
+		/* An old kernel (no MADV_POPULATE_WRITE), or a chunk the view
+		 * could not take: write it instead, which also says why (ENOSPC
+		 * rather than the fault path's EFAULT) if memory ran out. */
+		if (w->by_view && (err = view_chunk(j, off, len)) != 0)
+			w->by_view = false;
 		if (!w->by_view)
 			err = write_chunk(j, &buf, off, len);
 		if (err != 0) {
@@ -231,11 +235,22 @@ static void *fill_work(void *arg)
 	return NULL;
 }
 
+/* The CPUs this process may run on (its affinity, as a container's
+ * cpuset limits it), not every CPU of the machine. */
+static long usable_cpus(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 int section_fill(struct section *s, void *rw_view, section_fill_fn *fill, void *ctx)
 {
 	struct fill_worker workers[1 + FILL_VIEW_WORKERS_MAX];
 	struct fill_job j = { .s = s, .view = rw_view, .fill = fill, .ctx = ctx };
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	long cpus = usable_cpus();
 	int nview = 0;
 
 	j.page_size = platform_page_size();
