@@ -9,6 +9,7 @@
 #include "err.h"
 #include "pattern.h"
 #include "protocol.h"
+#include "text.h"
 
 /* The largest integer accepted in a number field: cJSON prints numbers
  * with 15 significant digits, so larger ones would not survive a round
@@ -207,6 +208,10 @@ static int get_string(struct parser *p, const cJSON *obj, const char *key,
 		return fail(p, "field \"%s\" is not a string", key);
 	if (strlen(it->valuestring) >= cap)
 		return fail(p, "field \"%s\" is longer than %zu bytes", key, cap - 1);
+	/* cJSON passes raw bytes through: a text that is not UTF-8 would
+	 * make the report that prints it invalid JSON */
+	if (!text_utf8_valid(it->valuestring))
+		return fail(p, "field \"%s\" is not valid UTF-8", key);
 	memcpy(buf, it->valuestring, strlen(it->valuestring) + 1);
 	return 0;
 }

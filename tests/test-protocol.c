@@ -425,6 +425,8 @@ static const char *const good_messages[] = {
 	HELLO(H_OK),
 	"  \n" HELLO("'pid':2147483647,'version':'" S31 "','image':null") " \r\n\t",
 	HELLO("'pid':1,'version':'','image':null"),
+	/* UTF-8 of every length, raw and escaped */
+	HELLO("'pid':1,'version':'\xc3\xa9 \xe2\x82\xac \xf0\x9d\x84\x9e \\u00e9','image':null"),
 	H_IMG(I_PE "," I_SEC ",'data_mapping':null"),
 	H_IMG(I_PE ",'section':null,'data_mapping':null"),
 	H_IMG("'format':'pe','private':999999999999999,'shared':999999999999999,"
@@ -519,6 +521,16 @@ static const struct bad_message bad_envelopes[] = {
 	{ "{'type':'hello','v':1.5," H_OK "}", "'v' is not a non-negative integer" },
 	{ "{'type':'hello','v':-1," H_OK "}", "'v' is not a non-negative integer" },
 	{ "{'type':'hello','v':9007199254740993," H_OK "}", "'v' is not a non-negative" },
+	/* raw bytes that are no UTF-8 (cJSON passes them through): a report
+	 * printing them would be invalid JSON */
+	{ HELLO("'image':null,'pid':1,'version':'\xff'"), "'version' is not valid UTF-8" },
+	{ HELLO("'image':null,'pid':1,'version':'a\x80'"), "'version' is not valid UTF-8" },
+	{ HELLO("'image':null,'pid':1,'version':'\xc0\xaf'"), "'version' is not valid UTF-8" },
+	{ HELLO("'image':null,'pid':1,'version':'\xe0\x80\xaf'"), "'version' is not valid UTF-8" },
+	{ HELLO("'image':null,'pid':1,'version':'\xed\xa0\x80'"), "'version' is not valid UTF-8" },
+	{ HELLO("'image':null,'pid':1,'version':'\xe2\x82'"), "'version' is not valid UTF-8" },
+	{ HELLO("'image':null,'pid':1,'version':'\xf4\x90\x80\x80'"), "'version' is not valid UTF-8" },
+	{ ERROR("'code':'x','message':'caf\xe9'"), "'message' is not valid UTF-8" },
 	/* an escaped NUL would end the string early without a word */
 	{ HELLO("'pid':1,'version':'0.1.0\\u0000evil'"), "NUL" },
 	{ ERROR("'code':'x','message':'\\u0000'"), "NUL" },

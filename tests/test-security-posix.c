@@ -369,6 +369,7 @@ int main(int argc, char **argv)
 	test_seals(argv[1]);
 	test_utf8_path(argv[1], argv[2], "");  /* the cut falls on either byte */
 	test_utf8_path(argv[1], argv[2], "a");
+	test_utf8_path(argv[1], argv[2], "\xe9"); /* Latin-1: no UTF-8 at all, sent as '?' */
 	if (geteuid() == 0) {
 		/* the other user must be able to reach the directory's parent */
 		chmod(runtime, 0711);

@@ -12,6 +12,7 @@
 #include "err.h"
 #include "internal.h"
 #include "platform.h"
+#include "text.h"
 
 const char platform_path_sep = '/';
 const char platform_exe_suffix[] = "";
@@ -160,9 +161,21 @@ void posix_maps_line(char *dst, size_t cap, const char *line)
 
 	if (cap == 0)
 		return;
-	for (; *at != '\0' && *at != '\n' && n + 1 < cap; at++)
+	while (*at != '\0' && *at != '\n' && n + 1 < cap) {
+		size_t len = text_utf8_char(at);
+
+		if (len == 0) {
+			dst[n++] = '?'; /* a byte that is no UTF-8: a path may hold any */
+			at++;
+			continue;
+		}
+		if (n + len >= cap)
+			break;
 		if (*at != ' ' || (n > 0 && dst[n - 1] != ' '))
-			dst[n++] = *at;
+			for (size_t k = 0; k < len; k++)
+				dst[n++] = at[k];
+		at += len;
+	}
 	if (*at != '\0' && *at != '\n' && cap > 4) {
 		/* more than fits: back to a character boundary, room for "..." */
 		n = n < cap - 4 ? n : cap - 4;

@@ -1,0 +1,18 @@
+/* UTF-8, as the protocol and the reports require it: every text a peer
+ * sends must be well-formed, and text taken from the system (a path in
+ * /proc/self/maps may hold any bytes) is made so before it is sent. */
+#ifndef COWLAB_TEXT_H
+#define COWLAB_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The length of the well-formed UTF-8 character at s (1 to 4), or 0 if
+ * there is none there: a stray continuation byte, a cut or overlong
+ * sequence, a surrogate, or a code point over U+10FFFF. s[0] != NUL. */
+size_t text_utf8_char(const char *s);
+
+/* Whether the NUL-terminated s is well-formed UTF-8. */
+bool text_utf8_valid(const char *s);
+
+#endif
