@@ -1268,11 +1268,8 @@ static void clip_utf8(char *dst, size_t cap, const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n >= cap) {
-		n = cap - 1;
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-	}
+	if (n >= cap)
+		n = text_utf8_cut(s, cap - 1);
 	memcpy(dst, s, n);
 	dst[n] = '\0';
 }

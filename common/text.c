@@ -43,3 +43,10 @@ bool text_utf8_valid(const char *s)
 	}
 	return true;
 }
+
+size_t text_utf8_cut(const char *s, size_t n)
+{
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}

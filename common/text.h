@@ -15,4 +15,8 @@ size_t text_utf8_char(const char *s);
 /* Whether the NUL-terminated s is well-formed UTF-8. */
 bool text_utf8_valid(const char *s);
 
+/* Where to cut s to keep at most n bytes without splitting a character:
+ * n, or less when s[n] continues a character. s holds more than n bytes. */
+size_t text_utf8_cut(const char *s, size_t n);
+
 #endif

@@ -177,10 +177,10 @@ void posix_maps_line(char *dst, size_t cap, const char *line)
 		at += len;
 	}
 	if (*at != '\0' && *at != '\n' && cap > 4) {
-		/* more than fits: back to a character boundary, room for "..." */
-		n = n < cap - 4 ? n : cap - 4;
-		while (n > 0 && ((unsigned char)dst[n] & 0xc0) == 0x80)
-			n--;
+		/* more than fits: room for "...", at a character boundary (dst
+		 * holds whole characters, so only a cut inside it needs one) */
+		if (n > cap - 4)
+			n = text_utf8_cut(dst, cap - 4);
 		memcpy(dst + n, "...", 3);
 		n += 3;
 	}
