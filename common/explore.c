@@ -11,6 +11,7 @@
 #include "cowlab-config.h"
 #include "err.h"
 #include "explore.h"
+#include "platform.h"
 
 static const char *const step_names[EXPLORE_STEPS] = {
 	"free", "reserved", "committed", "decommitted", "released",
@@ -30,17 +31,8 @@ static const char *const demo_titles[EXPLORE_DEMOS] = {
 	"touching a free (released) page faults",
 };
 
-const char *explore_step_name(enum explore_step_id id)
-{
-	return (unsigned)id < EXPLORE_STEPS ? step_names[id] : "?";
-}
-
-const char *explore_demo_name(enum explore_demo_id id)
-{
-	return (unsigned)id < EXPLORE_DEMOS ? demo_names[id] : "?";
-}
-
-const char *explore_state_name(enum explore_state s)
+/* The stable names of the JSON document. */
+static const char *explore_state_name(enum explore_state s)
 {
 	switch (s) {
 	case EXPLORE_FREE: return "free";
@@ -50,7 +42,7 @@ const char *explore_state_name(enum explore_state s)
 	}
 }
 
-const char *explore_outcome_name(enum explore_outcome o)
+static const char *explore_outcome_name(enum explore_outcome o)
 {
 	switch (o) {
 	case EXPLORE_AS_DOCUMENTED: return "as_documented";
@@ -79,6 +71,21 @@ static struct explore_access *add_access(struct explore_demo *d, const char *wha
 	a->after_facts = d->nfacts;
 	snprintf(a->expect_code, sizeof(a->expect_code), "%s", expect_code ? expect_code : "");
 	return a;
+}
+
+void explore_demo_committed_zero(struct explore_result *r, uint8_t *base, size_t ps)
+{
+	struct explore_demo *d = &r->demos[EXPLORE_DEMO_COMMITTED_ZERO];
+	bool zero = true;
+
+	explore_read(d, "committed page 1", (volatile uint32_t *)(base + ps + 16), false,
+		     NULL, 0);
+	for (size_t i = 0; i < ps; i++)
+		zero = zero && ((volatile uint8_t *)base)[i] == 0;
+	explore_fact(d, "every byte of page 0 reads zero: %s", zero ? "yes" : "NO");
+	explore_judge(d);
+	if (!zero || d->access[0].value != 0)
+		explore_set(d, EXPLORE_UNEXPECTED, "a fresh page did not read zero");
 }
 
 void explore_step(struct explore_result *r, enum explore_step_id id, bool ok,
@@ -177,7 +184,9 @@ void explore_judge(struct explore_demo *d)
 		explore_set(d, EXPLORE_AS_DOCUMENTED, "%s", "");
 }
 
-bool explore_all_as_expected(const struct explore_result *r)
+/* Whether every step reached its expected state and no demonstration is
+ * EXPLORE_UNEXPECTED. */
+static bool explore_all_as_expected(const struct explore_result *r)
 {
 	for (int i = 0; i < EXPLORE_STEPS; i++)
 		if (!r->steps[i].call_ok || r->steps[i].q.state != r->steps[i].expected)
@@ -289,7 +298,7 @@ static void count_outcomes(const struct explore_result *r, int counts[4])
 		       EXPLORE_UNEXPECTED]++;
 }
 
-void explore_print_human(const struct explore_result *r, FILE *out)
+static void explore_print_human(const struct explore_result *r, FILE *out)
 {
 	int counts[4];
 	bool ok = explore_all_as_expected(r);
@@ -402,7 +411,8 @@ static cJSON *demo_json(const struct explore_demo *d, int i)
 	return o;
 }
 
-char *explore_to_json(const struct explore_result *r)
+/* The JSON document (malloc'd text), NULL when out of memory. */
+static char *explore_to_json(const struct explore_result *r)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *o, *arr;
@@ -433,6 +443,17 @@ char *explore_to_json(const struct explore_result *r)
 	text = cJSON_Print(root);
 	cJSON_Delete(root);
 	return text;
+}
+
+void explore_describe_platform(struct explore_system *s)
+{
+	struct platform_info pi;
+
+	platform_describe(&pi);
+	snprintf(s->os, sizeof(s->os), "%s", pi.os);
+	snprintf(s->wine_version, sizeof(s->wine_version), "%s", pi.wine_version);
+	s->page_size = pi.page_size;
+	s->allocation_granularity = pi.allocation_granularity;
 }
 
 int explore_command(bool json)

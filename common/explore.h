@@ -10,7 +10,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "compat.h"
 #include "fault.h"
@@ -123,26 +122,17 @@ struct explore_result {
  * is not an error here but an EXPLORE_UNEXPECTED outcome. */
 int explore_run(struct explore_result *r);
 
-/* Whether every step reached its expected state and no demonstration is
- * EXPLORE_UNEXPECTED. */
-bool explore_all_as_expected(const struct explore_result *r);
-
-/* The stable names the output and the tests use. */
-const char *explore_step_name(enum explore_step_id id);
-const char *explore_demo_name(enum explore_demo_id id);
-const char *explore_state_name(enum explore_state s);
-const char *explore_outcome_name(enum explore_outcome o);
-
-void explore_print_human(const struct explore_result *r, FILE *out);
-/* The JSON document (malloc'd text), NULL when out of memory. */
-char *explore_to_json(const struct explore_result *r);
-
 /* --explore itself: runs, prints to stdout (JSON or for people) and
  * returns the exit status: 0 everything as documented or explained, 1
  * something unexpected, 2 the exploration could not run. */
 int explore_command(bool json);
 
 /* ---- for the backends ---- */
+
+/* What platform.h already knows of the system (os, wine_version, page
+ * size, allocation granularity); the backend adds the rest, with where
+ * each figure came from. */
+void explore_describe_platform(struct explore_system *s);
 
 /* What the OS says about the page at addr now (VirtualQuery, or the
  * /proc/self/maps line): each backend's own. */
@@ -151,6 +141,10 @@ void explore_query(const void *addr, struct explore_query *q);
  * the state it should leave, and what explore_query says after it. */
 void explore_step(struct explore_result *r, enum explore_step_id id, bool ok,
 		  enum explore_state expected, const void *addr, const char *call);
+
+/* The committed-page demonstration, the same on every platform: pages 0
+ * and 1 at base were just committed and never touched. */
+void explore_demo_committed_zero(struct explore_result *r, uint8_t *base, size_t ps);
 
 /* Records one access of demo d and makes it (through the fault probe). */
 struct explore_access *explore_read(struct explore_demo *d, const char *what,

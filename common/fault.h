@@ -27,11 +27,6 @@ extern const char fault_protection_code[];
 int fault_try_write32(volatile uint32_t *addr, uint32_t value,
 		      struct fault_info *out);
 
-/* Reads *addr into *value (left alone if the read faults), otherwise as
- * fault_try_write32. */
-int fault_try_read32(const volatile uint32_t *addr, uint32_t *value,
-		     struct fault_info *out);
-
 /* What fault_try_access32 does and which faults it catches. */
 #define FAULT_WRITE       0x1u /* write *value, else read into *value */
 /* Also catch STATUS_GUARD_PAGE_VIOLATION ("STATUS_GUARD_PAGE_VIOLATION/
@@ -39,7 +34,8 @@ int fault_try_read32(const volatile uint32_t *addr, uint32_t *value,
  * has no guard pages and ignores the flag. */
 #define FAULT_CATCH_GUARD 0x2u
 
-/* The general probe the two above are made of. */
+/* The general probe fault_try_write32 is made of (common/fault.c); a read
+ * leaves *value alone if it faults. */
 int fault_try_access32(volatile uint32_t *addr, uint32_t *value, unsigned flags,
 		       struct fault_info *out);
 

@@ -34,9 +34,6 @@ struct image_facts {
 	char data_mapping[IMAGE_MAPPING_MAX];
 };
 
-/* This platform's executable format, and whether it can mark a section
- * of an image shared between every process that maps the image. */
-extern const enum image_format image_native_format;
 bool image_has_shared_sections(void);
 
 /* Describes the pages of the two counters at `private_counter` and

@@ -147,8 +147,7 @@ int channel_hub_listen(struct channel_hub **out, const char *name)
 	hub = calloc(1, sizeof(*hub));
 	if (hub == NULL)
 		return COWLAB_E_NOMEM;
-	hub->lfd = hub->lockfd = hub->spare = -1;
-	hub->epfd = -1;
+	hub->lfd = hub->lockfd = hub->epfd = -1;
 	hub->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if ((err = lock_name(hub, &sa)) != 0)
 		goto error;

@@ -81,13 +81,9 @@ static void find_top(struct explore_system *s)
 
 static void describe_system(struct explore_system *s)
 {
-	struct platform_info pi;
 	uint64_t kib = 0;
 
-	platform_describe(&pi);
-	snprintf(s->os, sizeof(s->os), "%s", pi.os);
-	s->page_size = pi.page_size;
-	s->allocation_granularity = pi.allocation_granularity;
+	explore_describe_platform(s);
 	snprintf(s->page_size_source, sizeof(s->page_size_source),
 		 "sysconf(_SC_PAGESIZE); mmap places mappings at any page, so the "
 		 "granularity is the page");
@@ -113,36 +109,30 @@ static void describe_system(struct explore_system *s)
 void explore_query(const void *addr, struct explore_query *q)
 {
 	uintptr_t a = (uintptr_t)addr;
-	char line[512];
-	FILE *f = fopen("/proc/self/maps", "r");
+	char line[POSIX_MAPS_LINE_MAX];
+	unsigned long lo, hi, inode;
+	char perms[8];
+	int path = 0, err = posix_maps_find(a, line);
 
 	memset(q, 0, sizeof(*q));
 	q->state = EXPLORE_UNKNOWN;
-	if (f == NULL) {
+	if (err != 0 && err != COWLAB_E_NOENT) {
 		snprintf(q->raw, sizeof(q->raw), "/proc/self/maps unreadable");
 		return;
 	}
 	q->state = EXPLORE_FREE;
 	snprintf(q->raw, sizeof(q->raw), "no line in /proc/self/maps covers 0x%" PRIxPTR, a);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		unsigned long lo, hi, inode;
-		char perms[8];
-		int path = 0;
-
-		if (sscanf(line, "%lx-%lx %7s %*x %*x:%*x %lu %n", &lo, &hi, perms, &inode,
-			   &path) < 4 || a < lo || a >= hi)
-			continue;
-		posix_maps_line(q->raw, sizeof(q->raw), line);
-		snprintf(q->protect, sizeof(q->protect), "%s", perms);
-		snprintf(q->type, sizeof(q->type), "%s",
-			 inode == 0 && (path == 0 || line[path] == '\0') ? "anonymous" :
-			 perms[3] == 'p' ? "file, private" : "file, shared");
-		q->base = lo;
-		q->size = hi - lo;
-		q->state = strncmp(perms, "---", 3) == 0 ? EXPLORE_RESERVED : EXPLORE_COMMITTED;
-		break;
-	}
-	fclose(f);
+	if (err != 0 || sscanf(line, "%lx-%lx %7s %*x %*x:%*x %lu %n", &lo, &hi, perms, &inode,
+			       &path) < 4)
+		return;
+	posix_maps_line(q->raw, sizeof(q->raw), line);
+	snprintf(q->protect, sizeof(q->protect), "%s", perms);
+	snprintf(q->type, sizeof(q->type), "%s",
+		 inode == 0 && (path == 0 || line[path] == '\0') ? "anonymous" :
+		 perms[3] == 'p' ? "file, private" : "file, shared");
+	q->base = lo;
+	q->size = hi - lo;
+	q->state = strncmp(perms, "---", 3) == 0 ? EXPLORE_RESERVED : EXPLORE_COMMITTED;
 }
 
 static void demo_readonly(struct explore_result *r, uint8_t *base, size_t ps)
@@ -159,7 +149,7 @@ static void demo_readonly(struct explore_result *r, uint8_t *base, size_t ps)
 	explore_query(base, &q);
 	explore_fact(d, "after mprotect(PROT_READ): %s", q.raw);
 	explore_write(d, "the read-only page", w, before ^ 0xa5a5a5a5u, true,
-		      "SIGSEGV/SEGV_ACCERR", 0);
+		      fault_protection_code, 0);
 	explore_fact(d, "the word still holds 0x%08" PRIx32 " (was 0x%08" PRIx32 ")", *w, before);
 	explore_judge(d);
 	if (*w != before)
@@ -217,7 +207,7 @@ static void demo_cow(struct explore_result *r, size_t ps)
 	explore_query(cow, &q);
 	explore_fact(d, "after mprotect(PROT_READ): %s", q.raw);
 	explore_write(d, "the read-only cow view", (volatile uint32_t *)cow, 0xc0111de5,
-		      true, "SIGSEGV/SEGV_ACCERR", 0);
+		      true, fault_protection_code, 0);
 	if (mprotect(cow, ps, PROT_READ | PROT_WRITE) != 0) {
 		explore_set(d, EXPLORE_UNEXPECTED, "mprotect back: %s", strerror(errno));
 		goto out;
@@ -256,7 +246,6 @@ static uint8_t *walk_to_committed(struct explore_result *r, size_t ps, size_t le
 {
 	struct explore_demo *d;
 	uint8_t *hint, *base;
-	bool zero = true;
 
 	/* An address that was just free: map, unmap, look. The hole is
 	 * four times the region and the region its bottom, since mmap
@@ -282,7 +271,7 @@ static uint8_t *walk_to_committed(struct explore_result *r, size_t ps, size_t le
 
 	d = &r->demos[EXPLORE_DEMO_RESERVED_TOUCH];
 	explore_read(d, "reserved page 2", (volatile uint32_t *)(base + 2 * ps + 8), true,
-		     "SIGSEGV/SEGV_ACCERR", 0);
+		     fault_protection_code, 0);
 	explore_judge(d);
 
 	explore_step(r, EXPLORE_STEP_COMMITTED, mprotect(base, 2 * ps, PROT_READ | PROT_WRITE) == 0,
@@ -296,15 +285,7 @@ static uint8_t *walk_to_committed(struct explore_result *r, size_t ps, size_t le
 		 "splits) and each gets a zero-filled frame on first touch; with "
 		 "MAP_NORESERVE nothing is charged against the commit limit, unlike MEM_COMMIT");
 
-	d = &r->demos[EXPLORE_DEMO_COMMITTED_ZERO];
-	explore_read(d, "committed page 1", (volatile uint32_t *)(base + ps + 16), false,
-		     NULL, 0);
-	for (size_t i = 0; i < ps; i++)
-		zero = zero && ((volatile uint8_t *)base)[i] == 0;
-	explore_fact(d, "every byte of page 0 reads zero: %s", zero ? "yes" : "NO");
-	explore_judge(d);
-	if (!zero || d->access[0].value != 0)
-		explore_set(d, EXPLORE_UNEXPECTED, "a fresh page did not read zero");
+	explore_demo_committed_zero(r, base, ps);
 	/* Something for the decommit to throw away. */
 	memset(base, 0x5a, 2 * ps);
 	demo_readonly(r, base, ps);

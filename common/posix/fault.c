@@ -74,14 +74,3 @@ int fault_try_access32(volatile uint32_t *addr, uint32_t *value, unsigned flags,
 	sigaction(SIGSEGV, &old_segv, NULL);
 	return COWLAB_OK;
 }
-
-int fault_try_write32(volatile uint32_t *addr, uint32_t value, struct fault_info *out)
-{
-	return fault_try_access32(addr, &value, FAULT_WRITE, out);
-}
-
-int fault_try_read32(const volatile uint32_t *addr, uint32_t *value, struct fault_info *out)
-{
-	/* The probe only reads through the pointer without FAULT_WRITE. */
-	return fault_try_access32((volatile uint32_t *)(uintptr_t)addr, value, 0, out);
-}

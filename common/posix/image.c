@@ -8,8 +8,6 @@
 #include "image.h"
 #include "internal.h"
 
-const enum image_format image_native_format = IMAGE_FORMAT_ELF;
-
 bool image_has_shared_sections(void)
 {
 	return false;
@@ -18,26 +16,14 @@ bool image_has_shared_sections(void)
 int image_describe(struct image_facts *f, const void *private_counter,
 		   const void *shared_counter)
 {
-	uintptr_t at = (uintptr_t)private_counter;
-	char line[4352]; /* a range, flags and a PATH_MAX path */
-	FILE *maps = fopen("/proc/self/maps", "re");
-	int err = COWLAB_E_NOENT;
+	char line[POSIX_MAPS_LINE_MAX];
+	int err = posix_maps_find((uintptr_t)private_counter, line);
 
 	(void)shared_counter; /* in .data as well: no section of its own */
 	f->format = IMAGE_FORMAT_ELF;
 	f->section_found = false;
 	f->data_mapping[0] = '\0';
-	if (maps == NULL)
-		return err_from_os();
-	while (fgets(line, sizeof(line), maps) != NULL) {
-		unsigned long lo, hi;
-
-		if (sscanf(line, "%lx-%lx", &lo, &hi) != 2 || at < lo || at >= hi)
-			continue;
+	if (err == 0)
 		posix_maps_line(f->data_mapping, sizeof(f->data_mapping), line);
-		err = COWLAB_OK;
-		break;
-	}
-	fclose(maps);
 	return err;
 }

@@ -4,6 +4,7 @@
 #define COWLAB_POSIX_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct channel;
 struct section;
@@ -19,5 +20,14 @@ int channel_take_fd(struct channel *c);
  * not fit in cap, cut at a UTF-8 character boundary and ended with "...".
  * A path may hold any bytes but the report must stay valid UTF-8 JSON. */
 void posix_maps_line(char *dst, size_t cap, const char *line);
+
+/* Room for any /proc/self/maps line: a range, flags and a PATH_MAX path. */
+#define POSIX_MAPS_LINE_MAX 4352
+
+/* Reads /proc/self/maps for the line whose range holds addr, into line
+ * (POSIX_MAPS_LINE_MAX bytes, as read). Returns 0, COWLAB_E_NOENT when no
+ * mapping holds it (the address is free), or another negative cowlab_err
+ * when the file cannot be read. */
+int posix_maps_find(uintptr_t addr, char *line);
 
 #endif

@@ -188,3 +188,22 @@ void posix_maps_line(char *dst, size_t cap, const char *line)
 		n--;
 	dst[n] = '\0';
 }
+
+int posix_maps_find(uintptr_t addr, char *line)
+{
+	FILE *maps = fopen("/proc/self/maps", "re");
+	int err = COWLAB_E_NOENT;
+
+	if (maps == NULL)
+		return err_from_os();
+	while (fgets(line, POSIX_MAPS_LINE_MAX, maps) != NULL) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && addr >= lo && addr < hi) {
+			err = COWLAB_OK;
+			break;
+		}
+	}
+	fclose(maps);
+	return err;
+}

@@ -159,14 +159,20 @@ struct fill_worker {
 	pthread_t thread;
 };
 
+/* The pages of the chunk at off, into dst. */
+static void fill_pages(struct fill_job *j, uint64_t off, size_t len, uint8_t *dst)
+{
+	for (size_t p = 0; p < len / j->page_size; p++)
+		j->fill(j->ctx, off / j->page_size + p, dst + p * j->page_size, j->page_size);
+}
+
 static int write_chunk(struct fill_job *j, uint8_t **buf, uint64_t off, size_t len)
 {
 	size_t done = 0;
 
 	if (*buf == NULL && (*buf = aligned_alloc(j->page_size, j->chunk)) == NULL)
 		return COWLAB_E_NOMEM;
-	for (size_t p = 0; p < len / j->page_size; p++)
-		j->fill(j->ctx, off / j->page_size + p, *buf + p * j->page_size, j->page_size);
+	fill_pages(j, off, len, *buf);
 	while (done < len) {
 		ssize_t n = pwrite(j->s->fd, *buf + done, len - done, (off_t)(off + done));
 
@@ -179,23 +185,24 @@ static int write_chunk(struct fill_job *j, uint8_t **buf, uint64_t off, size_t l
 	return COWLAB_OK;
 }
 
-static int view_chunk(struct fill_job *j, uint64_t off, size_t len)
+/* Whether the chunk could be filled through the view (the caller writes
+ * it instead when not: the reason comes from there). */
+static bool view_chunk(struct fill_job *j, uint64_t off, size_t len)
 {
 #ifdef MADV_POPULATE_WRITE
 	uint8_t *dst = j->view + off;
 
 	if (madvise(dst, len, MADV_POPULATE_WRITE) != 0)
-		return errno == EINVAL ? COWLAB_E_UNSUPPORTED : err_from_os();
-	for (size_t p = 0; p < len / j->page_size; p++)
-		j->fill(j->ctx, off / j->page_size + p, dst + p * j->page_size, j->page_size);
+		return false;
+	fill_pages(j, off, len, dst);
 	/* written: let go of it here, in parallel, not all at the end */
 	madvise(dst, len, MADV_DONTNEED);
-	return COWLAB_OK;
+	return true;
 #else
 	(void)j;
 	(void)off;
 	(void)len;
-	return COWLAB_E_UNSUPPORTED;
+	return false;
 #endif
 }
 
@@ -206,7 +213,7 @@ static void *fill_work(void *arg)
 	uint8_t *buf = NULL;
 
 	for (;;) {
-		int err = COWLAB_E_UNSUPPORTED;
+		int err = COWLAB_OK;
 
 		if (atomic_fetch_add(&j->claimed, 1) >= j->nchunks || atomic_load(&j->err) != 0)
 			break;
@@ -220,7 +227,7 @@ static void *fill_work(void *arg)
 		/* An old kernel (no MADV_POPULATE_WRITE), or a chunk the view
 		 * could not take: write it instead, which also says why (ENOSPC
 		 * rather than the fault path's EFAULT) if memory ran out. */
-		if (w->by_view && (err = view_chunk(j, off, len)) != 0)
+		if (w->by_view && !view_chunk(j, off, len))
 			w->by_view = false;
 		if (!w->by_view)
 			err = write_chunk(j, &buf, off, len);

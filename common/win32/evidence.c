@@ -23,8 +23,9 @@ const char evidence_primary_source[] = "workingset_shared";
 
 /* VirtualQuery page by page: PAGE_READWRITE pages of a cow view are the
  * private copies; also counts the regions the range spans. */
-static uint64_t query_protection(uint8_t *start, size_t count, size_t ps, size_t *regions,
-				 char *pages)
+/* Pages VirtualQuery calls PAGE_READWRITE (a copy, on Windows), and how
+ * many regions the range spans (a copied page splits its region). */
+static uint64_t query_protection(uint8_t *start, size_t count, size_t ps, size_t *regions)
 {
 	MEMORY_BASIC_INFORMATION mbi;
 	void *last_base = NULL;
@@ -32,17 +33,13 @@ static uint64_t query_protection(uint8_t *start, size_t count, size_t ps, size_t
 
 	*regions = 0;
 	for (size_t i = 0; i < count; i++) {
-		if (VirtualQuery(start + i * ps, &mbi, sizeof(mbi)) == 0) {
-			pages[i] = EVIDENCE_PAGE_UNKNOWN;
+		if (VirtualQuery(start + i * ps, &mbi, sizeof(mbi)) == 0)
 			continue;
-		}
 		if (mbi.BaseAddress != last_base) {
 			(*regions)++;
 			last_base = mbi.BaseAddress;
 		}
-		pages[i] = (mbi.Protect & 0xff) == PAGE_READWRITE ? EVIDENCE_PAGE_PRIVATE :
-			   EVIDENCE_PAGE_SHARED;
-		copies += pages[i] == EVIDENCE_PAGE_PRIVATE;
+		copies += (mbi.Protect & 0xff) == PAGE_READWRITE;
 	}
 	return copies;
 }
@@ -93,7 +90,7 @@ int evidence_query(void *view, size_t view_len, size_t first, size_t count,
 	size_t ps = platform_page_size(), regions;
 	uint8_t *start = (uint8_t *)view + first * ps;
 	const char *wine = win32_wine_version();
-	char *vq_pages, note[EVIDENCE_NOTE_MAX];
+	char note[EVIDENCE_NOTE_MAX];
 	struct wsex_counts ws;
 	uint64_t vq;
 	int err;
@@ -102,17 +99,12 @@ int evidence_query(void *view, size_t view_len, size_t first, size_t count,
 	if (count == 0 || first > view_len / ps || count > view_len / ps - first)
 		return COWLAB_E_INVAL;
 	out->pages = calloc(count + 1, 1);
-	vq_pages = calloc(count + 1, 1);
-	if (out->pages == NULL || vq_pages == NULL) {
-		free(vq_pages);
-		evidence_free(out);
+	if (out->pages == NULL)
 		return COWLAB_E_NOMEM;
-	}
 	out->count = count;
-	vq = query_protection(start, count, ps, &regions, vq_pages);
+	vq = query_protection(start, count, ps, &regions);
 	err = query_working_set(start, count, ps, out->pages, &ws);
 	if (err != 0) {
-		free(vq_pages);
 		evidence_free(out);
 		return err;
 	}
@@ -127,7 +119,6 @@ int evidence_query(void *view, size_t view_len, size_t first, size_t count,
 		evidence_add_source(out, "virtualquery", true, vq, note);
 		evidence_add_source(out, "workingset_protection", true, ws.rw_protect,
 		       "Win32Protection PAGE_READWRITE: a private copy");
-		free(vq_pages);
 		return COWLAB_OK;
 	}
 	snprintf(note, sizeof(note), "platform deviation: Wine keeps PAGE_WRITECOPY after the "
@@ -141,6 +132,5 @@ int evidence_query(void *view, size_t view_len, size_t first, size_t count,
 		 "Wine %s: VirtualQuery and QueryWorkingSetEx Win32Protection still say "
 		 "PAGE_WRITECOPY after the copy, ShareCount is always 1; the Shared bit is "
 		 "the evidence", wine);
-	free(vq_pages);
 	return COWLAB_OK;
 }

@@ -62,15 +62,10 @@ void explore_query(const void *addr, struct explore_query *q)
 
 static void describe_system(struct explore_system *s)
 {
-	const char *wine = win32_wine_version();
 	SYSTEM_INFO si;
 
+	explore_describe_platform(s);
 	GetSystemInfo(&si);
-	snprintf(s->os, sizeof(s->os), "Windows");
-	if (wine != NULL)
-		snprintf(s->wine_version, sizeof(s->wine_version), "%s", wine);
-	s->page_size = si.dwPageSize;
-	s->allocation_granularity = si.dwAllocationGranularity;
 	snprintf(s->page_size_source, sizeof(s->page_size_source),
 		 "GetSystemInfo: dwPageSize, dwAllocationGranularity (where VirtualAlloc "
 		 "regions may start)");
@@ -233,7 +228,6 @@ static uint8_t *walk_to_committed(struct explore_result *r, size_t ps, size_t le
 {
 	struct explore_demo *d;
 	uint8_t *hint, *base;
-	bool zero = true;
 
 	/* An address that was just free: reserve, release, look. */
 	hint = VirtualAlloc(NULL, len, MEM_RESERVE, PAGE_NOACCESS);
@@ -264,14 +258,7 @@ static uint8_t *walk_to_committed(struct explore_result *r, size_t ps, size_t le
 		return NULL;
 	}
 
-	d = &r->demos[EXPLORE_DEMO_COMMITTED_ZERO];
-	explore_read(d, "committed page 1", (volatile uint32_t *)(base + ps + 16), false, NULL, 0);
-	for (size_t i = 0; i < ps; i++)
-		zero = zero && ((volatile uint8_t *)base)[i] == 0;
-	explore_fact(d, "every byte of page 0 reads zero: %s", zero ? "yes" : "NO");
-	explore_judge(d);
-	if (!zero || d->access[0].value != 0)
-		explore_set(d, EXPLORE_UNEXPECTED, "a fresh page did not read zero");
+	explore_demo_committed_zero(r, base, ps);
 	memset(base, 0x5a, 2 * ps);
 	demo_readonly(r, base, ps);
 	demo_guard(r, base + ps);

@@ -53,10 +53,8 @@ static void name_fault(const struct probe *p, struct fault_info *out)
 			   "STATUS_GUARD_PAGE_VIOLATION";
 	const char *access = p->access == 1 ? "write" : p->access == 0 ? "read" : "other";
 
-	if (p->code == EXCEPTION_ACCESS_VIOLATION && p->access == 1)
-		snprintf(out->code, sizeof(out->code), "%s", fault_protection_code);
-	else
-		snprintf(out->code, sizeof(out->code), "%s/%s", kind, access);
+	/* an access violation on a write is fault_protection_code */
+	snprintf(out->code, sizeof(out->code), "%s/%s", kind, access);
 }
 
 int fault_try_access32(volatile uint32_t *addr, uint32_t *value, unsigned flags,
@@ -89,15 +87,4 @@ int fault_try_access32(volatile uint32_t *addr, uint32_t *value, unsigned flags,
 	p->catch_guard = 0;
 	RemoveVectoredExceptionHandler(handler);
 	return COWLAB_OK;
-}
-
-int fault_try_write32(volatile uint32_t *addr, uint32_t value, struct fault_info *out)
-{
-	return fault_try_access32(addr, &value, FAULT_WRITE, out);
-}
-
-int fault_try_read32(const volatile uint32_t *addr, uint32_t *value, struct fault_info *out)
-{
-	/* The probe only reads through the pointer without FAULT_WRITE. */
-	return fault_try_access32((volatile uint32_t *)(uintptr_t)addr, value, 0, out);
 }

@@ -10,8 +10,6 @@
 #include "image.h"
 #include "internal.h"
 
-const enum image_format image_native_format = IMAGE_FORMAT_PE;
-
 bool image_has_shared_sections(void)
 {
 	return true;
