@@ -10,8 +10,8 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <sched.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +28,7 @@
 #include "ops.h"
 #include "pattern.h"
 #include "platform.h"
+#include "process.h"
 #include "protocol.h"
 #include "section.h"
 
@@ -139,6 +140,18 @@ static void rtt_batch(struct proto_run *run)
 	run->ops[run->nops++] = (struct proto_op){ PROTO_OP_EXPECT, PROTO_VIEW_RO, false, fault, 0, 0 };
 }
 
+/* The results a client gives for the batch: as cowlab-client does, only
+ * as many as it has, each a plain success. */
+static void rtt_results(const struct proto_run *run, struct proto_op_result *res)
+{
+	memset(res, 0, run->nops * sizeof(res[0]));
+	for (size_t i = 0; i < run->nops; i++) {
+		res[i].kind = run->ops[i].kind;
+		res[i].ok = true;
+		res[i].matched = run->ops[i].kind == PROTO_OP_WRITE ? 0 : 1;
+	}
+}
+
 /* The peer: answers a batch (a message starting with '{') with its
  * results, anything else with reply_len bytes, as the raw ping-pong. */
 static void rtt_peer(int fd, size_t reply_len)
@@ -157,13 +170,7 @@ static void rtt_peer(int fd, size_t reply_len)
 		if (buf[0] == '{') {
 			if (proto_parse(buf, (size_t)n, &rtt_lim, &m, NULL, 0) != 0)
 				_exit(1);
-			/* as cowlab-client does: only the results the batch has */
-			memset(res, 0, m.u.run.nops * sizeof(res[0]));
-			for (size_t i = 0; i < m.u.run.nops; i++) {
-				res[i].kind = m.u.run.ops[i].kind;
-				res[i].ok = true;
-				res[i].matched = m.u.run.ops[i].kind == PROTO_OP_WRITE ? 0 : 1;
-			}
+			rtt_results(&m.u.run, res);
 			text = proto_build_result(m.u.run.seq, res, m.u.run.nops, &len);
 			proto_msg_free(&m);
 		}
@@ -293,12 +300,7 @@ static void bench_rtt(void)
 	char *a, *b;
 
 	rtt_batch(&run);
-	memset(res, 0, sizeof(res));
-	for (size_t i = 0; i < run.nops; i++) {
-		res[i].kind = run.ops[i].kind;
-		res[i].ok = true;
-		res[i].matched = run.ops[i].kind == PROTO_OP_WRITE ? 0 : 1;
-	}
+	rtt_results(&run, res);
 	a = proto_build_run(&run, &req_len);
 	b = proto_build_result(run.seq, res, run.nops, &reply_len);
 	free(a);
@@ -320,35 +322,33 @@ static double run_server(const char *server, const char *client, int n, long *pe
 	char count[16], out[] = "/tmp/cowlab-bench-XXXXXX";
 	const char *argv[] = { server, "--spawn", count, "--json", "--timeout", "120",
 			       "--client", client, NULL };
-	posix_spawn_file_actions_t fa;
-	int fd = mkstemp(out), status;
 	static char text[64 << 20];
-	pid_t pid;
+	struct process *p = NULL;
+	int fd = mkstemp(out), code = -1, err;
 	double t;
 
 	snprintf(count, sizeof(count), "%d", n);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fd, 1);
 	t = now_s();
-	if (posix_spawn(&pid, server, &fa, NULL, (char *const *)argv, environ) != 0)
-		return 0;
-	waitpid(pid, &status, 0);
+	err = process_start(&p, server, argv, out);
+	if (err == 0)
+		err = process_wait(p, -1, &code);
 	t = now_s() - t;
-	posix_spawn_file_actions_destroy(&fa);
-	ssize_t got = pread(fd, text, sizeof(text) - 1, 0);
+	process_destroy(p);
+	ssize_t got = fd >= 0 ? pread(fd, text, sizeof(text) - 1, 0) : -1;
 	text[got > 0 ? got : 0] = '\0';
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	unlink(out);
 	cJSON *r = cJSON_Parse(text);
 	const cJSON *peak = cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(r, "server_resources"), "peak_rss_kib");
-	const cJSON *code = cJSON_GetObjectItemCaseSensitive(r, "exit_status");
-	if (!cJSON_IsNumber(code) || code->valuedouble != 0)
+	const cJSON *status = cJSON_GetObjectItemCaseSensitive(r, "exit_status");
+	if (!cJSON_IsNumber(status) || status->valuedouble != 0)
 		fprintf(stderr, "session %d: the run did not hold\n", n);
 	if (peak_kib != NULL)
 		*peak_kib = cJSON_IsNumber(peak) ? (long)peak->valuedouble : -1;
 	cJSON_Delete(r);
-	return WIFEXITED(status) ? t : 0;
+	return err == 0 && code < 128 ? t : 0; /* 128 + signal: it died */
 }
 
 static double run_minimal(const char *peer, int n)
@@ -454,11 +454,6 @@ static void bench_private_exact(void)
 /* ---- section_1gib_setup_ratio: create, fill and serve 1 GiB, against the
  * kernel populating 1 GiB of memfd */
 
-static void bench_fill(void *ctx, uint64_t page, void *dst, size_t page_size)
-{
-	pattern_fill_page(*(const uint32_t *)ctx, page, dst, page_size);
-}
-
 static double setup_cowlab(size_t size)
 {
 	uint32_t seed = 1;
@@ -470,7 +465,7 @@ static double setup_cowlab(size_t size)
 	if (section_create(&s, "bench-1g", size) != 0 || section_map(s, SECTION_VIEW_RW, &rw) != 0 ||
 	    section_map(s, SECTION_VIEW_COW, &cow) != 0)
 		return 0;
-	section_fill(s, rw, bench_fill, &seed);
+	section_fill(s, rw, pattern_fill, &seed);
 	channel_hub_listen(&hub, "bench-1g");
 	t = now_s() - t;
 	channel_hub_destroy(hub);

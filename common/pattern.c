@@ -19,6 +19,11 @@ uint32_t pattern_value(uint32_t seed, uint64_t page, uint32_t offset)
 	return word_value(page_part(seed, page), page, offset / 4u);
 }
 
+void pattern_fill(void *ctx, uint64_t page, void *dst, size_t page_size)
+{
+	pattern_fill_page(*(const uint32_t *)ctx, page, dst, page_size);
+}
+
 void pattern_fill_page(uint32_t seed, uint64_t page, void *dst, size_t page_size)
 {
 	uint32_t bits = page_part(seed, page);

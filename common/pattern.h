@@ -21,5 +21,8 @@
 
 uint32_t pattern_value(uint32_t seed, uint64_t page, uint32_t offset);
 void pattern_fill_page(uint32_t seed, uint64_t page, void *dst, size_t page_size);
+/* The same for section_fill (section.h's section_fill_fn): ctx points at
+ * the seed. */
+void pattern_fill(void *ctx, uint64_t page, void *dst, size_t page_size);
 
 #endif

@@ -25,8 +25,13 @@ static struct conn *conn_add(struct server *s, struct channel *chan)
 		return NULL;
 	c->chan = chan;
 	c->hello_deadline = platform_now_ms() + s->opt.timeout_ms;
-	if (channel_peer(chan, &peer) == 0)
+	if (channel_peer(chan, &peer) == 0) {
 		c->pid = peer.pid;
+		/* Rejected when its first message has been read: closing a
+		 * socket with unread data resets it, and the peer would never
+		 * see why. */
+		c->other_user = !peer.same_user;
+	}
 	c->next = s->conns;
 	if (s->conns != NULL)
 		s->conns->prev = c;
@@ -35,7 +40,9 @@ static struct conn *conn_add(struct server *s, struct channel *chan)
 	return c;
 }
 
-static void conn_close(struct server *s, struct conn *c)
+/* s->conns holds the connections still on their way to a hello; an
+ * admitted one is its client's conn alone. */
+static void conn_unlink(struct server *s, struct conn *c)
 {
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -43,8 +50,15 @@ static void conn_close(struct server *s, struct conn *c)
 		s->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void conn_close(struct server *s, struct conn *c)
+{
 	if (c->client != NULL)
 		c->client->conn = NULL;
+	else
+		conn_unlink(s, c);
 	channel_close(c->chan);
 	free(c);
 }
@@ -60,7 +74,8 @@ static void send_error(struct conn *c, const char *code, const char *text)
 }
 
 /* A connection that never became a client: error message, close, and a
- * line in the report's "rejected" list. */
+ * line in the report's "rejected" list. A peer of another user is told
+ * that, whatever else it did. */
 static void reject(struct server *s, struct conn *c, const char *code, const char *fmt, ...)
 	COWLAB_PRINTF(4, 5);
 
@@ -73,6 +88,10 @@ static void reject(struct server *s, struct conn *c, const char *code, const cha
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
+	if (c->other_user) {
+		code = "denied";
+		snprintf(reason, sizeof(reason), "the peer runs as another user");
+	}
 	send_error(c, code, reason);
 	if (r != NULL) {
 		r->pid = c->pid;
@@ -132,6 +151,7 @@ static void admit(struct server *s, struct conn *c, const struct proto_hello *h)
 	cl->pid = c->pid > 0 ? c->pid : h->pid;
 	cl->page_count = s->opt.pages_per_client;
 	cl->first_page = 1 + (uint64_t)(cl->id - 1) * cl->page_count;
+	conn_unlink(s, c);
 	cl->conn = c;
 	c->client = cl;
 	cl->has_image = h->has_image;
@@ -200,6 +220,7 @@ static void on_hello(struct server *s, struct conn *c, const struct channel_even
 static void on_result(struct server *s, struct client_state *cl, const struct channel_event *ev)
 {
 	struct proto_limits lim = { s->pages, s->page_size, s->seed };
+	struct proto_run run;
 	struct proto_msg msg;
 	char why[PROTO_TEXT_MAX];
 	int err;
@@ -225,7 +246,10 @@ static void on_result(struct server *s, struct client_state *cl, const struct ch
 				   proto_type_name(msg.type));
 		return;
 	}
-	err = proto_result_matches(&msg.u.result, cl->run, &lim, why, sizeof(why));
+	/* what it was asked, again: the batch is a function of the client and
+	 * its step, so nobody keeps a copy while it is out */
+	experiment_build(s, cl, (enum step)cl->steps_done, &run);
+	err = proto_result_matches(&msg.u.result, &run, &lim, why, sizeof(why));
 	if (err != 0) {
 		proto_msg_free(&msg);
 		server_drop(s, cl, "bad_result", "invalid result: %s", why);
@@ -233,8 +257,6 @@ static void on_result(struct server *s, struct client_state *cl, const struct ch
 	}
 	err = step_record_take(&cl->results[cl->steps_done], &msg.u.result);
 	proto_msg_free(&msg);
-	free(cl->run); /* a batch is 3 KiB; a client waits with none most of the run */
-	cl->run = NULL;
 	if (err != 0) {
 		server_drop(s, cl, "memory", "out of memory keeping its results");
 		return;
@@ -247,22 +269,13 @@ static void on_result(struct server *s, struct client_state *cl, const struct ch
 static void on_event(struct server *s, const struct channel_event *ev, bool accepting)
 {
 	struct conn *c = ev->chan ? channel_data(ev->chan) : NULL;
-	struct channel_peer peer;
 
 	switch (ev->type) {
 	case CHANNEL_EVENT_TIMEOUT:
 		return;
 	case CHANNEL_EVENT_ACCEPT:
-		c = conn_add(s, ev->chan);
-		if (c == NULL) {
+		if (conn_add(s, ev->chan) == NULL)
 			channel_close(ev->chan);
-			return;
-		}
-		/* Rejected when its first message has been read: closing a
-		 * socket with unread data resets it, and the peer would never
-		 * see why. */
-		if (channel_peer(ev->chan, &peer) == 0 && !peer.same_user)
-			c->other_user = true;
 		return;
 	case CHANNEL_EVENT_REFUSED: {
 		struct report_client *r = report_add_client(&s->report, true);
@@ -276,8 +289,7 @@ static void on_event(struct server *s, const struct channel_event *ev, bool acce
 	}
 	case CHANNEL_EVENT_CLOSED:
 		if (c->client == NULL) {
-			reject(s, c, "closed", c->other_user ? "the peer runs as another user" :
-			       "closed the connection before a hello");
+			reject(s, c, "closed", "closed the connection before a hello");
 			return;
 		}
 		server_drop(s, c->client, "closed", "disconnected (%s)",
@@ -301,11 +313,8 @@ static int64_t expire_hellos(struct server *s, int64_t now, int64_t limit)
 
 	for (; c != NULL; c = next) {
 		next = c->next;
-		if (c->client != NULL)
-			continue;
 		if (c->hello_deadline <= now)
-			reject(s, c, c->other_user ? "denied" : "timeout", "%s",
-			       c->other_user ? "the peer runs as another user" : "no hello in time");
+			reject(s, c, "timeout", "no hello in time");
 		else if (c->hello_deadline < limit)
 			limit = c->hello_deadline;
 	}
@@ -333,11 +342,8 @@ static bool spawned_all_accounted(struct server *s)
 {
 	int code;
 
-	if (s->opt.spawn == 0)
+	if (s->opt.spawn == 0 || s->conns != NULL)
 		return false;
-	for (struct conn *c = s->conns; c != NULL; c = c->next)
-		if (c->client == NULL)
-			return false;
 	for (int i = 0; i < s->nprocs; i++) {
 		bool admitted = false;
 
@@ -391,17 +397,14 @@ int server_step(struct server *s, enum step step)
 
 	for (int i = 0; i < s->nclients; i++) {
 		struct client_state *cl = &s->clients[i];
+		struct proto_run run;
 		size_t len;
 		char *msg;
 
 		if (cl->lost || cl->conn == NULL)
 			continue;
-		if (cl->run == NULL && (cl->run = malloc(sizeof(*cl->run))) == NULL) {
-			server_drop(s, cl, "memory", "out of memory for its batch");
-			continue;
-		}
-		experiment_build(s, cl, step, cl->run);
-		msg = proto_build_run(cl->run, &len);
+		experiment_build(s, cl, step, &run);
+		msg = proto_build_run(&run, &len);
 		err = msg ? channel_send(cl->conn->chan, msg, len, NULL) : COWLAB_E_NOMEM;
 		free(msg);
 		if (err != 0)
@@ -428,6 +431,13 @@ int server_step(struct server *s, enum step step)
 
 void server_finish(struct server *s)
 {
+	/* The run's own checks concern every client's isolation too: the
+	 * first that failed fails every client's verdict. */
+	const struct report_check *server_failed = NULL;
+
+	for (size_t k = 0; k < s->report.nserver_checks && server_failed == NULL; k++)
+		if (s->report.server_checks[k].applicable && !s->report.server_checks[k].held)
+			server_failed = &s->report.server_checks[k];
 	for (int i = 0; i < s->nclients; i++) {
 		struct client_state *cl = &s->clients[i];
 		const struct report_client *rc = NULL;
@@ -441,8 +451,12 @@ void server_finish(struct server *s)
 		for (size_t k = 0; k < s->report.nclients && rc == NULL; k++)
 			if (s->report.clients[k].id == cl->id)
 				rc = &s->report.clients[k];
-		if (cl->conn == NULL || rc == NULL)
+		if (cl->conn == NULL)
 			continue;
+		if (rc == NULL) {
+			conn_close(s, cl->conn);
+			continue;
+		}
 		if (rc->status != CLIENT_COMPLETE) {
 			d.held = false;
 			snprintf(d.message, sizeof(d.message), "not judged: %.140s", rc->reason);
@@ -459,15 +473,11 @@ void server_finish(struct server *s)
 					 rc->checks[k].detail != NULL ? rc->checks[k].detail : "");
 			}
 		}
-		/* The run's own checks concern every client's isolation too. */
-		for (size_t k = 0; k < s->report.nserver_checks; k++) {
-			const struct report_check *sc = &s->report.server_checks[k];
-
-			if (sc->applicable && !sc->held && d.held) {
-				d.held = false;
-				snprintf(d.message, sizeof(d.message), "the server's %s failed: %s",
-					 sc->name, sc->detail != NULL ? sc->detail : "");
-			}
+		if (server_failed != NULL && d.held) {
+			d.held = false;
+			snprintf(d.message, sizeof(d.message), "the server's %s failed: %s",
+				 server_failed->name,
+				 server_failed->detail != NULL ? server_failed->detail : "");
 		}
 		msg = proto_build_done(&d, &len);
 		if (msg != NULL)
@@ -476,14 +486,8 @@ void server_finish(struct server *s)
 		conn_close(s, cl->conn);
 	}
 	/* Whoever connected but never became a client is accounted for too. */
-	while (s->conns != NULL) {
-		if (s->conns->client == NULL)
-			reject(s, s->conns, s->conns->other_user ? "denied" : "ended", "%s",
-			       s->conns->other_user ? "the peer runs as another user" :
-			       "the run ended before it said hello");
-		else
-			conn_close(s, s->conns);
-	}
+	while (s->conns != NULL)
+		reject(s, s->conns, "ended", "the run ended before it said hello");
 }
 
 /* Keeps what the verdict needs of a result batch; takes the evidence page
@@ -505,11 +509,8 @@ int step_record_take(struct step_record *out, struct proto_result *res)
 		o->fault = r->fault;
 		o->fault_target = r->fault_target;
 		o->fault_offset = r->fault_offset;
-		o->error = "";
-		if (!r->ok && (o->error_owned = malloc(strlen(r->error) + 1)) != NULL) {
-			strcpy(o->error_owned, r->error);
-			o->error = o->error_owned;
-		}
+		if (!r->ok && (o->error = malloc(strlen(r->error) + 1)) != NULL)
+			strcpy(o->error, r->error);
 		if (r->nsamples > 0 &&
 		    (o->samples = malloc(r->nsamples * sizeof(*o->samples))) != NULL) {
 			memcpy(o->samples, r->samples, r->nsamples * sizeof(*o->samples));
@@ -532,7 +533,7 @@ void step_record_free(struct step_record *r)
 		struct op_record *o = &r->ops[i];
 
 		free(o->samples);
-		free(o->error_owned);
+		free(o->error);
 		if (o->evidence != NULL) {
 			evidence_free(o->evidence);
 			free(o->evidence);

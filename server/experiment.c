@@ -13,7 +13,8 @@
 
 struct proto_range experiment_role_range(const struct client_state *c, enum role role)
 {
-	struct proto_range r = { c->first_page + role, (c->page_count - role + 3) / 4, 4 };
+	struct proto_range r = { c->first_page + role,
+				 (c->page_count - role + ROLE_COUNT - 1) / ROLE_COUNT, ROLE_COUNT };
 
 	return r;
 }
@@ -131,14 +132,9 @@ uint64_t experiment_count_matching(const struct server *s, void *view, struct pr
 	return n;
 }
 
-static void fill_pattern(void *ctx, uint64_t page, void *dst, size_t page_size)
-{
-	pattern_fill_page(*(const uint32_t *)ctx, page, dst, page_size);
-}
-
 int experiment_prepare(struct server *s)
 {
-	int err = section_fill(s->section, s->rw, fill_pattern, &s->seed);
+	int err = section_fill(s->section, s->rw, pattern_fill, &s->seed);
 
 	if (err != 0)
 		return err;

@@ -1,7 +1,7 @@
 /* The built-in experiment's layout, shared by the code that builds each
  * step's batch (experiment.c) and the code that judges the results
  * (verdict.c). Each client owns page_count pages; page i of its range has
- * role i % 4. */
+ * role i % ROLE_COUNT (experiment_role_of). */
 #ifndef COWLAB_EXPERIMENT_H
 #define COWLAB_EXPERIMENT_H
 
@@ -33,6 +33,12 @@ enum { W_MAP_RW, W_MAP_COW, W_MAP_RO, W_EVIDENCE_BEFORE, W_WRITE_COW, W_WRITE_RW
        W_EXPECT_RW_CLEAN, W_FAULT, W_EXPECT_RO_CLEAN, W_EVIDENCE };
 enum { O_TRACKS_LATER, O_TRACKS_RW, O_COW_DETACHED, O_COW_STILL, O_FIND_COW_BELOW,
        O_FIND_COW_ABOVE, O_FIND_RW, O_FIND_SERVER_COW, O_EVIDENCE };
+
+/* The role of page i of a client's range (i counts from its first page). */
+static inline enum role experiment_role_of(uint64_t i)
+{
+	return (enum role)(i % ROLE_COUNT);
+}
 
 /* The pages of a client's range that have a role. */
 struct proto_range experiment_role_range(const struct client_state *c, enum role role);

@@ -300,11 +300,9 @@ static void teardown(struct server *s)
 {
 	channel_hub_destroy(s->hub);
 	reap_clients(s);
-	for (int i = 0; i < s->nclients; i++) {
+	for (int i = 0; i < s->nclients; i++)
 		for (int k = 0; k < STEP_COUNT; k++)
 			step_record_free(&s->clients[i].results[k]);
-		free(s->clients[i].run);
-	}
 	free(s->clients);
 	section_unmap(s->section, s->rw);
 	section_unmap(s->section, s->cow);

@@ -57,8 +57,7 @@ struct op_record {
 	struct fault_info fault;
 	uint64_t fault_target, fault_offset;
 	struct evidence_report *evidence; /* EVIDENCE results only */
-	const char *error;                /* "" unless the operation failed */
-	char *error_owned;
+	char *error;                      /* its text when it failed, else NULL */
 };
 
 struct step_record {
@@ -78,7 +77,6 @@ struct client_state {
 	int steps_done;
 	char reason[REPORT_TEXT_MAX];
 	uint64_t first_page, page_count;
-	struct proto_run *run;   /* the batch out now, until its result is in */
 	struct step_record results[STEP_COUNT];
 	struct server_seen seen;
 	uint64_t seen_by_others; /* other clients that saw its cow write */

@@ -21,6 +21,12 @@ static const struct op_record *res(const struct client_state *c, enum step st, i
 	return &c->results[st].ops[i];
 }
 
+/* Answered both steps and was not lost: judged on its results. */
+static bool client_complete(const struct client_state *c)
+{
+	return !c->lost && c->steps_done == STEP_COUNT;
+}
+
 /* Keys are string literals: attached without a copy (CS), which keeps a
  * report of 1000 clients a few MB smaller. */
 static cJSON *put(cJSON *o, const char *key, cJSON *item)
@@ -75,7 +81,7 @@ static bool op_failed(struct report_client *rc, const char *name,
 	for (size_t i = 0; i < n; i++) {
 		if (!ops[i]->ok) {
 			ADD(rc, name, "client", false, NULL, NULL, NULL, "the client could not %s: %s",
-			    proto_op_name(ops[i]->kind), ops[i]->error);
+			    proto_op_name(ops[i]->kind), ops[i]->error ? ops[i]->error : "");
 			return true;
 		}
 	}
@@ -176,7 +182,7 @@ static uint64_t evidence_disagreements(const struct client_state *c,
 
 	*supported = 0;
 	for (size_t i = 0; i < ev->count; i++) {
-		bool should = written && i % 4 == ROLE_COW;
+		bool should = written && experiment_role_of(i) == ROLE_COW;
 
 		bad += (ev->pages[i] == EVIDENCE_PAGE_PRIVATE) != should;
 	}
@@ -296,11 +302,6 @@ static void check_faults(struct report_client *rc, const struct client_state *c,
 
 /* ---- image_section_shared: the course's exercise (docs/course.md) ---- */
 
-static bool client_complete(const struct client_state *c)
-{
-	return !c->lost && c->steps_done == STEP_COUNT;
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -395,6 +396,8 @@ static void check_image_pe(struct server *s, struct report_client *rc,
 	const char *wine = s->report.platform.wine_version;
 	bool unique = c->image_twins == 1, section_ok = f->format == IMAGE_FORMAT_PE &&
 		      f->section_found && f->characteristics == IMAGE_SHARED_CHARACTERISTICS;
+	/* Wine failing to share (if it ever does): said, not counted */
+	bool wine_unshared = wine[0] != '\0' && !unique && section_ok && f->private_count == 1;
 	char words[96] = "", deviation[REPORT_TEXT_MAX] = "";
 	struct report_check *chk;
 	cJSON *exp, *obs, *ev;
@@ -420,7 +423,7 @@ static void check_image_pe(struct server *s, struct report_client *rc,
 	put(ev, "protect", cJSON_CreateString(f->protect));
 	/* Wine deviates from Windows in what it says, or (if it ever stops
 	 * sharing the section) in what it does: said, not counted. */
-	if (wine[0] != '\0' && !unique && section_ok && f->private_count == 1)
+	if (wine_unshared)
 		snprintf(deviation, sizeof(deviation), "Wine %s does not share the image "
 			 "section \"%s\" between instances: %llu clients counted %llu", wine,
 			 f->section_name, (unsigned long long)c->image_twins,
@@ -440,7 +443,7 @@ static void check_image_pe(struct server *s, struct report_client *rc,
 		  (unsigned long long)f->private_count,
 		  f->section_found ? f->section_name : "(none holds the counter)",
 		  (unsigned)f->characteristics, words);
-	if (chk != NULL && !chk->held && strstr(deviation, "does not share") != NULL) {
+	if (chk != NULL && !chk->held && wine_unshared) {
 		chk->applicable = false;
 		report_check_detail(chk, "not applicable: %s", deviation);
 	}
@@ -476,7 +479,8 @@ static void attribute_sightings(struct server *s)
 				struct client_state *x = experiment_owner(s, r->samples[j].page);
 
 				/* only a page the owner wrote through cow can show its stamp */
-				if (x == NULL || (r->samples[j].page - x->first_page) % 4 != ROLE_COW)
+				if (x == NULL ||
+				    experiment_role_of(r->samples[j].page - x->first_page) != ROLE_COW)
 					continue;
 				if (k == O_FIND_RW)
 					x->section_leaks++;
@@ -494,7 +498,7 @@ static void judge_client(struct server *s, struct client_state *c, struct report
 	rc->pid = c->pid;
 	rc->first_page = c->first_page;
 	rc->page_count = c->page_count;
-	rc->status = c->lost || c->steps_done < STEP_COUNT ? CLIENT_LOST : CLIENT_COMPLETE;
+	rc->status = client_complete(c) ? CLIENT_COMPLETE : CLIENT_LOST;
 	snprintf(rc->reason, sizeof(rc->reason), "%s", c->lost ? c->reason :
 		 c->steps_done < STEP_COUNT ? "did not finish the run" : "");
 	if (rc->status == CLIENT_LOST)
@@ -517,16 +521,21 @@ static bool check_failed(const struct report_client *rc, const char *name)
 	return false;
 }
 
-/* An expect that did not match everywhere (or was not done). */
+/* An expect of a complete client that did not match everywhere. */
 static bool res_failed(const struct client_state *c, enum step st, int i)
 {
-	return c->steps_done == STEP_COUNT && (!res(c, st, i)->ok || res(c, st, i)->mismatched > 0);
+	return !res(c, st, i)->ok || res(c, st, i)->mismatched > 0;
 }
 
 static void map_client(struct server *s, const struct client_state *c,
 		       const struct report_client *rc)
 {
 	static const char role_char[ROLE_COUNT] = { MAP_COPY, MAP_TRACK, MAP_RW, MAP_FAULT };
+
+	if (!client_complete(c)) {
+		memset(s->report.page_map + c->first_page, MAP_UNKNOWN, (size_t)c->page_count);
+		return;
+	}
 	bool broken[ROLE_COUNT] = {
 		check_failed(rc, "cow_write_private") || check_failed(rc, "cow_write_isolated") ||
 			check_failed(rc, "cow_copy_detached") || check_failed(rc, "cow_copy_evidence"),
@@ -536,11 +545,9 @@ static void map_client(struct server *s, const struct client_state *c,
 	};
 
 	for (uint64_t i = 0; i < c->page_count; i++) {
-		enum role r = (enum role)(i % 4);
-		char ch = c->lost || c->steps_done < STEP_COUNT ? MAP_UNKNOWN :
-			  broken[r] ? MAP_BROKEN : role_char[r];
+		enum role r = experiment_role_of(i);
 
-		s->report.page_map[c->first_page + i] = ch;
+		s->report.page_map[c->first_page + i] = broken[r] ? MAP_BROKEN : role_char[r];
 	}
 }
 
@@ -560,7 +567,7 @@ static void allowed_words(const struct server *s, uint64_t page, struct allowed 
 	a->w1[0] = a->w1[1] = p1;
 	if (c == NULL)
 		return;
-	r = (enum role)((page - c->first_page) % 4);
+	r = experiment_role_of(page - c->first_page);
 	if ((r == ROLE_COW || r == ROLE_TRACK) && c->seen.later_written)
 		a->w1[0] = a->w1[1] = p1 ^ PATTERN_XOR_LATER;
 	if (r == ROLE_RW) {
