@@ -1,13 +1,20 @@
 #!/bin/sh
 # run-bounded.sh FUZZER CORPUS SECONDS: fuzzes for SECONDS, starting from a
-# copy of CORPUS; a crash leaves its input in the scratch directory and
-# fails the test (libFuzzer prints the path).
+# copy of CORPUS. A clean run removes its scratch directory; a crash leaves
+# it, with the crashing input (libFuzzer prints the path), and fails.
 set -eu
 fuzzer=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
 cp "$2"/* "$scratch"/
 mkdir -p "$scratch/new"
 cd "$scratch"
-exec "$fuzzer" -max_total_time="$3" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-	-artifact_prefix="$PWD/" new "$scratch"
+status=0
+"$fuzzer" -max_total_time="$3" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	-artifact_prefix="$PWD/" new "$scratch" || status=$?
+cd /
+if [ "$status" -eq 0 ]; then
+	rm -rf "$scratch"
+else
+	echo "run-bounded.sh: the fuzzer failed ($status); its inputs stay in $scratch" >&2
+fi
+exit "$status"
