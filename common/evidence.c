@@ -1,7 +1,10 @@
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "err.h"
 #include "evidence.h"
+#include "platform.h"
 
 void evidence_free(struct evidence_report *r)
 {
@@ -22,4 +25,18 @@ void evidence_add_source(struct evidence_report *r, const char *name, bool suppo
 	s->supported = supported;
 	s->private_pages = private_pages;
 	snprintf(s->note, sizeof(s->note), "%s", note);
+}
+
+int evidence_begin(struct evidence_report *out, size_t view_len, size_t first, size_t count)
+{
+	size_t ps = platform_page_size();
+
+	memset(out, 0, sizeof(*out));
+	if (count == 0 || first > view_len / ps || count > view_len / ps - first)
+		return COWLAB_E_INVAL;
+	out->pages = calloc(count + 1, 1);
+	if (out->pages == NULL)
+		return COWLAB_E_NOMEM;
+	out->count = count;
+	return COWLAB_OK;
 }

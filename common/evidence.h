@@ -46,6 +46,10 @@ int evidence_query(void *view, size_t view_len, size_t first, size_t count,
 		   struct evidence_report *out);
 void evidence_free(struct evidence_report *r);
 
+/* For the backends: checks the range and gives *out an empty page string
+ * of `count` pages. Returns 0 or a negative cowlab_err. */
+int evidence_begin(struct evidence_report *out, size_t view_len, size_t first, size_t count);
+
 /* For the backends: appends one source to a report (at most
  * EVIDENCE_SOURCES_MAX; more are dropped). */
 void evidence_add_source(struct evidence_report *r, const char *name, bool supported,

@@ -148,13 +148,8 @@ int evidence_query(void *view, size_t view_len, size_t first, size_t count,
 	uintptr_t start = (uintptr_t)view + first * ps;
 	int fd, err;
 
-	memset(out, 0, sizeof(*out));
-	if (count == 0 || first > view_len / ps || count > view_len / ps - first)
-		return COWLAB_E_INVAL;
-	out->pages = calloc(count + 1, 1);
-	if (out->pages == NULL)
-		return COWLAB_E_NOMEM;
-	out->count = count;
+	if ((err = evidence_begin(out, view_len, first, count)) != 0)
+		return err;
 	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = err_from_os();

@@ -95,13 +95,8 @@ int evidence_query(void *view, size_t view_len, size_t first, size_t count,
 	uint64_t vq;
 	int err;
 
-	memset(out, 0, sizeof(*out));
-	if (count == 0 || first > view_len / ps || count > view_len / ps - first)
-		return COWLAB_E_INVAL;
-	out->pages = calloc(count + 1, 1);
-	if (out->pages == NULL)
-		return COWLAB_E_NOMEM;
-	out->count = count;
+	if ((err = evidence_begin(out, view_len, first, count)) != 0)
+		return err;
 	vq = query_protection(start, count, ps, &regions);
 	err = query_working_set(start, count, ps, out->pages, &ws);
 	if (err != 0) {
