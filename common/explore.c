@@ -12,6 +12,7 @@
 #include "err.h"
 #include "explore.h"
 #include "platform.h"
+#include "section.h"
 
 static const char *const step_names[EXPLORE_STEPS] = {
 	"free", "reserved", "committed", "decommitted", "released",
@@ -86,6 +87,32 @@ void explore_demo_committed_zero(struct explore_result *r, uint8_t *base, size_t
 	explore_judge(d);
 	if (!zero || d->access[0].value != 0)
 		explore_set(d, EXPLORE_UNEXPECTED, "a fresh page did not read zero");
+}
+
+void explore_demo_cow(struct explore_result *r, size_t ps)
+{
+	struct explore_demo *d = &r->demos[EXPLORE_DEMO_COW_PROTECT];
+	struct section *sec = NULL;
+	void *rw = NULL, *cow = NULL;
+	char name[64];
+	int err;
+
+	snprintf(name, sizeof(name), "cowlab-explore-%ld", platform_pid());
+	err = section_create(&sec, name, 2 * ps);
+	if (err == 0)
+		err = section_map(sec, SECTION_VIEW_RW, &rw);
+	if (err == 0)
+		err = section_map(sec, SECTION_VIEW_COW, &cow);
+	if (err == 0)
+		explore_cow_protect(d, rw, cow, ps);
+	else
+		explore_set(d, EXPLORE_UNEXPECTED, "cannot set up a section and its views: %s",
+			    cowlab_strerror(err));
+	if (cow != NULL)
+		section_unmap(sec, cow);
+	if (rw != NULL)
+		section_unmap(sec, rw);
+	section_destroy(sec);
 }
 
 void explore_step(struct explore_result *r, enum explore_step_id id, bool ok,

@@ -146,6 +146,13 @@ void explore_step(struct explore_result *r, enum explore_step_id id, bool ok,
  * and 1 at base were just committed and never touched. */
 void explore_demo_committed_zero(struct explore_result *r, uint8_t *base, size_t ps);
 
+/* The copy-on-write demonstration: a two-page pagefile-backed section and
+ * its rw and cow views, set up here, and what is done with them, in
+ * explore_cow_protect (each backend's: VirtualProtect or mprotect, then
+ * what its OS says of the page). */
+void explore_demo_cow(struct explore_result *r, size_t ps);
+void explore_cow_protect(struct explore_demo *d, uint8_t *rw, uint8_t *cow, size_t ps);
+
 /* Records one access of demo d and makes it (through the fault probe). */
 struct explore_access *explore_read(struct explore_demo *d, const char *what,
 				    volatile uint32_t *addr, bool expect_fault,

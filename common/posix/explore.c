@@ -17,7 +17,6 @@
 #include "explore.h"
 #include "internal.h"
 #include "platform.h"
-#include "section.h"
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000 /* Linux 4.17 */
@@ -176,33 +175,18 @@ static void demo_guard(struct explore_result *r)
 		    "Nothing is faked here.");
 }
 
-static void demo_cow(struct explore_result *r, size_t ps)
+void explore_cow_protect(struct explore_demo *d, uint8_t *rw, uint8_t *cow, size_t ps)
 {
-	struct explore_demo *d = &r->demos[EXPLORE_DEMO_COW_PROTECT];
-	struct section *sec = NULL;
-	uint8_t *rw = NULL, *cow = NULL;
 	struct evidence_report ev;
 	struct explore_query q;
-	char name[64];
 	int err;
 
-	snprintf(name, sizeof(name), "cowlab-explore-%ld", platform_pid());
-	err = section_create(&sec, name, 2 * ps);
-	if (err == 0)
-		err = section_map(sec, SECTION_VIEW_RW, (void **)&rw);
-	if (err == 0)
-		err = section_map(sec, SECTION_VIEW_COW, (void **)&cow);
-	if (err != 0) {
-		explore_set(d, EXPLORE_UNEXPECTED, "cannot set up a memfd and its views: %s",
-			    cowlab_strerror(err));
-		goto out;
-	}
 	*(volatile uint32_t *)rw = 0x5ec7105e;
 	explore_query(cow, &q);
 	explore_fact(d, "MAP_PRIVATE view of a memfd: %s", q.raw);
 	if (mprotect(cow, ps, PROT_READ) != 0) {
 		explore_set(d, EXPLORE_UNEXPECTED, "mprotect(PROT_READ): %s", strerror(errno));
-		goto out;
+		return;
 	}
 	explore_query(cow, &q);
 	explore_fact(d, "after mprotect(PROT_READ): %s", q.raw);
@@ -210,7 +194,7 @@ static void demo_cow(struct explore_result *r, size_t ps)
 		      true, fault_protection_code, 0);
 	if (mprotect(cow, ps, PROT_READ | PROT_WRITE) != 0) {
 		explore_set(d, EXPLORE_UNEXPECTED, "mprotect back: %s", strerror(errno));
-		goto out;
+		return;
 	}
 	explore_query(cow, &q);
 	explore_fact(d, "after mprotect(PROT_READ|PROT_WRITE): %s", q.raw);
@@ -224,7 +208,7 @@ static void demo_cow(struct explore_result *r, size_t ps)
 	err = evidence_query(cow, 2 * ps, 0, 1, &ev);
 	if (err != 0) {
 		explore_set(d, EXPLORE_UNEXPECTED, "no pagemap evidence: %s", cowlab_strerror(err));
-		goto out;
+		return;
 	}
 	explore_fact(d, "/proc/self/pagemap: present, bit 61 (file-page/shared-anon) %s: "
 		     "the page is %s", ev.private_pages == 1 ? "clear" : "set",
@@ -232,12 +216,6 @@ static void demo_cow(struct explore_result *r, size_t ps)
 	if (ev.private_pages != 1)
 		explore_set(d, EXPLORE_UNEXPECTED, "pagemap does not show a private copy");
 	evidence_free(&ev);
-out:
-	if (cow != NULL)
-		section_unmap(sec, cow);
-	if (rw != NULL)
-		section_unmap(sec, rw);
-	section_destroy(sec);
 }
 
 /* Reserve and commit: the two calls Windows has, made of mmap and
@@ -328,6 +306,6 @@ int explore_run(struct explore_result *r)
 		explore_fact(d, "SEGV_MAPERR (no mapping) where the reserved page gave "
 			     "SEGV_ACCERR (a mapping that forbids it)");
 
-	demo_cow(r, ps);
+	explore_demo_cow(r, ps);
 	return COWLAB_OK;
 }

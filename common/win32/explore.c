@@ -14,7 +14,6 @@
 #include "explore.h"
 #include "internal.h"
 #include "platform.h"
-#include "section.h"
 
 static const char *state_name(DWORD s)
 {
@@ -134,7 +133,7 @@ static void demo_guard(struct explore_result *r, uint8_t *page)
 
 /* A pagefile-backed section through a FILE_MAP_COPY view: PAGE_WRITECOPY
  * to PAGE_READONLY and back, then a write that makes the page private. */
-static void demo_cow_protect(struct explore_demo *d, uint8_t *rw, uint8_t *cow, size_t ps)
+void explore_cow_protect(struct explore_demo *d, uint8_t *rw, uint8_t *cow, size_t ps)
 {
 	const char *wine = win32_wine_version();
 	struct evidence_report ev;
@@ -195,32 +194,6 @@ static void demo_cow_protect(struct explore_demo *d, uint8_t *rw, uint8_t *cow, 
 	else
 		explore_set(d, EXPLORE_UNEXPECTED, "after the write VirtualQuery says %s, not "
 			    "PAGE_READWRITE", q.protect);
-}
-
-static void demo_cow(struct explore_result *r, size_t ps)
-{
-	struct explore_demo *d = &r->demos[EXPLORE_DEMO_COW_PROTECT];
-	struct section *sec = NULL;
-	void *rw = NULL, *cow = NULL;
-	char name[64];
-	int err;
-
-	snprintf(name, sizeof(name), "cowlab-explore-%ld", platform_pid());
-	err = section_create(&sec, name, 2 * ps);
-	if (err == 0)
-		err = section_map(sec, SECTION_VIEW_RW, &rw);
-	if (err == 0)
-		err = section_map(sec, SECTION_VIEW_COW, &cow);
-	if (err == 0)
-		demo_cow_protect(d, rw, cow, ps);
-	else
-		explore_set(d, EXPLORE_UNEXPECTED, "cannot set up a section and its views: %s",
-			    cowlab_strerror(err));
-	if (cow != NULL)
-		section_unmap(sec, cow);
-	if (rw != NULL)
-		section_unmap(sec, rw);
-	section_destroy(sec);
 }
 
 /* Reserve and commit, then the committed pages' demonstrations. */
@@ -314,6 +287,6 @@ int explore_run(struct explore_result *r)
 	explore_judge(d);
 	explore_step(r, EXPLORE_STEP_RELEASED, ok, EXPLORE_FREE, base, "VirtualFree(MEM_RELEASE)");
 
-	demo_cow(r, ps);
+	explore_demo_cow(r, ps);
 	return COWLAB_OK;
 }
