@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -93,6 +94,33 @@ void section_destroy(struct section *s)
 	free(s);
 }
 
+/* Where a cow view goes: low in the address space, below the executable,
+ * its heap and the libraries. /proc/self/smaps lists mappings by address,
+ * so the cow view comes first there, and the evidence's smaps read
+ * (evidence.c), which stops at the view, has the kernel format one mapping
+ * instead of the thirty or so that the default place, under the libraries,
+ * puts before it (measured in docs/benchmarks.md). Each view takes the next
+ * place, a page apart, from a start chosen at random in the 64 GiB above
+ * 4 GiB with the kernel's AT_RANDOM bytes. A place that is taken (a
+ * sanitizer's shadow, another mapping) makes section_map use the kernel's
+ * default place instead: only the smaps read's cost depends on it. */
+static void *low_place(size_t len)
+{
+	static _Atomic uintptr_t next;
+	const size_t ps = platform_page_size();
+	uintptr_t start = atomic_load(&next);
+
+	if (start == 0) {
+		const unsigned char *rnd = (const unsigned char *)getauxval(AT_RANDOM);
+		uintptr_t r = rnd != NULL ? (uintptr_t)rnd[0] << 16 | (uintptr_t)rnd[1] << 8 | rnd[2] : 0;
+		uintptr_t first = ((uintptr_t)4 << 30) + r * (((uintptr_t)64 << 30) >> 24);
+
+		first &= ~(uintptr_t)(ps - 1);
+		atomic_compare_exchange_strong(&next, &start, first);
+	}
+	return (void *)atomic_fetch_add(&next, (len + 2 * ps - 1) / ps * ps);
+}
+
 int section_map(struct section *s, enum section_view kind, void **addr)
 {
 	int prot = PROT_READ | PROT_WRITE, flags = MAP_SHARED;
@@ -109,7 +137,12 @@ int section_map(struct section *s, enum section_view kind, void **addr)
 		prot = PROT_READ;
 		break;
 	}
-	p = mmap(NULL, (size_t)s->size, prot, flags, s->fd, 0);
+	p = MAP_FAILED;
+	if (kind == SECTION_VIEW_COW)
+		p = mmap(low_place((size_t)s->size), (size_t)s->size, prot,
+			 flags | MAP_FIXED_NOREPLACE, s->fd, 0);
+	if (p == MAP_FAILED)
+		p = mmap(NULL, (size_t)s->size, prot, flags, s->fd, 0);
 	if (p == MAP_FAILED)
 		return err_from_os();
 	*addr = p;
