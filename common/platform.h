@@ -47,6 +47,12 @@ bool platform_stderr_is_terminal(void);
 /* Fills buf with n bytes from the system's random source. */
 int platform_random(void *buf, size_t n);
 
+/* A thread running fn(arg); platform_thread_join waits for it to return
+ * and frees it. */
+struct platform_thread;
+int platform_thread_start(struct platform_thread **out, void (*fn)(void *), void *arg);
+void platform_thread_join(struct platform_thread *t);
+
 /* The directory holding the running executable, without a trailing
  * separator. Returns 0 or a negative cowlab_err. */
 int platform_self_dir(char *buf, size_t cap);

@@ -20,6 +20,27 @@ void process_kill(struct process *p);
 /* Kills it if still running, reaps it, frees. Accepts NULL. */
 void process_destroy(struct process *p);
 
+/* Many copies of one command, started in the background: a thread starts
+ * them one after the other (as process_start, stdout inherited) into
+ * procs[0..count-1] while the caller goes on, serving those already
+ * started. */
+struct process_starter;
+int process_starter_begin(struct process_starter **out, const char *path,
+			  const char *const argv[], struct process **procs, int count);
+/* How many have been started so far (procs[0..n-1] may be used). *ended:
+ * the starter has stopped, with all started or, if *err is not 0, at the
+ * first that could not be. */
+int process_starter_progress(struct process_starter *st, bool *ended, int *err);
+/* Stops starting more, waits for the thread, frees the starter; returns
+ * how many were started. Accepts NULL. */
+int process_starter_end(struct process_starter *st);
+
+/* Called first on the starter's thread (backends): on Linux it gives the
+ * thread a file descriptor table of its own, so that each start copies the
+ * few descriptors the process had when starting began, not the connections
+ * it accepts meanwhile (a child's exec walks every one of them). */
+void process_starter_thread_init(void);
+
 /* Whether `path` names an executable file. */
 bool process_is_executable(const char *path);
 

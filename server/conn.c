@@ -16,6 +16,10 @@
 
 static const char *const step_names[STEP_COUNT] = { "write", "observe" };
 
+static void send_step(struct server *s, struct client_state *cl, enum step step);
+static void step_answered(struct server *s, struct client_state *cl);
+static void settle_window(struct server *s, const struct client_state *cl);
+
 static struct conn *conn_add(struct server *s, struct channel *chan)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -117,6 +121,8 @@ void server_drop(struct server *s, struct client_state *cl, const char *code,
 		send_error(cl->conn, code, cl->reason);
 		conn_close(s, cl->conn);
 	}
+	/* its neighbours no longer wait for it */
+	settle_window(s, cl);
 }
 
 static int send_assign(struct server *s, struct client_state *cl)
@@ -157,28 +163,17 @@ static void admit(struct server *s, struct conn *c, const struct proto_hello *h)
 	cl->has_image = h->has_image;
 	cl->image = h->image;
 	err = send_assign(s, cl);
-	if (err != 0)
+	if (err != 0) {
 		server_drop(s, cl, "send", "cannot send the assignment: %s", cowlab_strerror(err));
-	else if (s->opt.spawn == 0 && !s->progress)
+		return;
+	}
+	if (s->opt.spawn == 0 && !s->progress)
 		fprintf(stderr, "cowlab-server: %d of %d clients connected (pid %ld)\n",
 			s->nclients, s->opt.clients, cl->pid);
+	send_step(s, cl, STEP_WRITE);
 }
 
-/* On a terminal, one line that counts in place (at most ten times a
- * second, and once more when `done`); elsewhere nothing. */
-static void progress(struct server *s, const char *what, int n, int of, bool done)
-{
-	int64_t now = platform_now_ms();
-
-	if (!s->progress || (!done && now - s->progress_ms < 100))
-		return;
-	s->progress_ms = now;
-	fprintf(stderr, "\rcowlab-server: %s %d of %d%s", what, n, of, done ? "\n" : "");
-	fflush(stderr);
-}
-
-static void on_hello(struct server *s, struct conn *c, const struct channel_event *ev,
-		     bool accepting)
+static void on_hello(struct server *s, struct conn *c, const struct channel_event *ev)
 {
 	struct proto_msg msg;
 	char why[PROTO_TEXT_MAX];
@@ -209,7 +204,7 @@ static void on_hello(struct server *s, struct conn *c, const struct channel_even
 			      msg.u.hello.version, COWLAB_VERSION);
 		return;
 	}
-	if (!accepting || s->nclients >= s->opt.clients) {
+	if (!s->accepting || s->nclients >= s->opt.clients) {
 		reject(s, c, "full", "the run has all %d of its clients already",
 			      s->opt.clients);
 		return;
@@ -263,10 +258,11 @@ static void on_result(struct server *s, struct client_state *cl, const struct ch
 	}
 	cl->steps_done++;
 	cl->waiting = false;
+	step_answered(s, cl);
 }
 
-/* Handles one hub event. `accepting`: new clients may still be admitted. */
-static void on_event(struct server *s, const struct channel_event *ev, bool accepting)
+/* Handles one hub event. */
+static void on_event(struct server *s, const struct channel_event *ev)
 {
 	struct conn *c = ev->chan ? channel_data(ev->chan) : NULL;
 
@@ -297,11 +293,91 @@ static void on_event(struct server *s, const struct channel_event *ev, bool acce
 		return;
 	case CHANNEL_EVENT_MESSAGE:
 		if (c->client == NULL) {
-			on_hello(s, c, ev, accepting);
+			on_hello(s, c, ev);
 			return;
 		}
 		on_result(s, c->client, ev);
 		return;
+	}
+}
+
+/* ---- the run: admission and both steps in one loop
+ *
+ * A client's write step goes out with its assignment. Its observe step
+ * goes out as soon as the client and every client whose pages that step
+ * reads (its window: experiment_window) have answered the write step and
+ * had their pages looked at by the server, or can no longer: lost, or
+ * never admitted once admission has closed. So no client waits for the
+ * whole run to connect, nor for the slowest client of a step: with
+ * --spawn, clients work while the others are still being started. */
+
+/* Sends a step's batch; its answer is due --timeout later. */
+static void send_step(struct server *s, struct client_state *cl, enum step step)
+{
+	struct proto_run run;
+	size_t len;
+	char *msg;
+	int err;
+
+	experiment_build(s, cl, step, &run);
+	msg = proto_build_run(&run, &len);
+	err = msg ? channel_send(cl->conn->chan, msg, len, NULL) : COWLAB_E_NOMEM;
+	free(msg);
+	if (err != 0) {
+		server_drop(s, cl, "send", "cannot send step \"%s\": %s", step_names[step],
+			    cowlab_strerror(err));
+		return;
+	}
+	cl->waiting = true;
+	cl->answer_by = platform_now_ms() + s->opt.timeout_ms;
+	if (cl->answer_by < s->answers_due)
+		s->answers_due = cl->answer_by;
+}
+
+/* A slot's write step is behind it: done, lost, or never to be filled. */
+static bool write_settled(const struct server *s, int slot)
+{
+	const struct client_state *c = &s->clients[slot];
+
+	if (slot >= s->nclients)
+		return !s->accepting;
+	return c->lost || c->steps_done > STEP_WRITE;
+}
+
+/* Sends the observe step if the client and its window are ready for it. */
+static void try_observe(struct server *s, struct client_state *cl)
+{
+	int lo, hi;
+
+	if (cl->lost || cl->conn == NULL || cl->waiting || cl->steps_done != STEP_OBSERVE)
+		return;
+	experiment_window(s, cl, &lo, &hi);
+	for (int k = lo; k <= hi; k++)
+		if (!write_settled(s, k))
+			return;
+	send_step(s, cl, STEP_OBSERVE);
+}
+
+/* Whoever has `cl` in its window may be ready now. */
+static void settle_window(struct server *s, const struct client_state *cl)
+{
+	int lo, hi;
+
+	if (s->clients == NULL || cl < s->clients || cl >= s->clients + s->nclients)
+		return;
+	experiment_window(s, cl, &lo, &hi);
+	for (int k = lo; k <= hi && k < s->nclients; k++)
+		try_observe(s, &s->clients[k]);
+}
+
+static void step_answered(struct server *s, struct client_state *cl)
+{
+	if (cl->steps_done == STEP_OBSERVE) {
+		s->written++;
+		experiment_after_write(s, cl);
+		settle_window(s, cl);
+	} else {
+		s->observed++;
 	}
 }
 
@@ -321,17 +397,48 @@ static int64_t expire_hellos(struct server *s, int64_t now, int64_t limit)
 	return limit;
 }
 
-/* Waits for one event until `deadline` and handles it. */
-static int pump(struct server *s, int64_t deadline, bool accepting)
+/* Drops the clients whose answer is overdue, when one may be (a scan of
+ * the clients only then); returns the earliest answer still due. */
+static int64_t expire_answers(struct server *s, int64_t now)
+{
+	int64_t due = INT64_MAX;
+
+	if (now < s->answers_due)
+		return s->answers_due;
+	for (int i = 0; i < s->nclients; i++) {
+		struct client_state *cl = &s->clients[i];
+
+		if (!cl->waiting)
+			continue;
+		if (cl->answer_by <= now)
+			server_drop(s, cl, "timeout", "no answer to step \"%s\" within %d s",
+				    step_names[cl->steps_done], s->opt.timeout_ms / 1000);
+	}
+	/* what is still out, including batches the drops let go */
+	for (int i = 0; i < s->nclients; i++)
+		if (s->clients[i].waiting && s->clients[i].answer_by < due)
+			due = s->clients[i].answer_by;
+	s->answers_due = due;
+	return due;
+}
+
+/* Handles the events that are ready, or waits for one until `until`.
+ * Returns 0, or an error of the hub. */
+static int pump(struct server *s, int64_t until)
 {
 	struct channel_event ev;
 	int64_t now = platform_now_ms();
-	int64_t until = expire_hellos(s, now, deadline);
 	int err = channel_hub_wait(s->hub, until > now ? (int)(until - now) : 0, &ev);
 
 	if (err != 0)
 		return err;
-	on_event(s, &ev, accepting);
+	on_event(s, &ev);
+	while (ev.type != CHANNEL_EVENT_TIMEOUT) {
+		/* more that are ready, without waiting */
+		if ((err = channel_hub_wait(s->hub, 0, &ev)) != 0)
+			return err;
+		on_event(s, &ev);
+	}
 	return 0;
 }
 
@@ -342,7 +449,7 @@ static bool spawned_all_accounted(struct server *s)
 {
 	int code;
 
-	if (s->opt.spawn == 0 || s->conns != NULL)
+	if (s->opt.spawn == 0 || s->starter != NULL || s->conns != NULL)
 		return false;
 	for (int i = 0; i < s->nprocs; i++) {
 		bool admitted = false;
@@ -355,77 +462,100 @@ static bool spawned_all_accounted(struct server *s)
 	return true;
 }
 
-int server_admit(struct server *s)
+static void close_admission(struct server *s)
 {
-	int64_t deadline = platform_now_ms() + s->opt.timeout_ms;
-	int err;
-
-	while (s->nclients < s->opt.clients && platform_now_ms() < deadline) {
-		/* Wake at least every 100 ms to see whether spawned clients died. */
-		int64_t soon = platform_now_ms() + 100;
-
-		if ((err = pump(s, soon < deadline ? soon : deadline, true)) != 0)
-			return err;
-		progress(s, "clients connected:", s->nclients, s->opt.clients, false);
-		if (spawned_all_accounted(s))
-			break;
-	}
-	progress(s, "clients connected:", s->nclients, s->opt.clients, true);
+	s->accepting = false;
 	if (s->nclients < s->opt.clients && spawned_all_accounted(s))
-		fprintf(stderr, "cowlab-server: only %d of %d clients connected; the other "
-			"client processes have exited\n", s->nclients, s->opt.clients);
+		fprintf(stderr, "%scowlab-server: only %d of %d clients connected; the other "
+			"client processes have exited\n", s->progress ? "\n" : "", s->nclients,
+			s->opt.clients);
 	else if (s->nclients < s->opt.clients)
-		fprintf(stderr, "cowlab-server: only %d of %d clients connected within %d s\n",
-			s->nclients, s->opt.clients, s->opt.timeout_ms / 1000);
-	return 0;
-}
-
-static int waiting_count(const struct server *s)
-{
-	int n = 0;
-
+		fprintf(stderr, "%scowlab-server: only %d of %d clients connected within %d s\n",
+			s->progress ? "\n" : "", s->nclients, s->opt.clients,
+			s->opt.timeout_ms / 1000);
+	/* the empty slots are settled now */
 	for (int i = 0; i < s->nclients; i++)
-		n += s->clients[i].waiting;
-	return n;
+		try_observe(s, &s->clients[i]);
 }
 
-int server_step(struct server *s, enum step step)
+/* On a terminal, one line that counts in place (at most ten times a
+ * second, and once more at the end); elsewhere nothing. */
+static void progress(struct server *s, bool last)
 {
-	int64_t deadline = platform_now_ms() + s->opt.timeout_ms;
-	char label[32];
+	int64_t now = platform_now_ms();
+
+	if (!s->progress || (!last && now - s->progress_ms < 100))
+		return;
+	s->progress_ms = now;
+	fprintf(stderr, "\rcowlab-server: %d of %d clients connected, %d wrote, %d observed%s",
+		s->nclients, s->opt.clients, s->written, s->observed, last ? "\n" : "");
+	fflush(stderr);
+}
+
+/* --spawn: how many clients the background starter has started; once it
+ * has stopped, whether one could not be. */
+static void spawn_progress(struct server *s)
+{
+	bool ended;
 	int err;
 
-	for (int i = 0; i < s->nclients; i++) {
-		struct client_state *cl = &s->clients[i];
-		struct proto_run run;
-		size_t len;
-		char *msg;
+	s->nprocs = process_starter_progress(s->starter, &ended, &err);
+	if (!ended)
+		return;
+	s->nprocs = process_starter_end(s->starter);
+	s->starter = NULL;
+	if (err != 0)
+		fprintf(stderr, "cowlab-server: cannot start client %d: %s\n", s->nprocs + 1,
+			cowlab_strerror(err));
+}
 
-		if (cl->lost || cl->conn == NULL)
-			continue;
-		experiment_build(s, cl, step, &run);
-		msg = proto_build_run(&run, &len);
-		err = msg ? channel_send(cl->conn->chan, msg, len, NULL) : COWLAB_E_NOMEM;
-		free(msg);
-		if (err != 0)
-			server_drop(s, cl, "send", "cannot send step \"%s\": %s", step_names[step],
-				    cowlab_strerror(err));
-		else
-			cl->waiting = true;
-	}
-	snprintf(label, sizeof(label), "step %s: answered", step_names[step]);
-	int left = waiting_count(s);
-	while (left > 0 && platform_now_ms() < deadline) {
-		if ((err = pump(s, deadline, false)) != 0)
-			return err;
-		left = waiting_count(s);
-		progress(s, label, s->nclients - left, s->nclients, false);
-	}
-	progress(s, label, s->nclients - left, s->nclients, true);
+static bool all_answered(const struct server *s)
+{
 	for (int i = 0; i < s->nclients; i++)
-		if (s->clients[i].waiting)
-			server_drop(s, &s->clients[i], "timeout", "no answer to step \"%s\" within %d s",
-				    step_names[step], s->opt.timeout_ms / 1000);
+		if (!s->clients[i].lost && s->clients[i].conn != NULL &&
+		    s->clients[i].steps_done < STEP_COUNT)
+			return false;
+	return true;
+}
+
+int server_run(struct server *s)
+{
+	int64_t admit_until = platform_now_ms() + s->opt.timeout_ms;
+	int64_t accounted_at = 0;
+	int err;
+
+	s->accepting = true;
+	s->answers_due = INT64_MAX;
+	for (;;) {
+		int64_t now = platform_now_ms(), until;
+
+		if (s->accepting && s->nclients >= s->opt.clients)
+			close_admission(s);
+		if (s->accepting && now >= admit_until)
+			close_admission(s);
+		/* Every 100 ms, whether spawned clients died before their hello. */
+		if (s->accepting && s->starter == NULL && s->opt.spawn > 0 &&
+		    now - accounted_at >= 100) {
+			accounted_at = now;
+			if (spawned_all_accounted(s))
+				close_admission(s);
+		}
+		if (!s->accepting && all_answered(s))
+			break;
+		until = expire_answers(s, now);
+		until = expire_hellos(s, now, until);
+		if (s->accepting) {
+			until = until < admit_until ? until : admit_until;
+			if (s->opt.spawn > 0 && until > now + 100)
+				until = now + 100;
+		}
+		if (s->starter != NULL)
+			spawn_progress(s);
+		if ((err = pump(s, until)) != 0)
+			return err;
+		progress(s, false);
+	}
+	progress(s, true);
 	return 0;
 }
 

@@ -143,32 +143,39 @@ int experiment_prepare(struct server *s)
 	return COWLAB_OK;
 }
 
-void experiment_after_step(struct server *s, enum step step)
+/* The slots whose pages a client's observe step reads (experiment_build's
+ * `around`): EXPERIMENT_WINDOW on each side, itself included. */
+void experiment_window(const struct server *s, const struct client_state *c, int *lo, int *hi)
 {
-	if (step != STEP_WRITE)
+	int slot = c->id - 1;
+
+	*lo = slot > EXPERIMENT_WINDOW ? slot - EXPERIMENT_WINDOW : 0;
+	*hi = slot + EXPERIMENT_WINDOW < s->opt.clients - 1 ? slot + EXPERIMENT_WINDOW :
+							       s->opt.clients - 1;
+}
+
+/* Between a client's steps: the server looks at its pages through its own
+ * rw view, then writes the later stamp on them. */
+void experiment_after_write(struct server *s, struct client_state *c)
+{
+	if (c->lost || c->steps_done <= STEP_WRITE)
 		return;
-	for (int i = 0; i < s->nclients; i++) {
-		struct client_state *c = &s->clients[i];
+	c->seen.rw_visible = experiment_count_matching(s, s->rw, experiment_role_range(c, ROLE_RW), 0, PATTERN_XOR_RW);
+	c->seen.cow_clean = experiment_count_matching(s, s->rw, experiment_role_range(c, ROLE_COW), 0, 0);
+	c->seen.fault_clean = experiment_count_matching(s, s->rw, experiment_role_range(c, ROLE_FAULT), 0, 0);
+	/* The later section write, to copied and untouched pages alike. */
+	for (enum role r = ROLE_COW; r <= ROLE_TRACK; r++) {
+		struct proto_range rr = experiment_role_range(c, r);
 
-		if (c->lost || c->steps_done <= STEP_WRITE)
-			continue;
-		c->seen.rw_visible = experiment_count_matching(s, s->rw, experiment_role_range(c, ROLE_RW), 0, PATTERN_XOR_RW);
-		c->seen.cow_clean = experiment_count_matching(s, s->rw, experiment_role_range(c, ROLE_COW), 0, 0);
-		c->seen.fault_clean = experiment_count_matching(s, s->rw, experiment_role_range(c, ROLE_FAULT), 0, 0);
-		/* The later section write, to copied and untouched pages alike. */
-		for (enum role r = ROLE_COW; r <= ROLE_TRACK; r++) {
-			struct proto_range rr = experiment_role_range(c, r);
+		for (uint64_t k = 0; k < rr.count; k++) {
+			uint64_t page = proto_range_page(&rr, k);
 
-			for (uint64_t k = 0; k < rr.count; k++) {
-				uint64_t page = proto_range_page(&rr, k);
-
-				*server_word(s, s->rw, page, LATER_OFFSET) =
-					pattern_value(s->seed, page, LATER_OFFSET) ^ PATTERN_XOR_LATER;
-			}
+			*server_word(s, s->rw, page, LATER_OFFSET) =
+				pattern_value(s->seed, page, LATER_OFFSET) ^ PATTERN_XOR_LATER;
 		}
-		c->seen.later_written = true;
-		/* Done with this client's pages for now: the server's resident
-		 * memory stays independent of the section's size. */
-		section_release(s->section, s->rw, c->first_page, c->page_count);
 	}
+	c->seen.later_written = true;
+	/* Done with this client's pages for now: the server's resident
+	 * memory stays independent of the section's size. */
+	section_release(s->section, s->rw, c->first_page, c->page_count);
 }

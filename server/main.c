@@ -160,10 +160,11 @@ static int find_client(const struct server_options *o, char *path, size_t cap)
 	return process_is_executable(path) ? 0 : COWLAB_E_NOENT;
 }
 
+/* --spawn: the clients are started in the background (process.h), so
+ * that those already connected are served while the others start. */
 static int spawn_clients(struct server *s)
 {
 	char path[1200], timeout[16];
-	int err;
 
 	if (find_client(&s->opt, path, sizeof(path)) != 0) {
 		if (s->opt.client_path != NULL)
@@ -179,22 +180,19 @@ static int spawn_clients(struct server *s)
 	s->procs = calloc((size_t)s->opt.spawn, sizeof(*s->procs));
 	if (s->procs == NULL)
 		return COWLAB_E_NOMEM;
-	for (int i = 0; i < s->opt.spawn; i++) {
-		err = process_start(&s->procs[i], path, argv, NULL);
-		if (err != 0) {
-			fprintf(stderr, "cowlab-server: cannot start client %d (%s): %s\n", i + 1,
-				path, cowlab_strerror(err));
-			break;
-		}
-		s->nprocs++;
-	}
-	return 0;
+	return process_starter_begin(&s->starter, path, argv, s->procs, s->opt.spawn);
 }
 
 static void reap_clients(struct server *s)
 {
 	int64_t deadline = platform_now_ms() + 5000;
 	int code;
+
+	if (s->starter != NULL) {
+		/* the run ended while clients were still being started */
+		s->nprocs = process_starter_end(s->starter);
+		s->starter = NULL;
+	}
 
 	for (int i = 0; i < s->nprocs; i++) {
 		/* They were told the verdict and exit at once: 5 s for them all,
@@ -286,14 +284,7 @@ static int run(struct server *s)
 			"(cowlab-client --name %s)\n", channel_hub_path(s->hub), s->opt.clients,
 			s->opt.name);
 	}
-	if ((err = server_admit(s)) != 0)
-		return err;
-	for (enum step st = STEP_WRITE; st < STEP_COUNT; st++) {
-		if ((err = server_step(s, st)) != 0)
-			return err;
-		experiment_after_step(s, st);
-	}
-	return 0;
+	return server_run(s);
 }
 
 static void teardown(struct server *s)

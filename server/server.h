@@ -74,6 +74,7 @@ struct client_state {
 	struct conn *conn;       /* NULL once finished or lost */
 	bool lost;
 	bool waiting;            /* a batch is out, its result not yet in */
+	int64_t answer_by;       /* when waiting: its answer's deadline */
 	int steps_done;
 	char reason[REPORT_TEXT_MAX];
 	uint64_t first_page, page_count;
@@ -108,15 +109,18 @@ struct server {
 	struct conn *conns;
 	struct process **procs;
 	int nprocs;
+	struct process_starter *starter; /* --spawn: while clients are being started */
+	bool accepting;          /* admission is open */
+	int64_t answers_due;     /* the earliest answer deadline, or later */
+	int written, observed;   /* answers to each step, for the progress line */
 	int64_t started_ms;
 	bool progress;           /* stderr is a terminal: progress lines */
 	int64_t progress_ms;
 	struct report report;
 };
 
-/* conn.c: connections, admission, one step's round trip */
-int server_admit(struct server *s);
-int server_step(struct server *s, enum step step);
+/* conn.c: connections, admission and the steps, in one event loop */
+int server_run(struct server *s);
 void server_finish(struct server *s);
 void server_drop(struct server *s, struct client_state *c, const char *code,
 		 const char *fmt, ...) COWLAB_PRINTF(4, 5);
@@ -124,7 +128,8 @@ void server_drop(struct server *s, struct client_state *c, const char *code,
 /* experiment.c: the built-in scenario */
 void experiment_build(const struct server *s, const struct client_state *c,
 		      enum step step, struct proto_run *run);
-void experiment_after_step(struct server *s, enum step step);
+void experiment_after_write(struct server *s, struct client_state *c);
+void experiment_window(const struct server *s, const struct client_state *c, int *lo, int *hi);
 int experiment_prepare(struct server *s);
 void experiment_evaluate(struct server *s);
 

@@ -1,6 +1,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -206,4 +208,44 @@ int posix_maps_find(uintptr_t addr, char *line)
 	}
 	fclose(maps);
 	return err;
+}
+
+struct platform_thread {
+	pthread_t id;
+	void (*fn)(void *);
+	void *arg;
+};
+
+static void *thread_main(void *p)
+{
+	struct platform_thread *t = p;
+
+	t->fn(t->arg);
+	return NULL;
+}
+
+int platform_thread_start(struct platform_thread **out, void (*fn)(void *), void *arg)
+{
+	struct platform_thread *t = malloc(sizeof(*t));
+	int r;
+
+	if (t == NULL)
+		return COWLAB_E_NOMEM;
+	t->fn = fn;
+	t->arg = arg;
+	if ((r = pthread_create(&t->id, NULL, thread_main, t)) != 0) {
+		free(t);
+		errno = r;
+		return err_from_os();
+	}
+	*out = t;
+	return COWLAB_OK;
+}
+
+void platform_thread_join(struct platform_thread *t)
+{
+	if (t == NULL)
+		return;
+	pthread_join(t->id, NULL);
+	free(t);
 }

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -115,4 +116,10 @@ bool process_is_executable(const char *path)
 	struct stat st;
 
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+void process_starter_thread_init(void)
+{
+	/* A failure only costs time: every start then copies them all. */
+	(void)unshare(CLONE_FILES);
 }

@@ -270,3 +270,45 @@ void win32_protect_name(DWORD p, char *buf, size_t cap)
 		 p & PAGE_NOCACHE ? "|PAGE_NOCACHE" : "",
 		 p & PAGE_WRITECOMBINE ? "|PAGE_WRITECOMBINE" : "");
 }
+
+struct platform_thread {
+	HANDLE handle;
+	void (*fn)(void *);
+	void *arg;
+};
+
+static DWORD WINAPI thread_main(LPVOID p)
+{
+	struct platform_thread *t = p;
+
+	t->fn(t->arg);
+	return 0;
+}
+
+int platform_thread_start(struct platform_thread **out, void (*fn)(void *), void *arg)
+{
+	struct platform_thread *t = malloc(sizeof(*t));
+
+	if (t == NULL)
+		return COWLAB_E_NOMEM;
+	t->fn = fn;
+	t->arg = arg;
+	t->handle = CreateThread(NULL, 0, thread_main, t, 0, NULL);
+	if (t->handle == NULL) {
+		int err = err_from_os();
+
+		free(t);
+		return err;
+	}
+	*out = t;
+	return COWLAB_OK;
+}
+
+void platform_thread_join(struct platform_thread *t)
+{
+	if (t == NULL)
+		return;
+	WaitForSingleObject(t->handle, INFINITE);
+	CloseHandle(t->handle);
+	free(t);
+}

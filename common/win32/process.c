@@ -217,3 +217,9 @@ bool process_is_executable(const char *path)
 	free(w);
 	return attr != INVALID_FILE_ATTRIBUTES && !(attr & FILE_ATTRIBUTE_DIRECTORY);
 }
+
+void process_starter_thread_init(void)
+{
+	/* Nothing: CreateProcessW passes only inheritable handles, and the
+	 * server's pipes are not. */
+}
