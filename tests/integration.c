@@ -489,6 +489,16 @@ static void scenario_spawn(struct ctx *t, int n, bool control)
 		CHECK(check_held(checks, "rw_write_visible"));
 		CHECK(check_held(checks, "cow_untouched_tracks"));
 		CHECK(check_held(checks, "ro_write_faults"));
+		/* Every other client within the window (EXPERIMENT_WINDOW, 2, on
+		 * each side) saw its one shared "private" page: each looked only
+		 * once the window had written. An observe step sent before the
+		 * window's write steps were all answered would miss some. */
+		int slot = (int)num(cl, "id") - 1;
+		int window = (slot < 2 ? slot : 2) + (n - 1 - slot < 2 ? n - 1 - slot : 2);
+		double seen = num(find_check(checks, "cow_write_isolated"),
+				  "observed.seen_by_other_clients");
+		CHECK_MSG(seen == window, "client %d seen by %.0f of the %d others in its window",
+			  slot + 1, seen, window);
 	}
 	check_server_checks(r, !control);
 	check_image_section(r);
