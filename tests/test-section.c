@@ -7,6 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __linux__
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
 #include "check.h"
 #include "err.h"
 #include "evidence.h"
@@ -253,6 +260,59 @@ static void test_evidence_after_writes(struct fixture *f)
 	check_evidence(f, f->ro, 0, "00000000", 0, "ro view");
 }
 
+#ifdef __linux__
+/* smaps is read in pieces (posix/evidence.c): a mapping listed before the
+ * view whose line is longer than the reader's buffer (a file under a path
+ * of some 4000 bytes) is skipped, and the view is still found. The file is
+ * mapped after the views, so it lies below the rw view and is listed
+ * before it. */
+static void test_evidence_long_line(struct fixture *f)
+{
+	char path[4096] = "/tmp/cowlab-test-section-XXXXXX", name[251];
+	size_t len, depth = 0;
+	struct evidence_report ev;
+	void *map = MAP_FAILED;
+	int fd = -1;
+
+	if (!CHECK_OK(mkdtemp(path) != NULL))
+		return;
+	memset(name, 'd', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	while ((len = strlen(path)) + 1 + 250 < 4000 && mkdir(strcat(strcat(path, "/"), name), 0700) == 0)
+		depth++;
+	/* the file's own name takes the path to 4060 bytes */
+	len = strlen(path);
+	name[4060 - len - 1 < 250 ? 4060 - len - 1 : 250] = '\0';
+	strcat(strcat(path, "/"), name);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	CHECK_MSG(fd >= 0 && strlen(path) > 4040, "a file under a %zu-byte path", strlen(path));
+	if (fd >= 0 && ftruncate(fd, (off_t)f->ps) == 0)
+		map = mmap(NULL, f->ps, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(map != MAP_FAILED && (uint8_t *)map < f->rw);
+	if (map != MAP_FAILED && evidence_query(f->rw, PAGES * f->ps, 0, PAGES, &ev) == 0) {
+		bool found = false;
+
+		for (size_t i = 0; i < ev.nsources; i++)
+			if (strcmp(ev.sources[i].name, "smaps") == 0)
+				found = ev.sources[i].supported && ev.sources[i].private_pages == 0;
+		CHECK_MSG(found, "smaps did not find the rw view past the long line");
+		evidence_free(&ev);
+	}
+	if (map != MAP_FAILED)
+		munmap(map, f->ps);
+	if (fd >= 0)
+		close(fd);
+	/* down again: the file, then each directory */
+	unlink(path);
+	for (; depth > 0; depth--) {
+		*strrchr(path, '/') = '\0';
+		rmdir(path);
+	}
+	*strrchr(path, '/') = '\0';
+	rmdir(path);
+}
+#endif
+
 /* The negative control: a "cow" view mapped shared does not isolate. */
 static void test_cow_as_shared(struct fixture *f)
 {
@@ -490,6 +550,9 @@ int main(void)
 		test_cow_write(&f);
 		test_later_rw_write(&f);
 		test_evidence_after_writes(&f);
+#ifdef __linux__
+		test_evidence_long_line(&f);
+#endif
 		test_cow_as_shared(&f);
 		test_faults(&f);
 	}

@@ -7,6 +7,7 @@
  *   pages of the whole view. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "evidence.h"
 #include "platform.h"
 
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define PM_PRESENT (1ULL << 63)
 #define PM_SWAPPED (1ULL << 62)
 #define PM_FILE_OR_SHARED (1ULL << 61)
@@ -108,36 +110,97 @@ static void from_scan(int fd, uintptr_t start, uintptr_t end, struct evidence_re
 	evidence_add_source(r, "pagemap_scan", true, pages, "kernel-counted present, non-file pages");
 }
 
+/* /proc/self/pagemap and /proc/self/smaps are opened once a process and
+ * kept (close-on-exec): a client queries three times, and opening a /proc
+ * file costs about as much as the read. Both are read with pread, which
+ * keeps no position between queries (the kernel regenerates smaps from
+ * offset 0). A forked child opens its own: "self" was resolved at the
+ * open. */
+struct proc_file {
+	const char *path;
+	pid_t pid;
+	int fd;
+};
+
+static pthread_mutex_t proc_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct proc_file proc_pagemap = { "/proc/self/pagemap", 0, -1 };
+static struct proc_file proc_smaps = { "/proc/self/smaps", 0, -1 };
+
+static int proc_open(struct proc_file *f)
+{
+	pid_t me = getpid();
+	int fd;
+
+	pthread_mutex_lock(&proc_lock);
+	if (f->pid != me || f->fd < 0) {
+		/* the parent's, after a fork, is not ours to close */
+		f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
+		f->pid = me;
+	}
+	fd = f->fd;
+	pthread_mutex_unlock(&proc_lock);
+	return fd;
+}
+
+/* Whether a line of smaps holds what is looked for: the view's first line
+ * ("lo-hi ..."), then its "Anonymous:" line. */
+static bool smaps_line(const char *line, uintptr_t view, bool *ours, unsigned long *kib)
+{
+	char *end;
+
+	if (!*ours) {
+		*ours = strtoul(line, &end, 16) == view && *end == '-' && end != line;
+		return false;
+	}
+	if (strncmp(line, "Anonymous:", 10) != 0)
+		return false;
+	*kib = strtoul(line + 10, NULL, 10);
+	return true;
+}
+
 static void from_smaps(uintptr_t view, size_t ps, struct evidence_report *r)
 {
-	FILE *f = fopen("/proc/self/smaps", "re");
-	char line[512];
-	bool ours = false;
+	int fd = proc_open(&proc_smaps);
+	/* The view is placed to be the first mapping listed (section_map), so
+	 * one read normally reaches it; whole lines are parsed, by hand, not
+	 * with sscanf: the file has some twenty lines a mapping. */
+	char buf[4096];
+	size_t have = 0;
+	off_t at = 0;
+	bool ours = false, skipping = false;
+	unsigned long kib;
+	ssize_t n;
 
-	if (f == NULL) {
+	if (fd < 0) {
 		evidence_add_source(r, "smaps", false, 0, "/proc/self/smaps cannot be opened");
 		return;
 	}
-	/* Read by hand, not with sscanf: a client reads smaps three times and
-	 * the file has some twenty lines a mapping. */
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *end;
-		unsigned long kib;
+	/* 1 KiB a read: the kernel formats mappings until a read is served,
+	 * and the view's "Anonymous:" line is within its first 1 KiB */
+	while ((n = pread(fd, buf + have, MIN(sizeof(buf) - 1 - have, 1024), at)) > 0) {
+		char *line = buf, *nl;
 
-		if (!ours) {
-			/* a mapping's first line starts with its address: "lo-hi ..." */
-			ours = strtoul(line, &end, 16) == view && *end == '-' && end != line;
-			continue;
+		at += n;
+		have += (size_t)n;
+		buf[have] = '\0';
+		while ((nl = memchr(line, '\n', have - (size_t)(line - buf))) != NULL) {
+			*nl = '\0';
+			if (!skipping && smaps_line(line, view, &ours, &kib)) {
+				evidence_add_source(r, "smaps", true, (uint64_t)kib * 1024 / ps,
+						    "Anonymous: of the whole view, in pages");
+				return;
+			}
+			skipping = false;
+			line = nl + 1;
 		}
-		if (strncmp(line, "Anonymous:", 10) == 0) {
-			kib = strtoul(line + 10, NULL, 10);
-			fclose(f);
-			evidence_add_source(r, "smaps", true, (uint64_t)kib * 1024 / ps,
-			       "Anonymous: of the whole view, in pages");
-			return;
+		have -= (size_t)(line - buf);
+		memmove(buf, line, have);
+		if (have == sizeof(buf) - 1) {
+			/* a line longer than the buffer (a long path): none we look for */
+			skipping = true;
+			have = 0;
 		}
 	}
-	fclose(f);
 	evidence_add_source(r, "smaps", false, 0, "the view is not in /proc/self/smaps");
 }
 
@@ -150,7 +213,7 @@ int evidence_query(void *view, size_t view_len, size_t first, size_t count,
 
 	if ((err = evidence_begin(out, view_len, first, count)) != 0)
 		return err;
-	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	fd = proc_open(&proc_pagemap);
 	if (fd < 0) {
 		err = err_from_os();
 		evidence_free(out);
@@ -159,7 +222,6 @@ int evidence_query(void *view, size_t view_len, size_t first, size_t count,
 	err = from_pagemap(fd, start, ps, out);
 	if (err == 0)
 		from_scan(fd, start, start + count * ps, out);
-	close(fd);
 	if (err != 0) {
 		evidence_free(out);
 		return err;
