@@ -239,15 +239,6 @@ static cJSON *client_json(const struct report_client *c)
 	return o;
 }
 
-static cJSON *clients_json(const struct report_client *list, size_t n)
-{
-	cJSON *arr = cJSON_CreateArray();
-
-	for (size_t i = 0; arr != NULL && i < n; i++)
-		cJSON_AddItemToArray(arr, client_json(&list[i]));
-	return arr;
-}
-
 static void add_platform(cJSON *root, const struct platform_info *p)
 {
 	cJSON *o = cJSON_AddObjectToObject(root, "platform");
@@ -292,22 +283,69 @@ static void add_count(cJSON *o, const char *name, long n)
 		cJSON_AddNumberToObject(o, name, (double)n);
 }
 
-char *report_to_json(const struct report *r)
-{
-	cJSON *root = cJSON_CreateObject();
-	cJSON *sec;
-	char *text;
+/* ---- the JSON report, streamed
+ *
+ * Written a member and a client at a time, each printed by cJSON and let
+ * go, never as one tree or one string (a 1000-client report is 3.4 MB):
+ * the server's memory does not grow with the report, and it is written
+ * while the clients that were told the verdict exit. Byte for byte what
+ * cJSON prints for the whole object; the keys are the report's own ASCII
+ * names, which need no escapes. */
 
-	if (root == NULL)
-		return NULL;
-	cJSON_AddStringToObject(root, "cowlab", r->version);
-	cJSON_AddBoolToObject(root, "isolation_held", report_isolation_held(r));
-	cJSON_AddNumberToObject(root, "exit_status", report_exit_status(r));
-	cJSON_AddBoolToObject(root, "negative_control", r->cow_as_shared);
+/* Writes each member of `o` as `"key":value`, a comma before all but the
+ * very first, and frees `o`. */
+static void put_members(FILE *out, bool *first, cJSON *o)
+{
+	for (const cJSON *m = o != NULL ? o->child : NULL; m != NULL; m = m->next) {
+		char *text = cJSON_PrintUnformatted(m);
+
+		if (text == NULL)
+			continue;
+		fprintf(out, "%s\"%s\":%s", *first ? "" : ",", m->string, text);
+		*first = false;
+		free(text);
+	}
+	cJSON_Delete(o);
+}
+
+/* `"key":[...]` of clients, one at a time. */
+static void put_clients(FILE *out, const char *key, const struct report_client *list, size_t n)
+{
+	bool first = true;
+
+	fprintf(out, ",\"%s\":[", key);
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = client_json(&list[i]);
+		char *text = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
+
+		if (text != NULL) {
+			fprintf(out, "%s%s", first ? "" : ",", text);
+			first = false;
+		}
+		free(text);
+		cJSON_Delete(o);
+	}
+	fputc(']', out);
+}
+
+void report_json_begin(const struct report *r, FILE *out)
+{
+	cJSON *head = cJSON_CreateObject(), *rest = cJSON_CreateObject(), *sec;
+	bool first = true;
+
+	if (head == NULL || rest == NULL) {
+		cJSON_Delete(head);
+		cJSON_Delete(rest);
+		return;
+	}
+	cJSON_AddStringToObject(head, "cowlab", r->version);
+	cJSON_AddBoolToObject(head, "isolation_held", report_isolation_held(r));
+	cJSON_AddNumberToObject(head, "exit_status", report_exit_status(r));
+	cJSON_AddBoolToObject(head, "negative_control", r->cow_as_shared);
 	if (r->setup_error[0] != '\0')
-		cJSON_AddStringToObject(root, "error", r->setup_error);
-	add_platform(root, &r->platform);
-	sec = cJSON_AddObjectToObject(root, "section");
+		cJSON_AddStringToObject(head, "error", r->setup_error);
+	add_platform(head, &r->platform);
+	sec = cJSON_AddObjectToObject(head, "section");
 	if (sec != NULL) {
 		cJSON_AddStringToObject(sec, "name", r->section_name);
 		cJSON_AddNumberToObject(sec, "size", (double)r->section_size);
@@ -316,15 +354,25 @@ char *report_to_json(const struct report *r)
 					(double)(r->section_size / r->page_size) : 0);
 		cJSON_AddNumberToObject(sec, "seed", r->seed);
 	}
-	cJSON_AddItemToObject(root, "clients", clients_json(r->clients, r->nclients));
-	cJSON_AddItemToObject(root, "rejected", clients_json(r->rejected, r->nrejected));
-	cJSON_AddItemToObject(root, "server_checks",
+	fputc('{', out);
+	put_members(out, &first, head);
+	put_clients(out, "clients", r->clients, r->nclients);
+	put_clients(out, "rejected", r->rejected, r->nrejected);
+	cJSON_AddItemToObject(rest, "server_checks",
 			      checks_json(r->server_checks, r->nserver_checks));
-	cJSON_AddStringToObject(root, "page_map", r->page_map ? r->page_map : "");
-	add_summary(root, r);
-	cJSON_AddNumberToObject(root, "elapsed_ms", (double)r->elapsed_ms);
-	cJSON_AddNumberToObject(root, "run", r->run);
-	cJSON *res = cJSON_AddObjectToObject(root, "server_resources");
+	cJSON_AddStringToObject(rest, "page_map", r->page_map ? r->page_map : "");
+	add_summary(rest, r);
+	cJSON_AddNumberToObject(rest, "elapsed_ms", (double)r->elapsed_ms);
+	cJSON_AddNumberToObject(rest, "run", r->run);
+	put_members(out, &first, rest);
+}
+
+void report_json_end(const struct report *r, FILE *out)
+{
+	cJSON *rest = cJSON_CreateObject();
+	cJSON *res = rest != NULL ? cJSON_AddObjectToObject(rest, "server_resources") : NULL;
+	bool first = false;
+
 	if (res != NULL) {
 		add_count(res, "descriptors_before", r->before.descriptors);
 		add_count(res, "descriptors_after", r->after.descriptors);
@@ -332,9 +380,8 @@ char *report_to_json(const struct report *r)
 		add_count(res, "rss_kib_after", r->after.rss_kib);
 		add_count(res, "peak_rss_kib", r->after.peak_rss_kib);
 	}
-	text = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	return text;
+	put_members(out, &first, rest);
+	fputs("}\n", out);
 }
 
 /* ---- for people ---- */

@@ -108,8 +108,12 @@ void report_summarize(const struct report *r, struct report_summary *s);
 bool report_isolation_held(const struct report *r);
 enum report_exit report_exit_status(const struct report *r);
 
-/* The whole report as one JSON object (malloc'd text), or NULL. */
-char *report_to_json(const struct report *r);
+/* The report as one JSON object on one line, written in two parts:
+ * report_json_begin writes every member but the last, "server_resources",
+ * which is known only once the run is torn down; report_json_end writes
+ * that, the closing brace and a newline. */
+void report_json_begin(const struct report *r, FILE *out);
+void report_json_end(const struct report *r, FILE *out);
 void report_print_human(const struct report *r, FILE *out);
 
 const char *report_client_status_name(enum client_status s);

@@ -300,22 +300,8 @@ static void teardown(struct server *s)
 	section_destroy(s->section);
 }
 
-static void print_report(const struct server *s)
-{
-	if (s->opt.json) {
-		char *text = report_to_json(&s->report);
-
-		if (text != NULL)
-			printf("%s\n", text);
-		free(text);
-	} else {
-		report_print_human(&s->report, stdout);
-	}
-	fflush(stdout);
-}
-
-/* One whole run: setup, experiment, verdict, teardown; the report printed
- * last, with what the server held before and after. */
+/* One whole run: setup, experiment, verdict, the report, teardown; what
+ * the server held before and after is the report's last member. */
 static int run_once(struct server *s, int index)
 {
 	int status, err;
@@ -343,9 +329,17 @@ static int run_once(struct server *s, int index)
 		fprintf(stderr, "cowlab-server: %s\n", s->report.setup_error);
 	}
 	s->report.elapsed_ms = platform_now_ms() - s->started_ms;
+	/* The report while the clients told the verdict exit; the resources
+	 * held afterwards last. */
+	if (s->opt.json)
+		report_json_begin(&s->report, stdout);
+	else
+		report_print_human(&s->report, stdout);
 	teardown(s);
 	platform_resources(&s->report.after);
-	print_report(s);
+	if (s->opt.json)
+		report_json_end(&s->report, stdout);
+	fflush(stdout);
 	status = report_exit_status(&s->report);
 	report_free(&s->report);
 	return status;
