@@ -1,6 +1,7 @@
 /* The server's connections: admitting clients (a valid hello first),
  * rejecting anything else, and one step's round trip with every client at
  * once, all through the channel hub's single wait. */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -428,7 +429,8 @@ static int pump(struct server *s, int64_t until)
 {
 	struct channel_event ev;
 	int64_t now = platform_now_ms();
-	int err = channel_hub_wait(s->hub, until > now ? (int)(until - now) : 0, &ev);
+	int64_t wait = until > now ? until - now : 0;
+	int err = channel_hub_wait(s->hub, wait < INT_MAX ? (int)wait : INT_MAX, &ev);
 
 	if (err != 0)
 		return err;
