@@ -376,7 +376,7 @@ static int parse_assign(struct parser *p, const cJSON *root, struct proto_assign
 	if ((r = get_uint(p, root, "id", 1, INT32_MAX, &v)) != 0)
 		return r;
 	a->id = (int)v;
-	if ((r = get_uint(p, root, "timeout_ms", 1, 24u * 3600 * 1000, &v)) != 0)
+	if ((r = get_uint(p, root, "timeout_ms", 1, PROTO_WAIT_MAX_MS, &v)) != 0)
 		return r;
 	a->timeout_ms = (int)v;
 	if (!cJSON_IsObject(sec))

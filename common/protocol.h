@@ -23,6 +23,9 @@
 /* Most pages one evidence operation may cover (its page string must fit). */
 #define PROTO_EVIDENCE_MAX 16384
 #define PROTO_TEXT_MAX 160
+/* The longest wait an assignment may ask of a client (assign.timeout_ms):
+ * a day. */
+#define PROTO_WAIT_MAX_MS (24 * 3600 * 1000)
 
 enum proto_type {
 	PROTO_HELLO,   /* client -> server: first message */

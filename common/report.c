@@ -331,14 +331,17 @@ static void put_clients(FILE *out, const char *key, const struct report_client *
 void report_json_begin(const struct report *r, FILE *out)
 {
 	cJSON *head = cJSON_CreateObject(), *rest = cJSON_CreateObject(), *sec;
-	bool first = true;
+	bool first = false;
 
+	/* The first member is written whatever memory allows, so that the
+	 * object is whole however many of the others could be made: the
+	 * version is the program's own, digits and dots. */
+	fprintf(out, "{\"cowlab\":\"%s\"", r->version);
 	if (head == NULL || rest == NULL) {
 		cJSON_Delete(head);
 		cJSON_Delete(rest);
 		return;
 	}
-	cJSON_AddStringToObject(head, "cowlab", r->version);
 	cJSON_AddBoolToObject(head, "isolation_held", report_isolation_held(r));
 	cJSON_AddNumberToObject(head, "exit_status", report_exit_status(r));
 	cJSON_AddBoolToObject(head, "negative_control", r->cow_as_shared);
@@ -354,7 +357,6 @@ void report_json_begin(const struct report *r, FILE *out)
 					(double)(r->section_size / r->page_size) : 0);
 		cJSON_AddNumberToObject(sec, "seed", r->seed);
 	}
-	fputc('{', out);
 	put_members(out, &first, head);
 	put_clients(out, "clients", r->clients, r->nclients);
 	put_clients(out, "rejected", r->rejected, r->nrejected);

@@ -126,13 +126,24 @@ void server_drop(struct server *s, struct client_state *cl, const char *code,
 	settle_window(s, cl);
 }
 
+/* How long a client must be ready to wait for the server's next message:
+ * its observe step waits for its neighbours, which may be admitted up to
+ * --timeout after admission opened and then take --timeout to write, and
+ * its `done` for the last observe step, --timeout after that. */
+static int assign_wait_ms(const struct server *s)
+{
+	int64_t ms = 3 * (int64_t)s->opt.timeout_ms;
+
+	return ms < PROTO_WAIT_MAX_MS ? (int)ms : PROTO_WAIT_MAX_MS;
+}
+
 static int send_assign(struct server *s, struct client_state *cl)
 {
 	struct proto_assign a = {
 		.id = cl->id, .section_size = section_size(s->section),
 		.page_size = s->page_size, .seed = s->seed,
 		.first_page = cl->first_page, .page_count = cl->page_count,
-		.timeout_ms = s->opt.timeout_ms,
+		.timeout_ms = assign_wait_ms(s),
 	};
 	size_t len;
 	char *msg;
@@ -467,6 +478,11 @@ static bool spawned_all_accounted(struct server *s)
 static void close_admission(struct server *s)
 {
 	s->accepting = false;
+	if (s->starter != NULL) {
+		/* clients started now could only be turned away */
+		s->nprocs = process_starter_end(s->starter);
+		s->starter = NULL;
+	}
 	if (s->nclients < s->opt.clients && spawned_all_accounted(s))
 		fprintf(stderr, "%scowlab-server: only %d of %d clients connected; the other "
 			"client processes have exited\n", s->progress ? "\n" : "", s->nclients,
@@ -542,10 +558,11 @@ int server_run(struct server *s)
 			if (spawned_all_accounted(s))
 				close_admission(s);
 		}
-		if (!s->accepting && all_answered(s))
-			break;
+		/* Drops first: the one dropped may have been the last one out. */
 		until = expire_answers(s, now);
 		until = expire_hellos(s, now, until);
+		if (!s->accepting && all_answered(s))
+			break;
 		if (s->accepting) {
 			until = until < admit_until ? until : admit_until;
 			if (s->opt.spawn > 0 && until > now + 100)

@@ -724,6 +724,58 @@ static void scenario_stall(struct ctx *t)
 	cJSON_Delete(r);
 }
 
+/* A client that stalls and joins late holds up the others for longer than
+ * --timeout: its neighbours' observe step waits for its write step, which
+ * is dropped --timeout after it joined, and everyone's `done` waits for
+ * that. Clients with the same --timeout as the server must not give up
+ * meanwhile: the assignment tells them how long the server may take. */
+static void scenario_late_stall(struct ctx *t)
+{
+	const char *argv[] = { t->client, "--name", t->name, "--timeout", "3", NULL };
+	char marker[300];
+	struct process *srv, *cl[3];
+	cJSON *r;
+
+	snprintf(marker, sizeof(marker), "%s.marker", t->out);
+	remove(marker);
+	t->timeout = "3";
+	srv = start_server(t, "--clients", "4", NULL);
+	for (int i = 0; i < 3; i++)
+		cl[i] = start(t->client, argv, NULL);
+	platform_sleep_ms(2000); /* the three have observed, or wait for the fourth */
+	start_helper(t, "stall-2", marker);
+	wait_marker(marker);
+	CHECK(finish(srv) == 3);
+	kill_helpers(t);
+	for (int i = 0; i < 3; i++)
+		CHECK_MSG(finish(cl[i]) == 0, "client %d gave up waiting", i + 1);
+	if ((r = check_accounted(t, 3, 1, 0, 0)) == NULL)
+		return;
+	check_reason(r, "clients", "no answer to step \"write\"");
+	cJSON_Delete(r);
+}
+
+/* A run whose one client stalls ends when that client is dropped: nothing
+ * else is left to wait for. */
+static void scenario_stall_alone(struct ctx *t)
+{
+	char marker[300];
+	cJSON *r;
+
+	snprintf(marker, sizeof(marker), "%s.marker", t->out);
+	remove(marker);
+	t->timeout = "3";
+	struct process *srv = start_server(t, "--clients", "1", NULL);
+	start_helper(t, "stall-2", marker);
+	wait_marker(marker);
+	CHECK(finish(srv) == 3);
+	kill_helpers(t);
+	if ((r = check_accounted(t, 0, 1, 0, 0)) == NULL)
+		return;
+	check_reason(r, "clients", "no answer to step \"write\"");
+	cJSON_Delete(r);
+}
+
 /* A connection that never speaks does not hold up the run: it is rejected
  * when the run ends, and the others complete. */
 static void scenario_silent(struct ctx *t)
@@ -985,6 +1037,10 @@ int main(int argc, char **argv)
 		scenario_badresult(&t);
 	else if (strcmp(sc, "stall") == 0)
 		scenario_stall(&t);
+	else if (strcmp(sc, "stall-alone") == 0)
+		scenario_stall_alone(&t);
+	else if (strcmp(sc, "late-stall") == 0)
+		scenario_late_stall(&t);
 	else if (strcmp(sc, "silent") == 0)
 		scenario_silent(&t);
 	else if (strcmp(sc, "fewer") == 0)

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -100,23 +99,27 @@ void section_destroy(struct section *s)
  * (evidence.c), which stops at the view, has the kernel format one mapping
  * instead of the thirty or so that the default place, under the libraries,
  * puts before it (measured in docs/benchmarks.md). Each view takes the next
- * place, a page apart, from a start chosen at random in the 64 GiB above
- * 4 GiB with the kernel's AT_RANDOM bytes. A place that is taken (a
- * sanitizer's shadow, another mapping) makes section_map use the kernel's
- * default place instead: only the smaps read's cost depends on it. */
+ * place, a page apart, from a start chosen at random (getrandom: not the
+ * AT_RANDOM bytes, which glibc's stack protector uses) in the 64 GiB above
+ * 4 GiB. A place that is taken (a sanitizer's shadow, another mapping)
+ * makes section_map use the kernel's default place instead: only the
+ * smaps read's cost depends on it. NULL on a 32-bit system: no place. */
 static void *low_place(size_t len)
 {
 	static _Atomic uintptr_t next;
 	const size_t ps = platform_page_size();
 	uintptr_t start = atomic_load(&next);
 
+	if (sizeof(uintptr_t) < 8)
+		return NULL;
 	if (start == 0) {
-		const unsigned char *rnd = (const unsigned char *)getauxval(AT_RANDOM);
-		uintptr_t r = rnd != NULL ? (uintptr_t)rnd[0] << 16 | (uintptr_t)rnd[1] << 8 | rnd[2] : 0;
-		uintptr_t first = ((uintptr_t)4 << 30) + r * (((uintptr_t)64 << 30) >> 24);
+		uint32_t r = 0;
+		uint64_t first;
 
-		first &= ~(uintptr_t)(ps - 1);
-		atomic_compare_exchange_strong(&next, &start, first);
+		platform_random(&r, sizeof(r)); /* 0 if it fails: still a place */
+		first = (UINT64_C(4) << 30) + (uint64_t)(r & 0xffffff) * ((UINT64_C(64) << 30) >> 24);
+		first &= ~(uint64_t)(ps - 1);
+		atomic_compare_exchange_strong(&next, &start, (uintptr_t)first);
 	}
 	return (void *)atomic_fetch_add(&next, (len + 2 * ps - 1) / ps * ps);
 }
@@ -124,7 +127,7 @@ static void *low_place(size_t len)
 int section_map(struct section *s, enum section_view kind, void **addr)
 {
 	int prot = PROT_READ | PROT_WRITE, flags = MAP_SHARED;
-	void *p;
+	void *p, *hint;
 
 	switch (kind) {
 	case SECTION_VIEW_RW:
@@ -138,9 +141,8 @@ int section_map(struct section *s, enum section_view kind, void **addr)
 		break;
 	}
 	p = MAP_FAILED;
-	if (kind == SECTION_VIEW_COW)
-		p = mmap(low_place((size_t)s->size), (size_t)s->size, prot,
-			 flags | MAP_FIXED_NOREPLACE, s->fd, 0);
+	if (kind == SECTION_VIEW_COW && (hint = low_place((size_t)s->size)) != NULL)
+		p = mmap(hint, (size_t)s->size, prot, flags | MAP_FIXED_NOREPLACE, s->fd, 0);
 	if (p == MAP_FAILED)
 		p = mmap(NULL, (size_t)s->size, prot, flags, s->fd, 0);
 	if (p == MAP_FAILED)

@@ -1,0 +1,169 @@
+/* The streamed JSON report (report.h): one whole object, byte for byte
+ * what cJSON prints for it, with its members in the documented order; and
+ * a whole JSON object however early memory runs out. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "report.h"
+
+/* The allocations cJSON may still make; -1: no limit. */
+static long allocs_left = -1;
+
+static void *limited_malloc(size_t n)
+{
+	if (allocs_left == 0)
+		return NULL;
+	if (allocs_left > 0)
+		allocs_left--;
+	return malloc(n);
+}
+
+static cJSON *counts(const char *name, double n)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, name, n);
+	return o;
+}
+
+/* A report with one complete client, one rejected connection, a server
+ * check and strings that need escapes. */
+static void fill(struct report *r)
+{
+	struct report_client *c, *x;
+	struct report_check *k;
+
+	report_init(r);
+	snprintf(r->version, sizeof(r->version), "0.1.0");
+	platform_describe(&r->platform);
+	snprintf(r->section_name, sizeof(r->section_name), "cowlab-\"test\"\t\\-name");
+	r->section_size = 6 * 4096;
+	r->page_size = 4096;
+	r->seed = 0xdeadbeefu;
+	r->expected_clients = 1;
+	c = report_add_client(r, false);
+	x = report_add_client(r, true);
+	if (!CHECK_OK(c != NULL && x != NULL))
+		return;
+	c->id = 1;
+	c->pid = 4242;
+	c->status = CLIENT_COMPLETE;
+	c->first_page = 1;
+	c->page_count = 4;
+	k = report_add_check(c->checks, &c->nchecks, "rw_write_visible", true,
+			     counts("server_sees_write", 1), counts("server_sees_write", 1), NULL);
+	k->applicable = true;
+	snprintf(k->basis, sizeof(k->basis), "server");
+	report_check_detail(k, "1 of 1 pages, \"quoted\", a tab\there, \xc3\xa9");
+	x->pid = 77;
+	x->status = CLIENT_REJECTED;
+	snprintf(x->reason, sizeof(x->reason), "invalid hello: \x01 control");
+	k = report_add_check(r->server_checks, &r->nserver_checks, "section_intact", true,
+			     counts("pages_wrong", 0), counts("pages_wrong", 0), NULL);
+	k->applicable = true;
+	r->page_map = strdup("SCtWFS");
+	r->elapsed_ms = 12;
+	r->run = 1;
+	r->before.descriptors = r->after.descriptors = 5;
+	r->before.rss_kib = 1000;
+	r->after.rss_kib = r->after.peak_rss_kib = 2000;
+}
+
+/* The report as report_json_begin and _end write it. */
+static char *stream(const struct report *r)
+{
+	FILE *f = tmpfile();
+	char *text = NULL;
+	long n;
+
+	if (!CHECK_OK(f != NULL))
+		return NULL;
+	report_json_begin(r, f);
+	report_json_end(r, f);
+	n = ftell(f);
+	if (n > 0 && (text = malloc((size_t)n + 1)) != NULL) {
+		rewind(f);
+		text[fread(text, 1, (size_t)n, f)] = '\0';
+	}
+	fclose(f);
+	return text;
+}
+
+static void test_whole(const struct report *r)
+{
+	static const char *const order[] = {
+		"cowlab", "isolation_held", "exit_status", "negative_control", "platform",
+		"section", "clients", "rejected", "server_checks", "page_map", "summary",
+		"elapsed_ms", "run", "server_resources",
+	};
+	char *text = stream(r), *again;
+	cJSON *o, *m;
+	size_t i = 0, len;
+
+	if (!CHECK_OK(text != NULL))
+		return;
+	len = strlen(text);
+	CHECK_MSG(len > 0 && text[len - 1] == '\n' && strchr(text, '\n') == text + len - 1,
+		  "not one line");
+	text[len - 1] = '\0';
+	o = cJSON_Parse(text);
+	if (CHECK_OK(cJSON_IsObject(o))) {
+		again = cJSON_PrintUnformatted(o);
+		CHECK_MSG(again != NULL && strcmp(again, text) == 0,
+			  "not what cJSON prints for the object:\n%s\n%s", text, again);
+		free(again);
+		cJSON_ArrayForEach(m, o) {
+			CHECK_MSG(i < sizeof(order) / sizeof(order[0]) && strcmp(m->string, order[i]) == 0,
+				  "member %zu is \"%s\"", i, m->string);
+			i++;
+		}
+		CHECK(i == sizeof(order) / sizeof(order[0]));
+		CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "clients")) == 1);
+		CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "rejected")) == 1);
+	}
+	cJSON_Delete(o);
+	free(text);
+}
+
+/* Every allocation cJSON makes may fail, the k-th for each k: the output
+ * is still one JSON object, its first member the version. */
+static void test_out_of_memory(const struct report *r)
+{
+	cJSON_Hooks limited = { limited_malloc, free };
+	char *full = stream(r);
+	bool whole = false;
+
+	for (long k = 0; k < 100000 && !whole && full != NULL; k++) {
+		char *text;
+		cJSON *o;
+
+		cJSON_InitHooks(&limited);
+		allocs_left = k;
+		text = stream(r);
+		allocs_left = -1;
+		cJSON_InitHooks(NULL);
+		if (!CHECK_OK(text != NULL))
+			break;
+		o = cJSON_Parse(text);
+		CHECK_MSG(cJSON_IsObject(o) &&
+			  cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, "cowlab")),
+			  "with %ld allocations: not a JSON object: %s", k, text);
+		whole = strcmp(text, full) == 0;
+		cJSON_Delete(o);
+		free(text);
+	}
+	CHECK_MSG(whole, "the report never came out whole");
+	free(full);
+}
+
+int main(void)
+{
+	struct report r;
+
+	fill(&r);
+	test_whole(&r);
+	test_out_of_memory(&r);
+	report_free(&r);
+	return check_exit("test-report");
+}
