@@ -7,6 +7,7 @@
 #include "channel.h"
 #include "compat.h"
 #include "err.h"
+#include "json.h"
 #include "pattern.h"
 #include "protocol.h"
 #include "text.h"
@@ -852,30 +853,21 @@ int proto_result_matches(const struct proto_result *res, const struct proto_run 
 
 /* ---- builders ---- */
 
-/* Keys are string literals: attached without a copy (cJSON's ...CS calls),
- * one allocation less for every field of every message. */
-static cJSON *attach(cJSON *o, const char *key, cJSON *item)
-{
-	if (item == NULL || !cJSON_AddItemToObjectCS(o, key, item)) {
-		cJSON_Delete(item);
-		return NULL;
-	}
-	return item;
-}
-
+/* Keys are string literals: attached without a copy (json_attach), one
+ * allocation less for every field of every message. */
 static cJSON *add_str(cJSON *o, const char *key, const char *v)
 {
-	return attach(o, key, cJSON_CreateString(v));
+	return json_attach(o, key, cJSON_CreateString(v));
 }
 
 static cJSON *add_bool(cJSON *o, const char *key, bool v)
 {
-	return attach(o, key, cJSON_CreateBool(v));
+	return json_attach(o, key, cJSON_CreateBool(v));
 }
 
 static cJSON *add_obj(cJSON *o, const char *key)
 {
-	return attach(o, key, cJSON_CreateObject());
+	return json_attach(o, key, cJSON_CreateObject());
 }
 
 /* An unsigned integer as JSON, written as its digits (cJSON's own number
@@ -893,7 +885,7 @@ static cJSON *uint_json(uint64_t v)
 
 static cJSON *add_uint(cJSON *o, const char *key, uint64_t v)
 {
-	return attach(o, key, uint_json(v));
+	return json_attach(o, key, uint_json(v));
 }
 
 static cJSON *envelope(enum proto_type t)
@@ -941,14 +933,14 @@ static bool add_image(cJSON *root, const struct proto_hello *h)
 	cJSON *img, *sec;
 
 	if (!h->has_image)
-		return attach(root, "image", cJSON_CreateNull()) != NULL;
+		return json_attach(root, "image", cJSON_CreateNull()) != NULL;
 	img = add_obj(root, "image");
 	if (img == NULL || add_str(img, "format", image_format_name(f->format)) == NULL ||
 	    add_uint(img, "private", f->private_count) == NULL ||
 	    add_uint(img, "shared", f->shared_count) == NULL)
 		return false;
 	if (!f->section_found) {
-		if (attach(img, "section", cJSON_CreateNull()) == NULL)
+		if (json_attach(img, "section", cJSON_CreateNull()) == NULL)
 			return false;
 	} else if ((sec = add_obj(img, "section")) == NULL ||
 		   add_str(sec, "name", f->section_name) == NULL ||
@@ -958,7 +950,7 @@ static bool add_image(cJSON *root, const struct proto_hello *h)
 	}
 	return (f->format == IMAGE_FORMAT_ELF && f->data_mapping[0] != '\0' ?
 		add_str(img, "data_mapping", f->data_mapping) :
-		attach(img, "data_mapping", cJSON_CreateNull())) != NULL;
+		json_attach(img, "data_mapping", cJSON_CreateNull())) != NULL;
 }
 
 char *proto_build_hello(const struct proto_hello *h, size_t *len)

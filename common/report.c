@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "json.h"
 #include "report.h"
 
 /* Clients listed one per line in the human report before only the ones
@@ -209,9 +210,9 @@ static cJSON *checks_json(const struct report_check *list, size_t n)
 					c->held ? "held" : "failed");
 		cJSON_AddStringToObject(o, "detail", c->detail != NULL ? c->detail : "");
 		cJSON_AddStringToObject(o, "basis", c->basis);
-		cJSON_AddItemToObject(o, "expected", borrow(c->expected));
-		cJSON_AddItemToObject(o, "observed", borrow(c->observed));
-		cJSON_AddItemToObject(o, "evidence", borrow(c->evidence));
+		json_attach(o, "expected", borrow(c->expected));
+		json_attach(o, "observed", borrow(c->observed));
+		json_attach(o, "evidence", borrow(c->evidence));
 	}
 	return arr;
 }
@@ -235,7 +236,7 @@ static cJSON *client_json(const struct report_client *c)
 		cJSON_AddNumberToObject(pages, "first", (double)c->first_page);
 		cJSON_AddNumberToObject(pages, "count", (double)c->page_count);
 	}
-	cJSON_AddItemToObject(o, "checks", checks_json(c->checks, c->nchecks));
+	json_attach(o, "checks", checks_json(c->checks, c->nchecks));
 	return o;
 }
 
@@ -360,7 +361,7 @@ void report_json_begin(const struct report *r, FILE *out)
 	put_members(out, &first, head);
 	put_clients(out, "clients", r->clients, r->nclients);
 	put_clients(out, "rejected", r->rejected, r->nrejected);
-	cJSON_AddItemToObject(rest, "server_checks",
+	json_attach(rest, "server_checks",
 			      checks_json(r->server_checks, r->nserver_checks));
 	cJSON_AddStringToObject(rest, "page_map", r->page_map ? r->page_map : "");
 	add_summary(rest, r);

@@ -9,6 +9,7 @@
 #include "experiment.h"
 #include "fault.h"
 #include "image.h"
+#include "json.h"
 #include "pattern.h"
 #include "section.h"
 #include "server.h"
@@ -27,24 +28,15 @@ static bool client_complete(const struct client_state *c)
 	return !c->lost && c->steps_done == STEP_COUNT;
 }
 
-/* Keys are string literals: attached without a copy (CS), which keeps a
- * report of 1000 clients a few MB smaller. */
-static cJSON *put(cJSON *o, const char *key, cJSON *item)
-{
-	if (item != NULL && (o == NULL || !cJSON_AddItemToObjectCS(o, key, item))) {
-		cJSON_Delete(item); /* nobody would own it */
-		return NULL;
-	}
-	return item;
-}
-
+/* Keys are string literals: attached without a copy (json_attach), which
+ * keeps a report of 1000 clients a few MB smaller. */
 static cJSON *nums(const char *k1, double v1, const char *k2, double v2)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	put(o, k1, cJSON_CreateNumber(v1));
+	json_attach(o, k1, cJSON_CreateNumber(v1));
 	if (k2 != NULL)
-		put(o, k2, cJSON_CreateNumber(v2));
+		json_attach(o, k2, cJSON_CreateNumber(v2));
 	return o;
 }
 
@@ -126,12 +118,12 @@ static void check_cow_isolated(struct report_client *rc, const struct client_sta
 	held = c->seen.cow_clean == n && own_rw->matched == n && c->seen_by_others == 0 &&
 	       c->section_leaks == 0;
 	exp = nums("section_clean", (double)n, "own_rw_view_clean", (double)n);
-	put(exp, "seen_by_other_clients", cJSON_CreateNumber(0));
-	put(exp, "seen_in_rw_views", cJSON_CreateNumber(0));
+	json_attach(exp, "seen_by_other_clients", cJSON_CreateNumber(0));
+	json_attach(exp, "seen_in_rw_views", cJSON_CreateNumber(0));
 	obs = nums("section_clean", (double)c->seen.cow_clean, "own_rw_view_clean",
 		   (double)own_rw->matched);
-	put(obs, "seen_by_other_clients", cJSON_CreateNumber((double)c->seen_by_others));
-	put(obs, "seen_in_rw_views", cJSON_CreateNumber((double)c->section_leaks));
+	json_attach(obs, "seen_by_other_clients", cJSON_CreateNumber((double)c->seen_by_others));
+	json_attach(obs, "seen_in_rw_views", cJSON_CreateNumber((double)c->section_leaks));
 	ADD(rc, "cow_write_isolated", "client+server", held, exp, obs, NULL,
 	    "the cow write reached the section on %llu of %llu pages; other clients' views "
 	    "and rw views showed it %llu times", (unsigned long long)(n - c->seen.cow_clean),
@@ -199,25 +191,25 @@ static cJSON *evidence_json(const struct evidence_report *ev)
 {
 	cJSON *o = cJSON_CreateObject(), *arr;
 
-	put(o, "pages", cJSON_CreateString(ev->pages ? ev->pages : ""));
-	put(o, "private", cJSON_CreateNumber((double)ev->private_pages));
-	arr = put(o, "sources", cJSON_CreateArray());
+	json_attach(o, "pages", cJSON_CreateString(ev->pages ? ev->pages : ""));
+	json_attach(o, "private", cJSON_CreateNumber((double)ev->private_pages));
+	arr = json_attach(o, "sources", cJSON_CreateArray());
 	for (size_t i = 0; arr != NULL && i < ev->nsources; i++) {
 		cJSON *s = cJSON_CreateObject();
 
-		put(s, "name", cJSON_CreateString(ev->sources[i].name));
-		put(s, "supported", cJSON_CreateBool(ev->sources[i].supported));
+		json_attach(s, "name", cJSON_CreateString(ev->sources[i].name));
+		json_attach(s, "supported", cJSON_CreateBool(ev->sources[i].supported));
 		if (ev->sources[i].supported)
-			put(s, "private", cJSON_CreateNumber((double)ev->sources[i].private_pages));
+			json_attach(s, "private", cJSON_CreateNumber((double)ev->sources[i].private_pages));
 		else
-			put(s, "private", cJSON_CreateNull());
-		put(s, "note", cJSON_CreateString(ev->sources[i].note));
+			json_attach(s, "private", cJSON_CreateNull());
+		json_attach(s, "note", cJSON_CreateString(ev->sources[i].note));
 		cJSON_AddItemToArray(arr, s);
 	}
 	if (ev->deviation[0] != '\0')
-		put(o, "platform_deviation", cJSON_CreateString(ev->deviation));
+		json_attach(o, "platform_deviation", cJSON_CreateString(ev->deviation));
 	else
-		put(o, "platform_deviation", cJSON_CreateNull());
+		json_attach(o, "platform_deviation", cJSON_CreateNull());
 	return o;
 }
 
@@ -275,12 +267,12 @@ static void check_faults(struct report_client *rc, const struct client_state *c,
 		return;
 	obs = nums("faulted_at_target", (double)ops[0]->matched, "unchanged_in_ro_view",
 		   (double)ops[1]->matched);
-	put(obs, "unchanged_in_section", cJSON_CreateNumber((double)c->seen.fault_clean));
+	json_attach(obs, "unchanged_in_section", cJSON_CreateNumber((double)c->seen.fault_clean));
 	if (ops[0]->fault.faulted) {
 		ev = cJSON_CreateObject();
-		put(ev, "code", cJSON_CreateString(ops[0]->fault.code));
-		put(ev, "target_offset", cJSON_CreateNumber((double)ops[0]->fault_target));
-		put(ev, "fault_offset", cJSON_CreateNumber((double)ops[0]->fault_offset));
+		json_attach(ev, "code", cJSON_CreateString(ops[0]->fault.code));
+		json_attach(ev, "target_offset", cJSON_CreateNumber((double)ops[0]->fault_target));
+		json_attach(ev, "fault_offset", cJSON_CreateNumber((double)ops[0]->fault_offset));
 	}
 	/* The first fault, checked here: the platform's write-protection
 	 * fault, at the first fault page's word 0, where the write was aimed. */
@@ -288,10 +280,10 @@ static void check_faults(struct report_client *rc, const struct client_state *c,
 	bool first_ok = ops[0]->fault.faulted &&
 			strcmp(ops[0]->fault.code, fault_protection_code) == 0 &&
 			ops[0]->fault_target == first && ops[0]->fault_offset == first;
-	put(obs, "first_fault_as_expected", cJSON_CreateBool(first_ok));
+	json_attach(obs, "first_fault_as_expected", cJSON_CreateBool(first_ok));
 	cJSON *exp = nums("faulted_at_target", (double)n, "unchanged_in_ro_view", (double)n);
-	put(exp, "unchanged_in_section", cJSON_CreateNumber((double)n));
-	put(exp, "first_fault_as_expected", cJSON_CreateBool(true));
+	json_attach(exp, "unchanged_in_section", cJSON_CreateNumber((double)n));
+	json_attach(exp, "first_fault_as_expected", cJSON_CreateBool(true));
 	ADD(rc, "ro_write_faults", "client+server",
 	    first_ok && ops[0]->matched == n && ops[1]->matched == n && c->seen.fault_clean == n,
 	    exp, obs, ev, "%llu of %llu writes to the ro view faulted (%s); %llu pages unchanged",
@@ -369,11 +361,11 @@ static void check_image_elf(struct report_client *rc, const struct client_state 
 	struct report_check *chk;
 	cJSON *ev = cJSON_CreateObject();
 
-	put(ev, "format", cJSON_CreateString(image_format_name(f->format)));
-	put(ev, "shared", cJSON_CreateNumber((double)f->shared_count));
-	put(ev, "data_mapping", f->data_mapping[0] ? cJSON_CreateString(f->data_mapping)
+	json_attach(ev, "format", cJSON_CreateString(image_format_name(f->format)));
+	json_attach(ev, "shared", cJSON_CreateNumber((double)f->shared_count));
+	json_attach(ev, "data_mapping", f->data_mapping[0] ? cJSON_CreateString(f->data_mapping)
 						   : cJSON_CreateNull());
-	put(ev, "explanation", cJSON_CreateString(
+	json_attach(ev, "explanation", cJSON_CreateString(
 		"ELF has no shared-section flag: .data, both counters' section, is a "
 		"private (copy-on-write) file mapping of the executable, rw-p in "
 		"/proc/self/maps, so every process counts its own"));
@@ -405,22 +397,22 @@ static void check_image_pe(struct server *s, struct report_client *rc,
 	if (f->section_found)
 		image_characteristics_text(f->characteristics, words, sizeof(words));
 	exp = cJSON_CreateObject();
-	put(exp, "private", cJSON_CreateNumber(1));
-	put(exp, "shared_unique", cJSON_CreateBool(true));
-	put(exp, "characteristics", hex32(IMAGE_SHARED_CHARACTERISTICS));
+	json_attach(exp, "private", cJSON_CreateNumber(1));
+	json_attach(exp, "shared_unique", cJSON_CreateBool(true));
+	json_attach(exp, "characteristics", hex32(IMAGE_SHARED_CHARACTERISTICS));
 	obs = cJSON_CreateObject();
-	put(obs, "private", cJSON_CreateNumber((double)f->private_count));
-	put(obs, "shared_unique", cJSON_CreateBool(unique));
-	put(obs, "characteristics", f->section_found ? hex32(f->characteristics)
+	json_attach(obs, "private", cJSON_CreateNumber((double)f->private_count));
+	json_attach(obs, "shared_unique", cJSON_CreateBool(unique));
+	json_attach(obs, "characteristics", f->section_found ? hex32(f->characteristics)
 						     : cJSON_CreateNull());
 	ev = cJSON_CreateObject();
-	put(ev, "format", cJSON_CreateString(image_format_name(f->format)));
-	put(ev, "section", f->section_found ? cJSON_CreateString(f->section_name)
+	json_attach(ev, "format", cJSON_CreateString(image_format_name(f->format)));
+	json_attach(ev, "section", f->section_found ? cJSON_CreateString(f->section_name)
 					    : cJSON_CreateNull());
-	put(ev, "characteristics_text", cJSON_CreateString(words));
-	put(ev, "shared", cJSON_CreateNumber((double)f->shared_count));
-	put(ev, "clients_compared", cJSON_CreateNumber(compared));
-	put(ev, "protect", cJSON_CreateString(f->protect));
+	json_attach(ev, "characteristics_text", cJSON_CreateString(words));
+	json_attach(ev, "shared", cJSON_CreateNumber((double)f->shared_count));
+	json_attach(ev, "clients_compared", cJSON_CreateNumber(compared));
+	json_attach(ev, "protect", cJSON_CreateString(f->protect));
 	/* Wine deviates from Windows in what it says, or (if it ever stops
 	 * sharing the section) in what it does: said, not counted. */
 	if (wine_unshared)
@@ -432,7 +424,7 @@ static void check_image_pe(struct server *s, struct report_client *rc,
 		snprintf(deviation, sizeof(deviation), "Wine %s's VirtualQuery says "
 			 "PAGE_WRITECOPY for the shared section's page (Windows: PAGE_READWRITE); "
 			 "the counter is shared nonetheless", wine);
-	put(ev, "platform_deviation", deviation[0] ? cJSON_CreateString(deviation)
+	json_attach(ev, "platform_deviation", deviation[0] ? cJSON_CreateString(deviation)
 						   : cJSON_CreateNull());
 	chk = ADD(rc, "image_section_shared", "client", section_ok && unique &&
 		  f->private_count == 1, exp, obs, ev,
@@ -625,7 +617,7 @@ static void check_section_intact(struct server *s)
 		}
 	}
 	obs = nums("pages_differing", (double)bad, NULL, 0);
-	put(obs, "samples", samples);
+	json_attach(obs, "samples", samples);
 	add(s->report.server_checks, &s->report.nserver_checks, "section_intact", "server",
 	    bad == 0,
 	    nums("pages_differing", 0, NULL, 0), obs, NULL,
@@ -645,14 +637,14 @@ static void check_server_cow(struct server *s)
 		seen += s->clients[i].seen.server_cow_sightings;
 	held = cow[0] == (p0 ^ PATTERN_XOR_SERVER_COW) && rw[0] == p0 && seen == 0;
 	obs = cJSON_CreateObject();
-	put(obs, "server_cow_view_shows_it",
+	json_attach(obs, "server_cow_view_shows_it",
 	    cJSON_CreateBool(cow[0] == (p0 ^ PATTERN_XOR_SERVER_COW)));
-	put(obs, "section_shows_it", cJSON_CreateBool(rw[0] != p0));
-	put(obs, "clients_seeing_it", cJSON_CreateNumber((double)seen));
+	json_attach(obs, "section_shows_it", cJSON_CreateBool(rw[0] != p0));
+	json_attach(obs, "clients_seeing_it", cJSON_CreateNumber((double)seen));
 	cJSON *exp = cJSON_CreateObject();
-	put(exp, "server_cow_view_shows_it", cJSON_CreateBool(true));
-	put(exp, "section_shows_it", cJSON_CreateBool(false));
-	put(exp, "clients_seeing_it", cJSON_CreateNumber(0));
+	json_attach(exp, "server_cow_view_shows_it", cJSON_CreateBool(true));
+	json_attach(exp, "section_shows_it", cJSON_CreateBool(false));
+	json_attach(exp, "clients_seeing_it", cJSON_CreateNumber(0));
 	if (!held)
 		s->report.page_map[0] = MAP_BROKEN;
 	add(s->report.server_checks, &s->report.nserver_checks, "server_cow_isolated",
