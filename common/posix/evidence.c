@@ -18,9 +18,9 @@
 
 #include "err.h"
 #include "evidence.h"
+#include "internal.h"
 #include "platform.h"
 
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define PM_PRESENT (1ULL << 63)
 #define PM_SWAPPED (1ULL << 62)
 #define PM_FILE_OR_SHARED (1ULL << 61)
@@ -142,66 +142,44 @@ static int proc_open(struct proc_file *f)
 	return fd;
 }
 
-/* Whether a line of smaps holds what is looked for: the view's first line
- * ("lo-hi ..."), then its "Anonymous:" line. */
-static bool smaps_line(const char *line, uintptr_t view, bool *ours, unsigned long *kib)
+/* The view's first line ("lo-hi ..."), then its "Anonymous:" line. */
+struct smaps_find {
+	uintptr_t view;
+	bool ours;
+	unsigned long kib;
+};
+
+static bool smaps_holds(char *line, void *ctx)
 {
+	struct smaps_find *f = ctx;
 	char *end;
 
-	if (!*ours) {
-		*ours = strtoul(line, &end, 16) == view && *end == '-' && end != line;
+	if (!f->ours) {
+		f->ours = strtoul(line, &end, 16) == f->view && *end == '-' && end != line;
 		return false;
 	}
 	if (strncmp(line, "Anonymous:", 10) != 0)
 		return false;
-	*kib = strtoul(line + 10, NULL, 10);
+	f->kib = strtoul(line + 10, NULL, 10);
 	return true;
 }
 
 static void from_smaps(uintptr_t view, size_t ps, struct evidence_report *r)
 {
+	/* The view is placed to be the first mapping listed (section_map):
+	 * one read normally reaches its "Anonymous:" line. */
+	struct smaps_find f = { view, false, 0 };
 	int fd = proc_open(&proc_smaps);
-	/* The view is placed to be the first mapping listed (section_map), so
-	 * one read normally reaches it; whole lines are parsed, by hand, not
-	 * with sscanf: the file has some twenty lines a mapping. */
-	char buf[4096];
-	size_t have = 0;
-	off_t at = 0;
-	bool ours = false, skipping = false;
-	unsigned long kib;
-	ssize_t n;
 
 	if (fd < 0) {
 		evidence_add_source(r, "smaps", false, 0, "/proc/self/smaps cannot be opened");
 		return;
 	}
-	/* 1 KiB a read: the kernel formats mappings until a read is served,
-	 * and the view's "Anonymous:" line is within its first 1 KiB */
-	while ((n = pread(fd, buf + have, MIN(sizeof(buf) - 1 - have, 1024), at)) > 0) {
-		char *line = buf, *nl;
-
-		at += n;
-		have += (size_t)n;
-		buf[have] = '\0';
-		while ((nl = memchr(line, '\n', have - (size_t)(line - buf))) != NULL) {
-			*nl = '\0';
-			if (!skipping && smaps_line(line, view, &ours, &kib)) {
-				evidence_add_source(r, "smaps", true, (uint64_t)kib * 1024 / ps,
-						    "Anonymous: of the whole view, in pages");
-				return;
-			}
-			skipping = false;
-			line = nl + 1;
-		}
-		have -= (size_t)(line - buf);
-		memmove(buf, line, have);
-		if (have == sizeof(buf) - 1) {
-			/* a line longer than the buffer (a long path): none we look for */
-			skipping = true;
-			have = 0;
-		}
-	}
-	evidence_add_source(r, "smaps", false, 0, "the view is not in /proc/self/smaps");
+	if (posix_proc_scan(fd, smaps_holds, &f) == 1)
+		evidence_add_source(r, "smaps", true, (uint64_t)f.kib * 1024 / ps,
+				    "Anonymous: of the whole view, in pages");
+	else
+		evidence_add_source(r, "smaps", false, 0, "the view is not in /proc/self/smaps");
 }
 
 int evidence_query(void *view, size_t view_len, size_t first, size_t count,

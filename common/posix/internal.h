@@ -3,6 +3,7 @@
 #ifndef COWLAB_POSIX_INTERNAL_H
 #define COWLAB_POSIX_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,14 @@ void posix_maps_line(char *dst, size_t cap, const char *line);
 
 /* Room for any /proc/self/maps line: a range, flags and a PATH_MAX path. */
 #define POSIX_MAPS_LINE_MAX 4352
+
+/* Reads a /proc file of lines (maps, smaps) from its start with pread, 1 KiB
+ * at a time: the kernel formats records only until a read is served, so
+ * what comes early in the file costs little. Calls found(line, ctx) for
+ * each whole line, its newline cut off, until it returns true; a line
+ * longer than POSIX_MAPS_LINE_MAX is skipped. Returns 1 when found said
+ * so, 0 at the end of the file, or a negative cowlab_err. */
+int posix_proc_scan(int fd, bool (*found)(char *line, void *ctx), void *ctx);
 
 /* Reads /proc/self/maps for the line whose range holds addr, into line
  * (POSIX_MAPS_LINE_MAX bytes, as read). Returns 0, COWLAB_E_NOENT when no

@@ -1,5 +1,6 @@
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -191,23 +192,69 @@ void posix_maps_line(char *dst, size_t cap, const char *line)
 	dst[n] = '\0';
 }
 
-int posix_maps_find(uintptr_t addr, char *line)
+int posix_proc_scan(int fd, bool (*found)(char *line, void *ctx), void *ctx)
 {
-	FILE *maps = fopen("/proc/self/maps", "re");
-	int err = COWLAB_E_NOENT;
+	char buf[POSIX_MAPS_LINE_MAX + 1024];
+	size_t have = 0;
+	off_t at = 0;
+	bool skipping = false;
+	ssize_t n;
 
-	if (maps == NULL)
-		return err_from_os();
-	while (fgets(line, POSIX_MAPS_LINE_MAX, maps) != NULL) {
-		unsigned long lo, hi;
+	while ((n = pread(fd, buf + have, sizeof(buf) - 1 - have < 1024 ?
+				sizeof(buf) - 1 - have : 1024, at)) > 0) {
+		char *line = buf, *nl;
 
-		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && addr >= lo && addr < hi) {
-			err = COWLAB_OK;
-			break;
+		at += n;
+		have += (size_t)n;
+		buf[have] = '\0';
+		while ((nl = memchr(line, '\n', have - (size_t)(line - buf))) != NULL) {
+			*nl = '\0';
+			if (!skipping && found(line, ctx))
+				return 1;
+			skipping = false;
+			line = nl + 1;
+		}
+		have -= (size_t)(line - buf);
+		memmove(buf, line, have);
+		if (have == sizeof(buf) - 1) {
+			/* longer than any line should be: none to look at */
+			skipping = true;
+			have = 0;
 		}
 	}
-	fclose(maps);
-	return err;
+	return n < 0 ? err_from_os() : 0;
+}
+
+struct maps_find {
+	uintptr_t addr;
+	char *line;
+};
+
+static bool maps_holds(char *line, void *ctx)
+{
+	struct maps_find *m = ctx;
+	char *end;
+	unsigned long lo = strtoul(line, &end, 16), hi;
+
+	if (end == line || *end != '-')
+		return false;
+	hi = strtoul(end + 1, &end, 16);
+	if (m->addr < lo || m->addr >= hi)
+		return false;
+	snprintf(m->line, POSIX_MAPS_LINE_MAX, "%s", line);
+	return true;
+}
+
+int posix_maps_find(uintptr_t addr, char *line)
+{
+	struct maps_find m = { addr, line };
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return err_from_os();
+	r = posix_proc_scan(fd, maps_holds, &m);
+	close(fd);
+	return r == 1 ? COWLAB_OK : r == 0 ? COWLAB_E_NOENT : r;
 }
 
 struct platform_thread {
