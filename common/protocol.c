@@ -1046,43 +1046,20 @@ static void put_bool(struct text *t, const char *key, bool v)
 
 /* As cJSON escapes: quote, backslash, the short escapes, \u00XX for other
  * control characters; everything else (UTF-8 included) as it is. */
+static void emit_text(void *t, const char *p, size_t n)
+{
+	put(t, p, n);
+}
+
 static void put_str(struct text *t, const char *key, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
-	const char *run = s;
-
 	if (s == NULL) {
 		t->ok = false;
 		return;
 	}
 	put_key(t, key);
 	put(t, "\"", 1);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		char esc[7] = { '\\', 0 };
-		size_t n = 2;
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		put(t, run, (size_t)(s - run));
-		run = s + 1;
-		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			n = 6;
-		}
-		put(t, esc, n);
-	}
-	put(t, run, (size_t)(s - run));
+	json_escape(s, emit_text, t);
 	put(t, "\"", 1);
 }
 

@@ -286,25 +286,21 @@ static void add_count(cJSON *o, const char *name, long n)
 
 /* ---- the JSON report, streamed
  *
- * Written a member and a client at a time, each printed by cJSON and let
- * go, never as one tree or one string (a 1000-client report is 3.4 MB):
- * the server's memory does not grow with the report, and it is written
- * while the clients that were told the verdict exit. Byte for byte what
- * cJSON prints for the whole object; the keys are the report's own ASCII
- * names, which need no escapes. */
+ * Written a member and a client at a time, each written out (json_write)
+ * and let go, never as one tree or one string (a 1000-client report is
+ * 3.4 MB): the server's memory does not grow with the report, and it is
+ * written while the clients that were told the verdict exit. Byte for byte
+ * what cJSON prints for the whole object; the keys are the report's own
+ * ASCII names, which need no escapes. */
 
 /* Writes each member of `o` as `"key":value`, a comma before all but the
  * very first, and frees `o`. */
 static void put_members(FILE *out, bool *first, cJSON *o)
 {
 	for (const cJSON *m = o != NULL ? o->child : NULL; m != NULL; m = m->next) {
-		char *text = cJSON_PrintUnformatted(m);
-
-		if (text == NULL)
-			continue;
-		fprintf(out, "%s\"%s\":%s", *first ? "" : ",", m->string, text);
+		fprintf(out, "%s\"%s\":", *first ? "" : ",", m->string);
+		json_write(out, m);
 		*first = false;
-		free(text);
 	}
 	cJSON_Delete(o);
 }
@@ -317,13 +313,13 @@ static void put_clients(FILE *out, const char *key, const struct report_client *
 	fprintf(out, ",\"%s\":[", key);
 	for (size_t i = 0; i < n; i++) {
 		cJSON *o = client_json(&list[i]);
-		char *text = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
 
-		if (text != NULL) {
-			fprintf(out, "%s%s", first ? "" : ",", text);
+		if (o != NULL) {
+			if (!first)
+				fputc(',', out);
+			json_write(out, o);
 			first = false;
 		}
-		free(text);
 		cJSON_Delete(o);
 	}
 	fputc(']', out);

@@ -1,6 +1,7 @@
 /* The streamed JSON report (report.h): one whole object, byte for byte
  * what cJSON prints for it, with its members in the documented order; and
  * a whole JSON object however early memory runs out. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,24 @@ static cJSON *counts(const char *name, double n)
 
 	cJSON_AddNumberToObject(o, name, n);
 	return o;
+}
+
+/* Numbers that cJSON prints each its own way: integers as digits below
+ * 10^15 and with an exponent from there, "%1.15g" where that reads back
+ * the same and "%1.17g" where not, -0, and null for NaN. */
+static cJSON *numbers(void)
+{
+	static const double v[] = {
+		0, -0.0, 1, -42, 4096, 123456789012345.0, 999999999999999.0, 1e15, -1e15,
+		9007199254740993.0, 18446744073709551615.0, 0.5, 0.1, 1.0 / 3, 3.14159,
+		-2.5e-7, 1e300, 4.9e-324,
+	};
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
+	cJSON_AddItemToArray(a, cJSON_CreateNumber(NAN));
+	return a;
 }
 
 /* A report with one complete client, one rejected connection, a server
@@ -60,7 +79,7 @@ static void fill(struct report *r)
 	x->status = CLIENT_REJECTED;
 	snprintf(x->reason, sizeof(x->reason), "invalid hello: \x01 control");
 	k = report_add_check(r->server_checks, &r->nserver_checks, "section_intact", true,
-			     counts("pages_wrong", 0), counts("pages_wrong", 0), NULL);
+			     counts("pages_wrong", 0), numbers(), NULL);
 	k->applicable = true;
 	r->page_map = strdup("SCtWFS");
 	r->elapsed_ms = 12;

@@ -15,6 +15,9 @@
 #endif
 
 #include "check.h"
+#ifdef __linux__
+#include "posix/internal.h"
+#endif
 #include "err.h"
 #include "evidence.h"
 #include "fault.h"
@@ -261,10 +264,10 @@ static void test_evidence_after_writes(struct fixture *f)
 }
 
 #ifdef __linux__
-/* smaps is read in pieces (posix/evidence.c): a mapping listed before the
- * view whose line is longer than the reader's buffer (a file under a path
- * of some 4000 bytes) is skipped, and the view is still found. The file is
- * mapped after the views, so it lies below the rw view and is listed
+/* smaps is read in pieces of 1 KiB (posix_proc_scan): a mapping listed
+ * before the view whose line spans several pieces (a file under a path of
+ * some 4000 bytes) is put back together, and the view is still found. The
+ * file is mapped at the first free page below the rw view, so it is listed
  * before it. */
 static void test_evidence_long_line(struct fixture *f)
 {
@@ -286,9 +289,29 @@ static void test_evidence_long_line(struct fixture *f)
 	strcat(strcat(path, "/"), name);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	CHECK_MSG(fd >= 0 && strlen(path) > 4040, "a file under a %zu-byte path", strlen(path));
-	if (fd >= 0 && ftruncate(fd, (off_t)f->ps) == 0)
-		map = mmap(NULL, f->ps, PROT_READ, MAP_SHARED, fd, 0);
+	/* the first free page below the rw view: listed before it */
+	for (size_t k = 1; fd >= 0 && k <= 4096 && map == MAP_FAILED; k++) {
+		uint8_t *at = f->rw - k * f->ps;
+
+		if (k == 1 && ftruncate(fd, (off_t)f->ps) != 0)
+			break;
+		map = mmap(at, f->ps, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0);
+		if (map != MAP_FAILED && map != at) { /* a kernel that took it as a hint */
+			munmap(map, f->ps);
+			map = MAP_FAILED;
+		}
+	}
 	CHECK(map != MAP_FAILED && (uint8_t *)map < f->rw);
+	if (map != MAP_FAILED) {
+		/* its line, whole, from pieces of 1 KiB */
+		static char line[POSIX_MAPS_LINE_MAX];
+		size_t n = 0, plen = strlen(path);
+
+		CHECK(posix_maps_find((uintptr_t)map, line) == 0);
+		n = strlen(line);
+		CHECK_MSG(n > plen && strcmp(line + n - plen, path) == 0,
+			  "the %zu-byte line of the file was not put back together", n);
+	}
 	if (map != MAP_FAILED && evidence_query(f->rw, PAGES * f->ps, 0, PAGES, &ev) == 0) {
 		bool found = false;
 
