@@ -382,9 +382,11 @@ static void settle_window(struct server *s, const struct client_state *cl)
 		try_observe(s, &s->clients[k]);
 }
 
+/* A step answered (steps_done counts them): after the write step the
+ * server looks at the client's pages, and its window may go on. */
 static void step_answered(struct server *s, struct client_state *cl)
 {
-	if (cl->steps_done == STEP_OBSERVE) {
+	if (cl->steps_done == STEP_WRITE + 1) {
 		s->written++;
 		experiment_after_write(s, cl);
 		settle_window(s, cl);
