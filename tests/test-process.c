@@ -1,11 +1,17 @@
 /* process.h: arguments arrive exactly as given (quoting on Windows),
- * stdout goes to the file asked for, exit codes come back, a hung child
- * can be waited for with a timeout and killed. The program starts itself
- * as the child. */
+ * stdout goes to the file asked for, stdin is the null device, on POSIX no
+ * signal is blocked in the child (it is started with vfork, every signal
+ * blocked until its exec), exit codes come back, a hung child can be
+ * waited for with a timeout and killed. The program starts itself as the
+ * child. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifndef _WIN32
+#include <signal.h>
+#endif
 
 #include "check.h"
 #include "err.h"
@@ -31,6 +37,42 @@ static int child_echo(int argc, char **argv)
 	free(text);
 	cJSON_Delete(arr);
 	return 0;
+}
+
+/* The child: exits 0 if its stdin is at its end at once (the null device)
+ * and, on POSIX, no signal is blocked; 1 and 2 say which failed. */
+static int child_fresh(void)
+{
+	if (getchar() != EOF)
+		return 1;
+#ifndef _WIN32
+	sigset_t blocked;
+
+	if (sigprocmask(SIG_SETMASK, NULL, &blocked) != 0 || !sigisemptyset(&blocked))
+		return 2;
+#endif
+	return 0;
+}
+
+static void test_fresh_child(const char *self)
+{
+	const char *fresh[] = { self, "fresh", NULL };
+	struct process *p = NULL;
+	int code = -1;
+
+	CHECK(process_start(&p, self, fresh, NULL) == 0);
+	if (p != NULL) {
+		CHECK(process_wait(p, 60000, &code) == 0);
+		CHECK_MSG(code == 0, "the child %s", code == 1 ? "could read its stdin" :
+			  code == 2 ? "started with signals blocked" : "failed");
+		process_destroy(p);
+	}
+#ifndef _WIN32
+	sigset_t blocked;
+
+	/* nor is the parent left with any */
+	CHECK(sigprocmask(SIG_SETMASK, NULL, &blocked) == 0 && sigisemptyset(&blocked));
+#endif
 }
 
 static void self_path(char *buf, size_t cap)
@@ -108,6 +150,8 @@ int main(int argc, char **argv)
 		return child_echo(argc, argv);
 	if (argc > 2 && strcmp(argv[1], "exit") == 0)
 		return atoi(argv[2]);
+	if (argc > 1 && strcmp(argv[1], "fresh") == 0)
+		return child_fresh();
 	if (argc > 1 && strcmp(argv[1], "hang") == 0) {
 		platform_sleep_ms(120000);
 		return 0;
@@ -117,5 +161,6 @@ int main(int argc, char **argv)
 	CHECK(platform_self_dir(dir, sizeof(dir)) == 0 && !process_is_executable(dir));
 	test_arguments(self);
 	test_exit_and_kill(self);
+	test_fresh_child(self);
 	return check_exit("test-process");
 }
