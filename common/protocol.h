@@ -24,8 +24,8 @@
 #define PROTO_EVIDENCE_MAX 16384
 #define PROTO_TEXT_MAX 160
 /* The longest wait an assignment may ask of a client (assign.timeout_ms):
- * a day. */
-#define PROTO_WAIT_MAX_MS (24 * 3600 * 1000)
+ * three times the longest --timeout, a day. */
+#define PROTO_WAIT_MAX_MS (3 * 24 * 3600 * 1000)
 
 enum proto_type {
 	PROTO_HELLO,   /* client -> server: first message */

@@ -132,7 +132,7 @@ void server_drop(struct server *s, struct client_state *cl, const char *code,
  * its `done` for the last observe step, --timeout after that. */
 static int assign_wait_ms(const struct server *s)
 {
-	int64_t ms = 3 * (int64_t)s->opt.timeout_ms;
+	int64_t ms = 3 * (int64_t)s->opt.timeout_ms; /* at most PROTO_WAIT_MAX_MS */
 
 	return ms < PROTO_WAIT_MAX_MS ? (int)ms : PROTO_WAIT_MAX_MS;
 }

@@ -142,7 +142,7 @@ static void test_roundtrip_assign(void)
 	struct proto_assign a = {
 		.id = 42, .section_name = "cowlab-unit.Test_1", .section_size = 64 * 4096,
 		.page_size = 4096, .seed = 0xFEDCBA98u, .first_page = 17, .page_count = 47,
-		.timeout_ms = 86400000,
+		.timeout_ms = PROTO_WAIT_MAX_MS,
 	};
 	struct proto_msg m;
 	size_t len = 0;
@@ -157,7 +157,7 @@ static void test_roundtrip_assign(void)
 	CHECK(m.u.assign.seed == 0xFEDCBA98u);
 	CHECK(m.u.assign.first_page == 17);
 	CHECK(m.u.assign.page_count == 47);
-	CHECK(m.u.assign.timeout_ms == 86400000);
+	CHECK(m.u.assign.timeout_ms == PROTO_WAIT_MAX_MS);
 	proto_msg_free(&m);
 }
 
@@ -436,7 +436,7 @@ static const char *const good_messages[] = {
 	H_IMG(I_ELF ",'section':null,'data_mapping':null"),
 	H_IMG(I_ELF ",'section':null,'data_mapping':'" S199 "0123456789abcdef" S16 "01234567'"),
 	ASSIGN(A_TOP, A_SEC, A_PG),
-	ASSIGN("'id':2147483647,'timeout_ms':86400000",
+	ASSIGN("'id':2147483647,'timeout_ms':259200000",
 	       "'name':'" S95 "','page_size':512,'size':512,'seed':4294967295",
 	       "'first':0,'count':1"),
 	ASSIGN(A_TOP, "'name':'a.b-c_D\\\\9','page_size':1073741824,'size':70368744177664,'seed':0",
@@ -627,7 +627,7 @@ static const struct bad_message bad_assigns[] = {
 	{ ASSIGN("'id':'1','timeout_ms':1000", A_SEC, A_PG), "'id' is not a number" },
 	{ ASSIGN("'id':1", A_SEC, A_PG), "missing field 'timeout_ms'" },
 	{ ASSIGN("'id':1,'timeout_ms':0", A_SEC, A_PG), "'timeout_ms' is out of range" },
-	{ ASSIGN("'id':1,'timeout_ms':86400001", A_SEC, A_PG), "'timeout_ms' is out of range" },
+	{ ASSIGN("'id':1,'timeout_ms':259200001", A_SEC, A_PG), "'timeout_ms' is out of range" },
 	{ "{'type':'assign','v':1," A_TOP ",'pages':{" A_PG "}}", "'section' is not an object" },
 	{ "{'type':'assign','v':1," A_TOP ",'section':[],'pages':{" A_PG "}}",
 	  "'section' is not an object" },

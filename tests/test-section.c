@@ -336,6 +336,44 @@ static void test_evidence_long_line(struct fixture *f)
 }
 #endif
 
+#ifdef __linux__
+/* A maps line longer than the reader's buffer: the kernel writes each
+ * newline of a path as "\\012", so six directories named with 250 of them
+ * give a line of some 6000 bytes. posix_maps_find still finds its mapping
+ * (the start of the line is looked at), not a free address. */
+static void test_maps_escaped_line(struct fixture *f)
+{
+	char path[4096] = "/tmp/cowlab-test-section-XXXXXX", name[251];
+	static char line[POSIX_MAPS_LINE_MAX];
+	int depth = 0, fd = -1;
+	void *map = MAP_FAILED;
+
+	if (!CHECK_OK(mkdtemp(path) != NULL))
+		return;
+	memset(name, '\n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	while (depth < 6 && mkdir(strcat(strcat(path, "/"), name), 0700) == 0)
+		depth++;
+	strcat(path, "/f");
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (CHECK_OK(depth == 6 && fd >= 0 && ftruncate(fd, (off_t)f->ps) == 0))
+		map = mmap(NULL, f->ps, PROT_READ, MAP_SHARED, fd, 0);
+	if (CHECK_OK(map != MAP_FAILED)) {
+		CHECK_MSG(posix_maps_find((uintptr_t)map, line) == 0,
+			  "a mapping under a path of escaped newlines was taken for a free address");
+		CHECK(strtoull(line, NULL, 16) == (uintptr_t)map);
+		munmap(map, f->ps);
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	for (*strrchr(path, '/') = '\0'; depth >= 0; depth--) {
+		rmdir(path);
+		*strrchr(path, '/') = '\0';
+	}
+}
+#endif
+
 /* The negative control: a "cow" view mapped shared does not isolate. */
 static void test_cow_as_shared(struct fixture *f)
 {
@@ -575,6 +613,7 @@ int main(void)
 		test_evidence_after_writes(&f);
 #ifdef __linux__
 		test_evidence_long_line(&f);
+		test_maps_escaped_line(&f);
 #endif
 		test_cow_as_shared(&f);
 		test_faults(&f);

@@ -22,15 +22,17 @@ int channel_take_fd(struct channel *c);
  * A path may hold any bytes but the report must stay valid UTF-8 JSON. */
 void posix_maps_line(char *dst, size_t cap, const char *line);
 
-/* Room for any /proc/self/maps line: a range, flags and a PATH_MAX path. */
+/* Room for a /proc/self/maps line: a range, flags and a PATH_MAX path
+ * (longer only when the kernel escapes the path's bytes: see below). */
 #define POSIX_MAPS_LINE_MAX 4352
 
 /* Reads a /proc file of lines (maps, smaps) from its start with pread, 1 KiB
  * at a time: the kernel formats records only until a read is served, so
  * what comes early in the file costs little. Calls found(line, ctx) for
- * each whole line, its newline cut off, until it returns true; a line
- * longer than POSIX_MAPS_LINE_MAX is skipped. Returns 1 when found said
- * so, 0 at the end of the file, or a negative cowlab_err. */
+ * each whole line, its newline cut off, until it returns true; of a line
+ * longer than its buffer (POSIX_MAPS_LINE_MAX + 1 KiB: a path of bytes the
+ * kernel escapes, "\n" as "\012"), only the start. Returns 1 when found
+ * said so, 0 at the end of the file, or a negative cowlab_err. */
 int posix_proc_scan(int fd, bool (*found)(char *line, void *ctx), void *ctx);
 
 /* Reads /proc/self/maps for the line whose range holds addr, into line

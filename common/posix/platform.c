@@ -217,7 +217,10 @@ int posix_proc_scan(int fd, bool (*found)(char *line, void *ctx), void *ctx)
 		have -= (size_t)(line - buf);
 		memmove(buf, line, have);
 		if (have == sizeof(buf) - 1) {
-			/* longer than any line should be: none to look at */
+			/* a line longer than the buffer (a path of escaped bytes):
+			 * its start is looked at, the rest skipped */
+			if (!skipping && found(buf, ctx))
+				return 1;
 			skipping = true;
 			have = 0;
 		}
