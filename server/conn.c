@@ -480,11 +480,7 @@ static bool spawned_all_accounted(struct server *s)
 static void close_admission(struct server *s)
 {
 	s->accepting = false;
-	if (s->starter != NULL) {
-		/* clients started now could only be turned away */
-		s->nprocs = process_starter_end(s->starter);
-		s->starter = NULL;
-	}
+	server_stop_starting(s); /* clients started now could only be turned away */
 	if (s->nclients < s->opt.clients && spawned_all_accounted(s))
 		fprintf(stderr, "%scowlab-server: only %d of %d clients connected; the other "
 			"client processes have exited\n", s->progress ? "\n" : "", s->nclients,
@@ -512,21 +508,30 @@ static void progress(struct server *s, bool last)
 	fflush(stderr);
 }
 
-/* --spawn: how many clients the background starter has started; once it
- * has stopped, whether one could not be. */
+void server_stop_starting(struct server *s)
+{
+	bool ended;
+	int err;
+
+	if (s->starter == NULL)
+		return;
+	process_starter_progress(s->starter, &ended, &err);
+	s->nprocs = process_starter_end(s->starter);
+	s->starter = NULL;
+	if (err != 0)
+		fprintf(stderr, "cowlab-server: cannot start client %d: %s\n", s->nprocs + 1,
+			cowlab_strerror(err));
+}
+
+/* --spawn: how many clients the background starter has started so far. */
 static void spawn_progress(struct server *s)
 {
 	bool ended;
 	int err;
 
 	s->nprocs = process_starter_progress(s->starter, &ended, &err);
-	if (!ended)
-		return;
-	s->nprocs = process_starter_end(s->starter);
-	s->starter = NULL;
-	if (err != 0)
-		fprintf(stderr, "cowlab-server: cannot start client %d: %s\n", s->nprocs + 1,
-			cowlab_strerror(err));
+	if (ended)
+		server_stop_starting(s);
 }
 
 static bool all_answered(const struct server *s)

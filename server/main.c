@@ -188,11 +188,7 @@ static void reap_clients(struct server *s)
 	int64_t deadline = platform_now_ms() + 5000;
 	int code;
 
-	if (s->starter != NULL) {
-		/* the run ended while clients were still being started */
-		s->nprocs = process_starter_end(s->starter);
-		s->starter = NULL;
-	}
+	server_stop_starting(s); /* the run may end while clients are still being started */
 
 	for (int i = 0; i < s->nprocs; i++) {
 		/* They were told the verdict and exit at once: 5 s for them all,

@@ -121,6 +121,9 @@ struct server {
 
 /* conn.c: connections, admission and the steps, in one event loop */
 int server_run(struct server *s);
+/* --spawn: stops the background starter, if it is still there, keeps how
+ * many it started, and says if one could not be. */
+void server_stop_starting(struct server *s);
 void server_finish(struct server *s);
 void server_drop(struct server *s, struct client_state *c, const char *code,
 		 const char *fmt, ...) COWLAB_PRINTF(4, 5);
