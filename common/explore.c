@@ -11,6 +11,7 @@
 #include "cowlab-config.h"
 #include "err.h"
 #include "explore.h"
+#include "fault.h"
 #include "platform.h"
 #include "section.h"
 
@@ -72,6 +73,18 @@ static struct explore_access *add_access(struct explore_demo *d, const char *wha
 	a->after_facts = d->nfacts;
 	snprintf(a->expect_code, sizeof(a->expect_code), "%s", expect_code ? expect_code : "");
 	return a;
+}
+
+void explore_readonly_write(struct explore_demo *d, volatile uint32_t *w)
+{
+	uint32_t before = *w;
+
+	explore_write(d, "the read-only page", w, before ^ 0xa5a5a5a5u, true,
+		      fault_protection_code, 0);
+	explore_fact(d, "the word still holds 0x%08" PRIx32 " (was 0x%08" PRIx32 ")", *w, before);
+	explore_judge(d);
+	if (*w != before)
+		explore_set(d, EXPLORE_UNEXPECTED, "the faulting write changed the page");
 }
 
 void explore_demo_committed_zero(struct explore_result *r, uint8_t *base, size_t ps)

@@ -142,6 +142,11 @@ void explore_query(const void *addr, struct explore_query *q);
 void explore_step(struct explore_result *r, enum explore_step_id id, bool ok,
 		  enum explore_state expected, const void *addr, const char *call);
 
+/* The read-only demonstration once its page is read-only, the same on
+ * every platform: a write to w must fault at its address and leave the
+ * word as it was. */
+void explore_readonly_write(struct explore_demo *d, volatile uint32_t *w);
+
 /* The committed-page demonstration, the same on every platform: pages 0
  * and 1 at base were just committed and never touched. */
 void explore_demo_committed_zero(struct explore_result *r, uint8_t *base, size_t ps);

@@ -134,25 +134,28 @@ void explore_query(const void *addr, struct explore_query *q)
 	q->state = strncmp(perms, "---", 3) == 0 ? EXPLORE_RESERVED : EXPLORE_COMMITTED;
 }
 
+/* mprotect, then what /proc/self/maps says; false, the demo unexpected,
+ * when mprotect fails. */
+static bool protect(struct explore_demo *d, void *addr, size_t ps, int prot, const char *name)
+{
+	struct explore_query q;
+
+	if (mprotect(addr, ps, prot) != 0) {
+		explore_set(d, EXPLORE_UNEXPECTED, "mprotect(%s): %s", name, strerror(errno));
+		return false;
+	}
+	explore_query(addr, &q);
+	explore_fact(d, "after mprotect(%s): %s", name, q.raw);
+	return true;
+}
+
 static void demo_readonly(struct explore_result *r, uint8_t *base, size_t ps)
 {
 	struct explore_demo *d = &r->demos[EXPLORE_DEMO_READONLY_WRITE];
-	volatile uint32_t *w = (volatile uint32_t *)(base + 32);
-	struct explore_query q;
-	uint32_t before = *w;
 
-	if (mprotect(base, ps, PROT_READ) != 0) {
-		explore_set(d, EXPLORE_UNEXPECTED, "mprotect(PROT_READ): %s", strerror(errno));
+	if (!protect(d, base, ps, PROT_READ, "PROT_READ"))
 		return;
-	}
-	explore_query(base, &q);
-	explore_fact(d, "after mprotect(PROT_READ): %s", q.raw);
-	explore_write(d, "the read-only page", w, before ^ 0xa5a5a5a5u, true,
-		      fault_protection_code, 0);
-	explore_fact(d, "the word still holds 0x%08" PRIx32 " (was 0x%08" PRIx32 ")", *w, before);
-	explore_judge(d);
-	if (*w != before)
-		explore_set(d, EXPLORE_UNEXPECTED, "the faulting write changed the page");
+	explore_readonly_write(d, (volatile uint32_t *)(base + 32));
 	if (mprotect(base, ps, PROT_READ | PROT_WRITE) != 0)
 		explore_set(d, EXPLORE_UNEXPECTED, "mprotect back to read/write failed");
 }
@@ -184,20 +187,12 @@ void explore_cow_protect(struct explore_demo *d, uint8_t *rw, uint8_t *cow, size
 	*(volatile uint32_t *)rw = 0x5ec7105e;
 	explore_query(cow, &q);
 	explore_fact(d, "MAP_PRIVATE view of a memfd: %s", q.raw);
-	if (mprotect(cow, ps, PROT_READ) != 0) {
-		explore_set(d, EXPLORE_UNEXPECTED, "mprotect(PROT_READ): %s", strerror(errno));
+	if (!protect(d, cow, ps, PROT_READ, "PROT_READ"))
 		return;
-	}
-	explore_query(cow, &q);
-	explore_fact(d, "after mprotect(PROT_READ): %s", q.raw);
 	explore_write(d, "the read-only cow view", (volatile uint32_t *)cow, 0xc0111de5,
 		      true, fault_protection_code, 0);
-	if (mprotect(cow, ps, PROT_READ | PROT_WRITE) != 0) {
-		explore_set(d, EXPLORE_UNEXPECTED, "mprotect back: %s", strerror(errno));
+	if (!protect(d, cow, ps, PROT_READ | PROT_WRITE, "PROT_READ|PROT_WRITE"))
 		return;
-	}
-	explore_query(cow, &q);
-	explore_fact(d, "after mprotect(PROT_READ|PROT_WRITE): %s", q.raw);
 	explore_write(d, "the cow view, writable again", (volatile uint32_t *)cow, 0xc0111de5,
 		      false, NULL, 0);
 	explore_judge(d);

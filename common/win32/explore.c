@@ -78,29 +78,34 @@ static void describe_system(struct explore_system *s)
 		 "GetSystemInfo: lpMaximumApplicationAddress");
 }
 
-static void demo_readonly(struct explore_result *r, uint8_t *base, size_t ps)
+/* VirtualProtect, then what VirtualQuery says (into q); false, the demo
+ * unexpected, when VirtualProtect fails. */
+static bool protect(struct explore_demo *d, void *addr, size_t ps, DWORD prot, const char *name,
+		    struct explore_query *q)
 {
-	struct explore_demo *d = &r->demos[EXPLORE_DEMO_READONLY_WRITE];
-	volatile uint32_t *w = (volatile uint32_t *)(base + 32);
-	uint32_t before = *w;
-	struct explore_query q;
 	char old_name[48];
 	DWORD old;
 
-	if (!VirtualProtect(base, ps, PAGE_READONLY, &old)) {
-		explore_set(d, EXPLORE_UNEXPECTED, "VirtualProtect(PAGE_READONLY) failed (%lu)",
+	if (!VirtualProtect(addr, ps, prot, &old)) {
+		explore_set(d, EXPLORE_UNEXPECTED, "VirtualProtect(%s) failed (%lu)", name,
 			    GetLastError());
-		return;
+		return false;
 	}
 	win32_protect_name(old, old_name, sizeof(old_name));
-	query_page(base, &q);
-	explore_fact(d, "VirtualProtect(PAGE_READONLY), old %s; %s", old_name, q.raw);
-	explore_write(d, "the read-only page", w, before ^ 0xa5a5a5a5u, true,
-		      fault_protection_code, 0);
-	explore_fact(d, "the word still holds 0x%08" PRIx32 " (was 0x%08" PRIx32 ")", *w, before);
-	explore_judge(d);
-	if (*w != before)
-		explore_set(d, EXPLORE_UNEXPECTED, "the faulting write changed the page");
+	query_page(addr, q);
+	explore_fact(d, "VirtualProtect(%s), old %s; %s", name, old_name, q->raw);
+	return true;
+}
+
+static void demo_readonly(struct explore_result *r, uint8_t *base, size_t ps)
+{
+	struct explore_demo *d = &r->demos[EXPLORE_DEMO_READONLY_WRITE];
+	struct explore_query q;
+	DWORD old;
+
+	if (!protect(d, base, ps, PAGE_READONLY, "PAGE_READONLY", &q))
+		return;
+	explore_readonly_write(d, (volatile uint32_t *)(base + 32));
 	if (strcmp(q.protect, "PAGE_READONLY") != 0)
 		explore_set(d, EXPLORE_UNEXPECTED, "VirtualQuery says %s", q.protect);
 	if (!VirtualProtect(base, ps, PAGE_READWRITE, &old))
@@ -138,30 +143,17 @@ void explore_cow_protect(struct explore_demo *d, uint8_t *rw, uint8_t *cow, size
 	const char *wine = win32_wine_version();
 	struct evidence_report ev;
 	struct explore_query q;
-	char old_name[48];
-	DWORD old, now;
+	DWORD now;
 
 	*(volatile uint32_t *)rw = 0x5ec7105e;
 	query_page(cow, &q);
 	explore_fact(d, "FILE_MAP_COPY view: %s", q.raw);
-	if (!VirtualProtect(cow, ps, PAGE_READONLY, &old)) {
-		explore_set(d, EXPLORE_UNEXPECTED, "VirtualProtect(PAGE_READONLY) failed (%lu)",
-			    GetLastError());
+	if (!protect(d, cow, ps, PAGE_READONLY, "PAGE_READONLY", &q))
 		return;
-	}
-	win32_protect_name(old, old_name, sizeof(old_name));
-	query_page(cow, &q);
-	explore_fact(d, "VirtualProtect(PAGE_READONLY), old %s; %s", old_name, q.raw);
 	explore_write(d, "the read-only cow view", (volatile uint32_t *)cow, 0xc0111de5, true,
 		      fault_protection_code, 0);
-	if (!VirtualProtect(cow, ps, PAGE_WRITECOPY, &old)) {
-		explore_set(d, EXPLORE_UNEXPECTED, "VirtualProtect(PAGE_WRITECOPY) failed (%lu)",
-			    GetLastError());
+	if (!protect(d, cow, ps, PAGE_WRITECOPY, "PAGE_WRITECOPY", &q))
 		return;
-	}
-	win32_protect_name(old, old_name, sizeof(old_name));
-	query_page(cow, &q);
-	explore_fact(d, "VirtualProtect(PAGE_WRITECOPY), old %s; %s", old_name, q.raw);
 	explore_write(d, "the cow view, PAGE_WRITECOPY again", (volatile uint32_t *)cow,
 		      0xc0111de5, false, NULL, 0);
 	explore_judge(d);
