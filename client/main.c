@@ -34,6 +34,7 @@ struct options {
 	const char *name;
 	int timeout_ms;
 	bool quiet;
+	bool no_verdict;        /* leave once the last batch is answered */
 	bool explore, json;
 };
 
@@ -48,7 +49,7 @@ struct client {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: cowlab-client [--name NAME] [--timeout SECONDS] [--quiet]\n"
+		"usage: cowlab-client [--name NAME] [--timeout SECONDS] [--quiet] [--no-verdict]\n"
 		"       cowlab-client --explore [--json]\n"
 		"\n"
 		"Joins the cowlab-server listening on NAME (default \"cowlab\"), maps the\n"
@@ -57,6 +58,9 @@ static void usage(FILE *out)
 		"  --name NAME        the server's name (cowlab-server --name NAME)\n"
 		"  --timeout SECONDS  how long to wait for the server and for each message (30)\n"
 		"  --quiet            print nothing but errors\n"
+		"  --no-verdict       leave once the server has our last results, without\n"
+		"                     waiting for the whole run's verdict (exit 0 when the\n"
+		"                     server took them; its report has the verdict)\n"
 		"  --explore          no server: show the Virtual API on this machine (page\n"
 		"                     sizes, a region's states, faults and protections), each\n"
 		"                     demonstration judged against what Windows documents;\n"
@@ -64,8 +68,8 @@ static void usage(FILE *out)
 		"  --json             with --explore: print it as one JSON document\n"
 		"  --help, --version\n"
 		"\n"
-		"Exit status: 0 isolation held, 1 a check failed, 2 usage or setup error,\n"
-		"3 the server went away or timed out.\n");
+		"Exit status: 0 isolation held (--no-verdict: our results taken), 1 a check\n"
+		"failed, 2 usage or setup error, 3 the server went away or timed out.\n");
 }
 
 /* Returns -1 to go on, or an exit status. */
@@ -88,6 +92,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		}
 		if (strcmp(argv[i], "--quiet") == 0) {
 			o->quiet = true;
+			continue;
+		}
+		if (strcmp(argv[i], "--no-verdict") == 0) {
+			o->no_verdict = true;
 			continue;
 		}
 		if (strcmp(argv[i], "--explore") == 0) {
@@ -177,7 +185,7 @@ static void count_in_image(struct proto_hello *hello)
 
 static int join(struct client *c)
 {
-	struct proto_hello hello = { .pid = platform_pid() };
+	struct proto_hello hello = { .pid = platform_pid(), .no_verdict = c->opt.no_verdict };
 	struct proto_msg msg;
 	char why[PROTO_TEXT_MAX];
 	size_t len = 0;
@@ -260,11 +268,21 @@ static int run_batch(struct client *c, const struct proto_run *run)
 static int serve(struct client *c)
 {
 	char why[PROTO_TEXT_MAX];
+	bool delivered = false; /* a `last` batch answered: the server closes next */
 
 	for (;;) {
 		struct proto_msg msg;
 		int err = receive(c, &msg, why, sizeof(why));
 
+		if (delivered && err == COWLAB_E_CLOSED) {
+			if (!c->opt.quiet)
+				printf("cowlab-client: client %d (pid %ld), pages %llu-%llu: results "
+				       "delivered; the verdict is the server's\n", c->assign.id,
+				       platform_pid(), (unsigned long long)c->assign.first_page,
+				       (unsigned long long)(c->assign.first_page +
+							    c->assign.page_count - 1));
+			return EXIT_HELD;
+		}
 		if (err == COWLAB_E_PROTO || err == COWLAB_E_TOOBIG) {
 			send_error(c, err == COWLAB_E_TOOBIG ? "too_big" : "bad_message", why);
 			fprintf(stderr, "cowlab-client: bad message from the server: %s\n", why);
@@ -274,6 +292,14 @@ static int serve(struct client *c)
 			fprintf(stderr, "cowlab-client: lost the server: %s\n", why);
 			return EXIT_LOST;
 		}
+		if (delivered && msg.type != PROTO_ERROR) {
+			/* after a `last` batch only an error may come */
+			send_error(c, "unexpected", "a message after the last batch");
+			fprintf(stderr, "cowlab-client: unexpected \"%s\" message after the last "
+				"batch\n", proto_type_name(msg.type));
+			proto_msg_free(&msg);
+			return EXIT_USAGE;
+		}
 		switch (msg.type) {
 		case PROTO_RUN:
 			err = run_batch(c, &msg.u.run);
@@ -282,6 +308,7 @@ static int serve(struct client *c)
 					cowlab_strerror(err));
 				return EXIT_LOST;
 			}
+			delivered = msg.u.run.last;
 			break;
 		case PROTO_DONE:
 			if (!c->opt.quiet)

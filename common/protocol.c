@@ -229,6 +229,16 @@ static int get_bool(struct parser *p, const cJSON *obj, const char *key, bool *o
 	return 0;
 }
 
+/* A boolean that may be left out: then `absent`. */
+static int get_optional_bool(struct parser *p, const cJSON *obj, const char *key, bool absent,
+			     bool *out)
+{
+	*out = absent;
+	if (cJSON_GetObjectItemCaseSensitive(obj, key) == NULL)
+		return 0;
+	return get_bool(p, obj, key, out);
+}
+
 /* No control characters: C0, DEL, and C1 (U+0080-U+009F, UTF-8 C2 80-9F),
  * which terminals may take as escape sequences when a text is printed. */
 static bool text_is_clean(const char *s)
@@ -342,6 +352,7 @@ static int parse_image(struct parser *p, const cJSON *root, struct proto_hello *
 static int parse_hello(struct parser *p, const cJSON *root, struct proto_hello *h)
 {
 	uint64_t pid;
+	bool verdict;
 	int r;
 
 	if ((r = get_uint(p, root, "pid", 1, INT32_MAX, &pid)) != 0)
@@ -351,6 +362,9 @@ static int parse_hello(struct parser *p, const cJSON *root, struct proto_hello *
 		return r;
 	if (!text_is_clean(h->version))
 		return fail(p, "field \"version\" has control characters");
+	if ((r = get_optional_bool(p, root, "verdict", true, &verdict)) != 0)
+		return r;
+	h->no_verdict = !verdict;
 	return parse_image(p, root, h);
 }
 
@@ -465,7 +479,8 @@ static int parse_run(struct parser *p, const cJSON *root, const struct proto_lim
 
 	if (lim == NULL || lim->pages == 0)
 		return fail(p, "\"run\" before the section was assigned");
-	if ((e = get_uint(p, root, "seq", 0, (uint64_t)JSON_INT_MAX, &run->seq)) != 0)
+	if ((e = get_uint(p, root, "seq", 0, (uint64_t)JSON_INT_MAX, &run->seq)) != 0 ||
+	    (e = get_optional_bool(p, root, "last", false, &run->last)) != 0)
 		return e;
 	if (!cJSON_IsArray(ops))
 		return fail(p, "field \"ops\" is not an array");
@@ -959,6 +974,7 @@ char *proto_build_hello(const struct proto_hello *h, size_t *len)
 	bool ok = root != NULL &&
 		add_uint(root, "pid", h->pid) != NULL &&
 		add_str(root, "version", h->version) != NULL &&
+		add_bool(root, "verdict", !h->no_verdict) != NULL &&
 		add_image(root, h);
 
 	return finish(root, ok, len);
@@ -1135,6 +1151,8 @@ char *proto_build_run(const struct proto_run *r, size_t *len)
 	if (!text_begin(&t, PROTO_RUN))
 		return text_end(&t, len);
 	put_u64(&t, "seq", r->seq);
+	if (r->last)
+		put_bool(&t, "last", true);
 	put_open(&t, "ops", '[');
 	for (size_t i = 0; i < r->nops; i++)
 		put_op(&t, &r->ops[i]);

@@ -101,6 +101,10 @@ struct proto_hello {
 	 * that is no cowlab-client (a test's) may send null: has_image. */
 	bool has_image;
 	struct image_facts image;
+	/* "verdict": false. The client does not wait for the run's verdict:
+	 * its last batch comes marked `last`, and once it is answered the
+	 * server closes the connection, without a `done`. */
+	bool no_verdict;
 };
 
 struct proto_assign {
@@ -116,6 +120,9 @@ struct proto_assign {
 
 struct proto_run {
 	uint64_t seq;
+	bool last;            /* the client's last batch: after its result the
+				 server sends nothing (an error at most) and
+				 closes the connection */
 	struct proto_op ops[PROTO_OPS_MAX];
 	size_t nops;
 };

@@ -18,6 +18,7 @@
 static const char *const step_names[STEP_COUNT] = { "write", "observe" };
 
 static void send_step(struct server *s, struct client_state *cl, enum step step);
+static void let_go(struct server *s, struct client_state *cl);
 static void step_answered(struct server *s, struct client_state *cl);
 static void settle_window(struct server *s, const struct client_state *cl);
 
@@ -174,6 +175,7 @@ static void admit(struct server *s, struct conn *c, const struct proto_hello *h)
 	c->client = cl;
 	cl->has_image = h->has_image;
 	cl->image = h->image;
+	cl->no_verdict = h->no_verdict;
 	err = send_assign(s, cl);
 	if (err != 0) {
 		server_drop(s, cl, "send", "cannot send the assignment: %s", cowlab_strerror(err));
@@ -271,6 +273,8 @@ static void on_result(struct server *s, struct client_state *cl, const struct ch
 	cl->steps_done++;
 	cl->waiting = false;
 	step_answered(s, cl);
+	if (cl->steps_done == STEP_COUNT && cl->no_verdict)
+		let_go(s, cl);
 }
 
 /* Handles one hub event. */
@@ -298,6 +302,12 @@ static void on_event(struct server *s, const struct channel_event *ev)
 	case CHANNEL_EVENT_CLOSED:
 		if (c->client == NULL) {
 			reject(s, c, "closed", "closed the connection before a hello");
+			return;
+		}
+		if (c->client->leaving) {
+			/* it had given every result; it did not wait for the close */
+			c->client->leaving = false;
+			conn_close(s, c);
 			return;
 		}
 		server_drop(s, c->client, "closed", "disconnected (%s)",
@@ -395,6 +405,23 @@ static void step_answered(struct server *s, struct client_state *cl)
 	}
 }
 
+/* A client that does not wait for the verdict has answered its last
+ * batch: its connection is closed, which tells it its results were taken,
+ * and it leaves. A PE client stays until admission has closed: the course's
+ * shared counter (image_section_shared) lives in its image's shared
+ * section, which exists only while an instance maps it, so every client is
+ * kept from its own count until after the last one's. */
+static void let_go(struct server *s, struct client_state *cl)
+{
+	if (s->accepting && cl->has_image && cl->image.format == IMAGE_FORMAT_PE) {
+		cl->leaving = true;
+		return;
+	}
+	cl->leaving = false;
+	if (cl->conn != NULL)
+		conn_close(s, cl->conn);
+}
+
 /* Rejects connections that have not said hello in time; returns the
  * earliest hello deadline still pending (or `limit`). */
 static int64_t expire_hellos(struct server *s, int64_t now, int64_t limit)
@@ -489,9 +516,12 @@ static void close_admission(struct server *s)
 		fprintf(stderr, "%scowlab-server: only %d of %d clients connected within %d s\n",
 			s->progress ? "\n" : "", s->nclients, s->opt.clients,
 			s->opt.timeout_ms / 1000);
-	/* the empty slots are settled now */
-	for (int i = 0; i < s->nclients; i++)
+	/* the empty slots are settled now; who waited for that may go */
+	for (int i = 0; i < s->nclients; i++) {
 		try_observe(s, &s->clients[i]);
+		if (s->clients[i].leaving)
+			let_go(s, &s->clients[i]);
+	}
 }
 
 /* On a terminal, one line that counts in place (at most ten times a
@@ -609,7 +639,7 @@ void server_finish(struct server *s)
 				rc = &s->report.clients[k];
 		if (cl->conn == NULL)
 			continue;
-		if (rc == NULL) {
+		if (rc == NULL || (cl->no_verdict && cl->steps_done == STEP_COUNT)) {
 			conn_close(s, cl->conn);
 			continue;
 		}

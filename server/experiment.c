@@ -79,6 +79,8 @@ void experiment_build(const struct server *s, const struct client_state *c,
 	struct proto_range fault = experiment_role_range(c, ROLE_FAULT);
 
 	run->seq = (uint64_t)step;
+	/* A client that does not wait for the verdict learns it is done. */
+	run->last = step == STEP_COUNT - 1 && c->no_verdict;
 	run->nops = 0;
 	switch (step) {
 	case STEP_WRITE:

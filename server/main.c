@@ -176,7 +176,10 @@ static int spawn_clients(struct server *s)
 		return COWLAB_E_NOENT;
 	}
 	snprintf(timeout, sizeof(timeout), "%d", s->opt.timeout_ms / 1000);
-	const char *argv[] = { path, "--name", s->opt.name, "--timeout", timeout, "--quiet", NULL };
+	/* Nobody reads a spawned client's verdict: the report has them all. It
+	 * leaves once its last results are taken (docs/design.md). */
+	const char *argv[] = { path, "--name", s->opt.name, "--timeout", timeout, "--quiet",
+			       "--no-verdict", NULL };
 	s->procs = calloc((size_t)s->opt.spawn, sizeof(*s->procs));
 	if (s->procs == NULL)
 		return COWLAB_E_NOMEM;
@@ -191,8 +194,8 @@ static void reap_clients(struct server *s)
 	server_stop_starting(s); /* the run may end while clients are still being started */
 
 	for (int i = 0; i < s->nprocs; i++) {
-		/* They were told the verdict and exit at once: 5 s for them all,
-		 * then the stragglers are killed. */
+		/* They have left, or were told the verdict and exit at once: 5 s
+		 * for them all, then the stragglers are killed. */
 		int64_t left = deadline - platform_now_ms();
 
 		if (process_wait(s->procs[i], left > 0 ? (int)left : 0, &code) != 0)

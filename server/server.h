@@ -82,6 +82,9 @@ struct client_state {
 	struct server_seen seen;
 	uint64_t seen_by_others; /* other clients that saw its cow write */
 	uint64_t section_leaks;  /* its cow stamps found in the section */
+	bool no_verdict;         /* its hello said "verdict": false */
+	bool leaving;            /* no_verdict, last batch answered: its
+				    connection closes once admission has */
 	bool has_image;          /* its hello's image facts (image.h) */
 	struct image_facts image;
 	uint64_t image_twins;    /* complete clients whose shared count equals its */

@@ -14,6 +14,7 @@
 #include "check.h"
 #include "cowlab-config.h"
 #include "err.h"
+#include "image.h"
 #include "platform.h"
 #include "process.h"
 #include "protocol.h"
@@ -56,9 +57,9 @@ static int expect_error(struct channel *c, const char *code)
 	return 0;
 }
 
-static int send_hello(struct channel *c)
+static int send_hello_as(struct channel *c, bool no_verdict)
 {
-	struct proto_hello h = { .pid = platform_pid() };
+	struct proto_hello h = { .pid = platform_pid(), .no_verdict = no_verdict };
 	size_t len;
 	char *text;
 	int err;
@@ -70,6 +71,74 @@ static int send_hello(struct channel *c)
 	return err;
 }
 
+static int send_hello(struct channel *c)
+{
+	return send_hello_as(c, false);
+}
+
+/* Answers a batch with results that say each operation was not done
+ * (valid, so the run goes on). */
+static int answer_not_done(struct channel *c, const struct proto_run *run)
+{
+	static struct proto_op_result res[PROTO_OPS_MAX];
+	size_t len;
+	char *text;
+	int err;
+
+	memset(res, 0, sizeof(res));
+	for (size_t k = 0; k < run->nops; k++) {
+		res[k].kind = run->ops[k].kind;
+		snprintf(res[k].error, sizeof(res[k].error), "not done: a test helper");
+	}
+	text = proto_build_result(run->seq, res, run->nops, &len);
+	err = text != NULL ? channel_send(c, text, len, NULL) : COWLAB_E_NOMEM;
+	free(text);
+	return err;
+}
+
+/* A peer that says it does not wait for the verdict: only its last batch
+ * (the observe step's, seq 1) may be marked `last`, and once that is
+ * answered the server must close the connection without a `done`. */
+static int helper_no_verdict(struct channel *c)
+{
+	static uint8_t buf[CHANNEL_MSG_MAX];
+	struct proto_limits lim = { 0, 0, 0 };
+	size_t len;
+	int err = send_hello_as(c, true);
+
+	for (int batches = 0; err == 0;) {
+		struct proto_msg m;
+
+		err = channel_recv(c, buf, sizeof(buf), &len, 30000);
+		if (err == COWLAB_E_CLOSED && batches == 2)
+			return 0; /* closed after the last results: as it should */
+		if (err != 0 || proto_parse(buf, len, &lim, &m, NULL, 0) != 0) {
+			fprintf(stderr, "helper noverdict: %s after %d batches\n",
+				err ? cowlab_strerror(err) : "an invalid message", batches);
+			return 1;
+		}
+		if (m.type == PROTO_ASSIGN) {
+			lim.pages = m.u.assign.section_size / m.u.assign.page_size;
+			lim.page_size = m.u.assign.page_size;
+			continue;
+		}
+		if (m.type != PROTO_RUN || batches == 2) {
+			fprintf(stderr, "helper noverdict: a \"%s\" message after %d batches\n",
+				proto_type_name(m.type), batches);
+			proto_msg_free(&m);
+			return 1;
+		}
+		if (m.u.run.last != (m.u.run.seq == 1)) {
+			fprintf(stderr, "helper noverdict: batch %llu %s marked last\n",
+				(unsigned long long)m.u.run.seq, m.u.run.last ? "is" : "is not");
+			return 1;
+		}
+		batches++;
+		err = answer_not_done(c, &m.u.run);
+	}
+	return 1;
+}
+
 /* Says hello and receives `n` messages (the assignment, then batches),
  * answering every batch but the last one received with results that say
  * each operation was not done (valid, so the run goes on). */
@@ -77,7 +146,6 @@ static int hello_and_receive(struct channel *c, int n)
 {
 	static uint8_t buf[CHANNEL_MSG_MAX];
 	struct proto_limits lim = { 0, 0, 0 };
-	struct proto_op_result res[PROTO_OPS_MAX];
 	size_t len;
 	int err = send_hello(c);
 
@@ -91,18 +159,8 @@ static int hello_and_receive(struct channel *c, int n)
 			lim.pages = m.u.assign.section_size / m.u.assign.page_size;
 			lim.page_size = m.u.assign.page_size;
 		}
-		if (m.type == PROTO_RUN && i < n) {
-			char *text;
-
-			memset(res, 0, sizeof(res));
-			for (size_t k = 0; k < m.u.run.nops; k++) {
-				res[k].kind = m.u.run.ops[k].kind;
-				snprintf(res[k].error, sizeof(res[k].error), "not done: a test helper");
-			}
-			text = proto_build_result(m.u.run.seq, res, m.u.run.nops, &len);
-			err = text != NULL ? channel_send(c, text, len, NULL) : COWLAB_E_NOMEM;
-			free(text);
-		}
+		if (m.type == PROTO_RUN && i < n)
+			err = answer_not_done(c, &m.u.run);
 		proto_msg_free(&m);
 	}
 	return err;
@@ -158,6 +216,8 @@ static int helper(const char *mode, const char *name, const char *marker)
 			touch(marker);
 			platform_sleep_ms(WAIT_MS);
 		}
+	} else if (strcmp(mode, "noverdict") == 0) {
+		status = helper_no_verdict(c);
 	} else if (strcmp(mode, "silent") == 0 && marker != NULL) {
 		/* connected (so the server is listening): say so, say nothing else */
 		touch(marker);
@@ -758,6 +818,104 @@ static void scenario_late_stall(struct ctx *t)
 	cJSON_Delete(r);
 }
 
+/* Whether a process has ended, without waiting. */
+static bool running(struct process *p)
+{
+	int code;
+
+	return process_wait(p, 0, &code) == COWLAB_E_TIMEOUT;
+}
+
+/* A client started with --no-verdict leaves once the server has taken its
+ * last results, while the run goes on: here a neighbour stalls in its
+ * observe step, so the verdict cannot come until it is killed. The client
+ * that waits for the verdict is still there; the one that does not has
+ * exited 0 and is complete in the report. */
+static void scenario_noverdict(struct ctx *t)
+{
+	const char *argv[] = { t->client, "--name", t->name, "--timeout", "60", "--no-verdict",
+			       NULL };
+	char marker[300];
+	struct process *srv, *leaver, *waiter;
+	cJSON *r;
+
+	snprintf(marker, sizeof(marker), "%s.marker", t->out);
+	remove(marker);
+	srv = start_server(t, "--clients", "3", NULL);
+	start_helper(t, "stall-3", marker); /* answers the write step, not the observe step */
+	leaver = start(t->client, argv, NULL);
+	waiter = start_client(t);
+	wait_marker(marker);
+	CHECK_MSG(finish(leaver) == 0, "the --no-verdict client did not exit 0");
+	CHECK_MSG(running(srv), "the server ended before the stalled client was dropped");
+	CHECK_MSG(running(waiter), "the client waiting for its verdict ended without it");
+	kill_helpers(t);
+	CHECK(finish(srv) == 3);
+	CHECK_MSG(finish(waiter) == 0, "the client waiting for its verdict did not exit 0");
+	if ((r = check_accounted(t, 2, 1, 0, 0)) == NULL)
+		return;
+	check_reason(r, "clients", "disconnected");
+	cJSON_Delete(r);
+}
+
+/* Where the image has a shared section (PE), the course's shared counter
+ * lives only while an instance maps it, so a --no-verdict client stays
+ * until admission has closed: here six clients run with a seventh still to
+ * come. Clients 1 to 4 have their windows complete and answer their last
+ * batch; on ELF they leave at once, on PE none may leave until the seventh
+ * is in. Then all of them complete. */
+static void scenario_noverdict_hold(struct ctx *t)
+{
+	const char *argv[] = { t->client, "--name", t->name, "--timeout", "60", "--no-verdict",
+			       NULL };
+	bool pe = image_has_shared_sections();
+	struct process *srv, *cl[7];
+	int gone = 0;
+	cJSON *r;
+
+	srv = start_server(t, "--clients", "7", NULL);
+	for (int i = 0; i < 6; i++)
+		cl[i] = start(t->client, argv, NULL);
+	/* ELF: wait for one to leave; PE: give them 10 s to leave wrongly */
+	for (int waited = 0; waited < (pe ? 10000 : WAIT_MS) && (pe || gone == 0); waited += 50) {
+		platform_sleep_ms(50);
+		gone = 0;
+		for (int i = 0; i < 6; i++)
+			gone += !running(cl[i]);
+	}
+	if (pe)
+		CHECK_MSG(gone == 0, "%d PE clients left before admission closed", gone);
+	else
+		CHECK_MSG(gone > 0, "no ELF client left before admission closed");
+	CHECK(running(srv));
+	cl[6] = start(t->client, argv, NULL);
+	CHECK(finish(srv) == 0);
+	for (int i = 0; i < 7; i++)
+		CHECK_MSG(finish(cl[i]) == 0, "client %d did not exit 0", i + 1);
+	if ((r = check_accounted(t, 7, 0, 0, 0)) == NULL)
+		return;
+	check_image_section(r);
+	cJSON_Delete(r);
+}
+
+/* The wire side of it: a peer that says "verdict": false gets its last
+ * batch marked `last` and then the server's close, no `done` (the helper
+ * checks both). Its results say nothing was done, so the run fails. */
+static void scenario_noverdict_protocol(struct ctx *t)
+{
+	struct process *srv = start_server(t, "--clients", "1", NULL);
+	cJSON *r;
+
+	start_helper(t, "noverdict", NULL);
+	CHECK_MSG(finish(t->helpers[0]) == 0, "the server broke the no-verdict protocol");
+	t->nhelpers = 0;
+	CHECK(finish(srv) == 1);
+	if ((r = read_report(t->out)) == NULL)
+		return;
+	CHECK(num(r, "summary.complete") == 1 && num(r, "summary.lost") == 0);
+	cJSON_Delete(r);
+}
+
 /* A connection that never speaks does not hold up the run: it is rejected
  * when the run ends, and the others complete. */
 static void scenario_silent(struct ctx *t)
@@ -1025,6 +1183,12 @@ int main(int argc, char **argv)
 		scenario_late_stall(&t);
 	else if (strcmp(sc, "silent") == 0)
 		scenario_silent(&t);
+	else if (strcmp(sc, "noverdict") == 0)
+		scenario_noverdict(&t);
+	else if (strcmp(sc, "noverdict-protocol") == 0)
+		scenario_noverdict_protocol(&t);
+	else if (strcmp(sc, "noverdict-hold") == 0)
+		scenario_noverdict_hold(&t);
 	else if (strcmp(sc, "fewer") == 0)
 		scenario_fewer(&t);
 	else if (strcmp(sc, "more") == 0)

@@ -94,6 +94,13 @@ static void test_roundtrip_hello(void)
 	CHECK(m.u.hello.pid == 2147483647L);
 	CHECK(strcmp(m.u.hello.version, "0.1.0-rc1") == 0);
 	CHECK(!m.u.hello.has_image);
+	CHECK(!m.u.hello.no_verdict);
+	proto_msg_free(&m);
+	/* a client that leaves once its last results are taken says so */
+	h.no_verdict = true;
+	if (!parse_built(proto_build_hello(&h, &len), &len, NULL, &m))
+		return;
+	CHECK(m.u.hello.no_verdict);
 	proto_msg_free(&m);
 }
 
@@ -201,6 +208,12 @@ static void test_roundtrip_run(void)
 		CHECK(m.u.run.nops == NSAMPLE_OPS);
 		for (size_t i = 0; i < NSAMPLE_OPS && i < m.u.run.nops; i++)
 			CHECK_MSG(op_equal(&m.u.run.ops[i], &sample_ops[i]), "op %zu differs", i);
+		CHECK(!m.u.run.last);
+		proto_msg_free(&m);
+	}
+	r->last = true;
+	if (parse_built(proto_build_run(r, &len), &len, &lim8, &m)) {
+		CHECK(m.u.run.last && m.u.run.nops == NSAMPLE_OPS);
 		proto_msg_free(&m);
 	}
 	free(r);
@@ -443,6 +456,10 @@ static const char *const good_messages[] = {
 	       "'first':65535,'count':1"),
 	ASSIGN(A_TOP, A_SEC, "'first':7,'count':1"),
 	RUN(WRITE(RANGE "," OX)),
+	"{'type':'run','v':1,'seq':1,'last':true,'ops':[" WRITE(RANGE "," OX) "]}",
+	"{'type':'run','v':1,'seq':1,'last':false,'ops':[" WRITE(RANGE "," OX) "]}",
+	HELLO("'pid':1,'version':'0.1.0','verdict':false,'image':null"),
+	HELLO("'pid':1,'version':'0.1.0','verdict':true,'image':null"),
 	RUN(WRITE("'first':1,'count':4,'step':2,'offset':4092,'xor':4294967295")),
 	RUN(WRITE("'first':7,'count':1,'step':8," OX)),
 	"{'type':'run','v':1,'seq':999999999999999,'ops':["
@@ -538,6 +555,9 @@ static const struct bad_message bad_hellos[] = {
 	/* the image facts (docs/protocol.md#hello-client--server) */
 	{ HELLO("'pid':1,'version':'x'"), "missing field 'image'" },
 	{ HELLO("'pid':1,'version':'x','image':1"), "'image' is neither an object nor null" },
+	{ HELLO("'pid':1,'version':'x','verdict':0,'image':null"), "'verdict' is not a boolean" },
+	{ HELLO("'pid':1,'version':'x','verdict':'no','image':null"), "'verdict' is not a boolean" },
+	{ HELLO("'pid':1,'version':'x','verdict':null,'image':null"), "'verdict' is not a boolean" },
 	{ HELLO("'pid':1,'version':'x','image':[]"), "'image' is neither an object nor null" },
 	{ HELLO("'pid':1,'version':'x','image':'pe'"), "'image' is neither an object nor null" },
 	{ H_IMG("'private':1,'shared':1,'section':null,'data_mapping':null"),
@@ -698,6 +718,10 @@ static const struct bad_message bad_runs[] = {
 	{ "{'type':'run','v':1,'seq':1,'ops':{}}", "'ops' is not an array" },
 	{ "{'type':'run','v':1,'seq':1,'ops':" WRITE(RANGE "," OX) "}", "'ops' is not an array" },
 	{ RUN(""), "must hold 1 to 64 operations" },
+	{ "{'type':'run','v':1,'seq':1,'last':1,'ops':[" WRITE(RANGE "," OX) "]}",
+	  "'last' is not a boolean" },
+	{ "{'type':'run','v':1,'seq':1,'last':'true','ops':[" WRITE(RANGE "," OX) "]}",
+	  "'last' is not a boolean" },
 	{ RUN("1"), "an operation is not an object" },
 	{ RUN(WRITE(RANGE "," OX) ",[]"), "an operation is not an object" },
 	{ RUN("{'view':'cow'," RANGE "," OX "}"), "missing field 'op'" },
@@ -1394,6 +1418,7 @@ static void test_writer_is_cjson(void)
 		res[1].evidence.pages = (char *)"Ps.";
 		res[1].evidence.count = 3;
 		evidence_add_source(&res[1].evidence, "pagemap", true, 1, texts[k]);
+		run.last = k % 2 == 1;
 		built[0] = proto_build_run(&run, &len);
 		built[1] = proto_build_result(5, res, 2, &len);
 		for (int i = 0; i < 2; i++) {
