@@ -40,3 +40,29 @@ void pattern_fill_page(uint32_t seed, uint64_t page, void *dst, size_t page_size
 	for (; i < n; i++)
 		w[i] = word_value(bits, page, (uint32_t)i);
 }
+
+size_t pattern_first_differing(uint32_t seed, uint64_t page, const void *src, size_t page_size,
+			       size_t from)
+{
+	uint32_t bits = page_part(seed, page);
+	const uint32_t *w = src;
+	size_t n = page_size / 4, i = from;
+
+	for (; i < n && i % 16 != 0; i++)
+		if (w[i] != word_value(bits, page, (uint32_t)i))
+			return i;
+	/* Sixteen words at a time, differences ORed together: vectorized, as
+	 * the fill is; the block that differs is then looked at word by word. */
+	for (; i + 16 <= n; i += 16) {
+		uint32_t diff = 0;
+
+		for (uint32_t k = 0; k < 16; k++)
+			diff |= w[i + k] ^ word_value(bits, page, (uint32_t)i + k);
+		if (diff != 0)
+			break;
+	}
+	for (; i < n; i++)
+		if (w[i] != word_value(bits, page, (uint32_t)i))
+			return i;
+	return n;
+}

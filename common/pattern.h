@@ -24,5 +24,9 @@ void pattern_fill_page(uint32_t seed, uint64_t page, void *dst, size_t page_size
 /* The same for section_fill (section.h's section_fill_fn): ctx points at
  * the seed. */
 void pattern_fill(void *ctx, uint64_t page, void *dst, size_t page_size);
+/* The first word at or after word `from` of a page (src) that is not the
+ * pattern's, or page_size / 4 when none is. */
+size_t pattern_first_differing(uint32_t seed, uint64_t page, const void *src, size_t page_size,
+			       size_t from);
 
 #endif

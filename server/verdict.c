@@ -583,10 +583,10 @@ static bool page_intact(const struct server *s, uint64_t page, uint32_t *first_b
 	*first_bad = w[1];
 	if (w[1] != a.w1[0] && w[1] != a.w1[1])
 		return false;
-	for (uint32_t k = 2; k < s->page_size / 4; k++) {
+	size_t k = pattern_first_differing(s->seed, page, w, s->page_size, 2);
+	if (k < s->page_size / 4) {
 		*first_bad = w[k];
-		if (w[k] != pattern_value(s->seed, page, k * 4))
-			return false;
+		return false;
 	}
 	return true;
 }

@@ -360,6 +360,39 @@ static void test_pattern_distinct(void)
 	free(v);
 }
 
+/* pattern_first_differing finds the first changed word wherever it is
+ * (every position of a page, in and out of its 16-word blocks, page
+ * sizes that are not a multiple of 16 words), skips words before `from`,
+ * and finds nothing in a page that is the pattern. */
+static void test_pattern_first_differing(void)
+{
+	static const size_t sizes[] = { 4096, 512, 4100, 60 };
+	uint32_t page[1025];
+
+	for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+		size_t n = sizes[z] / 4;
+
+		pattern_fill_page(SEED, 77, page, sizes[z]);
+		CHECK(pattern_first_differing(SEED, 77, page, sizes[z], 0) == n);
+		CHECK(pattern_first_differing(SEED, 78, page, sizes[z], 0) == 0);
+		for (size_t i = 0; i < n; i++) {
+			page[i] ^= 1u << (i % 32);
+			CHECK_MSG(pattern_first_differing(SEED, 77, page, sizes[z], 0) == i,
+				  "word %zu of a %zu-byte page", i, sizes[z]);
+			CHECK(pattern_first_differing(SEED, 77, page, sizes[z], i + 1) == n);
+			/* a second change later does not hide the first */
+			if (i + 17 < n) {
+				page[i + 17] ^= 1;
+				CHECK(pattern_first_differing(SEED, 77, page, sizes[z], 0) == i);
+				CHECK(pattern_first_differing(SEED, 77, page, sizes[z], i + 1) ==
+				      i + 17);
+				page[i + 17] ^= 1;
+			}
+			page[i] ^= 1u << (i % 32);
+		}
+	}
+}
+
 static void test_pattern_stamps(void)
 {
 	const uint32_t xors[] = { PATTERN_XOR_NONE, PATTERN_XOR_RW, PATTERN_XOR_COW,
@@ -497,6 +530,7 @@ int main(void)
 	}
 	fixture_teardown(&f);
 	test_pattern_distinct();
+	test_pattern_first_differing();
 	test_pattern_stamps();
 	test_pattern_fill();
 	test_section_fill();
