@@ -25,14 +25,21 @@ static void starter_main(void *arg)
 
 	process_starter_thread_init();
 
-	for (int i = 0; i < st->count && !atomic_load(&st->stop); i++) {
+	for (int i = 0, reaped = 0; i < st->count && !atomic_load(&st->stop); i++) {
 		int err = process_start(&st->procs[i], st->path, (const char *const *)st->argv, NULL);
+		int code;
 
 		if (err != 0) {
 			atomic_store(&st->err, err);
 			break;
 		}
 		atomic_store(&st->started, i + 1);
+		/* The earliest that have ended are reaped as it goes, a few a
+		 * start, oldest first: in a long run they leave while others
+		 * start, and their reaping is not left for the end. */
+		for (int k = 0; k < 4 && reaped < i && process_wait(st->procs[reaped], 0, &code) == 0;
+		     k++)
+			reaped++;
 	}
 	atomic_store(&st->ended, true);
 }

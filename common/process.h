@@ -23,11 +23,13 @@ void process_destroy(struct process *p);
 /* Many copies of one command, started in the background: a thread starts
  * them one after the other (as process_start, stdout inherited) into
  * procs[0..count-1] while the caller goes on, serving those already
- * started. */
+ * started. The thread also reaps those that have ended meanwhile (their
+ * exit code is kept), so the caller may wait for them, kill or destroy
+ * them only once process_starter_end has returned. */
 struct process_starter;
 int process_starter_begin(struct process_starter **out, const char *path,
 			  const char *const argv[], struct process **procs, int count);
-/* How many have been started so far (procs[0..n-1] may be used). *ended:
+/* How many have been started so far (procs[0..n-1] exist). *ended:
  * the starter has stopped, with all started or, if *err is not 0, at the
  * first that could not be. */
 int process_starter_progress(struct process_starter *st, bool *ended, int *err);
