@@ -179,5 +179,28 @@ void experiment_after_write(struct server *s, struct client_state *c)
 	c->seen.later_written = true;
 	/* Done with this client's pages for now: the server's resident
 	 * memory stays independent of the section's size. */
-	section_release(s->section, s->rw, c->first_page, c->page_count);
+	s->rw_release.view = s->rw;
+	release_batch_add(s, &s->rw_release, c->first_page, c->page_count);
+}
+
+void release_batch_flush(struct server *s, struct release_batch *b)
+{
+	section_release(s->section, b->view, b->first, b->count);
+	b->count = 0;
+}
+
+void release_batch_add(struct server *s, struct release_batch *b, uint64_t first, uint64_t count)
+{
+	if (b->count > 0 && first == b->first + b->count) {
+		b->count += count;
+	} else if (b->count > 0 && first + count == b->first) {
+		b->first = first;
+		b->count += count;
+	} else {
+		release_batch_flush(s, b);
+		b->first = first;
+		b->count = count;
+	}
+	if (b->count >= RELEASE_BATCH_MAX)
+		release_batch_flush(s, b);
 }

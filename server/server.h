@@ -99,6 +99,15 @@ struct conn {
 	struct conn *prev, *next;
 };
 
+/* Pages of one of the server's views to let go of (section_release),
+ * gathered while they are contiguous: one call for many clients' pages
+ * rather than one each, at most RELEASE_BATCH_MAX pages held meanwhile. */
+#define RELEASE_BATCH_MAX 256
+struct release_batch {
+	void *view;
+	uint64_t first, count;
+};
+
 struct server {
 	struct server_options opt;
 	struct channel_hub *hub;
@@ -116,6 +125,7 @@ struct server {
 	bool accepting;          /* admission is open */
 	int64_t answers_due;     /* the earliest answer deadline, or later */
 	int written, observed;   /* answers to each step, for the progress line */
+	struct release_batch rw_release; /* client pages the server has looked at */
 	int64_t started_ms;
 	bool progress;           /* stderr is a terminal: progress lines */
 	int64_t progress_ms;
@@ -138,5 +148,7 @@ void experiment_after_write(struct server *s, struct client_state *c);
 void experiment_window(const struct server *s, const struct client_state *c, int *lo, int *hi);
 int experiment_prepare(struct server *s);
 void experiment_evaluate(struct server *s);
+void release_batch_add(struct server *s, struct release_batch *b, uint64_t first, uint64_t count);
+void release_batch_flush(struct server *s, struct release_batch *b);
 
 #endif

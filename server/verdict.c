@@ -659,6 +659,7 @@ static void check_server_cow(struct server *s)
 static void check_server_tracks(struct server *s)
 {
 	uint64_t want = 0, seen = 0;
+	struct release_batch cow_release = { s->cow, 0, 0 };
 	struct report_check *chk;
 
 	for (int i = 0; i < s->nclients; i++) {
@@ -672,8 +673,9 @@ static void check_server_tracks(struct server *s)
 							  PATTERN_XOR_LATER);
 		}
 		/* never written through the server's cow view: nothing to lose */
-		section_release(s->section, s->cow, c->first_page, c->page_count);
+		release_batch_add(s, &cow_release, c->first_page, c->page_count);
 	}
+	release_batch_flush(s, &cow_release);
 	chk = add(s->report.server_checks, &s->report.nserver_checks, "server_cow_tracks",
 		  "server", seen == want, nums("pages_tracking", (double)want, NULL, 0),
 		  nums("pages_tracking", (double)seen, NULL, 0), NULL,
@@ -724,6 +726,7 @@ static void keep_and_release(struct client_state *c)
 
 void experiment_evaluate(struct server *s)
 {
+	release_batch_flush(s, &s->rw_release);
 	report_reserve_clients(&s->report, (size_t)s->nclients); /* best effort */
 	s->report.page_map = malloc((size_t)s->pages + 1);
 	if (s->report.page_map != NULL) {
