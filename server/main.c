@@ -193,6 +193,9 @@ static void reap_clients(struct server *s)
 
 	server_stop_starting(s); /* the run may end while clients are still being started */
 
+	/* a run that failed as a whole told them nothing: they go at once */
+	for (int i = 0; s->report.setup_error[0] != '\0' && i < s->nprocs; i++)
+		process_kill(s->procs[i]);
 	for (int i = 0; i < s->nprocs; i++) {
 		/* They have left, or were told the verdict and exit at once: 5 s
 		 * for them all, then the stragglers are killed. */
@@ -246,8 +249,6 @@ static int setup(struct server *s)
 		err = section_map(s->section, SECTION_VIEW_RW, &s->rw);
 	if (err == 0)
 		err = section_map(s->section, SECTION_VIEW_COW, &s->cow);
-	if (err == 0)
-		err = experiment_prepare(s);
 	if (err != 0) {
 		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
 			 "cannot create the section: %s", cowlab_strerror(err));
@@ -271,14 +272,29 @@ static int setup(struct server *s)
 	return 0;
 }
 
+/* Fills the section with its pattern (experiment_prepare). */
+static int prepare(struct server *s)
+{
+	int err = experiment_prepare(s);
+
+	if (err != 0)
+		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
+			 "cannot create the section: %s", cowlab_strerror(err));
+	return err;
+}
+
 static int run(struct server *s)
 {
 	int err;
 
 	if (s->opt.spawn > 0) {
-		if ((err = spawn_clients(s)) != 0)
+		/* The first clients start while the section is filled: they
+		 * connect and wait for their assignment, which needs the fill. */
+		if ((err = spawn_clients(s)) != 0 || (err = prepare(s)) != 0)
 			return err;
 	} else {
+		if ((err = prepare(s)) != 0)
+			return err;
 		fprintf(stderr, "cowlab-server: listening on %s; waiting for %d clients "
 			"(cowlab-client --name %s)\n", channel_hub_path(s->hub), s->opt.clients,
 			s->opt.name);
