@@ -1,7 +1,8 @@
 /* The POSIX backend's own mechanisms, seen through its internal header:
  * /proc files read in pieces (posix_proc_scan) give back long lines whole
  * and find what follows them, and a line longer than the reader's buffer
- * is not taken for a free address; process_start's children (vfork, every
+ * is not taken for a free address, and the line PROCMAP_QUERY gives is the
+ * file's; process_start's children (vfork, every
  * signal blocked until the exec) start with no signal blocked, and the
  * parent is left with none. */
 #include <fcntl.h>
@@ -12,9 +13,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "err.h"
 #include "evidence.h"
 #include "platform.h"
 #include "posix/internal.h"
@@ -136,6 +139,114 @@ static void test_maps_escaped_line(struct fixture *f)
 	}
 }
 
+static int data_counter = 1; /* in this program's .data */
+
+/* A mapping's line from PROCMAP_QUERY equals the file's, spaces squeezed
+ * (as the report shows it): `prefix` bytes of it for a line the scan cuts.
+ * Returns whether the ioctl answered. */
+static bool query_matches(uintptr_t addr, size_t prefix, const char *what)
+{
+	static char q[POSIX_MAPS_LINE_MAX], s[POSIX_MAPS_LINE_MAX];
+	static char qs[POSIX_MAPS_LINE_MAX], ss[POSIX_MAPS_LINE_MAX];
+
+	if (!CHECK_OK(posix_maps_scan(addr, s) == 0))
+		return false;
+	if (!posix_maps_query(addr, q))
+		return false;
+	posix_maps_line(qs, sizeof(qs), q);
+	posix_maps_line(ss, sizeof(ss), s);
+	if (prefix > 0) {
+		qs[prefix] = ss[prefix] = '\0';
+		CHECK_MSG(strlen(ss) == prefix, "%s: the scan's line is short", what);
+	}
+	CHECK_MSG(strcmp(qs, ss) == 0, "%s: PROCMAP_QUERY says\n  %s\nthe file says\n  %s", what,
+		  qs, ss);
+	return true;
+}
+
+/* posix_maps_query against the file, for mappings of every kind the
+ * report may show: this program, the C library, the section (a deleted
+ * memfd), a file deleted while mapped, a name with a space and newlines,
+ * a path of 6000 bytes; and no answer for an anonymous mapping, whose
+ * line still comes from the file. On a kernel before 6.11, which has no
+ * PROCMAP_QUERY, posix_maps_find must read the file, and the test says
+ * that only that was compared. */
+static void test_maps_query(struct fixture *f)
+{
+	char dir[] = "/tmp/cowlab-test-query-XXXXXX", path[4096], name[251];
+	static char line[POSIX_MAPS_LINE_MAX], scan[POSIX_MAPS_LINE_MAX];
+	struct utsname u;
+	int major = 0, minor = 0, fd, depth = 0;
+	bool has_query;
+	void *anon;
+
+	CHECK(uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2);
+	has_query = query_matches((uintptr_t)&data_counter, 0, "the program's .data");
+	if (!has_query) {
+		CHECK_MSG(major < 6 || (major == 6 && minor < 11),
+			  "PROCMAP_QUERY does not answer on Linux %s", u.release);
+		fprintf(stderr, "test-posix: Linux %s has no PROCMAP_QUERY: posix_maps_find reads "
+			"/proc/self/maps, and only that is checked\n", u.release);
+		CHECK(posix_maps_find((uintptr_t)&data_counter, line) == 0 &&
+		      posix_maps_scan((uintptr_t)&data_counter, scan) == 0 && strcmp(line, scan) == 0);
+		return;
+	}
+	CHECK(query_matches((uintptr_t)stdout, 0, "the C library's data"));
+	CHECK(query_matches((uintptr_t)f->rw, 0, "the section"));
+	anon = mmap(NULL, f->ps, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (CHECK_OK(anon != MAP_FAILED)) {
+		CHECK_MSG(!posix_maps_query((uintptr_t)anon, line), "an anonymous mapping answered");
+		CHECK(posix_maps_find((uintptr_t)anon, line) == 0 &&
+		      posix_maps_scan((uintptr_t)anon, scan) == 0 && strcmp(line, scan) == 0);
+		munmap(anon, f->ps);
+		CHECK(!posix_maps_query((uintptr_t)anon, line));
+		CHECK(posix_maps_find((uintptr_t)anon, line) == COWLAB_E_NOENT);
+	}
+	if (!CHECK_OK(mkdtemp(dir) != NULL))
+		return;
+	/* a name with a space and newlines, then deleted while mapped */
+	snprintf(path, sizeof(path), "%s/a b\nc\n", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (CHECK_OK(fd >= 0 && ftruncate(fd, (off_t)f->ps) == 0)) {
+		void *m = mmap(NULL, f->ps, PROT_READ, MAP_SHARED, fd, 0);
+
+		if (CHECK_OK(m != MAP_FAILED)) {
+			CHECK(query_matches((uintptr_t)m, 0, "a name with a space and newlines"));
+			unlink(path);
+			CHECK(query_matches((uintptr_t)m, 0, "a file deleted while mapped"));
+			munmap(m, f->ps);
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	/* a path of six directories of 250 newlines: some 6000 bytes escaped */
+	memset(name, '\n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	snprintf(path, sizeof(path), "%s", dir);
+	while (depth < 6 && mkdir(strcat(strcat(path, "/"), name), 0700) == 0)
+		depth++;
+	strcat(path, "/f");
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (CHECK_OK(depth == 6 && fd >= 0 && ftruncate(fd, (off_t)f->ps) == 0)) {
+		void *m = mmap(NULL, f->ps, PROT_READ, MAP_SHARED, fd, 0);
+
+		if (CHECK_OK(m != MAP_FAILED)) {
+			CHECK(query_matches((uintptr_t)m, 2000, "a path of 6000 escaped bytes"));
+			munmap(m, f->ps);
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	for (*strrchr(path, '/') = '\0'; depth > 0; depth--) {
+		rmdir(path);
+		*strrchr(path, '/') = '\0';
+	}
+	rmdir(dir);
+	CHECK(data_counter == 1);
+}
+
 /* The child: exits 0 if no signal is blocked in it. */
 static int child_mask(void)
 {
@@ -181,6 +292,7 @@ int main(int argc, char **argv)
 		f.rw = rw;
 		test_evidence_long_line(&f);
 		test_maps_escaped_line(&f);
+		test_maps_query(&f);
 		section_unmap(f.sec, rw);
 	}
 	section_destroy(f.sec);

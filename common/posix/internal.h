@@ -35,10 +35,21 @@ void posix_maps_line(char *dst, size_t cap, const char *line);
  * said so, 0 at the end of the file, or a negative cowlab_err. */
 int posix_proc_scan(int fd, bool (*found)(char *line, void *ctx), void *ctx);
 
-/* Reads /proc/self/maps for the line whose range holds addr, into line
- * (POSIX_MAPS_LINE_MAX bytes, as read). Returns 0, COWLAB_E_NOENT when no
- * mapping holds it (the address is free), or another negative cowlab_err
- * when the file cannot be read. */
+/* The /proc/self/maps line whose range holds addr, into line
+ * (POSIX_MAPS_LINE_MAX bytes): posix_maps_query's where it answers, else
+ * posix_maps_scan's. Returns 0, COWLAB_E_NOENT when no mapping holds it
+ * (the address is free), or another negative cowlab_err when the file
+ * cannot be read. */
 int posix_maps_find(uintptr_t addr, char *line);
+/* The line as read from the file: the kernel writes every line before it. */
+int posix_maps_scan(uintptr_t addr, char *line);
+/* For a file's mapping, on a kernel with PROCMAP_QUERY (6.11: an ioctl on
+ * /proc/self/maps that answers for one mapping), the line written from the
+ * ioctl's answer as the kernel writes it in the file (show_map_vma: range,
+ * flags, offset, device, inode, the path with each newline as \012), but
+ * one space before the path where the file pads to a column, and cut where
+ * the scan cuts a long line. False for any other mapping, a free address or
+ * an older kernel. test-posix holds it to the scan's line. */
+bool posix_maps_query(uintptr_t addr, char *line);
 
 #endif

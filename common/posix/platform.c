@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -248,7 +249,56 @@ static bool maps_holds(char *line, void *ctx)
 	return true;
 }
 
-int posix_maps_find(uintptr_t addr, char *line)
+/* PROCMAP_QUERY (Linux 6.11, <linux/fs.h>): one mapping's facts from an
+ * ioctl on /proc/self/maps, without the kernel formatting every line before
+ * it. Defined here as well, for headers older than the running kernel. */
+struct posix_procmap_query {
+	uint64_t size, query_flags, query_addr;
+	uint64_t vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
+	uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+	uint64_t vma_name_addr, build_id_addr;
+};
+#define POSIX_PROCMAP_QUERY _IOWR('f', 17, struct posix_procmap_query)
+enum {
+	QUERY_READ = 0x01, QUERY_WRITE = 0x02, QUERY_EXEC = 0x04, QUERY_SHARED = 0x08,
+	QUERY_FILE_BACKED = 0x20,
+};
+
+bool posix_maps_query(uintptr_t addr, char *line)
+{
+	static char name[PATH_MAX + 64];
+	struct posix_procmap_query q = {
+		.size = sizeof(q), .query_flags = QUERY_FILE_BACKED, .query_addr = addr,
+		.vma_name_size = sizeof(name), .vma_name_addr = (uintptr_t)name,
+	};
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC), r;
+	size_t n;
+
+	if (fd < 0)
+		return false;
+	r = ioctl(fd, POSIX_PROCMAP_QUERY, &q);
+	close(fd);
+	if (r != 0 || q.vma_name_size == 0)
+		return false;
+	n = (size_t)snprintf(line, POSIX_MAPS_LINE_MAX, "%08llx-%08llx %c%c%c%c %08llx %02x:%02x %llu ",
+			     (unsigned long long)q.vma_start, (unsigned long long)q.vma_end,
+			     q.vma_flags & QUERY_READ ? 'r' : '-', q.vma_flags & QUERY_WRITE ? 'w' : '-',
+			     q.vma_flags & QUERY_EXEC ? 'x' : '-', q.vma_flags & QUERY_SHARED ? 's' : 'p',
+			     (unsigned long long)q.vma_offset, q.dev_major, q.dev_minor,
+			     (unsigned long long)q.inode);
+	for (const char *c = name; *c != '\0' && n + 1 < POSIX_MAPS_LINE_MAX; c++) {
+		if (*c != '\n') {
+			line[n++] = *c;
+			continue;
+		}
+		for (const char *e = "\\012"; *e != '\0' && n + 1 < POSIX_MAPS_LINE_MAX; e++)
+			line[n++] = *e;
+	}
+	line[n < POSIX_MAPS_LINE_MAX ? n : POSIX_MAPS_LINE_MAX - 1] = '\0';
+	return true;
+}
+
+int posix_maps_scan(uintptr_t addr, char *line)
 {
 	struct maps_find m = { addr, line };
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC), r;
@@ -258,6 +308,11 @@ int posix_maps_find(uintptr_t addr, char *line)
 	r = posix_proc_scan(fd, maps_holds, &m);
 	close(fd);
 	return r == 1 ? COWLAB_OK : r == 0 ? COWLAB_E_NOENT : r;
+}
+
+int posix_maps_find(uintptr_t addr, char *line)
+{
+	return posix_maps_query(addr, line) ? COWLAB_OK : posix_maps_scan(addr, line);
 }
 
 struct platform_thread {
