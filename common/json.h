@@ -5,6 +5,7 @@
 #define COWLAB_JSON_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -38,5 +39,24 @@ int json_number(char *buf, double d);
  * report is 3.4 MB with some 60 000 numbers; cJSON prints each through
  * sprintf and sscanf, and builds the whole text in memory. */
 void json_write(FILE *out, const cJSON *v);
+
+/* The writer under json_write, for text written without a tree: output
+ * gathered in a buffer and handed to stdio a few KiB at a time (each stdio
+ * call takes the stream's lock). Strings, numbers and values come out as
+ * cJSON prints them; a NULL value as null. json_out_flush before anything
+ * else writes to the file. */
+struct json_out {
+	FILE *file;
+	size_t len;
+	char buf[8192];
+};
+void json_out_init(struct json_out *o, FILE *file);
+void json_out_raw(struct json_out *o, const char *text, size_t n);
+void json_out_string(struct json_out *o, const char *s);
+void json_out_number(struct json_out *o, double d);
+/* `"key":`, a comma first unless `first`. */
+void json_out_key(struct json_out *o, const char *key, bool first);
+void json_out_value(struct json_out *o, const cJSON *v);
+void json_out_flush(struct json_out *o);
 
 #endif

@@ -217,29 +217,6 @@ static cJSON *checks_json(const struct report_check *list, size_t n)
 	return arr;
 }
 
-static cJSON *client_json(const struct report_client *c)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON *pages;
-
-	if (o == NULL)
-		return NULL;
-	if (c->status != CLIENT_REJECTED)
-		cJSON_AddNumberToObject(o, "id", c->id);
-	cJSON_AddNumberToObject(o, "pid", (double)c->pid);
-	cJSON_AddStringToObject(o, "status", report_client_status_name(c->status));
-	cJSON_AddStringToObject(o, "reason", c->reason);
-	if (c->status == CLIENT_REJECTED)
-		return o;
-	pages = cJSON_AddObjectToObject(o, "pages");
-	if (pages != NULL) {
-		cJSON_AddNumberToObject(pages, "first", (double)c->first_page);
-		cJSON_AddNumberToObject(pages, "count", (double)c->page_count);
-	}
-	json_attach(o, "checks", checks_json(c->checks, c->nchecks));
-	return o;
-}
-
 static void add_platform(cJSON *root, const struct platform_info *p)
 {
 	cJSON *o = cJSON_AddObjectToObject(root, "platform");
@@ -305,24 +282,80 @@ static void put_members(FILE *out, bool *first, cJSON *o)
 	cJSON_Delete(o);
 }
 
-/* `"key":[...]` of clients, one at a time. */
-static void put_clients(FILE *out, const char *key, const struct report_client *list, size_t n)
+/* A check as checks_json makes it, written out without the tree. */
+static void put_check(struct json_out *o, const struct report_check *c)
+{
+	json_out_key(o, "name", true);
+	json_out_string(o, c->name);
+	json_out_key(o, "held", false);
+	json_out_raw(o, c->held && c->applicable ? "true" : "false", c->held && c->applicable ? 4 : 5);
+	json_out_key(o, "status", false);
+	json_out_string(o, !c->applicable ? "not_applicable" : c->held ? "held" : "failed");
+	json_out_key(o, "detail", false);
+	json_out_string(o, c->detail != NULL ? c->detail : "");
+	json_out_key(o, "basis", false);
+	json_out_string(o, c->basis);
+	json_out_key(o, "expected", false);
+	json_out_value(o, c->expected);
+	json_out_key(o, "observed", false);
+	json_out_value(o, c->observed);
+	json_out_key(o, "evidence", false);
+	json_out_value(o, c->evidence);
+}
+
+/* A client as client_json makes it, written out without the tree: a
+ * thousand of them are most of a report. */
+static void put_client(struct json_out *o, const struct report_client *c)
 {
 	bool first = true;
 
-	fprintf(out, ",\"%s\":[", key);
-	for (size_t i = 0; i < n; i++) {
-		cJSON *o = client_json(&list[i]);
-
-		if (o != NULL) {
-			if (!first)
-				fputc(',', out);
-			json_write(out, o);
-			first = false;
-		}
-		cJSON_Delete(o);
+	json_out_raw(o, "{", 1);
+	if (c->status != CLIENT_REJECTED) {
+		json_out_key(o, "id", first);
+		json_out_number(o, c->id);
+		first = false;
 	}
-	fputc(']', out);
+	json_out_key(o, "pid", first);
+	json_out_number(o, (double)c->pid);
+	json_out_key(o, "status", false);
+	json_out_string(o, report_client_status_name(c->status));
+	json_out_key(o, "reason", false);
+	json_out_string(o, c->reason);
+	if (c->status != CLIENT_REJECTED) {
+		json_out_key(o, "pages", false);
+		json_out_raw(o, "{", 1);
+		json_out_key(o, "first", true);
+		json_out_number(o, (double)c->first_page);
+		json_out_key(o, "count", false);
+		json_out_number(o, (double)c->page_count);
+		json_out_raw(o, "}", 1);
+		json_out_key(o, "checks", false);
+		json_out_raw(o, "[", 1);
+		for (size_t i = 0; i < c->nchecks; i++) {
+			json_out_raw(o, i > 0 ? ",{" : "{", i > 0 ? 2 : 1);
+			put_check(o, &c->checks[i]);
+			json_out_raw(o, "}", 1);
+		}
+		json_out_raw(o, "]", 1);
+	}
+	json_out_raw(o, "}", 1);
+}
+
+/* `"key":[...]` of clients, one at a time. */
+static void put_clients(FILE *out, const char *key, const struct report_client *list, size_t n)
+{
+	struct json_out o;
+
+	json_out_init(&o, out);
+	json_out_key(&o, key, false);
+	json_out_raw(&o, "[", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			json_out_raw(&o, ",", 1);
+		put_client(&o, &list[i]);
+	}
+	json_out_raw(&o, "]", 1);
+	json_out_flush(&o);
 }
 
 void report_json_begin(const struct report *r, FILE *out)
