@@ -11,6 +11,7 @@
 #include "image.h"
 #include "json.h"
 #include "pattern.h"
+#include "platform.h"
 #include "section.h"
 #include "server.h"
 
@@ -591,10 +592,24 @@ static bool page_intact(const struct server *s, uint64_t page, uint32_t *first_b
 	return true;
 }
 
-static void check_section_intact(struct server *s)
+/* What the server reads in the section for its own checks, section_intact
+ * and server_cow_tracks: every page through its rw view, and the clients'
+ * cow and track pages through its cow view. That reading (the whole
+ * section, page by page) is done on a thread of its own while the clients
+ * are judged; it touches neither the report nor the page map, and reads
+ * only client facts that are settled by then. */
+struct section_scan {
+	struct server *s;
+	uint8_t *broken;          /* 1 for each page that differs */
+	uint64_t bad;             /* how many differ */
+	uint64_t sample[INTACT_SAMPLES][2]; /* the first ones: page, word */
+	size_t nsamples;
+	uint64_t tracks_want, tracks_seen;
+};
+
+static void scan_intact(struct section_scan *sc)
 {
-	uint64_t bad = 0;
-	cJSON *samples = cJSON_CreateArray(), *obs;
+	struct server *s = sc->s;
 
 	for (uint64_t p = 0; p < s->pages; p++) {
 		uint32_t v;
@@ -606,23 +621,70 @@ static void check_section_intact(struct server *s)
 					p % INTACT_RELEASE + 1);
 		if (intact)
 			continue;
-		bad++;
-		s->report.page_map[p] = MAP_BROKEN;
-		if (cJSON_GetArraySize(samples) < INTACT_SAMPLES) {
-			cJSON *pair = cJSON_CreateArray();
-
-			cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)p));
-			cJSON_AddItemToArray(pair, cJSON_CreateNumber(v));
-			cJSON_AddItemToArray(samples, pair);
+		sc->bad++;
+		if (sc->broken != NULL)
+			sc->broken[p] = 1;
+		else /* not on a thread of its own: see experiment_evaluate */
+			s->report.page_map[p] = MAP_BROKEN;
+		if (sc->nsamples < INTACT_SAMPLES) {
+			sc->sample[sc->nsamples][0] = p;
+			sc->sample[sc->nsamples][1] = v;
+			sc->nsamples++;
 		}
 	}
-	obs = nums("pages_differing", (double)bad, NULL, 0);
+}
+
+/* Copy-on-write seen by the server alone, whatever any client says: its
+ * own cow view, never written on the clients' pages, must show the later
+ * write it made through the section on every cow and track page. */
+static void scan_tracks(struct section_scan *sc)
+{
+	struct server *s = sc->s;
+	struct release_batch cow_release = { s->cow, 0, 0 };
+
+	for (int i = 0; i < s->nclients; i++) {
+		const struct client_state *c = &s->clients[i];
+
+		for (enum role r = ROLE_COW; c->seen.later_written && r <= ROLE_TRACK; r++) {
+			struct proto_range range = experiment_role_range(c, r);
+
+			sc->tracks_want += range.count;
+			sc->tracks_seen += experiment_count_matching(s, s->cow, range, LATER_OFFSET,
+								     PATTERN_XOR_LATER);
+		}
+		/* never written through the server's cow view: nothing to lose */
+		release_batch_add(s, &cow_release, c->first_page, c->page_count);
+	}
+	release_batch_flush(s, &cow_release);
+}
+
+static void scan_section(void *arg)
+{
+	scan_intact(arg);
+	scan_tracks(arg);
+}
+
+static void check_section_intact(struct server *s, const struct section_scan *sc)
+{
+	cJSON *samples = cJSON_CreateArray(), *obs;
+
+	for (uint64_t p = 0; sc->broken != NULL && p < s->pages; p++)
+		if (sc->broken[p])
+			s->report.page_map[p] = MAP_BROKEN;
+	for (size_t i = 0; samples != NULL && i < sc->nsamples; i++) {
+		cJSON *pair = cJSON_CreateArray();
+
+		cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)sc->sample[i][0]));
+		cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)sc->sample[i][1]));
+		cJSON_AddItemToArray(samples, pair);
+	}
+	obs = nums("pages_differing", (double)sc->bad, NULL, 0);
 	json_attach(obs, "samples", samples);
 	add(s->report.server_checks, &s->report.nserver_checks, "section_intact", "server",
-	    bad == 0,
+	    sc->bad == 0,
 	    nums("pages_differing", 0, NULL, 0), obs, NULL,
 	    "%llu of %llu pages differ from the initial pattern plus every rw write",
-	    (unsigned long long)bad, (unsigned long long)s->pages);
+	    (unsigned long long)sc->bad, (unsigned long long)s->pages);
 }
 
 static void check_server_cow(struct server *s)
@@ -653,29 +715,11 @@ static void check_server_cow(struct server *s)
 	    held ? "" : ": NOT so");
 }
 
-/* Copy-on-write seen by the server alone, whatever any client says: its
- * own cow view, never written on the clients' pages, must show the later
- * write it made through the section on every cow and track page. */
-static void check_server_tracks(struct server *s)
+static void check_server_tracks(struct server *s, const struct section_scan *sc)
 {
-	uint64_t want = 0, seen = 0;
-	struct release_batch cow_release = { s->cow, 0, 0 };
+	uint64_t want = sc->tracks_want, seen = sc->tracks_seen;
 	struct report_check *chk;
 
-	for (int i = 0; i < s->nclients; i++) {
-		const struct client_state *c = &s->clients[i];
-
-		for (enum role r = ROLE_COW; c->seen.later_written && r <= ROLE_TRACK; r++) {
-			struct proto_range range = experiment_role_range(c, r);
-
-			want += range.count;
-			seen += experiment_count_matching(s, s->cow, range, LATER_OFFSET,
-							  PATTERN_XOR_LATER);
-		}
-		/* never written through the server's cow view: nothing to lose */
-		release_batch_add(s, &cow_release, c->first_page, c->page_count);
-	}
-	release_batch_flush(s, &cow_release);
 	chk = add(s->report.server_checks, &s->report.nserver_checks, "server_cow_tracks",
 		  "server", seen == want, nums("pages_tracking", (double)want, NULL, 0),
 		  nums("pages_tracking", (double)seen, NULL, 0), NULL,
@@ -711,21 +755,30 @@ static void check_control(struct server *s)
 	}
 }
 
-/* Once a client is judged, the server's own checks need two facts of its
- * results; the rest goes, so that the records and the report of every
- * client are never held at once. */
-static void keep_and_release(struct client_state *c)
+/* The two facts of a client's results that the server's own checks need
+ * once its results are let go; kept before anything is judged, so that the
+ * section can be read meanwhile. */
+static void keep_facts(struct client_state *c)
 {
 	if (c->steps_done > STEP_WRITE)
 		c->seen.rw_written = res(c, STEP_WRITE, W_WRITE_RW)->ok;
 	if (c->steps_done == STEP_COUNT && res(c, STEP_OBSERVE, O_FIND_SERVER_COW)->ok)
 		c->seen.server_cow_sightings = res(c, STEP_OBSERVE, O_FIND_SERVER_COW)->matched;
+}
+
+/* Once a client is judged, its results go, so that the records and the
+ * report of every client are never held at once. */
+static void release_results(struct client_state *c)
+{
 	for (int k = 0; k < STEP_COUNT; k++)
 		step_record_free(&c->results[k]);
 }
 
 void experiment_evaluate(struct server *s)
 {
+	struct section_scan scan = { .s = s };
+	struct platform_thread *reader = NULL;
+
 	release_batch_flush(s, &s->rw_release);
 	report_reserve_clients(&s->report, (size_t)s->nclients); /* best effort */
 	s->report.page_map = malloc((size_t)s->pages + 1);
@@ -735,6 +788,16 @@ void experiment_evaluate(struct server *s)
 		s->report.page_map[s->pages - 1] = MAP_SERVER;
 		s->report.page_map[s->pages] = '\0';
 	}
+	for (int i = 0; i < s->nclients; i++)
+		keep_facts(&s->clients[i]);
+	/* the server's own reading of the section, meanwhile, where it can be */
+	scan.broken = s->report.page_map != NULL ? calloc((size_t)s->pages, 1) : NULL;
+	if (scan.broken != NULL && platform_thread_start(&reader, scan_section, &scan) != 0) {
+		reader = NULL;
+		free(scan.broken);
+		scan.broken = NULL;
+	}
+
 	int image_compared = count_image_twins(s);
 
 	attribute_sightings(s);
@@ -747,12 +810,17 @@ void experiment_evaluate(struct server *s)
 				map_client(s, &s->clients[i], rc);
 		}
 		/* whether or not its entry fit: the server's checks need it */
-		keep_and_release(&s->clients[i]);
+		release_results(&s->clients[i]);
 	}
+	if (reader != NULL)
+		platform_thread_join(reader);
+	else if (s->report.page_map != NULL)
+		scan_section(&scan); /* here, then, marking the page map itself */
 	if (s->report.page_map != NULL) {
-		check_section_intact(s);
+		check_section_intact(s, &scan);
 		check_server_cow(s);
-		check_server_tracks(s);
+		check_server_tracks(s, &scan);
 		check_control(s);
 	}
+	free(scan.broken);
 }
