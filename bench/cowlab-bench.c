@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +31,6 @@
 #include "protocol.h"
 #include "section.h"
 
-extern char **environ;
 
 #define REPS 5
 
@@ -351,15 +349,18 @@ static double run_server(const char *server, const char *client, int n, long *pe
 	return err == 0 && code < 128 ? t : 0; /* 128 + signal: it died */
 }
 
+/* The peers are started the way cowlab-server starts its clients
+ * (process_start: vfork and execve), so that both sides pay the same for a
+ * start; then served one after the other. */
 static double run_minimal(const char *peer, int n)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[] = "/tmp/cowlab-bench-XXXXXX", buf[256];
-	pid_t *pids = calloc((size_t)n, sizeof(*pids));
-	int lfd;
+	struct process **procs = calloc((size_t)n, sizeof(*procs));
+	int lfd, code, started = 0;
 	double t;
 
-	if (pids == NULL || mkdtemp(dir) == NULL)
+	if (procs == NULL || mkdtemp(dir) == NULL)
 		return 0;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/s", dir);
 	lfd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
@@ -368,23 +369,28 @@ static double run_minimal(const char *peer, int n)
 		return 0;
 	for (int i = 0; i < n; i++) {
 		const char *argv[] = { peer, sa.sun_path, NULL };
-		posix_spawn(&pids[i], peer, NULL, NULL, (char *const *)argv, environ);
+
+		if (process_start(&procs[i], peer, argv, NULL) != 0)
+			break;
+		started++;
 	}
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < started; i++) {
 		int fd = accept(lfd, NULL, NULL);
 
 		if (recv(fd, buf, sizeof(buf), 0) > 0)
 			send(fd, buf, 64, 0);
 		close(fd);
 	}
-	for (int i = 0; i < n; i++)
-		waitpid(pids[i], NULL, 0);
+	for (int i = 0; i < started; i++) {
+		process_wait(procs[i], -1, &code);
+		process_destroy(procs[i]);
+	}
 	t = now_s() - t;
 	close(lfd);
 	unlink(sa.sun_path);
 	rmdir(dir);
-	free(pids);
-	return t;
+	free(procs);
+	return started == n ? t : 0;
 }
 
 static void bench_sessions(const char *server, const char *client, const char *peer)

@@ -868,146 +868,16 @@ int proto_result_matches(const struct proto_result *res, const struct proto_run 
 
 /* ---- builders ---- */
 
-/* Keys are string literals: attached without a copy (json_attach), one
- * allocation less for every field of every message. */
-static cJSON *add_str(cJSON *o, const char *key, const char *v)
-{
-	return json_attach(o, key, cJSON_CreateString(v));
-}
-
-static cJSON *add_bool(cJSON *o, const char *key, bool v)
-{
-	return json_attach(o, key, cJSON_CreateBool(v));
-}
-
-static cJSON *add_obj(cJSON *o, const char *key)
-{
-	return json_attach(o, key, cJSON_CreateObject());
-}
-
-/* An unsigned integer as JSON, written as its digits (cJSON's own number
- * printing goes through %1.15g and sscanf, the bulk of a message's cost). */
-static cJSON *uint_json(uint64_t v)
-{
-	char text[24], *at = text + sizeof(text) - 1;
-
-	*at = '\0';
-	do
-		*--at = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	return cJSON_CreateRaw(at);
-}
-
-static cJSON *add_uint(cJSON *o, const char *key, uint64_t v)
-{
-	return json_attach(o, key, uint_json(v));
-}
-
-static cJSON *envelope(enum proto_type t)
-{
-	cJSON *root;
-
-	arena_enter(); /* left in finish(), which every builder ends with */
-	root = cJSON_CreateObject();
-
-	if (root == NULL)
-		return NULL;
-	if (add_str(root, "type", type_names[t]) == NULL ||
-	    add_uint(root, "v", (uint64_t)PROTO_VERSION) == NULL) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
-}
-
-/* Prints and frees root; NULL when root is NULL, printing fails or the
- * text is over the cap. */
-static char *finish(cJSON *root, bool ok, size_t *len)
-{
-	/* Printed into a buffer the size of the cap (cJSON would otherwise
-	 * grow its own by reallocation), then copied out at its length.
-	 * CHANNEL_MSG_MAX + 64: room for cJSON's safety margin, and a text
-	 * over the cap still fails to fit or is refused below. */
-	char *buf = malloc(CHANNEL_MSG_MAX + 64), *text = NULL;
-
-	if (buf != NULL && root != NULL && ok &&
-	    cJSON_PrintPreallocated(root, buf, CHANNEL_MSG_MAX + 64, 0)) {
-		*len = strlen(buf);
-		if (*len <= CHANNEL_MSG_MAX && (text = malloc(*len + 1)) != NULL)
-			memcpy(text, buf, *len + 1);
-	}
-	free(buf);
-	cJSON_Delete(root);
-	arena_leave();
-	return text;
-}
-
-static bool add_image(cJSON *root, const struct proto_hello *h)
-{
-	const struct image_facts *f = &h->image;
-	cJSON *img, *sec;
-
-	if (!h->has_image)
-		return json_attach(root, "image", cJSON_CreateNull()) != NULL;
-	img = add_obj(root, "image");
-	if (img == NULL || add_str(img, "format", image_format_name(f->format)) == NULL ||
-	    add_uint(img, "private", f->private_count) == NULL ||
-	    add_uint(img, "shared", f->shared_count) == NULL)
-		return false;
-	if (!f->section_found) {
-		if (json_attach(img, "section", cJSON_CreateNull()) == NULL)
-			return false;
-	} else if ((sec = add_obj(img, "section")) == NULL ||
-		   add_str(sec, "name", f->section_name) == NULL ||
-		   add_uint(sec, "characteristics", f->characteristics) == NULL ||
-		   add_str(sec, "protect", f->protect) == NULL) {
-		return false;
-	}
-	return (f->format == IMAGE_FORMAT_ELF && f->data_mapping[0] != '\0' ?
-		add_str(img, "data_mapping", f->data_mapping) :
-		json_attach(img, "data_mapping", cJSON_CreateNull())) != NULL;
-}
-
-char *proto_build_hello(const struct proto_hello *h, size_t *len)
-{
-	cJSON *root = envelope(PROTO_HELLO);
-	bool ok = root != NULL &&
-		add_uint(root, "pid", h->pid) != NULL &&
-		add_str(root, "version", h->version) != NULL &&
-		add_bool(root, "verdict", !h->no_verdict) != NULL &&
-		add_image(root, h);
-
-	return finish(root, ok, len);
-}
-
-char *proto_build_assign(const struct proto_assign *a, size_t *len)
-{
-	cJSON *root = envelope(PROTO_ASSIGN);
-	cJSON *sec = NULL, *pages = NULL;
-	bool ok = root != NULL &&
-		add_uint(root, "id", (uint64_t)a->id) != NULL &&
-		add_uint(root, "timeout_ms", (uint64_t)a->timeout_ms) != NULL &&
-		(sec = add_obj(root, "section")) != NULL &&
-		(pages = add_obj(root, "pages")) != NULL &&
-		add_str(sec, "name", a->section_name) != NULL &&
-		add_uint(sec, "size", a->section_size) != NULL &&
-		add_uint(sec, "page_size", (uint64_t)a->page_size) != NULL &&
-		add_uint(sec, "seed", (uint64_t)a->seed) != NULL &&
-		add_uint(pages, "first", a->first_page) != NULL &&
-		add_uint(pages, "count", a->page_count) != NULL;
-
-	return finish(root, ok, len);
-}
-
-/* ---- the two hot messages, written straight into their text ----
+/* ---- builders: every message written straight into its text ----
  *
- * A batch and its results go back and forth for every client and step:
- * they are written as text directly, in the order and form cJSON would
- * print them (compact, integers as digits, strings escaped as cJSON
- * escapes them), without a tree to build, print and free. That halves
- * the protocol's own cost of a round trip (docs/benchmarks.md, rtt).
- * Parsing stays with cJSON, and tests/test-protocol.c and the fuzzer
- * parse everything built here. */
+ * A batch and its results go back and forth for every client and step,
+ * and hello and assign once a client: each is written as text directly,
+ * in the order and form cJSON would print it (compact, integers as digits,
+ * strings escaped as cJSON escapes them), without a tree to build, print
+ * and free. That halves the protocol's own cost of a round trip
+ * (docs/benchmarks.md, rtt). Parsing stays with cJSON, and
+ * tests/test-protocol.c (which holds every builder to cJSON's print) and
+ * the fuzzer parse everything built here. */
 
 struct text {
 	char *buf;
@@ -1160,6 +1030,77 @@ char *proto_build_run(const struct proto_run *r, size_t *len)
 	return text_end(&t, len);
 }
 
+static void put_null(struct text *t, const char *key)
+{
+	put_key(t, key);
+	put(t, "null", 4);
+}
+
+static void put_image(struct text *t, const struct proto_hello *h)
+{
+	const struct image_facts *f = &h->image;
+
+	if (!h->has_image) {
+		put_null(t, "image");
+		return;
+	}
+	put_open(t, "image", '{');
+	put_str(t, "format", image_format_name(f->format));
+	put_u64(t, "private", f->private_count);
+	put_u64(t, "shared", f->shared_count);
+	if (!f->section_found) {
+		put_null(t, "section");
+	} else {
+		put_open(t, "section", '{');
+		put_str(t, "name", f->section_name);
+		put_u64(t, "characteristics", f->characteristics);
+		put_str(t, "protect", f->protect);
+		put_close(t, '}');
+	}
+	if (f->format == IMAGE_FORMAT_ELF && f->data_mapping[0] != '\0')
+		put_str(t, "data_mapping", f->data_mapping);
+	else
+		put_null(t, "data_mapping");
+	put_close(t, '}');
+}
+
+/* hello and assign are written as text too: once a client each, they were
+ * a cJSON tree printed with its number formatting, the client's own first
+ * message among them. */
+char *proto_build_hello(const struct proto_hello *h, size_t *len)
+{
+	struct text t;
+
+	if (!text_begin(&t, PROTO_HELLO))
+		return text_end(&t, len);
+	put_u64(&t, "pid", (uint64_t)h->pid);
+	put_str(&t, "version", h->version);
+	put_bool(&t, "verdict", !h->no_verdict);
+	put_image(&t, h);
+	return text_end(&t, len);
+}
+
+char *proto_build_assign(const struct proto_assign *a, size_t *len)
+{
+	struct text t;
+
+	if (!text_begin(&t, PROTO_ASSIGN))
+		return text_end(&t, len);
+	put_u64(&t, "id", (uint64_t)a->id);
+	put_u64(&t, "timeout_ms", (uint64_t)a->timeout_ms);
+	put_open(&t, "section", '{');
+	put_str(&t, "name", a->section_name);
+	put_u64(&t, "size", a->section_size);
+	put_u64(&t, "page_size", (uint64_t)a->page_size);
+	put_u64(&t, "seed", (uint64_t)a->seed);
+	put_close(&t, '}');
+	put_open(&t, "pages", '{');
+	put_u64(&t, "first", a->first_page);
+	put_u64(&t, "count", a->page_count);
+	put_close(&t, '}');
+	return text_end(&t, len);
+}
+
 static void put_samples(struct text *t, const struct proto_op_result *r)
 {
 	put_open(t, "samples", '[');
@@ -1264,30 +1205,29 @@ static void clip_utf8(char *dst, size_t cap, const char *s)
 char *proto_build_done(const struct proto_done *d, size_t *len)
 {
 	char m[PROTO_TEXT_MAX];
-	cJSON *root = envelope(PROTO_DONE);
-	bool ok;
+	struct text t;
 
 	clip_utf8(m, sizeof(m), d->message);
-	ok = root != NULL &&
-	     add_bool(root, "held", d->held) != NULL &&
-	     add_uint(root, "checks_held", (uint64_t)d->checks_held) != NULL &&
-	     add_uint(root, "checks_total", (uint64_t)d->checks_total) != NULL &&
-	     add_str(root, "message", m) != NULL;
-
-	return finish(root, ok, len);
+	if (!text_begin(&t, PROTO_DONE))
+		return text_end(&t, len);
+	put_bool(&t, "held", d->held);
+	put_u64(&t, "checks_held", (uint64_t)d->checks_held);
+	put_u64(&t, "checks_total", (uint64_t)d->checks_total);
+	put_str(&t, "message", m);
+	return text_end(&t, len);
 }
 
 char *proto_build_error(const char *code, const char *message, size_t *len)
 {
 	char c[32], m[PROTO_TEXT_MAX];
-	cJSON *root = envelope(PROTO_ERROR);
-	bool ok;
+	struct text t;
 
 	/* What the peer's parser accepts: long reasons are cut, not refused. */
 	clip_utf8(c, sizeof(c), code);
 	clip_utf8(m, sizeof(m), message);
-	ok = root != NULL &&
-	     add_str(root, "code", c) != NULL &&
-	     add_str(root, "message", m) != NULL;
-	return finish(root, ok, len);
+	if (!text_begin(&t, PROTO_ERROR))
+		return text_end(&t, len);
+	put_str(&t, "code", c);
+	put_str(&t, "message", m);
+	return text_end(&t, len);
 }

@@ -1441,6 +1441,48 @@ static void test_writer_is_cjson(void)
 	}
 }
 
+/* hello, assign, done and error are written as text too: each equal to
+ * cJSON's print of itself, with every field, escapes and both image
+ * formats (or none). */
+static void test_builders_are_cjson(void)
+{
+	struct proto_hello hellos[3] = {
+		{ .pid = 2147483647L, .version = "0.1.0\"\\\t", .no_verdict = true },
+		{ .pid = 7, .version = "0.1.0", .has_image = true, .image = {
+			.format = IMAGE_FORMAT_PE, .private_count = 1, .shared_count = 4000000000u,
+			.section_found = true, .section_name = "shared",
+			.characteristics = IMAGE_SHARED_CHARACTERISTICS, .protect = "PAGE_READWRITE" } },
+		{ .pid = 8, .version = "0.1.0", .has_image = true, .image = {
+			.format = IMAGE_FORMAT_ELF, .private_count = 2, .shared_count = 3,
+			.data_mapping = "5600-5601 rw-p 00015000 fe:00 531 /b/\xc3\xa9 \"x\"" } },
+	};
+	struct proto_assign a = {
+		.id = 42, .section_name = "cowlab-unit.Test_1\\x", .section_size = 64 * 4096,
+		.page_size = 4096, .seed = 0xFEDCBA98u, .first_page = 17, .page_count = 47,
+		.timeout_ms = PROTO_WAIT_MAX_MS,
+	};
+	struct proto_done d = { .held = false, .checks_held = 3, .checks_total = 7,
+				.message = "cow_write_isolated failed: \"seen\"\n twice" };
+	char *built[6];
+	size_t len;
+
+	for (int i = 0; i < 3; i++)
+		built[i] = proto_build_hello(&hellos[i], &len);
+	built[3] = proto_build_assign(&a, &len);
+	built[4] = proto_build_done(&d, &len);
+	built[5] = proto_build_error("bad\tcode", "a \"quoted\" reason \xe2\x82\xac", &len);
+	for (int i = 0; i < 6; i++) {
+		cJSON *tree = built[i] != NULL ? cJSON_Parse(built[i]) : NULL;
+		char *again = tree != NULL ? cJSON_PrintUnformatted(tree) : NULL;
+
+		if (!CHECK_OK(again != NULL && strcmp(again, built[i]) == 0))
+			fprintf(stderr, "  built: %s\n  cJSON: %s\n", built[i], again);
+		free(again);
+		cJSON_Delete(tree);
+		free(built[i]);
+	}
+}
+
 int main(void)
 {
 	test_no_echo();
@@ -1451,6 +1493,7 @@ int main(void)
 	test_roundtrip_run();
 	test_roundtrip_result();
 	test_writer_is_cjson();
+	test_builders_are_cjson();
 	test_roundtrip_done();
 	test_roundtrip_error();
 	test_build_over_cap();
