@@ -245,18 +245,23 @@ static int join(struct client *c)
 	return -1;
 }
 
+/* Each operation's result is written out as soon as it is known, so that
+ * only one is ever held (proto_result_begin). */
 static int run_batch(struct client *c, const struct proto_run *run)
 {
-	struct proto_op_result results[PROTO_OPS_MAX];
+	struct proto_op_result result;
+	struct proto_text t;
 	size_t len;
 	char *text;
 	int err;
 
-	for (size_t i = 0; i < run->nops; i++)
-		ops_run(&c->views, &run->ops[i], &results[i]);
-	text = proto_build_result(run->seq, results, run->nops, &len);
-	for (size_t i = 0; i < run->nops; i++)
-		proto_op_result_free(&results[i]);
+	proto_result_begin(&t, run->seq);
+	for (size_t i = 0; i < run->nops; i++) {
+		ops_run(&c->views, &run->ops[i], &result);
+		proto_result_add(&t, &result);
+		proto_op_result_free(&result);
+	}
+	text = proto_result_end(&t, &len);
 	if (text == NULL) {
 		send_error(c, "too_big", "the result does not fit in one message");
 		return COWLAB_E_TOOBIG;

@@ -879,13 +879,7 @@ int proto_result_matches(const struct proto_result *res, const struct proto_run 
  * tests/test-protocol.c (which holds every builder to cJSON's print) and
  * the fuzzer parse everything built here. */
 
-struct text {
-	char *buf;
-	size_t len;
-	bool ok;              /* false once out of memory or over the cap */
-};
-
-static void put(struct text *t, const char *s, size_t n)
+static void put(struct proto_text *t, const char *s, size_t n)
 {
 	if (!t->ok || n > CHANNEL_MSG_MAX - t->len) {
 		t->ok = false;
@@ -896,13 +890,13 @@ static void put(struct text *t, const char *s, size_t n)
 }
 
 /* A comma unless this is the first member or element. */
-static void put_sep(struct text *t)
+static void put_sep(struct proto_text *t)
 {
 	if (t->ok && t->len > 0 && t->buf[t->len - 1] != '{' && t->buf[t->len - 1] != '[')
 		put(t, ",", 1);
 }
 
-static void put_key(struct text *t, const char *key)
+static void put_key(struct proto_text *t, const char *key)
 {
 	put_sep(t);
 	put(t, "\"", 1);
@@ -910,7 +904,7 @@ static void put_key(struct text *t, const char *key)
 	put(t, "\":", 2);
 }
 
-static void put_u64(struct text *t, const char *key, uint64_t v)
+static void put_u64(struct proto_text *t, const char *key, uint64_t v)
 {
 	char digits[24], *at = digits + sizeof(digits);
 
@@ -924,7 +918,7 @@ static void put_u64(struct text *t, const char *key, uint64_t v)
 	put(t, at, (size_t)(digits + sizeof(digits) - at));
 }
 
-static void put_bool(struct text *t, const char *key, bool v)
+static void put_bool(struct proto_text *t, const char *key, bool v)
 {
 	put_key(t, key);
 	put(t, v ? "true" : "false", v ? 4 : 5);
@@ -937,7 +931,7 @@ static void emit_text(void *t, const char *p, size_t n)
 	put(t, p, n);
 }
 
-static void put_str(struct text *t, const char *key, const char *s)
+static void put_str(struct proto_text *t, const char *key, const char *s)
 {
 	if (s == NULL) {
 		t->ok = false;
@@ -949,7 +943,7 @@ static void put_str(struct text *t, const char *key, const char *s)
 	put(t, "\"", 1);
 }
 
-static void put_open(struct text *t, const char *key, char bracket)
+static void put_open(struct proto_text *t, const char *key, char bracket)
 {
 	if (key != NULL)
 		put_key(t, key);
@@ -958,12 +952,12 @@ static void put_open(struct text *t, const char *key, char bracket)
 	put(t, &bracket, 1);
 }
 
-static void put_close(struct text *t, char bracket)
+static void put_close(struct proto_text *t, char bracket)
 {
 	put(t, &bracket, 1);
 }
 
-static bool text_begin(struct text *t, enum proto_type type)
+static bool text_begin(struct proto_text *t, enum proto_type type)
 {
 	t->buf = malloc(CHANNEL_MSG_MAX);
 	t->len = 0;
@@ -976,7 +970,7 @@ static bool text_begin(struct text *t, enum proto_type type)
 
 /* The text, NUL-terminated and at its length, or NULL when it could not
  * be written or is over the cap. */
-static char *text_end(struct text *t, size_t *len)
+static char *text_end(struct proto_text *t, size_t *len)
 {
 	char *shrunk;
 
@@ -995,7 +989,7 @@ static char *text_end(struct text *t, size_t *len)
 	return shrunk;
 }
 
-static void put_op(struct text *t, const struct proto_op *op)
+static void put_op(struct proto_text *t, const struct proto_op *op)
 {
 	put_open(t, NULL, '{');
 	put_str(t, "op", op_names[op->kind]);
@@ -1016,7 +1010,7 @@ static void put_op(struct text *t, const struct proto_op *op)
 
 char *proto_build_run(const struct proto_run *r, size_t *len)
 {
-	struct text t;
+	struct proto_text t;
 
 	if (!text_begin(&t, PROTO_RUN))
 		return text_end(&t, len);
@@ -1030,13 +1024,13 @@ char *proto_build_run(const struct proto_run *r, size_t *len)
 	return text_end(&t, len);
 }
 
-static void put_null(struct text *t, const char *key)
+static void put_null(struct proto_text *t, const char *key)
 {
 	put_key(t, key);
 	put(t, "null", 4);
 }
 
-static void put_image(struct text *t, const struct proto_hello *h)
+static void put_image(struct proto_text *t, const struct proto_hello *h)
 {
 	const struct image_facts *f = &h->image;
 
@@ -1069,7 +1063,7 @@ static void put_image(struct text *t, const struct proto_hello *h)
  * message among them. */
 char *proto_build_hello(const struct proto_hello *h, size_t *len)
 {
-	struct text t;
+	struct proto_text t;
 
 	if (!text_begin(&t, PROTO_HELLO))
 		return text_end(&t, len);
@@ -1082,7 +1076,7 @@ char *proto_build_hello(const struct proto_hello *h, size_t *len)
 
 char *proto_build_assign(const struct proto_assign *a, size_t *len)
 {
-	struct text t;
+	struct proto_text t;
 
 	if (!text_begin(&t, PROTO_ASSIGN))
 		return text_end(&t, len);
@@ -1101,7 +1095,7 @@ char *proto_build_assign(const struct proto_assign *a, size_t *len)
 	return text_end(&t, len);
 }
 
-static void put_samples(struct text *t, const struct proto_op_result *r)
+static void put_samples(struct proto_text *t, const struct proto_op_result *r)
 {
 	put_open(t, "samples", '[');
 	for (size_t i = 0; i < r->nsamples; i++) {
@@ -1113,7 +1107,7 @@ static void put_samples(struct text *t, const struct proto_op_result *r)
 	put_close(t, ']');
 }
 
-static void put_evidence(struct text *t, const struct evidence_report *ev)
+static void put_evidence(struct proto_text *t, const struct evidence_report *ev)
 {
 	put_str(t, "pages", ev->pages != NULL ? ev->pages : "");
 	put_u64(t, "private", ev->private_pages);
@@ -1132,7 +1126,7 @@ static void put_evidence(struct text *t, const struct evidence_report *ev)
 	put_close(t, ']');
 }
 
-static void put_fault(struct text *t, const struct proto_op_result *r)
+static void put_fault(struct proto_text *t, const struct proto_op_result *r)
 {
 	if (!r->fault.faulted) {
 		put_key(t, "fault");
@@ -1146,7 +1140,7 @@ static void put_fault(struct text *t, const struct proto_op_result *r)
 	put_close(t, '}');
 }
 
-static void put_op_result(struct text *t, const struct proto_op_result *r)
+static void put_op_result(struct proto_text *t, const struct proto_op_result *r)
 {
 	put_open(t, NULL, '{');
 	put_str(t, "op", op_names[r->kind]);
@@ -1176,19 +1170,35 @@ static void put_op_result(struct text *t, const struct proto_op_result *r)
 	put_close(t, '}');
 }
 
+bool proto_result_begin(struct proto_text *t, uint64_t seq)
+{
+	if (!text_begin(t, PROTO_RESULT))
+		return false;
+	put_u64(t, "seq", seq);
+	put_open(t, "results", '[');
+	return t->ok;
+}
+
+void proto_result_add(struct proto_text *t, const struct proto_op_result *r)
+{
+	put_op_result(t, r);
+}
+
+char *proto_result_end(struct proto_text *t, size_t *len)
+{
+	put_close(t, ']');
+	return text_end(t, len);
+}
+
 char *proto_build_result(uint64_t seq, const struct proto_op_result *results,
 			 size_t n, size_t *len)
 {
-	struct text t;
+	struct proto_text t;
 
-	if (!text_begin(&t, PROTO_RESULT))
-		return text_end(&t, len);
-	put_u64(&t, "seq", seq);
-	put_open(&t, "results", '[');
+	proto_result_begin(&t, seq);
 	for (size_t i = 0; i < n; i++)
-		put_op_result(&t, &results[i]);
-	put_close(&t, ']');
-	return text_end(&t, len);
+		proto_result_add(&t, &results[i]);
+	return proto_result_end(&t, len);
 }
 
 /* Copies at most cap-1 bytes of s, never cutting a UTF-8 character. */
@@ -1205,7 +1215,7 @@ static void clip_utf8(char *dst, size_t cap, const char *s)
 char *proto_build_done(const struct proto_done *d, size_t *len)
 {
 	char m[PROTO_TEXT_MAX];
-	struct text t;
+	struct proto_text t;
 
 	clip_utf8(m, sizeof(m), d->message);
 	if (!text_begin(&t, PROTO_DONE))
@@ -1220,7 +1230,7 @@ char *proto_build_done(const struct proto_done *d, size_t *len)
 char *proto_build_error(const char *code, const char *message, size_t *len)
 {
 	char c[32], m[PROTO_TEXT_MAX];
-	struct text t;
+	struct proto_text t;
 
 	/* What the peer's parser accepts: long reasons are cut, not refused. */
 	clip_utf8(c, sizeof(c), code);

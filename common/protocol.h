@@ -185,6 +185,21 @@ char *proto_build_assign(const struct proto_assign *a, size_t *len);
 char *proto_build_run(const struct proto_run *r, size_t *len);
 char *proto_build_result(uint64_t seq, const struct proto_op_result *results,
 			 size_t n, size_t *len);
+
+/* A message being written (its fields are the writer's). */
+struct proto_text {
+	char *buf;
+	size_t len;
+	bool ok;              /* false once out of memory or over the cap */
+};
+/* The same result batch written as the operations run, one result at a
+ * time: begin, add each operation's result in order, end (the text, or
+ * NULL as above). A client then holds only the result at hand: a result
+ * is 2.5 KiB, and a batch of them on its stack cost each client a dozen
+ * page faults. */
+bool proto_result_begin(struct proto_text *t, uint64_t seq);
+void proto_result_add(struct proto_text *t, const struct proto_op_result *r);
+char *proto_result_end(struct proto_text *t, size_t *len);
 char *proto_build_done(const struct proto_done *d, size_t *len);
 char *proto_build_error(const char *code, const char *message, size_t *len);
 
