@@ -70,7 +70,7 @@ static bool range_contains(const struct proto_range *r, uint64_t page)
  * message, and when the arena is full, the hooks are plain malloc/free.
  * (Per-thread, private to this file: the one piece of module state here,
  * a cache that changes no result.) */
-#define ARENA_SIZE (256 * 1024)
+#define ARENA_SIZE (64 * 1024) /* a run or result needs some 15 KiB; below malloc's mmap threshold */
 
 static _Thread_local struct {
 	char *base;
@@ -879,11 +879,29 @@ int proto_result_matches(const struct proto_result *res, const struct proto_run 
  * tests/test-protocol.c (which holds every builder to cJSON's print) and
  * the fuzzer parse everything built here. */
 
+/* The text starts small and doubles as it grows, up to the cap: most
+ * messages are about a KiB, and a buffer of the cap for each would touch
+ * a fresh heap page at its far end in every new client. */
+#define TEXT_START 4096
+
 static void put(struct proto_text *t, const char *s, size_t n)
 {
 	if (!t->ok || n > CHANNEL_MSG_MAX - t->len) {
 		t->ok = false;
 		return;
+	}
+	if (n > t->cap - t->len) {
+		size_t cap = t->cap;
+		char *grown;
+
+		while (n > cap - t->len)
+			cap = cap * 2 < CHANNEL_MSG_MAX ? cap * 2 : CHANNEL_MSG_MAX;
+		if ((grown = realloc(t->buf, cap)) == NULL) {
+			t->ok = false;
+			return;
+		}
+		t->buf = grown;
+		t->cap = cap;
 	}
 	memcpy(t->buf + t->len, s, n);
 	t->len += n;
@@ -959,7 +977,8 @@ static void put_close(struct proto_text *t, char bracket)
 
 static bool text_begin(struct proto_text *t, enum proto_type type)
 {
-	t->buf = malloc(CHANNEL_MSG_MAX);
+	t->buf = malloc(TEXT_START);
+	t->cap = TEXT_START;
 	t->len = 0;
 	t->ok = t->buf != NULL;
 	put(t, "{", 1);

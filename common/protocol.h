@@ -189,7 +189,7 @@ char *proto_build_result(uint64_t seq, const struct proto_op_result *results,
 /* A message being written (its fields are the writer's). */
 struct proto_text {
 	char *buf;
-	size_t len;
+	size_t len, cap;
 	bool ok;              /* false once out of memory or over the cap */
 };
 /* The same result batch written as the operations run, one result at a

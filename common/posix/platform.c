@@ -266,7 +266,7 @@ enum {
 
 bool posix_maps_query(uintptr_t addr, char *line)
 {
-	static char name[PATH_MAX + 64];
+	char name[PATH_MAX + 64];
 	struct posix_procmap_query q = {
 		.size = sizeof(q), .query_flags = QUERY_FILE_BACKED, .query_addr = addr,
 		.vma_name_size = sizeof(name), .vma_name_addr = (uintptr_t)name,

@@ -104,15 +104,20 @@ void section_destroy(struct section *s)
  * 4 GiB. A place that is taken (a sanitizer's shadow, another mapping)
  * makes section_map use the kernel's default place instead: only the
  * smaps read's cost depends on it. NULL on a 32-bit system: no place. */
+/* 1 until the first place is drawn: initialized, so that it sits in .data
+ * with the other written data rather than on a .bss page of its own (two
+ * page faults in every client). */
+#define LOW_UNSET 1
+
 static void *low_place(size_t len)
 {
-	static _Atomic uintptr_t next;
+	static _Atomic uintptr_t next = LOW_UNSET;
 	const size_t ps = platform_page_size();
 	uintptr_t start = atomic_load(&next);
 
 	if (sizeof(uintptr_t) < 8)
 		return NULL;
-	if (start == 0) {
+	if (start == LOW_UNSET) {
 		uint32_t r = 0;
 		uint64_t first;
 
