@@ -266,7 +266,8 @@ enum {
 
 bool posix_maps_query(uintptr_t addr, char *line)
 {
-	char name[PATH_MAX + 64];
+	/* zeroed: valgrind does not know this ioctl writes it */
+	char name[PATH_MAX + 64] = "";
 	struct posix_procmap_query q = {
 		.size = sizeof(q), .query_flags = QUERY_FILE_BACKED, .query_addr = addr,
 		.vma_name_size = sizeof(name), .vma_name_addr = (uintptr_t)name,
