@@ -359,11 +359,12 @@ int main(int argc, char **argv)
 		return explore_command(c.opt.json);
 	status = join(&c);
 	if (status < 0) {
-		if (!c.opt.quiet)
+		if (!c.opt.quiet) {
 			printf("cowlab-client: joined \"%s\" as client %d, pages %llu-%llu\n",
 			       c.opt.name, c.assign.id, (unsigned long long)c.assign.first_page,
 			       (unsigned long long)(c.assign.first_page + c.assign.page_count - 1));
-		fflush(stdout);
+			fflush(stdout);
+		}
 		status = serve(&c);
 	}
 	ops_unmap_all(&c.views);

@@ -264,6 +264,35 @@ enum {
 	QUERY_FILE_BACKED = 0x20,
 };
 
+/* v in lower-case hex, at least `width` digits; returns how many. */
+static size_t put_hex(char *dst, uint64_t v, size_t width)
+{
+	char digits[16];
+	size_t n = 0, len = 0;
+
+	do
+		digits[n++] = "0123456789abcdef"[v & 15];
+	while ((v >>= 4) != 0);
+	while (len + n < width)
+		dst[len++] = '0';
+	while (n > 0)
+		dst[len++] = digits[--n];
+	return len;
+}
+
+static size_t put_decimal(char *dst, uint64_t v)
+{
+	char digits[20];
+	size_t n = 0, len = 0;
+
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n > 0)
+		dst[len++] = digits[--n];
+	return len;
+}
+
 bool posix_maps_query(uintptr_t addr, char *line)
 {
 	/* zeroed: valgrind does not know this ioctl writes it */
@@ -281,12 +310,25 @@ bool posix_maps_query(uintptr_t addr, char *line)
 	close(fd);
 	if (r != 0 || q.vma_name_size == 0)
 		return false;
-	n = (size_t)snprintf(line, POSIX_MAPS_LINE_MAX, "%08llx-%08llx %c%c%c%c %08llx %02x:%02x %llu ",
-			     (unsigned long long)q.vma_start, (unsigned long long)q.vma_end,
-			     q.vma_flags & QUERY_READ ? 'r' : '-', q.vma_flags & QUERY_WRITE ? 'w' : '-',
-			     q.vma_flags & QUERY_EXEC ? 'x' : '-', q.vma_flags & QUERY_SHARED ? 's' : 'p',
-			     (unsigned long long)q.vma_offset, q.dev_major, q.dev_minor,
-			     (unsigned long long)q.inode);
+	/* "%08llx-%08llx %c%c%c%c %08llx %02x:%02x %llu ", by hand: the only
+	 * formatting a client would otherwise do with printf's number code */
+	n = put_hex(line, q.vma_start, 8);
+	line[n++] = '-';
+	n += put_hex(line + n, q.vma_end, 8);
+	line[n++] = ' ';
+	line[n++] = q.vma_flags & QUERY_READ ? 'r' : '-';
+	line[n++] = q.vma_flags & QUERY_WRITE ? 'w' : '-';
+	line[n++] = q.vma_flags & QUERY_EXEC ? 'x' : '-';
+	line[n++] = q.vma_flags & QUERY_SHARED ? 's' : 'p';
+	line[n++] = ' ';
+	n += put_hex(line + n, q.vma_offset, 8);
+	line[n++] = ' ';
+	n += put_hex(line + n, q.dev_major, 2);
+	line[n++] = ':';
+	n += put_hex(line + n, q.dev_minor, 2);
+	line[n++] = ' ';
+	n += put_decimal(line + n, q.inode);
+	line[n++] = ' ';
 	for (const char *c = name; *c != '\0' && n + 1 < POSIX_MAPS_LINE_MAX; c++) {
 		if (*c != '\n') {
 			line[n++] = *c;
