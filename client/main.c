@@ -58,9 +58,8 @@ static void usage(FILE *out)
 		"  --name NAME        the server's name (cowlab-server --name NAME)\n"
 		"  --timeout SECONDS  how long to wait for the server and for each message (30)\n"
 		"  --quiet            print nothing but errors\n"
-		"  --no-verdict       leave once the server has our last results, without\n"
-		"                     waiting for the whole run's verdict (exit 0 when the\n"
-		"                     server took them; its report has the verdict)\n"
+		"  --no-verdict       leave once our last results are sent, without waiting\n"
+		"                     for the whole run's verdict (its report has it)\n"
 		"  --explore          no server: show the Virtual API on this machine (page\n"
 		"                     sizes, a region's states, faults and protections), each\n"
 		"                     demonstration judged against what Windows documents;\n"
@@ -68,7 +67,7 @@ static void usage(FILE *out)
 		"  --json             with --explore: print it as one JSON document\n"
 		"  --help, --version\n"
 		"\n"
-		"Exit status: 0 isolation held (--no-verdict: our results taken), 1 a check\n"
+		"Exit status: 0 isolation held (--no-verdict: our results sent), 1 a check\n"
 		"failed, 2 usage or setup error, 3 the server went away or timed out.\n");
 }
 
@@ -270,24 +269,29 @@ static int run_batch(struct client *c, const struct proto_run *run)
 	return err;
 }
 
+/* Our last results are sent: nothing is left to do, and the verdict is the
+ * server's. */
+static int delivered(const struct client *c)
+{
+	if (!c->opt.quiet)
+		printf("cowlab-client: client %d (pid %ld), pages %llu-%llu: results delivered; "
+		       "the verdict is the server's\n", c->assign.id, platform_pid(),
+		       (unsigned long long)c->assign.first_page,
+		       (unsigned long long)(c->assign.first_page + c->assign.page_count - 1));
+	return EXIT_HELD;
+}
+
 static int serve(struct client *c)
 {
 	char why[PROTO_TEXT_MAX];
-	bool delivered = false; /* a `last` batch answered: the server closes next */
+	bool held = false; /* a `last` batch answered: the server lets us go */
 
 	for (;;) {
 		struct proto_msg msg;
 		int err = receive(c, &msg, why, sizeof(why));
 
-		if (delivered && err == COWLAB_E_CLOSED) {
-			if (!c->opt.quiet)
-				printf("cowlab-client: client %d (pid %ld), pages %llu-%llu: results "
-				       "delivered; the verdict is the server's\n", c->assign.id,
-				       platform_pid(), (unsigned long long)c->assign.first_page,
-				       (unsigned long long)(c->assign.first_page +
-							    c->assign.page_count - 1));
-			return EXIT_HELD;
-		}
+		if (held && err == COWLAB_E_CLOSED)
+			return delivered(c);
 		if (err == COWLAB_E_PROTO || err == COWLAB_E_TOOBIG) {
 			send_error(c, err == COWLAB_E_TOOBIG ? "too_big" : "bad_message", why);
 			fprintf(stderr, "cowlab-client: bad message from the server: %s\n", why);
@@ -297,7 +301,7 @@ static int serve(struct client *c)
 			fprintf(stderr, "cowlab-client: lost the server: %s\n", why);
 			return EXIT_LOST;
 		}
-		if (delivered && msg.type != PROTO_ERROR) {
+		if (held && msg.type != PROTO_ERROR) {
 			/* after a `last` batch only an error may come */
 			send_error(c, "unexpected", "a message after the last batch");
 			fprintf(stderr, "cowlab-client: unexpected \"%s\" message after the last "
@@ -313,7 +317,14 @@ static int serve(struct client *c)
 					cowlab_strerror(err));
 				return EXIT_LOST;
 			}
-			delivered = msg.u.run.last;
+			/* After the last batch nothing a check rests on needs us,
+			 * but where the image has a shared section: the course's
+			 * shared counter lives only while an instance maps it, so
+			 * the server keeps us until every client has counted, and
+			 * then closes the connection. */
+			if (msg.u.run.last && !image_has_shared_sections())
+				return delivered(c);
+			held = msg.u.run.last;
 			break;
 		case PROTO_DONE:
 			if (!c->opt.quiet)
