@@ -349,23 +349,51 @@ static double run_server(const char *server, const char *client, int n, long *pe
 	return err == 0 && code < 128 ? t : 0; /* 128 + signal: it died */
 }
 
-/* The peers are started the way cowlab-server starts its clients
- * (process_start: vfork and execve), so that both sides pay the same for a
- * start; then served one after the other. */
-static double run_minimal(const char *peer, int n)
+/* The minimal server: accept, one message each way, close; n times. */
+struct minimal_serve {
+	int lfd, n;
+};
+
+static void minimal_serve(void *arg)
+{
+	const struct minimal_serve *m = arg;
+	char buf[256];
+
+	for (int i = 0; i < m->n; i++) {
+		int fd = accept(m->lfd, NULL, NULL);
+
+		if (fd < 0)
+			break;
+		if (recv(fd, buf, sizeof(buf), 0) > 0)
+			send(fd, buf, 64, 0);
+		close(fd);
+	}
+}
+
+/* The baseline: n minimal peers, started the way cowlab-server starts its
+ * clients (process_start: vfork and execve), so that both sides pay the
+ * same for a start. The minimal server serves them once they are all
+ * started (the baseline of session_ratio_1000), or, `concurrent`, from a
+ * thread of its own while they start, as cowlab-server does: the fastest
+ * baseline found, given beside it. */
+static double run_minimal(const char *peer, int n, bool concurrent)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char dir[] = "/tmp/cowlab-bench-XXXXXX", buf[256];
+	char dir[] = "/tmp/cowlab-bench-XXXXXX";
 	struct process **procs = calloc((size_t)n, sizeof(*procs));
-	int lfd, code, started = 0;
+	struct platform_thread *server = NULL;
+	struct minimal_serve m = { -1, n };
+	int code, started = 0;
 	double t;
 
 	if (procs == NULL || mkdtemp(dir) == NULL)
 		return 0;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/s", dir);
-	lfd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	m.lfd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
 	t = now_s();
-	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(lfd, SOMAXCONN) != 0)
+	if (bind(m.lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(m.lfd, SOMAXCONN) != 0)
+		return 0;
+	if (concurrent && platform_thread_start(&server, minimal_serve, &m) != 0)
 		return 0;
 	for (int i = 0; i < n; i++) {
 		const char *argv[] = { peer, sa.sun_path, NULL };
@@ -374,19 +402,17 @@ static double run_minimal(const char *peer, int n)
 			break;
 		started++;
 	}
-	for (int i = 0; i < started; i++) {
-		int fd = accept(lfd, NULL, NULL);
-
-		if (recv(fd, buf, sizeof(buf), 0) > 0)
-			send(fd, buf, 64, 0);
-		close(fd);
-	}
+	m.n = started;
+	if (concurrent)
+		platform_thread_join(server);
+	else
+		minimal_serve(&m);
 	for (int i = 0; i < started; i++) {
 		process_wait(procs[i], -1, &code);
 		process_destroy(procs[i]);
 	}
 	t = now_s() - t;
-	close(lfd);
+	close(m.lfd);
 	unlink(sa.sun_path);
 	rmdir(dir);
 	free(procs);
@@ -396,7 +422,7 @@ static double run_minimal(const char *peer, int n)
 static void bench_sessions(const char *server, const char *client, const char *peer)
 {
 	static const int sizes[] = { 1, 10, 100, 1000 };
-	double own[REPS], base[REPS];
+	double own[REPS], base[REPS], conc[REPS];
 	long peak[4] = { 0 };
 
 	for (size_t k = 0; k < 4; k++) {
@@ -404,14 +430,22 @@ static void bench_sessions(const char *server, const char *client, const char *p
 
 		for (int i = 0; i < reps; i++) {
 			own[i] = run_server(server, client, n, &peak[k]);
-			base[i] = run_minimal(peer, n);
+			base[i] = run_minimal(peer, n, false);
+			if (n == 1000)
+				conc[i] = run_minimal(peer, n, true);
 		}
 		printf("session_%d.cowlab_s: %.4g s\nsession_%d.baseline_s: %.4g s\n", n,
 		       median(own, reps), n, median(base, reps));
 		printf("session_%d.server_peak_rss_kib: %ld\n", n, peak[k]);
-		if (n == 1000)
-			printf("session_ratio_1000: %.3f (target <= 1.5)\n",
-			       median(own, reps) / median(base, reps));
+		if (n < 1000)
+			continue;
+		printf("session_ratio_1000: %.3f (target <= 1.5)\n",
+		       median(own, reps) / median(base, reps));
+		/* The same peers served while they start: not the issue's baseline,
+		 * but a faster one, so said too. */
+		printf("session_1000.baseline_concurrent_s: %.4g s\n", median(conc, reps));
+		printf("session_ratio_1000_concurrent: %.3f (against peers served while they "
+		       "start; no target)\n", median(own, reps) / median(conc, reps));
 	}
 	printf("server_rss_per_client_kib: %.1f (peak RSS at 1000 clients minus at 100, over 900; "
 	       "target <= 16)\n", (double)(peak[3] - peak[2]) / 900.0);
