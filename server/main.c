@@ -356,7 +356,11 @@ static int run_once(struct server *s, int index)
 		report_json_end(&s->report, stdout);
 	fflush(stdout);
 	status = report_exit_status(&s->report);
-	report_free(&s->report);
+	/* After the last run the process ends, and its memory goes back at
+	 * once: freeing the report's values one by one first (some 60 000 for
+	 * 1000 clients) only delays the exit. They stay reachable from `s`. */
+	if (index < s->opt.repeat)
+		report_free(&s->report);
 	return status;
 }
 

@@ -57,7 +57,10 @@ int fault_try_access32(volatile uint32_t *addr, uint32_t *value, unsigned flags,
 		sigaction(SIGSEGV, &old_segv, NULL);
 		return err_from_os();
 	}
-	if (sigsetjmp(probe_jmp, 1) == 0) {
+	/* The mask need not be saved: with SA_NODEFER nothing is blocked
+	 * while the handler runs, so it is the same when it jumps back (two
+	 * system calls less a probe). */
+	if (sigsetjmp(probe_jmp, 0) == 0) {
 		probe_armed = 1;
 		if (flags & FAULT_WRITE)
 			*addr = *value;
