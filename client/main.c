@@ -378,8 +378,8 @@ int main(int argc, char **argv)
 		}
 		status = serve(&c);
 	}
-	ops_unmap_all(&c.views);
-	section_destroy(c.views.section);
-	channel_close(c.chan);
+	/* The process ends here: its views, the section and the connection
+	 * go with it, all at once, which costs less than unmapping each view
+	 * first (one flush of the address space instead of one a view). */
 	return status;
 }
