@@ -148,11 +148,3 @@ void ops_run(struct client_views *cv, const struct proto_op *op, struct proto_op
 		break;
 	}
 }
-
-void ops_unmap_all(struct client_views *cv)
-{
-	for (int v = 0; v < PROTO_VIEW_COUNT; v++) {
-		section_unmap(cv->section, cv->view[v]);
-		cv->view[v] = NULL;
-	}
-}

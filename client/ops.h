@@ -20,6 +20,5 @@ struct client_views {
 /* Performs one operation; never fails as a whole: a failure is reported in
  * r->ok / r->error. */
 void ops_run(struct client_views *cv, const struct proto_op *op, struct proto_op_result *r);
-void ops_unmap_all(struct client_views *cv);
 
 #endif
