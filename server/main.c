@@ -19,6 +19,9 @@
 #define PAGES_PER_CLIENT_MAX 16384
 #define CLIENTS_MAX 100000
 #define SECTION_MAX ((uint64_t)16 << 30)
+/* The largest section whose clients start while it is filled (some 30 ms
+ * of filling here; see run()). */
+#define EARLY_START_MAX ((uint64_t)64 << 20)
 
 static void usage(FILE *out)
 {
@@ -287,10 +290,16 @@ static int run(struct server *s)
 {
 	int err;
 
-	if (s->opt.spawn > 0) {
+	if (s->opt.spawn > 0 && section_size(s->section) <= EARLY_START_MAX) {
 		/* The first clients start while the section is filled: they
-		 * connect and wait for their assignment, which needs the fill. */
+		 * connect and wait for their assignment, which needs the fill.
+		 * Only for a section that fills in milliseconds: a client waits
+		 * for its assignment no longer than --timeout (a second at
+		 * least), and a fill of many GiB can take longer. */
 		if ((err = spawn_clients(s)) != 0 || (err = prepare(s)) != 0)
+			return err;
+	} else if (s->opt.spawn > 0) {
+		if ((err = prepare(s)) != 0 || (err = spawn_clients(s)) != 0)
 			return err;
 	} else {
 		if ((err = prepare(s)) != 0)
