@@ -1,6 +1,7 @@
 /* The streamed JSON report (report.h): one whole object, byte for byte
- * what cJSON prints for it, with its members in the documented order; and
- * a whole JSON object however early memory runs out. */
+ * what cJSON prints for it, with its members in the documented order, and
+ * each client entry (written without a tree) the documented one, member for
+ * member; and a whole JSON object however early memory runs out. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,11 +71,16 @@ static void fill(struct report *r)
 	c->status = CLIENT_COMPLETE;
 	c->first_page = 1;
 	c->page_count = 4;
-	k = report_add_check(c->checks, &c->nchecks, "rw_write_visible", true,
-			     counts("server_sees_write", 1), counts("server_sees_write", 1), NULL);
+	k = report_add_check(c->checks, &c->nchecks, "rw_write_visible", false,
+			     counts("server_sees_write", 1), counts("server_sees_write", 0),
+			     counts("evidence_pages", 4));
 	k->applicable = true;
 	snprintf(k->basis, sizeof(k->basis), "server");
-	report_check_detail(k, "1 of 1 pages, \"quoted\", a tab\there, \xc3\xa9");
+	report_check_detail(k, "0 of 1 pages, \"quoted\", a tab\there, \xc3\xa9");
+	k = report_add_check(c->checks, &c->nchecks, "image_section_shared", true, NULL,
+			     counts("private", 1), NULL);
+	k->applicable = false;
+	snprintf(k->basis, sizeof(k->basis), "client");
 	x->pid = 77;
 	x->status = CLIENT_REJECTED;
 	snprintf(x->reason, sizeof(x->reason), "invalid hello: \x01 control");
@@ -109,6 +115,65 @@ static char *stream(const struct report *r)
 	return text;
 }
 
+/* A client entry as the report documents it (docs/report.md), built as a
+ * cJSON tree from the same record: the streamed entry must be this, member
+ * for member and in this order. */
+static cJSON *client_tree(const struct report_client *c)
+{
+	cJSON *o = cJSON_CreateObject(), *pages, *checks;
+
+	if (c->status != CLIENT_REJECTED)
+		cJSON_AddNumberToObject(o, "id", c->id);
+	cJSON_AddNumberToObject(o, "pid", (double)c->pid);
+	cJSON_AddStringToObject(o, "status", report_client_status_name(c->status));
+	cJSON_AddStringToObject(o, "reason", c->reason);
+	if (c->status == CLIENT_REJECTED)
+		return o;
+	pages = cJSON_AddObjectToObject(o, "pages");
+	cJSON_AddNumberToObject(pages, "first", (double)c->first_page);
+	cJSON_AddNumberToObject(pages, "count", (double)c->page_count);
+	checks = cJSON_AddArrayToObject(o, "checks");
+	for (size_t i = 0; i < c->nchecks; i++) {
+		const struct report_check *k = &c->checks[i];
+		cJSON *ck = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(ck, "name", k->name);
+		cJSON_AddBoolToObject(ck, "held", k->held && k->applicable);
+		cJSON_AddStringToObject(ck, "status", !k->applicable ? "not_applicable" :
+					k->held ? "held" : "failed");
+		cJSON_AddStringToObject(ck, "detail", k->detail != NULL ? k->detail : "");
+		cJSON_AddStringToObject(ck, "basis", k->basis);
+		cJSON_AddItemToObject(ck, "expected", k->expected ? cJSON_Duplicate(k->expected, 1)
+								  : cJSON_CreateNull());
+		cJSON_AddItemToObject(ck, "observed", k->observed ? cJSON_Duplicate(k->observed, 1)
+								  : cJSON_CreateNull());
+		cJSON_AddItemToObject(ck, "evidence", k->evidence ? cJSON_Duplicate(k->evidence, 1)
+								  : cJSON_CreateNull());
+		cJSON_AddItemToArray(checks, ck);
+	}
+	return o;
+}
+
+/* Each entry of a list in the streamed report against client_tree. */
+static void check_entries(const cJSON *list, const struct report_client *want, size_t n)
+{
+	const cJSON *e;
+	size_t i = 0;
+
+	cJSON_ArrayForEach(e, list) {
+		cJSON *tree = i < n ? client_tree(&want[i]) : NULL;
+		char *a = cJSON_PrintUnformatted(e), *b = tree ? cJSON_PrintUnformatted(tree) : NULL;
+
+		CHECK_MSG(a != NULL && b != NULL && strcmp(a, b) == 0,
+			  "entry %zu is not the documented one:\n%s\n%s", i, a ? a : "", b ? b : "");
+		free(a);
+		free(b);
+		cJSON_Delete(tree);
+		i++;
+	}
+	CHECK(i == n);
+}
+
 static void test_whole(const struct report *r)
 {
 	static const char *const order[] = {
@@ -140,6 +205,9 @@ static void test_whole(const struct report *r)
 		CHECK(i == sizeof(order) / sizeof(order[0]));
 		CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "clients")) == 1);
 		CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "rejected")) == 1);
+		check_entries(cJSON_GetObjectItemCaseSensitive(o, "clients"), r->clients, r->nclients);
+		check_entries(cJSON_GetObjectItemCaseSensitive(o, "rejected"), r->rejected,
+			      r->nrejected);
 	}
 	cJSON_Delete(o);
 	free(text);
