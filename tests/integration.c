@@ -863,16 +863,21 @@ static void scenario_noverdict(struct ctx *t)
  * until admission has closed: here six clients run with a seventh still to
  * come. Clients 1 to 4 have their windows complete and answer their last
  * batch; on ELF they leave at once, on PE none may leave until the seventh
- * is in. Then all of them complete. */
+ * is in. The seventh then stalls in its observe step, so the run cannot
+ * end: all six must leave meanwhile, as a client waiting for its verdict
+ * could not. */
 static void scenario_noverdict_hold(struct ctx *t)
 {
 	const char *argv[] = { t->client, "--name", t->name, "--timeout", "60", "--no-verdict",
 			       NULL };
 	bool pe = image_has_shared_sections();
-	struct process *srv, *cl[7];
+	char marker[300];
+	struct process *srv, *cl[6];
 	int gone = 0;
 	cJSON *r;
 
+	snprintf(marker, sizeof(marker), "%s.marker", t->out);
+	remove(marker);
 	srv = start_server(t, "--clients", "7", NULL);
 	for (int i = 0; i < 6; i++)
 		cl[i] = start(t->client, argv, NULL);
@@ -888,11 +893,14 @@ static void scenario_noverdict_hold(struct ctx *t)
 	else
 		CHECK_MSG(gone > 0, "no ELF client left before admission closed");
 	CHECK(running(srv));
-	cl[6] = start(t->client, argv, NULL);
-	CHECK(finish(srv) == 0);
-	for (int i = 0; i < 7; i++)
+	start_helper(t, "stall-3", marker); /* the seventh: writes, then stalls */
+	wait_marker(marker);
+	for (int i = 0; i < 6; i++)
 		CHECK_MSG(finish(cl[i]) == 0, "client %d did not exit 0", i + 1);
-	if ((r = check_accounted(t, 7, 0, 0, 0)) == NULL)
+	CHECK_MSG(running(srv), "the server ended before the stalled client was dropped");
+	kill_helpers(t);
+	CHECK(finish(srv) == 3);
+	if ((r = check_accounted(t, 6, 1, 0, 0)) == NULL)
 		return;
 	check_image_section(r);
 	cJSON_Delete(r);
