@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "text.h"
 
 void json_escape(const char *s, void (*emit)(void *ctx, const char *p, size_t n), void *ctx)
 {
@@ -49,19 +50,13 @@ int json_number(char *buf, double d)
 	if (d > -1e15 && d < 1e15 && d == (double)(long long)d && !(d == 0 && signbit(d))) {
 		/* digits by hand: snprintf's cost is most of a report's numbers */
 		long long v = (long long)d;
-		unsigned long long u = v < 0 ? (unsigned long long)-v : (unsigned long long)v;
-		char tmp[24];
-		int k = 0, len = 0;
+		size_t len = 0;
 
-		do
-			tmp[k++] = (char)('0' + u % 10);
-		while ((u /= 10) != 0);
 		if (v < 0)
 			buf[len++] = '-';
-		while (k > 0)
-			buf[len++] = tmp[--k];
+		len += text_u64(buf + len, v < 0 ? (uint64_t)-v : (uint64_t)v);
 		buf[len] = '\0';
-		return len;
+		return (int)len;
 	}
 	/* cJSON's own way, its decimal point included */
 	n = snprintf(buf, JSON_NUMBER_MAX, "%1.15g", d);

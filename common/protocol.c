@@ -924,16 +924,14 @@ static void put_key(struct proto_text *t, const char *key)
 
 static void put_u64(struct proto_text *t, const char *key, uint64_t v)
 {
-	char digits[24], *at = digits + sizeof(digits);
+	char digits[TEXT_U64_MAX];
+	size_t n = text_u64(digits, v);
 
-	do
-		*--at = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
 	if (key != NULL)
 		put_key(t, key);
 	else
 		put_sep(t);
-	put(t, at, (size_t)(digits + sizeof(digits) - at));
+	put(t, digits, n);
 }
 
 static void put_bool(struct proto_text *t, const char *key, bool v)

@@ -50,3 +50,16 @@ size_t text_utf8_cut(const char *s, size_t n)
 		n--;
 	return n;
 }
+
+size_t text_u64(char *dst, uint64_t v)
+{
+	char digits[TEXT_U64_MAX];
+	size_t n = 0, len = 0;
+
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n > 0)
+		dst[len++] = digits[--n];
+	return len;
+}

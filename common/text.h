@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The length of the well-formed UTF-8 character at s (1 to 4), or 0 if
  * there is none there: a stray continuation byte, a cut or overlong
@@ -18,5 +19,11 @@ bool text_utf8_valid(const char *s);
 /* Where to cut s to keep at most n bytes without splitting a character:
  * n, or less when s[n] continues a character. s holds more than n bytes. */
 size_t text_utf8_cut(const char *s, size_t n);
+
+/* v in decimal digits at dst (at most TEXT_U64_MAX of them, no NUL);
+ * returns how many. Where printf's number code would cost more than the
+ * text it writes: the protocol's and the report's integers. */
+#define TEXT_U64_MAX 20
+size_t text_u64(char *dst, uint64_t v);
 
 #endif

@@ -280,19 +280,6 @@ static size_t put_hex(char *dst, uint64_t v, size_t width)
 	return len;
 }
 
-static size_t put_decimal(char *dst, uint64_t v)
-{
-	char digits[20];
-	size_t n = 0, len = 0;
-
-	do
-		digits[n++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	while (n > 0)
-		dst[len++] = digits[--n];
-	return len;
-}
-
 bool posix_maps_query(uintptr_t addr, char *line)
 {
 	/* zeroed: valgrind does not know this ioctl writes it */
@@ -327,7 +314,7 @@ bool posix_maps_query(uintptr_t addr, char *line)
 	line[n++] = ':';
 	n += put_hex(line + n, q.dev_minor, 2);
 	line[n++] = ' ';
-	n += put_decimal(line + n, q.inode);
+	n += text_u64(line + n, q.inode);
 	line[n++] = ' ';
 	for (const char *c = name; *c != '\0' && n + 1 < POSIX_MAPS_LINE_MAX; c++) {
 		if (*c != '\n') {
