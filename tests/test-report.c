@@ -115,26 +115,14 @@ static char *stream(const struct report *r)
 	return text;
 }
 
-/* A client entry as the report documents it (docs/report.md), built as a
- * cJSON tree from the same record: the streamed entry must be this, member
- * for member and in this order. */
-static cJSON *client_tree(const struct report_client *c)
+/* A list of checks as the report documents it (docs/report.md), built as
+ * a cJSON tree from the same records. */
+static cJSON *check_tree(const struct report_check *list, size_t n)
 {
-	cJSON *o = cJSON_CreateObject(), *pages, *checks;
+	cJSON *checks = cJSON_CreateArray();
 
-	if (c->status != CLIENT_REJECTED)
-		cJSON_AddNumberToObject(o, "id", c->id);
-	cJSON_AddNumberToObject(o, "pid", (double)c->pid);
-	cJSON_AddStringToObject(o, "status", report_client_status_name(c->status));
-	cJSON_AddStringToObject(o, "reason", c->reason);
-	if (c->status == CLIENT_REJECTED)
-		return o;
-	pages = cJSON_AddObjectToObject(o, "pages");
-	cJSON_AddNumberToObject(pages, "first", (double)c->first_page);
-	cJSON_AddNumberToObject(pages, "count", (double)c->page_count);
-	checks = cJSON_AddArrayToObject(o, "checks");
-	for (size_t i = 0; i < c->nchecks; i++) {
-		const struct report_check *k = &c->checks[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct report_check *k = &list[i];
 		cJSON *ck = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(ck, "name", k->name);
@@ -151,7 +139,39 @@ static cJSON *client_tree(const struct report_client *c)
 								  : cJSON_CreateNull());
 		cJSON_AddItemToArray(checks, ck);
 	}
+	return checks;
+}
+
+/* A client entry as the report documents it, built the same way: the
+ * streamed entry must be this, member for member and in this order. */
+static cJSON *client_tree(const struct report_client *c)
+{
+	cJSON *o = cJSON_CreateObject(), *pages;
+
+	if (c->status != CLIENT_REJECTED)
+		cJSON_AddNumberToObject(o, "id", c->id);
+	cJSON_AddNumberToObject(o, "pid", (double)c->pid);
+	cJSON_AddStringToObject(o, "status", report_client_status_name(c->status));
+	cJSON_AddStringToObject(o, "reason", c->reason);
+	if (c->status == CLIENT_REJECTED)
+		return o;
+	pages = cJSON_AddObjectToObject(o, "pages");
+	cJSON_AddNumberToObject(pages, "first", (double)c->first_page);
+	cJSON_AddNumberToObject(pages, "count", (double)c->page_count);
+	cJSON_AddItemToObject(o, "checks", check_tree(c->checks, c->nchecks));
 	return o;
+}
+
+/* Whether two trees print the same. */
+static bool same_text(const cJSON *got, const cJSON *want, const char *what)
+{
+	char *a = cJSON_PrintUnformatted(got), *b = want ? cJSON_PrintUnformatted(want) : NULL;
+	bool same = a != NULL && b != NULL && strcmp(a, b) == 0;
+
+	CHECK_MSG(same, "%s is not the documented one:\n%s\n%s", what, a ? a : "", b ? b : "");
+	free(a);
+	free(b);
+	return same;
 }
 
 /* Each entry of a list in the streamed report against client_tree. */
@@ -162,12 +182,10 @@ static void check_entries(const cJSON *list, const struct report_client *want, s
 
 	cJSON_ArrayForEach(e, list) {
 		cJSON *tree = i < n ? client_tree(&want[i]) : NULL;
-		char *a = cJSON_PrintUnformatted(e), *b = tree ? cJSON_PrintUnformatted(tree) : NULL;
+		char what[32];
 
-		CHECK_MSG(a != NULL && b != NULL && strcmp(a, b) == 0,
-			  "entry %zu is not the documented one:\n%s\n%s", i, a ? a : "", b ? b : "");
-		free(a);
-		free(b);
+		snprintf(what, sizeof(what), "entry %zu", i);
+		same_text(e, tree, what);
 		cJSON_Delete(tree);
 		i++;
 	}
@@ -208,6 +226,9 @@ static void test_whole(const struct report *r)
 		check_entries(cJSON_GetObjectItemCaseSensitive(o, "clients"), r->clients, r->nclients);
 		check_entries(cJSON_GetObjectItemCaseSensitive(o, "rejected"), r->rejected,
 			      r->nrejected);
+		m = check_tree(r->server_checks, r->nserver_checks);
+		same_text(cJSON_GetObjectItemCaseSensitive(o, "server_checks"), m, "server_checks");
+		cJSON_Delete(m);
 	}
 	cJSON_Delete(o);
 	free(text);
