@@ -34,7 +34,7 @@ struct options {
 	const char *name;
 	int timeout_ms;
 	bool quiet;
-	bool no_verdict;        /* leave once the last batch is answered */
+	bool no_verdict;        /* leave once our last results are sent */
 	bool explore, json;
 };
 

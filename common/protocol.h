@@ -102,8 +102,8 @@ struct proto_hello {
 	bool has_image;
 	struct image_facts image;
 	/* "verdict": false. The client does not wait for the run's verdict:
-	 * its last batch comes marked `last`, and once it is answered the
-	 * server closes the connection, without a `done`. */
+	 * its last batch comes marked `last`, and once its results are
+	 * taken the server closes the connection, without a `done`. */
 	bool no_verdict;
 };
 

@@ -406,11 +406,12 @@ static void step_answered(struct server *s, struct client_state *cl)
 }
 
 /* A client that does not wait for the verdict has answered its last
- * batch: its connection is closed, which tells it its results were taken,
- * and it leaves. A PE client stays until admission has closed: the course's
+ * batch: its connection is closed (it has left, or leaves when it sees the
+ * close). A PE client is held until admission has closed: the course's
  * shared counter (image_section_shared) lives in its image's shared
  * section, which exists only while an instance maps it, so every client is
- * kept from its own count until after the last one's. */
+ * kept from its own count until after the last one's. By the verdict no
+ * such client has a connection left. */
 static void let_go(struct server *s, struct client_state *cl)
 {
 	if (s->accepting && cl->has_image && cl->image.format == IMAGE_FORMAT_PE) {
@@ -639,7 +640,7 @@ void server_finish(struct server *s)
 				rc = &s->report.clients[k];
 		if (cl->conn == NULL)
 			continue;
-		if (rc == NULL || (cl->no_verdict && cl->steps_done == STEP_COUNT)) {
+		if (rc == NULL) {
 			conn_close(s, cl->conn);
 			continue;
 		}

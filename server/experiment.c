@@ -179,7 +179,6 @@ void experiment_after_write(struct server *s, struct client_state *c)
 	c->seen.later_written = true;
 	/* Done with this client's pages for now: the server's resident
 	 * memory stays independent of the section's size. */
-	s->rw_release.view = s->rw;
 	release_batch_add(s, &s->rw_release, c->first_page, c->page_count);
 }
 

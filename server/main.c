@@ -180,7 +180,7 @@ static int spawn_clients(struct server *s)
 	}
 	snprintf(timeout, sizeof(timeout), "%d", s->opt.timeout_ms / 1000);
 	/* Nobody reads a spawned client's verdict: the report has them all. It
-	 * leaves once its last results are taken (docs/design.md). */
+	 * leaves once its last results are sent (docs/design.md). */
 	const char *argv[] = { path, "--name", s->opt.name, "--timeout", timeout, "--quiet",
 			       "--no-verdict", NULL };
 	s->procs = calloc((size_t)s->opt.spawn, sizeof(*s->procs));
@@ -257,6 +257,7 @@ static int setup(struct server *s)
 			 "cannot create the section: %s", cowlab_strerror(err));
 		return err;
 	}
+	s->rw_release.view = s->rw;
 	snprintf(s->report.section_name, sizeof(s->report.section_name), "%s",
 		 section_name(s->section));
 	s->report.section_size = size;
@@ -288,26 +289,24 @@ static int prepare(struct server *s)
 
 static int run(struct server *s)
 {
+	/* The first clients start while the section is filled: they connect
+	 * and wait for their assignment, which needs the fill. Only for a
+	 * section that fills in milliseconds: a client waits for its
+	 * assignment no longer than --timeout (a second at least), and a fill
+	 * of many GiB can take longer. */
+	bool early = s->opt.spawn > 0 && section_size(s->section) <= EARLY_START_MAX;
 	int err;
 
-	if (s->opt.spawn > 0 && section_size(s->section) <= EARLY_START_MAX) {
-		/* The first clients start while the section is filled: they
-		 * connect and wait for their assignment, which needs the fill.
-		 * Only for a section that fills in milliseconds: a client waits
-		 * for its assignment no longer than --timeout (a second at
-		 * least), and a fill of many GiB can take longer. */
-		if ((err = spawn_clients(s)) != 0 || (err = prepare(s)) != 0)
-			return err;
-	} else if (s->opt.spawn > 0) {
-		if ((err = prepare(s)) != 0 || (err = spawn_clients(s)) != 0)
-			return err;
-	} else {
-		if ((err = prepare(s)) != 0)
-			return err;
+	if (early && (err = spawn_clients(s)) != 0)
+		return err;
+	if ((err = prepare(s)) != 0)
+		return err;
+	if (s->opt.spawn > 0 && !early && (err = spawn_clients(s)) != 0)
+		return err;
+	if (s->opt.spawn == 0)
 		fprintf(stderr, "cowlab-server: listening on %s; waiting for %d clients "
 			"(cowlab-client --name %s)\n", channel_hub_path(s->hub), s->opt.clients,
 			s->opt.name);
-	}
 	return server_run(s);
 }
 
