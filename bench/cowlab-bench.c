@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -377,20 +378,185 @@ static void minimal_serve(void *arg)
 	}
 }
 
+/* The floor: n floor-peers (floor-peer.c), each doing the experiment's
+ * system calls and faults with none of cowlab's code, served from a thread
+ * by an epoll loop that does the least a server must: parse each message
+ * with cJSON, pass the section with the assignment and the write step,
+ * look at three of the client's words and write two, send the observe step
+ * at once (no window: nobody's neighbours are waited for), close. */
+struct floor_conn {
+	int fd, state; /* 0 hello, 1 the write step's result, 2 the observe step's */
+	uint64_t first;
+	struct floor_conn *prev, *next;
+};
+
+struct floor_serve {
+	int lfd, n, served, done, section;
+	uint8_t *rw;
+	size_t size;
+	uint32_t seed;
+};
+
+static size_t floor_ops(char *text, size_t cap, int seq, uint64_t first, bool write)
+{
+	static const char *const write_ops[] = { "map", "map", "map", "evidence", "write", "write",
+						 "expect", "expect", "fault_write", "expect",
+						 "evidence" };
+	static const char *const observe_ops[] = { "expect", "expect", "expect", "expect", "find",
+						   "find", "find", "find", "evidence" };
+	const char *const *ops = write ? write_ops : observe_ops;
+	int nops = write ? 11 : 9;
+	size_t at = (size_t)snprintf(text, cap, "{\"type\":\"run\",\"v\":1,\"seq\":%d,\"ops\":[", seq);
+
+	for (int i = 0; i < nops; i++)
+		at += (size_t)snprintf(text + at, cap - at,
+				       "%s{\"op\":\"%s\",\"view\":\"cow\",\"first\":%llu,\"count\":1,"
+				       "\"step\":4,\"offset\":0,\"xor\":%u}", i ? "," : "", ops[i],
+				       (unsigned long long)first + (uint64_t)i % 4, 1010580540u + (unsigned)i);
+	at += (size_t)snprintf(text + at, cap - at, "]}");
+	return at;
+}
+
+static bool floor_send(int fd, const char *text, size_t len, int pass)
+{
+	union { struct cmsghdr align; char b[CMSG_SPACE(sizeof(int))]; } ctl;
+	struct iovec iov = { (void *)text, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (pass >= 0) {
+		mh.msg_control = ctl.b;
+		mh.msg_controllen = sizeof(ctl.b);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &pass, sizeof(int));
+	}
+	return sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t)len;
+}
+
+/* One message from a floor-peer; false when the connection is done. */
+static volatile uint64_t floor_sink; /* what the server read: kept */
+
+static bool floor_message(struct floor_serve *f, struct floor_conn *c)
+{
+	static char buf[65536], text[4096];
+	ssize_t n = recv(c->fd, buf, sizeof(buf) - 1, 0);
+	const cJSON *item;
+	uint64_t sum = 0;
+	size_t len;
+
+	if (n <= 0)
+		return false;
+	cJSON *msg = cJSON_ParseWithLength(buf, (size_t)n);
+	if (msg == NULL)
+		return false;
+	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(msg, "results"))
+		sum += (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(item, "matched"));
+	if (c->state == 0) {
+		c->first = 1 + 4 * (uint64_t)f->served++;
+		len = (size_t)snprintf(text, sizeof(text), "{\"type\":\"assign\",\"v\":1,\"id\":%d,"
+				       "\"timeout_ms\":90000,\"section\":{\"name\":\"cowlab-floor\","
+				       "\"size\":%zu,\"page_size\":4096,\"seed\":%u},\"pages\":"
+				       "{\"first\":%llu,\"count\":4}}", f->served, f->size, f->seed,
+				       (unsigned long long)c->first);
+		if (!floor_send(c->fd, text, len, f->section))
+			return false;
+		len = floor_ops(text, sizeof(text), 0, c->first, true);
+	} else if (c->state == 1) {
+		uint8_t *own = f->rw + c->first * 4096;
+
+		sum += own[0] + own[4096] + own[2 * 4096]; /* the server's look */
+		own[64] ^= 1, own[4096 + 64] ^= 1;         /* its later stamps */
+		len = floor_ops(text, sizeof(text), 1, c->first, false);
+	} else {
+		cJSON_Delete(msg);
+		return false;
+	}
+	cJSON_Delete(msg);
+	c->state++;
+	floor_sink += sum;
+	return floor_send(c->fd, text, len, -1);
+}
+
+static void floor_serve(void *arg)
+{
+	struct floor_serve *f = arg;
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL }, got[64];
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	struct floor_conn *live = NULL;
+
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, f->lfd, &ev) != 0)
+		return;
+	while (f->done < f->n) {
+		int k = epoll_wait(ep, got, 64, 30000);
+
+		if (k < 0 && errno == EINTR)
+			continue; /* a peer's exit */
+		if (k <= 0)
+			break;
+		for (int i = 0; i < k; i++) {
+			struct floor_conn *c = got[i].data.ptr;
+
+			if (c == NULL) {
+				int fd = accept4(f->lfd, NULL, NULL, SOCK_CLOEXEC);
+
+				if (fd < 0 || (c = calloc(1, sizeof(*c))) == NULL) {
+					f->n = 0; /* shut down, or out of memory */
+					break;
+				}
+				c->fd = fd;
+				c->next = live;
+				if (live != NULL)
+					live->prev = c;
+				live = c;
+				ev.data.ptr = c;
+				epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+				continue;
+			}
+			if (!floor_message(f, c)) {
+				/* out of the set first: a peer being started holds
+				 * a copy of every descriptor until its execve */
+				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+				f->done += c->state == 2;
+				close(c->fd);
+				if (c->prev != NULL)
+					c->prev->next = c->next;
+				else
+					live = c->next;
+				if (c->next != NULL)
+					c->next->prev = c->prev;
+				free(c);
+			}
+		}
+	}
+	/* whoever is still connected learns that it is over */
+	while (live != NULL) {
+		struct floor_conn *next = live->next;
+
+		close(live->fd);
+		free(live);
+		live = next;
+	}
+	close(ep);
+}
+
 /* The baseline: n minimal peers that connect and exchange one message,
  * started the way cowlab-server starts its clients (process_start: vfork
  * and execve, one after the other) and served, `concurrent`, by a thread of
  * its own while they start, as cowlab-server serves its clients: the same
  * structure with nothing else to do, the fastest baseline found. Without
  * `concurrent` they are served once all are started, as this benchmark
- * first did; that is some 15 % slower, and printed beside it. */
-static double run_minimal(const char *peer, int n, bool concurrent)
+ * first did; that is some 15 % slower, and printed beside it. With `floor`
+ * the peers are floor-peers instead, served by floor_serve. */
+static double run_minimal(const char *peer, int n, bool concurrent, bool floor)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[] = "/tmp/cowlab-bench-XXXXXX";
 	struct process **procs = calloc((size_t)n, sizeof(*procs));
 	struct platform_thread *server = NULL;
 	struct minimal_serve m = { -1, n, 0 };
+	struct floor_serve f = { -1, n, 0, 0, -1, NULL, 0, 0x5eed };
 	int code, started = 0;
 	double t;
 
@@ -401,7 +567,21 @@ static double run_minimal(const char *peer, int n, bool concurrent)
 	t = now_s();
 	if (bind(m.lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(m.lfd, SOMAXCONN) != 0)
 		return 0;
-	if (concurrent && platform_thread_start(&server, minimal_serve, &m) != 0)
+	if (floor) {
+		/* the section, as cowlab-server makes it: filled before use */
+		f.lfd = m.lfd;
+		f.size = (2 + 4 * (size_t)n) * 4096;
+		f.section = memfd_create("cowlab-floor", MFD_CLOEXEC);
+		if (f.section < 0 || ftruncate(f.section, (off_t)f.size) != 0)
+			return 0;
+		f.rw = mmap(NULL, f.size, PROT_READ | PROT_WRITE, MAP_SHARED, f.section, 0);
+		if (f.rw == MAP_FAILED)
+			return 0;
+		memset(f.rw, 0x5a, f.size);
+	}
+	if ((concurrent || floor) &&
+	    platform_thread_start(&server, floor ? floor_serve : minimal_serve,
+				  floor ? (void *)&f : (void *)&m) != 0)
 		return 0;
 	for (int i = 0; i < n; i++) {
 		const char *argv[] = { peer, sa.sun_path, NULL };
@@ -412,7 +592,7 @@ static double run_minimal(const char *peer, int n, bool concurrent)
 	}
 	if (started < n)
 		shutdown(m.lfd, SHUT_RDWR); /* the server waits for no more */
-	if (concurrent)
+	if (concurrent || floor)
 		platform_thread_join(server);
 	else
 		minimal_serve(&m);
@@ -421,22 +601,28 @@ static double run_minimal(const char *peer, int n, bool concurrent)
 		process_destroy(procs[i]);
 	}
 	t = now_s() - t;
+	if (floor) {
+		munmap(f.rw, f.size);
+		close(f.section);
+		m.served = f.done;
+	}
 	close(m.lfd);
 	unlink(sa.sun_path);
 	rmdir(dir);
 	free(procs);
 	if (started < n || m.served < n) {
-		fprintf(stderr, "baseline: %d of %d peers started, %d served: no figure\n", started,
-			n, m.served);
+		fprintf(stderr, "%s: %d of %d peers started, %d served: no figure\n",
+			floor ? "floor" : "baseline", started, n, m.served);
 		return 0;
 	}
 	return t;
 }
 
-static void bench_sessions(const char *server, const char *client, const char *peer)
+static void bench_sessions(const char *server, const char *client, const char *peer,
+			   const char *floor_peer)
 {
 	static const int sizes[] = { 1, 10, 100, 1000 };
-	double own[REPS], base[REPS], serial[REPS];
+	double own[REPS], base[REPS], serial[REPS], floor[REPS];
 	long peak[4] = { 0 };
 
 	for (size_t k = 0; k < 4; k++) {
@@ -444,9 +630,11 @@ static void bench_sessions(const char *server, const char *client, const char *p
 
 		for (int i = 0; i < reps; i++) {
 			own[i] = run_server(server, client, n, &peak[k]);
-			base[i] = run_minimal(peer, n, true);
-			if (n == 1000)
-				serial[i] = run_minimal(peer, n, false);
+			base[i] = run_minimal(peer, n, true, false);
+			if (n < 1000)
+				continue;
+			serial[i] = run_minimal(peer, n, false, false);
+			floor[i] = run_minimal(floor_peer, n, true, true);
 		}
 		printf("session_%d.cowlab_s: %.4g s\nsession_%d.baseline_s: %.4g s\n", n,
 		       median(own, reps), n, median(base, reps));
@@ -463,6 +651,13 @@ static void bench_sessions(const char *server, const char *client, const char *p
 			printf("session_ratio_1000_serial: %.3f (against peers served once all are "
 			       "started, the first baseline; no target)\n",
 			       median(own, reps) / median(serial, reps));
+		printf("session_1000.floor_s: %.4g s\n", median(floor, reps));
+		if (median(floor, reps) > 0 && median(base, reps) > 0)
+			printf("session_floor_ratio_1000: %.3f (floor-peers, the experiment's system "
+			       "calls and faults without cowlab, against the baseline; no target)\n"
+			       "session_1000.cowlab_over_floor: %.3f\n",
+			       median(floor, reps) / median(base, reps),
+			       median(own, reps) / median(floor, reps));
 	}
 	printf("server_rss_per_client_kib: %.1f (peak RSS at 1000 clients minus at 100, over 900; "
 	       "target <= 16)\n", (double)(peak[3] - peak[2]) / 900.0);
@@ -567,6 +762,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *only = NULL;
+	/* floor-peer is built beside minimal-peer */
+	char floor_peer[4096];
+	const char *slash = strrchr(argv[3], '/');
+
+	snprintf(floor_peer, sizeof(floor_peer), "%.*sfloor-peer",
+		 slash ? (int)(slash - argv[3] + 1) : 0, argv[3]);
 
 	for (int i = 4; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
@@ -576,6 +777,7 @@ int main(int argc, char **argv)
 	}
 #define WANT(x) (only == NULL || strcmp(only, x) == 0)
 	proto_init(); /* as the programs do */
+	platform_descriptor_limit(); /* raised, as cowlab-server raises it: 1000 peers at once */
 	platform_describe(&info);
 	printf("machine: %s %s %s, page %zu B, %ld cores\n", info.os, info.version, info.arch,
 	       info.page_size, sysconf(_SC_NPROCESSORS_ONLN));
@@ -591,6 +793,6 @@ int main(int argc, char **argv)
 		bench_setup();
 	fflush(stdout);
 	if (WANT("sessions"))
-		bench_sessions(argv[1], argv[2], argv[3]);
+		bench_sessions(argv[1], argv[2], argv[3], floor_peer);
 	return 0;
 }
