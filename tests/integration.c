@@ -1017,6 +1017,13 @@ static void scenario_server_killed(struct ctx *t)
 	CHECK_MSG(platform_now_ms() - start_ms < 30000, "the client waited for its timeout");
 	kill_helpers(t);
 	remove(t->out);
+	/* the next server of the name takes what the killed one left (on
+	 * Linux its socket and lock files), and takes it away when it ends */
+	srv = start_server(t, "--clients", "1", NULL);
+	cl = start_client(t);
+	CHECK_MSG(finish(srv) == 0, "the killed server's name was not reclaimed");
+	CHECK(finish(cl) == 0);
+	remove(t->out);
 }
 
 /* A second server on a live name refuses to start (exit 2, says why);

@@ -381,7 +381,10 @@ int main(int argc, char **argv)
 	     *n != NULL; n++) {
 		char lock[400];
 
+		/* each of these servers ended on its own: it took its lock file
+		 * with it (killed, it would leave it for the next to take) */
 		snprintf(lock, sizeof(lock), "%s/%s.lock", path, *n);
+		CHECK_MSG(access(lock, F_OK) != 0 && errno == ENOENT, "%s was left behind", lock);
 		unlink(lock);
 	}
 	rmdir(path);

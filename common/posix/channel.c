@@ -36,6 +36,7 @@ struct channel_hub {
 	int lfd;
 	int epfd;
 	int lockfd;                /* flock on NAME.lock: the name is ours */
+	char lockpath[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
 	int spare;                 /* a descriptor to give up when out of them */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct channel *conns;
@@ -104,18 +105,37 @@ static bool socket_alive(const struct sockaddr_un *sa)
 
 /* Owns the name: an exclusive flock on NAME.lock beside the socket, held
  * for the hub's life and dropped by the kernel when the server dies. Two
- * servers starting at once cannot both take it. */
+ * servers starting at once cannot both take it. The hub removes the file as
+ * it ends, still holding the lock (channel_hub_destroy), so that names used
+ * once (--spawn's) leave nothing behind; a server that opened the file just
+ * before that and locked it just after holds a file that is no longer the
+ * name's, sees so, and starts over. */
 static int lock_name(struct channel_hub *hub, const struct sockaddr_un *sa)
 {
-	char path[sizeof(sa->sun_path) + 8];
+	snprintf(hub->lockpath, sizeof(hub->lockpath), "%.*s.lock",
+		 (int)(strlen(sa->sun_path) - 5), sa->sun_path);
+	for (int tries = 0; tries < 100; tries++) {
+		struct stat held, named;
+		int err;
 
-	snprintf(path, sizeof(path), "%.*s.lock", (int)(strlen(sa->sun_path) - 5), sa->sun_path);
-	hub->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (hub->lockfd < 0)
-		return err_from_os();
-	if (flock(hub->lockfd, LOCK_EX | LOCK_NB) != 0)
-		return errno == EWOULDBLOCK ? COWLAB_E_EXISTS : err_from_os();
-	return COWLAB_OK;
+		hub->lockfd = open(hub->lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (hub->lockfd < 0)
+			return err_from_os();
+		if (flock(hub->lockfd, LOCK_EX | LOCK_NB) != 0) {
+			err = errno == EWOULDBLOCK ? COWLAB_E_EXISTS : err_from_os();
+			close(hub->lockfd);
+			hub->lockfd = -1; /* not ours: not removed either */
+			return err;
+		}
+		if (fstat(hub->lockfd, &held) != 0)
+			return err_from_os();
+		if (lstat(hub->lockpath, &named) == 0 && named.st_dev == held.st_dev &&
+		    named.st_ino == held.st_ino)
+			return COWLAB_OK;
+		close(hub->lockfd); /* removed, or replaced, under us */
+		hub->lockfd = -1;
+	}
+	return COWLAB_E_EXISTS;
 }
 
 static int bind_unique(int fd, const struct sockaddr_un *sa)
@@ -187,8 +207,10 @@ void channel_hub_destroy(struct channel_hub *hub)
 		close(hub->lfd);
 	if (hub->epfd >= 0)
 		close(hub->epfd);
-	if (hub->lockfd >= 0)
-		close(hub->lockfd); /* the file stays; its lock goes */
+	if (hub->lockfd >= 0) {
+		unlink(hub->lockpath); /* while the lock is still ours (lock_name) */
+		close(hub->lockfd);
+	}
 	if (hub->spare >= 0)
 		close(hub->spare);
 	free(hub);
