@@ -6,6 +6,7 @@
  *
  *   cowlab-bench SERVER CLIENT MINIMAL-PEER [--quick]
  *
+ * floor-peer, the floor's peer, is the one beside MINIMAL-PEER.
  * Linux only (docs/benchmarks.md). */
 #include <cjson/cJSON.h>
 #include <errno.h>
