@@ -32,31 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/fs.h>
 
-#ifndef PROCMAP_QUERY
-/* Linux 6.11's uapi, for older headers. */
-struct procmap_query {
-	uint64_t size, query_flags, query_addr, vma_start, vma_end, vma_flags, vma_page_size,
-		 vma_offset, inode;
-	uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
-	uint64_t vma_name_addr, build_id_addr;
-};
-#define PROCMAP_QUERY _IOWR('f', 17, struct procmap_query)
-#endif
-#ifndef PAGEMAP_SCAN
-/* Linux 6.7's uapi, for older headers. */
-#define PAGE_IS_FILE (1 << 2)
-#define PAGE_IS_PRESENT (1 << 3)
-struct page_region {
-	uint64_t start, end, categories;
-};
-struct pm_scan_arg {
-	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
-	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
-};
-#define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
-#endif
+#include "linux-uapi.h" /* declarations of newer kernels' interfaces only */
 
 #define PS 4096
 #define MSG_MAX 65536
@@ -193,7 +170,7 @@ int main(int argc, char **argv)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timespec pause = { 0, 5000000 };
 	char line[512] = "", hello[512];
-	struct procmap_query q = { .size = sizeof(q), .query_addr = (uintptr_t)&counter,
+	struct cowlab_procmap_query q = { .size = sizeof(q), .query_addr = (uintptr_t)&counter,
 				   .vma_name_addr = (uintptr_t)line, .vma_name_size = 256 };
 	uint64_t sum;
 	cJSON *msg;
@@ -202,7 +179,7 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return 2;
 	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	ioctl(fd, PROCMAP_QUERY, &q);
+	ioctl(fd, COWLAB_PROCMAP_QUERY, &q);
 	close(fd);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", argv[1]);
 	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);

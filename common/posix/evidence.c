@@ -14,30 +14,15 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <linux/fs.h>
-
 #include "err.h"
 #include "evidence.h"
 #include "internal.h"
+#include "linux-uapi.h"
 #include "platform.h"
 
 #define PM_PRESENT (1ULL << 63)
 #define PM_SWAPPED (1ULL << 62)
 #define PM_FILE_OR_SHARED (1ULL << 61)
-
-#ifndef PAGEMAP_SCAN
-/* Linux 6.7's uapi, for older headers (Debian 12 ships 6.1's). */
-#define PAGE_IS_FILE (1 << 2)
-#define PAGE_IS_PRESENT (1 << 3)
-struct page_region {
-	uint64_t start, end, categories;
-};
-struct pm_scan_arg {
-	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
-	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
-};
-#define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
-#endif
 
 const char evidence_primary_source[] = "pagemap";
 

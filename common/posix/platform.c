@@ -15,6 +15,7 @@
 
 #include "err.h"
 #include "internal.h"
+#include "linux-uapi.h"
 #include "platform.h"
 #include "text.h"
 
@@ -249,16 +250,9 @@ static bool maps_holds(char *line, void *ctx)
 	return true;
 }
 
-/* PROCMAP_QUERY (Linux 6.11, <linux/fs.h>): one mapping's facts from an
+/* PROCMAP_QUERY (Linux 6.11, linux-uapi.h): one mapping's facts from an
  * ioctl on /proc/self/maps, without the kernel formatting every line before
- * it. Defined here as well, for headers older than the running kernel. */
-struct posix_procmap_query {
-	uint64_t size, query_flags, query_addr;
-	uint64_t vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
-	uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
-	uint64_t vma_name_addr, build_id_addr;
-};
-#define POSIX_PROCMAP_QUERY _IOWR('f', 17, struct posix_procmap_query)
+ * it. */
 enum {
 	QUERY_READ = 0x01, QUERY_WRITE = 0x02, QUERY_EXEC = 0x04, QUERY_SHARED = 0x08,
 	QUERY_FILE_BACKED = 0x20,
@@ -284,7 +278,7 @@ bool posix_maps_query(uintptr_t addr, char *line)
 {
 	/* zeroed: valgrind does not know this ioctl writes it */
 	char name[PATH_MAX + 64] = "";
-	struct posix_procmap_query q = {
+	struct cowlab_procmap_query q = {
 		.size = sizeof(q), .query_flags = QUERY_FILE_BACKED, .query_addr = addr,
 		.vma_name_size = sizeof(name), .vma_name_addr = (uintptr_t)name,
 	};
@@ -293,7 +287,7 @@ bool posix_maps_query(uintptr_t addr, char *line)
 
 	if (fd < 0)
 		return false;
-	r = ioctl(fd, POSIX_PROCMAP_QUERY, &q);
+	r = ioctl(fd, COWLAB_PROCMAP_QUERY, &q);
 	close(fd);
 	if (r != 0 || q.vma_name_size == 0)
 		return false;
