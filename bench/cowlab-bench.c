@@ -392,28 +392,42 @@ struct floor_conn {
 };
 
 struct floor_serve {
-	int lfd, n, served, done, section;
+	int lfd, n, served, done, closed, section; /* done: both results given */
 	uint8_t *rw;
 	size_t size;
 	uint32_t seed;
 };
 
+/* A step's batch, shaped as cowlab-server's (experiment_build): the views
+ * mapped, then ranges with an offset and a value each. */
 static size_t floor_ops(char *text, size_t cap, int seq, uint64_t first, bool write)
 {
-	static const char *const write_ops[] = { "map", "map", "map", "evidence", "write", "write",
-						 "expect", "expect", "fault_write", "expect",
-						 "evidence" };
+	static const char *const write_ops[] = { "evidence", "write", "write", "expect", "expect",
+						 "fault_write", "expect", "evidence" };
 	static const char *const observe_ops[] = { "expect", "expect", "expect", "expect", "find",
 						   "find", "find", "find", "evidence" };
 	const char *const *ops = write ? write_ops : observe_ops;
-	int nops = write ? 11 : 9;
+	int nops = write ? 8 : 9;
 	size_t at = (size_t)snprintf(text, cap, "{\"type\":\"run\",\"v\":1,\"seq\":%d,\"ops\":[", seq);
 
-	for (int i = 0; i < nops; i++)
+	if (write)
+		at += (size_t)snprintf(text + at, cap - at,
+				       "{\"op\":\"map\",\"view\":\"rw\",\"as_shared\":false},"
+				       "{\"op\":\"map\",\"view\":\"cow\",\"as_shared\":false},"
+				       "{\"op\":\"map\",\"view\":\"ro\",\"as_shared\":false},");
+	for (int i = 0; i < nops; i++) {
+		if (strcmp(ops[i], "evidence") == 0) {
+			at += (size_t)snprintf(text + at, cap - at,
+					       "%s{\"op\":\"evidence\",\"view\":\"cow\",\"first\":%llu,"
+					       "\"count\":4,\"step\":1}", i ? "," : "",
+					       (unsigned long long)first);
+			continue;
+		}
 		at += (size_t)snprintf(text + at, cap - at,
 				       "%s{\"op\":\"%s\",\"view\":\"cow\",\"first\":%llu,\"count\":1,"
 				       "\"step\":4,\"offset\":0,\"xor\":%u}", i ? "," : "", ops[i],
 				       (unsigned long long)first + (uint64_t)i % 4, 1010580540u + (unsigned)i);
+	}
 	at += (size_t)snprintf(text + at, cap - at, "]}");
 	return at;
 }
@@ -489,11 +503,11 @@ static void floor_serve(void *arg)
 
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, f->lfd, &ev) != 0)
 		return;
-	while (f->done < f->n) {
+	while (f->closed < f->n) { /* every peer's connection over, given or not */
 		int k = epoll_wait(ep, got, 64, 30000);
 
 		if (k < 0 && errno == EINTR)
-			continue; /* a peer's exit */
+			continue;
 		if (k <= 0)
 			break;
 		for (int i = 0; i < k; i++) {
@@ -502,7 +516,9 @@ static void floor_serve(void *arg)
 			if (c == NULL) {
 				int fd = accept4(f->lfd, NULL, NULL, SOCK_CLOEXEC);
 
-				if (fd < 0 || (c = calloc(1, sizeof(*c))) == NULL) {
+				if (fd >= 0 && (c = calloc(1, sizeof(*c))) == NULL)
+					close(fd);
+				if (fd < 0 || c == NULL) {
 					f->n = 0; /* shut down, or out of memory */
 					break;
 				}
@@ -512,7 +528,8 @@ static void floor_serve(void *arg)
 					live->prev = c;
 				live = c;
 				ev.data.ptr = c;
-				epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+				if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+					f->n = 0; /* never served: stop, it is closed below */
 				continue;
 			}
 			if (!floor_message(f, c)) {
@@ -520,6 +537,7 @@ static void floor_serve(void *arg)
 				 * a copy of every descriptor until its execve */
 				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 				f->done += c->state == 2;
+				f->closed++;
 				close(c->fd);
 				if (c->prev != NULL)
 					c->prev->next = c->next;
@@ -550,6 +568,27 @@ static void floor_serve(void *arg)
  * `concurrent` they are served once all are started, as this benchmark
  * first did; that is some 15 % slower, and printed beside it. With `floor`
  * the peers are floor-peers instead, served by floor_serve. */
+/* The floor's section, as cowlab-server makes a small one: a memfd of
+ * the run's size, the pattern written with pwrite (section_fill). */
+static bool floor_section(struct floor_serve *f, int n)
+{
+	static uint8_t chunk[256 << 10];
+
+	f->size = (2 + 4 * (size_t)n) * 4096;
+	f->section = memfd_create("cowlab-floor", MFD_CLOEXEC);
+	if (f->section < 0 || ftruncate(f->section, (off_t)f->size) != 0)
+		return false;
+	memset(chunk, 0x5a, sizeof(chunk));
+	for (size_t at = 0; at < f->size; at += sizeof(chunk)) {
+		size_t len = f->size - at < sizeof(chunk) ? f->size - at : sizeof(chunk);
+
+		if (pwrite(f->section, chunk, len, (off_t)at) != (ssize_t)len)
+			return false;
+	}
+	f->rw = mmap(NULL, f->size, PROT_READ | PROT_WRITE, MAP_SHARED, f->section, 0);
+	return f->rw != MAP_FAILED;
+}
+
 static double run_minimal(const char *peer, int n, bool concurrent, bool floor)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -557,57 +596,51 @@ static double run_minimal(const char *peer, int n, bool concurrent, bool floor)
 	struct process **procs = calloc((size_t)n, sizeof(*procs));
 	struct platform_thread *server = NULL;
 	struct minimal_serve m = { -1, n, 0 };
-	struct floor_serve f = { -1, n, 0, 0, -1, NULL, 0, 0x5eed };
+	struct floor_serve f = { -1, n, 0, 0, 0, -1, MAP_FAILED, 0, 0x5eed };
 	int code, started = 0;
-	double t;
+	bool ready = false;
+	double t = 0;
 
-	if (procs == NULL || mkdtemp(dir) == NULL)
+	if (procs == NULL || mkdtemp(dir) == NULL) {
+		free(procs);
 		return 0;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/s", dir);
-	m.lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	t = now_s();
-	if (bind(m.lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(m.lfd, SOMAXCONN) != 0)
-		return 0;
-	if (floor) {
-		/* the section, as cowlab-server makes it: filled before use */
-		f.lfd = m.lfd;
-		f.size = (2 + 4 * (size_t)n) * 4096;
-		f.section = memfd_create("cowlab-floor", MFD_CLOEXEC);
-		if (f.section < 0 || ftruncate(f.section, (off_t)f.size) != 0)
-			return 0;
-		f.rw = mmap(NULL, f.size, PROT_READ | PROT_WRITE, MAP_SHARED, f.section, 0);
-		if (f.rw == MAP_FAILED)
-			return 0;
-		memset(f.rw, 0x5a, f.size);
 	}
-	if ((concurrent || floor) &&
-	    platform_thread_start(&server, floor ? floor_serve : minimal_serve,
-				  floor ? (void *)&f : (void *)&m) != 0)
-		return 0;
-	for (int i = 0; i < n; i++) {
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/s", dir);
+	m.lfd = f.lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	t = now_s();
+	if (m.lfd >= 0 && bind(m.lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    listen(m.lfd, SOMAXCONN) == 0 && (!floor || floor_section(&f, n)))
+		ready = !(concurrent || floor) ||
+			platform_thread_start(&server, floor ? floor_serve : minimal_serve,
+					      floor ? (void *)&f : (void *)&m) == 0;
+	for (int i = 0; ready && i < n; i++) {
 		const char *argv[] = { peer, sa.sun_path, NULL };
 
 		if (process_start(&procs[i], peer, argv, NULL) != 0)
 			break;
 		started++;
 	}
-	if (started < n)
+	if (started < n && m.lfd >= 0)
 		shutdown(m.lfd, SHUT_RDWR); /* the server waits for no more */
-	if (concurrent || floor)
+	if (ready && (concurrent || floor))
 		platform_thread_join(server);
-	else
+	else if (ready)
 		minimal_serve(&m);
+	/* Whoever has not been served (the server stopped early) is refused
+	 * now, not left waiting: closing the listener resets what it queued. */
+	if (m.lfd >= 0)
+		close(m.lfd);
 	for (int i = 0; i < started; i++) {
 		process_wait(procs[i], -1, &code);
 		process_destroy(procs[i]);
 	}
 	t = now_s() - t;
-	if (floor) {
+	if (f.rw != MAP_FAILED)
 		munmap(f.rw, f.size);
+	if (f.section >= 0)
 		close(f.section);
+	if (floor)
 		m.served = f.done;
-	}
-	close(m.lfd);
 	unlink(sa.sun_path);
 	rmdir(dir);
 	free(procs);
@@ -653,7 +686,7 @@ static void bench_sessions(const char *server, const char *client, const char *p
 			       "started, the first baseline; no target)\n",
 			       median(own, reps) / median(serial, reps));
 		printf("session_1000.floor_s: %.4g s\n", median(floor, reps));
-		if (median(floor, reps) > 0 && median(base, reps) > 0)
+		if (median(floor, reps) > 0 && median(base, reps) > 0 && median(own, reps) > 0)
 			printf("session_floor_ratio_1000: %.3f (floor-peers, the experiment's system "
 			       "calls and faults without cowlab, against the baseline; no target)\n"
 			       "session_1000.cowlab_over_floor: %.3f\n",

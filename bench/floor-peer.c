@@ -1,19 +1,21 @@
 /* The floor for session_ratio: the least a client doing cowlab's experiment
- * must do, with none of cowlab's own code. It makes the same system calls
- * and touches the same pages as a cowlab-client, in the same order:
+ * must do, with none of cowlab's own code. It touches the same pages of
+ * the section as a cowlab-client, in the same order, and makes the
+ * experiment's system calls (a client's, less its waits with poll, its
+ * checks of the section's seals and size, and its repeated getpid):
  *
  *   the image facts (one PROCMAP_QUERY of /proc/self/maps), connect, a
- *   hello of the same size; the assignment with the section's descriptor
- *   and the write step's batch, each parsed by cJSON; three views (shared,
- *   private, read-only); pagemap, PAGEMAP_SCAN and smaps before and after
- *   the writes; the writes, the reads and one fault probe (SIGSEGV caught
- *   with sigsetjmp); a result of the same size; the observe step's batch,
- *   its reads and finds over the neighbours' pages, the evidence again, a
- *   second result; exit.
+ *   hello of about a client's size; the assignment with the section's
+ *   descriptor and the write step's batch, each parsed by cJSON; three
+ *   views (shared, private, read-only); pagemap, PAGEMAP_SCAN and smaps
+ *   before and after the writes; the writes, the reads and one fault probe
+ *   (SIGSEGV caught with sigsetjmp); a result of a client's size; the
+ *   observe step's batch, its reads and finds over the neighbours' pages,
+ *   the evidence again, a second result; exit.
  *
- * It checks nothing, validates nothing beyond what cJSON does, writes its
- * results with snprintf and keeps no state: the experiment's system calls
- * and faults, and nothing else. cowlab-bench serves it (floor_serve).
+ * It checks nothing (but that smaps has the line it reads), validates
+ * nothing beyond what cJSON does, writes its results with snprintf and
+ * keeps no state. cowlab-bench serves it (floor_serve).
  *
  *   floor-peer SOCKET-PATH */
 #include <cjson/cJSON.h>
@@ -181,6 +183,9 @@ int main(int argc, char **argv)
 	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	ioctl(fd, COWLAB_PROCMAP_QUERY, &q);
 	close(fd);
+	for (char *c = line; *c != '\0'; c++) /* a JSON string, as a client escapes it */
+		if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
+			*c = '?';
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", argv[1]);
 	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	for (int i = 0; connect(sock, (struct sockaddr *)&sa, sizeof(sa)) != 0; i++) {
@@ -214,12 +219,14 @@ int main(int argc, char **argv)
 	void *low = (void *)(uintptr_t)((UINT64_C(4) << 30) + (uint64_t)(r & 0xffffff) * 4096);
 	rw = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, section, 0);
 	cow = mmap(low, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED_NOREPLACE, section, 0);
+	if (cow == MAP_FAILED) /* taken: the kernel's place, as section_map falls back */
+		cow = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, section, 0);
 	ro = mmap(NULL, size, PROT_READ, MAP_SHARED, section, 0);
 	if (rw == MAP_FAILED || cow == MAP_FAILED || ro == MAP_FAILED)
 		return 6;
 	evidence();
-	*word(cow, first, 0) ^= 1;
-	*word(rw, first + 2, 0) ^= 2;
+	*word(cow, first, 0) = 1; /* the cow page; the rw page */
+	*word(rw, first + 2, 0) = 2;
 	sum += *word(cow, first, 0) + *word(rw, first, 0);
 	probe(word(ro, first + 3, 0));
 	sum += *word(ro, first + 3, 0);
