@@ -450,9 +450,9 @@ static bool floor_send(int fd, const char *text, size_t len, int pass)
 	return sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t)len;
 }
 
-/* One message from a floor-peer; false when the connection is done. */
 static volatile uint64_t floor_sink; /* what the server read: kept */
 
+/* One message from a floor-peer; false when the connection is done. */
 static bool floor_message(struct floor_serve *f, struct floor_conn *c)
 {
 	static char buf[65536], text[4096];
@@ -560,16 +560,9 @@ static void floor_serve(void *arg)
 	close(ep);
 }
 
-/* The baseline: n minimal peers that connect and exchange one message,
- * started the way cowlab-server starts its clients (process_start: vfork
- * and execve, one after the other) and served, `concurrent`, by a thread of
- * its own while they start, as cowlab-server serves its clients: the same
- * structure with nothing else to do, the fastest baseline found. Without
- * `concurrent` they are served once all are started, as this benchmark
- * first did; that is some 15 % slower, and printed beside it. With `floor`
- * the peers are floor-peers instead, served by floor_serve. */
 /* The floor's section, as cowlab-server makes a small one: a memfd of
- * the run's size, the pattern written with pwrite (section_fill). */
+ * the run's size written with pwrite, as section_fill writes one below
+ * 64 MiB (a constant byte, not the pattern: the floor checks nothing). */
 static bool floor_section(struct floor_serve *f, int n)
 {
 	static uint8_t chunk[256 << 10];
@@ -589,6 +582,14 @@ static bool floor_section(struct floor_serve *f, int n)
 	return f->rw != MAP_FAILED;
 }
 
+/* The baseline: n minimal peers that connect and exchange one message,
+ * started the way cowlab-server starts its clients (process_start: vfork
+ * and execve, one after the other) and served, `concurrent`, by a thread of
+ * its own while they start, as cowlab-server serves its clients: the same
+ * structure with nothing else to do, the fastest baseline found. Without
+ * `concurrent` they are served once all are started, as this benchmark
+ * first did; that is some 15 % slower, and printed beside it. With `floor`
+ * the peers are floor-peers instead, served by floor_serve. */
 static double run_minimal(const char *peer, int n, bool concurrent, bool floor)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -599,7 +600,7 @@ static double run_minimal(const char *peer, int n, bool concurrent, bool floor)
 	struct floor_serve f = { -1, n, 0, 0, 0, -1, MAP_FAILED, 0, 0x5eed };
 	int code, started = 0;
 	bool ready = false;
-	double t = 0;
+	double t;
 
 	if (procs == NULL || mkdtemp(dir) == NULL) {
 		free(procs);

@@ -34,7 +34,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #include "linux-uapi.h" /* declarations of newer kernels' interfaces only */
 
 #define PS 4096

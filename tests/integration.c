@@ -993,6 +993,18 @@ static void scenario_more(struct ctx *t)
 	cJSON_Delete(r);
 }
 
+/* A server of the name, with one client, runs whole: it took what a
+ * server before it left (on Linux its socket and lock files), and takes it
+ * away when it ends. */
+static void check_reclaimed(struct ctx *t, const char *whose)
+{
+	struct process *srv = start_server(t, "--clients", "1", NULL);
+	struct process *cl = start_client(t);
+
+	CHECK_MSG(finish(srv) == 0, "%s name was not reclaimed", whose);
+	CHECK(finish(cl) == 0);
+}
+
 /* The server dies mid-run: a waiting client exits 3 at once, not after
  * its timeout, saying it lost the server. */
 static void scenario_server_killed(struct ctx *t)
@@ -1017,12 +1029,7 @@ static void scenario_server_killed(struct ctx *t)
 	CHECK_MSG(platform_now_ms() - start_ms < 30000, "the client waited for its timeout");
 	kill_helpers(t);
 	remove(t->out);
-	/* the next server of the name takes what the killed one left (on
-	 * Linux its socket and lock files), and takes it away when it ends */
-	srv = start_server(t, "--clients", "1", NULL);
-	cl = start_client(t);
-	CHECK_MSG(finish(srv) == 0, "the killed server's name was not reclaimed");
-	CHECK(finish(cl) == 0);
+	check_reclaimed(t, "the killed server's");
 	remove(t->out);
 }
 
@@ -1055,10 +1062,7 @@ static void scenario_names(struct ctx *t)
 	finish(a);
 	kill_helpers(t);
 	remove(t->out);
-	b = start_server(t, "--clients", "1", NULL);
-	struct process *cl = start_client(t);
-	CHECK_MSG(finish(b) == 0, "the stale name was not reclaimed");
-	CHECK(finish(cl) == 0);
+	check_reclaimed(t, "the stale");
 	if ((r = check_accounted(t, 1, 0, 0, 0)) != NULL)
 		cJSON_Delete(r);
 }
