@@ -783,9 +783,16 @@ static int check_samples(struct parser *p, size_t i, const struct proto_op *op,
 			 const struct proto_op_result *r, const struct proto_limits *lim)
 {
 	uint64_t counted = op->kind == PROTO_OP_FIND ? r->matched : r->mismatched;
+	uint64_t due = counted < PROTO_SAMPLES_MAX ? counted : PROTO_SAMPLES_MAX;
 
 	if (r->nsamples > counted)
 		return fail(p, "result %zu lists more samples than it counts", i);
+	/* The first matches (or mismatches), every one up to the cap: a count
+	 * whose pages are not named cannot be charged to anybody. */
+	if (r->nsamples < due)
+		return fail(p, "result %zu counts %llu pages but lists %zu samples (it must "
+			    "list the first %llu)", i, (unsigned long long)counted, r->nsamples,
+			    (unsigned long long)due);
 	for (size_t s = 0; s < r->nsamples; s++) {
 		uint64_t page = r->samples[s].page;
 		uint32_t want = pattern_value(lim->seed, page, op->offset) ^ op->xor_value;

@@ -128,15 +128,60 @@ const char *report_client_status_name(enum client_status s)
 	return "?";
 }
 
+enum check_status report_check_status(const struct report_check *c)
+{
+	if (!c->applicable)
+		return CHECK_NOT_APPLICABLE;
+	if (c->unproven)
+		return CHECK_UNPROVEN;
+	return c->held ? CHECK_HELD : CHECK_FAILED;
+}
+
+const char *report_check_status_name(enum check_status s)
+{
+	switch (s) {
+	case CHECK_HELD: return "held";
+	case CHECK_FAILED: return "failed";
+	case CHECK_UNPROVEN: return "unproven";
+	case CHECK_NOT_APPLICABLE: return "not_applicable";
+	}
+	return "?";
+}
+
+void report_check_unproven(struct report_check *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->unproven = true;
+	c->held = false;
+	va_start(ap, fmt);
+	report_check_vdetail(c, fmt, ap);
+	va_end(ap);
+}
+
+void report_client_failed_op(struct report_client *c, const char *step, int index,
+			     const char *op, const char *error)
+{
+	struct report_failed_op *f;
+
+	if (c->nfailed_ops++ >= REPORT_FAILED_OPS_MAX)
+		return;
+	f = &c->failed_ops[c->nfailed_ops - 1];
+	snprintf(f->step, sizeof(f->step), "%s", step);
+	f->index = index;
+	snprintf(f->op, sizeof(f->op), "%s", op);
+	snprintf(f->error, sizeof(f->error), "%s", error != NULL ? error : "");
+}
+
 static void count_checks(const struct report_check *list, size_t n, struct report_summary *s)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (!list[i].applicable)
-			s->checks_not_applicable++;
-		else if (list[i].held)
-			s->checks_held++;
-		else
-			s->checks_failed++;
+		switch (report_check_status(&list[i])) {
+		case CHECK_NOT_APPLICABLE: s->checks_not_applicable++; break;
+		case CHECK_UNPROVEN: s->checks_unproven++; break;
+		case CHECK_HELD: s->checks_held++; break;
+		case CHECK_FAILED: s->checks_failed++; break;
+		}
 	}
 }
 
@@ -149,6 +194,7 @@ void report_summarize(const struct report *r, struct report_summary *s)
 		else
 			s->lost++;
 		count_checks(r->clients[i].checks, r->clients[i].nchecks, s);
+		s->operations_failed += (int)r->clients[i].nfailed_ops;
 	}
 	count_checks(r->server_checks, r->nserver_checks, s);
 	s->rejected = (int)r->nrejected;
@@ -170,8 +216,10 @@ enum report_exit report_exit_status(const struct report *r)
 		return REPORT_EXIT_USAGE;
 	if (s.checks_failed > 0)
 		return REPORT_EXIT_FAILED;
-	/* incomplete: someone lost or missing, or nothing verified at all */
-	if (s.lost > 0 || s.missing > 0 || s.complete == 0 || r->nserver_checks == 0)
+	/* not proven: an observation missing (a check unproven, an operation
+	 * not done), someone lost or missing, or nothing verified at all */
+	if (s.checks_unproven > 0 || s.operations_failed > 0 || s.lost > 0 || s.missing > 0 ||
+	    s.complete == 0 || r->nserver_checks == 0)
 		return REPORT_EXIT_LOST;
 	return REPORT_EXIT_HELD;
 }
@@ -210,7 +258,9 @@ static void add_summary(cJSON *root, const struct report *r)
 	cJSON_AddNumberToObject(o, "missing", s.missing);
 	cJSON_AddNumberToObject(o, "checks_held", s.checks_held);
 	cJSON_AddNumberToObject(o, "checks_failed", s.checks_failed);
+	cJSON_AddNumberToObject(o, "checks_unproven", s.checks_unproven);
 	cJSON_AddNumberToObject(o, "checks_not_applicable", s.checks_not_applicable);
+	cJSON_AddNumberToObject(o, "operations_failed", s.operations_failed);
 }
 
 /* A count, or null where the platform could not say (-1). */
@@ -249,10 +299,12 @@ static void put_check(struct json_out *o, const struct report_check *c)
 {
 	json_out_key(o, "name", true);
 	json_out_string(o, c->name);
+	enum check_status st = report_check_status(c);
+
 	json_out_key(o, "held", false);
-	json_out_raw(o, c->held && c->applicable ? "true" : "false", c->held && c->applicable ? 4 : 5);
+	json_out_raw(o, st == CHECK_HELD ? "true" : "false", st == CHECK_HELD ? 4 : 5);
 	json_out_key(o, "status", false);
-	json_out_string(o, !c->applicable ? "not_applicable" : c->held ? "held" : "failed");
+	json_out_string(o, report_check_status_name(st));
 	json_out_key(o, "detail", false);
 	json_out_string(o, c->detail != NULL ? c->detail : "");
 	json_out_key(o, "basis", false);
@@ -272,6 +324,33 @@ static void put_check_list(struct json_out *o, const struct report_check *list, 
 	for (size_t i = 0; i < n; i++) {
 		json_out_raw(o, i > 0 ? ",{" : "{", i > 0 ? 2 : 1);
 		put_check(o, &list[i]);
+		json_out_raw(o, "}", 1);
+	}
+	json_out_raw(o, "]", 1);
+}
+
+/* `"operations_failed":N,"failed_operations":[...]`: the operations the
+ * client answered with ok: false, the first REPORT_FAILED_OPS_MAX. */
+static void put_failed_ops(struct json_out *o, const struct report_client *c)
+{
+	size_t n = c->nfailed_ops < REPORT_FAILED_OPS_MAX ? c->nfailed_ops : REPORT_FAILED_OPS_MAX;
+
+	json_out_key(o, "operations_failed", false);
+	json_out_number(o, (double)c->nfailed_ops);
+	json_out_key(o, "failed_operations", false);
+	json_out_raw(o, "[", 1);
+	for (size_t i = 0; i < n; i++) {
+		const struct report_failed_op *f = &c->failed_ops[i];
+
+		json_out_raw(o, i > 0 ? ",{" : "{", i > 0 ? 2 : 1);
+		json_out_key(o, "step", true);
+		json_out_string(o, f->step);
+		json_out_key(o, "index", false);
+		json_out_number(o, f->index);
+		json_out_key(o, "op", false);
+		json_out_string(o, f->op);
+		json_out_key(o, "error", false);
+		json_out_string(o, f->error);
 		json_out_raw(o, "}", 1);
 	}
 	json_out_raw(o, "]", 1);
@@ -305,6 +384,7 @@ static void put_client(struct json_out *o, const struct report_client *c)
 		json_out_raw(o, "}", 1);
 		json_out_key(o, "checks", false);
 		put_check_list(o, c->checks, c->nchecks);
+		put_failed_ops(o, c);
 	}
 	json_out_raw(o, "}", 1);
 }
@@ -429,16 +509,38 @@ static void print_wrapped(FILE *out, const char *lead, const char *text, int ind
 	fputc('\n', out);
 }
 
+/* Every check that failed or is unproven, with its detail. */
 static void print_failures(const struct report_check *list, size_t n, FILE *out)
 {
 	char lead[64];
 
 	for (size_t i = 0; i < n; i++) {
-		if (!list[i].applicable || list[i].held)
+		enum check_status st = report_check_status(&list[i]);
+
+		if (st != CHECK_FAILED && st != CHECK_UNPROVEN)
 			continue;
-		snprintf(lead, sizeof(lead), "        FAILED %s:", list[i].name);
+		snprintf(lead, sizeof(lead), "        %s %s:",
+			 st == CHECK_FAILED ? "FAILED" : "UNPROVEN", list[i].name);
 		print_wrapped(out, lead, list[i].detail != NULL ? list[i].detail : "", 15);
 	}
+}
+
+/* The operations a client did not do, after its checks. */
+static void print_failed_ops(const struct report_client *c, FILE *out)
+{
+	char lead[96], text[256];
+
+	for (size_t i = 0; i < c->nfailed_ops && i < REPORT_FAILED_OPS_MAX; i++) {
+		const struct report_failed_op *f = &c->failed_ops[i];
+
+		snprintf(lead, sizeof(lead), "        NOT DONE %s step, operation %d (%s):",
+			 f->step, f->index, f->op);
+		snprintf(text, sizeof(text), "\"%s\"", f->error);
+		print_wrapped(out, lead, text, 15);
+	}
+	if (c->nfailed_ops > REPORT_FAILED_OPS_MAX)
+		fprintf(out, "        ... %zu more operations not done\n",
+			c->nfailed_ops - REPORT_FAILED_OPS_MAX);
 }
 
 /* "pagemap:2 pagemap_scan:2 smaps:2": what each OS source counted as
@@ -570,7 +672,7 @@ static void print_clients(const struct report *r, FILE *out)
 		const struct report_client *c = &r->clients[i];
 		int total, held = checks_held(c, &total);
 
-		if (!all && c->status == CLIENT_COMPLETE && held == total) {
+		if (!all && c->status == CLIENT_COMPLETE && held == total && c->nfailed_ops == 0) {
 			hidden++;
 			continue;
 		}
@@ -584,6 +686,7 @@ static void print_clients(const struct report *r, FILE *out)
 		if (c->reason[0] != '\0')
 			print_wrapped(out, "        why:", c->reason, 13);
 		print_failures(c->checks, c->nchecks, out);
+		print_failed_ops(c, out);
 	}
 	if (r->nclients == 0)
 		fprintf(out, "   (no client joined)\n");
@@ -644,9 +747,13 @@ void report_print_human(const struct report *r, FILE *out)
 	for (size_t i = 0; i < r->nserver_checks; i++) {
 		const struct report_check *c = &r->server_checks[i];
 
+		static const char *const words[] = {
+			[CHECK_HELD] = "held", [CHECK_FAILED] = "FAILED",
+			[CHECK_UNPROVEN] = "UNPROVEN", [CHECK_NOT_APPLICABLE] = "n/a",
+		};
+
 		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s %s%s", c->name,
-			 !c->applicable ? "n/a" : c->held ? "held" : "FAILED",
-			 i + 1 < r->nserver_checks ? "," : "");
+			 words[report_check_status(c)], i + 1 < r->nserver_checks ? "," : "");
 		if (i + 1 < r->nserver_checks)
 			strncat(line, " ", sizeof(line) - strlen(line) - 1);
 	}
@@ -662,5 +769,11 @@ void report_print_human(const struct report *r, FILE *out)
 		fprintf(out, ", %d missing", s.missing);
 	if (s.rejected)
 		fprintf(out, ", %d rejected", s.rejected);
-	fprintf(out, "; %d checks held, %d failed\n", s.checks_held, s.checks_failed);
+	fprintf(out, "; %d checks held, %d failed", s.checks_held, s.checks_failed);
+	if (s.checks_unproven)
+		fprintf(out, ", %d unproven", s.checks_unproven);
+	if (s.operations_failed)
+		fprintf(out, "; %d operation%s not done", s.operations_failed,
+			s.operations_failed == 1 ? "" : "s");
+	fputs("\n", out);
 }

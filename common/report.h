@@ -28,11 +28,27 @@
 
 enum client_status { CLIENT_COMPLETE, CLIENT_LOST, CLIENT_REJECTED };
 
+/* A check's outcome, from its flags: failed outranks unproven, which
+ * outranks held (report_check_status). */
+enum check_status { CHECK_HELD, CHECK_FAILED, CHECK_UNPROVEN, CHECK_NOT_APPLICABLE };
+
+/* An operation a client answered with ok: false: an observation that was
+ * not made. */
+struct report_failed_op {
+	char step[16];          /* "write" or "observe" */
+	int index;              /* its index in the step's batch */
+	char op[16];            /* its kind, e.g. "find" */
+	char error[160];        /* the client's own words */
+};
+#define REPORT_FAILED_OPS_MAX 4
+
 struct report_check {
 	char name[32];
 	char basis[16];         /* "server", "client" or "client+server" */
 	bool held;
 	bool applicable;        /* false: not applicable here, no failure */
+	bool unproven;          /* an observation it rests on was not made:
+				   neither held nor failed (docs/report.md) */
 	char *detail;           /* one line for people (owned; NULL reads as "") */
 	cJSON *expected;        /* owned JSON values; may be NULL */
 	cJSON *observed;
@@ -47,6 +63,10 @@ struct report_client {
 	uint64_t first_page, page_count;
 	struct report_check checks[REPORT_CHECKS_MAX];
 	size_t nchecks;
+	/* Its operations that failed: the first REPORT_FAILED_OPS_MAX, and
+	 * how many in all. */
+	struct report_failed_op failed_ops[REPORT_FAILED_OPS_MAX];
+	size_t nfailed_ops;
 };
 
 struct report {
@@ -82,7 +102,8 @@ enum report_exit {
 
 struct report_summary {
 	int complete, lost, rejected, missing;
-	int checks_held, checks_failed, checks_not_applicable;
+	int checks_held, checks_failed, checks_unproven, checks_not_applicable;
+	int operations_failed;
 };
 
 void report_init(struct report *r);
@@ -103,6 +124,17 @@ struct report_check *report_add_check(struct report_check *list, size_t *n,
 void report_check_detail(struct report_check *c, const char *fmt, ...) COWLAB_PRINTF(2, 3);
 void report_check_vdetail(struct report_check *c, const char *fmt, va_list ap)
 	COWLAB_PRINTF(2, 0);
+
+enum check_status report_check_status(const struct report_check *c);
+const char *report_check_status_name(enum check_status s);
+/* Marks a check unproven (neither held nor failed), with a detail that
+ * says which observation is missing; it replaces the detail. The caller
+ * decides: an observation that contradicts isolation fails a check even
+ * when another one it rests on is missing. */
+void report_check_unproven(struct report_check *c, const char *fmt, ...) COWLAB_PRINTF(2, 3);
+/* Records an operation of a client that failed (ok: false). */
+void report_client_failed_op(struct report_client *c, const char *step, int index,
+			     const char *op, const char *error);
 
 void report_summarize(const struct report *r, struct report_summary *s);
 bool report_isolation_held(const struct report *r);

@@ -649,21 +649,24 @@ void server_finish(struct server *s)
 			snprintf(d.message, sizeof(d.message), "not judged: %.140s", rc->reason);
 		}
 		for (size_t k = 0; k < rc->nchecks; k++) {
-			if (!rc->checks[k].applicable)
+			enum check_status st = report_check_status(&rc->checks[k]);
+
+			if (st == CHECK_NOT_APPLICABLE)
 				continue;
 			d.checks_total++;
-			d.checks_held += rc->checks[k].held;
-			if (!rc->checks[k].held && d.held) {
+			d.checks_held += st == CHECK_HELD;
+			if (st != CHECK_HELD && d.held) {
 				d.held = false;
-				snprintf(d.message, sizeof(d.message), "%s failed: %s",
-					 rc->checks[k].name,
+				snprintf(d.message, sizeof(d.message), "%s %s: %s",
+					 rc->checks[k].name, report_check_status_name(st),
 					 rc->checks[k].detail != NULL ? rc->checks[k].detail : "");
 			}
 		}
 		if (server_failed != NULL && d.held) {
 			d.held = false;
-			snprintf(d.message, sizeof(d.message), "the server's %s failed: %s",
+			snprintf(d.message, sizeof(d.message), "the server's %s %s: %s",
 				 server_failed->name,
+				 report_check_status_name(report_check_status(server_failed)),
 				 server_failed->detail != NULL ? server_failed->detail : "");
 		}
 		msg = proto_build_done(&d, &len);

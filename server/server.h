@@ -88,6 +88,8 @@ struct client_state {
 	bool has_image;          /* its hello's image facts (image.h) */
 	struct image_facts image;
 	uint64_t image_twins;    /* complete clients whose shared count equals its */
+	char *unsearched;        /* why a search of its cow pages is missing, or
+				    NULL: its cow_write_isolated is unproven */
 };
 
 struct conn {
@@ -130,6 +132,7 @@ struct server {
 	bool progress;           /* stderr is a terminal: progress lines */
 	int64_t progress_ms;
 	struct report report;
+	char *server_cow_unsearched; /* why a client's look at page 0 is missing */
 };
 
 /* conn.c: connections, admission and the steps, in one event loop */

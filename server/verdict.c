@@ -66,17 +66,43 @@ static struct report_check *add(struct report_check *list, size_t *n, const char
 
 #define ADD(rc, ...) add((rc)->checks, &(rc)->nchecks, __VA_ARGS__)
 
-/* When an operation a check rests on failed on the client, the check fails
- * with the client's own words. Returns true if it did. */
-static bool op_failed(struct report_client *rc, const char *name,
-		      const struct op_record *const *ops, size_t n)
+/* ---- what a check rests on
+ *
+ * A check holds only when every observation it rests on was made: every
+ * operation of the client's own that it needs answered ok: true. When one
+ * did not (declined, out of memory, out of descriptors...), the check is
+ * unproven, never failed nor held, and its detail names the operation and
+ * the client's own words. */
+
+static const char *const step_names[STEP_COUNT] = { "write", "observe" };
+
+struct op_ref {
+	enum step step;
+	int index;
+};
+
+#define REFS(...) ((const struct op_ref[]){ __VA_ARGS__ }), \
+	(sizeof((const struct op_ref[]){ __VA_ARGS__ }) / sizeof(struct op_ref))
+
+/* If an operation in `refs` failed, adds `name` as unproven, naming the
+ * first one that did, and returns true. */
+static bool own_op_missing(struct report_client *rc, const struct client_state *c,
+			   const char *name, const char *basis, const struct op_ref *refs,
+			   size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (!ops[i]->ok) {
-			ADD(rc, name, "client", false, NULL, NULL, NULL, "the client could not %s: %s",
-			    proto_op_name(ops[i]->kind), ops[i]->error ? ops[i]->error : "");
-			return true;
-		}
+		const struct op_record *o = res(c, refs[i].step, refs[i].index);
+		struct report_check *chk;
+
+		if (o->ok)
+			continue;
+		chk = ADD(rc, name, basis, false, NULL, NULL, NULL, "%s", "");
+		if (chk != NULL)
+			report_check_unproven(chk, "not observed: its %s (%s step, operation %d) "
+					      "failed: %.120s", proto_op_name(o->kind),
+					      step_names[refs[i].step], refs[i].index,
+					      o->error ? o->error : "");
+		return true;
 	}
 	return false;
 }
@@ -85,6 +111,9 @@ static void check_rw_visible(struct report_client *rc, const struct client_state
 {
 	uint64_t n = experiment_role_count(c, ROLE_RW);
 
+	if (own_op_missing(rc, c, "rw_write_visible", "server",
+			   REFS({ STEP_WRITE, W_MAP_RW }, { STEP_WRITE, W_WRITE_RW })))
+		return;
 	ADD(rc, "rw_write_visible", "server", c->seen.rw_visible == n,
 	    nums("server_sees_write", (double)n, NULL, 0),
 	    nums("server_sees_write", (double)c->seen.rw_visible, NULL, 0), NULL,
@@ -98,7 +127,9 @@ static void check_cow_private(struct report_client *rc, const struct client_stat
 	const struct op_record *ops[] = { res(c, STEP_WRITE, W_EXPECT_COW),
 						res(c, STEP_OBSERVE, O_COW_STILL) };
 
-	if (op_failed(rc, "cow_write_private", ops, 2))
+	if (own_op_missing(rc, c, "cow_write_private", "client",
+			   REFS({ STEP_WRITE, W_MAP_COW }, { STEP_WRITE, W_WRITE_COW },
+				{ STEP_WRITE, W_EXPECT_COW }, { STEP_OBSERVE, O_COW_STILL })))
 		return;
 	ADD(rc, "cow_write_private", "client", ops[0]->matched == n && ops[1]->matched == n,
 	    nums("after_write", (double)n, "at_end", (double)n),
@@ -111,10 +142,14 @@ static void check_cow_isolated(struct report_client *rc, const struct client_sta
 {
 	uint64_t n = experiment_role_count(c, ROLE_COW);
 	const struct op_record *own_rw = res(c, STEP_WRITE, W_EXPECT_RW_CLEAN);
+	struct report_check *chk;
 	cJSON *exp, *obs;
 	bool held;
 
-	if (op_failed(rc, "cow_write_isolated", &own_rw, 1))
+	if (own_op_missing(rc, c, "cow_write_isolated", "client+server",
+			   REFS({ STEP_WRITE, W_MAP_COW }, { STEP_WRITE, W_WRITE_COW },
+				{ STEP_WRITE, W_MAP_RW }, { STEP_WRITE, W_EXPECT_RW_CLEAN },
+				{ STEP_OBSERVE, O_FIND_RW })))
 		return;
 	held = c->seen.cow_clean == n && own_rw->matched == n && c->seen_by_others == 0 &&
 	       c->section_leaks == 0;
@@ -125,10 +160,15 @@ static void check_cow_isolated(struct report_client *rc, const struct client_sta
 		   (double)own_rw->matched);
 	json_attach(obs, "seen_by_other_clients", cJSON_CreateNumber((double)c->seen_by_others));
 	json_attach(obs, "seen_in_rw_views", cJSON_CreateNumber((double)c->section_leaks));
-	ADD(rc, "cow_write_isolated", "client+server", held, exp, obs, NULL,
-	    "the cow write reached the section on %llu of %llu pages; other clients' views "
-	    "and rw views showed it %llu times", (unsigned long long)(n - c->seen.cow_clean),
-	    (unsigned long long)n, (unsigned long long)(c->seen_by_others + c->section_leaks));
+	chk = ADD(rc, "cow_write_isolated", "client+server", held, exp, obs, NULL,
+		  "the cow write reached the section on %llu of %llu pages; other clients' "
+		  "views and rw views showed it %llu times",
+		  (unsigned long long)(n - c->seen.cow_clean), (unsigned long long)n,
+		  (unsigned long long)(c->seen_by_others + c->section_leaks));
+	/* Nothing contradicted it, but a neighbour's search of its pages was
+	 * not made or not wholly reported: not proven. */
+	if (chk != NULL && held && c->unsearched != NULL)
+		report_check_unproven(chk, "%s", c->unsearched);
 }
 
 static void check_tracks(struct report_client *rc, const struct client_state *c)
@@ -137,7 +177,10 @@ static void check_tracks(struct report_client *rc, const struct client_state *c)
 	const struct op_record *ops[] = { res(c, STEP_OBSERVE, O_TRACKS_LATER),
 						res(c, STEP_OBSERVE, O_TRACKS_RW) };
 
-	if (op_failed(rc, "cow_untouched_tracks", ops, 2))
+	if (own_op_missing(rc, c, "cow_untouched_tracks", "client",
+			   REFS({ STEP_WRITE, W_MAP_COW }, { STEP_WRITE, W_MAP_RW },
+				{ STEP_WRITE, W_WRITE_RW }, { STEP_OBSERVE, O_TRACKS_LATER },
+				{ STEP_OBSERVE, O_TRACKS_RW })))
 		return;
 	ADD(rc, "cow_untouched_tracks", "client", ops[0]->matched == nt && ops[1]->matched == nrw,
 	    nums("shows_server_write", (double)nt, "shows_rw_write", (double)nrw),
@@ -153,7 +196,9 @@ static void check_detached(struct report_client *rc, const struct client_state *
 	const struct op_record *ops[] = { res(c, STEP_OBSERVE, O_COW_DETACHED),
 						res(c, STEP_OBSERVE, O_TRACKS_LATER) };
 
-	if (op_failed(rc, "cow_copy_detached", ops, 2))
+	if (own_op_missing(rc, c, "cow_copy_detached", "client",
+			   REFS({ STEP_WRITE, W_MAP_COW }, { STEP_WRITE, W_WRITE_COW },
+				{ STEP_OBSERVE, O_COW_DETACHED }, { STEP_OBSERVE, O_TRACKS_LATER })))
 		return;
 	ADD(rc, "cow_copy_detached", "client", ops[0]->matched == n && ops[1]->matched == nt,
 	    nums("copies_ignoring_server_write", (double)n, "neighbours_tracking", (double)nt),
@@ -232,7 +277,10 @@ static void check_evidence(struct report_client *rc, const struct client_state *
 	struct report_check *chk;
 	cJSON *exp, *obs;
 
-	if (op_failed(rc, "cow_copy_evidence", ops, 3))
+	if (own_op_missing(rc, c, "cow_copy_evidence", "client",
+			   REFS({ STEP_WRITE, W_MAP_COW }, { STEP_WRITE, W_EVIDENCE_BEFORE },
+				{ STEP_WRITE, W_WRITE_COW }, { STEP_WRITE, W_EVIDENCE },
+				{ STEP_OBSERVE, O_EVIDENCE })))
 		return;
 	bad = evidence_disagreements(c, ops[0]->evidence, false, &sup[0]) +
 	      evidence_disagreements(c, ops[1]->evidence, true, &sup[1]) +
@@ -264,7 +312,9 @@ static void check_faults(struct report_client *rc, const struct client_state *c,
 						res(c, STEP_WRITE, W_EXPECT_RO_CLEAN) };
 	cJSON *obs, *ev = NULL;
 
-	if (op_failed(rc, "ro_write_faults", ops, 2))
+	if (own_op_missing(rc, c, "ro_write_faults", "client+server",
+			   REFS({ STEP_WRITE, W_MAP_RO }, { STEP_WRITE, W_FAULT },
+				{ STEP_WRITE, W_EXPECT_RO_CLEAN })))
 		return;
 	obs = nums("faulted_at_target", (double)ops[0]->matched, "unchanged_in_ro_view",
 		   (double)ops[1]->matched);
@@ -446,8 +496,16 @@ static void check_image(struct server *s, struct report_client *rc,
 			const struct client_state *c, int compared)
 {
 	if (!c->has_image) {
-		ADD(rc, "image_section_shared", "client", false, NULL, NULL, NULL,
-		    "the client reported no image facts (its hello's image is null)");
+		struct report_check *chk = ADD(rc, "image_section_shared", "client", false, NULL,
+					       NULL, NULL, "%s", "");
+
+		/* a client that is not cowlab-client has no counters compiled
+		 * into its image: nothing to judge, and nothing failed */
+		if (chk != NULL) {
+			chk->applicable = false;
+			report_check_detail(chk, "not applicable: the client reported no image "
+					    "facts (its hello's image is null)");
+		}
 		return;
 	}
 	if (image_has_shared_sections())
@@ -456,19 +514,68 @@ static void check_image(struct server *s, struct report_client *rc,
 		check_image_elf(rc, c);
 }
 
+/* Notes on `x` that a search of its pages is missing, the first reason
+ * only: the detail of its cow_write_isolated if nothing contradicts it. */
+static void note_unsearched(struct client_state *x, const char *fmt, ...) COWLAB_PRINTF(2, 3);
+
+static void note_unsearched(struct client_state *x, const char *fmt, ...)
+{
+	char text[REPORT_TEXT_MAX];
+	va_list ap;
+
+	if (x->unsearched != NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	x->unsearched = malloc(strlen(text) + 1);
+	if (x->unsearched != NULL)
+		strcpy(x->unsearched, text);
+}
+
+/* Every client whose cow pages lie in `r` from page `from` on. */
+static void note_range_unsearched(struct server *s, struct proto_range r, uint64_t from,
+				  const struct client_state *finder, int k, const char *why)
+{
+	uint64_t last = proto_range_page(&r, r.count - 1);
+
+	for (uint64_t p = from > r.first ? from : r.first; p <= last; p++) {
+		struct client_state *x = experiment_owner(s, p);
+
+		if (x == NULL || experiment_role_of(p - x->first_page) != ROLE_COW)
+			continue;
+		note_unsearched(x, "not observed: client %d's find (observe step, operation "
+				"%d) of pages %llu-%llu %.100s", finder->id, k,
+				(unsigned long long)r.first, (unsigned long long)last, why);
+		p = x->first_page + x->page_count - 1; /* the next owner */
+	}
+}
+
 /* Who saw whose cow writes: every FIND match outside the finder's own
- * pages is a sighting of another client's private write. */
+ * pages is a sighting of another client's private write. A find that was
+ * not made leaves the isolation of every client whose cow pages it covers
+ * unproven; so do the matches it counted beyond the samples it could
+ * list (at most PROTO_SAMPLES_MAX), which may be anybody's after the last
+ * sample. */
 static void attribute_sightings(struct server *s)
 {
 	for (int i = 0; i < s->nclients; i++) {
 		const struct client_state *y = &s->clients[i];
+		struct proto_run run;
 
 		if (y->steps_done < STEP_COUNT)
 			continue;
+		experiment_build(s, y, STEP_OBSERVE, &run);
 		for (int k = O_FIND_COW_BELOW; k <= O_FIND_RW; k++) {
 			const struct op_record *r = res(y, STEP_OBSERVE, k);
+			char why[160];
 
-			for (size_t j = 0; r->ok && j < r->nsamples; j++) {
+			if (!r->ok) {
+				snprintf(why, sizeof(why), "failed: %.120s", r->error ? r->error : "");
+				note_range_unsearched(s, run.ops[k].range, 0, y, k, why);
+				continue;
+			}
+			for (size_t j = 0; j < r->nsamples; j++) {
 				struct client_state *x = experiment_owner(s, r->samples[j].page);
 
 				/* only a page the owner wrote through cow can show its stamp */
@@ -480,7 +587,29 @@ static void attribute_sightings(struct server *s)
 				else if (x != y)
 					x->seen_by_others++;
 			}
+			if (r->matched > r->nsamples && r->nsamples > 0) {
+				snprintf(why, sizeof(why), "matched %llu pages but could list only "
+					 "%zu; the rest, after page %llu, may be this client's",
+					 (unsigned long long)r->matched, r->nsamples,
+					 (unsigned long long)r->samples[r->nsamples - 1].page);
+				note_range_unsearched(s, run.ops[k].range,
+						      r->samples[r->nsamples - 1].page + 1, y, k, why);
+			}
 		}
+	}
+}
+
+/* Every operation of the client's that failed, in the report. */
+static void list_failed_ops(struct report_client *rc, const struct client_state *c)
+{
+	for (int st = 0; st < STEP_COUNT && st < c->steps_done; st++) {
+		const struct step_record *sr = &c->results[st];
+
+		for (size_t k = 0; k < sr->nops; k++)
+			if (!sr->ops[k].ok)
+				report_client_failed_op(rc, step_names[st], (int)k,
+							proto_op_name(sr->ops[k].kind),
+							sr->ops[k].error);
 	}
 }
 
@@ -494,6 +623,7 @@ static void judge_client(struct server *s, struct client_state *c, struct report
 	rc->status = client_complete(c) ? CLIENT_COMPLETE : CLIENT_LOST;
 	snprintf(rc->reason, sizeof(rc->reason), "%s", c->lost ? c->reason :
 		 c->steps_done < STEP_COUNT ? "did not finish the run" : "");
+	list_failed_ops(rc, c);
 	if (rc->status == CLIENT_LOST)
 		return;
 	check_rw_visible(rc, c);
@@ -506,42 +636,50 @@ static void judge_client(struct server *s, struct client_state *c, struct report
 	check_image(s, rc, c, image_compared);
 }
 
-static bool check_failed(const struct report_client *rc, const char *name)
+/* A role's page character: '!' when a check about it failed, else '?'
+ * when one is unproven, else the role's own. */
+static char worst(char mark, const struct report_client *rc, const char *name)
 {
-	for (size_t i = 0; i < rc->nchecks; i++)
-		if (strcmp(rc->checks[i].name, name) == 0)
-			return rc->checks[i].applicable && !rc->checks[i].held;
-	return false;
+	for (size_t i = 0; i < rc->nchecks; i++) {
+		if (strcmp(rc->checks[i].name, name) != 0)
+			continue;
+		switch (report_check_status(&rc->checks[i])) {
+		case CHECK_FAILED: return MAP_BROKEN;
+		case CHECK_UNPROVEN: return mark == MAP_BROKEN ? mark : MAP_UNKNOWN;
+		default: return mark;
+		}
+	}
+	return mark;
 }
 
-/* An expect of a complete client that did not match everywhere. */
-static bool res_failed(const struct client_state *c, enum step st, int i)
+/* An expect of a complete client: '!' when it found a page without the
+ * value, '?' when it was not made. */
+static char expect_mark(char mark, const struct client_state *c, enum step st, int i)
 {
-	return !res(c, st, i)->ok || res(c, st, i)->mismatched > 0;
+	if (!res(c, st, i)->ok)
+		return mark == MAP_BROKEN ? mark : MAP_UNKNOWN;
+	return res(c, st, i)->mismatched > 0 ? MAP_BROKEN : mark;
 }
 
 static void map_client(struct server *s, const struct client_state *c,
 		       const struct report_client *rc)
 {
-	static const char role_char[ROLE_COUNT] = { MAP_COPY, MAP_TRACK, MAP_RW, MAP_FAULT };
+	static const char *const cow_checks[] = { "cow_write_private", "cow_write_isolated",
+						  "cow_copy_detached", "cow_copy_evidence" };
+	char marks[ROLE_COUNT] = { MAP_COPY, MAP_TRACK, MAP_RW, MAP_FAULT };
 
 	if (!client_complete(c)) {
 		memset(s->report.page_map + c->first_page, MAP_UNKNOWN, (size_t)c->page_count);
 		return;
 	}
-	bool broken[ROLE_COUNT] = {
-		check_failed(rc, "cow_write_private") || check_failed(rc, "cow_write_isolated") ||
-			check_failed(rc, "cow_copy_detached") || check_failed(rc, "cow_copy_evidence"),
-		res_failed(c, STEP_OBSERVE, O_TRACKS_LATER),
-		check_failed(rc, "rw_write_visible") || res_failed(c, STEP_OBSERVE, O_TRACKS_RW),
-		check_failed(rc, "ro_write_faults"),
-	};
-
-	for (uint64_t i = 0; i < c->page_count; i++) {
-		enum role r = experiment_role_of(i);
-
-		s->report.page_map[c->first_page + i] = broken[r] ? MAP_BROKEN : role_char[r];
-	}
+	for (size_t k = 0; k < sizeof(cow_checks) / sizeof(cow_checks[0]); k++)
+		marks[ROLE_COW] = worst(marks[ROLE_COW], rc, cow_checks[k]);
+	marks[ROLE_TRACK] = expect_mark(marks[ROLE_TRACK], c, STEP_OBSERVE, O_TRACKS_LATER);
+	marks[ROLE_RW] = worst(marks[ROLE_RW], rc, "rw_write_visible");
+	marks[ROLE_RW] = expect_mark(marks[ROLE_RW], c, STEP_OBSERVE, O_TRACKS_RW);
+	marks[ROLE_FAULT] = worst(marks[ROLE_FAULT], rc, "ro_write_faults");
+	for (uint64_t i = 0; i < c->page_count; i++)
+		s->report.page_map[c->first_page + i] = marks[experiment_role_of(i)];
 }
 
 /* ---- the server's own checks ---- */
@@ -709,10 +847,17 @@ static void check_server_cow(struct server *s)
 	json_attach(exp, "clients_seeing_it", cJSON_CreateNumber(0));
 	if (!held)
 		s->report.page_map[0] = MAP_BROKEN;
-	add(s->report.server_checks, &s->report.nserver_checks, "server_cow_isolated",
-	    "client+server", held, exp,
-	    obs, NULL, "the server's own cow write to page 0 is private to it%s",
-	    held ? "" : ": NOT so");
+	struct report_check *chk = add(s->report.server_checks, &s->report.nserver_checks,
+				       "server_cow_isolated", "client+server", held, exp, obs,
+				       NULL, "the server's own cow write to page 0 is private "
+				       "to it%s", held ? "" : ": NOT so");
+	/* nothing contradicted it, but a client's look was not made */
+	if (chk != NULL && held && s->server_cow_unsearched != NULL) {
+		report_check_unproven(chk, "%s", s->server_cow_unsearched);
+		s->report.page_map[0] = MAP_UNKNOWN;
+	}
+	free(s->server_cow_unsearched);
+	s->server_cow_unsearched = NULL;
 }
 
 static void check_server_tracks(struct server *s, const struct section_scan *sc)
@@ -758,12 +903,27 @@ static void check_control(struct server *s)
 /* The two facts of a client's results that the server's own checks need
  * once its results are let go; kept before anything is judged, so that the
  * section can be read meanwhile. */
-static void keep_facts(struct client_state *c)
+static void keep_facts(struct server *s, struct client_state *c)
 {
+	const struct op_record *find;
+
 	if (c->steps_done > STEP_WRITE)
 		c->seen.rw_written = res(c, STEP_WRITE, W_WRITE_RW)->ok;
-	if (c->steps_done == STEP_COUNT && res(c, STEP_OBSERVE, O_FIND_SERVER_COW)->ok)
-		c->seen.server_cow_sightings = res(c, STEP_OBSERVE, O_FIND_SERVER_COW)->matched;
+	if (c->steps_done < STEP_COUNT || c->lost)
+		return;
+	find = res(c, STEP_OBSERVE, O_FIND_SERVER_COW);
+	if (find->ok) {
+		c->seen.server_cow_sightings = find->matched;
+	} else if (s->server_cow_unsearched == NULL) {
+		char text[REPORT_TEXT_MAX];
+
+		snprintf(text, sizeof(text), "not observed: client %d's find of page 0 "
+			 "(observe step, operation %d) failed: %.100s", c->id, O_FIND_SERVER_COW,
+			 find->error ? find->error : "");
+		s->server_cow_unsearched = malloc(strlen(text) + 1);
+		if (s->server_cow_unsearched != NULL)
+			strcpy(s->server_cow_unsearched, text);
+	}
 }
 
 /* Once a client is judged, its results go, so that the records and the
@@ -772,6 +932,8 @@ static void release_results(struct client_state *c)
 {
 	for (int k = 0; k < STEP_COUNT; k++)
 		step_record_free(&c->results[k]);
+	free(c->unsearched);
+	c->unsearched = NULL;
 }
 
 void experiment_evaluate(struct server *s)
@@ -789,7 +951,7 @@ void experiment_evaluate(struct server *s)
 		s->report.page_map[s->pages] = '\0';
 	}
 	for (int i = 0; i < s->nclients; i++)
-		keep_facts(&s->clients[i]);
+		keep_facts(s, &s->clients[i]);
 	/* the server's own reading of the section, meanwhile, where it can be */
 	scan.broken = s->report.page_map != NULL ? calloc((size_t)s->pages, 1) : NULL;
 	if (scan.broken != NULL && platform_thread_start(&reader, scan_section, &scan) != 0) {

@@ -908,7 +908,8 @@ static void scenario_noverdict_hold(struct ctx *t)
 
 /* The wire side of it: a peer that says "verdict": false gets its last
  * batch marked `last` and then the server's close, no `done` (the helper
- * checks both). Its results say nothing was done, so the run fails. */
+ * checks both). Its results say nothing was done, so nothing was
+ * observed: every check that rests on them is unproven, exit 3. */
 static void scenario_noverdict_protocol(struct ctx *t)
 {
 	struct process *srv = start_server(t, "--clients", "1", NULL);
@@ -917,10 +918,13 @@ static void scenario_noverdict_protocol(struct ctx *t)
 	start_helper(t, "noverdict", NULL);
 	CHECK_MSG(finish(t->helpers[0]) == 0, "the server broke the no-verdict protocol");
 	t->nhelpers = 0;
-	CHECK(finish(srv) == 1);
+	/* nothing done is nothing observed: not proven, never broken */
+	CHECK(finish(srv) == 3);
 	if ((r = read_report(t->out)) == NULL)
 		return;
 	CHECK(num(r, "summary.complete") == 1 && num(r, "summary.lost") == 0);
+	CHECK(num(r, "summary.checks_failed") == 0 && num(r, "summary.checks_unproven") >= 7);
+	CHECK(num(r, "summary.operations_failed") == 20);
 	cJSON_Delete(r);
 }
 

@@ -81,6 +81,12 @@ static void fill(struct report *r)
 			     counts("private", 1), NULL);
 	k->applicable = false;
 	snprintf(k->basis, sizeof(k->basis), "client");
+	k = report_add_check(c->checks, &c->nchecks, "cow_copy_evidence", false, NULL, NULL, NULL);
+	snprintf(k->basis, sizeof(k->basis), "client");
+	report_check_unproven(k, "not observed: its evidence (write step, operation 3) failed: "
+			      "\"declined\"");
+	for (int i = 0; i < 5; i++)
+		report_client_failed_op(c, "write", 3 + i, "evidence", "declined \x01");
 	x->pid = 77;
 	x->status = CLIENT_REJECTED;
 	snprintf(x->reason, sizeof(x->reason), "invalid hello: \x01 control");
@@ -126,9 +132,9 @@ static cJSON *check_tree(const struct report_check *list, size_t n)
 		cJSON *ck = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(ck, "name", k->name);
-		cJSON_AddBoolToObject(ck, "held", k->held && k->applicable);
+		cJSON_AddBoolToObject(ck, "held", k->held && k->applicable && !k->unproven);
 		cJSON_AddStringToObject(ck, "status", !k->applicable ? "not_applicable" :
-					k->held ? "held" : "failed");
+					k->unproven ? "unproven" : k->held ? "held" : "failed");
 		cJSON_AddStringToObject(ck, "detail", k->detail != NULL ? k->detail : "");
 		cJSON_AddStringToObject(ck, "basis", k->basis);
 		cJSON_AddItemToObject(ck, "expected", k->expected ? cJSON_Duplicate(k->expected, 1)
@@ -146,7 +152,7 @@ static cJSON *check_tree(const struct report_check *list, size_t n)
  * streamed entry must be this, member for member and in this order. */
 static cJSON *client_tree(const struct report_client *c)
 {
-	cJSON *o = cJSON_CreateObject(), *pages;
+	cJSON *o = cJSON_CreateObject(), *pages, *ops;
 
 	if (c->status != CLIENT_REJECTED)
 		cJSON_AddNumberToObject(o, "id", c->id);
@@ -159,6 +165,17 @@ static cJSON *client_tree(const struct report_client *c)
 	cJSON_AddNumberToObject(pages, "first", (double)c->first_page);
 	cJSON_AddNumberToObject(pages, "count", (double)c->page_count);
 	cJSON_AddItemToObject(o, "checks", check_tree(c->checks, c->nchecks));
+	cJSON_AddNumberToObject(o, "operations_failed", (double)c->nfailed_ops);
+	ops = cJSON_AddArrayToObject(o, "failed_operations");
+	for (size_t i = 0; i < c->nfailed_ops && i < REPORT_FAILED_OPS_MAX; i++) {
+		cJSON *f = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(f, "step", c->failed_ops[i].step);
+		cJSON_AddNumberToObject(f, "index", c->failed_ops[i].index);
+		cJSON_AddStringToObject(f, "op", c->failed_ops[i].op);
+		cJSON_AddStringToObject(f, "error", c->failed_ops[i].error);
+		cJSON_AddItemToArray(ops, f);
+	}
 	return o;
 }
 
@@ -265,10 +282,43 @@ static void test_out_of_memory(const struct report *r)
 	free(full);
 }
 
+/* The verdict's order (docs/report.md): a failed check outranks an
+ * unproven one, which, like an operation not done, leaves the run not
+ * proven (3); all held with every client complete is 0. */
+static void test_verdict_rules(void)
+{
+	struct report r;
+	struct report_client *c;
+	struct report_check *k, *srv;
+
+	report_init(&r);
+	r.expected_clients = 1;
+	c = report_add_client(&r, false);
+	if (!CHECK_OK(c != NULL))
+		return;
+	c->id = 1;
+	k = report_add_check(c->checks, &c->nchecks, "cow_write_private", true, NULL, NULL, NULL);
+	srv = report_add_check(r.server_checks, &r.nserver_checks, "section_intact", true, NULL,
+			       NULL, NULL);
+	CHECK(report_exit_status(&r) == REPORT_EXIT_HELD && report_isolation_held(&r));
+	report_check_unproven(k, "not observed: a test");
+	CHECK(report_check_status(k) == CHECK_UNPROVEN && !k->held);
+	CHECK(report_exit_status(&r) == REPORT_EXIT_LOST && !report_isolation_held(&r));
+	srv->held = false; /* a failure outranks it */
+	CHECK(report_exit_status(&r) == REPORT_EXIT_FAILED);
+	srv->held = true;
+	k->unproven = false;
+	k->held = true;
+	report_client_failed_op(c, "observe", 4, "find", "declined");
+	CHECK(report_exit_status(&r) == REPORT_EXIT_LOST);
+	report_free(&r);
+}
+
 int main(void)
 {
 	struct report r;
 
+	test_verdict_rules();
 	fill(&r);
 	test_whole(&r);
 	test_out_of_memory(&r);
