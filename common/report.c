@@ -711,8 +711,8 @@ static void print_map(const struct report *r, FILE *out)
 		return;
 	fprintf(out, "\npage map, one character a page (%c server, %c private copy, "
 		"%c tracking,\n  %c written through rw, %c ro write faulted, %c check failed, "
-		"%c unknown):\n", MAP_SERVER, MAP_COPY, MAP_TRACK, MAP_RW, MAP_FAULT,
-		MAP_BROKEN, MAP_UNKNOWN);
+		"%c not proven,\n  %c nobody's):\n", MAP_SERVER, MAP_COPY, MAP_TRACK, MAP_RW,
+		MAP_FAULT, MAP_BROKEN, MAP_UNKNOWN, MAP_UNUSED);
 	for (size_t row = 0; row < rows; row++) {
 		if (row == HUMAN_MAP_ROWS_MAX && rows > HUMAN_MAP_ROWS_MAX + 1) {
 			fprintf(out, "  ... %zu more rows (--json has the whole map)\n",

@@ -23,7 +23,8 @@
 #define MAP_RW      'W' /* written through rw: visible in the section */
 #define MAP_FAULT   'F' /* a write to the ro view faulted, nothing changed */
 #define MAP_BROKEN  '!' /* a check about this page failed */
-#define MAP_UNKNOWN '?' /* its client was lost before it was verified */
+#define MAP_UNKNOWN '?' /* not proven: its client was lost, or a check about
+			   it is unproven */
 #define MAP_UNUSED  '.' /* assigned to nobody */
 
 enum client_status { CLIENT_COMPLETE, CLIENT_LOST, CLIENT_REJECTED };

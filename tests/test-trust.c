@@ -1,0 +1,394 @@
+/* The verdict cannot be talked into HELD: a peer that is cowlab-client in
+ * every way but one (it performs its operations with the client's own
+ * code, client/ops.c) declines one operation, or claims matches without
+ * naming their pages, and the server must say what was not observed.
+ *
+ *   test-trust SCENARIO SERVER
+ *   test-trust peer NAME MODE [STEP INDEX]   (started by the scenarios)
+ *
+ * Scenarios: decline (every operation of both steps in turn, table-driven),
+ * nosamples, noimage. */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "channel.h"
+#include "check.h"
+#include "cowlab-config.h"
+#include "err.h"
+#include "ops.h"
+#include "platform.h"
+#include "process.h"
+#include "protocol.h"
+#include "section.h"
+
+#define WAIT_MS 120000
+#define TAMPERER 2 /* the client id that misbehaves; 1 and 3 are honest */
+
+/* ---- the peer ---- */
+
+struct peer {
+	const char *mode;
+	int step, index;        /* the operation to tamper with */
+	int id;
+	struct channel *chan;
+	struct client_views views;
+	uint8_t buf[CHANNEL_MSG_MAX];
+};
+
+static int peer_recv(struct peer *p, struct proto_msg *m)
+{
+	struct proto_limits lim = { p->views.pages, p->views.page_size, p->views.seed };
+	size_t len;
+	int err = channel_recv(p->chan, p->buf, sizeof(p->buf), &len, 60000);
+
+	return err != 0 ? err : proto_parse(p->buf, len, &lim, m, NULL, 0);
+}
+
+/* One operation, done honestly unless it is the one to tamper with. */
+static void peer_op(struct peer *p, uint64_t seq, size_t k, const struct proto_op *op,
+		    struct proto_op_result *r)
+{
+	bool mine = p->id == TAMPERER && (int)seq == p->step && (int)k == p->index;
+
+	if (mine && strcmp(p->mode, "decline") == 0) {
+		memset(r, 0, sizeof(*r));
+		r->kind = op->kind;
+		snprintf(r->error, sizeof(r->error), "declined");
+		return;
+	}
+	ops_run(&p->views, op, r);
+	if (mine && strcmp(p->mode, "nosamples") == 0 && op->kind == PROTO_OP_FIND) {
+		/* every page a match, and not one of them named */
+		r->matched = op->range.count;
+		r->nsamples = 0;
+	}
+}
+
+static int peer_batch(struct peer *p, const struct proto_run *run)
+{
+	struct proto_op_result r;
+	struct proto_text t;
+	size_t len;
+	char *text;
+	int err;
+
+	proto_result_begin(&t, run->seq);
+	for (size_t k = 0; k < run->nops; k++) {
+		peer_op(p, run->seq, k, &run->ops[k], &r);
+		proto_result_add(&t, &r);
+		proto_op_result_free(&r);
+	}
+	text = proto_result_end(&t, &len);
+	err = text != NULL ? channel_send(p->chan, text, len, NULL) : COWLAB_E_NOMEM;
+	free(text);
+	return err;
+}
+
+static int peer(const char *name, const char *mode, int step, int index)
+{
+	static struct peer p;
+	struct proto_hello hello = { .pid = platform_pid() }; /* no image facts */
+	struct proto_msg m;
+	size_t len;
+	char *text;
+	int err;
+
+	p.mode = mode;
+	p.step = step;
+	p.index = index;
+	snprintf(hello.version, sizeof(hello.version), "%s", COWLAB_VERSION);
+	if ((err = channel_connect(&p.chan, name, 60000)) != 0) {
+		fprintf(stderr, "peer: cannot connect: %s\n", cowlab_strerror(err));
+		return 2;
+	}
+	text = proto_build_hello(&hello, &len);
+	err = text != NULL ? channel_send(p.chan, text, len, NULL) : COWLAB_E_NOMEM;
+	free(text);
+	if (err != 0 || peer_recv(&p, &m) != 0 || m.type != PROTO_ASSIGN) {
+		fprintf(stderr, "peer: no assignment\n");
+		return 2;
+	}
+	p.id = m.u.assign.id;
+	err = section_open(&p.views.section, m.u.assign.section_name, m.u.assign.section_size,
+			   p.chan);
+	if (err != 0) {
+		fprintf(stderr, "peer: cannot open the section: %s\n", cowlab_strerror(err));
+		return 2;
+	}
+	p.views.pages = m.u.assign.section_size / m.u.assign.page_size;
+	p.views.page_size = m.u.assign.page_size;
+	p.views.seed = m.u.assign.seed;
+	for (;;) {
+		if ((err = peer_recv(&p, &m)) != 0)
+			return 3; /* dropped (the server says why in its report) */
+		if (m.type == PROTO_DONE)
+			return m.u.done.held ? 0 : 1;
+		if (m.type != PROTO_RUN)
+			return 3;
+		if (peer_batch(&p, &m.u.run) != 0)
+			return 3;
+		proto_msg_free(&m);
+	}
+}
+
+/* ---- scenarios ---- */
+
+struct ctx {
+	const char *self, *server;
+	char name[48], out[256];
+};
+
+static cJSON *run_three(struct ctx *t, const char *mode, int step, int index, int *code)
+{
+	char st[16], ix[16];
+	const char *sargv[] = { t->server, "--clients", "3", "--name", t->name, "--json",
+				"--timeout", "60", NULL };
+	const char *pargv[] = { t->self, "peer", t->name, mode, st, ix, NULL };
+	struct process *srv = NULL, *peers[3] = { NULL, NULL, NULL };
+	cJSON *r = NULL;
+	FILE *f;
+
+	snprintf(st, sizeof(st), "%d", step);
+	snprintf(ix, sizeof(ix), "%d", index);
+	*code = -1;
+	if (!CHECK_OK(process_start(&srv, t->server, sargv, t->out) == 0))
+		return NULL;
+	for (int i = 0; i < 3; i++)
+		CHECK(process_start(&peers[i], t->self, pargv, NULL) == 0);
+	CHECK(process_wait(srv, WAIT_MS, code) == 0);
+	process_destroy(srv);
+	for (int i = 0; i < 3; i++) {
+		int pc;
+
+		if (peers[i] != NULL)
+			CHECK(process_wait(peers[i], WAIT_MS, &pc) == 0);
+		process_destroy(peers[i]);
+	}
+	if ((f = fopen(t->out, "rb")) != NULL) {
+		static char text[1 << 20];
+		size_t n = fread(text, 1, sizeof(text) - 1, f);
+
+		text[n] = '\0';
+		fclose(f);
+		r = cJSON_Parse(text);
+	}
+	CHECK_MSG(r != NULL, "no JSON report in %s", t->out);
+	return r;
+}
+
+static const cJSON *get(const cJSON *o, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+	const cJSON *v = get(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static double num(const cJSON *o, const char *key)
+{
+	const cJSON *v = get(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+/* Expectations: which checks a declined operation of client 2 leaves
+ * unproven in a run of three clients of four pages (docs/report.md, What
+ * a check rests on). "N:check" is client N's; "S:check" the server's.
+ * A declined map also fails every later operation on its view. */
+struct decline_case {
+	int step, index;
+	const char *unproven[8];
+};
+
+static const struct decline_case decline_cases[] = {
+	/* the write step */
+	{ 0, 0, { "2:rw_write_visible", "2:cow_write_isolated", "2:cow_untouched_tracks",
+		  "1:cow_write_isolated", "3:cow_write_isolated" } },
+	{ 0, 1, { "2:cow_write_private", "2:cow_write_isolated", "2:cow_untouched_tracks",
+		  "2:cow_copy_detached", "2:cow_copy_evidence", "1:cow_write_isolated",
+		  "3:cow_write_isolated", "S:server_cow_isolated" } },
+	{ 0, 2, { "2:ro_write_faults" } },
+	{ 0, 3, { "2:cow_copy_evidence" } },
+	{ 0, 4, { "2:cow_write_private", "2:cow_write_isolated", "2:cow_copy_detached",
+		  "2:cow_copy_evidence" } },
+	{ 0, 5, { "2:rw_write_visible", "2:cow_untouched_tracks" } },
+	{ 0, 6, { "2:cow_write_private" } },
+	{ 0, 7, { "2:cow_write_isolated" } },
+	{ 0, 8, { "2:ro_write_faults" } },
+	{ 0, 9, { "2:ro_write_faults" } },
+	{ 0, 10, { "2:cow_copy_evidence" } },
+	/* the observe step */
+	{ 1, 0, { "2:cow_untouched_tracks", "2:cow_copy_detached" } },
+	{ 1, 1, { "2:cow_untouched_tracks" } },
+	{ 1, 2, { "2:cow_copy_detached" } },
+	{ 1, 3, { "2:cow_write_private" } },
+	{ 1, 4, { "1:cow_write_isolated" } },
+	{ 1, 5, { "3:cow_write_isolated" } },
+	{ 1, 6, { "1:cow_write_isolated", "2:cow_write_isolated", "3:cow_write_isolated" } },
+	{ 1, 7, { "S:server_cow_isolated" } },
+	{ 1, 8, { "2:cow_copy_evidence" } },
+};
+
+static bool expected_unproven(const struct decline_case *dc, const char *who, const char *name)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "%s:%s", who, name);
+	for (int i = 0; i < 8 && dc->unproven[i] != NULL; i++)
+		if (strcmp(dc->unproven[i], key) == 0)
+			return true;
+	return false;
+}
+
+/* Every check of a list: unproven exactly where the case says (with a
+ * detail that names what was not observed), held or not applicable
+ * elsewhere; never failed. */
+static void check_list(const struct decline_case *dc, const char *who, const cJSON *checks)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, checks) {
+		const char *name = str(c, "name"), *status = str(c, "status");
+		bool want = expected_unproven(dc, who, name);
+
+		if (want) {
+			CHECK_MSG(strcmp(status, "unproven") == 0 && !cJSON_IsTrue(get(c, "held")),
+				  "decline %d/%d: %s:%s is %s, not unproven", dc->step, dc->index, who,
+				  name, status);
+			CHECK_MSG(strstr(str(c, "detail"), "not observed: ") == str(c, "detail") &&
+				  strstr(str(c, "detail"), "operation") != NULL,
+				  "decline %d/%d: %s:%s: detail \"%s\"", dc->step, dc->index, who,
+				  name, str(c, "detail"));
+		} else {
+			CHECK_MSG(strcmp(status, "held") == 0 ||
+				  strcmp(status, "not_applicable") == 0,
+				  "decline %d/%d: %s:%s is %s (%s)", dc->step, dc->index, who, name,
+				  status, str(c, "detail"));
+		}
+	}
+}
+
+static void scenario_decline(struct ctx *t)
+{
+	for (size_t i = 0; i < sizeof(decline_cases) / sizeof(decline_cases[0]); i++) {
+		const struct decline_case *dc = &decline_cases[i];
+		int code, found = 0;
+		cJSON *r = run_three(t, "decline", dc->step, dc->index, &code);
+		const cJSON *c, *sum = get(r, "summary");
+
+		if (r == NULL)
+			continue;
+		CHECK_MSG(code == 3, "decline %d/%d: exit %d, not 3 (NOT PROVEN)", dc->step,
+			  dc->index, code);
+		CHECK(cJSON_IsFalse(get(r, "isolation_held")));
+		CHECK(num(sum, "complete") == 3 && num(sum, "checks_failed") == 0);
+		for (int k = 0; k < 8 && dc->unproven[k] != NULL; k++)
+			found++;
+		CHECK_MSG(num(sum, "checks_unproven") == found, "decline %d/%d: %.0f unproven, "
+			  "expected %d", dc->step, dc->index, num(sum, "checks_unproven"), found);
+		cJSON_ArrayForEach(c, get(r, "clients")) {
+			char who[8];
+			const cJSON *first = cJSON_GetArrayItem(get(c, "failed_operations"), 0);
+
+			snprintf(who, sizeof(who), "%.0f", num(c, "id"));
+			check_list(dc, who, get(c, "checks"));
+			if (num(c, "id") != TAMPERER) {
+				CHECK(num(c, "operations_failed") == 0);
+				continue;
+			}
+			/* the declined operation is listed first, in the client's words */
+			CHECK_MSG(first != NULL && num(first, "index") == dc->index &&
+				  strcmp(str(first, "step"), dc->step ? "observe" : "write") == 0 &&
+				  strcmp(str(first, "error"), "declined") == 0,
+				  "decline %d/%d: failed_operations does not list it", dc->step,
+				  dc->index);
+		}
+		check_list(dc, "S", get(r, "server_checks"));
+		cJSON_Delete(r);
+	}
+}
+
+/* A find that counts matches and names none is refused, whether it looks
+ * at a neighbour's pages or at the server's page 0: the same rule. */
+static void scenario_nosamples(struct ctx *t)
+{
+	static const int finds[] = { 4, 5, 6, 7 };
+
+	for (size_t i = 0; i < sizeof(finds) / sizeof(finds[0]); i++) {
+		int code;
+		cJSON *r = run_three(t, "nosamples", 1, finds[i], &code);
+		const cJSON *c;
+
+		if (r == NULL)
+			continue;
+		CHECK_MSG(code == 3, "nosamples %d: exit %d, not 3", finds[i], code);
+		CHECK(num(get(r, "summary"), "checks_failed") == 0);
+		cJSON_ArrayForEach(c, get(r, "clients")) {
+			if (num(c, "id") != TAMPERER)
+				continue;
+			CHECK_MSG(strcmp(str(c, "status"), "lost") == 0 &&
+				  strstr(str(c, "reason"), "lists 0 samples") != NULL,
+				  "nosamples %d: client 2 is %s: %s", finds[i], str(c, "status"),
+				  str(c, "reason"));
+		}
+		cJSON_Delete(r);
+	}
+}
+
+/* Honest peers that have no image facts: the course's check is not
+ * applicable to them, with its reason, and the run holds. */
+static void scenario_noimage(struct ctx *t)
+{
+	int code;
+	cJSON *r = run_three(t, "honest", -1, -1, &code);
+	const cJSON *c;
+
+	if (r == NULL)
+		return;
+	CHECK_MSG(code == 0, "exit %d", code);
+	cJSON_ArrayForEach(c, get(r, "clients")) {
+		const cJSON *k, *img = NULL;
+
+		cJSON_ArrayForEach(k, get(c, "checks"))
+			if (strcmp(str(k, "name"), "image_section_shared") == 0)
+				img = k;
+		CHECK_MSG(img != NULL && strcmp(str(img, "status"), "not_applicable") == 0 &&
+			  strstr(str(img, "detail"), "no image facts") != NULL,
+			  "client %.0f: image_section_shared is %s", num(c, "id"), str(img, "status"));
+	}
+	cJSON_Delete(r);
+}
+
+int main(int argc, char **argv)
+{
+	struct ctx t;
+
+	proto_init();
+	if (argc >= 4 && strcmp(argv[1], "peer") == 0)
+		return peer(argv[2], argv[3], argc > 4 ? atoi(argv[4]) : -1,
+			    argc > 5 ? atoi(argv[5]) : -1);
+	if (argc != 3) {
+		fprintf(stderr, "usage: test-trust decline|nosamples|noimage SERVER\n");
+		return 2;
+	}
+	memset(&t, 0, sizeof(t));
+	t.self = argv[0];
+	t.server = argv[2];
+	snprintf(t.name, sizeof(t.name), "trust-%s-%ld", argv[1], platform_pid());
+	snprintf(t.out, sizeof(t.out), "trust-%s-%ld.json", argv[1], platform_pid());
+	if (strcmp(argv[1], "decline") == 0)
+		scenario_decline(&t);
+	else if (strcmp(argv[1], "nosamples") == 0)
+		scenario_nosamples(&t);
+	else if (strcmp(argv[1], "noimage") == 0)
+		scenario_noimage(&t);
+	else
+		CHECK_MSG(false, "unknown scenario %s", argv[1]);
+	remove(t.out);
+	return check_exit(argv[1]);
+}
