@@ -18,6 +18,7 @@
 static const char *const step_names[STEP_COUNT] = { "write", "observe" };
 
 static void send_step(struct server *s, struct client_state *cl, enum step step);
+static struct invited_slot *invited_find(struct server *s, long pid);
 static void let_go(struct server *s, struct client_state *cl);
 static void step_answered(struct server *s, struct client_state *cl);
 static void settle_window(struct server *s, const struct client_state *cl);
@@ -66,6 +67,7 @@ static void conn_close(struct server *s, struct conn *c)
 	else
 		conn_unlink(s, c);
 	channel_close(c->chan);
+	free(c->pending);
 	free(c);
 }
 
@@ -176,6 +178,8 @@ static void admit(struct server *s, struct conn *c, const struct proto_hello *h)
 	cl->has_image = h->has_image;
 	cl->image = h->image;
 	cl->no_verdict = h->no_verdict;
+	if (invited_find(s, c->pid) != NULL)
+		invited_find(s, c->pid)->admitted = true;
 	err = send_assign(s, cl);
 	if (err != 0) {
 		server_drop(s, cl, "send", "cannot send the assignment: %s", cowlab_strerror(err));
@@ -187,7 +191,112 @@ static void admit(struct server *s, struct conn *c, const struct proto_hello *h)
 	send_step(s, cl, STEP_WRITE);
 }
 
-static void on_hello(struct server *s, struct conn *c, const struct channel_event *ev)
+/* ---- --spawn: only the processes the server started are admitted ---- */
+
+static struct invited_slot *invited_slot(struct invited *inv, long pid)
+{
+	size_t h = ((size_t)pid * 2654435761u) & inv->mask;
+
+	while (inv->slots[h].pid != 0 && inv->slots[h].pid != pid)
+		h = (h + 1) & inv->mask;
+	return &inv->slots[h];
+}
+
+/* Takes in the pids of the processes started since the last call. */
+static void invited_update(struct server *s)
+{
+	struct invited *inv = &s->invited;
+
+	if (s->opt.spawn == 0)
+		return;
+	if (inv->slots == NULL) {
+		size_t n = 16;
+
+		while (n < 2 * (size_t)s->opt.spawn)
+			n *= 2;
+		inv->slots = calloc(n, sizeof(*inv->slots));
+		if (inv->slots == NULL)
+			return; /* then nobody is known: every hello waits, then is refused */
+		inv->mask = n - 1;
+	}
+	for (; inv->known < s->nprocs; inv->known++) {
+		long pid = process_pid(s->procs[inv->known]);
+		struct invited_slot *slot = invited_slot(inv, pid);
+
+		slot->pid = pid;
+		slot->proc = inv->known;
+	}
+}
+
+/* NULL unless the pid is one the server started. */
+static struct invited_slot *invited_find(struct server *s, long pid)
+{
+	struct invited_slot *slot;
+
+	if (s->invited.slots == NULL || pid <= 0)
+		return NULL;
+	slot = invited_slot(&s->invited, pid);
+	return slot->pid == pid ? slot : NULL;
+}
+
+static void on_hello(struct server *s, struct conn *c, const uint8_t *data, size_t len,
+		     int rerr);
+
+/* --spawn: whether the connection's process is one of ours. A hello from
+ * a pid not yet recorded while the starter still runs is kept (the child
+ * may have connected before its start was recorded) and taken up again by
+ * take_pending. Returns true when the hello may go on. */
+static bool invited_check(struct server *s, struct conn *c, const uint8_t *data, size_t len)
+{
+	struct invited_slot *slot;
+
+	if (s->opt.spawn == 0)
+		return true;
+	invited_update(s);
+	slot = invited_find(s, c->pid);
+	if (slot == NULL && s->starter != NULL && c->pending == NULL && c->pid > 0) {
+		c->pending = malloc(len > 0 ? len : 1);
+		if (c->pending != NULL) {
+			memcpy(c->pending, data, len);
+			c->pending_len = len;
+			return false;
+		}
+	}
+	if (slot == NULL) {
+		reject(s, c, "uninvited", "pid %ld is not a client this server started (--spawn "
+		       "admits only its own)", c->pid);
+		return false;
+	}
+	if (slot->admitted) {
+		reject(s, c, "uninvited", "pid %ld is a client already", c->pid);
+		return false;
+	}
+	return true;
+}
+
+/* The hellos kept by invited_check, once their pid is known or the starter
+ * has stopped. */
+static void take_pending(struct server *s)
+{
+	struct conn *c = s->conns, *next;
+
+	if (s->opt.spawn == 0)
+		return;
+	invited_update(s);
+	for (; c != NULL; c = next) {
+		next = c->next;
+		if (c->pending != NULL && (s->starter == NULL || invited_find(s, c->pid) != NULL)) {
+			uint8_t *data = c->pending;
+
+			c->pending = NULL; /* decided now, once */
+			on_hello(s, c, data, c->pending_len, 0);
+			free(data);
+		}
+	}
+}
+
+static void on_hello(struct server *s, struct conn *c, const uint8_t *data, size_t len,
+		     int rerr)
 {
 	struct proto_msg msg;
 	char why[PROTO_TEXT_MAX];
@@ -197,12 +306,14 @@ static void on_hello(struct server *s, struct conn *c, const struct channel_even
 		reject(s, c, "denied", "the peer runs as another user");
 		return;
 	}
-	if (ev->err == COWLAB_E_TOOBIG) {
+	if (!invited_check(s, c, data, rerr == COWLAB_E_TOOBIG ? 0 : len))
+		return;
+	if (rerr == COWLAB_E_TOOBIG) {
 		reject(s, c, "too_big", "first message over the %d-byte cap",
 			      CHANNEL_MSG_MAX);
 		return;
 	}
-	err = proto_parse(ev->data, ev->len, NULL, &msg, why, sizeof(why));
+	err = proto_parse(data, len, NULL, &msg, why, sizeof(why));
 	if (err != 0) {
 		reject(s, c, "bad_message", "invalid hello: %s", why);
 		return;
@@ -314,8 +425,12 @@ static void on_event(struct server *s, const struct channel_event *ev)
 				   cowlab_strerror(ev->err));
 		return;
 	case CHANNEL_EVENT_MESSAGE:
+		if (c->client == NULL && c->pending != NULL) {
+			reject(s, c, "unexpected", "a second message before its hello was taken");
+			return;
+		}
 		if (c->client == NULL) {
-			on_hello(s, c, ev);
+			on_hello(s, c, ev->data, ev->len, ev->err);
 			return;
 		}
 		on_result(s, c->client, ev);
@@ -494,12 +609,11 @@ static bool spawned_all_accounted(struct server *s)
 
 	if (s->opt.spawn == 0 || s->starter != NULL || s->conns != NULL)
 		return false;
+	invited_update(s);
 	for (int i = 0; i < s->nprocs; i++) {
-		bool admitted = false;
+		struct invited_slot *slot = invited_find(s, process_pid(s->procs[i]));
 
-		for (int k = 0; k < s->nclients && !admitted; k++)
-			admitted = s->clients[k].pid == process_pid(s->procs[i]);
-		if (!admitted && process_wait(s->procs[i], 0, &code) != 0)
+		if ((slot == NULL || !slot->admitted) && process_wait(s->procs[i], 0, &code) != 0)
 			return false;
 	}
 	return true;
@@ -608,6 +722,7 @@ int server_run(struct server *s)
 		}
 		if (s->starter != NULL)
 			spawn_progress(s);
+		take_pending(s);
 		if ((err = pump(s, until)) != 0)
 			return err;
 		progress(s, false);

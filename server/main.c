@@ -318,6 +318,7 @@ static void teardown(struct server *s)
 		for (int k = 0; k < STEP_COUNT; k++)
 			step_record_free(&s->clients[i].results[k]);
 	free(s->clients);
+	free(s->invited.slots);
 	section_unmap(s->section, s->rw);
 	section_unmap(s->section, s->cow);
 	section_destroy(s->section);

@@ -98,7 +98,23 @@ struct conn {
 	int64_t hello_deadline;
 	long pid;
 	bool other_user;             /* to be rejected once its message is read */
+	/* --spawn: a hello from a pid the starter has not yet recorded, kept
+	 * until it has (or has stopped) */
+	uint8_t *pending;
+	size_t pending_len;
 	struct conn *prev, *next;
+};
+
+/* --spawn: the pids of the processes the server started, the only ones
+ * it admits (open addressing; each admitted once). */
+struct invited {
+	struct invited_slot {
+		long pid;            /* 0: empty */
+		int proc;            /* its index in procs */
+		bool admitted;
+	} *slots;
+	size_t mask;             /* slots - 1, a power of two less one */
+	int known;               /* procs[0..known-1] are in it */
 };
 
 /* Pages of one of the server's views to let go of (section_release),
@@ -124,6 +140,7 @@ struct server {
 	struct process **procs;
 	int nprocs;
 	struct process_starter *starter; /* --spawn: while clients are being started */
+	struct invited invited;
 	bool accepting;          /* admission is open */
 	int64_t answers_due;     /* the earliest answer deadline, or later */
 	int written, observed;   /* answers to each step, for the progress line */

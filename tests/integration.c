@@ -218,6 +218,10 @@ static int helper(const char *mode, const char *name, const char *marker)
 		}
 	} else if (strcmp(mode, "noverdict") == 0) {
 		status = helper_no_verdict(c);
+	} else if (strcmp(mode, "intruder") == 0) {
+		/* a same-user process that found a --spawn run's socket */
+		if (send_hello(c) == 0)
+			status = expect_error(c, "uninvited");
 	} else if (strcmp(mode, "silent") == 0 && marker != NULL) {
 		/* connected (so the server is listening): say so, say nothing else */
 		touch(marker);
@@ -928,6 +932,46 @@ static void scenario_noverdict_protocol(struct ctx *t)
 	cJSON_Delete(r);
 }
 
+/* Same-user processes that poll for a --spawn run's socket and say hello
+ * the moment it is there: each is turned away as uninvited, and the run is
+ * made with the clients the server started. The section is large enough
+ * (128 MiB) that its fill keeps the server's own clients from starting
+ * until the intruders, polling already, have connected. */
+static void scenario_uninvited(struct ctx *t)
+{
+	const char *argv[] = { t->server, "--spawn", "2", "--name", t->name, "--json",
+			       "--timeout", "60", "--pages-per-client", "16384", "--client",
+			       t->client, NULL };
+	struct process *srv;
+	int turned_away = 0;
+	cJSON *r;
+	const cJSON *c;
+
+	for (int i = 0; i < 4; i++)
+		start_helper(t, "intruder", NULL);
+	srv = start(t->server, argv, t->out);
+	CHECK(finish(srv) == 0);
+	for (int i = 0; i < t->nhelpers; i++) {
+		int code = -1;
+
+		/* one still polling never got in: nothing to judge it by */
+		if (process_wait(t->helpers[i], 5000, &code) != 0)
+			code = -1;
+		CHECK_MSG(code == 0 || code == -1, "intruder %d: exit %d", i, code);
+		turned_away += code == 0;
+		process_destroy(t->helpers[i]);
+	}
+	t->nhelpers = 0;
+	CHECK_MSG(turned_away > 0, "no intruder got in before the run's own clients");
+	if ((r = read_report(t->out)) == NULL)
+		return;
+	CHECK(num(r, "summary.complete") == 2 && num(r, "summary.rejected") == turned_away);
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(r, "clients"))
+		check_complete_client(c);
+	check_reason(r, "rejected", "not a client this server started");
+	cJSON_Delete(r);
+}
+
 /* A connection that never speaks does not hold up the run: it is rejected
  * when the run ends, and the others complete. */
 static void scenario_silent(struct ctx *t)
@@ -1204,6 +1248,8 @@ int main(int argc, char **argv)
 		scenario_stall(&t, 0);
 	else if (strcmp(sc, "late-stall") == 0)
 		scenario_late_stall(&t);
+	else if (strcmp(sc, "uninvited") == 0)
+		scenario_uninvited(&t);
 	else if (strcmp(sc, "silent") == 0)
 		scenario_silent(&t);
 	else if (strcmp(sc, "noverdict") == 0)
