@@ -22,7 +22,8 @@ struct section;
 #define CHANNEL_NAME_MAX 64
 
 enum channel_event_type {
-	CHANNEL_EVENT_TIMEOUT,  /* nothing happened within the timeout */
+	CHANNEL_EVENT_TIMEOUT,  /* nothing happened within the timeout, or a
+				   signal cut the wait short (POSIX) */
 	CHANNEL_EVENT_ACCEPT,   /* a new connection: ev.chan */
 	CHANNEL_EVENT_MESSAGE,  /* a whole message (ev.data, ev.len), or
 				   ev.err == COWLAB_E_TOOBIG for one over the cap */

@@ -17,6 +17,9 @@ long process_pid(const struct process *p);
 int process_wait(struct process *p, int timeout_ms, int *exit_code);
 /* Ends the process at once (SIGKILL / TerminateProcess). */
 void process_kill(struct process *p);
+/* Asks it to stop, as `kill` does by default: SIGTERM. Windows has no way
+ * to send one process a console event: COWLAB_E_UNSUPPORTED there. */
+int process_interrupt(struct process *p);
 /* Kills it if still running, reaps it, frees. Accepts NULL. */
 void process_destroy(struct process *p);
 
@@ -42,6 +45,15 @@ int process_starter_end(struct process_starter *st);
  * few descriptors the process had when starting began, not the connections
  * it accepts meanwhile (a child's exec walks every one of them). */
 void process_starter_thread_init(void);
+
+/* From now on every process this one starts ends when this one ends,
+ * however it ends. Windows: they are put in a job object that kills them
+ * when its last handle closes (when this process exits or is killed).
+ * POSIX has no such thing for processes started from another thread
+ * (PR_SET_PDEATHSIG follows the starting thread, which ends first), so it
+ * does nothing there: the server ends its clients itself on SIGINT,
+ * SIGTERM and SIGHUP (interrupt.h). Returns 0 or a negative cowlab_err. */
+int process_bind_children(void);
 
 /* Whether `path` names an executable file. */
 bool process_is_executable(const char *path);

@@ -219,7 +219,7 @@ enum report_exit report_exit_status(const struct report *r)
 	/* not proven: an observation missing (a check unproven, an operation
 	 * not done), someone lost or missing, or nothing verified at all */
 	if (s.checks_unproven > 0 || s.operations_failed > 0 || s.lost > 0 || s.missing > 0 ||
-	    s.complete == 0 || r->nserver_checks == 0)
+	    s.complete == 0 || r->nserver_checks == 0 || r->interrupted[0] != '\0')
 		return REPORT_EXIT_LOST;
 	return REPORT_EXIT_HELD;
 }
@@ -426,6 +426,8 @@ void report_json_begin(const struct report *r, FILE *out)
 	cJSON_AddBoolToObject(head, "negative_control", r->cow_as_shared);
 	if (r->setup_error[0] != '\0')
 		cJSON_AddStringToObject(head, "error", r->setup_error);
+	if (r->interrupted[0] != '\0')
+		cJSON_AddStringToObject(head, "interrupted", r->interrupted);
 	add_platform(head, &r->platform);
 	sec = cJSON_AddObjectToObject(head, "section");
 	if (sec != NULL) {
@@ -760,6 +762,8 @@ void report_print_human(const struct report *r, FILE *out)
 	print_wrapped(out, "server:", line, 8);
 	print_failures(r->server_checks, r->nserver_checks, out);
 	print_map(r, out);
+	if (r->interrupted[0] != '\0')
+		fprintf(out, "\ninterrupted by %s: this is the report so far\n", r->interrupted);
 	fprintf(out, "\nverdict: isolation %s (exit %d)\n  %d of %d clients complete",
 		held ? "HELD" : s.checks_failed ? "BROKEN" : "NOT PROVEN",
 		(int)report_exit_status(r), s.complete, r->expected_clients);

@@ -10,12 +10,16 @@
 #include "channel.h"
 #include "cowlab-config.h"
 #include "err.h"
+#include "interrupt.h"
 #include "platform.h"
 #include "process.h"
 #include "section.h"
 #include "server.h"
 
 static const char *const step_names[STEP_COUNT] = { "write", "observe" };
+
+/* The longest single wait of the event loop (see interrupt.h). */
+#define INTERRUPT_SLICE_MS 200
 
 static void send_step(struct server *s, struct client_state *cl, enum step step);
 static struct invited_slot *invited_find(struct server *s, long pid);
@@ -688,6 +692,30 @@ static bool all_answered(const struct server *s)
 	return true;
 }
 
+/* Asked to stop (interrupt.h): no more clients are started or admitted,
+ * every client that has not answered both steps is dropped, saying why,
+ * and every client process started is ended; the run is judged on what
+ * was observed so far. */
+static void interrupted(struct server *s, int request)
+{
+	const char *why = interrupt_name(request);
+
+	snprintf(s->report.interrupted, sizeof(s->report.interrupted), "%s", why);
+	fprintf(stderr, "%scowlab-server: interrupted by %s; ending the run\n",
+		s->progress ? "\n" : "", why);
+	s->accepting = false;
+	server_stop_starting(s);
+	for (int i = 0; i < s->nclients; i++) {
+		struct client_state *cl = &s->clients[i];
+
+		if (!cl->lost && cl->steps_done < STEP_COUNT)
+			server_drop(s, cl, "interrupted", "the run was interrupted (%s) before it "
+				    "answered step \"%s\"", why, step_names[cl->steps_done]);
+	}
+	for (int i = 0; i < s->nprocs; i++)
+		process_kill(s->procs[i]);
+}
+
 int server_run(struct server *s)
 {
 	int64_t admit_until = platform_now_ms() + s->opt.timeout_ms;
@@ -698,7 +726,10 @@ int server_run(struct server *s)
 	s->answers_due = INT64_MAX;
 	for (;;) {
 		int64_t now = platform_now_ms(), until;
+		int request = interrupt_pending();
 
+		if (request != 0 && s->report.interrupted[0] == '\0')
+			interrupted(s, request);
 		if (s->accepting && s->nclients >= s->opt.clients)
 			close_admission(s);
 		if (s->accepting && now >= admit_until)
@@ -720,6 +751,10 @@ int server_run(struct server *s)
 			if (s->opt.spawn > 0 && until > now + 100)
 				until = now + 100;
 		}
+		/* in slices: a request that came just before the wait began is
+		 * seen at the end of the slice */
+		if (until > now + INTERRUPT_SLICE_MS)
+			until = now + INTERRUPT_SLICE_MS;
 		if (s->starter != NULL)
 			spawn_progress(s);
 		take_pending(s);

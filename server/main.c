@@ -10,6 +10,7 @@
 #include "cowlab-config.h"
 #include "err.h"
 #include "experiment.h"
+#include "interrupt.h"
 #include "platform.h"
 #include "section.h"
 #include "server.h"
@@ -397,12 +398,22 @@ int main(int argc, char **argv)
 	if (status >= 0)
 		return status;
 	proto_init();
+	/* Ctrl-C, SIGTERM: the run ends cleanly (its clients ended, the report
+	 * so far, the name given back), then the process as it was asked. */
+	if (interrupt_catch() != 0)
+		fprintf(stderr, "cowlab-server: cannot catch interruptions: Ctrl-C will leave "
+			"client processes behind\n");
+	if (s.opt.spawn > 0 && process_bind_children() != 0)
+		fprintf(stderr, "cowlab-server: cannot bind the client processes to this one: "
+			"they may outlive it if it is killed\n");
 	opt = s.opt;
 	status = REPORT_EXIT_HELD;
 	for (int i = 1; i <= opt.repeat && status != REPORT_EXIT_USAGE; i++) {
 		memset(&s, 0, sizeof(s));
 		s.opt = opt;
 		status = worse(status, run_once(&s, i));
+		if (interrupt_pending() != 0)
+			interrupt_exit(interrupt_pending());
 	}
 	return status;
 }

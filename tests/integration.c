@@ -972,6 +972,56 @@ static void scenario_uninvited(struct ctx *t)
 	cJSON_Delete(r);
 }
 
+/* A server stopped mid-run leaves no client behind: none of its clients
+ * joins the next server of the same name. Where a process can be asked to
+ * stop (SIGTERM), the server also ends its run cleanly: the report so far
+ * (not proven), every unfinished client dropped saying why, and it dies of
+ * the signal. Windows cannot send one process a console event: there the
+ * server is killed outright, and its job object must end the clients. */
+static void scenario_interrupted(struct ctx *t)
+{
+	const char *spawn = platform_path_sep == '\\' ? "64" : "1000";
+	const char *argv[] = { t->server, "--spawn", spawn, "--name", t->name, "--json",
+			       "--timeout", "60", "--client", t->client, NULL };
+	struct process *srv = start(t->server, argv, t->out);
+	bool asked;
+	int code = -1;
+	cJSON *r;
+
+	platform_sleep_ms(300);
+	asked = process_interrupt(srv) == 0;
+	if (!asked)
+		process_kill(srv);
+	CHECK(process_wait(srv, WAIT_MS, &code) == 0);
+	process_destroy(srv);
+	if (asked) {
+		CHECK_MSG(code == 128 + 15, "exit %d, not death by SIGTERM (143)", code);
+		if ((r = read_report(t->out)) != NULL) {
+			const cJSON *itr = cJSON_GetObjectItemCaseSensitive(r, "interrupted");
+
+			CHECK(cJSON_IsString(itr) && strcmp(itr->valuestring, "SIGTERM") == 0);
+			CHECK(num(r, "exit_status") == 3);
+			CHECK(num(r, "summary.lost") + num(r, "summary.missing") > 0);
+			CHECK(num(r, "summary.checks_failed") == 0);
+			if (num(r, "summary.lost") > 0)
+				check_reason(r, "clients", "interrupted (SIGTERM)");
+			cJSON_Delete(r);
+		}
+	} else {
+		CHECK_MSG(code == 137, "exit %d, not killed", code);
+	}
+	/* Its clients are gone: a server of the same name sees none of them. */
+	t->timeout = "5";
+	srv = start_server(t, "--clients", "5", NULL);
+	CHECK(finish(srv) == 3);
+	if ((r = read_report(t->out)) == NULL)
+		return;
+	CHECK_MSG(num(r, "summary.complete") + num(r, "summary.lost") == 0,
+		  "%.0f clients of the stopped server joined the next one",
+		  num(r, "summary.complete") + num(r, "summary.lost"));
+	cJSON_Delete(r);
+}
+
 /* A connection that never speaks does not hold up the run: it is rejected
  * when the run ends, and the others complete. */
 static void scenario_silent(struct ctx *t)
@@ -1248,6 +1298,8 @@ int main(int argc, char **argv)
 		scenario_stall(&t, 0);
 	else if (strcmp(sc, "late-stall") == 0)
 		scenario_late_stall(&t);
+	else if (strcmp(sc, "interrupted") == 0)
+		scenario_interrupted(&t);
 	else if (strcmp(sc, "uninvited") == 0)
 		scenario_uninvited(&t);
 	else if (strcmp(sc, "silent") == 0)

@@ -346,7 +346,12 @@ int channel_hub_wait(struct channel_hub *hub, int timeout_ms, struct channel_eve
 			wait = left > 0 ? (int)left : 0;
 		}
 		int n = epoll_wait(hub->epfd, hub->ready, READY_MAX, wait);
-		if (n < 0 && errno != EINTR)
+		if (n < 0 && errno == EINTR) {
+			/* a signal (interrupt.h): the caller looks, then waits again */
+			ev->type = CHANNEL_EVENT_TIMEOUT;
+			return COWLAB_OK;
+		}
+		if (n < 0)
 			return err_from_os();
 		hub->nready = n > 0 ? n : 0;
 		hub->next_ready = 0;

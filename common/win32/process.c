@@ -11,6 +11,10 @@
 #include "internal.h"
 #include "process.h"
 
+/* process_bind_children's job object, once made: every process started
+ * afterwards goes in it. Written once, before any start. */
+static HANDLE children_job;
+
 struct process {
 	HANDLE h;
 	DWORD pid;
@@ -132,7 +136,9 @@ int process_start(struct process **out, const char *path, const char *const argv
 	 * ERROR_INTERNAL_ERROR (1359) that succeeds when tried again. */
 	BOOL started = FALSE;
 	for (int attempt = 0; attempt < 5 && !started; attempt++) {
-		started = CreateProcessW(wpath, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi);
+		started = CreateProcessW(wpath, cmd, NULL, NULL, TRUE,
+					 children_job != NULL ? CREATE_SUSPENDED : 0, NULL, NULL,
+					 &si, &pi);
 		if (!started && GetLastError() != ERROR_INTERNAL_ERROR &&
 		    GetLastError() != ERROR_NO_SYSTEM_RESOURCES)
 			break;
@@ -146,6 +152,14 @@ int process_start(struct process **out, const char *path, const char *const argv
 		fprintf(stderr, "cowlab: CreateProcessW(%s) failed: Windows error %lu\n", path, e);
 		err = err_from_os();
 		goto done;
+	}
+	/* In the job before it runs a single instruction; a process that
+	 * cannot be put there (a job of ours that forbids it) runs unbound. */
+	if (children_job != NULL) {
+		if (!AssignProcessToJobObject(children_job, pi.hProcess))
+			fprintf(stderr, "cowlab: process %lu is not bound to this one (Windows "
+				"error %lu)\n", pi.dwProcessId, GetLastError());
+		ResumeThread(pi.hThread);
 	}
 	CloseHandle(pi.hThread);
 	p->h = pi.hProcess;
@@ -195,6 +209,12 @@ void process_kill(struct process *p)
 		TerminateProcess(p->h, 137);
 }
 
+int process_interrupt(struct process *p)
+{
+	(void)p;
+	return COWLAB_E_UNSUPPORTED;
+}
+
 void process_destroy(struct process *p)
 {
 	int code;
@@ -222,4 +242,27 @@ void process_starter_thread_init(void)
 {
 	/* Nothing: CreateProcessW passes only inheritable handles, and the
 	 * server's pipes are not. */
+}
+
+int process_bind_children(void)
+{
+	JOBOBJECT_EXTENDED_LIMIT_INFORMATION info;
+	HANDLE job;
+
+	if (children_job != NULL)
+		return COWLAB_OK;
+	if ((job = CreateJobObjectW(NULL, NULL)) == NULL)
+		return err_from_os();
+	memset(&info, 0, sizeof(info));
+	info.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+	if (!SetInformationJobObject(job, JobObjectExtendedLimitInformation, &info,
+				     sizeof(info))) {
+		int err = err_from_os();
+
+		CloseHandle(job);
+		return err;
+	}
+	/* never closed: it goes with the process, and its clients with it */
+	children_job = job;
+	return COWLAB_OK;
 }
