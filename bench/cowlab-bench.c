@@ -747,13 +747,14 @@ static double setup_cowlab(size_t size)
 	struct channel_hub *hub = NULL;
 	struct section *s;
 	void *rw, *cow;
+	char why[256];
 	double t = now_s();
 
 	if (section_create(&s, "bench-1g", size) != 0 || section_map(s, SECTION_VIEW_RW, &rw) != 0 ||
 	    section_map(s, SECTION_VIEW_COW, &cow) != 0)
 		return 0;
 	section_fill(s, rw, pattern_fill, &seed);
-	channel_hub_listen(&hub, "bench-1g");
+	channel_hub_listen(&hub, "bench-1g", why, sizeof(why));
 	t = now_s() - t;
 	channel_hub_destroy(hub);
 	section_unmap(s, rw);

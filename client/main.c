@@ -194,11 +194,13 @@ static int join(struct client *c)
 
 	snprintf(hello.version, sizeof(hello.version), "%s", COWLAB_VERSION);
 	count_in_image(&hello);
-	err = channel_connect(&c->chan, c->opt.name, c->opt.timeout_ms);
+	err = channel_connect(&c->chan, c->opt.name, c->opt.timeout_ms, why, sizeof(why));
 	if (err != 0) {
 		fprintf(stderr, "cowlab-client: cannot reach server \"%s\": %s\n", c->opt.name,
-			cowlab_strerror(err));
-		return EXIT_LOST;
+			why[0] != '\0' ? why : cowlab_strerror(err));
+		/* no server there (yet): 3; a setup that cannot work here: 2 */
+		return err_is(err, COWLAB_E_NOENT) || err_is(err, COWLAB_E_TIMEOUT) ||
+		       err_is(err, COWLAB_E_AGAIN) ? EXIT_LOST : EXIT_USAGE;
 	}
 	text = proto_build_hello(&hello, &len);
 	err = send_text(c, text, len);
@@ -208,7 +210,7 @@ static int join(struct client *c)
 		err = receive(c, &msg, why, sizeof(why));
 	if (err != 0) {
 		fprintf(stderr, "cowlab-client: no assignment from the server: %s\n", why);
-		return err == COWLAB_E_PROTO ? EXIT_USAGE : EXIT_LOST;
+		return err_is(err, COWLAB_E_PROTO) ? EXIT_USAGE : EXIT_LOST;
 	}
 	if (msg.type == PROTO_ERROR) {
 		fprintf(stderr, "cowlab-client: the server refused us: %s (%s)\n",
@@ -233,8 +235,12 @@ static int join(struct client *c)
 			   c->assign.section_size, c->chan);
 	if (err != 0) {
 		send_error(c, "section", "cannot open the section");
-		fprintf(stderr, "cowlab-client: cannot open the section: %s\n",
-			cowlab_strerror(err));
+		if (err_is(err, COWLAB_E_PROTO))
+			fprintf(stderr, "cowlab-client: cannot open the section: no descriptor came "
+				"with the assignment\n");
+		else
+			fprintf(stderr, "cowlab-client: cannot open the section: %s\n",
+				cowlab_strerror(err));
 		return EXIT_USAGE;
 	}
 	c->views.pages = c->assign.section_size / c->assign.page_size;
@@ -282,6 +288,27 @@ static int delivered(const struct client *c)
 	return EXIT_HELD;
 }
 
+/* A result that could not be sent: the server may have dropped us, and
+ * then it said why before it closed: read that rather than guess. */
+static int result_not_sent(struct client *c, int err)
+{
+	struct proto_msg msg;
+	char why[PROTO_TEXT_MAX];
+	size_t len = 0;
+
+	if (channel_recv(c->chan, c->buf, sizeof(c->buf), &len, 1000) == 0 &&
+	    proto_parse(c->buf, len, NULL, &msg, why, sizeof(why)) == 0) {
+		if (msg.type == PROTO_ERROR) {
+			fprintf(stderr, "cowlab-client: the server dropped us: %s (%s)\n",
+				msg.u.error.message, msg.u.error.code);
+			return EXIT_LOST;
+		}
+		proto_msg_free(&msg);
+	}
+	fprintf(stderr, "cowlab-client: cannot send a result: %s\n", cowlab_strerror(err));
+	return EXIT_LOST;
+}
+
 static int serve(struct client *c)
 {
 	char why[PROTO_TEXT_MAX];
@@ -291,10 +318,10 @@ static int serve(struct client *c)
 		struct proto_msg msg;
 		int err = receive(c, &msg, why, sizeof(why));
 
-		if (held && err == COWLAB_E_CLOSED)
+		if (held && err_is(err, COWLAB_E_CLOSED))
 			return delivered(c);
-		if (err == COWLAB_E_PROTO || err == COWLAB_E_TOOBIG) {
-			send_error(c, err == COWLAB_E_TOOBIG ? "too_big" : "bad_message", why);
+		if (err_is(err, COWLAB_E_PROTO) || err_is(err, COWLAB_E_TOOBIG)) {
+			send_error(c, err_is(err, COWLAB_E_TOOBIG) ? "too_big" : "bad_message", why);
 			fprintf(stderr, "cowlab-client: bad message from the server: %s\n", why);
 			return EXIT_USAGE;
 		}
@@ -313,11 +340,8 @@ static int serve(struct client *c)
 		switch (msg.type) {
 		case PROTO_RUN:
 			err = run_batch(c, &msg.u.run);
-			if (err != 0) {
-				fprintf(stderr, "cowlab-client: cannot send a result: %s\n",
-					cowlab_strerror(err));
-				return EXIT_LOST;
-			}
+			if (err != 0)
+				return result_not_sent(c, err);
 			/* After the last batch nothing a check rests on needs us,
 			 * but where the image has a shared section: the course's
 			 * shared counter lives only while an instance maps it, so

@@ -50,8 +50,10 @@ struct channel_peer {
 bool channel_name_valid(const char *name);
 
 /* Listens on `name`. COWLAB_E_EXISTS when a live server has it; a stale
- * endpoint left by a dead server is reclaimed. */
-int channel_hub_listen(struct channel_hub **out, const char *name);
+ * endpoint left by a dead server is reclaimed. On failure `why` (wcap
+ * bytes) says what failed, naming the path and keeping the OS's words
+ * ("" where the error's own text says it all, as for a name in use). */
+int channel_hub_listen(struct channel_hub **out, const char *name, char *why, size_t wcap);
 /* Closes every connection and removes the endpoint. Accepts NULL. */
 void channel_hub_destroy(struct channel_hub *hub);
 /* The endpoint's path, for messages to people. */
@@ -63,8 +65,10 @@ int channel_hub_wait(struct channel_hub *hub, int timeout_ms,
 		     struct channel_event *ev);
 
 /* Client side: connects to the server listening on `name`, retrying for up
- * to timeout_ms while it is not there yet. */
-int channel_connect(struct channel **out, const char *name, int timeout_ms);
+ * to timeout_ms while it is not there yet. On failure `why` says what
+ * failed, as for channel_hub_listen. */
+int channel_connect(struct channel **out, const char *name, int timeout_ms, char *why,
+		    size_t wcap);
 /* Receives one whole message into buf (cap bytes). */
 int channel_recv(struct channel *c, void *buf, size_t cap, size_t *len,
 		 int timeout_ms);

@@ -1,6 +1,9 @@
+#include <limits.h>
+#include <stdio.h>
+
 #include "err.h"
 
-const char *cowlab_strerror(int err)
+static const char *kind_text(int err)
 {
 	switch (err) {
 	case COWLAB_OK: return "success";
@@ -19,4 +22,26 @@ const char *cowlab_strerror(int err)
 	case COWLAB_E_NAMETOOLONG: return "name too long";
 	}
 	return "unknown error";
+}
+
+int err_with_os(enum cowlab_err kind, long number)
+{
+	if (kind >= 0 || number <= 0 || number > INT_MAX / ERR_OS_SCALE - 1)
+		return kind;
+	return (int)kind - ERR_OS_SCALE * (int)number;
+}
+
+struct err_text err_describe(int err)
+{
+	struct err_text t;
+	long os = err_os_number(err);
+	char why[160];
+
+	if (os == 0) {
+		snprintf(t.text, sizeof(t.text), "%s", kind_text(err_kind(err)));
+		return t;
+	}
+	err_os_text(os, why, sizeof(why));
+	snprintf(t.text, sizeof(t.text), "%s (%.80s)", kind_text(err_kind(err)), why);
+	return t;
 }

@@ -4,6 +4,8 @@
 #ifndef COWLAB_ERR_H
 #define COWLAB_ERR_H
 
+#include <stddef.h>
+
 enum cowlab_err {
 	COWLAB_OK = 0,
 	COWLAB_E_NOMEM = -1,       /* out of memory */
@@ -21,11 +23,45 @@ enum cowlab_err {
 	COWLAB_E_NAMETOOLONG = -13,/* a path or name is too long */
 };
 
-/* A short text for an error code; never NULL. */
-const char *cowlab_strerror(int err);
+/* An error that came from the operating system keeps the OS's own number
+ * beside cowlab's kind, so that its text can be said too: the value is
+ * kind - ERR_OS_SCALE * number (still negative, still an error). Compare
+ * errors by kind, with err_is(), never with ==. */
+#define ERR_OS_SCALE 256
 
-/* The last operating-system error of this thread as a cowlab_err
- * (errno on POSIX, GetLastError() on Windows). Implemented per platform. */
+static inline int err_kind(int err)
+{
+	return err >= 0 ? err : -(-err % ERR_OS_SCALE);
+}
+
+static inline int err_is(int err, enum cowlab_err kind)
+{
+	return err_kind(err) == (int)kind;
+}
+
+/* The OS's number behind an error (errno, GetLastError()), 0 if none. */
+static inline long err_os_number(int err)
+{
+	return err >= 0 ? 0 : (long)(-err / ERR_OS_SCALE);
+}
+
+/* `kind` with the OS's `number` beside it (0: none, or too large). */
+int err_with_os(enum cowlab_err kind, long number);
+
+/* The text of an error: cowlab's words, and the OS's own where it came
+ * from the OS, e.g. "operating system error (Is a directory, EISDIR)".
+ * Returned in a structure, so that the text lives to the end of the
+ * expression that asked for it: printf("%s", cowlab_strerror(err)). */
+struct err_text {
+	char text[120];
+};
+struct err_text err_describe(int err);
+#define cowlab_strerror(err) (err_describe(err).text)
+
+/* The last operating-system error of this thread as a cowlab error, with
+ * the OS's number kept (errno on POSIX, GetLastError() on Windows), and
+ * the OS's text for such a number. Implemented per platform. */
 int err_from_os(void);
+void err_os_text(long number, char *buf, size_t cap);
 
 #endif

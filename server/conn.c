@@ -310,9 +310,9 @@ static void on_hello(struct server *s, struct conn *c, const uint8_t *data, size
 		reject(s, c, "denied", "the peer runs as another user");
 		return;
 	}
-	if (!invited_check(s, c, data, rerr == COWLAB_E_TOOBIG ? 0 : len))
+	if (!invited_check(s, c, data, err_is(rerr, COWLAB_E_TOOBIG) ? 0 : len))
 		return;
-	if (rerr == COWLAB_E_TOOBIG) {
+	if (err_is(rerr, COWLAB_E_TOOBIG)) {
 		reject(s, c, "too_big", "first message over the %d-byte cap",
 			      CHANNEL_MSG_MAX);
 		return;
@@ -349,7 +349,7 @@ static void on_result(struct server *s, struct client_state *cl, const struct ch
 	char why[PROTO_TEXT_MAX];
 	int err;
 
-	if (ev->err == COWLAB_E_TOOBIG) {
+	if (err_is(ev->err, COWLAB_E_TOOBIG)) {
 		server_drop(s, cl, "too_big", "a message over the %d-byte cap",
 				   CHANNEL_MSG_MAX);
 		return;

@@ -217,7 +217,7 @@ static void reap_clients(struct server *s)
 
 static int setup(struct server *s)
 {
-	char secname[SECTION_NAME_MAX];
+	char secname[SECTION_NAME_MAX], why[256];
 	uint8_t rnd[8];
 	uint64_t size;
 	int err;
@@ -264,9 +264,12 @@ static int setup(struct server *s)
 	s->report.section_size = size;
 	s->report.page_size = s->page_size;
 	s->report.seed = s->seed;
-	err = channel_hub_listen(&s->hub, s->opt.name);
+	err = channel_hub_listen(&s->hub, s->opt.name, why, sizeof(why));
 	if (err != 0) {
-		if (err == COWLAB_E_EXISTS)
+		if (why[0] != '\0')
+			snprintf(s->report.setup_error, sizeof(s->report.setup_error),
+				 "cannot listen on \"%s\": %.160s", s->opt.name, why);
+		else if (err_is(err, COWLAB_E_EXISTS))
 			snprintf(s->report.setup_error, sizeof(s->report.setup_error),
 				 "the name \"%s\" is in use by another running server", s->opt.name);
 		else

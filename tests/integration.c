@@ -110,7 +110,7 @@ static int helper_no_verdict(struct channel *c)
 		struct proto_msg m;
 
 		err = channel_recv(c, buf, sizeof(buf), &len, 30000);
-		if (err == COWLAB_E_CLOSED && batches == 2)
+		if (err_is(err, COWLAB_E_CLOSED) && batches == 2)
 			return 0; /* closed after the last results: as it should */
 		if (err != 0 || proto_parse(buf, len, &lim, &m, NULL, 0) != 0) {
 			fprintf(stderr, "helper noverdict: %s after %d batches\n",
@@ -180,7 +180,9 @@ static int helper(const char *mode, const char *name, const char *marker)
 	char big[CHANNEL_MSG_MAX + 4096];
 	int status = 1;
 
-	if (channel_connect(&c, name, 30000) != 0) {
+	char why[256];
+
+	if (channel_connect(&c, name, 30000, why, sizeof(why)) != 0) {
 		fprintf(stderr, "helper %s: cannot connect to %s\n", mode, name);
 		return 1;
 	}
@@ -827,7 +829,7 @@ static bool running(struct process *p)
 {
 	int code;
 
-	return process_wait(p, 0, &code) == COWLAB_E_TIMEOUT;
+	return err_is(process_wait(p, 0, &code), COWLAB_E_TIMEOUT);
 }
 
 /* A client started with --no-verdict leaves once the server has taken its

@@ -200,7 +200,7 @@ static void test_maps_query(struct fixture *f)
 		      posix_maps_scan((uintptr_t)anon, scan) == 0 && strcmp(line, scan) == 0);
 		munmap(anon, f->ps);
 		CHECK(!posix_maps_query((uintptr_t)anon, line));
-		CHECK(posix_maps_find((uintptr_t)anon, line) == COWLAB_E_NOENT);
+		CHECK(err_is(posix_maps_find((uintptr_t)anon, line), COWLAB_E_NOENT));
 	}
 	if (!CHECK_OK(mkdtemp(dir) != NULL))
 		return;

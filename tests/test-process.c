@@ -112,7 +112,7 @@ static void test_exit_and_kill(const char *self)
 	p = NULL;
 	CHECK(process_start(&p, self, hang, NULL) == 0);
 	if (p != NULL) {
-		CHECK(process_wait(p, 200, &code) == COWLAB_E_TIMEOUT);
+		CHECK(err_is(process_wait(p, 200, &code), COWLAB_E_TIMEOUT));
 		process_kill(p);
 		CHECK(process_wait(p, 60000, &code) == 0 && code != 0);
 		process_destroy(p);

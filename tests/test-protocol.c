@@ -913,7 +913,7 @@ static void check_bad(const struct bad_message *bad, size_t n, const char *table
 		memset(why, 0, sizeof(why));
 		err = parse_single(bad[i].json, &lim8, &m, why, sizeof(why));
 		json_text(bad[i].why, want, sizeof(want));
-		CHECK_MSG(err == COWLAB_E_PROTO, "%s[%zu] gave %d: %s", table, i, err, bad[i].json);
+		CHECK_MSG(err_is(err, COWLAB_E_PROTO), "%s[%zu] gave %d: %s", table, i, err, bad[i].json);
 		CHECK_MSG(why[0] != '\0', "%s[%zu]: no reason given", table, i);
 		CHECK_MSG(strstr(why, want) != NULL, "%s[%zu]: reason \"%s\" lacks \"%s\"",
 			  table, i, why, want);
@@ -1126,9 +1126,9 @@ static void test_why_buffer(void)
 	size_t len = json_text(HELLO("'pid':0,'version':'x'"), text, sizeof(text));
 	struct proto_msg m;
 
-	CHECK(proto_parse(text, len, NULL, &m, NULL, 0) == COWLAB_E_PROTO);
+	CHECK(err_is(proto_parse(text, len, NULL, &m, NULL, 0), COWLAB_E_PROTO));
 	memset(why, '#', sizeof(why));
-	CHECK(proto_parse(text, len, NULL, &m, why, 4) == COWLAB_E_PROTO);
+	CHECK(err_is(proto_parse(text, len, NULL, &m, why, 4), COWLAB_E_PROTO));
 	CHECK(strlen(why) == 3 && why[4] == '#');
 	len = json_text(HELLO(H_OK), text, sizeof(text));
 	strcpy(why, "stale");
@@ -1190,7 +1190,7 @@ static int matches(struct proto_op_result *r, size_t n, uint64_t seq,
 	char why[PROTO_TEXT_MAX] = "";
 	int err = proto_result_matches(&res, run, &lim8, why, sizeof(why));
 
-	CHECK_MSG(err == 0 || (err == COWLAB_E_PROTO && why[0] != '\0'),
+	CHECK_MSG(err == 0 || (err_is(err, COWLAB_E_PROTO) && why[0] != '\0'),
 		  "refused with %d and reason \"%s\"", err, why);
 	match_results(r); /* ready for the next mutation */
 	return err;
@@ -1381,11 +1381,11 @@ static void test_no_echo(void)
 	size_t len = json_text("{'type':'\\u001b[2Jred','v':1}", text, sizeof(text));
 	struct proto_msg m;
 
-	CHECK(proto_parse(text, len, NULL, &m, why, sizeof(why)) == COWLAB_E_PROTO);
+	CHECK(err_is(proto_parse(text, len, NULL, &m, why, sizeof(why)), COWLAB_E_PROTO));
 	CHECK_MSG(strchr(why, 0x1b) == NULL && strstr(why, "control characters") != NULL,
 		  "the reason echoes the value: %s", why);
 	len = json_text("{'type':'nope','v':1}", text, sizeof(text));
-	CHECK(proto_parse(text, len, NULL, &m, why, sizeof(why)) == COWLAB_E_PROTO);
+	CHECK(err_is(proto_parse(text, len, NULL, &m, why, sizeof(why)), COWLAB_E_PROTO));
 	CHECK(strstr(why, "\"nope\"") != NULL);
 }
 

@@ -55,18 +55,18 @@ static void test_directory(void)
 {
 	static const char *const bad[] = { "symlink", "open" };
 	struct channel_hub *hub = NULL;
-	char sock[300];
+	char sock[300], why[256];
 	struct stat st;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		set_dir(bad[i]);
-		CHECK_MSG(channel_hub_listen(&hub, "sec") == COWLAB_E_ACCESS,
+		CHECK_MSG(err_is(channel_hub_listen(&hub, "sec", why, sizeof(why)), COWLAB_E_ACCESS),
 			  "a %s socket directory was accepted", bad[i]);
 		channel_hub_destroy(hub);
 		hub = NULL;
 	}
 	set_dir("none");
-	CHECK(channel_hub_listen(&hub, "sec") == 0);
+	CHECK(channel_hub_listen(&hub, "sec", why, sizeof(why)) == 0);
 	snprintf(sock, sizeof(sock), "%s/cowlab/sec.sock", runtime);
 	CHECK(lstat(sock, &st) == 0 && S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0600);
 	snprintf(sock, sizeof(sock), "%s/cowlab", runtime);

@@ -61,7 +61,7 @@ int main(void)
 	struct channel_hub *hub = NULL;
 	struct section *s = NULL;
 	wchar_t wname[128];
-	char name[64];
+	char name[64], why[256];
 	uint8_t rnd[4];
 	HANDLE h;
 	DWORD flags = 0;
@@ -81,7 +81,7 @@ int main(void)
 	section_destroy(s);
 
 	/* the pipe, opened as a client would */
-	CHECK(channel_hub_listen(&hub, name) == 0);
+	CHECK(channel_hub_listen(&hub, name, why, sizeof(why)) == 0);
 	swprintf(wname, 128, L"\\\\.\\pipe\\cowlab-%hs", name);
 	h = CreateFileW(wname, READ_CONTROL | GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL);
 	CHECK_MSG(h != INVALID_HANDLE_VALUE, "cannot open the pipe");

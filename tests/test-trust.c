@@ -98,8 +98,10 @@ static int peer(const char *name, const char *mode, int step, int index)
 	p.step = step;
 	p.index = index;
 	snprintf(hello.version, sizeof(hello.version), "%s", COWLAB_VERSION);
-	if ((err = channel_connect(&p.chan, name, 60000)) != 0) {
-		fprintf(stderr, "peer: cannot connect: %s\n", cowlab_strerror(err));
+	char why[256];
+
+	if ((err = channel_connect(&p.chan, name, 60000, why, sizeof(why))) != 0) {
+		fprintf(stderr, "peer: cannot connect: %s\n", why);
 		return 2;
 	}
 	text = proto_build_hello(&hello, &len);

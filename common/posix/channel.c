@@ -24,9 +24,13 @@
 
 #define READY_MAX 64
 
+/* A socket path's room (sun_path), for buffers of that size. */
+typedef char sa_path_type[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
 struct channel {
 	int fd;
 	int pending_fd;            /* a descriptor that came with a message */
+	bool fd_lost;              /* one came but could not be taken (MSG_CTRUNC) */
 	struct channel_hub *hub;   /* NULL for a connected (client) channel */
 	struct channel *prev, *next;
 	void *data;
@@ -45,47 +49,91 @@ struct channel_hub {
 	uint8_t buf[CHANNEL_MSG_MAX + 1];
 };
 
-/* The private per-user directory that holds the sockets: created 0700 if
- * missing; refused if it is a symlink, not ours, or open to others. */
-static int socket_dir(char *dir, size_t cap, bool create)
+/* Whether a directory is one another user cannot rename entries in: ours
+ * or root's, and writable by nobody else unless sticky (as /tmp is). */
+static bool dir_safe_parent(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		return false;
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return false;
+	return (st.st_mode & 022) == 0 || (st.st_mode & S_ISVTX) != 0;
+}
+
+/* Where the sockets live: $XDG_RUNTIME_DIR/cowlab when XDG_RUNTIME_DIR is
+ * an absolute path to a directory no other user can rename entries in,
+ * else /tmp/cowlab-UID (said on stderr when XDG_RUNTIME_DIR is refused). */
+static int choose_dir(char *dir, size_t cap, char *why, size_t wcap)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	struct stat st;
 	int n;
 
+	if (xdg != NULL && xdg[0] == '/' && !dir_safe_parent(xdg)) {
+		fprintf(stderr, "cowlab: not using XDG_RUNTIME_DIR (%s): it is not a directory "
+			"of this user's (or root's) that others cannot write to; using "
+			"/tmp/cowlab-%lu instead\n", xdg, (unsigned long)geteuid());
+		xdg = NULL;
+	}
 	if (xdg != NULL && xdg[0] == '/')
 		n = snprintf(dir, cap, "%s/cowlab", xdg);
 	else
 		n = snprintf(dir, cap, "/tmp/cowlab-%lu", (unsigned long)geteuid());
-	if (n < 0 || (size_t)n >= cap)
+	if (n < 0 || (size_t)n >= cap) {
+		snprintf(why, wcap, "XDG_RUNTIME_DIR is too long (%zu bytes) for a socket path in "
+			 "it (at most %zu bytes in all): point it at a shorter directory, or unset "
+			 "it", strlen(xdg), cap - 1);
 		return COWLAB_E_NAMETOOLONG;
-	if (create && mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return err_from_os();
-	if (lstat(dir, &st) != 0)
-		return err_from_os();
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
-		fprintf(stderr, "cowlab: %s is not a private directory of this user "
-			"(must be a real directory, owned by uid %lu, mode 0700)\n",
-			dir, (unsigned long)geteuid());
+	}
+	if (xdg == NULL && !dir_safe_parent("/tmp")) {
+		snprintf(why, wcap, "/tmp is open to other users without the sticky bit: no "
+			 "safe place for the socket (set XDG_RUNTIME_DIR to a private directory)");
 		return COWLAB_E_ACCESS;
 	}
 	return COWLAB_OK;
 }
 
-static int socket_path(struct sockaddr_un *sa, const char *name, bool create)
+/* The directory, created 0700 if missing (server); refused if it is a
+ * symlink, not ours, or open to others. */
+static int check_dir(const char *dir, bool create, char *why, size_t wcap)
 {
-	char dir[sizeof(sa->sun_path)];
-	int err, n;
+	struct stat st;
+	int err;
 
-	if (!channel_name_valid(name))
-		return COWLAB_E_INVAL;
-	if ((err = socket_dir(dir, sizeof(dir), create)) != 0)
+	if (create && mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		err = err_from_os();
+		snprintf(why, wcap, "cannot create %s: %s", dir, cowlab_strerror(err));
 		return err;
+	}
+	if (lstat(dir, &st) != 0) {
+		err = err_from_os();
+		snprintf(why, wcap, "%s: %s", dir, cowlab_strerror(err));
+		return err;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+		snprintf(why, wcap, "%s is not a private directory of this user (it must be a "
+			 "real directory, owned by uid %lu, mode 0700)", dir,
+			 (unsigned long)geteuid());
+		return COWLAB_E_ACCESS;
+	}
+	return COWLAB_OK;
+}
+
+static int socket_path(struct sockaddr_un *sa, const char *dir, const char *name, char *why,
+		       size_t wcap)
+{
+	int n;
+
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
 	n = snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/%s.sock", dir, name);
-	if (n < 0 || (size_t)n >= sizeof(sa->sun_path))
+	if (n < 0 || (size_t)n >= sizeof(sa->sun_path)) {
+		snprintf(why, wcap, "the socket path %s/%s.sock is %d bytes, over the %zu a "
+			 "socket path may have: use a shorter name, or point XDG_RUNTIME_DIR at "
+			 "a shorter directory", dir, name, n, sizeof(sa->sun_path) - 1);
 		return COWLAB_E_NAMETOOLONG;
+	}
 	return COWLAB_OK;
 }
 
@@ -110,7 +158,8 @@ static bool socket_alive(const struct sockaddr_un *sa)
  * once (--spawn's) leave nothing behind; a server that opened the file just
  * before that and locked it just after holds a file that is no longer the
  * name's, sees so, and starts over. */
-static int lock_name(struct channel_hub *hub, const struct sockaddr_un *sa)
+static int lock_name(struct channel_hub *hub, const struct sockaddr_un *sa, char *why,
+		     size_t wcap)
 {
 	snprintf(hub->lockpath, sizeof(hub->lockpath), "%.*s.lock",
 		 (int)(strlen(sa->sun_path) - 5), sa->sun_path);
@@ -119,16 +168,27 @@ static int lock_name(struct channel_hub *hub, const struct sockaddr_un *sa)
 		int err;
 
 		hub->lockfd = open(hub->lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (hub->lockfd < 0)
-			return err_from_os();
+		if (hub->lockfd < 0) {
+			err = err_from_os();
+			snprintf(why, wcap, "cannot open the lock file %s%s: %s", hub->lockpath,
+				 err_os_number(err) == ELOOP ? " (a symbolic link)" : "",
+				 cowlab_strerror(err));
+			return err;
+		}
 		if (flock(hub->lockfd, LOCK_EX | LOCK_NB) != 0) {
 			err = errno == EWOULDBLOCK ? COWLAB_E_EXISTS : err_from_os();
+			if (!err_is(err, COWLAB_E_EXISTS))
+				snprintf(why, wcap, "cannot lock %s: %s", hub->lockpath,
+					 cowlab_strerror(err));
 			close(hub->lockfd);
 			hub->lockfd = -1; /* not ours: not removed either */
 			return err;
 		}
-		if (fstat(hub->lockfd, &held) != 0)
-			return err_from_os();
+		if (fstat(hub->lockfd, &held) != 0) {
+			err = err_from_os();
+			snprintf(why, wcap, "%s: %s", hub->lockpath, cowlab_strerror(err));
+			return err;
+		}
 		if (lstat(hub->lockpath, &named) == 0 && named.st_dev == held.st_dev &&
 		    named.st_ino == held.st_ino)
 			return COWLAB_OK;
@@ -138,43 +198,64 @@ static int lock_name(struct channel_hub *hub, const struct sockaddr_un *sa)
 	return COWLAB_E_EXISTS;
 }
 
-static int bind_unique(int fd, const struct sockaddr_un *sa)
+static int bind_unique(int fd, const struct sockaddr_un *sa, char *why, size_t wcap)
 {
+	struct stat st;
+	int err;
+
 	if (bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
 		return COWLAB_OK;
 	if (errno != EADDRINUSE)
-		return err_from_os();
+		goto error_os;
 	/* We hold the name's lock, so a server that answers here is one that
 	 * predates the lock; anything else is a stale socket of a dead one. */
 	if (socket_alive(sa))
 		return COWLAB_E_EXISTS;
+	/* only a socket is ours to take over: anything else there stays */
+	if (lstat(sa->sun_path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		snprintf(why, wcap, "%s is in the way: it is not a socket (remove it if it is "
+			 "not needed)", sa->sun_path);
+		return COWLAB_E_EXISTS;
+	}
 	if (unlink(sa->sun_path) != 0 && errno != ENOENT)
-		return err_from_os();
-	if (bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) != 0)
-		return errno == EADDRINUSE ? COWLAB_E_EXISTS : err_from_os();
-	return COWLAB_OK;
+		goto error_os;
+	if (bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+		return COWLAB_OK;
+	if (errno == EADDRINUSE)
+		return COWLAB_E_EXISTS;
+error_os:
+	err = err_from_os();
+	snprintf(why, wcap, "cannot create the socket %s: %s", sa->sun_path,
+		 cowlab_strerror(err));
+	return err;
 }
 
-int channel_hub_listen(struct channel_hub **out, const char *name)
+int channel_hub_listen(struct channel_hub **out, const char *name, char *why, size_t wcap)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
+	char dir[sizeof(sa_path_type)];
 	struct sockaddr_un sa;
 	struct channel_hub *hub;
 	int err;
 
-	if ((err = socket_path(&sa, name, true)) != 0)
+	why[0] = '\0';
+	if (!channel_name_valid(name))
+		return COWLAB_E_INVAL;
+	if ((err = choose_dir(dir, sizeof(dir), why, wcap)) != 0 ||
+	    (err = check_dir(dir, true, why, wcap)) != 0 ||
+	    (err = socket_path(&sa, dir, name, why, wcap)) != 0)
 		return err;
 	hub = calloc(1, sizeof(*hub));
 	if (hub == NULL)
 		return COWLAB_E_NOMEM;
 	hub->lfd = hub->lockfd = hub->epfd = -1;
 	hub->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if ((err = lock_name(hub, &sa)) != 0)
+	if ((err = lock_name(hub, &sa, why, wcap)) != 0)
 		goto error;
 	hub->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (hub->lfd < 0)
 		goto error_os;
-	if ((err = bind_unique(hub->lfd, &sa)) != 0)
+	if ((err = bind_unique(hub->lfd, &sa, why, wcap)) != 0)
 		goto error;
 	memcpy(hub->path, sa.sun_path, sizeof(hub->path));
 	if (chmod(hub->path, 0600) != 0 || listen(hub->lfd, SOMAXCONN) != 0)
@@ -190,6 +271,7 @@ int channel_hub_listen(struct channel_hub **out, const char *name)
 
 error_os:
 	err = err_from_os();
+	snprintf(why, wcap, "cannot listen on %s: %s", sa.sun_path, cowlab_strerror(err));
 error:
 	channel_hub_destroy(hub);
 	return err;
@@ -362,14 +444,23 @@ int channel_hub_wait(struct channel_hub *hub, int timeout_ms, struct channel_eve
 	}
 }
 
-int channel_connect(struct channel **out, const char *name, int timeout_ms)
+int channel_connect(struct channel **out, const char *name, int timeout_ms, char *why,
+		    size_t wcap)
 {
 	int64_t deadline = platform_now_ms() + timeout_ms;
+	char dir[sizeof(sa_path_type)];
 	struct sockaddr_un sa;
 	int fd, err;
 
+	why[0] = '\0';
+	if (!channel_name_valid(name))
+		return COWLAB_E_INVAL;
+	if ((err = choose_dir(dir, sizeof(dir), why, wcap)) != 0 ||
+	    (err = socket_path(&sa, dir, name, why, wcap)) != 0)
+		return err;
 	for (;;) {
-		err = socket_path(&sa, name, false);
+		/* the server creates the directory: until then, not there yet */
+		err = check_dir(dir, false, why, wcap);
 		if (err == 0) {
 			fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 			if (fd < 0)
@@ -384,9 +475,11 @@ int channel_connect(struct channel **out, const char *name, int timeout_ms)
 			}
 			err = err_from_os();
 			close(fd);
+			snprintf(why, wcap, "cannot connect to %s: %s", sa.sun_path,
+				 cowlab_strerror(err));
 		}
 		/* Not there yet (or its backlog is full): wait for it. */
-		if ((err != COWLAB_E_NOENT && err != COWLAB_E_AGAIN) ||
+		if ((!err_is(err, COWLAB_E_NOENT) && !err_is(err, COWLAB_E_AGAIN)) ||
 		    platform_now_ms() >= deadline)
 			return err;
 		platform_sleep_ms(20);
@@ -431,6 +524,8 @@ int channel_recv(struct channel *c, void *buf, size_t cap, size_t *len, int time
 	if (n < 0)
 		return err_from_os();
 	keep_fds(c, &mh);
+	/* a descriptor sent that this process had no room for */
+	c->fd_lost = (mh.msg_flags & MSG_CTRUNC) != 0;
 	if (n == 0)
 		return COWLAB_E_CLOSED;
 	if (mh.msg_flags & MSG_TRUNC)
@@ -490,7 +585,9 @@ int channel_take_fd(struct channel *c)
 	int fd = c->pending_fd;
 
 	c->pending_fd = -1;
-	return fd;
+	if (fd >= 0)
+		return fd;
+	return c->fd_lost ? err_with_os(COWLAB_E_NOMEM, EMFILE) : COWLAB_E_PROTO;
 }
 
 void channel_set_data(struct channel *c, void *data)

@@ -1,10 +1,12 @@
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "err.h"
 
-int err_from_os(void)
+static int kind_of(int e)
 {
-	switch (errno) {
+	switch (e) {
 	case 0: return COWLAB_OK;
 	case ENOMEM: return COWLAB_E_NOMEM;
 	case EINVAL: return COWLAB_E_INVAL;
@@ -24,4 +26,23 @@ int err_from_os(void)
 	case ENAMETOOLONG: return COWLAB_E_NAMETOOLONG;
 	default: return COWLAB_E_IO;
 	}
+}
+
+int err_from_os(void)
+{
+	int e = errno;
+
+	return err_with_os(kind_of(e), e);
+}
+
+/* strerror's words and the errno's name: "Is a directory, EISDIR". */
+void err_os_text(long number, char *buf, size_t cap)
+{
+	char text[128];
+	const char *words = strerror_r((int)number, text, sizeof(text)); /* GNU */
+	const char *name = strerrorname_np((int)number);
+
+	snprintf(buf, cap, "%s, %s", words, name != NULL ? name : "errno");
+	if (name == NULL)
+		snprintf(buf, cap, "%s, errno %ld", words, number);
 }

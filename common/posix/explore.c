@@ -115,7 +115,7 @@ void explore_query(const void *addr, struct explore_query *q)
 
 	memset(q, 0, sizeof(*q));
 	q->state = EXPLORE_UNKNOWN;
-	if (err != 0 && err != COWLAB_E_NOENT) {
+	if (err != 0 && !err_is(err, COWLAB_E_NOENT)) {
 		snprintf(q->raw, sizeof(q->raw), "/proc/self/maps unreadable");
 		return;
 	}

@@ -12,8 +12,10 @@ struct section;
 
 /* The memfd of a section, to pass with SCM_RIGHTS. */
 int section_fd(const struct section *s);
-/* Takes the descriptor that came with the last message received on c
- * (-1 if none); the caller owns it. */
+/* Takes the descriptor that came with the last message received on c; the
+ * caller owns it. Otherwise a negative cowlab_err: COWLAB_E_PROTO when
+ * none was sent, COWLAB_E_NOMEM with EMFILE when one was sent but this
+ * process could not take it (the kernel cut it off: MSG_CTRUNC). */
 int channel_take_fd(struct channel *c);
 
 /* A /proc/self/maps line as one clean line of text: without its newline,

@@ -69,7 +69,7 @@ int section_open(struct section **out, const char *name, uint64_t size,
 	int err;
 
 	if (fd < 0)
-		return COWLAB_E_PROTO;
+		return fd;
 	/* Trust the descriptor's own size, not the message, and only a size
 	 * sealed for good: mapping past the end of the file raises SIGBUS. */
 	int seals = fcntl(fd, F_GET_SEALS); /* -1 for anything but a memfd */

@@ -168,11 +168,12 @@ static int claim_name(struct channel_hub *hub, const char *name)
 	return COWLAB_OK;
 }
 
-int channel_hub_listen(struct channel_hub **out, const char *name)
+int channel_hub_listen(struct channel_hub **out, const char *name, char *why, size_t wcap)
 {
 	struct channel_hub *hub;
 	int err;
 
+	why[0] = '\0';
 	if (!channel_name_valid(name))
 		return COWLAB_E_INVAL;
 	hub = calloc(1, sizeof(*hub));
@@ -188,8 +189,9 @@ int channel_hub_listen(struct channel_hub **out, const char *name)
 		return err;
 	}
 	err = claim_name(hub, name);
-	if (err == 0)
-		err = new_instance(hub, true);
+	if (err == 0 && (err = new_instance(hub, true)) != 0)
+		snprintf(why, wcap, "cannot create the pipe %s: %s", hub->path,
+			 cowlab_strerror(err));
 	if (err != 0) {
 		channel_hub_destroy(hub);
 		return err;
@@ -395,7 +397,7 @@ static int send_bytes(struct channel *c, const void *buf, size_t len)
 	quiet_overlapped(c, &ov);
 	err = finish_io(c, &ov, WriteFile(c->pipe, buf, (DWORD)len, NULL, &ov),
 			SEND_TIMEOUT_MS, &done);
-	if (err == COWLAB_E_TIMEOUT)
+	if (err_is(err, COWLAB_E_TIMEOUT))
 		return COWLAB_E_AGAIN; /* the peer does not read */
 	if (err == 0 && done != len)
 		return COWLAB_E_IO;
@@ -415,7 +417,8 @@ int channel_send_uncapped(struct channel *c, const void *buf, size_t len)
 	return send_bytes(c, buf, len);
 }
 
-int channel_connect(struct channel **out, const char *name, int timeout_ms)
+int channel_connect(struct channel **out, const char *name, int timeout_ms, char *why,
+		    size_t wcap)
 {
 	int64_t deadline = platform_now_ms() + timeout_ms;
 	char path[CHANNEL_NAME_MAX + 32];
@@ -423,6 +426,7 @@ int channel_connect(struct channel **out, const char *name, int timeout_ms)
 	wchar_t *wpath;
 	HANDLE pipe;
 
+	why[0] = '\0';
 	if (!channel_name_valid(name))
 		return COWLAB_E_INVAL;
 	snprintf(path, sizeof(path), PIPE_PREFIX "%s", name);
@@ -438,9 +442,13 @@ int channel_connect(struct channel **out, const char *name, int timeout_ms)
 		DWORD e = GetLastError();
 		int64_t left = deadline - platform_now_ms();
 		if ((e != ERROR_FILE_NOT_FOUND && e != ERROR_PIPE_BUSY) || left <= 0) {
+			int err;
+
 			free(wpath);
 			SetLastError(e);
-			return err_from_os();
+			err = err_from_os();
+			snprintf(why, wcap, "cannot open the pipe %s: %s", path, cowlab_strerror(err));
+			return err;
 		}
 		if (e == ERROR_PIPE_BUSY)
 			WaitNamedPipeW(wpath, left < 1000 ? (DWORD)left : 1000);
@@ -465,13 +473,13 @@ int channel_recv(struct channel *c, void *buf, size_t cap, size_t *len, int time
 
 	quiet_overlapped(c, &ov);
 	err = finish_io(c, &ov, ReadFile(c->pipe, buf, (DWORD)cap, NULL, &ov), timeout_ms, &got);
-	if (err == COWLAB_E_TOOBIG) {
+	if (err_is(err, COWLAB_E_TOOBIG)) {
 		/* Read the rest of the oversize message away. */
 		do {
 			quiet_overlapped(c, &ov);
 			err = finish_io(c, &ov, ReadFile(c->pipe, c->buf, CHANNEL_MSG_MAX, NULL, &ov),
 					timeout_ms, &got);
-		} while (err == COWLAB_E_TOOBIG);
+		} while (err_is(err, COWLAB_E_TOOBIG));
 		return err == 0 ? COWLAB_E_TOOBIG : err;
 	}
 	if (err != 0)

@@ -1,10 +1,14 @@
+#include <stdio.h>
+#include <stdlib.h>
+
 #include <windows.h>
 
 #include "err.h"
+#include "internal.h"
 
-int err_from_os(void)
+static int kind_of(DWORD e)
 {
-	switch (GetLastError()) {
+	switch (e) {
 	case ERROR_SUCCESS: return COWLAB_OK;
 	case ERROR_NOT_ENOUGH_MEMORY:
 	case ERROR_OUTOFMEMORY:
@@ -32,4 +36,32 @@ int err_from_os(void)
 	case ERROR_FILENAME_EXCED_RANGE: return COWLAB_E_NAMETOOLONG;
 	default: return COWLAB_E_IO;
 	}
+}
+
+int err_from_os(void)
+{
+	DWORD e = GetLastError();
+
+	return err_with_os(kind_of(e), (long)e);
+}
+
+/* FormatMessage's words and the number: "Access is denied, Windows error
+ * 5" (without the message's closing full stop and line break). */
+void err_os_text(long number, char *buf, size_t cap)
+{
+	wchar_t wide[256];
+	DWORD n = FormatMessageW(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL,
+				 (DWORD)number, 0, wide, sizeof(wide) / sizeof(wide[0]), NULL);
+	char *text;
+
+	while (n > 0 && (wide[n - 1] == L'\r' || wide[n - 1] == L'\n' || wide[n - 1] == L'.' ||
+			 wide[n - 1] == L' '))
+		n--;
+	wide[n] = L'\0';
+	text = n > 0 ? win32_utf8(wide) : NULL;
+	if (text != NULL)
+		snprintf(buf, cap, "%s, Windows error %ld", text, number);
+	else
+		snprintf(buf, cap, "Windows error %ld", number);
+	free(text);
 }

@@ -82,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (err != 0) {
 			/* every refusal says why */
-			if (why[0] == '\0' && err != COWLAB_E_NOMEM)
+			if (why[0] == '\0' && !err_is(err, COWLAB_E_NOMEM))
 				abort();
 			continue;
 		}
