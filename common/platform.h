@@ -41,6 +41,14 @@ int platform_resources(struct platform_resources *r);
  * and returns it; -1 where there is no such fixed limit (Windows). */
 long platform_descriptor_limit(void);
 
+/* How much more memory this process may take before the system or its
+ * memory cgroup refuses it (Linux: MemAvailable + SwapFree, and each memory
+ * cgroup's limit less its usage, v1 and v2, the least of them), with a
+ * sentence naming what sets the figure. COWLAB_E_UNSUPPORTED where nothing
+ * can say (Windows commits a section whole when it is made, so a section
+ * too big fails there, cleanly). */
+int platform_memory_room(uint64_t *room, char *how, size_t cap);
+
 /* Whether standard error is a terminal (progress lines go only there). */
 bool platform_stderr_is_terminal(void);
 

@@ -20,6 +20,8 @@
 #define PAGES_PER_CLIENT_MAX 16384
 #define CLIENTS_MAX 100000
 #define SECTION_MAX ((uint64_t)16 << 30)
+/* What the processes of a run take besides the section and its copies. */
+#define MEMORY_MARGIN ((uint64_t)16 << 20)
 /* The largest section whose clients start while it is filled (some 30 ms
  * of filling here; see run()). */
 #define EARLY_START_MAX ((uint64_t)64 << 20)
@@ -215,6 +217,27 @@ static void reap_clients(struct server *s)
 	s->nprocs = 0;
 }
 
+/* The section is filled before any client joins, and with --spawn its
+ * clients' private copies (a quarter of their pages) are charged where the
+ * server is: a run that needs more than the system or the server's memory
+ * cgroup will give is refused with the figures, not killed half way by
+ * the OOM killer with nothing said. */
+static int check_memory(struct server *s, uint64_t size)
+{
+	uint64_t copies = s->opt.spawn > 0 ? size / 4 : 0, need = size + copies + MEMORY_MARGIN;
+	uint64_t room;
+	char how[200];
+
+	if (platform_memory_room(&room, how, sizeof(how)) != 0 || need <= room)
+		return 0;
+	snprintf(s->report.setup_error, sizeof(s->report.setup_error),
+		 "a section of %llu MiB%s needs more memory than this server may take: %llu "
+		 "MiB (%s)", (unsigned long long)(size >> 20),
+		 copies ? " and its clients' private copies" : "",
+		 (unsigned long long)(room >> 20), how);
+	return COWLAB_E_NOMEM;
+}
+
 static int setup(struct server *s)
 {
 	char secname[SECTION_NAME_MAX], why[256];
@@ -239,6 +262,8 @@ static int setup(struct server *s)
 			 (unsigned long long)(size >> 20), (unsigned long long)(SECTION_MAX >> 20));
 		return COWLAB_E_INVAL;
 	}
+	if ((err = check_memory(s, size)) != 0)
+		return err;
 	s->seed = (uint32_t)(platform_now_us() ^ (uint64_t)platform_pid() * 2654435761u);
 	s->clients = calloc((size_t)s->opt.clients, sizeof(*s->clients));
 	if (s->clients == NULL)

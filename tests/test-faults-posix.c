@@ -8,9 +8,10 @@
  *   test-faults-posix SCENARIO SERVER CLIENT
  *
  * Scenarios: names, runtime-dir, client-setup, client-short, client-vm,
- * dropped. client-vm limits the client's address space (ulimit -v), which
- * a sanitizer's shadow memory cannot live with: under AddressSanitizer it
- * is reported as skipped (exit 77), not passed. */
+ * dropped, memory-cgroup. client-vm limits the client's address space
+ * (ulimit -v), which a sanitizer's shadow memory cannot live with: under
+ * AddressSanitizer it is reported as skipped (exit 77), not passed; so is
+ * memory-cgroup on a machine that lets us make no memory cgroup. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -354,6 +355,83 @@ static void scenario_dropped(void)
 	CHECK_SAYS(cl.err, "the server dropped us: no answer to step");
 }
 
+/* ---- a memory cgroup smaller than the section ---- */
+
+static bool write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	bool ok = f != NULL && fputs(text, f) >= 0;
+
+	if (f != NULL)
+		ok = fclose(f) == 0 && ok;
+	return ok;
+}
+
+/* A memory cgroup of 256 MiB, v1 or v2, whichever this machine lets us
+ * make; "" when it lets us make none. */
+static void make_cgroup(char *dir, size_t cap, char *procs, size_t pcap)
+{
+	char file[400];
+
+	snprintf(dir, cap, "/sys/fs/cgroup/memory/cowlab-test-%ld", (long)getpid());
+	if (mkdir(dir, 0700) == 0) {
+		snprintf(file, sizeof(file), "%s/memory.limit_in_bytes", dir);
+		snprintf(procs, pcap, "%s/cgroup.procs", dir);
+		if (write_text(file, "268435456"))
+			return;
+		rmdir(dir);
+	}
+	snprintf(dir, cap, "/sys/fs/cgroup/cowlab-test-%ld", (long)getpid());
+	if (mkdir(dir, 0700) == 0) {
+		snprintf(file, sizeof(file), "%s/memory.max", dir);
+		snprintf(procs, pcap, "%s/cgroup.procs", dir);
+		if (write_text(file, "268435456"))
+			return;
+		rmdir(dir);
+	}
+	dir[0] = '\0';
+}
+
+/* Without the check the fill is killed by the OOM killer, exit 137 and
+ * nothing said; with it, exit 2 and the figures. */
+static int scenario_memory_cgroup(void)
+{
+	const char *argv[] = { server, "--clients", "16", "--pages-per-client", "16384", "--name",
+			       "cg", "--json", NULL };
+	char dir[300], procs[400], pid[32], env[320];
+	struct run r = { .argv = argv, .env = env };
+	pid_t child;
+	int code;
+	cJSON *rep;
+
+	make_cgroup(dir, sizeof(dir), procs, sizeof(procs));
+	if (dir[0] == '\0') {
+		fprintf(stderr, "memory-cgroup: skipped: this machine lets us make no memory "
+			"cgroup (needs root and a cgroup file system with the memory controller)\n");
+		return 77;
+	}
+	snprintf(env, sizeof(env), "XDG_RUNTIME_DIR=%s", runtime);
+	child = fork();
+	if (child == 0) {
+		snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+		if (!write_text(procs, pid))
+			_exit(99);
+		_exit(finish(start(&r, "cgroup")));
+	}
+	code = finish(child);
+	rmdir(dir);
+	CHECK_MSG(code == 2, "a section over the memory cgroup: exit %d, not 2", code);
+	snprintf(r.out, sizeof(r.out), "%s/cgroup.out", runtime);
+	rep = cJSON_Parse(slurp(r.out));
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(rep, "error");
+	CHECK_MSG(cJSON_IsString(e) && strstr(e->valuestring, "a section of 1024 MiB") != NULL &&
+		  strstr(e->valuestring, "memory cgroup") != NULL &&
+		  strstr(e->valuestring, "limit 256 MiB") != NULL,
+		  "the error does not give the figures: %s", cJSON_IsString(e) ? e->valuestring : "");
+	cJSON_Delete(rep);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int status = 0;
@@ -378,6 +456,8 @@ int main(int argc, char **argv)
 		status = scenario_client_vm();
 	else if (strcmp(argv[1], "dropped") == 0)
 		scenario_dropped();
+	else if (strcmp(argv[1], "memory-cgroup") == 0)
+		status = scenario_memory_cgroup();
 	else
 		CHECK_MSG(false, "unknown scenario %s", argv[1]);
 	if (fork() == 0) {

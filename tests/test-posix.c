@@ -276,6 +276,88 @@ static void test_child_mask(const char *self)
 	CHECK(sigprocmask(SIG_SETMASK, NULL, &blocked) == 0 && sigisemptyset(&blocked));
 }
 
+/* ---- the memory a process may take: fake /proc and /sys trees ---- */
+
+static void put_file(const char *root, const char *path, const char *text)
+{
+	char full[512], dir[512];
+	FILE *f;
+
+	snprintf(full, sizeof(full), "%s%s", root, path);
+	for (char *p = full + strlen(root) + 1; (p = strchr(p, '/')) != NULL; p++) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(p - full), full);
+		mkdir(dir, 0700);
+	}
+	f = fopen(full, "w");
+	if (CHECK_OK(f != NULL)) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void test_memory_room(void)
+{
+	static const struct {
+		const char *name;
+		const char *files[12][2]; /* path, content */
+		long long mib;            /* the room expected, -1: none known */
+		const char *says;
+	} cases[] = {
+		{ "meminfo only", { { "/proc/meminfo", "MemTotal: 9 kB\nMemAvailable: 2097152 kB\n"
+				      "SwapFree: 1048576 kB\n" } }, 3072, "MemAvailable 2048 MiB" },
+		{ "v1 limit, and the parent's is lower",
+		  { { "/proc/meminfo", "MemAvailable: 8388608 kB\nSwapFree: 0 kB\n" },
+		    { "/proc/self/cgroup", "5:cpu,cpuacct:/\n4:memory:/a/b\n0::/\n" },
+		    { "/sys/fs/cgroup/memory/a/b/memory.limit_in_bytes", "536870912\n" },
+		    { "/sys/fs/cgroup/memory/a/b/memory.usage_in_bytes", "104857600\n" },
+		    { "/sys/fs/cgroup/memory/a/memory.limit_in_bytes", "268435456\n" },
+		    { "/sys/fs/cgroup/memory/a/memory.usage_in_bytes", "134217728\n" },
+		    { "/sys/fs/cgroup/memory/memory.limit_in_bytes", "9223372036854771712\n" } },
+		  128, "memory cgroup (v1) /a: limit 256 MiB, 128 MiB in use" },
+		{ "v2 unified, max above",
+		  { { "/proc/meminfo", "MemAvailable: 8388608 kB\n" },
+		    { "/proc/self/cgroup", "0::/user.slice/x.scope\n" },
+		    { "/sys/fs/cgroup/cgroup.controllers", "cpu memory\n" },
+		    { "/sys/fs/cgroup/user.slice/x.scope/memory.max", "max\n" },
+		    { "/sys/fs/cgroup/user.slice/memory.max", "1073741824\n" },
+		    { "/sys/fs/cgroup/user.slice/memory.current", "1048576\n" } },
+		  1023, "memory cgroup (v2) /user.slice: limit 1024 MiB, 1 MiB in use" },
+		{ "v2 in a hybrid tree (unified/), over its limit",
+		  { { "/proc/self/cgroup", "4:memory:/\n0::/t\n" },
+		    { "/sys/fs/cgroup/unified/t/memory.max", "67108864\n" },
+		    { "/sys/fs/cgroup/unified/t/memory.current", "70000000\n" } },
+		  0, "memory cgroup (v2) /t: limit 64 MiB, 66 MiB in use" },
+		{ "nothing readable", { { "/proc/self/cgroup", "garbage\n" } }, -1, "" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char root[] = "/tmp/cowlab-room-XXXXXX", how[200], cmd[64];
+		uint64_t room = 0;
+		int err;
+
+		if (!CHECK_OK(mkdtemp(root) != NULL))
+			return;
+		for (int k = 0; k < 12 && cases[i].files[k][0] != NULL; k++)
+			put_file(root, cases[i].files[k][0], cases[i].files[k][1]);
+		err = posix_memory_room(root, &room, how, sizeof(how));
+		if (cases[i].mib < 0)
+			CHECK_MSG(err_is(err, COWLAB_E_UNSUPPORTED), "%s: %d", cases[i].name, err);
+		else
+			CHECK_MSG(err == 0 && (long long)(room >> 20) == cases[i].mib &&
+				  strstr(how, cases[i].says) != NULL,
+				  "%s: %lld MiB, \"%s\"", cases[i].name, (long long)(room >> 20), how);
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+		CHECK(system(cmd) == 0);
+	}
+	/* this machine: some figure, named */
+	{
+		char how[200];
+		uint64_t room = 0;
+
+		CHECK(platform_memory_room(&room, how, sizeof(how)) == 0 && room > 0 && how[0]);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct fixture f = { NULL, platform_page_size(), NULL };
@@ -287,6 +369,7 @@ int main(int argc, char **argv)
 	CHECK(platform_self_dir(self, sizeof(self) - 32) == 0);
 	snprintf(self + strlen(self), 32, "/test-posix");
 	test_child_mask(self);
+	test_memory_room();
 	if (CHECK_OK(section_create(&f.sec, "cowlab-test-posix", PAGES * f.ps) == 0) &&
 	    CHECK_OK(section_map(f.sec, SECTION_VIEW_RW, &rw) == 0)) {
 		f.rw = rw;

@@ -54,4 +54,9 @@ int posix_maps_scan(uintptr_t addr, char *line);
  * an older kernel. test-posix holds it to the scan's line. */
 bool posix_maps_query(uintptr_t addr, char *line);
 
+/* platform_memory_room's work, with every file read under `root` ("" for
+ * this system; a test's fake tree otherwise): /proc/meminfo,
+ * /proc/self/cgroup and the cgroup directories under /sys/fs/cgroup. */
+int posix_memory_room(const char *root, uint64_t *room, char *how, size_t cap);
+
 #endif

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "err.h"
 #include "internal.h"
 #include "linux-uapi.h"
@@ -152,6 +154,132 @@ long platform_descriptor_limit(void)
 		getrlimit(RLIMIT_NOFILE, &rl);
 	}
 	return rl.rlim_cur == RLIM_INFINITY ? -1 : (long)rl.rlim_cur;
+}
+
+/* ---- memory room ---- */
+
+/* A file's first number ("max" and absent files read as none). */
+static bool read_u64(const char *path, uint64_t *v)
+{
+	FILE *f = fopen(path, "re");
+	unsigned long long n;
+	bool ok = f != NULL && fscanf(f, "%llu", &n) == 1;
+
+	if (f != NULL)
+		fclose(f);
+	if (ok)
+		*v = (uint64_t)n;
+	return ok;
+}
+
+struct room {
+	uint64_t bytes;
+	char *how;
+	size_t cap;
+};
+
+/* Takes a limit in, if it is the least so far. */
+static void room_take(struct room *r, uint64_t bytes, const char *fmt, ...) COWLAB_PRINTF(3, 4);
+
+static void room_take(struct room *r, uint64_t bytes, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (bytes >= r->bytes)
+		return;
+	r->bytes = bytes;
+	va_start(ap, fmt);
+	vsnprintf(r->how, r->cap, fmt, ap);
+	va_end(ap);
+}
+
+/* A cgroup directory and each of its ancestors (a child can use no more
+ * than any of them allows): limit less usage. No limit: from 2^60 up. */
+static void cgroup_walk(struct room *r, const char *base, const char *path, const char *limit_file,
+			const char *usage_file, const char *kind)
+{
+	char rel[1024], file[1700];
+
+	snprintf(rel, sizeof(rel), "%s", strcmp(path, "/") == 0 ? "" : path);
+	for (;;) {
+		uint64_t limit, usage = 0;
+		char *slash;
+
+		snprintf(file, sizeof(file), "%s%s/%s", base, rel, limit_file);
+		if (read_u64(file, &limit) && limit < ((uint64_t)1 << 60)) {
+			snprintf(file, sizeof(file), "%s%s/%s", base, rel, usage_file);
+			read_u64(file, &usage);
+			room_take(r, usage < limit ? limit - usage : 0, "memory cgroup (%s) %s: "
+				  "limit %llu MiB, %llu MiB in use", kind, rel[0] ? rel : "/",
+				  (unsigned long long)(limit >> 20), (unsigned long long)(usage >> 20));
+		}
+		if ((slash = strrchr(rel, '/')) == NULL)
+			break;
+		*slash = '\0';
+	}
+}
+
+int posix_memory_room(const char *root, uint64_t *room, char *how, size_t cap)
+{
+	struct room r = { UINT64_MAX, how, cap };
+	char path[512], line[1024], base[600];
+	unsigned long long avail = 0, swap = 0, kib;
+	bool have_avail = false;
+	FILE *f;
+
+	how[0] = '\0';
+	snprintf(path, sizeof(path), "%s/proc/meminfo", root);
+	if ((f = fopen(path, "re")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL) {
+			if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1) {
+				avail = kib;
+				have_avail = true;
+			}
+			if (sscanf(line, "SwapFree: %llu kB", &kib) == 1)
+				swap = kib;
+		}
+		fclose(f);
+	}
+	if (have_avail)
+		room_take(&r, (uint64_t)(avail + swap) << 10, "MemAvailable %llu MiB and SwapFree "
+			  "%llu MiB", avail >> 10, swap >> 10);
+	snprintf(path, sizeof(path), "%s/proc/self/cgroup", root);
+	if ((f = fopen(path, "re")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL) {
+			char *ctl = strchr(line, ':'), *cg = ctl ? strchr(ctl + 1, ':') : NULL;
+
+			if (cg == NULL)
+				continue;
+			*ctl++ = '\0';
+			*cg++ = '\0';
+			cg[strcspn(cg, "\n")] = '\0';
+			if (strcmp(line, "0") == 0 && *ctl == '\0') {
+				/* v2: where the unified hierarchy is mounted */
+				snprintf(base, sizeof(base), "%s/sys/fs/cgroup/cgroup.controllers", root);
+				snprintf(base, sizeof(base), access(base, F_OK) == 0 ?
+					 "%s/sys/fs/cgroup" : "%s/sys/fs/cgroup/unified", root);
+				cgroup_walk(&r, base, cg, "memory.max", "memory.current", "v2");
+			} else {
+				for (char *c = strtok(ctl, ","); c != NULL; c = strtok(NULL, ","))
+					if (strcmp(c, "memory") == 0) {
+						snprintf(base, sizeof(base), "%s/sys/fs/cgroup/memory",
+							 root);
+						cgroup_walk(&r, base, cg, "memory.limit_in_bytes",
+							    "memory.usage_in_bytes", "v1");
+					}
+			}
+		}
+		fclose(f);
+	}
+	if (r.bytes == UINT64_MAX)
+		return COWLAB_E_UNSUPPORTED;
+	*room = r.bytes;
+	return COWLAB_OK;
+}
+
+int platform_memory_room(uint64_t *room, char *how, size_t cap)
+{
+	return posix_memory_room("", room, how, cap);
 }
 
 bool platform_stderr_is_terminal(void)

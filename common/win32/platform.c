@@ -241,6 +241,15 @@ long platform_descriptor_limit(void)
 	return -1; /* handles have no small fixed limit */
 }
 
+int platform_memory_room(uint64_t *room, char *how, size_t cap)
+{
+	/* CreateFileMapping commits the section whole, or fails cleanly */
+	(void)room;
+	(void)how;
+	(void)cap;
+	return COWLAB_E_UNSUPPORTED;
+}
+
 bool platform_stderr_is_terminal(void)
 {
 	DWORD mode;
