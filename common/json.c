@@ -1,6 +1,7 @@
 #include <float.h>
 #include <locale.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -181,4 +182,242 @@ void json_write(FILE *out, const cJSON *v)
 	json_out_init(&o, out);
 	json_out_value(&o, v);
 	json_out_flush(&o);
+}
+
+/* ---- json_check: RFC 8259, strictly ---- */
+
+struct jcheck {
+	const unsigned char *p, *start, *end;
+	int depth, depth_max;
+	char *why;
+	size_t cap;
+};
+
+static bool jc_fail(struct jcheck *j, const char *what)
+{
+	if (j->why != NULL && j->cap > 0)
+		snprintf(j->why, j->cap, "not valid JSON (at byte %td): %s",
+			 (const char *)j->p - (const char *)j->start, what);
+	return false;
+}
+
+static void jc_ws(struct jcheck *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+static bool jc_value(struct jcheck *j);
+
+static int jc_hex4(struct jcheck *j)
+{
+	int v = 0;
+
+	if (j->end - j->p < 4)
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		unsigned char c = j->p[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+			c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	j->p += 4;
+	return v;
+}
+
+/* One UTF-8 character of two to four bytes at j->p: well-formed, not
+ * overlong, no surrogate, nothing over U+10FFFF. */
+static bool jc_utf8(struct jcheck *j)
+{
+	const unsigned char *s = j->p;
+	unsigned n = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : 2;
+	uint32_t cp;
+
+	if (s[0] < 0xC2 || s[0] > 0xF4 || (size_t)(j->end - s) < n)
+		return false;
+	cp = s[0] & (0x7F >> n);
+	for (unsigned i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return false;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return false;
+	j->p += n;
+	return true;
+}
+
+static bool jc_string(struct jcheck *j)
+{
+	if (j->p >= j->end || *j->p != '"')
+		return jc_fail(j, "a string expected");
+	j->p++;
+	while (j->p < j->end) {
+		unsigned char c = *j->p;
+		int u;
+
+		if (c == '"') {
+			j->p++;
+			return true;
+		}
+		if (c < 0x20)
+			return jc_fail(j, "a control character in a string (escape it)");
+		if (c >= 0x80) {
+			if (!jc_utf8(j))
+				return jc_fail(j, "a string that is not well-formed UTF-8");
+			continue;
+		}
+		j->p++;
+		if (c != '\\')
+			continue;
+		if (j->p >= j->end)
+			break;
+		c = *j->p++;
+		if (strchr("\"\\/bfnrt", c) != NULL && c != '\0')
+			continue;
+		if (c != 'u' || (u = jc_hex4(j)) < 0)
+			return jc_fail(j, "an invalid escape in a string");
+		if (u == 0)
+			return jc_fail(j, "a string escapes U+0000");
+		if (u >= 0xDC00 && u <= 0xDFFF)
+			return jc_fail(j, "an unpaired surrogate escape in a string");
+		if (u >= 0xD800 && u <= 0xDBFF) {
+			int lo;
+
+			if (j->end - j->p < 2 || j->p[0] != '\\' || j->p[1] != 'u')
+				return jc_fail(j, "an unpaired surrogate escape in a string");
+			j->p += 2;
+			if ((lo = jc_hex4(j)) < 0xDC00 || lo > 0xDFFF)
+				return jc_fail(j, "an unpaired surrogate escape in a string");
+		}
+	}
+	return jc_fail(j, "a string without its closing quote");
+}
+
+static bool jc_digits(struct jcheck *j)
+{
+	const unsigned char *from = j->p;
+
+	while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+		j->p++;
+	return j->p > from;
+}
+
+static bool jc_number(struct jcheck *j)
+{
+	if (j->p < j->end && *j->p == '-')
+		j->p++;
+	if (j->p < j->end && *j->p == '0') {
+		j->p++;
+		if (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			return jc_fail(j, "a number with a leading zero");
+	} else if (!jc_digits(j)) {
+		return jc_fail(j, "a number without digits");
+	}
+	if (j->p < j->end && *j->p == '.') {
+		j->p++;
+		if (!jc_digits(j))
+			return jc_fail(j, "a number without digits after its point");
+	}
+	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+		j->p++;
+		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+			j->p++;
+		if (!jc_digits(j))
+			return jc_fail(j, "a number without digits in its exponent");
+	}
+	return true;
+}
+
+static bool jc_word(struct jcheck *j, const char *w)
+{
+	size_t n = strlen(w);
+
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, w, n) != 0)
+		return jc_fail(j, "not a JSON value");
+	j->p += n;
+	return true;
+}
+
+/* An object or an array, its opening bracket at j->p. */
+static bool jc_container(struct jcheck *j)
+{
+	bool object = *j->p == '{';
+	unsigned char close = object ? '}' : ']';
+
+	if (++j->depth > j->depth_max)
+		return jc_fail(j, "nested too deep");
+	j->p++;
+	jc_ws(j);
+	if (j->p < j->end && *j->p == close) {
+		j->p++;
+		j->depth--;
+		return true;
+	}
+	for (;;) {
+		if (object) {
+			if (!jc_string(j))
+				return false;
+			jc_ws(j);
+			if (j->p >= j->end || *j->p != ':')
+				return jc_fail(j, "a colon expected after a key");
+			j->p++;
+			jc_ws(j);
+		}
+		if (!jc_value(j))
+			return false;
+		jc_ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			jc_ws(j);
+			continue;
+		}
+		if (j->p < j->end && *j->p == close) {
+			j->p++;
+			j->depth--;
+			return true;
+		}
+		return jc_fail(j, object ? "a comma or } expected" : "a comma or ] expected");
+	}
+}
+
+static bool jc_value(struct jcheck *j)
+{
+	if (j->p >= j->end)
+		return jc_fail(j, "a value expected");
+	switch (*j->p) {
+	case '{':
+	case '[':
+		return jc_container(j);
+	case '"':
+		return jc_string(j);
+	case 't':
+		return jc_word(j, "true");
+	case 'f':
+		return jc_word(j, "false");
+	case 'n':
+		return jc_word(j, "null");
+	default:
+		if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'))
+			return jc_number(j);
+		return jc_fail(j, "not a JSON value");
+	}
+}
+
+bool json_check(const char *text, size_t len, int depth_max, char *why, size_t cap)
+{
+	struct jcheck j = { (const unsigned char *)text, (const unsigned char *)text,
+			    (const unsigned char *)text + len, 0, depth_max, why, cap };
+
+	jc_ws(&j);
+	if (!jc_value(&j))
+		return false;
+	jc_ws(&j);
+	if (j.p != j.end)
+		return jc_fail(&j, "more after the JSON value");
+	return true;
 }

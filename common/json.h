@@ -59,4 +59,14 @@ void json_out_key(struct json_out *o, const char *key, bool first);
 void json_out_value(struct json_out *o, const cJSON *v);
 void json_out_flush(struct json_out *o);
 
+/* Whether text[0..len) is exactly one JSON text as RFC 8259 defines it:
+ * whitespace around one value; strings of well-formed UTF-8 without raw
+ * control characters, whose escapes are valid and decode to neither
+ * U+0000 nor an unpaired surrogate; numbers of the grammar's form; nested
+ * at most depth_max deep. cJSON, which parses the protocol, lets more
+ * through (raw control characters, bytes that are not UTF-8, "01", "1."):
+ * the protocol holds every message to this first. On failure `why` says
+ * "not valid JSON (at byte N): what". */
+bool json_check(const char *text, size_t len, int depth_max, char *why, size_t cap);
+
 #endif

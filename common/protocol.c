@@ -756,6 +756,11 @@ int proto_parse(const void *data, size_t len, const struct proto_limits *limits,
 	e = parse_body(&p, root, limits, msg);
 	arena_delete(root);
 	arena_leave();
+	/* Then RFC 8259, strictly, the fields we do not read included: cJSON
+	 * takes raw control characters, bytes that are not UTF-8, "01" and
+	 * nesting 1000 deep (after the fields, whose own reasons say more) */
+	if (e == 0 && !json_check(data, len, PROTO_DEPTH_MAX, why, why_cap))
+		e = COWLAB_E_PROTO;
 	if (e != 0)
 		proto_msg_free(msg);
 	return e;

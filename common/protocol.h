@@ -20,6 +20,8 @@
 /* Most operations in one batch; most mismatches or matches a result lists. */
 #define PROTO_OPS_MAX 64
 #define PROTO_SAMPLES_MAX 64
+/* How deep a message may nest (the protocol's own go 5 deep). */
+#define PROTO_DEPTH_MAX 16
 /* Most pages one evidence operation may cover (its page string must fit). */
 #define PROTO_EVIDENCE_MAX 16384
 #define PROTO_TEXT_MAX 160

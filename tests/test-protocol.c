@@ -484,6 +484,14 @@ static const char *const good_messages[] = {
 	ERROR("'code':'" S31 "','message':'" S159 "'"),
 	ERROR("'code':'','message':'caf\xc3\xa9'"),
 	ERROR("'code':'x','message':'C:\\\\u0000'"),
+	/* what RFC 8259 allows, the one rule of docs/protocol.md: whitespace
+	 * before and after, -0 (the integer 0), any valid JSON in a field the
+	 * protocol does not know, escapes of control characters there, nesting
+	 * to PROTO_DEPTH_MAX */
+	" \t\r\n" HELLO(H_OK) " \n",
+	"{'type':'run','v':1,'seq':-0,'ops':[" WRITE(RANGE "," OX) "]}",
+	HELLO(H_OK ",'x':{'y':[1,-0.5e+3,true,null,'\\u0001\\ud83d\\ude00\\/']}"),
+	HELLO(H_OK ",'x':[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]"),
 };
 
 static void test_good_messages(void)
@@ -546,6 +554,15 @@ static const struct bad_message bad_envelopes[] = {
 	{ HELLO("'image':null,'pid':1,'version':'\xe2\x82'"), "'version' is not valid UTF-8" },
 	{ HELLO("'image':null,'pid':1,'version':'\xf4\x90\x80\x80'"), "'version' is not valid UTF-8" },
 	{ ERROR("'code':'x','message':'caf\xe9'"), "'message' is not valid UTF-8" },
+	/* RFC 8259 where cJSON is lenient, in fields nobody reads too */
+	{ HELLO(H_OK ",'x':'a\x01b'"), "a control character in a string" },
+	{ HELLO(H_OK ",'x':'\xff'"), "not well-formed UTF-8" },
+	{ HELLO(H_OK ",'x':01"), "a number with a leading zero" },
+	{ HELLO(H_OK ",'x':1."), "without digits after its point" },
+	{ HELLO(H_OK ",'x':1e999e"), "not valid JSON" },
+	{ HELLO(H_OK ",'x':[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]"), "nested too deep" },
+	{ HELLO(H_OK ",'x':'\\ud800'"), "not valid JSON" },
+	{ HELLO(H_OK ",'\\u0000':1"), "NUL" },
 	/* an escaped NUL would end the string early without a word */
 	{ HELLO("'pid':1,'version':'0.1.0\\u0000evil'"), "NUL" },
 	{ ERROR("'code':'x','message':'\\u0000'"), "NUL" },
