@@ -726,10 +726,39 @@ static void print_map(const struct report *r, FILE *out)
 	}
 }
 
+/* Whose observations the run's checks rest on, in one line, so that
+ * nobody reads more into the verdict than it proves (docs/report.md). */
+static void count_basis(const struct report_check *list, size_t n, int counts[3])
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!list[i].applicable)
+			continue;
+		if (strcmp(list[i].basis, "server") == 0)
+			counts[0]++;
+		else if (strcmp(list[i].basis, "client") == 0)
+			counts[1]++;
+		else
+			counts[2]++;
+	}
+}
+
+static void print_basis(const struct report *r, FILE *out)
+{
+	int counts[3] = { 0, 0, 0 };
+
+	for (size_t i = 0; i < r->nclients; i++)
+		count_basis(r->clients[i].checks, r->clients[i].nchecks, counts);
+	count_basis(r->server_checks, r->nserver_checks, counts);
+	if (counts[0] + counts[1] + counts[2] > 0)
+		fprintf(out, "\n  resting on: the server's own views %d, the clients' word %d, "
+			"both %d", counts[0], counts[1], counts[2]);
+}
+
 void report_print_human(const struct report *r, FILE *out)
 {
 	struct report_summary s;
 	bool held = report_isolation_held(r);
+	char lead[128];
 
 	report_summarize(r, &s);
 	fprintf(out, "cowlab %s: copy-on-write isolation on %s %s (%s)%s%s%s\n", r->version,
@@ -740,10 +769,16 @@ void report_print_human(const struct report *r, FILE *out)
 		fprintf(out, "error: %s\n", r->setup_error);
 		return;
 	}
-	fprintf(out, "section %s: %llu pages of %llu B (%llu KiB), %d client%s expected\n\n",
-		r->section_name, (unsigned long long)(r->section_size / r->page_size),
-		(unsigned long long)r->page_size, (unsigned long long)(r->section_size / 1024),
-		r->expected_clients, r->expected_clients == 1 ? "" : "s");
+	char head[320];
+
+	snprintf(head, sizeof(head), "%llu pages of %llu B (%llu KiB), %d client%s expected",
+		 (unsigned long long)(r->section_size / r->page_size),
+		 (unsigned long long)r->page_size, (unsigned long long)(r->section_size / 1024),
+		 r->expected_clients, r->expected_clients == 1 ? "" : "s");
+	snprintf(lead, sizeof(lead), "section %s:", r->section_name);
+	/* the figures kept together, on a line of their own if need be */
+	fprintf(out, "%s%s%s\n\n", lead, strlen(lead) + 1 + strlen(head) <= WIDTH ? " " : "\n  ",
+		head);
 	print_clients(r, out);
 	char line[512] = "";
 	for (size_t i = 0; i < r->nserver_checks; i++) {
@@ -774,6 +809,7 @@ void report_print_human(const struct report *r, FILE *out)
 	if (s.rejected)
 		fprintf(out, ", %d rejected", s.rejected);
 	fprintf(out, "; %d checks held, %d failed", s.checks_held, s.checks_failed);
+	print_basis(r, out);
 	if (s.checks_unproven)
 		fprintf(out, ", %d unproven", s.checks_unproven);
 	if (s.operations_failed)

@@ -473,7 +473,8 @@ static void check_image_pe(struct server *s, struct report_client *rc,
 			 (unsigned long long)f->shared_count);
 	else if (wine[0] != '\0' && strcmp(f->protect, "PAGE_WRITECOPY") == 0)
 		snprintf(deviation, sizeof(deviation), "Wine %s's VirtualQuery says "
-			 "PAGE_WRITECOPY for the shared section's page (Windows: PAGE_READWRITE); "
+			 "PAGE_WRITECOPY for the shared section's page (PAGE_READWRITE expected on "
+			 "Windows, not verified there); "
 			 "the counter is shared nonetheless", wine);
 	json_attach(ev, "platform_deviation", deviation[0] ? cJSON_CreateString(deviation)
 						   : cJSON_CreateNull());

@@ -1024,6 +1024,32 @@ static void scenario_interrupted(struct ctx *t)
 	cJSON_Delete(r);
 }
 
+/* The report for people: within 80 columns, the verdict, and one line that
+ * says what the verdict rests on (docs/report.md). */
+static void scenario_human(struct ctx *t)
+{
+	const char *argv[] = { t->server, "--spawn", "3", "--client", t->client, NULL };
+	static char text[1 << 16];
+	size_t n = 0;
+	FILE *f;
+
+	CHECK(finish(start(t->server, argv, t->out)) == 0);
+	if ((f = fopen(t->out, "rb")) != NULL) {
+		n = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+	}
+	text[n] = '\0';
+	for (char *line = text, *next; *line != '\0'; line = next) {
+		next = line + strcspn(line, "\n");
+		CHECK_MSG(next - line <= 80, "a line of %td columns: %.*s", next - line,
+			  (int)(next - line), line);
+		next += *next == '\n';
+	}
+	CHECK_MSG(strstr(text, "verdict: isolation HELD (exit 0)") != NULL, "%s", text);
+	CHECK_MSG(strstr(text, "\n  resting on: the server's own views 5, the clients' word "
+			       "12, both 7\n") != NULL, "no line says what it rests on:\n%s", text);
+}
+
 /* A connection that never speaks does not hold up the run: it is rejected
  * when the run ends, and the others complete. */
 static void scenario_silent(struct ctx *t)
@@ -1300,6 +1326,8 @@ int main(int argc, char **argv)
 		scenario_stall(&t, 0);
 	else if (strcmp(sc, "late-stall") == 0)
 		scenario_late_stall(&t);
+	else if (strcmp(sc, "human") == 0)
+		scenario_human(&t);
 	else if (strcmp(sc, "interrupted") == 0)
 		scenario_interrupted(&t);
 	else if (strcmp(sc, "uninvited") == 0)

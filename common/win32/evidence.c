@@ -104,8 +104,9 @@ int evidence_query(void *view, size_t view_len, size_t first, size_t count,
 		return err;
 	}
 	out->private_pages = ws.not_shared;
-	snprintf(note, sizeof(note), "valid and not shared: a private copy (%llu valid pages)",
-		 (unsigned long long)ws.valid);
+	snprintf(note, sizeof(note), "valid and not shared: a private copy (%llu valid pages)%s",
+		 (unsigned long long)ws.valid, wine == NULL ? "" : "; Wine reads both bits from "
+		 "Linux's /proc/self/pagemap (63 and 61)");
 	evidence_add_source(out, "workingset_shared", true, ws.not_shared, note);
 	if (wine == NULL) {
 		/* Windows itself: every source must agree. */
@@ -124,8 +125,8 @@ int evidence_query(void *view, size_t view_len, size_t first, size_t count,
 		 "PAGE_WRITECOPY and ShareCount %llu", (unsigned long long)ws.max_share);
 	evidence_add_source(out, "workingset_protection", false, ws.rw_protect, note);
 	snprintf(out->deviation, sizeof(out->deviation),
-		 "Wine %s: VirtualQuery and QueryWorkingSetEx Win32Protection still say "
-		 "PAGE_WRITECOPY after the copy, ShareCount is always 1; the Shared bit is "
-		 "the evidence", wine);
+		 "Wine %s: VirtualQuery and Win32Protection still say PAGE_WRITECOPY after "
+		 "the copy, ShareCount is 1; the evidence is the Shared bit, which Wine reads "
+		 "from Linux's pagemap", wine);
 	return COWLAB_OK;
 }
