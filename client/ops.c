@@ -103,7 +103,11 @@ static void op_fault_write(struct client_views *cv, const struct proto_op *op,
 		if (fi.faulted && !r->fault.faulted) {
 			r->fault = fi;
 			r->fault_target = (uint64_t)((uintptr_t)w - (uintptr_t)base);
-			r->fault_offset = (uint64_t)(fi.address - (uintptr_t)base);
+			/* an address outside the view has no offset in it */
+			r->fault_outside = fi.address < (uintptr_t)base ||
+					   fi.address - (uintptr_t)base >= cv->pages * cv->page_size;
+			if (!r->fault_outside)
+				r->fault_offset = (uint64_t)(fi.address - (uintptr_t)base);
 		}
 	}
 }

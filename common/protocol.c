@@ -578,7 +578,11 @@ static int parse_fault(struct parser *p, const cJSON *o, struct proto_op_result 
 		return fail(p, "field \"fault\" is neither null nor an object");
 	r->fault.faulted = true;
 	if ((e = get_string(p, f, "code", r->fault.code, sizeof(r->fault.code))) != 0 ||
-	    (e = get_uint(p, f, "target_offset", 0, (uint64_t)JSON_INT_MAX, &r->fault_target)) != 0 ||
+	    (e = get_uint(p, f, "target_offset", 0, (uint64_t)JSON_INT_MAX, &r->fault_target)) != 0)
+		return e;
+	/* null: the address the OS reported is not in the view at all */
+	r->fault_outside = cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(f, "fault_offset"));
+	if (!r->fault_outside &&
 	    (e = get_uint(p, f, "fault_offset", 0, (uint64_t)JSON_INT_MAX, &r->fault_offset)) != 0)
 		return e;
 	if (!text_is_clean(r->fault.code))
@@ -833,7 +837,7 @@ static int check_op_result(struct parser *p, size_t i, const struct proto_op *op
 		if (op->kind == PROTO_OP_EXPECT)
 			return check_samples(p, i, op, r, lim);
 		if (r->fault.faulted &&
-		    (r->fault_target >= span || r->fault_offset >= span ||
+		    (r->fault_target >= span || (!r->fault_outside && r->fault_offset >= span) ||
 		     r->fault_target % lim->page_size != op->offset ||
 		     !range_contains(&op->range, r->fault_target / lim->page_size)))
 			return fail(p, "result %zu reports a fault outside its range", i);
@@ -1165,7 +1169,12 @@ static void put_fault(struct proto_text *t, const struct proto_op_result *r)
 	put_open(t, "fault", '{');
 	put_str(t, "code", r->fault.code);
 	put_u64(t, "target_offset", r->fault_target);
-	put_u64(t, "fault_offset", r->fault_offset);
+	if (r->fault_outside) {
+		put_key(t, "fault_offset");
+		put(t, "null", 4);
+	} else {
+		put_u64(t, "fault_offset", r->fault_offset);
+	}
 	put_close(t, '}');
 }
 

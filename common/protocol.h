@@ -86,6 +86,8 @@ struct proto_op_result {
 	struct fault_info fault;       /* FAULT_WRITE: the first fault seen */
 	uint64_t fault_target;         /* FAULT_WRITE: offset of the first write in its view */
 	uint64_t fault_offset;         /* FAULT_WRITE: offset of the first fault in its view */
+	bool fault_outside;            /* FAULT_WRITE: the OS reported an address outside
+					  the view (fault_offset null on the wire) */
 	struct evidence_report evidence; /* EVIDENCE */
 };
 

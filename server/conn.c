@@ -849,6 +849,7 @@ int step_record_take(struct step_record *out, struct proto_result *res)
 		o->fault = r->fault;
 		o->fault_target = r->fault_target;
 		o->fault_offset = r->fault_offset;
+		o->fault_outside = r->fault_outside;
 		if (!r->ok && (o->error = malloc(strlen(r->error) + 1)) != NULL)
 			strcpy(o->error, r->error);
 		if (r->nsamples > 0 &&

@@ -56,6 +56,7 @@ struct op_record {
 	size_t nsamples;
 	struct fault_info fault;
 	uint64_t fault_target, fault_offset;
+	bool fault_outside;
 	struct evidence_report *evidence; /* EVIDENCE results only */
 	char *error;                      /* its text when it failed, else NULL */
 };

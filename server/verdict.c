@@ -323,14 +323,16 @@ static void check_faults(struct report_client *rc, const struct client_state *c,
 		ev = cJSON_CreateObject();
 		json_attach(ev, "code", cJSON_CreateString(ops[0]->fault.code));
 		json_attach(ev, "target_offset", cJSON_CreateNumber((double)ops[0]->fault_target));
-		json_attach(ev, "fault_offset", cJSON_CreateNumber((double)ops[0]->fault_offset));
+		json_attach(ev, "fault_offset", ops[0]->fault_outside ? cJSON_CreateNull() :
+			    cJSON_CreateNumber((double)ops[0]->fault_offset));
 	}
 	/* The first fault, checked here: the platform's write-protection
 	 * fault, at the first fault page's word 0, where the write was aimed. */
 	uint64_t first = experiment_role_range(c, ROLE_FAULT).first * (uint64_t)page_size;
 	bool first_ok = ops[0]->fault.faulted &&
 			strcmp(ops[0]->fault.code, fault_protection_code) == 0 &&
-			ops[0]->fault_target == first && ops[0]->fault_offset == first;
+			ops[0]->fault_target == first && !ops[0]->fault_outside &&
+			ops[0]->fault_offset == first;
 	json_attach(obs, "first_fault_as_expected", cJSON_CreateBool(first_ok));
 	cJSON *exp = nums("faulted_at_target", (double)n, "unchanged_in_ro_view", (double)n);
 	json_attach(exp, "unchanged_in_section", cJSON_CreateNumber((double)n));

@@ -236,8 +236,10 @@ static void fill_results(struct proto_op_result *res)
 	res[4] = (struct proto_op_result){ .kind = PROTO_OP_FAULT_WRITE, .ok = true,
 		.matched = 2, .mismatched = 0, .fault_target = 12352, .fault_offset = 12352,
 		.fault = { .faulted = true, .code = "SIGSEGV/SEGV_ACCERR", .address = 1 } };
+	/* a fault at an address outside the view: fault_offset null */
 	res[5] = (struct proto_op_result){ .kind = PROTO_OP_FAULT_WRITE, .ok = true,
-		.matched = 0, .mismatched = 2 };
+		.matched = 0, .mismatched = 2, .fault_target = 4096, .fault_outside = true,
+		.fault = { .faulted = true, .code = "SIGSEGV/SEGV_MAPERR", .address = 1 } };
 	res[6].kind = PROTO_OP_EVIDENCE;
 	res[6].ok = true;
 	ev->pages = strdup(".Ps?P...");
@@ -267,8 +269,8 @@ static void compare_result(const struct proto_op_result *a, const struct proto_o
 			  "result %zu sample %zu", i, s);
 	CHECK_MSG(a->fault.faulted == b->fault.faulted, "result %zu: faulted", i);
 	CHECK_MSG(strcmp(a->fault.code, b->fault.code) == 0, "result %zu: fault code", i);
-	CHECK_MSG(a->fault_target == b->fault_target && a->fault_offset == b->fault_offset,
-		  "result %zu: fault offsets", i);
+	CHECK_MSG(a->fault_target == b->fault_target && a->fault_offset == b->fault_offset &&
+		  a->fault_outside == b->fault_outside, "result %zu: fault offsets", i);
 }
 
 static void compare_evidence(const struct evidence_report *a, const struct evidence_report *b)
@@ -1243,6 +1245,10 @@ static void test_result_matches_counts(struct proto_op_result *r, const struct p
 	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
 	r[4].fault_offset = 8 * 4096;
 	CHECK(matches(r, NMATCH_OPS, 5, run) != 0);
+	/* an address outside the view is said as such, and is no offset */
+	r[4].fault_offset = 8 * 4096;
+	r[4].fault_outside = true;
+	CHECK(matches(r, NMATCH_OPS, 5, run) == 0);
 	/* a failed op carries no counts, but must still be the right op */
 	r[2] = (struct proto_op_result){ .kind = PROTO_OP_EXPECT, .ok = false, .matched = 99 };
 	CHECK(matches(r, NMATCH_OPS, 5, run) == 0);
