@@ -11,6 +11,9 @@ struct process;
  * names a file to write it to (created or truncated). */
 int process_start(struct process **out, const char *path, const char *const argv[],
 		  const char *stdout_path);
+/* The same, with stderr to a file too when stderr_path is not NULL. */
+int process_start_files(struct process **out, const char *path, const char *const argv[],
+			const char *stdout_path, const char *stderr_path);
 long process_pid(const struct process *p);
 /* Waits up to timeout_ms (-1: forever) for the process to end. Returns 0
  * with *exit_code set (128+signal for a signal), or COWLAB_E_TIMEOUT. */

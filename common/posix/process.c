@@ -34,15 +34,28 @@ static int child_fd(int fd, int to)
  * child shares with the parent: valgrind and ThreadSanitizer turn vfork
  * into fork.) */
 static __attribute__((noinline)) pid_t start_child(const char *path, const char *const argv[],
-						    int in, int to, const sigset_t *old,
+						    int in, int to, int to_err, const sigset_t *old,
 						    int report)
 {
 	pid_t pid = vfork();
 
 	if (pid == 0) {
+		static const int caught[] = { SIGINT, SIGTERM, SIGHUP };
+		struct sigaction sa;
 		int e;
 
+		/* The server's handlers (interrupt.c) would run here, in its
+		 * memory, for a signal that came before the exec: the child's
+		 * own table goes back to the default first (an ignored signal
+		 * stays ignored, as exec keeps it). */
+		for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+			if (sigaction(caught[i], NULL, &sa) == 0 && sa.sa_handler != SIG_IGN &&
+			    sa.sa_handler != SIG_DFL) {
+				sa.sa_handler = SIG_DFL;
+				sigaction(caught[i], &sa, NULL);
+			}
 		if (child_fd(in, STDIN_FILENO) == 0 && (to < 0 || child_fd(to, STDOUT_FILENO) == 0) &&
+		    (to_err < 0 || child_fd(to_err, STDERR_FILENO) == 0) &&
 		    pthread_sigmask(SIG_SETMASK, old, NULL) == 0)
 			execve(path, (char *const *)argv, environ);
 		e = errno != 0 ? errno : EINVAL;
@@ -60,14 +73,21 @@ static __attribute__((noinline)) pid_t start_child(const char *path, const char 
  * its exec and makes system calls only; the files it gets are opened by
  * the parent beforehand (close-on-exec, put in place by dup2). Every signal
  * is blocked from before the vfork until the child has restored the mask,
- * right before execve: cowlab installs no handler for an asynchronous
- * signal (fault.c's are for SIGSEGV and SIGBUS while it probes), so none
- * can run in the child. */
+ * right before execve, and the only handlers cowlab installs for an
+ * asynchronous signal (the server's, interrupt.c: SIGINT, SIGTERM, SIGHUP)
+ * are reset to the default in the child before that (fault.c's are for
+ * SIGSEGV and SIGBUS while it probes), so none can run in the child. */
 int process_start(struct process **out, const char *path, const char *const argv[],
 		  const char *stdout_path)
 {
+	return process_start_files(out, path, argv, stdout_path, NULL);
+}
+
+int process_start_files(struct process **out, const char *path, const char *const argv[],
+			const char *stdout_path, const char *stderr_path)
+{
 	struct process *p = calloc(1, sizeof(*p));
-	int in = -1, to = -1, report[2] = { -1, -1 }, err = COWLAB_OK, child_err = 0;
+	int in = -1, to = -1, to_err = -1, report[2] = { -1, -1 }, err = COWLAB_OK, child_err = 0;
 	sigset_t all, old;
 	pid_t pid;
 
@@ -76,13 +96,16 @@ int process_start(struct process **out, const char *path, const char *const argv
 	in = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (in >= 0 && stdout_path != NULL)
 		to = open(stdout_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (in < 0 || (stdout_path != NULL && to < 0) || pipe2(report, O_CLOEXEC) != 0) {
+	if (in >= 0 && stderr_path != NULL)
+		to_err = open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (in < 0 || (stdout_path != NULL && to < 0) || (stderr_path != NULL && to_err < 0) ||
+	    pipe2(report, O_CLOEXEC) != 0) {
 		err = err_from_os();
 		goto done;
 	}
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pid = start_child(path, argv, in, to, &old, report[1]);
+	pid = start_child(path, argv, in, to, to_err, &old, report[1]);
 	if (pid < 0)
 		err = err_from_os();
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -112,6 +135,8 @@ done:
 		close(in);
 	if (to >= 0)
 		close(to);
+	if (to_err >= 0)
+		close(to_err);
 	if (err != COWLAB_OK) {
 		free(p);
 		return err;

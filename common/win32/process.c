@@ -109,25 +109,70 @@ static HANDLE inheritable(const wchar_t *path, DWORD access, DWORD disposition)
 			   FILE_ATTRIBUTE_NORMAL, NULL);
 }
 
+/* The attribute list that puts a new process in children_job as it is
+ * made, not after: a process killed while it starts another (CreateProcess
+ * takes a while under Wine) must leave nothing outside the job. NULL when
+ * there is no job, or the system cannot (then the process is put in the
+ * job right after it is made). */
+static PPROC_THREAD_ATTRIBUTE_LIST job_attributes(void)
+{
+	PPROC_THREAD_ATTRIBUTE_LIST list;
+	SIZE_T size = 0;
+
+	if (children_job == NULL)
+		return NULL;
+	InitializeProcThreadAttributeList(NULL, 1, 0, &size);
+	if ((list = malloc(size)) == NULL)
+		return NULL;
+	if (!InitializeProcThreadAttributeList(list, 1, 0, &size)) {
+		free(list);
+		return NULL;
+	}
+	if (!UpdateProcThreadAttribute(list, 0, PROC_THREAD_ATTRIBUTE_JOB_LIST, &children_job,
+				       sizeof(children_job), NULL, NULL)) {
+		DeleteProcThreadAttributeList(list);
+		free(list);
+		return NULL;
+	}
+	return list;
+}
+
 int process_start(struct process **out, const char *path, const char *const argv[],
 		  const char *stdout_path)
 {
-	STARTUPINFOW si = { .cb = sizeof(si), .dwFlags = STARTF_USESTDHANDLES };
+	return process_start_files(out, path, argv, stdout_path, NULL);
+}
+
+int process_start_files(struct process **out, const char *path, const char *const argv[],
+			const char *stdout_path, const char *stderr_path)
+{
+	STARTUPINFOEXW six = { .StartupInfo = { .cb = sizeof(six),
+						.dwFlags = STARTF_USESTDHANDLES } };
+	STARTUPINFOW *si = &six.StartupInfo;
 	PROCESS_INFORMATION pi;
-	wchar_t *wpath = win32_wide(path), *cmd = command_line(argv), *wout = NULL;
+	wchar_t *wpath = win32_wide(path), *cmd = command_line(argv), *wout = NULL, *werr = NULL;
 	struct process *p = calloc(1, sizeof(*p));
 	int err = COWLAB_E_NOMEM;
 
 	if (wpath == NULL || cmd == NULL || p == NULL)
 		goto done;
-	si.hStdInput = inheritable(L"NUL", GENERIC_READ, OPEN_EXISTING);
-	si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
-	si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
+	si->hStdInput = inheritable(L"NUL", GENERIC_READ, OPEN_EXISTING);
+	si->hStdError = GetStdHandle(STD_ERROR_HANDLE);
+	si->hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
 	if (stdout_path != NULL) {
 		if ((wout = win32_wide(stdout_path)) == NULL)
 			goto done;
-		si.hStdOutput = inheritable(wout, GENERIC_WRITE, CREATE_ALWAYS);
-		if (si.hStdOutput == INVALID_HANDLE_VALUE) {
+		si->hStdOutput = inheritable(wout, GENERIC_WRITE, CREATE_ALWAYS);
+		if (si->hStdOutput == INVALID_HANDLE_VALUE) {
+			err = err_from_os();
+			goto done;
+		}
+	}
+	if (stderr_path != NULL) {
+		if ((werr = win32_wide(stderr_path)) == NULL)
+			goto done;
+		si->hStdError = inheritable(werr, GENERIC_WRITE, CREATE_ALWAYS);
+		if (si->hStdError == INVALID_HANDLE_VALUE) {
 			err = err_from_os();
 			goto done;
 		}
@@ -135,10 +180,11 @@ int process_start(struct process **out, const char *path, const char *const argv
 	/* Under load Wine 8.0 now and then fails a start with
 	 * ERROR_INTERNAL_ERROR (1359) that succeeds when tried again. */
 	BOOL started = FALSE;
+	six.lpAttributeList = job_attributes();
 	for (int attempt = 0; attempt < 5 && !started; attempt++) {
 		started = CreateProcessW(wpath, cmd, NULL, NULL, TRUE,
-					 children_job != NULL ? CREATE_SUSPENDED : 0, NULL, NULL,
-					 &si, &pi);
+					 six.lpAttributeList != NULL ? EXTENDED_STARTUPINFO_PRESENT : 0,
+					 NULL, NULL, si, &pi);
 		if (!started && GetLastError() != ERROR_INTERNAL_ERROR &&
 		    GetLastError() != ERROR_NO_SYSTEM_RESOURCES)
 			break;
@@ -153,14 +199,12 @@ int process_start(struct process **out, const char *path, const char *const argv
 		err = err_from_os();
 		goto done;
 	}
-	/* In the job before it runs a single instruction; a process that
-	 * cannot be put there (a job of ours that forbids it) runs unbound. */
-	if (children_job != NULL) {
-		if (!AssignProcessToJobObject(children_job, pi.hProcess))
-			fprintf(stderr, "cowlab: process %lu is not bound to this one (Windows "
-				"error %lu)\n", pi.dwProcessId, GetLastError());
-		ResumeThread(pi.hThread);
-	}
+	/* Made in the job; where the system could not do that, put there
+	 * now (a process that cannot be put there runs unbound, said). */
+	if (children_job != NULL && six.lpAttributeList == NULL &&
+	    !AssignProcessToJobObject(children_job, pi.hProcess))
+		fprintf(stderr, "cowlab: process %lu is not bound to this one (Windows error %lu)\n",
+			pi.dwProcessId, GetLastError());
 	CloseHandle(pi.hThread);
 	p->h = pi.hProcess;
 	p->pid = pi.dwProcessId;
@@ -168,14 +212,21 @@ int process_start(struct process **out, const char *path, const char *const argv
 	p = NULL;
 	err = COWLAB_OK;
 done:
-	if (si.hStdInput != NULL && si.hStdInput != INVALID_HANDLE_VALUE)
-		CloseHandle(si.hStdInput);
-	if (stdout_path != NULL && si.hStdOutput != NULL && si.hStdOutput != INVALID_HANDLE_VALUE)
-		CloseHandle(si.hStdOutput);
+	if (si->hStdInput != NULL && si->hStdInput != INVALID_HANDLE_VALUE)
+		CloseHandle(si->hStdInput);
+	if (stdout_path != NULL && si->hStdOutput != NULL && si->hStdOutput != INVALID_HANDLE_VALUE)
+		CloseHandle(si->hStdOutput);
+	if (stderr_path != NULL && si->hStdError != NULL && si->hStdError != INVALID_HANDLE_VALUE)
+		CloseHandle(si->hStdError);
+	if (six.lpAttributeList != NULL) {
+		DeleteProcThreadAttributeList(six.lpAttributeList);
+		free(six.lpAttributeList);
+	}
 	free(p);
 	free(wpath);
 	free(cmd);
 	free(wout);
+	free(werr);
 	return err;
 }
 
