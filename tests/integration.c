@@ -364,6 +364,8 @@ static const char *status_of(const cJSON *cl)
 	return cJSON_IsString(st) ? st->valuestring : "?";
 }
 
+static const char *str_at(const cJSON *o, const char *key);
+
 static const cJSON *source_named(const cJSON *evidence, const char *name)
 {
 	const cJSON *src;
@@ -408,6 +410,12 @@ static void check_platform_evidence(const cJSON *report)
 			CHECK_MSG(cJSON_IsString(dev) && strstr(dev->valuestring, "Wine") &&
 				  strstr(dev->valuestring, "PAGE_WRITECOPY"),
 				  "under Wine the evidence must name the deviation");
+			/* and say that its Shared bit is Linux's pagemap, not Windows' */
+			CHECK_MSG(cJSON_IsString(dev) && strstr(dev->valuestring, "Linux's pagemap"),
+				  "under Wine the deviation must say where the Shared bit comes from");
+			CHECK_MSG(strstr(str_at(source_named(ev, "workingset_shared"), "note"),
+					 "/proc/self/pagemap") != NULL,
+				  "under Wine workingset_shared's note must name pagemap");
 			CHECK(!source_supported(ev, "virtualquery"));
 			CHECK(!source_supported(ev, "workingset_protection"));
 			CHECK(source_supported(ev, "workingset_shared"));
@@ -478,9 +486,15 @@ static void check_image_section(const cJSON *report)
 				  strstr(str_at(ev, "platform_deviation"), "does not share") != NULL,
 				  "image_section_shared %s: %s", status, str_at(c, "detail"));
 		}
-		/* Wine's VirtualQuery deviates even where it shares: said, too */
+		/* Wine's VirtualQuery deviates even where it shares: said, too, and
+		 * what Windows would say there only as expected, not verified */
 		if (wine)
 			CHECK(strstr(str_at(ev, "platform_deviation"), "Wine") != NULL);
+		if (wine && strstr(str_at(ev, "platform_deviation"), "PAGE_WRITECOPY") != NULL)
+			CHECK_MSG(strstr(str_at(ev, "platform_deviation"),
+					 "expected on Windows, not verified there") != NULL,
+				  "the deviation claims what Windows says: %s",
+				  str_at(ev, "platform_deviation"));
 	}
 	for (int i = 0; i < nseen; i++)
 		for (int k = i + 1; k < nseen; k++)
