@@ -35,6 +35,7 @@ struct options {
 	int timeout_ms;
 	bool quiet;
 	bool no_verdict;        /* leave once our last results are sent */
+	bool parent;            /* join only the server that started us */
 	bool explore, json;
 };
 
@@ -50,6 +51,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: cowlab-client [--name NAME] [--timeout SECONDS] [--quiet] [--no-verdict]\n"
+		"                     [--parent]\n"
 		"       cowlab-client --explore [--json]\n"
 		"\n"
 		"Joins the cowlab-server listening on NAME (default \"cowlab\"), maps the\n"
@@ -61,6 +63,8 @@ static void usage(FILE *out)
 		"  --no-verdict       leave once our last results are sent (on Windows: and\n"
 		"                     every client has joined), without waiting for the\n"
 		"                     whole run's verdict (the server's report has it)\n"
+		"  --parent           join only the server that started this client (what\n"
+		"                     --spawn passes): if it has gone, join no other\n"
 		"  --explore          no server: show the Virtual API on this machine (page\n"
 		"                     sizes, a region's states, faults and protections), each\n"
 		"                     demonstration judged against what Windows documents;\n"
@@ -96,6 +100,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		}
 		if (strcmp(argv[i], "--no-verdict") == 0) {
 			o->no_verdict = true;
+			continue;
+		}
+		if (strcmp(argv[i], "--parent") == 0) {
+			o->parent = true;
 			continue;
 		}
 		if (strcmp(argv[i], "--explore") == 0) {
@@ -183,6 +191,22 @@ static void count_in_image(struct proto_hello *hello)
 	hello->has_image = true;
 }
 
+/* --parent: the server we reached must be the process that started us.
+ * One that has died leaves us adopted by another (POSIX) while a new
+ * server may take its name: we must not be counted in that one's run. */
+static bool joined_parent(struct client *c)
+{
+	struct channel_peer peer = { 0, false };
+	long parent = platform_parent_pid();
+
+	if (channel_peer(c->chan, &peer) == 0 && peer.pid > 0 && peer.pid == parent)
+		return true;
+	fprintf(stderr, "cowlab-client: the server on \"%s\" (pid %ld) is not the one that "
+		"started this client (pid %ld): it has gone; not joining another\n", c->opt.name,
+		peer.pid, parent);
+	return false;
+}
+
 static int join(struct client *c)
 {
 	struct proto_hello hello = { .pid = platform_pid(), .no_verdict = c->opt.no_verdict };
@@ -202,6 +226,8 @@ static int join(struct client *c)
 		return err_is(err, COWLAB_E_NOENT) || err_is(err, COWLAB_E_TIMEOUT) ||
 		       err_is(err, COWLAB_E_AGAIN) ? EXIT_LOST : EXIT_USAGE;
 	}
+	if (c->opt.parent && !joined_parent(c))
+		return EXIT_LOST;
 	text = proto_build_hello(&hello, &len);
 	err = send_text(c, text, len);
 	if (err != 0)

@@ -82,6 +82,9 @@ int channel_send(struct channel *c, const void *buf, size_t len,
 /* Sends without the size cap: only for tests that play a hostile peer. */
 int channel_send_uncapped(struct channel *c, const void *buf, size_t len);
 
+/* The process at the other end, as the OS reports it: a hub connection's
+ * client, or a connected channel's server (SO_PEERCRED; on Windows
+ * GetNamedPipeClientProcessId / GetNamedPipeServerProcessId). */
 int channel_peer(struct channel *c, struct channel_peer *peer);
 
 /* Per-connection user data for the hub's owner. */

@@ -26,6 +26,9 @@ int64_t platform_now_us(void);
 void platform_sleep_ms(int ms);
 size_t platform_page_size(void);
 long platform_pid(void);
+/* The process that started this one (0 if the system cannot say); on
+ * POSIX, once that process has died, whoever adopted this one. */
+long platform_parent_pid(void);
 
 /* What this process holds now: open descriptors (handles on Windows) and
  * resident memory in KiB, -1 where the platform cannot say. For checking

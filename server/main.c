@@ -185,7 +185,7 @@ static int spawn_clients(struct server *s)
 	/* Nobody reads a spawned client's verdict: the report has them all. It
 	 * leaves once its last results are sent (docs/design.md). */
 	const char *argv[] = { path, "--name", s->opt.name, "--timeout", timeout, "--quiet",
-			       "--no-verdict", NULL };
+			       "--no-verdict", "--parent", NULL };
 	s->procs = calloc((size_t)s->opt.spawn, sizeof(*s->procs));
 	if (s->procs == NULL)
 		return COWLAB_E_NOMEM;

@@ -68,6 +68,11 @@ size_t platform_page_size(void)
 	return ps > 0 ? (size_t)ps : 4096;
 }
 
+long platform_parent_pid(void)
+{
+	return (long)getppid();
+}
+
 long platform_pid(void)
 {
 	return (long)getpid();

@@ -493,7 +493,9 @@ int channel_peer(struct channel *c, struct channel_peer *peer)
 	ULONG pid = 0;
 	HANDLE proc;
 
-	if (!GetNamedPipeClientProcessId(c->pipe, &pid))
+	/* a connected (client) channel's peer is the server */
+	if (!(c->hub != NULL ? GetNamedPipeClientProcessId(c->pipe, &pid) :
+			       GetNamedPipeServerProcessId(c->pipe, &pid)))
 		return err_from_os();
 	peer->pid = (long)pid;
 	proc = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);

@@ -89,6 +89,28 @@ size_t platform_page_size(void)
 	return si.dwPageSize;
 }
 
+/* ProcessBasicInformation's layout, of which only the parent is read. */
+struct basic_info {
+	LONG exit_status;
+	void *peb;
+	ULONG_PTR affinity;
+	LONG priority;
+	ULONG_PTR pid, parent_pid;
+};
+typedef LONG (WINAPI *query_process_fn)(HANDLE, int, void *, ULONG, ULONG *);
+
+long platform_parent_pid(void)
+{
+	query_process_fn query =
+		(query_process_fn)(void (*)(void))ntdll_proc("NtQueryInformationProcess");
+	struct basic_info info;
+
+	/* 0: ProcessBasicInformation */
+	if (query == NULL || query(GetCurrentProcess(), 0, &info, sizeof(info), NULL) < 0)
+		return 0;
+	return (long)info.parent_pid;
+}
+
 long platform_pid(void)
 {
 	return (long)GetCurrentProcessId();
