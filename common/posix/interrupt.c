@@ -2,6 +2,7 @@
  * (a signal handler can reach nothing but a static), without SA_RESTART,
  * so that the hub's epoll_wait returns with EINTR. */
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
