@@ -23,6 +23,20 @@ static int check_failures;
 		fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond), \
 		fprintf(stderr, __VA_ARGS__), fputc('\n', stderr)))
 
+/* A whole file (up to 1 MiB) as a string, "" when it cannot be read; the
+ * text lives until the next call. */
+static inline char *check_read_file(const char *path)
+{
+	static char text[1 << 20];
+	FILE *f = fopen(path, "rb");
+	size_t n = f != NULL ? fread(text, 1, sizeof(text) - 1, f) : 0;
+
+	if (f != NULL)
+		fclose(f);
+	text[n] = '\0';
+	return text;
+}
+
 static inline int check_exit(const char *name)
 {
 	if (check_failures > 0)

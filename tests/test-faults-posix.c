@@ -99,14 +99,7 @@ static int run(struct run *r, const char *tag)
 
 static char *slurp(const char *path)
 {
-	static char text[1 << 20];
-	FILE *f = fopen(path, "r");
-	size_t n = f != NULL ? fread(text, 1, sizeof(text) - 1, f) : 0;
-
-	if (f != NULL)
-		fclose(f);
-	text[n] = '\0';
-	return text;
+	return check_read_file(path);
 }
 
 static bool says(const char *path, const char *words)
@@ -371,19 +364,17 @@ static bool write_text(const char *path, const char *text)
  * make; "" when it lets us make none. */
 static void make_cgroup(char *dir, size_t cap, char *procs, size_t pcap)
 {
+	static const char *const kinds[][2] = {
+		{ "/sys/fs/cgroup/memory", "memory.limit_in_bytes" }, /* v1 */
+		{ "/sys/fs/cgroup", "memory.max" },                   /* v2 */
+	};
 	char file[400];
 
-	snprintf(dir, cap, "/sys/fs/cgroup/memory/cowlab-test-%ld", (long)getpid());
-	if (mkdir(dir, 0700) == 0) {
-		snprintf(file, sizeof(file), "%s/memory.limit_in_bytes", dir);
-		snprintf(procs, pcap, "%s/cgroup.procs", dir);
-		if (write_text(file, "268435456"))
-			return;
-		rmdir(dir);
-	}
-	snprintf(dir, cap, "/sys/fs/cgroup/cowlab-test-%ld", (long)getpid());
-	if (mkdir(dir, 0700) == 0) {
-		snprintf(file, sizeof(file), "%s/memory.max", dir);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		snprintf(dir, cap, "%s/cowlab-test-%ld", kinds[i][0], (long)getpid());
+		if (mkdir(dir, 0700) != 0)
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", dir, kinds[i][1]);
 		snprintf(procs, pcap, "%s/cgroup.procs", dir);
 		if (write_text(file, "268435456"))
 			return;

@@ -179,14 +179,7 @@ static pid_t server_limited(const char *server, long limit, const char *const ar
 
 static cJSON *read_json(const char *path)
 {
-	static char text[1 << 20];
-	FILE *f = fopen(path, "r");
-	size_t n = f != NULL ? fread(text, 1, sizeof(text) - 1, f) : 0;
-
-	if (f != NULL)
-		fclose(f);
-	text[n] = '\0';
-	return cJSON_Parse(text);
+	return cJSON_Parse(check_read_file(path));
 }
 
 /* Out of descriptors: a run that cannot have them refuses to start (exit
