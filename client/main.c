@@ -72,8 +72,10 @@ static void usage(FILE *out)
 		"  --json             with --explore: print it as one JSON document\n"
 		"  --help, --version\n"
 		"\n"
-		"Exit status: 0 isolation held (--no-verdict: our results sent), 1 a check\n"
-		"failed, 2 usage or setup error, 3 the server went away or timed out.\n");
+		"Exit status: the run's, as the server's: 0 isolation held, 1 a check failed,\n"
+		"3 not proven (an observation not made, a client lost, the server gone or\n"
+		"silent); 2 usage or setup error. With --no-verdict, 0 once our results are\n"
+		"sent.\n");
 }
 
 /* Returns -1 to go on, or an exit status. */
@@ -335,6 +337,27 @@ static int result_not_sent(struct client *c, int err)
 	return EXIT_LOST;
 }
 
+/* The run is judged: what we know of it, our own checks and the run's
+ * verdict, and the run's exit status as ours (a client whose own checks
+ * held in a run that is not proven must not say 0). */
+static int finished(const struct client *c, const struct proto_done *d)
+{
+	static const char *const verdicts[] = { "HELD", "BROKEN", "?", "NOT PROVEN" };
+
+	if (!c->opt.quiet) {
+		printf("cowlab-client: client %d (pid %ld), pages %llu-%llu: %d of %d check%s "
+		       "held\n", c->assign.id, platform_pid(),
+		       (unsigned long long)c->assign.first_page,
+		       (unsigned long long)(c->assign.first_page + c->assign.page_count - 1),
+		       d->checks_held, d->checks_total, d->checks_total == 1 ? "" : "s");
+		printf("cowlab-client: the run: isolation %s (exit %d)\n",
+		       verdicts[d->run_exit_status], d->run_exit_status);
+		if (d->message[0] != '\0')
+			printf("cowlab-client: %s\n", d->message);
+	}
+	return d->run_exit_status;
+}
+
 static int serve(struct client *c)
 {
 	char why[PROTO_TEXT_MAX];
@@ -378,17 +401,7 @@ static int serve(struct client *c)
 			held = msg.u.run.last;
 			break;
 		case PROTO_DONE:
-			if (!c->opt.quiet)
-				printf("cowlab-client: client %d (pid %ld), pages %llu-%llu: %s, "
-				       "%d/%d checks held\n", c->assign.id, platform_pid(),
-				       (unsigned long long)c->assign.first_page,
-				       (unsigned long long)(c->assign.first_page +
-							    c->assign.page_count - 1),
-				       msg.u.done.held ? "isolation held" : "isolation NOT held",
-				       msg.u.done.checks_held, msg.u.done.checks_total);
-			if (!c->opt.quiet && !msg.u.done.held && msg.u.done.message[0])
-				fprintf(stderr, "cowlab-client: %s\n", msg.u.done.message);
-			return msg.u.done.held ? EXIT_HELD : EXIT_FAILED;
+			return finished(c, &msg.u.done);
 		case PROTO_ERROR:
 			fprintf(stderr, "cowlab-client: the server ended the run: %s (%s)\n",
 				msg.u.error.message, msg.u.error.code);

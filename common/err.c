@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "err.h"
+#include "text.h"
 
 static const char *kind_text(int err)
 {
@@ -43,5 +44,6 @@ struct err_text err_describe(int err)
 	}
 	err_os_text(os, why, sizeof(why));
 	snprintf(t.text, sizeof(t.text), "%s (%.80s)", kind_text(err_kind(err)), why);
+	text_utf8_trim(t.text);
 	return t;
 }

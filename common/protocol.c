@@ -654,14 +654,18 @@ static int parse_result(struct parser *p, const cJSON *root, struct proto_result
 
 static int parse_done(struct parser *p, const cJSON *root, struct proto_done *d)
 {
-	uint64_t held, total;
+	uint64_t held, total, status;
 	int e;
 
 	if ((e = get_bool(p, root, "held", &d->held)) != 0 ||
 	    (e = get_uint(p, root, "checks_held", 0, 1000, &held)) != 0 ||
 	    (e = get_uint(p, root, "checks_total", 0, 1000, &total)) != 0 ||
-	    (e = get_string(p, root, "message", d->message, sizeof(d->message))) != 0)
+	    (e = get_string(p, root, "message", d->message, sizeof(d->message))) != 0 ||
+	    (e = get_uint(p, root, "run_exit_status", 0, 3, &status)) != 0)
 		return e;
+	if (status == 2)
+		return fail(p, "field \"run_exit_status\" is 2, which a judged run never is");
+	d->run_exit_status = (int)status;
 	if (held > total)
 		return fail(p, "checks_held is greater than checks_total");
 	d->checks_held = (int)held;
@@ -1262,6 +1266,7 @@ char *proto_build_done(const struct proto_done *d, size_t *len)
 	put_u64(&t, "checks_held", (uint64_t)d->checks_held);
 	put_u64(&t, "checks_total", (uint64_t)d->checks_total);
 	put_str(&t, "message", m);
+	put_u64(&t, "run_exit_status", (uint64_t)d->run_exit_status);
 	return text_end(&t, len);
 }
 

@@ -142,6 +142,7 @@ struct proto_done {
 	int checks_held;
 	int checks_total;
 	char message[PROTO_TEXT_MAX];
+	int run_exit_status;    /* the whole run's: 0 HELD, 1 BROKEN, 3 NOT PROVEN */
 };
 
 struct proto_error {

@@ -5,6 +5,7 @@
 #include "err.h"
 #include "json.h"
 #include "report.h"
+#include "text.h"
 
 /* Clients listed one per line in the human report before only the ones
  * with something to say are shown; page-map rows shown likewise. */
@@ -78,6 +79,7 @@ void report_check_vdetail(struct report_check *c, const char *fmt, va_list ap)
 
 	if (vsnprintf(line, sizeof(line), fmt, ap) < 0)
 		line[0] = '\0';
+	text_utf8_trim(line); /* a peer's text cut inside a character */
 	text = malloc(strlen(line) + 1);
 	if (text == NULL)
 		return; /* out of memory loses a detail line, no more */

@@ -44,6 +44,20 @@ bool text_utf8_valid(const char *s)
 	return true;
 }
 
+size_t text_utf8_trim(char *s)
+{
+	size_t at = 0, n;
+
+	while (s[at] != '\0') {
+		if ((n = text_utf8_char(s + at)) == 0) {
+			s[at] = '\0';
+			break;
+		}
+		at += n;
+	}
+	return at;
+}
+
 size_t text_utf8_cut(const char *s, size_t n)
 {
 	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)

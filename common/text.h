@@ -20,6 +20,11 @@ bool text_utf8_valid(const char *s);
  * n, or less when s[n] continues a character. s holds more than n bytes. */
 size_t text_utf8_cut(const char *s, size_t n);
 
+/* Ends s where it stops being well-formed UTF-8: after formatting with a
+ * byte limit (snprintf, "%.120s") that may have cut a peer's text inside
+ * a character. Returns the new length. */
+size_t text_utf8_trim(char *s);
+
 /* v in decimal digits at dst (at most TEXT_U64_MAX of them, no NUL);
  * returns how many. Where printf's number code would cost more than the
  * text it writes: the protocol's and the report's integers. */

@@ -15,6 +15,7 @@
 #include "process.h"
 #include "section.h"
 #include "server.h"
+#include "text.h"
 
 static const char *const step_names[STEP_COUNT] = { "write", "observe" };
 
@@ -100,6 +101,7 @@ static void reject(struct server *s, struct conn *c, const char *code, const cha
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
+	text_utf8_trim(reason); /* a peer's text cut inside a character */
 	if (c->other_user) {
 		code = "denied";
 		snprintf(reason, sizeof(reason), "the peer runs as another user");
@@ -121,6 +123,7 @@ void server_drop(struct server *s, struct client_state *cl, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(cl->reason, sizeof(cl->reason), fmt, ap);
 	va_end(ap);
+	text_utf8_trim(cl->reason);
 	cl->lost = true;
 	cl->waiting = false;
 	fprintf(stderr, "cowlab-server: client %d (pid %ld) lost: %s\n", cl->id, cl->pid,
@@ -425,7 +428,7 @@ static void on_event(struct server *s, const struct channel_event *ev)
 			conn_close(s, c);
 			return;
 		}
-		server_drop(s, c->client, "closed", "disconnected (%s)",
+		server_drop(s, c->client, "closed", "disconnected: %s",
 				   cowlab_strerror(ev->err));
 		return;
 	case CHANNEL_EVENT_MESSAGE:
@@ -772,13 +775,15 @@ void server_finish(struct server *s)
 	 * first that failed fails every client's verdict. */
 	const struct report_check *server_failed = NULL;
 
+	int run_status = (int)report_exit_status(&s->report);
+
 	for (size_t k = 0; k < s->report.nserver_checks && server_failed == NULL; k++)
 		if (s->report.server_checks[k].applicable && !s->report.server_checks[k].held)
 			server_failed = &s->report.server_checks[k];
 	for (int i = 0; i < s->nclients; i++) {
 		struct client_state *cl = &s->clients[i];
 		const struct report_client *rc = NULL;
-		struct proto_done d = { .held = true };
+		struct proto_done d = { .held = true, .run_exit_status = run_status };
 		size_t len;
 		char *msg;
 
@@ -819,6 +824,7 @@ void server_finish(struct server *s)
 				 report_check_status_name(report_check_status(server_failed)),
 				 server_failed->detail != NULL ? server_failed->detail : "");
 		}
+		text_utf8_trim(d.message); /* a check's detail cut inside a character */
 		msg = proto_build_done(&d, &len);
 		if (msg != NULL)
 			channel_send(cl->conn->chan, msg, len, NULL);

@@ -210,27 +210,51 @@ static void check_detached(struct report_client *rc, const struct client_state *
 }
 
 /* One evidence report against the pages that should be private copies
- * (every cow-role page when `written`, none before). Returns the number
- * of disagreements: pages, then each supported source's count. */
-static uint64_t evidence_disagreements(const struct client_state *c,
-				       const struct evidence_report *ev, bool written,
-				       uint64_t *supported)
-{
-	uint64_t bad = 0, want = written ? experiment_role_count(c, ROLE_COW) : 0;
+ * (every cow-role page when `written`, none before). */
+struct ev_tally {
+	uint64_t pages_wrong;   /* pages the OS says the wrong way */
+	uint64_t pages_unknown; /* pages it could not tell ('?': swapped out) */
+	uint64_t sources_wrong; /* supported sources whose count is wrong */
+};
 
-	*supported = 0;
+static void evidence_tally(const struct client_state *c, const struct evidence_report *ev,
+			   bool written, struct ev_tally *t)
+{
+	uint64_t want = written ? experiment_role_count(c, ROLE_COW) : 0, unknown = 0;
+
 	for (size_t i = 0; i < ev->count; i++) {
 		bool should = written && experiment_role_of(i) == ROLE_COW;
 
-		bad += (ev->pages[i] == EVIDENCE_PAGE_PRIVATE) != should;
+		if (ev->pages[i] == EVIDENCE_PAGE_UNKNOWN)
+			unknown++;
+		else
+			t->pages_wrong += (ev->pages[i] == EVIDENCE_PAGE_PRIVATE) != should;
 	}
-	for (size_t i = 0; i < ev->nsources; i++) {
+	t->pages_unknown += unknown;
+	/* A page the OS could not tell is an observation not made: the
+	 * sources' counts cannot be held to the number then. */
+	for (size_t i = 0; unknown == 0 && i < ev->nsources; i++)
+		t->sources_wrong += ev->sources[i].supported &&
+				    ev->sources[i].private_pages != want;
+}
+
+/* "pagemap 1, pagemap_scan 1, smaps 1": what each supported source counted. */
+static void sources_said(const struct evidence_report *ev, char *buf, size_t cap)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ev->nsources && used < cap; i++) {
+		int w;
+
 		if (!ev->sources[i].supported)
 			continue;
-		(*supported)++;
-		bad += ev->sources[i].private_pages != want;
+		w = snprintf(buf + used, cap - used, "%s%s %llu", used ? ", " : "",
+			     ev->sources[i].name, (unsigned long long)ev->sources[i].private_pages);
+		if (w < 0)
+			break;
+		used += (size_t)w;
 	}
-	return bad;
 }
 
 static cJSON *evidence_json(const struct evidence_report *ev)
@@ -273,7 +297,9 @@ static void check_evidence(struct report_client *rc, const struct client_state *
 						res(c, STEP_WRITE, W_EVIDENCE),
 						res(c, STEP_OBSERVE, O_EVIDENCE) };
 	const struct evidence_report *last = ops[2]->evidence;
-	uint64_t n = experiment_role_count(c, ROLE_COW), sup[3], bad;
+	uint64_t n = experiment_role_count(c, ROLE_COW), bad;
+	struct ev_tally t = { 0, 0, 0 };
+	char said[120], wrong[64] = "";
 	struct report_check *chk;
 	cJSON *exp, *obs;
 
@@ -282,23 +308,36 @@ static void check_evidence(struct report_client *rc, const struct client_state *
 				{ STEP_WRITE, W_WRITE_COW }, { STEP_WRITE, W_EVIDENCE },
 				{ STEP_OBSERVE, O_EVIDENCE })))
 		return;
-	bad = evidence_disagreements(c, ops[0]->evidence, false, &sup[0]) +
-	      evidence_disagreements(c, ops[1]->evidence, true, &sup[1]) +
-	      evidence_disagreements(c, last, true, &sup[2]);
+	evidence_tally(c, ops[0]->evidence, false, &t);
+	evidence_tally(c, ops[1]->evidence, true, &t);
+	evidence_tally(c, last, true, &t);
+	bad = t.pages_wrong + t.sources_wrong;
+	sources_said(last, said, sizeof(said));
 	exp = nums("private_before", 0, "private_after", (double)n);
 	obs = nums("private_before", (double)ops[0]->evidence->private_pages, "private_after",
 		   (double)last->private_pages);
+	if (bad > 0)
+		snprintf(wrong, sizeof(wrong), "; %llu page%s the wrong way in its three reports",
+			 (unsigned long long)t.pages_wrong, t.pages_wrong == 1 ? "" : "s");
 	chk = ADD(rc, "cow_copy_evidence", "client", bad == 0, exp, obs, evidence_json(last),
-		  "the OS reports %llu private pages where %llu were written (%llu "
-		  "disagreements over %llu sources)", (unsigned long long)last->private_pages,
-		  (unsigned long long)n, (unsigned long long)bad, (unsigned long long)sup[2]);
+		  "the OS reports %llu private page%s where %llu %s written (%s)%s",
+		  (unsigned long long)last->private_pages, last->private_pages == 1 ? "" : "s",
+		  (unsigned long long)n, n == 1 ? "was" : "were", said, wrong);
+	/* Nothing contradicted, but the OS could not tell some pages: a
+	 * swapped-out page is an observation not made, not a failure. */
+	if (chk != NULL && bad == 0 && t.pages_unknown > 0)
+		report_check_unproven(chk, "not observed: the OS could not tell %llu page%s "
+				      "(\"?\": swapped out) in the client's evidence",
+				      (unsigned long long)t.pages_unknown,
+				      t.pages_unknown == 1 ? "" : "s");
 	/* The platform's own source must have answered: a client cannot make
-	 * this check go away by calling every source unsupported. */
-	for (int k = 0; chk != NULL && k < 3; k++) {
+	 * this check hold by calling every source unsupported (a report
+	 * without it is an observation not made, unless another contradicts). */
+	for (int k = 0; chk != NULL && bad == 0 && k < 3; k++) {
 		if (!primary_supported(ops[k]->evidence)) {
-			chk->held = false;
-			report_check_detail(chk, "the client reports no %s evidence, which "
-					    "this platform always has", evidence_primary_source);
+			report_check_unproven(chk, "not observed: the client reports no %s "
+					      "evidence, which this platform always has",
+					      evidence_primary_source);
 			break;
 		}
 	}
@@ -565,13 +604,20 @@ static void attribute_sightings(struct server *s)
 	for (int i = 0; i < s->nclients; i++) {
 		const struct client_state *y = &s->clients[i];
 		struct proto_run run;
+		char why[160];
 
-		if (y->steps_done < STEP_COUNT)
-			continue;
 		experiment_build(s, y, STEP_OBSERVE, &run);
+		if (y->steps_done < STEP_COUNT) {
+			/* a process that mapped the section and never looked: its
+			 * finds are observations not made, as much as declined ones */
+			snprintf(why, sizeof(why), "was not made: it was lost (%.100s)",
+				 y->reason[0] ? y->reason : "did not finish the run");
+			for (int k = O_FIND_COW_BELOW; k <= O_FIND_RW; k++)
+				note_range_unsearched(s, run.ops[k].range, 0, y, k, why);
+			continue;
+		}
 		for (int k = O_FIND_COW_BELOW; k <= O_FIND_RW; k++) {
 			const struct op_record *r = res(y, STEP_OBSERVE, k);
-			char why[160];
 
 			if (!r->ok) {
 				snprintf(why, sizeof(why), "failed: %.120s", r->error ? r->error : "");
@@ -910,23 +956,29 @@ static void keep_facts(struct server *s, struct client_state *c)
 {
 	const struct op_record *find;
 
+	char text[REPORT_TEXT_MAX];
+
 	if (c->steps_done > STEP_WRITE)
 		c->seen.rw_written = res(c, STEP_WRITE, W_WRITE_RW)->ok;
-	if (c->steps_done < STEP_COUNT || c->lost)
-		return;
-	find = res(c, STEP_OBSERVE, O_FIND_SERVER_COW);
-	if (find->ok) {
-		c->seen.server_cow_sightings = find->matched;
-	} else if (s->server_cow_unsearched == NULL) {
-		char text[REPORT_TEXT_MAX];
-
+	if (s->server_cow_unsearched != NULL)
+		return; /* the first reason is enough */
+	if (c->steps_done < STEP_COUNT) {
+		snprintf(text, sizeof(text), "not observed: client %d's find of page 0 (observe "
+			 "step, operation %d) was not made: it was lost (%.100s)", c->id,
+			 O_FIND_SERVER_COW, c->reason[0] ? c->reason : "did not finish the run");
+	} else {
+		find = res(c, STEP_OBSERVE, O_FIND_SERVER_COW);
+		if (find->ok) {
+			c->seen.server_cow_sightings = find->matched;
+			return;
+		}
 		snprintf(text, sizeof(text), "not observed: client %d's find of page 0 "
 			 "(observe step, operation %d) failed: %.100s", c->id, O_FIND_SERVER_COW,
 			 find->error ? find->error : "");
-		s->server_cow_unsearched = malloc(strlen(text) + 1);
-		if (s->server_cow_unsearched != NULL)
-			strcpy(s->server_cow_unsearched, text);
 	}
+	s->server_cow_unsearched = malloc(strlen(text) + 1);
+	if (s->server_cow_unsearched != NULL)
+		strcpy(s->server_cow_unsearched, text);
 }
 
 /* Once a client is judged, its results go, so that the records and the

@@ -317,8 +317,8 @@ static void test_roundtrip_result(void)
 static void test_roundtrip_done(void)
 {
 	struct proto_done d[2] = {
-		{ true, 1000, 1000, "all checks held" },
-		{ false, 0, 7, "" },
+		{ true, 1000, 1000, "all checks held", 0 },
+		{ false, 0, 7, "", 3 },
 	};
 	struct proto_msg m;
 	size_t len = 0;
@@ -331,6 +331,7 @@ static void test_roundtrip_done(void)
 		CHECK(m.u.done.checks_held == d[i].checks_held);
 		CHECK(m.u.done.checks_total == d[i].checks_total);
 		CHECK(strcmp(m.u.done.message, d[i].message) == 0);
+		CHECK(m.u.done.run_exit_status == d[i].run_exit_status);
 		proto_msg_free(&m);
 	}
 }
@@ -481,8 +482,9 @@ static const char *const good_messages[] = {
 	RESULT(EVID(EV_SRC(SRC_OK "," SRC_OK "," SRC_OK ","
 			   "{'name':'" S31 "','supported':false,'private':0,'note':'" S199 "'}"))),
 	RESULT(EVID("'pages':'PPPP','private':4,'deviation':'','sources':[]")),
-	DONE("'held':true,'checks_held':1000,'checks_total':1000,'message':'" S159 "'"),
-	DONE("'held':false,'checks_held':0,'checks_total':0,'message':''"),
+	DONE("'held':true,'checks_held':1000,'checks_total':1000,'message':'" S159 "','run_exit_status':0"),
+	DONE("'held':true,'checks_held':7,'checks_total':7,'message':'','run_exit_status':1"),
+	DONE("'held':false,'checks_held':0,'checks_total':0,'message':'','run_exit_status':3"),
 	ERROR("'code':'" S31 "','message':'" S159 "'"),
 	ERROR("'code':'','message':'caf\xc3\xa9'"),
 	ERROR("'code':'x','message':'C:\\\\u0000'"),
@@ -894,23 +896,28 @@ static const struct bad_message bad_results[] = {
 };
 
 static const struct bad_message bad_others[] = {
-	{ DONE("'checks_held':1,'checks_total':1,'message':''"), "missing field 'held'" },
-	{ DONE("'held':1,'checks_held':1,'checks_total':1,'message':''"),
+	{ DONE("'checks_held':1,'checks_total':1,'message':'','run_exit_status':3"), "missing field 'held'" },
+	{ DONE("'held':1,'checks_held':1,'checks_total':1,'message':'','run_exit_status':3"),
 	  "'held' is not a boolean" },
-	{ DONE("'held':true,'checks_total':1,'message':''"), "missing field 'checks_held'" },
-	{ DONE("'held':true,'checks_held':1,'message':''"), "missing field 'checks_total'" },
-	{ DONE("'held':true,'checks_held':2,'checks_total':1,'message':''"), "greater than" },
-	{ DONE("'held':true,'checks_held':1001,'checks_total':1001,'message':''"), "out of range" },
-	{ DONE("'held':true,'checks_held':0,'checks_total':-1,'message':''"),
+	{ DONE("'held':true,'checks_total':1,'message':'','run_exit_status':3"), "missing field 'checks_held'" },
+	{ DONE("'held':true,'checks_held':1,'message':'','run_exit_status':3"), "missing field 'checks_total'" },
+	{ DONE("'held':true,'checks_held':2,'checks_total':1,'message':'','run_exit_status':3"), "greater than" },
+	{ DONE("'held':true,'checks_held':1001,'checks_total':1001,'message':'','run_exit_status':3"), "out of range" },
+	{ DONE("'held':true,'checks_held':0,'checks_total':-1,'message':'','run_exit_status':3"),
 	  "'checks_total' is not a non-negative" },
-	{ DONE("'held':true,'checks_held':0.5,'checks_total':1,'message':''"),
+	{ DONE("'held':true,'checks_held':0.5,'checks_total':1,'message':'','run_exit_status':3"),
 	  "'checks_held' is not a non-negative" },
-	{ DONE("'held':true,'checks_held':1,'checks_total':1"), "missing field 'message'" },
-	{ DONE("'held':true,'checks_held':1,'checks_total':1,'message':['x']"),
+	{ DONE("'held':true,'checks_held':1,'checks_total':1,'run_exit_status':3"), "missing field 'message'" },
+	{ DONE("'held':true,'checks_held':1,'checks_total':1,'message':['x'],'run_exit_status':3"),
 	  "'message' is not a string" },
-	{ DONE("'held':true,'checks_held':1,'checks_total':1,'message':'" S159 "x'"),
+	{ DONE("'held':true,'checks_held':1,'checks_total':1,'message':''"), "missing field 'run_exit_status'" },
+	{ DONE("'held':true,'checks_held':1,'checks_total':1,'message':'','run_exit_status':2"),
+	  "'run_exit_status' is 2" },
+	{ DONE("'held':true,'checks_held':1,'checks_total':1,'message':'','run_exit_status':4"),
+	  "'run_exit_status' is out of range" },
+	{ DONE("'held':true,'checks_held':1,'checks_total':1,'message':'" S159 "x','run_exit_status':3"),
 	  "'message' is longer" },
-	{ DONE("'held':true,'checks_held':1,'checks_total':1,'message':'\\u001b[31mred'"),
+	{ DONE("'held':true,'checks_held':1,'checks_total':1,'message':'\\u001b[31mred','run_exit_status':3"),
 	  "'message' has control" },
 	{ ERROR("'message':'m'"), "missing field 'code'" },
 	{ ERROR("'code':'x'"), "missing field 'message'" },
@@ -1485,7 +1492,8 @@ static void test_builders_are_cjson(void)
 		.timeout_ms = PROTO_WAIT_MAX_MS,
 	};
 	struct proto_done d = { .held = false, .checks_held = 3, .checks_total = 7,
-				.message = "cow_write_isolated failed: \"seen\"\n twice" };
+				.message = "cow_write_isolated failed: \"seen\"\n twice",
+				.run_exit_status = 1 };
 	char *built[6];
 	size_t len;
 

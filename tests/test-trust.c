@@ -16,6 +16,7 @@
 #include "check.h"
 #include "cowlab-config.h"
 #include "err.h"
+#include "json.h"
 #include "ops.h"
 #include "platform.h"
 #include "process.h"
@@ -57,6 +58,16 @@ static void peer_op(struct peer *p, uint64_t seq, size_t k, const struct proto_o
 		snprintf(r->error, sizeof(r->error), "declined");
 		return;
 	}
+	if (mine && strcmp(p->mode, "decline-utf8") == 0) {
+		/* as long as an error may be, in two-byte characters: every
+		 * place that quotes it with a byte limit cuts inside one */
+		memset(r, 0, sizeof(*r));
+		r->kind = op->kind;
+		r->error[0] = 'x'; /* so that an even byte limit falls inside one */
+		for (size_t i = 1; i + 2 < sizeof(r->error); i += 2)
+			memcpy(r->error + i, "\xc3\xa9", 2);
+		return;
+	}
 	ops_run(&p->views, op, r);
 	if (mine && strcmp(p->mode, "nosamples") == 0 && op->kind == PROTO_OP_FIND) {
 		/* every page a match, and not one of them named */
@@ -72,6 +83,20 @@ static int peer_batch(struct peer *p, const struct proto_run *run)
 	size_t len;
 	char *text;
 	int err;
+
+	if (p->id == TAMPERER && (int)run->seq == p->step && strcmp(p->mode, "error-utf8") == 0) {
+		/* an error of the longest code and message, all two-byte */
+		char code[32] = "", message[160] = "";
+
+		for (size_t i = 0; i + 2 < sizeof(code); i += 2)
+			memcpy(code + i, "\xc3\xa9", 2);
+		for (size_t i = 0; i + 2 < sizeof(message); i += 2)
+			memcpy(message + i, "\xc3\xa9", 2);
+		text = proto_build_error(code, message, &len);
+		err = text != NULL ? channel_send(p->chan, text, len, NULL) : COWLAB_E_NOMEM;
+		free(text);
+		return err != 0 ? err : COWLAB_E_CLOSED;
+	}
 
 	proto_result_begin(&t, run->seq);
 	for (size_t k = 0; k < run->nops; k++) {
@@ -169,11 +194,14 @@ static cJSON *run_three(struct ctx *t, const char *mode, int step, int index, in
 	}
 	if ((f = fopen(t->out, "rb")) != NULL) {
 		static char text[1 << 20];
+		char why[160];
 		size_t n = fread(text, 1, sizeof(text) - 1, f);
 
 		text[n] = '\0';
 		fclose(f);
 		r = cJSON_Parse(text);
+		/* JSON to the letter: well-formed UTF-8 throughout */
+		CHECK_MSG(r == NULL || json_check(text, n, 64, why, sizeof(why)), "%s: %s", mode, why);
 	}
 	CHECK_MSG(r != NULL, "no JSON report in %s", t->out);
 	return r;
@@ -342,6 +370,28 @@ static void scenario_nosamples(struct ctx *t)
 	}
 }
 
+/* Peers' texts cut where the server quotes them with a byte limit: a
+ * declined operation's error (in every check's detail and the list of
+ * operations not done) and an error message (in the reason the client was
+ * lost for), each of two-byte characters to its full length. The report
+ * stays well-formed UTF-8 (run_three holds it to RFC 8259). */
+static void scenario_utf8(struct ctx *t)
+{
+	int code;
+	cJSON *r = run_three(t, "decline-utf8", 1, 6, &code);
+	const cJSON *c;
+
+	CHECK_MSG(code == 3, "decline-utf8: exit %d", code);
+	cJSON_Delete(r);
+	r = run_three(t, "error-utf8", 0, 0, &code);
+	CHECK_MSG(code == 3, "error-utf8: exit %d", code);
+	cJSON_ArrayForEach(c, get(r, "clients"))
+		if (num(c, "id") == TAMPERER)
+			CHECK_MSG(strstr(str(c, "reason"), "the client reported an error: \xc3\xa9") !=
+				  NULL, "reason: %s", str(c, "reason"));
+	cJSON_Delete(r);
+}
+
 /* Honest peers that have no image facts: the course's check is not
  * applicable to them, with its reason, and the run holds. */
 static void scenario_noimage(struct ctx *t)
@@ -389,6 +439,8 @@ int main(int argc, char **argv)
 		scenario_nosamples(&t);
 	else if (strcmp(argv[1], "noimage") == 0)
 		scenario_noimage(&t);
+	else if (strcmp(argv[1], "utf8") == 0)
+		scenario_utf8(&t);
 	else
 		CHECK_MSG(false, "unknown scenario %s", argv[1]);
 	remove(t.out);
