@@ -26,7 +26,8 @@ static void starter_main(void *arg)
 	process_starter_thread_init();
 
 	for (int i = 0, reaped = 0; i < st->count && !atomic_load(&st->stop); i++) {
-		int err = process_start(&st->procs[i], st->path, (const char *const *)st->argv, NULL);
+		int err = process_start_files(&st->procs[i], st->path, (const char *const *)st->argv,
+					      NULL, NULL, true);
 		int code;
 
 		if (err != 0) {

@@ -11,9 +11,12 @@ struct process;
  * names a file to write it to (created or truncated). */
 int process_start(struct process **out, const char *path, const char *const argv[],
 		  const char *stdout_path);
-/* The same, with stderr to a file too when stderr_path is not NULL. */
+/* The same, with stderr to a file too when stderr_path is not NULL, and,
+ * when own_group, in a process group of its own (POSIX setpgid; Windows
+ * CREATE_NEW_PROCESS_GROUP): a terminal's Ctrl-C then reaches the caller
+ * alone, which ends the process itself. */
 int process_start_files(struct process **out, const char *path, const char *const argv[],
-			const char *stdout_path, const char *stderr_path);
+			const char *stdout_path, const char *stderr_path, bool own_group);
 long process_pid(const struct process *p);
 /* Waits up to timeout_ms (-1: forever) for the process to end. Returns 0
  * with *exit_code set (128+signal for a signal), or COWLAB_E_TIMEOUT. */
@@ -31,7 +34,8 @@ void process_destroy(struct process *p);
  * procs[0..count-1] while the caller goes on, serving those already
  * started. The thread also reaps those that have ended meanwhile (their
  * exit code is kept), so the caller may wait for them, kill or destroy
- * them only once process_starter_end has returned. */
+ * them only once process_starter_end has returned. Each is started in a
+ * process group of its own (process_start_files). */
 struct process_starter;
 int process_starter_begin(struct process_starter **out, const char *path,
 			  const char *const argv[], struct process **procs, int count);

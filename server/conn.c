@@ -253,7 +253,8 @@ static void on_hello(struct server *s, struct conn *c, const uint8_t *data, size
  * a pid not yet recorded while the starter still runs is kept (the child
  * may have connected before its start was recorded) and taken up again by
  * take_pending. Returns true when the hello may go on. */
-static bool invited_check(struct server *s, struct conn *c, const uint8_t *data, size_t len)
+static bool invited_check(struct server *s, struct conn *c, const uint8_t *data, size_t len,
+			  int rerr)
 {
 	struct invited_slot *slot;
 
@@ -264,10 +265,17 @@ static bool invited_check(struct server *s, struct conn *c, const uint8_t *data,
 	if (slot == NULL && s->starter != NULL && c->pending == NULL && c->pid > 0) {
 		c->pending = malloc(len > 0 ? len : 1);
 		if (c->pending != NULL) {
-			memcpy(c->pending, data, len);
+			if (len > 0)
+				memcpy(c->pending, data, len);
 			c->pending_len = len;
+			c->pending_err = rerr;
 			return false;
 		}
+	}
+	if (s->invited.slots == NULL) {
+		reject(s, c, "memory", "the server is out of memory: it cannot keep the pids of "
+		       "the clients it started");
+		return false;
 	}
 	if (slot == NULL) {
 		reject(s, c, "uninvited", "pid %ld is not a client this server started (--spawn "
@@ -296,7 +304,7 @@ static void take_pending(struct server *s)
 			uint8_t *data = c->pending;
 
 			c->pending = NULL; /* decided now, once */
-			on_hello(s, c, data, c->pending_len, 0);
+			on_hello(s, c, data, c->pending_len, c->pending_err);
 			free(data);
 		}
 	}
@@ -313,7 +321,7 @@ static void on_hello(struct server *s, struct conn *c, const uint8_t *data, size
 		reject(s, c, "denied", "the peer runs as another user");
 		return;
 	}
-	if (!invited_check(s, c, data, err_is(rerr, COWLAB_E_TOOBIG) ? 0 : len))
+	if (!invited_check(s, c, data, err_is(rerr, COWLAB_E_TOOBIG) ? 0 : len, rerr))
 		return;
 	if (err_is(rerr, COWLAB_E_TOOBIG)) {
 		reject(s, c, "too_big", "first message over the %d-byte cap",
@@ -858,8 +866,11 @@ int step_record_take(struct step_record *out, struct proto_result *res)
 		o->fault_outside = r->fault_outside;
 		if (!r->ok && (o->error = malloc(strlen(r->error) + 1)) != NULL)
 			strcpy(o->error, r->error);
-		if (r->nsamples > 0 &&
-		    (o->samples = malloc(r->nsamples * sizeof(*o->samples))) != NULL) {
+		if (r->nsamples > 0) {
+			/* a sighting that could not be kept must not vanish */
+			o->samples = malloc(r->nsamples * sizeof(*o->samples));
+			if (o->samples == NULL)
+				return COWLAB_E_NOMEM;
 			memcpy(o->samples, r->samples, r->nsamples * sizeof(*o->samples));
 			o->nsamples = r->nsamples;
 		}

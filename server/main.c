@@ -49,8 +49,9 @@ static void usage(FILE *out)
 		"                         view shared, so isolation must be seen to fail\n"
 		"  --help, --version\n"
 		"\n"
-		"Exit status: 0 isolation held for every client, 1 a check failed, 2 usage or\n"
-		"setup error, 3 clients lost or timed out.\n",
+		"Exit status: 0 isolation held for every client, 1 a check failed (BROKEN),\n"
+		"2 usage or setup error, 3 not proven (an observation not made, a client\n"
+		"lost or missing, or the run interrupted).\n",
 		PAGES_PER_CLIENT_MIN, PAGES_PER_CLIENT_MAX);
 }
 
@@ -392,8 +393,12 @@ static int run_once(struct server *s, int index)
 	platform_resources(&s->report.after);
 	if (s->opt.json)
 		report_json_end(&s->report, stdout);
-	fflush(stdout);
 	status = report_exit_status(&s->report);
+	/* the report is the product: one that could not be written is an error */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "cowlab-server: cannot write the report to standard output\n");
+		status = REPORT_EXIT_USAGE;
+	}
 	/* After the last run the process ends, and its memory goes back at
 	 * once: freeing the report's values one by one first (some 60 000 for
 	 * 1000 clients) only delays the exit. They stay reachable from `s`. */

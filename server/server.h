@@ -103,6 +103,7 @@ struct conn {
 	 * until it has (or has stopped) */
 	uint8_t *pending;
 	size_t pending_len;
+	int pending_err;             /* the receive's error (a message over the cap) */
 	struct conn *prev, *next;
 };
 

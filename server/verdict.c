@@ -636,13 +636,16 @@ static void attribute_sightings(struct server *s)
 				else if (x != y)
 					x->seen_by_others++;
 			}
-			if (r->matched > r->nsamples && r->nsamples > 0) {
-				snprintf(why, sizeof(why), "matched %llu pages but could list only "
-					 "%zu; the rest, after page %llu, may be this client's",
+			if (r->matched > r->nsamples) {
+				/* counted, not named: anybody's after the last sample */
+				uint64_t from = r->nsamples > 0 ? r->samples[r->nsamples - 1].page + 1
+								: run.ops[k].range.first;
+
+				snprintf(why, sizeof(why), "matched %llu pages but named only %zu; the "
+					 "rest, from page %llu on, may be this client's",
 					 (unsigned long long)r->matched, r->nsamples,
-					 (unsigned long long)r->samples[r->nsamples - 1].page);
-				note_range_unsearched(s, run.ops[k].range,
-						      r->samples[r->nsamples - 1].page + 1, y, k, why);
+					 (unsigned long long)from);
+				note_range_unsearched(s, run.ops[k].range, from, y, k, why);
 			}
 		}
 	}

@@ -1059,7 +1059,7 @@ static void stop_server(struct ctx *t, const char *name, bool ask)
 	 * process object in wineserver, holding its inherited handles for
 	 * good, and meson would wait for ever on a pipe among them. */
 	snprintf(err_path, sizeof(err_path), "%s.err", t->out);
-	CHECK(process_start_files(&srv, t->server, argv, t->out, err_path) == 0);
+	CHECK(process_start_files(&srv, t->server, argv, t->out, err_path, false) == 0);
 	if (srv == NULL)
 		return;
 	platform_sleep_ms(300);

@@ -255,6 +255,31 @@ static int child_mask(void)
 	return sigprocmask(SIG_SETMASK, NULL, &blocked) == 0 && sigisemptyset(&blocked) ? 0 : 2;
 }
 
+/* The child's process group: its own (exit 0) or its parent's (exit 3). */
+static int child_group(void)
+{
+	return getpgrp() == getpid() ? 0 : 3;
+}
+
+/* A process the server starts for a client is a group of its own, so that
+ * a terminal's Ctrl-C reaches the server alone; any other stays in ours. */
+static void test_child_group(const char *self)
+{
+	const char *argv[] = { self, "group", NULL };
+	struct process *p = NULL;
+	int code = -1;
+
+	for (int own = 0; own < 2; own++) {
+		p = NULL;
+		CHECK(process_start_files(&p, self, argv, NULL, NULL, own == 1) == 0);
+		if (p == NULL)
+			continue;
+		CHECK(process_wait(p, 60000, &code) == 0);
+		CHECK_MSG(code == (own ? 0 : 3), "own group %d: the child exited %d", own, code);
+		process_destroy(p);
+	}
+}
+
 static void test_child_mask(const char *self)
 {
 	const char *mask[] = { self, "mask", NULL };
@@ -311,7 +336,9 @@ static void test_memory_room(void)
 		    { "/sys/fs/cgroup/memory/a/b/memory.limit_in_bytes", "536870912\n" },
 		    { "/sys/fs/cgroup/memory/a/b/memory.usage_in_bytes", "104857600\n" },
 		    { "/sys/fs/cgroup/memory/a/memory.limit_in_bytes", "268435456\n" },
-		    { "/sys/fs/cgroup/memory/a/memory.usage_in_bytes", "134217728\n" },
+		    { "/sys/fs/cgroup/memory/a/memory.usage_in_bytes", "167772160\n" },
+		    { "/sys/fs/cgroup/memory/a/memory.stat", "cache 40000000\nrss 1\n"
+		      "total_inactive_file 33554432\n" },
 		    { "/sys/fs/cgroup/memory/memory.limit_in_bytes", "9223372036854771712\n" } },
 		  128, "memory cgroup (v1) /a: limit 256 MiB, 128 MiB in use" },
 		{ "v2 unified, max above",
@@ -322,6 +349,14 @@ static void test_memory_room(void)
 		    { "/sys/fs/cgroup/user.slice/memory.max", "1073741824\n" },
 		    { "/sys/fs/cgroup/user.slice/memory.current", "1048576\n" } },
 		  1023, "memory cgroup (v2) /user.slice: limit 1024 MiB, 1 MiB in use" },
+		{ "v2 with reclaimable cache: not counted as in use",
+		  { { "/proc/self/cgroup", "0::/c\n" },
+		    { "/sys/fs/cgroup/cgroup.controllers", "memory\n" },
+		    { "/sys/fs/cgroup/c/memory.max", "536870912\n" },
+		    { "/sys/fs/cgroup/c/memory.current", "461373440\n" },
+		    { "/sys/fs/cgroup/c/memory.stat", "anon 1048576\nfile 450000000\n"
+		      "inactive_file 440401920\nactive_file 9000000\n" } },
+		  492, "memory cgroup (v2) /c: limit 512 MiB, 20 MiB in use besides" },
 		{ "v2 in a hybrid tree (unified/), over its limit",
 		  { { "/proc/self/cgroup", "4:memory:/\n0::/t\n" },
 		    { "/sys/fs/cgroup/unified/t/memory.max", "67108864\n" },
@@ -364,11 +399,14 @@ int main(int argc, char **argv)
 	char self[1200];
 	void *rw = NULL;
 
+	if (argc > 1 && strcmp(argv[1], "group") == 0)
+		return child_group();
 	if (argc > 1 && strcmp(argv[1], "mask") == 0)
 		return child_mask();
 	CHECK(platform_self_dir(self, sizeof(self) - 32) == 0);
 	snprintf(self + strlen(self), 32, "/test-posix");
 	test_child_mask(self);
+	test_child_group(self);
 	test_memory_room();
 	if (CHECK_OK(section_create(&f.sec, "cowlab-test-posix", PAGES * f.ps) == 0) &&
 	    CHECK_OK(section_map(f.sec, SECTION_VIEW_RW, &rw) == 0)) {

@@ -198,24 +198,49 @@ static void room_take(struct room *r, uint64_t bytes, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A key's number in a memory.stat file ("inactive_file 123"), 0 if none. */
+static uint64_t stat_u64(const char *path, const char *key)
+{
+	FILE *f = fopen(path, "re");
+	char line[256];
+	size_t n = strlen(key);
+	uint64_t v = 0;
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, key, n) == 0 && line[n] == ' ') {
+			v = strtoull(line + n + 1, NULL, 10);
+			break;
+		}
+	}
+	if (f != NULL)
+		fclose(f);
+	return v;
+}
+
 /* A cgroup directory and each of its ancestors (a child can use no more
- * than any of them allows): limit less usage. No limit: from 2^60 up. */
+ * than any of them allows): limit less usage, where usage leaves out the
+ * inactive file cache, which the kernel reclaims before it would refuse
+ * (as `docker stats` counts). No limit: from 2^60 up. */
 static void cgroup_walk(struct room *r, const char *base, const char *path, const char *limit_file,
-			const char *usage_file, const char *kind)
+			const char *usage_file, const char *cache_key, const char *kind)
 {
 	char rel[1024], file[1700];
 
 	snprintf(rel, sizeof(rel), "%s", strcmp(path, "/") == 0 ? "" : path);
 	for (;;) {
-		uint64_t limit, usage = 0;
+		uint64_t limit, usage = 0, cache;
 		char *slash;
 
 		snprintf(file, sizeof(file), "%s%s/%s", base, rel, limit_file);
 		if (read_u64(file, &limit) && limit < ((uint64_t)1 << 60)) {
 			snprintf(file, sizeof(file), "%s%s/%s", base, rel, usage_file);
 			read_u64(file, &usage);
+			snprintf(file, sizeof(file), "%s%s/memory.stat", base, rel);
+			cache = stat_u64(file, cache_key);
+			usage = cache < usage ? usage - cache : 0;
 			room_take(r, usage < limit ? limit - usage : 0, "memory cgroup (%s) %s: "
-				  "limit %llu MiB, %llu MiB in use", kind, rel[0] ? rel : "/",
+				  "limit %llu MiB, %llu MiB in use besides reclaimable cache", kind,
+				  rel[0] ? rel : "/",
 				  (unsigned long long)(limit >> 20), (unsigned long long)(usage >> 20));
 		}
 		if ((slash = strrchr(rel, '/')) == NULL)
@@ -263,14 +288,16 @@ int posix_memory_room(const char *root, uint64_t *room, char *how, size_t cap)
 				snprintf(base, sizeof(base), "%s/sys/fs/cgroup/cgroup.controllers", root);
 				snprintf(base, sizeof(base), access(base, F_OK) == 0 ?
 					 "%s/sys/fs/cgroup" : "%s/sys/fs/cgroup/unified", root);
-				cgroup_walk(&r, base, cg, "memory.max", "memory.current", "v2");
+				cgroup_walk(&r, base, cg, "memory.max", "memory.current",
+					    "inactive_file", "v2");
 			} else {
 				for (char *c = strtok(ctl, ","); c != NULL; c = strtok(NULL, ","))
 					if (strcmp(c, "memory") == 0) {
 						snprintf(base, sizeof(base), "%s/sys/fs/cgroup/memory",
 							 root);
 						cgroup_walk(&r, base, cg, "memory.limit_in_bytes",
-							    "memory.usage_in_bytes", "v1");
+							    "memory.usage_in_bytes",
+							    "total_inactive_file", "v1");
 					}
 			}
 		}

@@ -34,8 +34,8 @@ static int child_fd(int fd, int to)
  * child shares with the parent: valgrind and ThreadSanitizer turn vfork
  * into fork.) */
 static __attribute__((noinline)) pid_t start_child(const char *path, const char *const argv[],
-						    int in, int to, int to_err, const sigset_t *old,
-						    int report)
+						    int in, int to, int to_err, bool own_group,
+						    const sigset_t *old, int report)
 {
 	pid_t pid = vfork();
 
@@ -54,6 +54,11 @@ static __attribute__((noinline)) pid_t start_child(const char *path, const char 
 				sa.sa_handler = SIG_DFL;
 				sigaction(caught[i], &sa, NULL);
 			}
+		/* A process group of its own: the terminal's Ctrl-C goes to the
+		 * server alone, which ends its run and its clients itself,
+		 * rather than killing clients under it mid-step. */
+		if (own_group)
+			setpgid(0, 0);
 		if (child_fd(in, STDIN_FILENO) == 0 && (to < 0 || child_fd(to, STDOUT_FILENO) == 0) &&
 		    (to_err < 0 || child_fd(to_err, STDERR_FILENO) == 0) &&
 		    pthread_sigmask(SIG_SETMASK, old, NULL) == 0)
@@ -80,11 +85,11 @@ static __attribute__((noinline)) pid_t start_child(const char *path, const char 
 int process_start(struct process **out, const char *path, const char *const argv[],
 		  const char *stdout_path)
 {
-	return process_start_files(out, path, argv, stdout_path, NULL);
+	return process_start_files(out, path, argv, stdout_path, NULL, false);
 }
 
 int process_start_files(struct process **out, const char *path, const char *const argv[],
-			const char *stdout_path, const char *stderr_path)
+			const char *stdout_path, const char *stderr_path, bool own_group)
 {
 	struct process *p = calloc(1, sizeof(*p));
 	int in = -1, to = -1, to_err = -1, report[2] = { -1, -1 }, err = COWLAB_OK, child_err = 0;
@@ -105,7 +110,7 @@ int process_start_files(struct process **out, const char *path, const char *cons
 	}
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pid = start_child(path, argv, in, to, to_err, &old, report[1]);
+	pid = start_child(path, argv, in, to, to_err, own_group, &old, report[1]);
 	if (pid < 0)
 		err = err_from_os();
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -140,11 +140,11 @@ static PPROC_THREAD_ATTRIBUTE_LIST job_attributes(void)
 int process_start(struct process **out, const char *path, const char *const argv[],
 		  const char *stdout_path)
 {
-	return process_start_files(out, path, argv, stdout_path, NULL);
+	return process_start_files(out, path, argv, stdout_path, NULL, false);
 }
 
 int process_start_files(struct process **out, const char *path, const char *const argv[],
-			const char *stdout_path, const char *stderr_path)
+			const char *stdout_path, const char *stderr_path, bool own_group)
 {
 	STARTUPINFOEXW six = { .StartupInfo = { .cb = sizeof(six),
 						.dwFlags = STARTF_USESTDHANDLES } };
@@ -183,8 +183,8 @@ int process_start_files(struct process **out, const char *path, const char *cons
 	six.lpAttributeList = job_attributes();
 	for (int attempt = 0; attempt < 5 && !started; attempt++) {
 		started = CreateProcessW(wpath, cmd, NULL, NULL, TRUE,
-					 six.lpAttributeList != NULL ? EXTENDED_STARTUPINFO_PRESENT : 0,
-					 NULL, NULL, si, &pi);
+					 (six.lpAttributeList != NULL ? EXTENDED_STARTUPINFO_PRESENT : 0) |
+					 (own_group ? CREATE_NEW_PROCESS_GROUP : 0), NULL, NULL, si, &pi);
 		if (!started && GetLastError() != ERROR_INTERNAL_ERROR &&
 		    GetLastError() != ERROR_NO_SYSTEM_RESOURCES)
 			break;
