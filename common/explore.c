@@ -14,6 +14,7 @@
 #include "fault.h"
 #include "platform.h"
 #include "section.h"
+#include "text.h"
 
 static const char *const step_names[EXPLORE_STEPS] = {
 	"free", "reserved", "committed", "decommitted", "released",
@@ -239,6 +240,15 @@ static bool explore_all_as_expected(const struct explore_result *r)
 
 /* ---- output for people ---- */
 
+/* "  label   value   where it comes from", the last wrapped under it. */
+static void print_fact(FILE *out, const char *label, const char *value, const char *source)
+{
+	char lead[96];
+
+	snprintf(lead, sizeof(lead), "  %-24s %-22s", label, value);
+	text_print_wrapped(out, lead, source, 4);
+}
+
 static void print_size(FILE *out, const char *label, uint64_t n, const char *source)
 {
 	char text[48];
@@ -249,7 +259,7 @@ static void print_size(FILE *out, const char *label, uint64_t n, const char *sou
 		snprintf(text, sizeof(text), "%" PRIu64 " B (%" PRIu64 " KiB)", n, n >> 10);
 	else
 		snprintf(text, sizeof(text), "%" PRIu64 " B", n);
-	fprintf(out, "  %-24s %-22s %s\n", label, text, source);
+	print_fact(out, label, text, source);
 }
 
 static void print_system(const struct explore_system *s, FILE *out)
@@ -262,9 +272,9 @@ static void print_system(const struct explore_system *s, FILE *out)
 		   s->page_size_source);
 	print_size(out, "large-page minimum", s->large_page_minimum, s->large_page_source);
 	snprintf(text, sizeof(text), "0x%" PRIx64, s->min_address);
-	fprintf(out, "  %-24s %-22s %s\n", "lowest user address", text, s->min_address_source);
+	print_fact(out, "lowest user address", text, s->min_address_source);
 	snprintf(text, sizeof(text), "0x%" PRIx64, s->max_address);
-	fprintf(out, "  %-24s %-22s %s\n", "highest user address", text, s->max_address_source);
+	print_fact(out, "highest user address", text, s->max_address_source);
 }
 
 static void print_steps(const struct explore_result *r, FILE *out)
@@ -275,28 +285,37 @@ static void print_steps(const struct explore_result *r, FILE *out)
 		const struct explore_step *s = &r->steps[i];
 		bool ok = s->call_ok && s->q.state == s->expected;
 
-		fprintf(out, "  %-12s %s%s\n", step_names[i], s->call, s->call_ok ? "" : " FAILED");
-		fprintf(out, "  %-12s -> %s: %s\n", "", explore_state_name(s->q.state), s->q.raw);
+		char lead[64], text[EXPLORE_TEXT + 16];
+
+		snprintf(lead, sizeof(lead), "  %-12s", step_names[i]);
+		snprintf(text, sizeof(text), "%s%s", s->call, s->call_ok ? "" : " FAILED");
+		text_print_wrapped(out, lead, text, 17);
+		snprintf(lead, sizeof(lead), "  %-12s -> %s:", "", explore_state_name(s->q.state));
+		text_print_wrapped(out, lead, s->q.raw, 18);
 		if (!ok)
 			fprintf(out, "  %-12s UNEXPECTED: expected %s\n", "",
 				explore_state_name(s->expected));
 		if (s->note[0] != '\0')
-			fprintf(out, "  %-12s note: %s\n", "", s->note);
+			text_print_wrapped(out, "               note:", s->note, 21);
 	}
 }
 
 static void print_access(const struct explore_access *a, FILE *out)
 {
-	fprintf(out, "      %s at 0x%" PRIx64 " (%s): ", a->write ? "write" : "read",
-		a->touched, a->what);
-	if (!a->fault.faulted)
-		fprintf(out, "no fault, %s 0x%08" PRIx32 "\n", a->write ? "wrote" : "read",
-			a->value);
-	else
-		fprintf(out, "%s (0x%08" PRIx32 ") at 0x%" PRIx64 "%s\n", a->fault.code,
-			a->fault.os_code, (uint64_t)a->fault.address,
-			(uint64_t)a->fault.address == a->touched ? ", the address touched" :
-			", NOT the address touched");
+	char lead[EXPLORE_TEXT + 64], text[160], code[32];
+
+	snprintf(lead, sizeof(lead), "      %s at 0x%" PRIx64 " (%s):", a->write ? "write" : "read",
+		 a->touched, a->what);
+	if (!a->fault.faulted) {
+		snprintf(text, sizeof(text), "no fault, %s 0x%08" PRIx32, a->write ? "wrote" : "read",
+			 a->value);
+	} else {
+		fault_os_code_text(&a->fault, code, sizeof(code));
+		snprintf(text, sizeof(text), "%s (%s) at 0x%" PRIx64 "%s", a->fault.code, code,
+			 (uint64_t)a->fault.address, (uint64_t)a->fault.address == a->touched ?
+			 ", the address touched" : ", NOT the address touched");
+	}
+	text_print_wrapped(out, lead, text, 8);
 }
 
 static void print_demos(const struct explore_result *r, FILE *out)
@@ -305,27 +324,24 @@ static void print_demos(const struct explore_result *r, FILE *out)
 	for (int i = 0; i < EXPLORE_DEMOS; i++) {
 		const struct explore_demo *d = &r->demos[i];
 
-		fprintf(out, "  %s (%s): ", demo_titles[i], demo_names[i]);
-		switch (d->outcome) {
-		case EXPLORE_AS_DOCUMENTED:
-			fprintf(out, "as documented\n");
-			break;
-		case EXPLORE_DEVIATION:
-			fprintf(out, "deviation: %s\n", d->why);
-			break;
-		case EXPLORE_NOT_APPLICABLE:
-			fprintf(out, "not applicable on this platform: %s\n", d->why);
-			break;
-		default:
-			fprintf(out, "UNEXPECTED: %s\n", d->why);
-			break;
-		}
+		static const char *const words[] = {
+			[EXPLORE_AS_DOCUMENTED] = "as documented",
+			[EXPLORE_DEVIATION] = "deviation:",
+			[EXPLORE_NOT_APPLICABLE] = "not applicable on this platform:",
+		};
+		char lead[160], text[EXPLORE_NOTE + 40];
+
+		snprintf(lead, sizeof(lead), "  %s (%s):", demo_titles[i], demo_names[i]);
+		snprintf(text, sizeof(text), "%s %s",
+			 d->outcome <= EXPLORE_NOT_APPLICABLE ? words[d->outcome] : "UNEXPECTED:",
+			 d->outcome == EXPLORE_AS_DOCUMENTED ? "" : d->why);
+		text_print_wrapped(out, lead, text, 4);
 		/* Facts and accesses in the order they happened. */
 		for (size_t k = 0, a = 0; k <= d->nfacts; k++) {
 			for (; a < d->naccess && d->access[a].after_facts <= k; a++)
 				print_access(&d->access[a], out);
 			if (k < d->nfacts)
-				fprintf(out, "      %s\n", d->facts[k]);
+				text_print_wrapped(out, "     ", d->facts[k], 8);
 		}
 	}
 }
@@ -403,7 +419,10 @@ static cJSON *step_json(const struct explore_step *s, int i)
 	cJSON_AddStringToObject(o, "type", s->q.type);
 	add_address(o, "base", s->q.base);
 	cJSON_AddNumberToObject(o, "size", (double)s->q.size);
-	add_address(o, "allocation_base", s->q.allocation_base);
+	if (s->q.has_allocation_base)
+		add_address(o, "allocation_base", s->q.allocation_base);
+	else /* Linux has none: said, not invented */
+		cJSON_AddNullToObject(o, "allocation_base");
 	cJSON_AddStringToObject(o, "raw", s->q.raw);
 	cJSON_AddStringToObject(o, "note", s->note);
 	return o;
@@ -464,7 +483,11 @@ static char *explore_to_json(const struct explore_result *r)
 	cJSON_AddStringToObject(root, "version", COWLAB_VERSION);
 	o = cJSON_AddObjectToObject(root, "platform");
 	cJSON_AddStringToObject(o, "os", r->sys.os);
-	cJSON_AddStringToObject(o, "wine_version", r->sys.wine_version);
+	/* as the report's platform.wine: null where there is no Wine */
+	if (r->sys.wine_version[0] != '\0')
+		cJSON_AddStringToObject(o, "wine_version", r->sys.wine_version);
+	else
+		cJSON_AddNullToObject(o, "wine_version");
 	cJSON_AddItemToObject(root, "system", system_json(&r->sys));
 	cJSON_AddNumberToObject(root, "region_size", (double)r->region_size);
 	arr = cJSON_AddArrayToObject(root, "steps");

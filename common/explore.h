@@ -47,7 +47,8 @@ struct explore_query {
 	char type[32];          /* "MEM_PRIVATE", "MEM_MAPPED", or "anonymous" */
 	uint64_t base;          /* the region (or mapping) holding the address */
 	uint64_t size;
-	uint64_t allocation_base; /* Windows only: 0 elsewhere */
+	uint64_t allocation_base; /* Windows only */
+	bool has_allocation_base; /* false where the platform has no such thing */
 	char raw[EXPLORE_TEXT]; /* the answer as the OS gave it */
 };
 

@@ -5,6 +5,7 @@
 #define COWLAB_FAULT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct fault_info {
@@ -15,6 +16,10 @@ struct fault_info {
 	 * (0xC0000005, 0x80000001), the signal number on POSIX. */
 	uint32_t os_code;
 };
+
+/* os_code as the platform says it: "signal 11" (POSIX), "0xC0000005"
+ * (Windows). */
+void fault_os_code_text(const struct fault_info *f, char *buf, size_t cap);
 
 /* The code a write to a read-only page raises on this platform:
  * "SIGSEGV/SEGV_ACCERR" on Linux, "EXCEPTION_ACCESS_VIOLATION/write" on

@@ -487,31 +487,6 @@ static int checks_held(const struct report_client *c, int *total)
 	return held;
 }
 
-#define WIDTH 80
-
-/* Prints `text` after `lead`, breaking lines at spaces to stay within
- * WIDTH columns; continuation lines are indented by `indent`. */
-static void print_wrapped(FILE *out, const char *lead, const char *text, int indent)
-{
-	int col = fprintf(out, "%s", lead);
-	bool line_start = false;
-
-	while (*text != '\0') {
-		int word = (int)strcspn(text, " ");
-
-		if (!line_start && col + 1 + word > WIDTH) {
-			col = fprintf(out, "\n%*s", indent, "") - 1;
-			line_start = true;
-		}
-		if (!line_start)
-			col += fprintf(out, " ");
-		col += fprintf(out, "%.*s", word, text);
-		line_start = false;
-		text += word;
-		text += strspn(text, " ");
-	}
-	fputc('\n', out);
-}
 
 /* Every check that failed or is unproven, with its detail. */
 static void print_failures(const struct report_check *list, size_t n, FILE *out)
@@ -525,7 +500,7 @@ static void print_failures(const struct report_check *list, size_t n, FILE *out)
 			continue;
 		snprintf(lead, sizeof(lead), "        %s %s:",
 			 st == CHECK_FAILED ? "FAILED" : "UNPROVEN", list[i].name);
-		print_wrapped(out, lead, list[i].detail != NULL ? list[i].detail : "", 15);
+		text_print_wrapped(out, lead, list[i].detail != NULL ? list[i].detail : "", 15);
 	}
 }
 
@@ -540,7 +515,7 @@ static void print_failed_ops(const struct report_client *c, FILE *out)
 		snprintf(lead, sizeof(lead), "        NOT DONE %s step, operation %d (%s):",
 			 f->step, f->index, f->op);
 		snprintf(text, sizeof(text), "\"%s\"", f->error);
-		print_wrapped(out, lead, text, 15);
+		text_print_wrapped(out, lead, text, 15);
 	}
 	if (c->nfailed_ops > REPORT_FAILED_OPS_MAX)
 		fprintf(out, "        ... %zu more operations not done\n",
@@ -618,15 +593,15 @@ static void print_image(const struct report *r, FILE *out)
 			if (strcmp(chk->name, "image_section_shared") != 0)
 				continue;
 			snprintf(lead, sizeof(lead), "image section (client %d):", c->id);
-			print_wrapped(out, lead, chk->detail != NULL ? chk->detail : "", 2);
+			text_print_wrapped(out, lead, chk->detail != NULL ? chk->detail : "", 2);
 			map = cJSON_GetObjectItemCaseSensitive(chk->evidence, "data_mapping");
 			if (cJSON_IsString(map))
-				print_wrapped(out, "  .data:", map->valuestring, 9);
+				text_print_wrapped(out, "  .data:", map->valuestring, 9);
 			else
 				print_shared_counts(r, out);
 			dev = cJSON_GetObjectItemCaseSensitive(chk->evidence, "platform_deviation");
 			if (cJSON_IsString(dev))
-				print_wrapped(out, "platform deviation:", dev->valuestring, 2);
+				text_print_wrapped(out, "platform deviation:", dev->valuestring, 2);
 			return;
 		}
 	}
@@ -658,9 +633,9 @@ static void print_deviation(const struct report *r, FILE *out)
 					snprintf(names + strlen(names), sizeof(names) - strlen(names),
 						 "%s%s", names[0] ? ", " : "", name->valuestring);
 			}
-			print_wrapped(out, "platform deviation:", dev->valuestring, 2);
+			text_print_wrapped(out, "platform deviation:", dev->valuestring, 2);
 			if (names[0] != '\0')
-				print_wrapped(out, "  not counted as evidence:", names, 2);
+				text_print_wrapped(out, "  not counted as evidence:", names, 2);
 			return;
 		}
 	}
@@ -688,7 +663,7 @@ static void print_clients(const struct report *r, FILE *out)
 		fprintf(out, "%6d %8ld  %-8s  %3d/%-3d %-8s %s\n", c->id, c->pid,
 			report_client_status_name(c->status), held, total, range, ev);
 		if (c->reason[0] != '\0')
-			print_wrapped(out, "        why:", c->reason, 13);
+			text_print_wrapped(out, "        why:", c->reason, 13);
 		print_failures(c->checks, c->nchecks, out);
 		print_failed_ops(c, out);
 	}
@@ -702,7 +677,7 @@ static void print_clients(const struct report *r, FILE *out)
 		char lead[64];
 
 		snprintf(lead, sizeof(lead), "  rejected a connection (pid %ld):", r->rejected[i].pid);
-		print_wrapped(out, lead, r->rejected[i].reason, 4);
+		text_print_wrapped(out, lead, r->rejected[i].reason, 4);
 	}
 }
 
@@ -779,7 +754,7 @@ void report_print_human(const struct report *r, FILE *out)
 		 r->expected_clients, r->expected_clients == 1 ? "" : "s");
 	snprintf(lead, sizeof(lead), "section %s:", r->section_name);
 	/* the figures kept together, on a line of their own if need be */
-	fprintf(out, "%s%s%s\n\n", lead, strlen(lead) + 1 + strlen(head) <= WIDTH ? " " : "\n  ",
+	fprintf(out, "%s%s%s\n\n", lead, strlen(lead) + 1 + strlen(head) <= TEXT_WIDTH ? " " : "\n  ",
 		head);
 	print_clients(r, out);
 	char line[512] = "";
@@ -796,7 +771,7 @@ void report_print_human(const struct report *r, FILE *out)
 		if (i + 1 < r->nserver_checks)
 			strncat(line, " ", sizeof(line) - strlen(line) - 1);
 	}
-	print_wrapped(out, "server:", line, 8);
+	text_print_wrapped(out, "server:", line, 8);
 	print_failures(r->server_checks, r->nserver_checks, out);
 	print_map(r, out);
 	if (r->interrupted[0] != '\0')

@@ -1,3 +1,5 @@
+#include <string.h>
+
 #include "text.h"
 
 size_t text_utf8_char(const char *s)
@@ -76,4 +78,26 @@ size_t text_u64(char *dst, uint64_t v)
 	while (n > 0)
 		dst[len++] = digits[--n];
 	return len;
+}
+
+void text_print_wrapped(FILE *out, const char *lead, const char *text, int indent)
+{
+	int col = fprintf(out, "%s", lead);
+	bool line_start = false;
+
+	while (*text != '\0') {
+		int word = (int)strcspn(text, " ");
+
+		if (!line_start && col + 1 + word > TEXT_WIDTH) {
+			col = fprintf(out, "\n%*s", indent, "") - 1;
+			line_start = true;
+		}
+		if (!line_start)
+			col += fprintf(out, " ");
+		col += fprintf(out, "%.*s", word, text);
+		line_start = false;
+		text += word;
+		text += strspn(text, " ");
+	}
+	fputc('\n', out);
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* The length of the well-formed UTF-8 character at s (1 to 4), or 0 if
  * there is none there: a stray continuation byte, a cut or overlong
@@ -24,6 +25,15 @@ size_t text_utf8_cut(const char *s, size_t n);
  * byte limit (snprintf, "%.120s") that may have cut a peer's text inside
  * a character. Returns the new length. */
 size_t text_utf8_trim(char *s);
+
+/* Output for people fits this many columns. */
+#define TEXT_WIDTH 80
+
+/* Prints `text` after `lead` and a space, breaking lines at spaces to stay
+ * within TEXT_WIDTH columns (a single word longer than a line stays
+ * whole); continuation lines are indented by `indent`. Ends with a
+ * newline. */
+void text_print_wrapped(FILE *out, const char *lead, const char *text, int indent);
 
 /* v in decimal digits at dst (at most TEXT_U64_MAX of them, no NUL);
  * returns how many. Where printf's number code would cost more than the

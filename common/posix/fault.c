@@ -77,3 +77,8 @@ int fault_try_access32(volatile uint32_t *addr, uint32_t *value, unsigned flags,
 	sigaction(SIGSEGV, &old_segv, NULL);
 	return COWLAB_OK;
 }
+
+void fault_os_code_text(const struct fault_info *f, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "signal %u", (unsigned)f->os_code);
+}

@@ -47,6 +47,7 @@ static DWORD query_page(const void *addr, struct explore_query *q)
 	q->base = (uintptr_t)mbi.BaseAddress;
 	q->size = mbi.RegionSize;
 	q->allocation_base = (uintptr_t)mbi.AllocationBase;
+	q->has_allocation_base = true;
 	snprintf(q->raw, sizeof(q->raw), "State=%s Protect=%s Type=%s RegionSize=0x%" PRIx64
 		 " BaseAddress=0x%" PRIx64 " AllocationBase=0x%" PRIx64 " AllocationProtect=%s",
 		 state_name(mbi.State), q->protect, q->type, q->size, q->base,

@@ -88,3 +88,8 @@ int fault_try_access32(volatile uint32_t *addr, uint32_t *value, unsigned flags,
 	RemoveVectoredExceptionHandler(handler);
 	return COWLAB_OK;
 }
+
+void fault_os_code_text(const struct fault_info *f, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "0x%08X", (unsigned)f->os_code);
+}
