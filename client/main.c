@@ -81,6 +81,8 @@ static void usage(FILE *out)
 /* Returns -1 to go on, or an exit status. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
+	const char *seen[2] = { NULL, NULL }; /* --name, --timeout */
+
 	o->name = "cowlab";
 	o->timeout_ms = 30000;
 	for (int i = 1; i < argc; i++) {
@@ -117,6 +119,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			continue;
 		}
 		if ((r = cli_take(argc, argv, &i, "--name", &v)) == 1) {
+			if (!cli_once("cowlab-client", &seen[0], "--name", v))
+				return EXIT_USAGE;
 			o->name = v;
 			if (!channel_name_valid(v)) {
 				fprintf(stderr, "cowlab-client: invalid --name \"%s\" (1-63 of "
@@ -126,8 +130,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 			continue;
 		}
 		if (r == 0 && (r = cli_take(argc, argv, &i, "--timeout", &v)) == 1) {
+			if (!cli_once("cowlab-client", &seen[1], "--timeout", v))
+				return EXIT_USAGE;
 			if (!cli_number(v, 1, 86400, &n)) {
-				fprintf(stderr, "cowlab-client: --timeout takes 1 to 86400 seconds\n");
+				fprintf(stderr, "cowlab-client: --timeout takes a number from 1 to 86400, "
+					"not \"%s\"\n", v);
 				return EXIT_USAGE;
 			}
 			o->timeout_ms = (int)n * 1000;
@@ -142,6 +149,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (o->json && !o->explore) {
 		fprintf(stderr, "cowlab-client: --json goes with --explore\n");
+		return EXIT_USAGE;
+	}
+	/* --explore joins no server: what only a client of a run does is
+	 * refused, not silently ignored */
+	if (o->explore && (o->quiet || o->no_verdict || o->parent || seen[0] || seen[1])) {
+		fprintf(stderr, "cowlab-client: --explore joins no server: it does not go with %s\n",
+			o->quiet ? "--quiet (it prints the exploration itself)" :
+			o->no_verdict ? "--no-verdict" : o->parent ? "--parent" :
+			seen[0] ? "--name" : "--timeout");
 		return EXIT_USAGE;
 	}
 	return -1;

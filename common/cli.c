@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,17 @@ int cli_take(int argc, char **argv, int *i, const char *name, const char **value
 		return -1;
 	*value = argv[++*i];
 	return 1;
+}
+
+bool cli_once(const char *prog, const char **seen, const char *name, const char *value)
+{
+	if (*seen != NULL) {
+		fprintf(stderr, "%s: %s is given twice (\"%s\", then \"%s\"): give it once\n", prog,
+			name, *seen, value);
+		return false;
+	}
+	*seen = value;
+	return true;
 }
 
 bool cli_number(const char *text, int64_t min, int64_t max, int64_t *out)

@@ -9,6 +9,10 @@
 /* 1 when argv[*i] is option `name` (its value in *value, *i advanced past
  * it), 0 when it is another argument, -1 when the value is missing. */
 int cli_take(int argc, char **argv, int *i, const char *name, const char **value);
+/* An option with a value may be given once: records `value` in *seen, or,
+ * when *seen already holds one, says on stderr "PROG: NAME is given twice
+ * ("a", then "b"): give it once" and returns false. */
+bool cli_once(const char *prog, const char **seen, const char *name, const char *value);
 /* Parses a whole decimal number in [min, max]. */
 bool cli_number(const char *text, int64_t min, int64_t max, int64_t *out);
 

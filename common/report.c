@@ -10,6 +10,8 @@
 /* Clients listed one per line in the human report before only the ones
  * with something to say are shown; page-map rows shown likewise. */
 #define HUMAN_CLIENTS_MAX 40
+#define HUMAN_NOTABLE_MAX 30 /* of them, clients with something to say */
+#define HUMAN_REJECTED_MAX 10
 #define HUMAN_MAP_ROWS_MAX 24
 #define MAP_ROW 64
 
@@ -588,10 +590,21 @@ static void print_image(const struct report *r, FILE *out)
 		for (size_t k = 0; k < c->nchecks; k++) {
 			const struct report_check *chk = &c->checks[k];
 			const cJSON *map, *dev;
+			const char *format;
 			char lead[64];
 
 			if (strcmp(chk->name, "image_section_shared") != 0)
 				continue;
+			/* Where the lesson has nothing to show (ELF has no shared
+			 * sections; a client without image facts), one line: the
+			 * details are in --json and docs/course.md. */
+			format = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(chk->evidence,
+										   "format"));
+			if (!chk->applicable && (format == NULL || strcmp(format, "pe") != 0)) {
+				fprintf(out, "image section: not applicable (%s: docs/course.md)\n",
+					format != NULL ? "ELF has no shared sections" : "no image facts");
+				return;
+			}
 			snprintf(lead, sizeof(lead), "image section (client %d):", c->id);
 			text_print_wrapped(out, lead, chk->detail != NULL ? chk->detail : "", 2);
 			map = cJSON_GetObjectItemCaseSensitive(chk->evidence, "data_mapping");
@@ -641,20 +654,36 @@ static void print_deviation(const struct report *r, FILE *out)
 	}
 }
 
+/* Whether a client has something to say: lost, a check that did not hold,
+ * an operation not done. */
+static bool client_notable(const struct report_client *c)
+{
+	int total, held = checks_held(c, &total);
+
+	return c->status != CLIENT_COMPLETE || held != total || c->nfailed_ops > 0;
+}
+
+/* Up to HUMAN_CLIENTS_MAX rows: every client with something to say (up
+ * to HUMAN_NOTABLE_MAX of them), then the first of the others; in id order,
+ * and a line that accounts for the rest. */
 static void print_clients(const struct report *r, FILE *out)
 {
-	bool all = r->nclients <= HUMAN_CLIENTS_MAX;
-	size_t hidden = 0;
+	size_t notable = 0, shown_notable = 0, shown_plain = 0, hidden_notable, hidden_plain;
+	size_t room;
 
+	for (size_t i = 0; i < r->nclients; i++)
+		notable += client_notable(&r->clients[i]);
+	room = HUMAN_CLIENTS_MAX - (notable < HUMAN_NOTABLE_MAX ? notable : HUMAN_NOTABLE_MAX);
 	fprintf(out, "client      pid  status    checks  pages    private copies the OS reports\n");
 	for (size_t i = 0; i < r->nclients; i++) {
 		const struct report_client *c = &r->clients[i];
 		int total, held = checks_held(c, &total);
+		bool says = client_notable(c);
 
-		if (!all && c->status == CLIENT_COMPLETE && held == total && c->nfailed_ops == 0) {
-			hidden++;
+		if (says ? shown_notable >= HUMAN_NOTABLE_MAX : shown_plain >= room)
 			continue;
-		}
+		shown_notable += says;
+		shown_plain += !says;
 		char range[48], ev[96];
 
 		snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long)c->first_page,
@@ -669,16 +698,28 @@ static void print_clients(const struct report *r, FILE *out)
 	}
 	if (r->nclients == 0)
 		fprintf(out, "   (no client joined)\n");
-	if (hidden > 0)
-		fprintf(out, "   ... and %zu more clients, complete with every check held\n", hidden);
+	hidden_notable = notable - shown_notable;
+	hidden_plain = r->nclients - notable - shown_plain;
+	if (hidden_notable + hidden_plain > 0) {
+		char text[160];
+
+		snprintf(text, sizeof(text), "%zu more client%s not shown: %zu complete with every "
+			 "check held, %zu with something to say (--json has every client)",
+			 hidden_notable + hidden_plain, text_s(hidden_notable + hidden_plain),
+			 hidden_plain, hidden_notable);
+		text_print_wrapped(out, "   ...", text, 7);
+	}
 	print_deviation(r, out);
 	print_image(r, out);
-	for (size_t i = 0; i < r->nrejected; i++) {
+	for (size_t i = 0; i < r->nrejected && i < HUMAN_REJECTED_MAX; i++) {
 		char lead[64];
 
 		snprintf(lead, sizeof(lead), "  rejected a connection (pid %ld):", r->rejected[i].pid);
 		text_print_wrapped(out, lead, r->rejected[i].reason, 4);
 	}
+	if (r->nrejected > HUMAN_REJECTED_MAX)
+		fprintf(out, "  ... %zu more rejected connection%s (--json lists them all)\n",
+			r->nrejected - HUMAN_REJECTED_MAX, text_s(r->nrejected - HUMAN_REJECTED_MAX));
 }
 
 static void print_map(const struct report *r, FILE *out)
@@ -727,8 +768,8 @@ static void print_basis(const struct report *r, FILE *out)
 		count_basis(r->clients[i].checks, r->clients[i].nchecks, counts);
 	count_basis(r->server_checks, r->nserver_checks, counts);
 	if (counts[0] + counts[1] + counts[2] > 0)
-		fprintf(out, "\n  resting on: the server's own views %d, the clients' word %d, "
-			"both %d", counts[0], counts[1], counts[2]);
+		fprintf(out, "  resting on: the server's own views %d, the clients' word %d, "
+			"both %d\n", counts[0], counts[1], counts[2]);
 }
 
 void report_print_human(const struct report *r, FILE *out)
@@ -776,21 +817,29 @@ void report_print_human(const struct report *r, FILE *out)
 	print_map(r, out);
 	if (r->interrupted[0] != '\0')
 		fprintf(out, "\ninterrupted by %s: this is the report so far\n", r->interrupted);
-	fprintf(out, "\nverdict: isolation %s (exit %d)\n  %d of %d clients complete",
+	fprintf(out, "\nverdict: isolation %s (exit %d)\n",
 		held ? "HELD" : s.checks_failed ? "BROKEN" : "NOT PROVEN",
-		(int)report_exit_status(r), s.complete, r->expected_clients);
+		(int)report_exit_status(r));
+	/* the counts, wrapped: a run with everything to say is long */
+	char counts[320];
+	size_t n = 0;
+
+	n += (size_t)snprintf(counts + n, sizeof(counts) - n, "%d of %d client%s complete",
+			      s.complete, r->expected_clients, text_s((uint64_t)r->expected_clients));
 	if (s.lost)
-		fprintf(out, ", %d lost", s.lost);
+		n += (size_t)snprintf(counts + n, sizeof(counts) - n, ", %d lost", s.lost);
 	if (s.missing)
-		fprintf(out, ", %d missing", s.missing);
+		n += (size_t)snprintf(counts + n, sizeof(counts) - n, ", %d missing", s.missing);
 	if (s.rejected)
-		fprintf(out, ", %d rejected", s.rejected);
-	fprintf(out, "; %d checks held, %d failed", s.checks_held, s.checks_failed);
-	print_basis(r, out);
+		n += (size_t)snprintf(counts + n, sizeof(counts) - n, ", %d rejected", s.rejected);
+	n += (size_t)snprintf(counts + n, sizeof(counts) - n, "; %d check%s held, %d failed",
+			      s.checks_held, text_s((uint64_t)s.checks_held), s.checks_failed);
 	if (s.checks_unproven)
-		fprintf(out, ", %d unproven", s.checks_unproven);
+		n += (size_t)snprintf(counts + n, sizeof(counts) - n, ", %d unproven",
+				      s.checks_unproven);
 	if (s.operations_failed)
-		fprintf(out, "; %d operation%s not done", s.operations_failed,
-			s.operations_failed == 1 ? "" : "s");
-	fputs("\n", out);
+		snprintf(counts + n, sizeof(counts) - n, "; %d operation%s not done",
+			 s.operations_failed, text_s((uint64_t)s.operations_failed));
+	text_print_wrapped(out, " ", counts, 2);
+	print_basis(r, out);
 }

@@ -26,6 +26,12 @@ size_t text_utf8_cut(const char *s, size_t n);
  * a character. Returns the new length. */
 size_t text_utf8_trim(char *s);
 
+/* "s" for a plural count, "" for one: "1 client", "2 clients". */
+static inline const char *text_s(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 /* Output for people fits this many columns. */
 #define TEXT_WIDTH 80
 

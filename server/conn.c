@@ -193,8 +193,8 @@ static void admit(struct server *s, struct conn *c, const struct proto_hello *h)
 		return;
 	}
 	if (s->opt.spawn == 0 && !s->progress)
-		fprintf(stderr, "cowlab-server: %d of %d clients connected (pid %ld)\n",
-			s->nclients, s->opt.clients, cl->pid);
+		fprintf(stderr, "cowlab-server: %d of %d client%s connected (pid %ld)\n",
+			s->nclients, s->opt.clients, text_s((uint64_t)s->opt.clients), cl->pid);
 	send_step(s, cl, STEP_WRITE);
 }
 
@@ -639,13 +639,13 @@ static void close_admission(struct server *s)
 	s->accepting = false;
 	server_stop_starting(s); /* clients started now could only be turned away */
 	if (s->nclients < s->opt.clients && spawned_all_accounted(s))
-		fprintf(stderr, "%scowlab-server: only %d of %d clients connected; the other "
+		fprintf(stderr, "%scowlab-server: only %d of %d client%s connected; the other "
 			"client processes have exited\n", s->progress ? "\n" : "", s->nclients,
-			s->opt.clients);
+			s->opt.clients, text_s((uint64_t)s->opt.clients));
 	else if (s->nclients < s->opt.clients)
-		fprintf(stderr, "%scowlab-server: only %d of %d clients connected within %d s\n",
+		fprintf(stderr, "%scowlab-server: only %d of %d client%s connected within %d s\n",
 			s->progress ? "\n" : "", s->nclients, s->opt.clients,
-			s->opt.timeout_ms / 1000);
+			text_s((uint64_t)s->opt.clients), s->opt.timeout_ms / 1000);
 	/* the empty slots are settled now; who waited for that may go */
 	for (int i = 0; i < s->nclients; i++) {
 		try_observe(s, &s->clients[i]);
@@ -663,8 +663,9 @@ static void progress(struct server *s, bool last)
 	if (!s->progress || (!last && now - s->progress_ms < 100))
 		return;
 	s->progress_ms = now;
-	fprintf(stderr, "\rcowlab-server: %d of %d clients connected, %d wrote, %d observed%s",
-		s->nclients, s->opt.clients, s->written, s->observed, last ? "\n" : "");
+	fprintf(stderr, "\rcowlab-server: %d of %d client%s connected, %d wrote, %d observed%s",
+		s->nclients, s->opt.clients, text_s((uint64_t)s->opt.clients), s->written,
+		s->observed, last ? "\n" : "");
 	fflush(stderr);
 }
 

@@ -15,6 +15,7 @@
 #include "section.h"
 #include "server.h"
 #include "process.h"
+#include "text.h"
 
 #define PAGES_PER_CLIENT_MIN 4
 #define PAGES_PER_CLIENT_MAX 16384
@@ -36,15 +37,20 @@ static void usage(FILE *out)
 		"report what it sees; prints whether copy-on-write isolation held.\n"
 		"\n"
 		"  --spawn N              start N cowlab-client processes and run with them\n"
-		"  --clients N            wait for N clients started by hand (cowlab-client --name NAME)\n"
+		"                         (1 to %d)\n"
+		"  --clients N            wait for N clients started by hand (cowlab-client\n"
+		"                         --name NAME), 1 to %d\n"
 		"  --name NAME            the name clients connect to (default: \"cowlab\", or a\n"
 		"                         unique one with --spawn)\n"
 		"  --pages-per-client N   pages each client owns, %d to %d (default 4)\n"
 		"  --timeout SECONDS      longest wait for clients to connect and for each\n"
-		"                         answer (default 30)\n"
+		"                         answer, 1 to 86400 (default 30)\n"
 		"  --client PATH          the cowlab-client to start with --spawn\n"
-		"  --repeat N             run the whole experiment N times, one report each\n"
-		"  --json                 print the report as one JSON object (docs/report.md)\n"
+		"  --repeat N             run the whole experiment N times (1 to 1000000), one\n"
+		"                         report each, then a line that sums them up\n"
+		"  --json                 print the report as one JSON object (docs/report.md);\n"
+		"                         with --repeat, one per run, a line each (JSON lines:\n"
+		"                         read them one by one, not as one document)\n"
 		"  --cow-as-shared        negative control: clients map their \"copy-on-write\"\n"
 		"                         view shared, so isolation must be seen to fail\n"
 		"  --help, --version\n"
@@ -52,7 +58,7 @@ static void usage(FILE *out)
 		"Exit status: 0 isolation held for every client, 1 a check failed (BROKEN),\n"
 		"2 usage or setup error, 3 not proven (an observation not made, a client\n"
 		"lost or missing, or the run interrupted).\n",
-		PAGES_PER_CLIENT_MIN, PAGES_PER_CLIENT_MAX);
+		CLIENTS_MAX, CLIENTS_MAX, PAGES_PER_CLIENT_MIN, PAGES_PER_CLIENT_MAX);
 }
 
 static int number_option(const char *opt, const char *v, int64_t min, int64_t max, int64_t *out)
@@ -69,6 +75,8 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 {
 	static const char *const numeric[] = { "--spawn", "--clients", "--pages-per-client",
 					       "--timeout", "--repeat" };
+	/* what each option with a value was given: numeric's, --name, --client */
+	const char *seen[7] = { NULL };
 	int64_t n;
 
 	o->pages_per_client = 4;
@@ -97,16 +105,18 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 		for (size_t k = 0; r == 0 && k < sizeof(numeric) / sizeof(numeric[0]); k++) {
 			if ((r = cli_take(argc, argv, &i, numeric[k], &v)) != 1)
 				continue;
-			if (k == 0 && number_option(a, v, 1, CLIENTS_MAX, &n) == 0)
+			if (!cli_once("cowlab-server", &seen[k], numeric[k], v))
+				return REPORT_EXIT_USAGE;
+			if (k == 0 && number_option(numeric[k], v, 1, CLIENTS_MAX, &n) == 0)
 				o->spawn = (int)n;
-			else if (k == 1 && number_option(a, v, 1, CLIENTS_MAX, &n) == 0)
+			else if (k == 1 && number_option(numeric[k], v, 1, CLIENTS_MAX, &n) == 0)
 				o->clients = (int)n;
-			else if (k == 2 && number_option(a, v, PAGES_PER_CLIENT_MIN,
+			else if (k == 2 && number_option(numeric[k], v, PAGES_PER_CLIENT_MIN,
 							 PAGES_PER_CLIENT_MAX, &n) == 0)
 				o->pages_per_client = (uint64_t)n;
-			else if (k == 3 && number_option(a, v, 1, 86400, &n) == 0)
+			else if (k == 3 && number_option(numeric[k], v, 1, 86400, &n) == 0)
 				o->timeout_ms = (int)n * 1000;
-			else if (k == 4 && number_option(a, v, 1, 1000000, &n) == 0)
+			else if (k == 4 && number_option(numeric[k], v, 1, 1000000, &n) == 0)
 				o->repeat = (int)n;
 			else
 				return REPORT_EXIT_USAGE;
@@ -114,6 +124,8 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 		if (r == 1)
 			continue;
 		if (r == 0 && (r = cli_take(argc, argv, &i, "--name", &v)) == 1) {
+			if (!cli_once("cowlab-server", &seen[5], "--name", v))
+				return REPORT_EXIT_USAGE;
 			if (!channel_name_valid(v)) {
 				fprintf(stderr, "cowlab-server: invalid --name \"%s\" (1-63 of "
 					"A-Z a-z 0-9 . _ -, not starting with '.')\n", v);
@@ -124,6 +136,8 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 			continue;
 		}
 		if (r == 0 && (r = cli_take(argc, argv, &i, "--client", &v)) == 1) {
+			if (!cli_once("cowlab-server", &seen[6], "--client", v))
+				return REPORT_EXIT_USAGE;
 			o->client_path = v;
 			continue;
 		}
@@ -250,8 +264,9 @@ static int setup(struct server *s)
 	long fds = platform_descriptor_limit();
 	if (fds > 0 && (long)s->opt.clients + 64 > fds) {
 		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
-			 "%d clients need about %d open descriptors; this process may have %ld "
-			 "(raise it: ulimit -n)", s->opt.clients, s->opt.clients + 64, fds);
+			 "%d client%s need%s about %d open descriptors; this process may have %ld "
+			 "(raise it: ulimit -n)", s->opt.clients, text_s((uint64_t)s->opt.clients),
+			 s->opt.clients == 1 ? "s" : "", s->opt.clients + 64, fds);
 		return COWLAB_E_INVAL;
 	}
 	s->page_size = (uint32_t)platform_page_size();
@@ -334,9 +349,9 @@ static int run(struct server *s)
 	if (s->opt.spawn > 0 && !early && (err = spawn_clients(s)) != 0)
 		return err;
 	if (s->opt.spawn == 0)
-		fprintf(stderr, "cowlab-server: listening on %s; waiting for %d clients "
+		fprintf(stderr, "cowlab-server: listening on %s; waiting for %d client%s "
 			"(cowlab-client --name %s)\n", channel_hub_path(s->hub), s->opt.clients,
-			s->opt.name);
+			text_s((uint64_t)s->opt.clients), s->opt.name);
 	return server_run(s);
 }
 
@@ -379,7 +394,9 @@ static int run_once(struct server *s, int index)
 	if (s->report.setup_error[0] == '\0') {
 		experiment_evaluate(s);
 		server_finish(s);
-	} else {
+	} else if (s->opt.json) {
+		/* said once: for people the report below says it; with --json
+		 * the report is for a script, and a person reads stderr */
 		fprintf(stderr, "cowlab-server: %s\n", s->report.setup_error);
 	}
 	s->report.elapsed_ms = platform_now_ms() - s->started_ms;

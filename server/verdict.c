@@ -14,6 +14,7 @@
 #include "platform.h"
 #include "section.h"
 #include "server.h"
+#include "text.h"
 
 #define INTACT_SAMPLES 16
 #define INTACT_RELEASE 256 /* pages checked between two releases */
@@ -117,8 +118,8 @@ static void check_rw_visible(struct report_client *rc, const struct client_state
 	ADD(rc, "rw_write_visible", "server", c->seen.rw_visible == n,
 	    nums("server_sees_write", (double)n, NULL, 0),
 	    nums("server_sees_write", (double)c->seen.rw_visible, NULL, 0), NULL,
-	    "%llu of %llu pages written through rw seen in the server's rw view",
-	    (unsigned long long)c->seen.rw_visible, (unsigned long long)n);
+	    "%llu of %llu page%s written through rw seen in the server's rw view",
+	    (unsigned long long)c->seen.rw_visible, (unsigned long long)n, text_s(n));
 }
 
 static void check_cow_private(struct report_client *rc, const struct client_state *c)
@@ -134,8 +135,8 @@ static void check_cow_private(struct report_client *rc, const struct client_stat
 	ADD(rc, "cow_write_private", "client", ops[0]->matched == n && ops[1]->matched == n,
 	    nums("after_write", (double)n, "at_end", (double)n),
 	    nums("after_write", (double)ops[0]->matched, "at_end", (double)ops[1]->matched), NULL,
-	    "the writer sees its own cow write on %llu of %llu pages",
-	    (unsigned long long)ops[1]->matched, (unsigned long long)n);
+	    "the writer sees its own cow write on %llu of %llu page%s",
+	    (unsigned long long)ops[1]->matched, (unsigned long long)n, text_s(n));
 }
 
 static void check_cow_isolated(struct report_client *rc, const struct client_state *c)
@@ -161,10 +162,11 @@ static void check_cow_isolated(struct report_client *rc, const struct client_sta
 	json_attach(obs, "seen_by_other_clients", cJSON_CreateNumber((double)c->seen_by_others));
 	json_attach(obs, "seen_in_rw_views", cJSON_CreateNumber((double)c->section_leaks));
 	chk = ADD(rc, "cow_write_isolated", "client+server", held, exp, obs, NULL,
-		  "the cow write reached the section on %llu of %llu pages; other clients' "
-		  "views and rw views showed it %llu times",
-		  (unsigned long long)(n - c->seen.cow_clean), (unsigned long long)n,
-		  (unsigned long long)(c->seen_by_others + c->section_leaks));
+		  "the cow write reached the section on %llu of %llu page%s; other clients' "
+		  "views and rw views showed it %llu time%s",
+		  (unsigned long long)(n - c->seen.cow_clean), (unsigned long long)n, text_s(n),
+		  (unsigned long long)(c->seen_by_others + c->section_leaks),
+		  text_s(c->seen_by_others + c->section_leaks));
 	/* Nothing contradicted it, but a neighbour's search of its pages was
 	 * not made or not wholly reported: not proven. */
 	if (chk != NULL && held && c->unsearched != NULL)
@@ -186,8 +188,8 @@ static void check_tracks(struct report_client *rc, const struct client_state *c)
 	    nums("shows_server_write", (double)nt, "shows_rw_write", (double)nrw),
 	    nums("shows_server_write", (double)ops[0]->matched, "shows_rw_write",
 		 (double)ops[1]->matched), NULL,
-	    "untouched cow pages show the later section write on %llu of %llu pages",
-	    (unsigned long long)ops[0]->matched, (unsigned long long)nt);
+	    "untouched cow pages show the later section write on %llu of %llu page%s",
+	    (unsigned long long)ops[0]->matched, (unsigned long long)nt, text_s(nt));
 }
 
 static void check_detached(struct report_client *rc, const struct client_state *c)
@@ -204,9 +206,11 @@ static void check_detached(struct report_client *rc, const struct client_state *
 	    nums("copies_ignoring_server_write", (double)n, "neighbours_tracking", (double)nt),
 	    nums("copies_ignoring_server_write", (double)ops[0]->matched, "neighbours_tracking",
 		 (double)ops[1]->matched), NULL,
-	    "%llu of %llu copied pages ignore the later section write; %llu of %llu "
-	    "neighbours still track it", (unsigned long long)ops[0]->matched,
-	    (unsigned long long)n, (unsigned long long)ops[1]->matched, (unsigned long long)nt);
+	    "%llu of %llu copied page%s ignore%s the later section write; %llu of %llu "
+	    "neighbour%s still track%s it", (unsigned long long)ops[0]->matched,
+	    (unsigned long long)n, text_s(n), n == 1 ? "s" : "",
+	    (unsigned long long)ops[1]->matched, (unsigned long long)nt, text_s(nt),
+	    nt == 1 ? "s" : "");
 }
 
 /* One evidence report against the pages that should be private copies
@@ -378,10 +382,10 @@ static void check_faults(struct report_client *rc, const struct client_state *c,
 	json_attach(exp, "first_fault_as_expected", cJSON_CreateBool(true));
 	ADD(rc, "ro_write_faults", "client+server",
 	    first_ok && ops[0]->matched == n && ops[1]->matched == n && c->seen.fault_clean == n,
-	    exp, obs, ev, "%llu of %llu writes to the ro view faulted (%s); %llu pages unchanged",
-	    (unsigned long long)ops[0]->matched, (unsigned long long)n,
+	    exp, obs, ev, "%llu of %llu write%s to the ro view faulted (%s); %llu page%s unchanged",
+	    (unsigned long long)ops[0]->matched, (unsigned long long)n, text_s(n),
 	    ops[0]->fault.faulted ? ops[0]->fault.code : "no fault",
-	    (unsigned long long)c->seen.fault_clean);
+	    (unsigned long long)c->seen.fault_clean, text_s(c->seen.fault_clean));
 }
 
 /* ---- image_section_shared: the course's exercise (docs/course.md) ---- */
@@ -521,10 +525,10 @@ static void check_image_pe(struct server *s, struct report_client *rc,
 						   : cJSON_CreateNull());
 	chk = ADD(rc, "image_section_shared", "client", section_ok && unique &&
 		  f->private_count == 1, exp, obs, ev,
-		  "the shared counter counted %llu here, %s among %d clients%s; the private "
+		  "the shared counter counted %llu here, %s among %d client%s%s; the private "
 		  "counter %llu; section \"%s\" is 0x%08X (%s)",
 		  (unsigned long long)f->shared_count, unique ? "unique" : "NOT unique", compared,
-		  compared == 1 ? " (one client: sharing not shown)" : "",
+		  text_s((uint64_t)compared), compared == 1 ? " (one client: sharing not shown)" : "",
 		  (unsigned long long)f->private_count,
 		  f->section_found ? f->section_name : "(none holds the counter)",
 		  (unsigned)f->characteristics, words);
@@ -873,8 +877,9 @@ static void check_section_intact(struct server *s, const struct section_scan *sc
 	add(s->report.server_checks, &s->report.nserver_checks, "section_intact", "server",
 	    sc->bad == 0,
 	    nums("pages_differing", 0, NULL, 0), obs, NULL,
-	    "%llu of %llu pages differ from the initial pattern plus every rw write",
-	    (unsigned long long)sc->bad, (unsigned long long)s->pages);
+	    "%llu of %llu page%s differ%s from the initial pattern plus every rw write",
+	    (unsigned long long)sc->bad, (unsigned long long)s->pages, text_s(s->pages),
+	    sc->bad == 1 ? "s" : "");
 }
 
 static void check_server_cow(struct server *s)
@@ -941,7 +946,8 @@ static void check_control(struct server *s)
 	chk = add(s->report.server_checks, &s->report.nserver_checks, "negative_control_detected",
 		  "server", sum.checks_failed > 0, nums("checks_failed_at_least", 1, NULL, 0),
 		  nums("checks_failed", sum.checks_failed, NULL, 0), NULL,
-		  "the shared \"copy-on-write\" views were caught by %d checks", sum.checks_failed);
+		  "the shared \"copy-on-write\" views were caught by %d check%s",
+		  sum.checks_failed, text_s((uint64_t)sum.checks_failed));
 	if (chk != NULL && sum.checks_failed == 0)
 		report_check_detail(chk, "every check held although the views were shared: "
 				    "this run cannot tell shared from private");

@@ -338,7 +338,7 @@ static void scenario_dropped(void)
 	s = start(&srv, "drop-server");
 	c = start(&cl, "drop-client");
 	/* stopped as soon as it has its batch, long past the server's second */
-	for (int i = 0; i < 20000 && !says(srv.err, "1 of 1 clients connected"); i++)
+	for (int i = 0; i < 20000 && !says(srv.err, "1 of 1 client connected"); i++)
 		platform_sleep_ms(1);
 	kill(c, SIGSTOP);
 	CHECK(finish(s) == 3);
