@@ -225,6 +225,36 @@ static bool joined_parent(struct client *c)
 	return false;
 }
 
+/* Connects, retrying while no server listens on the name. On a terminal
+ * (and not --quiet) it says at once where it looks, and counts down the
+ * time left while it waits, rather than sitting silent for --timeout. */
+static int reach(struct client *c, char *why, size_t cap)
+{
+	int64_t deadline = platform_now_ms() + c->opt.timeout_ms;
+	bool tty = !c->opt.quiet && platform_stderr_is_terminal(), waited = false;
+	char path[300];
+	int err;
+
+	if (tty && channel_path(c->opt.name, path, sizeof(path)) == 0)
+		fprintf(stderr, "cowlab-client: looking for server \"%s\" at %s\n", c->opt.name,
+			path);
+	for (;;) {
+		int64_t left = deadline - platform_now_ms();
+		int slice = !tty || left < 1000 ? (int)(left > 0 ? left : 0) : 1000;
+
+		err = channel_connect(&c->chan, c->opt.name, slice, why, cap);
+		if (err == 0 || left <= slice || !(err_is(err, COWLAB_E_NOENT) ||
+						    err_is(err, COWLAB_E_AGAIN)))
+			break;
+		fprintf(stderr, "\rcowlab-client: no server there yet; waiting, %lld s left "
+			"(Ctrl-C to stop) ", (long long)((left - slice + 999) / 1000));
+		waited = true;
+	}
+	if (waited)
+		fputc('\n', stderr);
+	return err;
+}
+
 static int join(struct client *c)
 {
 	struct proto_hello hello = { .pid = platform_pid(), .no_verdict = c->opt.no_verdict };
@@ -236,7 +266,7 @@ static int join(struct client *c)
 
 	snprintf(hello.version, sizeof(hello.version), "%s", COWLAB_VERSION);
 	count_in_image(&hello);
-	err = channel_connect(&c->chan, c->opt.name, c->opt.timeout_ms, why, sizeof(why));
+	err = reach(c, why, sizeof(why));
 	if (err != 0) {
 		fprintf(stderr, "cowlab-client: cannot reach server \"%s\": %s\n", c->opt.name,
 			why[0] != '\0' ? why : cowlab_strerror(err));

@@ -64,6 +64,10 @@ const char *channel_hub_path(const struct channel_hub *hub);
 int channel_hub_wait(struct channel_hub *hub, int timeout_ms,
 		     struct channel_event *ev);
 
+/* Where a server of `name` listens, for people: the socket's path (POSIX),
+ * the pipe's name (Windows). Returns 0 or a negative cowlab_err. */
+int channel_path(const char *name, char *buf, size_t cap);
+
 /* Client side: connects to the server listening on `name`, retrying for up
  * to timeout_ms while it is not there yet. On failure `why` says what
  * failed, as for channel_hub_listen. */

@@ -402,10 +402,13 @@ static int run_once(struct server *s, int index)
 	s->report.elapsed_ms = platform_now_ms() - s->started_ms;
 	/* The report while the clients told the verdict exit; the resources
 	 * held afterwards last. */
-	if (s->opt.json)
+	if (s->opt.json) {
 		report_json_begin(&s->report, stdout);
-	else
+	} else {
+		if (s->opt.repeat > 1)
+			printf("%srun %d of %d\n", index > 1 ? "\n" : "", index, s->opt.repeat);
 		report_print_human(&s->report, stdout);
+	}
 	teardown(s);
 	platform_resources(&s->report.after);
 	if (s->opt.json)
@@ -458,12 +461,24 @@ int main(int argc, char **argv)
 			"they may outlive it if it is killed\n");
 	opt = s.opt;
 	status = REPORT_EXIT_HELD;
+	int runs[4] = { 0, 0, 0, 0 }, done = 0;
 	for (int i = 1; i <= opt.repeat && status != REPORT_EXIT_USAGE; i++) {
+		int one;
+
 		memset(&s, 0, sizeof(s));
 		s.opt = opt;
-		status = worse(status, run_once(&s, i));
+		one = run_once(&s, i);
+		runs[one]++;
+		done++;
+		status = worse(status, one);
 		if (interrupt_pending() != 0)
 			interrupt_exit(interrupt_pending());
 	}
+	/* For people, one line for all the runs; JSON lines stay JSON lines. */
+	if (opt.repeat > 1 && !opt.json)
+		printf("\n%d of %d run%s made: %d HELD, %d BROKEN, %d NOT PROVEN, %d setup "
+		       "error%s; exit %d\n", done, opt.repeat, text_s((uint64_t)opt.repeat),
+		       runs[REPORT_EXIT_HELD], runs[REPORT_EXIT_FAILED], runs[REPORT_EXIT_LOST],
+		       runs[REPORT_EXIT_USAGE], text_s((uint64_t)runs[REPORT_EXIT_USAGE]), status);
 	return status;
 }

@@ -444,6 +444,21 @@ int channel_hub_wait(struct channel_hub *hub, int timeout_ms, struct channel_eve
 	}
 }
 
+int channel_path(const char *name, char *buf, size_t cap)
+{
+	char dir[sizeof(sa_path_type)], why[256];
+	struct sockaddr_un sa;
+	int err;
+
+	if (!channel_name_valid(name))
+		return COWLAB_E_INVAL;
+	if ((err = choose_dir(dir, sizeof(dir), why, sizeof(why))) != 0 ||
+	    (err = socket_path(&sa, dir, name, why, sizeof(why))) != 0)
+		return err;
+	snprintf(buf, cap, "%s", sa.sun_path);
+	return COWLAB_OK;
+}
+
 int channel_connect(struct channel **out, const char *name, int timeout_ms, char *why,
 		    size_t wcap)
 {

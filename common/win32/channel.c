@@ -417,6 +417,14 @@ int channel_send_uncapped(struct channel *c, const void *buf, size_t len)
 	return send_bytes(c, buf, len);
 }
 
+int channel_path(const char *name, char *buf, size_t cap)
+{
+	if (!channel_name_valid(name))
+		return COWLAB_E_INVAL;
+	snprintf(buf, cap, PIPE_PREFIX "%s", name);
+	return COWLAB_OK;
+}
+
 int channel_connect(struct channel **out, const char *name, int timeout_ms, char *why,
 		    size_t wcap)
 {
