@@ -1144,6 +1144,127 @@ static void scenario_human(struct ctx *t)
 		  "resting on %d, %d, %d of %d checks", server, client, both, total);
 }
 
+/* A file's text with Windows' CR LF read as LF. */
+static char *read_text(const char *path)
+{
+	char *text = check_read_file(path), *w = text;
+
+	for (const char *r = text; *r != '\0'; r++)
+		if (!(r[0] == '\r' && r[1] == '\n'))
+			*w++ = *r;
+	*w = '\0';
+	return text;
+}
+
+/* Every line within 80 columns. */
+static void check_width(const char *text, const char *what)
+{
+	for (const char *line = text, *next; *line != '\0'; line = next) {
+		size_t len = strcspn(line, "\n");
+
+		next = line + len + (line[len] == '\n');
+		CHECK_MSG(len <= 80, "%s: a line of %zu columns: %.*s", what, len, (int)len, line);
+	}
+}
+
+static int count_of(const char *text, const char *what)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, what)) != NULL; p += strlen(what))
+		n++;
+	return n;
+}
+
+/* The report for people in its shapes (issue 14): 41 and 1000 clients (64
+ * under Wine, where starting is slow) show at most 40 rows, and the rest
+ * are accounted for; one client is said in the singular; a setup error is
+ * said once; repeated options are refused; --repeat says which run is
+ * which and sums them up. */
+static void scenario_shape(struct ctx *t)
+{
+	const char *many = platform_path_sep == '\\' ? "64" : "1000";
+	const char *sizes[] = { "41", many };
+	char err_path[300];
+	struct process *p;
+	char *text;
+
+	snprintf(err_path, sizeof(err_path), "%s.err", t->out);
+	for (int k = 0; k < 2; k++) {
+		const char *argv[] = { t->server, "--spawn", sizes[k], "--client", t->client,
+				       "--timeout", "120", NULL };
+		int n = atoi(sizes[k]), rows = 0;
+		char want[160];
+
+		p = start(t->server, argv, t->out);
+		CHECK_MSG(finish(p) == 0, "--spawn %s did not hold", sizes[k]);
+		text = read_text(t->out);
+		check_width(text, sizes[k]);
+		for (int id = 1; id <= n; id++) {
+			char row[32];
+
+			/* a row: the id in 6 columns, then the pid right-aligned
+			 * in 8 (so two spaces at least: not the verdict's "1000 of") */
+			snprintf(row, sizeof(row), "\n%6d  ", id);
+			rows += strstr(text, row) != NULL;
+		}
+		CHECK_MSG(rows == 40, "--spawn %d: %d client rows, not 40", n, rows);
+		snprintf(want, sizeof(want), "... %d more client%s not shown: %d complete with every",
+			 n - 40, n - 40 == 1 ? "" : "s", n - 40);
+		CHECK_MSG(strstr(text, want) != NULL, "--spawn %d: no \"%s\":\n%s", n, want, text);
+		snprintf(want, sizeof(want), "%d of %d clients complete", n, n);
+		CHECK(strstr(text, want) != NULL);
+	}
+	/* one: singulars */
+	{
+		const char *argv[] = { t->server, "--spawn", "1", "--client", t->client, NULL };
+
+		CHECK(finish(start(t->server, argv, t->out)) == 0);
+		text = read_text(t->out);
+		check_width(text, "1");
+		CHECK_MSG(strstr(text, "1 of 1 client complete") != NULL, "%s", text);
+		CHECK_MSG(count_of(text, " 1 clients") + count_of(text, " 1 checks") +
+			  count_of(text, " 1 pages") == 0, "a plural for one:\n%s", text);
+	}
+	/* a setup error, said once: on stdout for people, not again on stderr */
+	{
+		const char *argv[] = { t->server, "--spawn", "1", "--client", "/nonexistent", NULL };
+
+		CHECK(process_start_files(&p, t->server, argv, t->out, err_path, false) == 0);
+		CHECK(finish(p) == 2);
+		CHECK_MSG(count_of(read_text(t->out), "is not an executable file") == 1,
+			  "stdout: %s", read_text(t->out));
+		CHECK_MSG(count_of(read_text(err_path), "is not an executable file") == 0,
+			  "said again on stderr: %s", read_text(err_path));
+	}
+	/* a repeated option: refused, both values said, for either program */
+	{
+		const char *srv[] = { t->server, "--spawn", "2", "--spawn", "3", NULL };
+		const char *cl[] = { t->client, "--name", "a", "--name", "b", NULL };
+
+		CHECK(process_start_files(&p, t->server, srv, t->out, err_path, false) == 0);
+		CHECK(finish(p) == 2);
+		CHECK_MSG(strstr(read_text(err_path), "--spawn is given twice (\"2\", then \"3\")"),
+			  "%s", read_text(err_path));
+		CHECK(process_start_files(&p, t->client, cl, t->out, err_path, false) == 0);
+		CHECK(finish(p) == 2);
+		CHECK_MSG(strstr(read_text(err_path), "--name is given twice"), "%s",
+			  read_text(err_path));
+	}
+	/* --repeat: which run is which, and one line for them all */
+	{
+		const char *argv[] = { t->server, "--spawn", "1", "--repeat", "2", "--client",
+				       t->client, NULL };
+
+		CHECK(finish(start(t->server, argv, t->out)) == 0);
+		text = read_text(t->out);
+		CHECK(strstr(text, "run 1 of 2\n") != NULL && strstr(text, "run 2 of 2\n") != NULL);
+		CHECK_MSG(strstr(text, "\n2 of 2 runs made: 2 HELD, 0 BROKEN, 0 NOT PROVEN, 0 setup "
+				       "errors; exit 0\n") != NULL, "%s", text);
+	}
+	remove(err_path);
+}
+
 /* A connection that never speaks does not hold up the run: it is rejected
  * when the run ends, and the others complete. */
 static void scenario_silent(struct ctx *t)
@@ -1422,6 +1543,8 @@ int main(int argc, char **argv)
 		scenario_late_stall(&t);
 	else if (strcmp(sc, "human") == 0)
 		scenario_human(&t);
+	else if (strcmp(sc, "shape") == 0)
+		scenario_shape(&t);
 	else if (strcmp(sc, "interrupted") == 0)
 		scenario_interrupted(&t);
 	else if (strcmp(sc, "uninvited") == 0)

@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -217,6 +218,47 @@ static void scenario_client_setup(void)
 	CHECK_MSG(run(&r, "cl-long") == 2, "a client with a path too long: not 2");
 	CHECK_SAYS(r.err, "XDG_RUNTIME_DIR is too long");
 	rmdir(dir);
+}
+
+/* A client with no server, its stderr a terminal: it says at once where
+ * it looks, and counts down while it waits (not 30 s of silence). */
+static void scenario_client_waits(void)
+{
+	char env[320], text[4096];
+	size_t got = 0;
+	int master = posix_openpt(O_RDWR | O_NOCTTY);
+	pid_t pid;
+
+	snprintf(env, sizeof(env), "XDG_RUNTIME_DIR=%s", runtime);
+	if (!CHECK_OK(master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		int slave = open(ptsname(master), O_RDWR);
+
+		if (slave < 0 || dup2(slave, 2) < 0)
+			_exit(100);
+		putenv(env);
+		execl(client, client, "--name", "nobody", "--timeout", "3", (char *)NULL);
+		_exit(101);
+	}
+	/* what it says within its 3 s, read as it comes */
+	for (int64_t end = platform_now_ms() + 5000; platform_now_ms() < end && got < sizeof(text) - 1;) {
+		struct pollfd pfd = { master, POLLIN, 0 };
+		ssize_t n;
+
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		if ((n = read(master, text + got, sizeof(text) - 1 - got)) <= 0)
+			break;
+		got += (size_t)n;
+	}
+	text[got] = '\0';
+	CHECK(finish(pid) == 3);
+	close(master);
+	CHECK_MSG(strstr(text, "looking for server \"nobody\" at ") != NULL &&
+		  strstr(text, "/cowlab/nobody.sock") != NULL, "%s", text);
+	CHECK_MSG(strstr(text, "no server there yet; waiting, 2 s left") != NULL, "%s", text);
 }
 
 /* ---- clients short of a resource ---- */
@@ -441,6 +483,8 @@ int main(int argc, char **argv)
 		scenario_runtime_dir();
 	else if (strcmp(argv[1], "client-setup") == 0)
 		scenario_client_setup();
+	else if (strcmp(argv[1], "client-waits") == 0)
+		scenario_client_waits();
 	else if (strcmp(argv[1], "client-short") == 0)
 		scenario_client_short();
 	else if (strcmp(argv[1], "client-vm") == 0)
