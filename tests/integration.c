@@ -717,6 +717,18 @@ static void kill_helpers(struct ctx *t)
 	t->nhelpers = 0;
 }
 
+/* A file's text with Windows' CR LF read as LF. */
+static char *read_text(const char *path)
+{
+	char *text = check_read_file(path), *w = text;
+
+	for (const char *r = text; *r != '\0'; r++)
+		if (!(r[0] == '\r' && r[1] == '\n'))
+			*w++ = *r;
+	*w = '\0';
+	return text;
+}
+
 /* Every connection is accounted for exactly once: complete, lost or
  * rejected, and the good clients' reports are whole. */
 static cJSON *check_accounted(struct ctx *t, int complete, int lost, int rejected, int missing)
@@ -787,8 +799,12 @@ static void scenario_killed(struct ctx *t, const char *at)
 		t->timeout = "3"; /* the run then waits in vain for its third client */
 	srv = start_server(t, "--clients", "3", NULL);
 	start_helper(t, mode, marker);
-	for (int i = 0; i < 2; i++)
-		cl[i] = start_client(t);
+	/* the first client's words kept: it must say the run's verdict */
+	const char *cargv[] = { t->client, "--name", t->name, "--timeout", "60", NULL };
+	char said[300];
+	snprintf(said, sizeof(said), "%s.client", t->out);
+	cl[0] = start(t->client, cargv, said);
+	cl[1] = start_client(t);
 	if (wait_marker(marker))
 		platform_sleep_ms(prehello ? 0 : 100); /* let the others get going */
 	kill_helpers(t);
@@ -796,6 +812,10 @@ static void scenario_killed(struct ctx *t, const char *at)
 	/* each client exits with the run's status: not proven */
 	for (int i = 0; i < 2; i++)
 		CHECK(finish(cl[i]) == 3);
+	CHECK_MSG(strstr(read_text(said), "the run: isolation NOT PROVEN (exit 3)") != NULL &&
+		  strstr(read_text(said), prehello ? "7 of 7 checks held" : "6 of 7 checks held") !=
+		  NULL, "the client said: %s", read_text(said));
+	remove(said);
 	if ((r = check_accounted(t, 2, prehello ? 0 : 1, prehello ? 1 : 0, prehello ? 1 : 0)) == NULL)
 		return;
 	check_reason(r, prehello ? "rejected" : "clients", prehello ? "before a hello" : "disconnected");
@@ -1142,18 +1162,6 @@ static void scenario_human(struct ctx *t)
 		  "no line says what it rests on:\n%s", text);
 	CHECK_MSG(server == 5 && both == 7 && server + client + both == total,
 		  "resting on %d, %d, %d of %d checks", server, client, both, total);
-}
-
-/* A file's text with Windows' CR LF read as LF. */
-static char *read_text(const char *path)
-{
-	char *text = check_read_file(path), *w = text;
-
-	for (const char *r = text; *r != '\0'; r++)
-		if (!(r[0] == '\r' && r[1] == '\n'))
-			*w++ = *r;
-	*w = '\0';
-	return text;
 }
 
 /* Every line within 80 columns. */
