@@ -158,6 +158,17 @@ static void scenario_names(void)
 	}
 }
 
+/* A directory of 125 bytes' path, made: too long to hold a socket path. */
+static void long_dir(char *dir, size_t cap, char fill)
+{
+	int n = snprintf(dir, cap, "%s/", runtime);
+
+	while (n < 125)
+		dir[n++] = fill;
+	dir[n] = '\0';
+	CHECK(mkdir(dir, 0700) == 0);
+}
+
 /* XDG_RUNTIME_DIR too long for a socket path: the server says so (not
  * "name too long"); one open to other users without the sticky bit is not
  * used: the server says so and runs in its private /tmp directory. */
@@ -167,13 +178,8 @@ static void scenario_runtime_dir(void)
 			       client, NULL };
 	char env[400], dir[300];
 	struct run r = { .argv = argv, .env = env };
-	int n;
 
-	n = snprintf(dir, sizeof(dir), "%s/", runtime);
-	while (n < 125)
-		dir[n++] = 'd';
-	dir[n] = '\0';
-	CHECK(mkdir(dir, 0700) == 0);
+	long_dir(dir, sizeof(dir), 'd');
 	snprintf(env, sizeof(env), "XDG_RUNTIME_DIR=%s", dir);
 	CHECK(run(&r, "long") == 2);
 	CHECK_SAYS(r.err, "XDG_RUNTIME_DIR is too long");
@@ -197,7 +203,6 @@ static void scenario_client_setup(void)
 	const char *argv[] = { client, "--name", "nobody", "--timeout", "1", NULL };
 	char env[400], dir[300];
 	struct run r = { .argv = argv, .env = env };
-	int n;
 
 	snprintf(env, sizeof(env), "XDG_RUNTIME_DIR=%s", runtime);
 	snprintf(dir, sizeof(dir), "%s/cowlab", runtime);
@@ -209,11 +214,7 @@ static void scenario_client_setup(void)
 	CHECK_MSG(run(&r, "cl-none") == 3, "a client with no server: not 3");
 	CHECK_SAYS(r.err, "No such file or directory, ENOENT");
 
-	n = snprintf(dir, sizeof(dir), "%s/", runtime);
-	while (n < 125)
-		dir[n++] = 'c';
-	dir[n] = '\0';
-	CHECK(mkdir(dir, 0700) == 0);
+	long_dir(dir, sizeof(dir), 'c');
 	snprintf(env, sizeof(env), "XDG_RUNTIME_DIR=%s", dir);
 	CHECK_MSG(run(&r, "cl-long") == 2, "a client with a path too long: not 2");
 	CHECK_SAYS(r.err, "XDG_RUNTIME_DIR is too long");
