@@ -1,0 +1,679 @@
+/* Reading a scenario file (scenario.h, docs/scenarios.md): RFC 8259 JSON,
+ * then every member by name, type and range, unknown members refused, and
+ * every refusal naming the member by its JSON path. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compat.h"
+#include "err.h"
+#include "json.h"
+#include "scenario.h"
+#include "text.h"
+
+static const char *const op_names[SCENARIO_OP_COUNT] = {
+	"map", "unmap", "write", "read", "protect", "discard", "evidence",
+};
+static const char *const view_names[SCENARIO_VIEW_COUNT] = { "rw", "cow", "ro" };
+static const char *const protect_names[SCENARIO_PROTECT_COUNT] = {
+	"readonly", "readwrite", "writecopy", "noaccess",
+};
+
+const char *scenario_op_name(enum scenario_op op) { return op_names[op]; }
+const char *scenario_view_name(enum scenario_view v) { return view_names[v]; }
+const char *scenario_protect_name(enum scenario_protect p) { return protect_names[p]; }
+
+/* Where the reader is: the JSON path of the member at hand, and where to
+ * say what went wrong. */
+struct reader {
+	char path[96];
+	char *why;
+	size_t cap;
+	uint32_t page_size;
+	const struct scenario *s;
+};
+
+static int fail(struct reader *r, const char *fmt, ...) COWLAB_PRINTF(2, 3);
+
+static int fail(struct reader *r, const char *fmt, ...)
+{
+	char what[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(r->why, r->cap, "%s%s%s", r->path, r->path[0] ? ": " : "", what);
+	text_utf8_trim(r->why);
+	return COWLAB_E_PROTO;
+}
+
+/* The path one member down; returns the old length, to go back up. */
+static size_t enter(struct reader *r, const char *member, int index)
+{
+	size_t len = strlen(r->path);
+
+	if (index >= 0)
+		snprintf(r->path + len, sizeof(r->path) - len, "%s%s[%d]", len ? "." : "", member,
+			 index);
+	else
+		snprintf(r->path + len, sizeof(r->path) - len, "%s%s", len ? "." : "", member);
+	return len;
+}
+
+static void leave(struct reader *r, size_t len)
+{
+	r->path[len] = '\0';
+}
+
+/* Every member of `o` is one of `known` (NULL-terminated). */
+static int only_known(struct reader *r, const cJSON *o, const char *const *known)
+{
+	for (const cJSON *m = o->child; m != NULL; m = m->next) {
+		bool ok = false;
+
+		for (size_t i = 0; known[i] != NULL && !ok; i++)
+			ok = strcmp(m->string, known[i]) == 0;
+		if (!ok)
+			return fail(r, "unknown member \"%.40s\"", m->string);
+		for (const cJSON *n = m->next; n != NULL; n = n->next)
+			if (strcmp(m->string, n->string) == 0)
+				return fail(r, "member \"%.40s\" is given twice", m->string);
+	}
+	return 0;
+}
+
+static const cJSON *member(const cJSON *o, const char *name)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, name);
+}
+
+/* A whole number in [min, max]. */
+static int get_int(struct reader *r, const cJSON *o, const char *name, bool required, int64_t min,
+		   int64_t max, int64_t *out)
+{
+	const cJSON *v = member(o, name);
+	size_t up = enter(r, name, -1);
+	int e = 0;
+
+	if (v == NULL) {
+		if (required) {
+			leave(r, up);
+			return fail(r, "the member \"%s\" is missing", name);
+		}
+	} else if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)min &&
+					    v->valuedouble <= (double)max) ||
+		   v->valuedouble != (double)(int64_t)v->valuedouble) {
+		/* the range first: a cast of a number out of it is undefined */
+		e = fail(r, "a whole number from %lld to %lld is needed", (long long)min,
+			 (long long)max);
+	} else {
+		*out = (int64_t)v->valuedouble;
+	}
+	leave(r, up);
+	return e;
+}
+
+/* A string of at most max - 1 bytes (NULL when absent and not required). */
+static int get_text(struct reader *r, const cJSON *o, const char *name, bool required,
+		    size_t max, const char **out)
+{
+	const cJSON *v = member(o, name);
+	size_t up = enter(r, name, -1);
+	int e = 0;
+
+	*out = NULL;
+	if (v == NULL && required) {
+		leave(r, up);
+		return fail(r, "the member \"%s\" is missing", name);
+	}
+	if (v != NULL && !cJSON_IsString(v))
+		e = fail(r, "a string is needed");
+	else if (v != NULL && strlen(v->valuestring) >= max)
+		e = fail(r, "longer than %zu bytes", max - 1);
+	else if (v != NULL)
+		*out = v->valuestring;
+	leave(r, up);
+	return e;
+}
+
+static int get_enum(struct reader *r, const cJSON *o, const char *name, const char *const *names,
+		    int n, int *out)
+{
+	const char *t;
+	int e = get_text(r, o, name, true, 32, &t);
+	size_t up;
+
+	if (e != 0)
+		return e;
+	for (int i = 0; i < n; i++) {
+		if (strcmp(t, names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	up = enter(r, name, -1);
+	e = fail(r, "\"%.31s\" is not one of the known values", t);
+	leave(r, up);
+	return e;
+}
+
+static char *copy_text(const char *t)
+{
+	char *c = malloc(strlen(t) + 1);
+
+	if (c != NULL)
+		strcpy(c, t);
+	return c;
+}
+
+/* ---- values and pages ---- */
+
+static bool parse_u32(const char *t, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (t[0] < '0' || t[0] > '9')
+		return false;
+	errno = 0;
+	v = strtoull(t, &end, t[0] == '0' && (t[1] == 'x' || t[1] == 'X') ? 16 : 10);
+	if (errno != 0 || *end != '\0' || v > 0xFFFFFFFFull)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* "0x..", "12", "pattern", "stamp"; in a prediction also "fault" and
+ * "stamp of N" / "stamp of server". */
+static int parse_value(struct reader *r, const char *t, bool prediction, struct scenario_value *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->stamp_of = SCENARIO_STAMP_OWN;
+	if (strcmp(t, "pattern") == 0) {
+		v->kind = SCENARIO_PATTERN;
+		return 0;
+	}
+	if (strcmp(t, "stamp") == 0) {
+		v->kind = SCENARIO_STAMP;
+		return 0;
+	}
+	if (prediction && strcmp(t, "fault") == 0) {
+		v->kind = SCENARIO_FAULT;
+		return 0;
+	}
+	if (prediction && strncmp(t, "stamp of ", 9) == 0) {
+		uint32_t id;
+
+		v->kind = SCENARIO_STAMP;
+		if (strcmp(t + 9, "server") == 0) {
+			v->stamp_of = SCENARIO_STAMP_SERVER;
+			return 0;
+		}
+		if (!parse_u32(t + 9, &id) || id < 1 || id > (uint32_t)r->s->clients)
+			return fail(r, "\"%.40s\": the stamp of the server or of a client from 1 to %d",
+				    t, r->s->clients);
+		v->stamp_of = (int)id;
+		return 0;
+	}
+	v->kind = SCENARIO_WORD;
+	if (!parse_u32(t, &v->word))
+		return fail(r, "\"%.40s\" is not a word (0 to 4294967295, 0x for hexadecimal)%s", t,
+			    prediction ? ", \"pattern\", \"stamp\", \"stamp of N\" nor \"fault\"" :
+			    ", \"pattern\" nor \"stamp\"");
+	return 0;
+}
+
+/* "3", "0-7", "1,3,5-7": increasing, not overlapping, below the section. */
+static int parse_pages(struct reader *r, const char *t, struct scenario_pages *p)
+{
+	const char *at = t;
+	uint64_t next = 0; /* the lowest page the next part may start at */
+
+	memset(p, 0, sizeof(*p));
+	while (*at != '\0') {
+		char *end;
+		unsigned long a, b;
+
+		if (p->nruns == SCENARIO_RUNS_MAX)
+			return fail(r, "more than %d parts", SCENARIO_RUNS_MAX);
+		if (*at < '0' || *at > '9')
+			return fail(r, "\"%.40s\" is not a page list (e.g. \"3\", \"0-7\", \"1,3,5-7\")",
+				    t);
+		a = b = strtoul(at, &end, 10);
+		if (*end == '-') {
+			if (end[1] < '0' || end[1] > '9')
+				return fail(r, "\"%.40s\": a range needs its last page", t);
+			b = strtoul(end + 1, &end, 10);
+		}
+		if (*end != ',' && *end != '\0')
+			return fail(r, "\"%.40s\" is not a page list (e.g. \"3\", \"0-7\", \"1,3,5-7\")",
+				    t);
+		if (b < a)
+			return fail(r, "\"%.40s\": the range %lu-%lu goes down", t, a, b);
+		if (b >= r->s->pages)
+			return fail(r, "page %lu is past the section's %u pages", b, r->s->pages);
+		if (a < next)
+			return fail(r, "\"%.40s\": the parts must go up without overlapping", t);
+		p->runs[p->nruns].first = (uint32_t)a;
+		p->runs[p->nruns].count = (uint32_t)(b - a + 1);
+		p->nruns++;
+		p->total += (uint32_t)(b - a + 1);
+		next = (uint64_t)b + 1;
+		at = *end == ',' ? end + 1 : end;
+		if (*end == ',' && *at == '\0')
+			return fail(r, "\"%.40s\" ends with a comma", t);
+	}
+	if (p->nruns == 0)
+		return fail(r, "no pages");
+	return 0;
+}
+
+static bool pages_hold(const struct scenario_pages *p, uint32_t page)
+{
+	for (size_t i = 0; i < p->nruns; i++)
+		if (page >= p->runs[i].first && page - p->runs[i].first < p->runs[i].count)
+			return true;
+	return false;
+}
+
+/* ---- an action ---- */
+
+static int parse_who(struct reader *r, const cJSON *a, struct scenario_action *act)
+{
+	const cJSON *w = member(a, "who");
+	size_t up = enter(r, "who", -1);
+	int e = 0;
+
+	memset(&act->who, 0, sizeof(act->who));
+	if (w == NULL) {
+		leave(r, up);
+		return fail(r, "the member \"who\" is missing");
+	}
+	if (cJSON_IsString(w) && strcmp(w->valuestring, "server") == 0) {
+		act->who.server = true;
+	} else if (cJSON_IsString(w) && strcmp(w->valuestring, "all") == 0) {
+		act->who.clients = r->s->clients == 64 ? UINT64_MAX :
+				   (((uint64_t)1 << r->s->clients) - 1);
+	} else if (cJSON_IsString(w) && strcmp(w->valuestring, "others") == 0) {
+		act->others = true; /* resolved once the step is read */
+	} else if (cJSON_IsNumber(w) || cJSON_IsArray(w)) {
+		const cJSON *id = cJSON_IsArray(w) ? w->child : w;
+		int n = 0;
+
+		if (cJSON_IsArray(w) && id == NULL)
+			e = fail(r, "an empty list of clients");
+		for (; e == 0 && id != NULL; id = cJSON_IsArray(w) ? id->next : NULL, n++) {
+			double d = cJSON_IsNumber(id) ? id->valuedouble : 0;
+
+			if (n == SCENARIO_CLIENTS_MAX)
+				e = fail(r, "more than %d clients", SCENARIO_CLIENTS_MAX);
+			else if (!cJSON_IsNumber(id) || !(d >= 1 && d <= r->s->clients) ||
+				 d != (double)(int)d)
+				e = fail(r, "client %g, but the scenario has %d client%s",
+					 cJSON_IsNumber(id) ? d : 0.0, r->s->clients,
+					 text_s((uint64_t)r->s->clients));
+			else if (act->who.clients & ((uint64_t)1 << ((int)d - 1)))
+				e = fail(r, "client %d is named twice", (int)d);
+			else
+				act->who.clients |= (uint64_t)1 << ((int)d - 1);
+		}
+	} else {
+		e = fail(r, "a client's id, a list of ids, \"server\", \"all\" or \"others\" is "
+			 "needed");
+	}
+	leave(r, up);
+	return e;
+}
+
+static int parse_expect(struct reader *r, const cJSON *a, struct scenario_action *act)
+{
+	static const char *const for_write[] = { "fault", NULL };
+	static const char *const for_evidence[] = { "private", NULL };
+	static const char *const for_nothing[] = { NULL };
+	const cJSON *x = member(a, "expect");
+	struct scenario_expect *ex = &act->expect;
+	size_t up;
+	int e = 0;
+	int64_t n;
+
+	ex->fault = -1;
+	ex->private_pages = -1;
+	if (x == NULL)
+		return 0;
+	up = enter(r, "expect", -1);
+	ex->given = true;
+	if (!cJSON_IsObject(x)) {
+		e = fail(r, "an object is needed");
+	} else if (act->op == SCENARIO_WRITE) {
+		const cJSON *f = member(x, "fault");
+
+		if ((e = only_known(r, x, for_write)) == 0 && f != NULL && !cJSON_IsBool(f))
+			e = fail(r, "\"fault\" is true or false");
+		if (e == 0 && f != NULL)
+			ex->fault = cJSON_IsTrue(f);
+	} else if (act->op == SCENARIO_EVIDENCE) {
+		if ((e = only_known(r, x, for_evidence)) == 0 &&
+		    (e = get_int(r, x, "private", false, 0, act->pages.total, &n)) == 0)
+			ex->private_pages = member(x, "private") != NULL ? n : -1;
+	} else if (act->op == SCENARIO_READ) {
+		for (const cJSON *m = x->child; e == 0 && m != NULL; m = m->next) {
+			size_t in = enter(r, m->string, -1);
+			struct scenario_value v;
+			uint32_t page;
+
+			if (!cJSON_IsString(m))
+				e = fail(r, "a value is needed (a word, \"pattern\", \"stamp\", "
+					 "\"stamp of N\" or \"fault\")");
+			else if ((e = parse_value(r, m->valuestring, true, &v)) != 0)
+				;
+			else if (strcmp(m->string, "*") == 0) {
+				ex->has_all = true;
+				ex->all = v;
+			} else if (!parse_u32(m->string, &page) || !pages_hold(&act->pages, page)) {
+				e = fail(r, "not a page of this action's");
+			} else if (ex->npages == SCENARIO_EXPECT_PAGES_MAX) {
+				e = fail(r, "more than %d pages predicted one by one",
+					 SCENARIO_EXPECT_PAGES_MAX);
+			} else {
+				ex->pages[ex->npages].page = page;
+				ex->pages[ex->npages].value = v;
+				ex->npages++;
+			}
+			leave(r, in);
+		}
+		for (const cJSON *m = x->child; e == 0 && m != NULL; m = m->next)
+			for (const cJSON *k = m->next; e == 0 && k != NULL; k = k->next)
+				if (strcmp(m->string, k->string) == 0)
+					e = fail(r, "member \"%.40s\" is given twice", m->string);
+	} else {
+		e = only_known(r, x, for_nothing);
+	}
+	leave(r, up);
+	return e;
+}
+
+static int parse_action(struct reader *r, const cJSON *a, struct scenario_action *act)
+{
+	static const char *const known[] = { "who", "op", "view", "pages", "value", "offset",
+					     "protect", "expect", "check", NULL };
+	const char *t;
+	int op, view, e;
+	int64_t n;
+
+	memset(act, 0, sizeof(*act));
+	if (!cJSON_IsObject(a))
+		return fail(r, "an action is an object");
+	if ((e = only_known(r, a, known)) != 0 || (e = parse_who(r, a, act)) != 0 ||
+	    (e = get_enum(r, a, "op", op_names, SCENARIO_OP_COUNT, &op)) != 0 ||
+	    (e = get_enum(r, a, "view", view_names, SCENARIO_VIEW_COUNT, &view)) != 0)
+		return e;
+	act->op = (enum scenario_op)op;
+	act->view = (enum scenario_view)view;
+	/* what each op takes, and nothing else */
+	bool takes_pages = act->op != SCENARIO_MAP && act->op != SCENARIO_UNMAP;
+	bool takes_offset = act->op == SCENARIO_WRITE || act->op == SCENARIO_READ;
+	if (member(a, "pages") != NULL && !takes_pages)
+		return fail(r, "\"%s\" takes no pages: it acts on the whole view", op_names[op]);
+	if (member(a, "value") != NULL && act->op != SCENARIO_WRITE)
+		return fail(r, "only a write takes a value");
+	if (member(a, "offset") != NULL && !takes_offset)
+		return fail(r, "only a write or a read takes an offset");
+	if (member(a, "protect") != NULL && act->op != SCENARIO_PROTECT)
+		return fail(r, "only \"protect\" takes a protection");
+	if (takes_pages) {
+		size_t up;
+
+		if ((e = get_text(r, a, "pages", true, 512, &t)) != 0)
+			return e;
+		up = enter(r, "pages", -1);
+		e = parse_pages(r, t, &act->pages);
+		leave(r, up);
+		if (e != 0)
+			return e;
+	}
+	if (act->op == SCENARIO_WRITE) {
+		size_t up;
+
+		if ((e = get_text(r, a, "value", true, 64, &t)) != 0)
+			return e;
+		up = enter(r, "value", -1);
+		e = parse_value(r, t, false, &act->value);
+		leave(r, up);
+		if (e != 0)
+			return e;
+	}
+	if (takes_offset) {
+		if ((e = get_int(r, a, "offset", false, 0, (int64_t)r->page_size - 4, &n)) != 0)
+			return e;
+		if (member(a, "offset") != NULL && n % 4 != 0) {
+			size_t up = enter(r, "offset", -1);
+
+			e = fail(r, "%lld is not a multiple of 4", (long long)n);
+			leave(r, up);
+			return e;
+		}
+		act->offset = member(a, "offset") != NULL ? (uint32_t)n : 0;
+	}
+	if (act->op == SCENARIO_PROTECT) {
+		int p;
+
+		if ((e = get_enum(r, a, "protect", protect_names, SCENARIO_PROTECT_COUNT, &p)) != 0)
+			return e;
+		act->protect = (enum scenario_protect)p;
+	}
+	if ((e = get_text(r, a, "check", false, SCENARIO_CHECK_MAX, &t)) != 0)
+		return e;
+	if (t != NULL) {
+		size_t up = enter(r, "check", -1);
+
+		if (t[0] == '\0' || strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(t))
+			e = fail(r, "a check's name is 1 to 31 of a-z 0-9 _");
+		leave(r, up);
+		if (e != 0)
+			return e;
+		snprintf(act->check, sizeof(act->check), "%s", t);
+	}
+	return parse_expect(r, a, act);
+}
+
+/* "others": every client not named by id in another action of the step. */
+static int resolve_others(struct reader *r, struct scenario_step *st)
+{
+	uint64_t named = 0, all = r->s->clients == 64 ? UINT64_MAX :
+				 (((uint64_t)1 << r->s->clients) - 1);
+
+	for (size_t i = 0; i < st->nactions; i++)
+		if (!st->actions[i].others && st->actions[i].who.clients != all)
+			named |= st->actions[i].who.clients;
+	for (size_t i = 0; i < st->nactions; i++) {
+		if (!st->actions[i].others)
+			continue;
+		st->actions[i].who.clients = all & ~named;
+		if (st->actions[i].who.clients == 0) {
+			size_t up = enter(r, "do", (int)i);
+			int e = fail(r, "\"others\" is nobody: every client is named in this step");
+
+			leave(r, up);
+			return e;
+		}
+	}
+	return 0;
+}
+
+static int parse_step(struct reader *r, const cJSON *o, struct scenario_step *st)
+{
+	static const char *const known[] = { "say", "do", NULL };
+	const cJSON *actions = member(o, "do"), *a;
+	const char *say;
+	int e, n;
+	size_t i = 0;
+
+	if (!cJSON_IsObject(o))
+		return fail(r, "a step is an object");
+	if ((e = only_known(r, o, known)) != 0 ||
+	    (e = get_text(r, o, "say", true, SCENARIO_TEXT_MAX, &say)) != 0)
+		return e;
+	if ((st->say = copy_text(say)) == NULL)
+		return COWLAB_E_NOMEM;
+	if (actions == NULL)
+		return fail(r, "the member \"do\" is missing");
+	n = cJSON_GetArraySize(actions);
+	if (!cJSON_IsArray(actions) || n < 1 || n > SCENARIO_ACTIONS_MAX) {
+		size_t up = enter(r, "do", -1);
+
+		e = fail(r, "a list of 1 to %d actions is needed", SCENARIO_ACTIONS_MAX);
+		leave(r, up);
+		return e;
+	}
+	st->actions = calloc((size_t)n, sizeof(*st->actions));
+	if (st->actions == NULL)
+		return COWLAB_E_NOMEM;
+	cJSON_ArrayForEach(a, actions) {
+		size_t up = enter(r, "do", (int)i);
+
+		e = parse_action(r, a, &st->actions[i]);
+		leave(r, up);
+		if (e != 0)
+			return e;
+		st->nactions = ++i;
+	}
+	return resolve_others(r, st);
+}
+
+static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *s)
+{
+	static const char *const known[] = { "scenario", "about", "clients", "pages", "steps",
+					     NULL };
+	const cJSON *steps = member(root, "steps"), *o;
+	const char *t;
+	int64_t n;
+	int e, count;
+	size_t i = 0;
+
+	if (!cJSON_IsObject(root))
+		return fail(r, "a scenario is a JSON object");
+	if ((e = only_known(r, root, known)) != 0 ||
+	    (e = get_text(r, root, "scenario", true, SCENARIO_NAME_MAX, &t)) != 0)
+		return e;
+	if (t[0] < 'a' || t[0] > 'z' ||
+	    strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(t)) {
+		size_t up = enter(r, "scenario", -1);
+
+		e = fail(r, "a name is 1 to 63 of a-z 0-9 -, starting with a letter");
+		leave(r, up);
+		return e;
+	}
+	snprintf(s->name, sizeof(s->name), "%s", t);
+	if ((e = get_text(r, root, "about", true, SCENARIO_TEXT_MAX, &t)) != 0)
+		return e;
+	if (t[0] == '\0') {
+		size_t up = enter(r, "about", -1);
+
+		e = fail(r, "say what the scenario teaches");
+		leave(r, up);
+		return e;
+	}
+	if ((s->about = copy_text(t)) == NULL)
+		return COWLAB_E_NOMEM;
+	if ((e = get_int(r, root, "clients", true, 1, SCENARIO_CLIENTS_MAX, &n)) != 0)
+		return e;
+	s->clients = (int)n;
+	if ((e = get_int(r, root, "pages", true, 1, SCENARIO_PAGES_MAX, &n)) != 0)
+		return e;
+	s->pages = (uint32_t)n;
+	if (steps == NULL)
+		return fail(r, "the member \"steps\" is missing");
+	count = cJSON_GetArraySize(steps);
+	if (!cJSON_IsArray(steps) || count < 1 || count > SCENARIO_STEPS_MAX)
+		return fail(r, "steps: a list of 1 to %d steps is needed", SCENARIO_STEPS_MAX);
+	s->steps = calloc((size_t)count, sizeof(*s->steps));
+	if (s->steps == NULL)
+		return COWLAB_E_NOMEM;
+	cJSON_ArrayForEach(o, steps) {
+		size_t up = enter(r, "steps", (int)i);
+
+		e = parse_step(r, o, &s->steps[i]);
+		s->nsteps = ++i; /* freed with the rest even when it failed */
+		leave(r, up);
+		if (e != 0)
+			return e;
+	}
+	return 0;
+}
+
+int scenario_parse(const char *text, size_t len, uint32_t page_size, struct scenario *out,
+		   char *why, size_t cap)
+{
+	struct reader r = { "", why, cap, page_size, out };
+	cJSON *root;
+	int e;
+
+	memset(out, 0, sizeof(*out));
+	why[0] = '\0';
+	if (len > SCENARIO_FILE_MAX) {
+		snprintf(why, cap, "over %u bytes", SCENARIO_FILE_MAX);
+		return COWLAB_E_TOOBIG;
+	}
+	if (memchr(text, '\0', len) != NULL) {
+		snprintf(why, cap, "a NUL byte: not a text file");
+		return COWLAB_E_PROTO;
+	}
+	if (!json_check(text, len, 16, why, cap))
+		return COWLAB_E_PROTO;
+	if ((root = cJSON_ParseWithLength(text, len)) == NULL) {
+		snprintf(why, cap, "not valid JSON");
+		return COWLAB_E_PROTO;
+	}
+	e = parse_scenario(&r, root, out);
+	cJSON_Delete(root);
+	if (e != 0) {
+		if (why[0] == '\0')
+			snprintf(why, cap, "%s", cowlab_strerror(e));
+		scenario_free(out);
+	}
+	return e;
+}
+
+int scenario_load(const char *path, uint32_t page_size, struct scenario *out, char *why,
+		  size_t cap)
+{
+	FILE *f = fopen(path, "rb");
+	char *text, inner[256];
+	size_t n;
+	int e;
+
+	memset(out, 0, sizeof(*out));
+	if (f == NULL) {
+		e = err_from_os();
+		snprintf(why, cap, "%s: %s", path, cowlab_strerror(e));
+		return e;
+	}
+	text = malloc(SCENARIO_FILE_MAX + 1);
+	if (text == NULL) {
+		fclose(f);
+		snprintf(why, cap, "%s: out of memory", path);
+		return COWLAB_E_NOMEM;
+	}
+	n = fread(text, 1, SCENARIO_FILE_MAX + 1, f);
+	fclose(f);
+	e = scenario_parse(text, n, page_size, out, inner, sizeof(inner));
+	free(text);
+	if (e != 0)
+		snprintf(why, cap, "%s: %s", path, inner);
+	return e;
+}
+
+void scenario_free(struct scenario *s)
+{
+	for (size_t i = 0; i < s->nsteps; i++) {
+		free(s->steps[i].say);
+		free(s->steps[i].actions);
+	}
+	free(s->steps);
+	free(s->about);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,117 @@
+/* A scenario: a copy-on-write experiment as data (docs/scenarios.md).
+ * This module reads and validates a scenario file and nothing else: every
+ * member checked, every refusal naming the file, the member's JSON path and
+ * what was wrong. A file is untrusted input. */
+#ifndef COWLAB_SCENARIO_H
+#define COWLAB_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SCENARIO_FILE_MAX (1u << 20)
+#define SCENARIO_STEPS_MAX 256
+#define SCENARIO_ACTIONS_MAX 64     /* a step */
+#define SCENARIO_CLIENTS_MAX 64
+#define SCENARIO_PAGES_MAX 65536    /* in the section */
+#define SCENARIO_RUNS_MAX 64        /* parts of a page list */
+#define SCENARIO_EXPECT_PAGES_MAX 64
+#define SCENARIO_TEXT_MAX 1024      /* about, say: bytes and the NUL */
+#define SCENARIO_NAME_MAX 64
+#define SCENARIO_CHECK_MAX 32
+
+enum scenario_op {
+	SCENARIO_MAP, SCENARIO_UNMAP, SCENARIO_WRITE, SCENARIO_READ, SCENARIO_PROTECT,
+	SCENARIO_DISCARD, SCENARIO_EVIDENCE, SCENARIO_OP_COUNT,
+};
+enum scenario_view { SCENARIO_VIEW_RW, SCENARIO_VIEW_COW, SCENARIO_VIEW_RO, SCENARIO_VIEW_COUNT };
+enum scenario_protect {
+	SCENARIO_READONLY, SCENARIO_READWRITE, SCENARIO_WRITECOPY, SCENARIO_NOACCESS,
+	SCENARIO_PROTECT_COUNT,
+};
+
+/* Who acts: the server, and/or clients (bit i-1 for client i). */
+struct scenario_who {
+	bool server;
+	uint64_t clients;
+};
+
+/* Pages: runs in increasing order, none overlapping. */
+struct scenario_pages {
+	struct { uint32_t first, count; } runs[SCENARIO_RUNS_MAX];
+	size_t nruns;
+	uint32_t total;
+};
+
+enum scenario_value_kind {
+	SCENARIO_WORD,      /* `word` itself */
+	SCENARIO_PATTERN,   /* the section's initial word at that place */
+	SCENARIO_STAMP,     /* the pattern xor the stamp of `stamp_of` */
+	SCENARIO_FAULT,     /* (a prediction of a read) the read faults */
+};
+/* Whose stamp: the acting participant's own, the server's, or a client's. */
+#define SCENARIO_STAMP_OWN (-1)
+#define SCENARIO_STAMP_SERVER 0
+
+struct scenario_value {
+	enum scenario_value_kind kind;
+	uint32_t word;
+	int stamp_of;       /* SCENARIO_STAMP_OWN, _SERVER, or a client's id */
+};
+
+/* What the author predicts (never what decides the verdict). */
+struct scenario_expect {
+	bool given;
+	bool has_all;                       /* read: "*" */
+	struct scenario_value all;
+	struct { uint32_t page; struct scenario_value value; } pages[SCENARIO_EXPECT_PAGES_MAX];
+	size_t npages;                      /* read: pages named */
+	int fault;                          /* write: -1 not said, 0, 1 */
+	int64_t private_pages;              /* evidence: -1 not said */
+};
+
+struct scenario_action {
+	struct scenario_who who;
+	bool others;                        /* `who` was "others" (resolved into who) */
+	enum scenario_op op;
+	enum scenario_view view;
+	struct scenario_pages pages;        /* all but map and unmap */
+	struct scenario_value value;        /* write */
+	uint32_t offset;                    /* write, read */
+	enum scenario_protect protect;      /* protect */
+	struct scenario_expect expect;
+	char check[SCENARIO_CHECK_MAX];     /* "" when none */
+};
+
+struct scenario_step {
+	char *say;
+	struct scenario_action *actions;
+	size_t nactions;
+};
+
+struct scenario {
+	char name[SCENARIO_NAME_MAX];
+	char *about;
+	int clients;
+	uint32_t pages;
+	struct scenario_step *steps;
+	size_t nsteps;
+};
+
+/* Reads a scenario from text[0..len): 0, or COWLAB_E_PROTO (COWLAB_E_NOMEM,
+ * COWLAB_E_TOOBIG) with `why` saying which member and what, e.g.
+ * "steps[3].do[1].pages: page 40 is past the section's 32 pages".
+ * page_size bounds `offset`. On failure *out holds nothing. */
+int scenario_parse(const char *text, size_t len, uint32_t page_size, struct scenario *out,
+		   char *why, size_t cap);
+/* The same from a file; `why` then starts with the file's path. */
+int scenario_load(const char *path, uint32_t page_size, struct scenario *out, char *why,
+		  size_t cap);
+/* Frees what a scenario holds. Accepts a zeroed one. */
+void scenario_free(struct scenario *s);
+
+const char *scenario_op_name(enum scenario_op op);
+const char *scenario_view_name(enum scenario_view v);
+const char *scenario_protect_name(enum scenario_protect p);
+
+#endif

@@ -1,0 +1,57 @@
+/* libFuzzer target over the scenario reader (server/scenario.c): a file is
+ * untrusted input. Whatever the bytes, scenario_parse must not crash or
+ * leak, must say why when it refuses, and what it accepts must keep the
+ * reader's promises (pages inside the section, ids inside the clients,
+ * counts within their caps). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "scenario.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void keeps_promises(const struct scenario *s)
+{
+	uint64_t clients = s->clients == 64 ? UINT64_MAX : ((uint64_t)1 << s->clients) - 1;
+
+	if (s->nsteps < 1 || s->nsteps > SCENARIO_STEPS_MAX || s->clients < 1 ||
+	    s->clients > SCENARIO_CLIENTS_MAX || s->pages < 1 || s->pages > SCENARIO_PAGES_MAX)
+		abort();
+	for (size_t i = 0; i < s->nsteps; i++) {
+		const struct scenario_step *st = &s->steps[i];
+
+		if (st->nactions < 1 || st->nactions > SCENARIO_ACTIONS_MAX || st->say == NULL)
+			abort();
+		for (size_t k = 0; k < st->nactions; k++) {
+			const struct scenario_action *a = &st->actions[k];
+			uint64_t prev_end = 0;
+
+			if ((a->who.clients & ~clients) != 0 || (!a->who.server && !a->who.clients))
+				abort();
+			for (size_t r = 0; r < a->pages.nruns; r++) {
+				if (a->pages.runs[r].count == 0 || a->pages.runs[r].first < prev_end ||
+				    (uint64_t)a->pages.runs[r].first + a->pages.runs[r].count > s->pages)
+					abort();
+				prev_end = (uint64_t)a->pages.runs[r].first + a->pages.runs[r].count;
+			}
+			if (a->offset % 4 != 0 || a->offset > 4096 - 4)
+				abort();
+		}
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct scenario s;
+	char why[256];
+	int err = scenario_parse((const char *)data, size, 4096, &s, why, sizeof(why));
+
+	if (err == 0)
+		keeps_promises(&s);
+	else if (why[0] == '\0' && !err_is(err, COWLAB_E_NOMEM))
+		abort(); /* a refusal that says nothing */
+	scenario_free(&s);
+	return 0;
+}

@@ -1,0 +1,275 @@
+/* Scenario files (server/scenario.c, docs/scenarios.md): what a good file
+ * reads as, and every way a file can be wrong, each refused with the
+ * member's JSON path and what was wrong. Files are written with single
+ * quotes here, made double before reading. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "err.h"
+#include "scenario.h"
+
+#define PS 4096
+
+static size_t json_text(const char *single, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	for (; *single != '\0' && n + 1 < cap; single++)
+		buf[n++] = *single == '\'' ? '"' : *single;
+	buf[n] = '\0';
+	return n;
+}
+
+static int parse(const char *single, struct scenario *s, char *why, size_t cap)
+{
+	static char text[1 << 16];
+	size_t n = json_text(single, text, sizeof(text));
+
+	return scenario_parse(text, n, PS, s, why, cap);
+}
+
+#define HEAD "'scenario':'t','about':'a test','clients':3,'pages':32,"
+#define ONE(action) "{" HEAD "'steps':[{'say':'x','do':[" action "]}]}"
+
+/* The documented first file reads as it says. */
+static void test_first_file(void)
+{
+	static const char *file =
+		"{'scenario':'read-does-not-copy','about':'Reading does not copy.','clients':1,"
+		"'pages':8,'steps':["
+		"{'say':'Client 1 maps and reads.','do':["
+		"{'who':1,'op':'map','view':'cow'},"
+		"{'who':1,'op':'read','view':'cow','pages':'0-7'},"
+		"{'who':1,'op':'evidence','view':'cow','pages':'0-7','expect':{'private':0}}]},"
+		"{'say':'Writes.','do':["
+		"{'who':1,'op':'write','view':'cow','pages':'3','value':'0xC0FFEE'},"
+		"{'who':'server','op':'write','view':'rw','pages':'0-7','value':'0x5EC7',"
+		"'offset':4}]},"
+		"{'say':'','do':[{'who':1,'op':'read','view':'cow','pages':'0-7','offset':4,"
+		"'expect':{'3':'pattern','*':'0x5EC7'},'check':'cow_copy_detached'}]}]}";
+	struct scenario s;
+	char why[256];
+
+	if (!CHECK_OK(parse(file, &s, why, sizeof(why)) == 0)) {
+		fprintf(stderr, "%s\n", why);
+		return;
+	}
+	CHECK(strcmp(s.name, "read-does-not-copy") == 0 && s.clients == 1 && s.pages == 8);
+	CHECK(s.nsteps == 3 && s.steps[0].nactions == 3 && s.steps[1].nactions == 2);
+	const struct scenario_action *a = &s.steps[0].actions[1];
+	CHECK(a->op == SCENARIO_READ && a->view == SCENARIO_VIEW_COW && a->who.clients == 1 &&
+	      !a->who.server && a->pages.nruns == 1 && a->pages.total == 8);
+	a = &s.steps[0].actions[2];
+	CHECK(a->expect.given && a->expect.private_pages == 0);
+	a = &s.steps[1].actions[0];
+	CHECK(a->value.kind == SCENARIO_WORD && a->value.word == 0xC0FFEE && a->offset == 0);
+	a = &s.steps[1].actions[1];
+	CHECK(a->who.server && a->who.clients == 0 && a->offset == 4 && a->value.word == 0x5EC7);
+	a = &s.steps[2].actions[0];
+	CHECK(a->expect.npages == 1 && a->expect.pages[0].page == 3 &&
+	      a->expect.pages[0].value.kind == SCENARIO_PATTERN && a->expect.has_all &&
+	      a->expect.all.word == 0x5EC7 && strcmp(a->check, "cow_copy_detached") == 0);
+	CHECK(strcmp(s.steps[2].say, "") == 0);
+	scenario_free(&s);
+	scenario_free(&s); /* a freed one is a zeroed one */
+}
+
+/* Who: ids, lists, all, others (every client not named by id in the step). */
+static void test_who(void)
+{
+	struct scenario s;
+	char why[256];
+
+	if (CHECK_OK(parse(ONE("{'who':1,'op':'write','view':'cow','pages':'1','value':'stamp'},"
+			       "{'who':'others','op':'read','view':'cow','pages':'1',"
+			       "'expect':{'*':'stamp of 1'}},"
+			       "{'who':'all','op':'map','view':'ro'}"), &s, why, sizeof(why)) == 0)) {
+		const struct scenario_step *st = &s.steps[0];
+
+		CHECK(st->actions[0].value.kind == SCENARIO_STAMP &&
+		      st->actions[0].value.stamp_of == SCENARIO_STAMP_OWN);
+		/* "all" names nobody in particular: others are 2 and 3 */
+		CHECK_MSG(st->actions[1].others && st->actions[1].who.clients == 6,
+			  "others resolved to %llx", (unsigned long long)st->actions[1].who.clients);
+		CHECK(st->actions[1].expect.all.kind == SCENARIO_STAMP &&
+		      st->actions[1].expect.all.stamp_of == 1);
+		CHECK(st->actions[2].who.clients == 7 && !st->actions[2].who.server);
+		scenario_free(&s);
+	} else {
+		fprintf(stderr, "%s\n", why);
+	}
+	if (CHECK_OK(parse(ONE("{'who':[3,2],'op':'unmap','view':'rw'},"
+			       "{'who':'others','op':'map','view':'rw'}"), &s, why,
+			   sizeof(why)) == 0)) {
+		CHECK(s.steps[0].actions[0].who.clients == 6);
+		CHECK(s.steps[0].actions[1].who.clients == 1);
+		scenario_free(&s);
+	}
+}
+
+/* Page lists. */
+static void test_pages(void)
+{
+	struct scenario s;
+	char why[256];
+
+	if (CHECK_OK(parse(ONE("{'who':1,'op':'read','view':'rw','pages':'0,2-4,31'}"), &s, why,
+			   sizeof(why)) == 0)) {
+		const struct scenario_pages *p = &s.steps[0].actions[0].pages;
+
+		CHECK(p->nruns == 3 && p->total == 5 && p->runs[1].first == 2 &&
+		      p->runs[1].count == 3 && p->runs[2].first == 31);
+		scenario_free(&s);
+	}
+}
+
+struct bad {
+	const char *file;   /* single-quoted */
+	const char *why;    /* a part of the reason, single-quoted too */
+};
+
+static const struct bad bads[] = {
+	/* the text */
+	{ "", "not valid JSON" },
+	{ "{'scenario':'t',}", "not valid JSON" },
+	{ "[]", "a scenario is a JSON object" },
+	{ "{" HEAD "'steps':[{'say':'\x01','do':[]}]}", "a control character" },
+	/* the scenario */
+	{ "{'about':'a','clients':1,'pages':1,'steps':[]}", "the member 'scenario' is missing" },
+	{ "{'scenario':'T','about':'a','clients':1,'pages':1,'steps':[]}",
+	  "scenario: a name is 1 to 63" },
+	{ "{'scenario':'1x','about':'a','clients':1,'pages':1,'steps':[]}", "starting with a letter" },
+	{ "{'scenario':'t','about':'','clients':1,'pages':1,'steps':[]}",
+	  "about: say what the scenario teaches" },
+	{ "{'scenario':'t','about':'a','clients':0,'pages':1,'steps':[]}",
+	  "clients: a whole number from 1 to 64" },
+	{ "{'scenario':'t','about':'a','clients':65,'pages':1,'steps':[]}", "from 1 to 64" },
+	{ "{'scenario':'t','about':'a','clients':1.5,'pages':1,'steps':[]}", "whole number" },
+	/* numbers no integer can hold: refused, not cast (the fuzzer's find) */
+	{ "{'scenario':'t','about':'a','clients':1.9e55,'pages':1,'steps':[]}", "whole number" },
+	{ ONE("{'who':1e300,'op':'map','view':'rw'}"), "but the scenario has 3 clients" },
+	{ "{'scenario':'t','about':'a','clients':1,'pages':65537,'steps':[]}",
+	  "pages: a whole number from 1 to 65536" },
+	{ "{'scenario':'t','about':'a','clients':1,'pages':1,'steps':[]}", "1 to 256 steps" },
+	{ "{'scenario':'t','about':'a','clients':1,'pages':1,'steps':{}}", "1 to 256 steps" },
+	{ "{" HEAD "'step':[]}", "unknown member 'step'" },
+	{ "{" HEAD "'steps':[1]}", "steps[0]: a step is an object" },
+	{ "{" HEAD "'steps':[{'do':[]}]}", "steps[0]: the member 'say' is missing" },
+	{ "{" HEAD "'steps':[{'say':'','do':[]}]}", "steps[0].do: a list of 1 to 64 actions" },
+	{ "{" HEAD "'steps':[{'say':'','do':[],'x':1}]}", "steps[0]: unknown member 'x'" },
+	/* an action */
+	{ ONE("{'op':'map','view':'rw'}"), "steps[0].do[0]: the member 'who' is missing" },
+	{ ONE("{'who':4,'op':'map','view':'rw'}"),
+	  "steps[0].do[0].who: client 4, but the scenario has 3 clients" },
+	{ ONE("{'who':0,'op':'map','view':'rw'}"), "client 0" },
+	{ ONE("{'who':[1,1],'op':'map','view':'rw'}"), "client 1 is named twice" },
+	{ ONE("{'who':[],'op':'map','view':'rw'}"), "an empty list" },
+	{ ONE("{'who':'nobody','op':'map','view':'rw'}"), "a list of ids" },
+	{ ONE("{'who':1,'op':'map','view':'rw'},{'who':'others','op':'map','view':'rw'},"
+	      "{'who':[2,3],'op':'map','view':'ro'}"),
+	  "steps[0].do[1]: 'others' is nobody" },
+	{ ONE("{'who':1,'op':'copy','view':'rw'}"), "op: 'copy' is not one of" },
+	{ ONE("{'who':1,'op':'map','view':'private'}"), "view: 'private' is not one of" },
+	{ ONE("{'who':1,'op':'map','view':'rw','valeu':1}"),
+	  "steps[0].do[0]: unknown member 'valeu'" },
+	{ ONE("{'who':1,'op':'map','view':'rw','pages':'1'}"), "'map' takes no pages" },
+	{ ONE("{'who':1,'op':'read','view':'rw'}"), "the member 'pages' is missing" },
+	{ ONE("{'who':1,'op':'read','view':'rw','pages':'40'}"),
+	  "steps[0].do[0].pages: page 40 is past the section" },
+	{ ONE("{'who':1,'op':'read','view':'rw','pages':'5-3'}"), "goes down" },
+	{ ONE("{'who':1,'op':'read','view':'rw','pages':'3,2'}"), "must go up" },
+	{ ONE("{'who':1,'op':'read','view':'rw','pages':'1-3,3'}"), "must go up" },
+	{ ONE("{'who':1,'op':'read','view':'rw','pages':'1,'}"), "ends with a comma" },
+	{ ONE("{'who':1,'op':'read','view':'rw','pages':'a'}"), "not a page list" },
+	{ ONE("{'who':1,'op':'read','view':'rw','pages':'1-'}"), "needs its last page" },
+	{ ONE("{'who':1,'op':'read','view':'rw','pages':''}"), "no pages" },
+	{ ONE("{'who':1,'op':'read','view':'rw','pages':3}"), "pages: a string is needed" },
+	{ ONE("{'who':1,'op':'write','view':'rw','pages':'1'}"),
+	  "the member 'value' is missing" },
+	{ ONE("{'who':1,'op':'write','view':'rw','pages':'1','value':'0x100000000'}"),
+	  "value: '0x100000000' is not a word" },
+	{ ONE("{'who':1,'op':'write','view':'rw','pages':'1','value':'fault'}"), "is not a word" },
+	{ ONE("{'who':1,'op':'read','view':'rw','pages':'1','value':'1'}"),
+	  "only a write takes a value" },
+	{ ONE("{'who':1,'op':'write','view':'rw','pages':'1','value':'1','offset':2}"),
+	  "offset: 2 is not a multiple of 4" },
+	{ ONE("{'who':1,'op':'write','view':'rw','pages':'1','value':'1','offset':4096}"),
+	  "offset: a whole number from 0 to 4092" },
+	{ ONE("{'who':1,'op':'map','view':'rw','offset':4}"), "only a write or a read" },
+	{ ONE("{'who':1,'op':'protect','view':'rw','pages':'1'}"),
+	  "the member 'protect' is missing" },
+	{ ONE("{'who':1,'op':'protect','view':'rw','pages':'1','protect':'rwx'}"),
+	  "protect: 'rwx' is not one of" },
+	{ ONE("{'who':1,'op':'map','view':'rw','protect':'readonly'}"), "only 'protect'" },
+	{ ONE("{'who':1,'op':'map','view':'rw','check':'Bad'}"), "check: a check" },
+	{ ONE("{'who':1,'op':'map','view':'rw','check':''}"), "check: a check" },
+	/* predictions */
+	{ ONE("{'who':1,'op':'map','view':'rw','expect':{'private':1}}"),
+	  "steps[0].do[0].expect: unknown member 'private'" },
+	{ ONE("{'who':1,'op':'write','view':'rw','pages':'1','value':'1','expect':{'fault':1}}"),
+	  "'fault' is true or false" },
+	{ ONE("{'who':1,'op':'evidence','view':'cow','pages':'1-2','expect':{'private':3}}"),
+	  "expect.private: a whole number from 0 to 2" },
+	{ ONE("{'who':1,'op':'read','view':'cow','pages':'1-2','expect':{'3':'1'}}"),
+	  "expect.3: not a page of this action" },
+	{ ONE("{'who':1,'op':'read','view':'cow','pages':'1-2','expect':{'1':'stamp of 9'}}"),
+	  "the stamp of the server or of a client from 1 to 3" },
+	{ ONE("{'who':1,'op':'read','view':'cow','pages':'1-2','expect':{'1':2}}"),
+	  "a value is needed" },
+	{ ONE("{'who':1,'op':'read','view':'cow','pages':'1-2','expect':[]}"),
+	  "expect: an object is needed" },
+};
+
+static void test_bad(void)
+{
+	char why[256], want[128];
+	struct scenario s;
+
+	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		int e = parse(bads[i].file, &s, why, sizeof(why));
+
+		json_text(bads[i].why, want, sizeof(want));
+		CHECK_MSG(e != 0, "bads[%zu] was read: %s", i, bads[i].file);
+		CHECK_MSG(strstr(why, want) != NULL, "bads[%zu]: \"%s\" lacks \"%s\"", i, why, want);
+		CHECK(s.steps == NULL && s.about == NULL); /* nothing held */
+	}
+}
+
+/* A file: read from disk, errors naming it; too big refused. */
+static void test_load(void)
+{
+	const char *path = "test-scenario.tmp.json";
+	char why[300];
+	struct scenario s;
+	FILE *f = fopen(path, "wb");
+
+	if (!CHECK_OK(f != NULL))
+		return;
+	fputs("{\"scenario\":\"t\"}", f);
+	fclose(f);
+	CHECK(scenario_load(path, PS, &s, why, sizeof(why)) != 0);
+	CHECK_MSG(strncmp(why, "test-scenario.tmp.json: ", 24) == 0 &&
+		  strstr(why, "the member \"about\" is missing") != NULL, "%s", why);
+	f = fopen(path, "wb");
+	if (CHECK_OK(f != NULL)) {
+		for (size_t i = 0; i < SCENARIO_FILE_MAX + 1; i++)
+			fputc(' ', f);
+		fclose(f);
+		CHECK(err_is(scenario_load(path, PS, &s, why, sizeof(why)), COWLAB_E_TOOBIG));
+	}
+	remove(path);
+	CHECK(scenario_load("/nonexistent/x.json", PS, &s, why, sizeof(why)) != 0 &&
+	      strstr(why, "/nonexistent/x.json: not found") != NULL);
+}
+
+int main(void)
+{
+	test_first_file();
+	test_who();
+	test_pages();
+	test_bad();
+	test_load();
+	return check_exit("test-scenario");
+}
