@@ -1,0 +1,396 @@
+/* The reference model (model.h; the rules in words: docs/model.md). One
+ * open-addressing table holds everything that differs from a section just
+ * filled and views just mapped: the words written into the section, each
+ * view's private copies (the section's page as it was when copied, and
+ * what was written since), and per-page protections. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "model.h"
+#include "pattern.h"
+
+const struct model_rules model_rules_linux = {
+	.name = "Linux",
+	.no_writecopy_on_shared = "Linux cannot make a page of a MAP_SHARED mapping copy-on-write "
+				  "(mprotect has no such protection; only MAP_PRIVATE maps copy on "
+				  "write)",
+	.no_discard = NULL,
+	.no_write_on_ro = NULL,
+};
+
+const struct model_rules model_rules_windows = {
+	.name = "Windows",
+	.no_writecopy_on_shared = NULL,
+	.no_discard = "Windows has no call that drops a view's private copies short of "
+		      "unmapping the view (DiscardVirtualMemory and OfferVirtualMemory are for "
+		      "private memory, not a mapped view's copies)",
+	.no_write_on_ro = "a FILE_MAP_READ view cannot be made writable: VirtualProtect refuses "
+			  "a protection the view was not mapped with",
+};
+
+struct word {
+	uint32_t offset, value;
+};
+
+/* One page of one space: the section's (space 0) or a view's. */
+struct rec {
+	uint64_t key;            /* space << 40 | page, plus 1: 0 is an empty slot */
+	bool copied;             /* a view's private copy exists */
+	uint8_t prot;            /* a view's protection, MODEL_DEFAULT when as mapped */
+	uint32_t n, cap;
+	struct word *w;          /* the words that differ from the pattern */
+};
+
+struct model {
+	uint64_t pages;
+	uint32_t page_size, seed;
+	int clients;
+	const struct model_rules *rules;
+	bool *mapped;            /* (clients + 1) * MODEL_VIEWS */
+	struct rec *table;
+	size_t mask, used;       /* slots - 1; records in use */
+	uint64_t words;          /* words held, for model_bytes */
+};
+
+static const enum model_protect view_default[MODEL_VIEWS] = {
+	[MODEL_RW] = MODEL_READWRITE, [MODEL_COW] = MODEL_WRITECOPY, [MODEL_RO] = MODEL_READONLY,
+};
+
+uint32_t model_stamp(int who)
+{
+	return 0x51A70000u + (uint32_t)who + 1u;
+}
+
+static uint64_t space_of(int who, enum model_view v)
+{
+	return 1 + (uint64_t)who * MODEL_VIEWS + (uint64_t)v;
+}
+
+static uint64_t key_of(uint64_t space, uint64_t page)
+{
+	return (space << 40 | page) + 1;
+}
+
+static size_t slot_of(const struct model *m, uint64_t key)
+{
+	size_t h = (size_t)(key * 0x9E3779B97F4A7C15ull >> 17) & m->mask;
+
+	while (m->table[h].key != 0 && m->table[h].key != key)
+		h = (h + 1) & m->mask;
+	return h;
+}
+
+static struct rec *find(const struct model *m, uint64_t space, uint64_t page)
+{
+	size_t h = slot_of(m, key_of(space, page));
+
+	return m->table[h].key != 0 ? &m->table[h] : NULL;
+}
+
+static int grow(struct model *m)
+{
+	size_t old = m->mask + 1;
+	struct rec *t = m->table;
+
+	m->table = calloc(old * 2, sizeof(*m->table));
+	if (m->table == NULL) {
+		m->table = t;
+		return COWLAB_E_NOMEM;
+	}
+	m->mask = old * 2 - 1;
+	for (size_t i = 0; i < old; i++)
+		if (t[i].key != 0)
+			m->table[slot_of(m, t[i].key)] = t[i];
+	free(t);
+	return COWLAB_OK;
+}
+
+/* The record of a page of a space, made when missing; NULL out of memory. */
+static struct rec *get(struct model *m, uint64_t space, uint64_t page)
+{
+	uint64_t key = key_of(space, page);
+	size_t h;
+
+	if (2 * (m->used + 1) > m->mask + 1 && grow(m) != 0)
+		return NULL;
+	h = slot_of(m, key);
+	if (m->table[h].key == 0) {
+		memset(&m->table[h], 0, sizeof(m->table[h]));
+		m->table[h].key = key;
+		m->table[h].prot = MODEL_DEFAULT;
+		m->used++;
+	}
+	return &m->table[h];
+}
+
+/* Removes a record, moving those after it in its run back into place. */
+static void drop(struct model *m, struct rec *r)
+{
+	size_t h = (size_t)(r - m->table);
+
+	m->words -= r->n;
+	free(r->w);
+	memset(r, 0, sizeof(*r));
+	m->used--;
+	for (size_t k = (h + 1) & m->mask; m->table[k].key != 0; k = (k + 1) & m->mask) {
+		struct rec moved = m->table[k];
+
+		m->table[k].key = 0;
+		m->table[slot_of(m, moved.key)] = moved;
+	}
+}
+
+static bool word_at(const struct rec *r, uint32_t offset, uint32_t *value)
+{
+	for (uint32_t i = 0; r != NULL && i < r->n; i++) {
+		if (r->w[i].offset == offset) {
+			*value = r->w[i].value;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int set_word(struct model *m, struct rec *r, uint32_t offset, uint32_t value)
+{
+	for (uint32_t i = 0; i < r->n; i++) {
+		if (r->w[i].offset == offset) {
+			r->w[i].value = value;
+			return COWLAB_OK;
+		}
+	}
+	if (r->n == r->cap) {
+		uint32_t cap = r->cap ? r->cap * 2 : 2;
+		struct word *w = realloc(r->w, cap * sizeof(*w));
+
+		if (w == NULL)
+			return COWLAB_E_NOMEM;
+		r->w = w;
+		r->cap = cap;
+	}
+	r->w[r->n++] = (struct word){ offset, value };
+	m->words++;
+	return COWLAB_OK;
+}
+
+int model_create(struct model **out, uint64_t pages, uint32_t page_size, uint32_t seed,
+		 int clients, const struct model_rules *rules)
+{
+	struct model *m = calloc(1, sizeof(*m));
+
+	if (m == NULL)
+		return COWLAB_E_NOMEM;
+	m->pages = pages;
+	m->page_size = page_size;
+	m->seed = seed;
+	m->clients = clients;
+	m->rules = rules;
+	m->mask = 63;
+	m->mapped = calloc((size_t)(clients + 1) * MODEL_VIEWS, sizeof(*m->mapped));
+	m->table = calloc(m->mask + 1, sizeof(*m->table));
+	if (m->mapped == NULL || m->table == NULL) {
+		model_destroy(m);
+		return COWLAB_E_NOMEM;
+	}
+	*out = m;
+	return COWLAB_OK;
+}
+
+void model_destroy(struct model *m)
+{
+	if (m == NULL)
+		return;
+	for (size_t i = 0; m->table != NULL && i <= m->mask; i++)
+		free(m->table[i].w);
+	free(m->table);
+	free(m->mapped);
+	free(m);
+}
+
+uint64_t model_bytes(const struct model *m)
+{
+	return sizeof(*m) + (m->mask + 1) * sizeof(struct rec) + m->words * sizeof(struct word) +
+	       (uint64_t)(m->clients + 1) * MODEL_VIEWS;
+}
+
+static bool *mapped(struct model *m, int who, enum model_view v)
+{
+	return &m->mapped[(size_t)who * MODEL_VIEWS + v];
+}
+
+static struct model_prediction result(enum model_outcome o, const char *why)
+{
+	struct model_prediction p = { o, 0, why };
+
+	return p;
+}
+
+static const struct model_prediction out_of_memory = { MODEL_REFUSED, 0, "the model ran out of "
+							"memory" };
+
+static enum model_protect protection(const struct model *m, int who, enum model_view v,
+				     uint64_t page)
+{
+	const struct rec *r = find(m, space_of(who, v), page);
+
+	return r != NULL && r->prot != MODEL_DEFAULT ? (enum model_protect)r->prot :
+						       view_default[v];
+}
+
+/* The word the section holds at a place. */
+static uint32_t section_word(const struct model *m, uint64_t page, uint32_t offset)
+{
+	uint32_t value;
+
+	if (word_at(find(m, 0, page), offset, &value))
+		return value;
+	return pattern_value(m->seed, page, offset);
+}
+
+struct model_prediction model_map(struct model *m, int who, enum model_view v)
+{
+	if (*mapped(m, who, v))
+		return result(MODEL_REFUSED, "the view is mapped already");
+	*mapped(m, who, v) = true;
+	return result(MODEL_OK, NULL);
+}
+
+/* Unmapping a view takes its copies and protections with it: mapped again,
+ * it tracks the section. */
+struct model_prediction model_unmap(struct model *m, int who, enum model_view v)
+{
+	uint64_t space = space_of(who, v);
+
+	if (!*mapped(m, who, v))
+		return result(MODEL_REFUSED, "the view is not mapped");
+	*mapped(m, who, v) = false;
+	/* again until a pass drops nothing: a drop moves records of its run */
+	for (bool dropped = true; dropped;) {
+		dropped = false;
+		for (size_t i = 0; i <= m->mask; i++) {
+			if (m->table[i].key != 0 && (m->table[i].key - 1) >> 40 == space) {
+				drop(m, &m->table[i]);
+				dropped = true;
+			}
+		}
+	}
+	return result(MODEL_OK, NULL);
+}
+
+/* The first write to a page of a copy-on-write view copies the section's
+ * page as it is then; the write lands in the copy. */
+static struct rec *copy_of(struct model *m, int who, enum model_view v, uint64_t page)
+{
+	struct rec *c = get(m, space_of(who, v), page);
+	const struct rec *s;
+
+	if (c == NULL || c->copied)
+		return c;
+	/* `get` may have moved the table: look the section up after it */
+	s = find(m, 0, page);
+	for (uint32_t i = 0; s != NULL && i < s->n; i++)
+		if (set_word(m, c, s->w[i].offset, s->w[i].value) != 0)
+			return NULL;
+	c->copied = true;
+	return c;
+}
+
+struct model_prediction model_write(struct model *m, int who, enum model_view v, uint64_t page,
+				    uint32_t offset, uint32_t word)
+{
+	enum model_protect p;
+	struct rec *r;
+
+	if (!*mapped(m, who, v))
+		return result(MODEL_REFUSED, "the view is not mapped");
+	p = protection(m, who, v, page);
+	if (p == MODEL_READONLY || p == MODEL_NOACCESS)
+		return result(MODEL_FAULTS, NULL);
+	/* a page copied already takes the write, whatever its protection;
+	 * else a cow view copies, and so does a rw view made write-copy
+	 * (Windows); anything else writes through to the section */
+	r = find(m, space_of(who, v), page);
+	if (r == NULL || !r->copied)
+		r = v == MODEL_COW || p == MODEL_WRITECOPY ? copy_of(m, who, v, page) :
+							     get(m, 0, page);
+	if (r == NULL || set_word(m, r, offset, word) != 0)
+		return out_of_memory;
+	return result(MODEL_OK, NULL);
+}
+
+struct model_prediction model_read(struct model *m, int who, enum model_view v, uint64_t page,
+				   uint32_t offset)
+{
+	const struct rec *c;
+	struct model_prediction out = result(MODEL_OK, NULL);
+
+	if (!*mapped(m, who, v))
+		return result(MODEL_REFUSED, "the view is not mapped");
+	if (protection(m, who, v, page) == MODEL_NOACCESS)
+		return result(MODEL_FAULTS, NULL);
+	c = find(m, space_of(who, v), page);
+	/* a read never copies: the copy if there is one, else the section */
+	if (c != NULL && c->copied) {
+		if (!word_at(c, offset, &out.word))
+			out.word = pattern_value(m->seed, page, offset);
+	} else {
+		out.word = section_word(m, page, offset);
+	}
+	return out;
+}
+
+struct model_prediction model_protect(struct model *m, int who, enum model_view v,
+				      uint64_t page, enum model_protect p)
+{
+	struct rec *r;
+
+	if (!*mapped(m, who, v))
+		return result(MODEL_REFUSED, "the view is not mapped");
+	if (p == MODEL_WRITECOPY && v != MODEL_COW && m->rules->no_writecopy_on_shared)
+		return result(MODEL_NOT_APPLICABLE, m->rules->no_writecopy_on_shared);
+	if (v == MODEL_RO && (p == MODEL_READWRITE || p == MODEL_WRITECOPY) &&
+	    m->rules->no_write_on_ro)
+		return result(MODEL_NOT_APPLICABLE, m->rules->no_write_on_ro);
+	/* a copied page keeps its copy, whatever its protection becomes */
+	r = p == view_default[v] ? find(m, space_of(who, v), page) :
+				   get(m, space_of(who, v), page);
+	if (r == NULL && p != view_default[v])
+		return out_of_memory;
+	if (r != NULL) {
+		r->prot = p == view_default[v] ? MODEL_DEFAULT : (uint8_t)p;
+		if (!r->copied && r->n == 0 && r->prot == MODEL_DEFAULT)
+			drop(m, r);
+	}
+	return result(MODEL_OK, NULL);
+}
+
+/* Discarding a copy-on-write range drops its private copies (Linux
+ * MADV_DONTNEED): the pages track the section again. A shared view's
+ * pages are the section's: nothing changes. */
+struct model_prediction model_discard(struct model *m, int who, enum model_view v,
+				      uint64_t page)
+{
+	struct rec *r;
+
+	if (!*mapped(m, who, v))
+		return result(MODEL_REFUSED, "the view is not mapped");
+	if (m->rules->no_discard)
+		return result(MODEL_NOT_APPLICABLE, m->rules->no_discard);
+	r = find(m, space_of(who, v), page);
+	if (r != NULL && r->copied) {
+		m->words -= r->n;
+		r->n = 0;
+		r->copied = false;
+		if (r->prot == MODEL_DEFAULT)
+			drop(m, r);
+	}
+	return result(MODEL_OK, NULL);
+}
+
+bool model_is_copy(const struct model *m, int who, enum model_view v, uint64_t page)
+{
+	const struct rec *r = find(m, space_of(who, v), page);
+
+	return r != NULL && r->copied;
+}

@@ -1,0 +1,86 @@
+/* The reference model of copy-on-write (docs/model.md): the section's
+ * words, each participant's views, their private copies and per-page
+ * protections, and the rules that say what every action must observe.
+ * It predicts; the judge compares. Sparse: it holds the words written and
+ * the pages touched, never the section itself, so a section of millions of
+ * pages costs what was written.
+ *
+ * Participants are numbered: 0 the server, 1..clients the clients. Where
+ * the platforms differ the rules are data (struct model_rules), not code
+ * paths. */
+#ifndef COWLAB_MODEL_H
+#define COWLAB_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum model_view { MODEL_RW, MODEL_COW, MODEL_RO, MODEL_VIEWS };
+enum model_protect { MODEL_READONLY, MODEL_READWRITE, MODEL_WRITECOPY, MODEL_NOACCESS,
+		     MODEL_DEFAULT /* the view's own, as mapped */ };
+
+/* How a platform's memory manager differs, each with its reason for the
+ * report when an action cannot be done there. */
+struct model_rules {
+	const char *name;                 /* "Linux", "Windows" */
+	/* protect(writecopy) on a rw view makes its pages copy-on-write
+	 * (Windows' VirtualProtect(PAGE_WRITECOPY) on a FILE_MAP_WRITE view);
+	 * NULL when it can, else why not */
+	const char *no_writecopy_on_shared;
+	/* discard on a cow view drops its private copies (Linux
+	 * MADV_DONTNEED); NULL when it can, else why not */
+	const char *no_discard;
+	/* protect(readwrite) on a ro view (Linux: mprotect on a view of a file
+	 * opened read/write; Windows refuses: FILE_MAP_READ); NULL when it
+	 * can, else why not */
+	const char *no_write_on_ro;
+};
+extern const struct model_rules model_rules_linux, model_rules_windows;
+
+/* What an action must do. */
+enum model_outcome {
+	MODEL_OK,             /* done; a read gives `word` */
+	MODEL_FAULTS,         /* an access fault, nothing changed */
+	MODEL_REFUSED,        /* the call fails (a view not mapped, mapped twice) */
+	MODEL_NOT_APPLICABLE, /* this platform cannot do it: `why` */
+};
+
+struct model_prediction {
+	enum model_outcome outcome;
+	uint32_t word;        /* a read: the word it returns */
+	const char *why;      /* refused, not applicable: in words */
+};
+
+struct model;
+
+/* A model of a section of `pages` pages filled with the pattern of `seed`,
+ * for the server and `clients` clients, under `rules`. Returns 0 or a
+ * negative cowlab_err. */
+int model_create(struct model **out, uint64_t pages, uint32_t page_size, uint32_t seed,
+		 int clients, const struct model_rules *rules);
+void model_destroy(struct model *m);
+
+/* The stamp constant of a participant: its stamp is the pattern xor this,
+ * distinct for every participant and never 0. */
+uint32_t model_stamp(int who);
+
+/* Each predicts what the action must do and applies it to the model. */
+struct model_prediction model_map(struct model *m, int who, enum model_view v);
+struct model_prediction model_unmap(struct model *m, int who, enum model_view v);
+struct model_prediction model_write(struct model *m, int who, enum model_view v, uint64_t page,
+				    uint32_t offset, uint32_t word);
+struct model_prediction model_read(struct model *m, int who, enum model_view v, uint64_t page,
+				   uint32_t offset);
+struct model_prediction model_protect(struct model *m, int who, enum model_view v,
+				      uint64_t page, enum model_protect p);
+struct model_prediction model_discard(struct model *m, int who, enum model_view v,
+				      uint64_t page);
+
+/* The evidence a page must give: whether it is a private copy of the
+ * participant's view. Any other page may be present (`s`) or not (`.`):
+ * presence is not predictable (a read maps neighbours too). */
+bool model_is_copy(const struct model *m, int who, enum model_view v, uint64_t page);
+
+/* What the model holds, in bytes: grows with what was written. */
+uint64_t model_bytes(const struct model *m);
+
+#endif

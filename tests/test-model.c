@@ -1,0 +1,232 @@
+/* The reference model (server/model.c), rule by rule as docs/model.md
+ * states them, on Linux's rules and Windows' where they differ. */
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "model.h"
+#include "pattern.h"
+
+#define SEED 1234u
+#define PS 4096
+#define S 0 /* the server */
+
+static uint32_t pat(uint64_t page, uint32_t offset)
+{
+	return pattern_value(SEED, page, offset);
+}
+
+static struct model *fresh(const struct model_rules *rules, int clients)
+{
+	struct model *m = NULL;
+
+	CHECK(model_create(&m, 64, PS, SEED, clients, rules) == 0);
+	return m;
+}
+
+static uint32_t read_ok(struct model *m, int who, enum model_view v, uint64_t page,
+			uint32_t offset)
+{
+	struct model_prediction p = model_read(m, who, v, page, offset);
+
+	CHECK_MSG(p.outcome == MODEL_OK, "read by %d of page %llu: outcome %d", who,
+		  (unsigned long long)page, p.outcome);
+	return p.word;
+}
+
+static void test_views(void)
+{
+	struct model *m = fresh(&model_rules_linux, 2);
+
+	if (m == NULL)
+		return;
+	CHECK(model_read(m, 1, MODEL_COW, 0, 0).outcome == MODEL_REFUSED);
+	CHECK(model_write(m, 1, MODEL_RW, 0, 0, 1).outcome == MODEL_REFUSED);
+	CHECK(model_map(m, 1, MODEL_COW).outcome == MODEL_OK);
+	CHECK(model_map(m, 1, MODEL_COW).outcome == MODEL_REFUSED);
+	CHECK(model_unmap(m, 1, MODEL_RW).outcome == MODEL_REFUSED);
+	model_destroy(m);
+}
+
+/* A read never copies; the first write does, even of the same value, and
+ * only the writer sees it; untouched pages track the section; a copied
+ * page is detached, and holds the section as it was when it was copied. */
+static void test_copy_on_write(void)
+{
+	struct model *m = fresh(&model_rules_linux, 2);
+
+	if (m == NULL)
+		return;
+	model_map(m, S, MODEL_RW);
+	model_map(m, 1, MODEL_COW);
+	model_map(m, 2, MODEL_COW);
+	CHECK(read_ok(m, 1, MODEL_COW, 3, 0) == pat(3, 0));
+	CHECK(!model_is_copy(m, 1, MODEL_COW, 3));
+	/* the server writes word 1 of page 3 before anyone copies it */
+	CHECK(model_write(m, S, MODEL_RW, 3, 4, 0xAAAA).outcome == MODEL_OK);
+	CHECK(model_write(m, 1, MODEL_COW, 3, 0, 0xC0FFEE).outcome == MODEL_OK);
+	CHECK(model_is_copy(m, 1, MODEL_COW, 3) && !model_is_copy(m, 2, MODEL_COW, 3));
+	CHECK(read_ok(m, 1, MODEL_COW, 3, 0) == 0xC0FFEE);
+	CHECK(read_ok(m, 2, MODEL_COW, 3, 0) == pat(3, 0));
+	CHECK(read_ok(m, S, MODEL_RW, 3, 0) == pat(3, 0));
+	/* the copy took the section's word 1 as it was */
+	CHECK(read_ok(m, 1, MODEL_COW, 3, 4) == 0xAAAA);
+	/* later section writes reach the untouched, not the copy */
+	model_write(m, S, MODEL_RW, 3, 4, 0xBBBB);
+	model_write(m, S, MODEL_RW, 4, 4, 0xBBBB);
+	CHECK(read_ok(m, 1, MODEL_COW, 3, 4) == 0xAAAA);
+	CHECK(read_ok(m, 1, MODEL_COW, 4, 4) == 0xBBBB);
+	CHECK(read_ok(m, 2, MODEL_COW, 3, 4) == 0xBBBB);
+	/* writing the pattern itself still copies */
+	CHECK(model_write(m, 2, MODEL_COW, 5, 0, pat(5, 0)).outcome == MODEL_OK);
+	CHECK(model_is_copy(m, 2, MODEL_COW, 5));
+	model_write(m, S, MODEL_RW, 5, 0, 0x1);
+	CHECK(read_ok(m, 2, MODEL_COW, 5, 0) == pat(5, 0));
+	model_destroy(m);
+}
+
+/* Many writers of one page: a copy each, each sees its own. */
+static void test_many_copies(void)
+{
+	struct model *m = fresh(&model_rules_linux, 8);
+
+	if (m == NULL)
+		return;
+	model_map(m, S, MODEL_RW);
+	for (int c = 1; c <= 8; c++) {
+		model_map(m, c, MODEL_COW);
+		model_write(m, c, MODEL_COW, 7, 0, pat(7, 0) ^ model_stamp(c));
+	}
+	for (int c = 1; c <= 8; c++)
+		CHECK(read_ok(m, c, MODEL_COW, 7, 0) == (pat(7, 0) ^ model_stamp(c)));
+	CHECK(read_ok(m, S, MODEL_RW, 7, 0) == pat(7, 0));
+	model_destroy(m);
+}
+
+/* Faults: a read-only view, a read-only or no-access page; nothing
+ * changes. A copied page re-protected keeps its copy: no second copy. */
+static void test_protection(void)
+{
+	struct model *m = fresh(&model_rules_linux, 1);
+
+	if (m == NULL)
+		return;
+	model_map(m, 1, MODEL_RO);
+	model_map(m, 1, MODEL_COW);
+	CHECK(model_write(m, 1, MODEL_RO, 2, 0, 9).outcome == MODEL_FAULTS);
+	CHECK(read_ok(m, 1, MODEL_RO, 2, 0) == pat(2, 0));
+	model_write(m, 1, MODEL_COW, 2, 0, 0x11);
+	CHECK(model_protect(m, 1, MODEL_COW, 2, MODEL_READONLY).outcome == MODEL_OK);
+	CHECK(model_write(m, 1, MODEL_COW, 2, 0, 0x22).outcome == MODEL_FAULTS);
+	CHECK(read_ok(m, 1, MODEL_COW, 2, 0) == 0x11 && model_is_copy(m, 1, MODEL_COW, 2));
+	CHECK(model_protect(m, 1, MODEL_COW, 2, MODEL_WRITECOPY).outcome == MODEL_OK);
+	CHECK(model_write(m, 1, MODEL_COW, 2, 4, 0x33).outcome == MODEL_OK);
+	CHECK(read_ok(m, 1, MODEL_COW, 2, 0) == 0x11 && read_ok(m, 1, MODEL_COW, 2, 4) == 0x33);
+	CHECK(model_protect(m, 1, MODEL_COW, 9, MODEL_NOACCESS).outcome == MODEL_OK);
+	CHECK(model_read(m, 1, MODEL_COW, 9, 0).outcome == MODEL_FAULTS);
+	CHECK(model_write(m, 1, MODEL_COW, 9, 0, 1).outcome == MODEL_FAULTS);
+	CHECK(!model_is_copy(m, 1, MODEL_COW, 9));
+	model_destroy(m);
+}
+
+/* Discard and unmap make pages track again (Linux); Windows has no
+ * discard for a view's copies: not applicable, with the reason. */
+static void test_discard_unmap(void)
+{
+	struct model *m = fresh(&model_rules_linux, 1), *w = fresh(&model_rules_windows, 1);
+
+	if (m == NULL || w == NULL)
+		return;
+	model_map(m, S, MODEL_RW);
+	model_map(m, 1, MODEL_COW);
+	model_write(m, 1, MODEL_COW, 1, 0, 0x77);
+	CHECK(model_discard(m, 1, MODEL_COW, 1).outcome == MODEL_OK);
+	CHECK(!model_is_copy(m, 1, MODEL_COW, 1) && read_ok(m, 1, MODEL_COW, 1, 0) == pat(1, 0));
+	model_write(m, S, MODEL_RW, 1, 0, 0x88);
+	CHECK(read_ok(m, 1, MODEL_COW, 1, 0) == 0x88);
+	for (uint64_t p = 0; p < 64; p++)
+		model_write(m, 1, MODEL_COW, p, 0, 0x99);
+	CHECK(model_unmap(m, 1, MODEL_COW).outcome == MODEL_OK);
+	model_map(m, 1, MODEL_COW);
+	for (uint64_t p = 0; p < 64; p++)
+		CHECK(!model_is_copy(m, 1, MODEL_COW, p));
+	CHECK(read_ok(m, 1, MODEL_COW, 1, 0) == 0x88 && read_ok(m, 1, MODEL_COW, 2, 0) == pat(2, 0));
+	model_map(w, 1, MODEL_COW);
+	struct model_prediction p = model_discard(w, 1, MODEL_COW, 1);
+	CHECK(p.outcome == MODEL_NOT_APPLICABLE && p.why != NULL && strstr(p.why, "Windows"));
+	model_destroy(m);
+	model_destroy(w);
+}
+
+/* PAGE_WRITECOPY on a read/write view: Windows makes the page
+ * copy-on-write; Linux cannot (a MAP_SHARED page), and says why. A ro view
+ * made writable: Linux writes through; Windows refuses. */
+static void test_platform_rules(void)
+{
+	struct model *l = fresh(&model_rules_linux, 1), *w = fresh(&model_rules_windows, 1);
+	struct model_prediction p;
+
+	if (l == NULL || w == NULL)
+		return;
+	model_map(l, 1, MODEL_RW);
+	model_map(l, 1, MODEL_RO);
+	p = model_protect(l, 1, MODEL_RW, 4, MODEL_WRITECOPY);
+	CHECK(p.outcome == MODEL_NOT_APPLICABLE && strstr(p.why, "MAP_SHARED") != NULL);
+	CHECK(model_protect(l, 1, MODEL_RO, 4, MODEL_READWRITE).outcome == MODEL_OK);
+	CHECK(model_write(l, 1, MODEL_RO, 4, 0, 0x5).outcome == MODEL_OK);
+	CHECK(read_ok(l, 1, MODEL_RW, 4, 0) == 0x5);
+
+	model_map(w, S, MODEL_RW);
+	model_map(w, 1, MODEL_RW);
+	model_map(w, 1, MODEL_RO);
+	CHECK(model_protect(w, 1, MODEL_RW, 4, MODEL_WRITECOPY).outcome == MODEL_OK);
+	CHECK(model_write(w, 1, MODEL_RW, 4, 0, 0x6).outcome == MODEL_OK);
+	CHECK(model_is_copy(w, 1, MODEL_RW, 4) && read_ok(w, 1, MODEL_RW, 4, 0) == 0x6);
+	CHECK(read_ok(w, S, MODEL_RW, 4, 0) == pat(4, 0));
+	/* the copy stays the page's, whatever the protection becomes */
+	model_protect(w, 1, MODEL_RW, 4, MODEL_READWRITE);
+	model_write(w, 1, MODEL_RW, 4, 0, 0x7);
+	CHECK(read_ok(w, 1, MODEL_RW, 4, 0) == 0x7 && read_ok(w, S, MODEL_RW, 4, 0) == pat(4, 0));
+	p = model_protect(w, 1, MODEL_RO, 4, MODEL_READWRITE);
+	CHECK(p.outcome == MODEL_NOT_APPLICABLE && strstr(p.why, "FILE_MAP_READ") != NULL);
+	model_destroy(l);
+	model_destroy(w);
+}
+
+/* Sparse: a section of 2^30 pages costs what was written. */
+static void test_sparse(void)
+{
+	struct model *m = NULL;
+
+	if (!CHECK_OK(model_create(&m, (uint64_t)1 << 30, PS, SEED, 1000, &model_rules_linux) == 0))
+		return;
+	model_map(m, S, MODEL_RW);
+	for (uint64_t p = 0; p < 10; p++)
+		model_write(m, S, MODEL_RW, p * 100000000, 0, 1);
+	CHECK(read_ok(m, S, MODEL_RW, (uint64_t)1 << 29, 0) == pat((uint64_t)1 << 29, 0));
+	CHECK_MSG(model_bytes(m) < 64 * 1024, "%llu bytes for 10 words",
+		  (unsigned long long)model_bytes(m));
+	model_destroy(m);
+}
+
+static void test_stamps(void)
+{
+	for (int a = 0; a <= 64; a++) {
+		CHECK(model_stamp(a) != 0);
+		for (int b = a + 1; b <= 64; b++)
+			CHECK(model_stamp(a) != model_stamp(b));
+	}
+}
+
+int main(void)
+{
+	test_views();
+	test_copy_on_write();
+	test_many_copies();
+	test_protection();
+	test_discard_unmap();
+	test_platform_rules();
+	test_sparse();
+	test_stamps();
+	return check_exit("test-model");
+}
