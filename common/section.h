@@ -54,6 +54,28 @@ int section_fill(struct section *s, void *rw_view, section_fill_fn *fill, void *
  * memory independent of the section's size. Best effort. */
 void section_release(struct section *s, void *view, uint64_t first, uint64_t count);
 
+/* A page range's protection (VirtualProtect; mprotect). */
+enum section_protect {
+	SECTION_READONLY,           /* PAGE_READONLY; PROT_READ */
+	SECTION_READWRITE,          /* PAGE_READWRITE; PROT_READ|PROT_WRITE */
+	SECTION_WRITECOPY,          /* PAGE_WRITECOPY; on a MAP_PRIVATE view
+				       PROT_READ|PROT_WRITE, which is write-copy
+				       there (no such thing on a shared view) */
+	SECTION_NOACCESS,           /* PAGE_NOACCESS; PROT_NONE */
+};
+
+/* Sets pages [first, first + count) of a view to `p`. A protection the
+ * platform cannot give that view (POSIX: write-copy on a shared view) is
+ * COWLAB_E_UNSUPPORTED; one the view refuses (Windows: write on a
+ * FILE_MAP_READ view) the system's error. */
+int section_protect(struct section *s, void *view, enum section_view kind, uint64_t first,
+		    uint64_t count, enum section_protect p);
+
+/* Drops this view's private copies of pages [first, first + count): they
+ * track the section again (Linux MADV_DONTNEED). Windows has no such call
+ * for a mapped view: COWLAB_E_UNSUPPORTED. */
+int section_discard(struct section *s, void *view, uint64_t first, uint64_t count);
+
 uint64_t section_size(const struct section *s);
 const char *section_name(const struct section *s);
 

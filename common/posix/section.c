@@ -332,6 +332,36 @@ void section_release(struct section *s, void *view, uint64_t first, uint64_t cou
 		madvise((uint8_t *)view + first * ps, (size_t)count * ps, MADV_DONTNEED);
 }
 
+int section_protect(struct section *s, void *view, enum section_view kind, uint64_t first,
+		    uint64_t count, enum section_protect p)
+{
+	static const int prot[] = {
+		[SECTION_READONLY] = PROT_READ,
+		[SECTION_READWRITE] = PROT_READ | PROT_WRITE,
+		[SECTION_WRITECOPY] = PROT_READ | PROT_WRITE,
+		[SECTION_NOACCESS] = PROT_NONE,
+	};
+	size_t ps = platform_page_size();
+
+	(void)s;
+	/* only a MAP_PRIVATE mapping copies on write */
+	if (p == SECTION_WRITECOPY && kind != SECTION_VIEW_COW)
+		return COWLAB_E_UNSUPPORTED;
+	if (mprotect((uint8_t *)view + first * ps, (size_t)count * ps, prot[p]) != 0)
+		return err_from_os();
+	return COWLAB_OK;
+}
+
+int section_discard(struct section *s, void *view, uint64_t first, uint64_t count)
+{
+	size_t ps = platform_page_size();
+
+	(void)s;
+	if (madvise((uint8_t *)view + first * ps, (size_t)count * ps, MADV_DONTNEED) != 0)
+		return err_from_os();
+	return COWLAB_OK;
+}
+
 uint64_t section_size(const struct section *s)
 {
 	return s->size;

@@ -158,6 +158,36 @@ void section_release(struct section *s, void *view, uint64_t first, uint64_t cou
 	(void)count;
 }
 
+int section_protect(struct section *s, void *view, enum section_view kind, uint64_t first,
+		    uint64_t count, enum section_protect p)
+{
+	static const DWORD prot[] = {
+		[SECTION_READONLY] = PAGE_READONLY,
+		[SECTION_READWRITE] = PAGE_READWRITE,
+		[SECTION_WRITECOPY] = PAGE_WRITECOPY,
+		[SECTION_NOACCESS] = PAGE_NOACCESS,
+	};
+	size_t ps = platform_page_size();
+	DWORD old;
+
+	(void)s;
+	(void)kind; /* Windows says itself what a view may become */
+	if (!VirtualProtect((uint8_t *)view + first * ps, (SIZE_T)(count * ps), prot[p], &old))
+		return err_from_os();
+	return COWLAB_OK;
+}
+
+int section_discard(struct section *s, void *view, uint64_t first, uint64_t count)
+{
+	/* DiscardVirtualMemory and OfferVirtualMemory are for private memory,
+	 * not a mapped view's copies; nothing else drops them but unmapping */
+	(void)s;
+	(void)view;
+	(void)first;
+	(void)count;
+	return COWLAB_E_UNSUPPORTED;
+}
+
 uint64_t section_size(const struct section *s)
 {
 	return s->size;
