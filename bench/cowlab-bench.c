@@ -129,16 +129,15 @@ static void rtt_batch(struct proto_run *run)
 
 	memset(run, 0, sizeof(*run));
 	run->seq = 1;
-	run->ops[run->nops++] = (struct proto_op){ PROTO_OP_WRITE, PROTO_VIEW_COW, false, cow, 0,
-						   PATTERN_XOR_COW };
-	run->ops[run->nops++] = (struct proto_op){ PROTO_OP_WRITE, PROTO_VIEW_RW, false, rw, 0,
-						   PATTERN_XOR_RW };
-	run->ops[run->nops++] = (struct proto_op){ PROTO_OP_EXPECT, PROTO_VIEW_COW, false, cow, 0,
-						   PATTERN_XOR_COW };
-	run->ops[run->nops++] = (struct proto_op){ PROTO_OP_EXPECT, PROTO_VIEW_RW, false, cow, 0, 0 };
-	run->ops[run->nops++] = (struct proto_op){ PROTO_OP_FAULT_WRITE, PROTO_VIEW_RO, false, fault,
-						   0, PATTERN_XOR_FAULT };
-	run->ops[run->nops++] = (struct proto_op){ PROTO_OP_EXPECT, PROTO_VIEW_RO, false, fault, 0, 0 };
+#define OP(k, v, r, x) \
+	((struct proto_op){ .kind = (k), .view = (v), .range = (r), .xor_value = (x) })
+	run->ops[run->nops++] = OP(PROTO_OP_WRITE, PROTO_VIEW_COW, cow, PATTERN_XOR_COW);
+	run->ops[run->nops++] = OP(PROTO_OP_WRITE, PROTO_VIEW_RW, rw, PATTERN_XOR_RW);
+	run->ops[run->nops++] = OP(PROTO_OP_EXPECT, PROTO_VIEW_COW, cow, PATTERN_XOR_COW);
+	run->ops[run->nops++] = OP(PROTO_OP_EXPECT, PROTO_VIEW_RW, cow, 0);
+	run->ops[run->nops++] = OP(PROTO_OP_FAULT_WRITE, PROTO_VIEW_RO, fault, PATTERN_XOR_FAULT);
+	run->ops[run->nops++] = OP(PROTO_OP_EXPECT, PROTO_VIEW_RO, fault, 0);
+#undef OP
 }
 
 /* The results a client gives for the batch: as cowlab-client does, only

@@ -40,6 +40,31 @@ static void op_map(struct client_views *cv, const struct proto_op *op, struct pr
 	err = section_map(cv->section, kind, &cv->view[op->view]);
 	if (err != 0)
 		op_fail(r, "mapping the view failed", err);
+	else
+		cv->kind[op->view] = kind;
+}
+
+/* Protect and discard act on runs of pages: one call a run. */
+static int range_apply(struct client_views *cv, const struct proto_op *op)
+{
+	static const enum section_protect prot[PROTO_PROTECT_COUNT] = {
+		[PROTO_READONLY] = SECTION_READONLY, [PROTO_READWRITE] = SECTION_READWRITE,
+		[PROTO_WRITECOPY] = SECTION_WRITECOPY, [PROTO_NOACCESS] = SECTION_NOACCESS,
+	};
+	uint64_t runs = op->range.step == 1 ? 1 : op->range.count;
+	uint64_t each = op->range.step == 1 ? op->range.count : 1;
+
+	for (uint64_t i = 0; i < runs; i++) {
+		uint64_t first = proto_range_page(&op->range, i * each);
+		int err = op->kind == PROTO_OP_PROTECT ?
+			  section_protect(cv->section, cv->view[op->view], cv->kind[op->view], first,
+					  each, prot[op->protect]) :
+			  section_discard(cv->section, cv->view[op->view], first, each);
+
+		if (err != 0)
+			return err;
+	}
+	return 0;
 }
 
 static void add_sample(struct proto_op_result *r, uint64_t page, uint32_t value)
@@ -57,15 +82,34 @@ static void op_words(struct client_views *cv, const struct proto_op *op,
 {
 	for (uint64_t i = 0; i < op->range.count; i++) {
 		uint64_t page = proto_range_page(&op->range, i);
-		uint32_t want = pattern_value(cv->seed, page, op->offset) ^ op->xor_value;
+		uint32_t want = proto_op_word(op, cv->seed, page);
 		volatile uint32_t *w = word(cv, op->view, page, op->offset);
-		uint32_t got;
+		uint32_t got = want;
 
-		if (op->kind == PROTO_OP_WRITE) {
+		if (cv->guarded[op->view]) {
+			/* a protection was set: a fault fails the op, naming the page */
+			struct fault_info fi;
+			int err = fault_try_access32(w, &got, op->kind == PROTO_OP_WRITE ?
+						     FAULT_WRITE : 0, &fi);
+
+			if (err != 0) {
+				op_fail(r, "the fault probe cannot be set up", err);
+				return;
+			}
+			if (fi.faulted) {
+				r->ok = false;
+				snprintf(r->error, sizeof(r->error), "page %llu faulted (%s)",
+					 (unsigned long long)page, fi.code);
+				return;
+			}
+			if (op->kind == PROTO_OP_WRITE)
+				continue;
+		} else if (op->kind == PROTO_OP_WRITE) {
 			*w = want;
 			continue;
+		} else {
+			got = *w;
 		}
-		got = *w;
 		if (got == want) {
 			r->matched++;
 			if (op->kind == PROTO_OP_FIND)
@@ -85,7 +129,7 @@ static void op_fault_write(struct client_views *cv, const struct proto_op *op,
 
 	for (uint64_t i = 0; i < op->range.count; i++) {
 		uint64_t page = proto_range_page(&op->range, i);
-		uint32_t value = pattern_value(cv->seed, page, op->offset) ^ op->xor_value;
+		uint32_t value = proto_op_word(op, cv->seed, page);
 		volatile uint32_t *w = word(cv, op->view, page, op->offset);
 		struct fault_info fi;
 		int err = fault_try_write32(w, value, &fi);
@@ -129,7 +173,7 @@ void ops_run(struct client_views *cv, const struct proto_op *op, struct proto_op
 	}
 	switch (op->kind) {
 	case PROTO_OP_WRITE:
-		if (op->view == PROTO_VIEW_RO) {
+		if (op->view == PROTO_VIEW_RO && !cv->guarded[op->view]) {
 			op_fail(r, "a plain write to the ro view would crash; use fault_write", 0);
 			return;
 		}
@@ -146,6 +190,21 @@ void ops_run(struct client_views *cv, const struct proto_op *op, struct proto_op
 				     (size_t)op->range.first, (size_t)op->range.count, &r->evidence);
 		if (err != 0)
 			op_fail(r, "evidence query failed", err);
+		return;
+	case PROTO_OP_UNMAP:
+		/* its private copies go with it: mapped again, it tracks */
+		section_unmap(cv->section, cv->view[op->view]);
+		cv->view[op->view] = NULL;
+		cv->guarded[op->view] = false;
+		return;
+	case PROTO_OP_PROTECT:
+	case PROTO_OP_DISCARD:
+		err = range_apply(cv, op);
+		/* reads and writes of the view go through the fault probe from now */
+		cv->guarded[op->view] |= op->kind == PROTO_OP_PROTECT;
+		if (err != 0)
+			op_fail(r, op->kind == PROTO_OP_PROTECT ? "the protection cannot be set" :
+				"the copies cannot be discarded", err);
 		return;
 	case PROTO_OP_MAP:
 	case PROTO_OP_KIND_COUNT:

@@ -3,15 +3,19 @@
 #ifndef COWLAB_CLIENT_OPS_H
 #define COWLAB_CLIENT_OPS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "protocol.h"
+#include "section.h"
 
 struct section;
 
 struct client_views {
 	struct section *section;
 	void *view[PROTO_VIEW_COUNT];
+	enum section_view kind[PROTO_VIEW_COUNT]; /* how each was mapped */
+	bool guarded[PROTO_VIEW_COUNT]; /* a protection was set: access through the probe */
 	uint64_t pages;
 	uint32_t page_size;
 	uint32_t seed;

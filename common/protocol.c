@@ -27,8 +27,18 @@ static const char *const view_names[] = {
 static const char *const op_names[] = {
 	[PROTO_OP_MAP] = "map", [PROTO_OP_WRITE] = "write", [PROTO_OP_EXPECT] = "expect",
 	[PROTO_OP_FIND] = "find", [PROTO_OP_FAULT_WRITE] = "fault_write",
-	[PROTO_OP_EVIDENCE] = "evidence",
+	[PROTO_OP_EVIDENCE] = "evidence", [PROTO_OP_UNMAP] = "unmap",
+	[PROTO_OP_PROTECT] = "protect", [PROTO_OP_DISCARD] = "discard",
 };
+static const char *const protect_names[] = {
+	[PROTO_READONLY] = "readonly", [PROTO_READWRITE] = "readwrite",
+	[PROTO_WRITECOPY] = "writecopy", [PROTO_NOACCESS] = "noaccess",
+};
+
+uint32_t proto_op_word(const struct proto_op *op, uint32_t seed, uint64_t page)
+{
+	return op->literal ? op->value : pattern_value(seed, page, op->offset) ^ op->xor_value;
+}
 
 const char *proto_type_name(enum proto_type t) { return type_names[t]; }
 const char *proto_view_name(enum proto_view v) { return view_names[v]; }
@@ -455,8 +465,20 @@ static int parse_op(struct parser *p, const cJSON *o, const struct proto_limits 
 			return fail(p, "only the cow view can be mapped as shared");
 		return 0;
 	}
+	if (op->kind == PROTO_OP_UNMAP)
+		return 0;
 	if ((e = parse_range(p, o, lim, &op->range)) != 0)
 		return e;
+	if (op->kind == PROTO_OP_DISCARD)
+		return 0;
+	if (op->kind == PROTO_OP_PROTECT) {
+		int prot;
+
+		if ((e = get_enum(p, o, "protect", protect_names, PROTO_PROTECT_COUNT, &prot)) != 0)
+			return e;
+		op->protect = (enum proto_protect)prot;
+		return 0;
+	}
 	if (op->kind == PROTO_OP_EVIDENCE) {
 		if (op->range.step != 1 || op->range.count > PROTO_EVIDENCE_MAX)
 			return fail(p, "evidence takes step 1 and at most %d pages",
@@ -467,6 +489,12 @@ static int parse_op(struct parser *p, const cJSON *o, const struct proto_limits 
 		return e;
 	if (op->offset % 4 != 0)
 		return fail(p, "field \"offset\" is not a multiple of 4");
+	/* the word: the pattern xor a stamp, or one literal word for every page */
+	op->literal = cJSON_GetObjectItemCaseSensitive(o, "value") != NULL;
+	if (op->literal && cJSON_GetObjectItemCaseSensitive(o, "xor") != NULL)
+		return fail(p, "an operation takes \"xor\" or \"value\", not both");
+	if (op->literal)
+		return get_u32(p, o, "value", 0, UINT32_MAX, &op->value);
 	return get_u32(p, o, "xor", 0, UINT32_MAX, &op->xor_value);
 }
 
@@ -608,6 +636,9 @@ static int parse_op_result(struct parser *p, const cJSON *o, struct proto_op_res
 	switch (r->kind) {
 	case PROTO_OP_MAP:
 	case PROTO_OP_WRITE:
+	case PROTO_OP_UNMAP:
+	case PROTO_OP_PROTECT:
+	case PROTO_OP_DISCARD:
 	case PROTO_OP_KIND_COUNT:
 		return 0;
 	case PROTO_OP_EXPECT:
@@ -808,7 +839,7 @@ static int check_samples(struct parser *p, size_t i, const struct proto_op *op,
 			    (unsigned long long)due);
 	for (size_t s = 0; s < r->nsamples; s++) {
 		uint64_t page = r->samples[s].page;
-		uint32_t want = pattern_value(lim->seed, page, op->offset) ^ op->xor_value;
+		uint32_t want = proto_op_word(op, lim->seed, page);
 
 		if (!range_contains(&op->range, page))
 			return fail(p, "result %zu names page %llu outside its range", i,
@@ -1033,13 +1064,18 @@ static void put_op(struct proto_text *t, const struct proto_op *op)
 	put_str(t, "view", view_names[op->view]);
 	if (op->kind == PROTO_OP_MAP) {
 		put_bool(t, "as_shared", op->as_shared);
-	} else {
+	} else if (op->kind != PROTO_OP_UNMAP) {
 		put_u64(t, "first", op->range.first);
 		put_u64(t, "count", op->range.count);
 		put_u64(t, "step", op->range.step);
-		if (op->kind != PROTO_OP_EVIDENCE) {
+		if (op->kind == PROTO_OP_PROTECT) {
+			put_str(t, "protect", protect_names[op->protect]);
+		} else if (op->kind != PROTO_OP_EVIDENCE && op->kind != PROTO_OP_DISCARD) {
 			put_u64(t, "offset", (uint64_t)op->offset);
-			put_u64(t, "xor", (uint64_t)op->xor_value);
+			if (op->literal)
+				put_u64(t, "value", (uint64_t)op->value);
+			else
+				put_u64(t, "xor", (uint64_t)op->xor_value);
 		}
 	}
 	put_close(t, '}');

@@ -47,7 +47,15 @@ enum proto_op_kind {
 	PROTO_OP_FIND,        /* list the pages whose word equals pattern^xor */
 	PROTO_OP_FAULT_WRITE, /* try a write that must fault, for each page */
 	PROTO_OP_EVIDENCE,    /* what the OS says about each page */
+	PROTO_OP_UNMAP,       /* unmap a view (its private copies go with it) */
+	PROTO_OP_PROTECT,     /* set a range's protection */
+	PROTO_OP_DISCARD,     /* drop a range's private copies (Linux) */
 	PROTO_OP_KIND_COUNT,
+};
+
+/* A protection, as a scenario names it (section.h's, on the wire). */
+enum proto_protect {
+	PROTO_READONLY, PROTO_READWRITE, PROTO_WRITECOPY, PROTO_NOACCESS, PROTO_PROTECT_COUNT,
 };
 
 /* A range of pages: first, first+step, ... (count pages in all). */
@@ -64,7 +72,14 @@ struct proto_op {
 	struct proto_range range;
 	uint32_t offset;      /* byte offset in each page, multiple of 4 */
 	uint32_t xor_value;   /* the stamp constant (pattern.h) */
+	bool literal;         /* the word is `value` on every page, not pattern ^ xor */
+	uint32_t value;
+	enum proto_protect protect; /* PROTECT */
 };
+
+/* The word a write, expect, find or fault_write means at a page: its
+ * literal value, or the pattern xor its stamp constant. */
+uint32_t proto_op_word(const struct proto_op *op, uint32_t seed, uint64_t page);
 
 struct proto_sample {
 	uint64_t page;

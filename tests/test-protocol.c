@@ -173,21 +173,35 @@ static bool op_equal(const struct proto_op *a, const struct proto_op *b)
 	return a->kind == b->kind && a->view == b->view && a->as_shared == b->as_shared &&
 	       a->range.first == b->range.first && a->range.count == b->range.count &&
 	       a->range.step == b->range.step && a->offset == b->offset &&
-	       a->xor_value == b->xor_value;
+	       a->xor_value == b->xor_value && a->literal == b->literal &&
+	       a->value == b->value && a->protect == b->protect;
 }
 
 /* Every op kind and view; fields an op does not carry stay 0. */
 static const struct proto_op sample_ops[] = {
-	{ PROTO_OP_MAP, PROTO_VIEW_RW, false, { 0, 0, 0 }, 0, 0 },
-	{ PROTO_OP_MAP, PROTO_VIEW_COW, false, { 0, 0, 0 }, 0, 0 },
-	{ PROTO_OP_MAP, PROTO_VIEW_COW, true, { 0, 0, 0 }, 0, 0 },
-	{ PROTO_OP_MAP, PROTO_VIEW_RO, false, { 0, 0, 0 }, 0, 0 },
-	{ PROTO_OP_WRITE, PROTO_VIEW_RW, false, { 1, 4, 2 }, 4092, 0xA5A5A5A5u },
-	{ PROTO_OP_WRITE, PROTO_VIEW_COW, false, { 7, 1, 1 }, 0, 0xFFFFFFFFu },
-	{ PROTO_OP_EXPECT, PROTO_VIEW_RO, false, { 0, 8, 1 }, 12, 0 },
-	{ PROTO_OP_FIND, PROTO_VIEW_COW, false, { 2, 2, 5 }, 8, 0x3C3C3C3Cu },
-	{ PROTO_OP_FAULT_WRITE, PROTO_VIEW_RO, false, { 3, 2, 4 }, 64, 0xDEADBEEFu },
-	{ PROTO_OP_EVIDENCE, PROTO_VIEW_COW, false, { 0, 8, 1 }, 0, 0 },
+	{ .kind = PROTO_OP_MAP, .view = PROTO_VIEW_RW },
+	{ .kind = PROTO_OP_MAP, .view = PROTO_VIEW_COW },
+	{ .kind = PROTO_OP_MAP, .view = PROTO_VIEW_COW, .as_shared = true },
+	{ .kind = PROTO_OP_MAP, .view = PROTO_VIEW_RO },
+	{ .kind = PROTO_OP_WRITE, .view = PROTO_VIEW_RW, .range = { 1, 4, 2 }, .offset = 4092,
+	  .xor_value = 0xA5A5A5A5u },
+	{ .kind = PROTO_OP_WRITE, .view = PROTO_VIEW_COW, .range = { 7, 1, 1 },
+	  .xor_value = 0xFFFFFFFFu },
+	{ .kind = PROTO_OP_WRITE, .view = PROTO_VIEW_COW, .range = { 5, 3, 1 }, .offset = 8,
+	  .literal = true, .value = 0x12345678u },
+	{ .kind = PROTO_OP_EXPECT, .view = PROTO_VIEW_RO, .range = { 0, 8, 1 }, .offset = 12 },
+	{ .kind = PROTO_OP_EXPECT, .view = PROTO_VIEW_RW, .range = { 0, 8, 1 }, .literal = true },
+	{ .kind = PROTO_OP_FIND, .view = PROTO_VIEW_COW, .range = { 2, 2, 5 }, .offset = 8,
+	  .xor_value = 0x3C3C3C3Cu },
+	{ .kind = PROTO_OP_FAULT_WRITE, .view = PROTO_VIEW_RO, .range = { 3, 2, 4 },
+	  .offset = 64, .xor_value = 0xDEADBEEFu },
+	{ .kind = PROTO_OP_EVIDENCE, .view = PROTO_VIEW_COW, .range = { 0, 8, 1 } },
+	{ .kind = PROTO_OP_UNMAP, .view = PROTO_VIEW_COW },
+	{ .kind = PROTO_OP_PROTECT, .view = PROTO_VIEW_RW, .range = { 1, 2, 3 },
+	  .protect = PROTO_NOACCESS },
+	{ .kind = PROTO_OP_PROTECT, .view = PROTO_VIEW_COW, .range = { 0, 1, 1 },
+	  .protect = PROTO_WRITECOPY },
+	{ .kind = PROTO_OP_DISCARD, .view = PROTO_VIEW_COW, .range = { 4, 4, 1 } },
 };
 #define NSAMPLE_OPS (sizeof(sample_ops) / sizeof(sample_ops[0]))
 
@@ -470,6 +484,15 @@ static const char *const good_messages[] = {
 	RUN("{'op':'map','view':'ro','as_shared':false}"),
 	RUN("{'op':'evidence','view':'rw'," RANGE "}"),
 	RUN("{'op':'fault_write','view':'ro','first':3,'count':5,'step':1,'offset':8,'xor':0}"),
+	RUN(WRITE(RANGE ",'offset':0,'value':0")),
+	RUN(WRITE(RANGE ",'offset':0,'value':4294967295")),
+	RUN("{'op':'unmap','view':'cow'}"),
+	RUN("{'op':'protect','view':'rw'," RANGE ",'protect':'noaccess'}"),
+	RUN("{'op':'protect','view':'cow'," RANGE ",'protect':'writecopy'}"),
+	RUN("{'op':'discard','view':'cow','first':7,'count':1,'step':1}"),
+	RESULT("{'op':'unmap','ok':true}"),
+	RESULT("{'op':'protect','ok':false,'error':'refused'}"),
+	RESULT("{'op':'discard','ok':true}"),
 	RESULT(EXPECT_R("'mismatched':0,'matched':8,'samples':[]")),
 	RESULT(EXPECT_R("'mismatched':1,'matched':7,'samples':[[999999999999999,4294967295]]")),
 	RESULT("{'op':'find','ok':true,'matched':0,'samples':[]}"),
@@ -784,6 +807,18 @@ static const struct bad_message bad_runs[] = {
 	{ RUN(WRITE(RANGE ",'offset':0,'xor':1.5")), "'xor' is not a non-negative" },
 	{ RUN("{'op':'evidence','view':'cow','first':0,'count':4,'step':2}"),
 	  "evidence takes step 1" },
+	{ RUN(WRITE(RANGE ",'offset':0,'xor':1,'value':1")), "\"xor\" or \"value\", not both" },
+	{ RUN(WRITE(RANGE ",'offset':0,'value':-1")), "'value' is not a non-negative" },
+	{ RUN(WRITE(RANGE ",'offset':0,'value':4294967296")), "'value' is out of range" },
+	{ RUN(WRITE(RANGE ",'offset':0,'value':null")), "'value' is not a number" },
+	{ RUN("{'op':'unmap'}"), "missing field 'view'" },
+	{ RUN("{'op':'protect','view':'rw'," RANGE "}"), "missing field 'protect'" },
+	{ RUN("{'op':'protect','view':'rw'," RANGE ",'protect':'rwx'}"),
+	  "'protect' has an unknown value" },
+	{ RUN("{'op':'protect','view':'rw'," RANGE ",'protect':1}"), "'protect' is not a string" },
+	{ RUN("{'op':'protect','view':'rw','first':0,'count':9,'step':1,'protect':'readonly'}"),
+	  "'count' is out of range" },
+	{ RUN("{'op':'discard','view':'cow','first':0,'count':2,'step':8}"), "runs past" },
 	{ RUN("{'op':'expect','view':'ro','first':0,'count':9,'step':1," OX "}"),
 	  "'count' is out of range" },
 	{ RUN("{'op':'fault_write','view':'ro','first':4,'count':5,'step':1," OX "}"),
@@ -1169,12 +1204,12 @@ static void test_why_buffer(void)
 static void match_run(struct proto_run *run)
 {
 	static const struct proto_op ops[NMATCH_OPS] = {
-		{ PROTO_OP_MAP, PROTO_VIEW_COW, false, { 0, 0, 0 }, 0, 0 },
-		{ PROTO_OP_WRITE, PROTO_VIEW_COW, false, { 0, 4, 2 }, 8, 1 },
-		{ PROTO_OP_EXPECT, PROTO_VIEW_RW, false, { 1, 3, 2 }, 8, 0 }, /* 1 3 5 */
-		{ PROTO_OP_FIND, PROTO_VIEW_RO, false, { 0, 8, 1 }, 8, 1 },
-		{ PROTO_OP_FAULT_WRITE, PROTO_VIEW_RO, false, { 0, 2, 3 }, 8, 2 }, /* 0 3 */
-		{ PROTO_OP_EVIDENCE, PROTO_VIEW_COW, false, { 0, 8, 1 }, 0, 0 },
+		{ .kind = PROTO_OP_MAP, .view = PROTO_VIEW_COW },
+		{ .kind = PROTO_OP_WRITE, .view = PROTO_VIEW_COW, .range = { 0, 4, 2 }, .offset = 8, .xor_value = 1 },
+		{ .kind = PROTO_OP_EXPECT, .view = PROTO_VIEW_RW, .range = { 1, 3, 2 }, .offset = 8 }, /* 1 3 5 */
+		{ .kind = PROTO_OP_FIND, .view = PROTO_VIEW_RO, .range = { 0, 8, 1 }, .offset = 8, .xor_value = 1 },
+		{ .kind = PROTO_OP_FAULT_WRITE, .view = PROTO_VIEW_RO, .range = { 0, 2, 3 }, .offset = 8, .xor_value = 2 }, /* 0 3 */
+		{ .kind = PROTO_OP_EVIDENCE, .view = PROTO_VIEW_COW, .range = { 0, 8, 1 } },
 	};
 
 	memset(run, 0, sizeof(*run));
@@ -1433,9 +1468,9 @@ static void test_writer_is_cjson(void)
 
 	memset(&run, 0, sizeof(run));
 	run.seq = 123456789; /* cJSON re-prints numbers over 2^31 as %g: keep to those it does not */
-	run.ops[run.nops++] = (struct proto_op){ PROTO_OP_MAP, PROTO_VIEW_COW, true, { 0, 0, 0 }, 0, 0 };
-	run.ops[run.nops++] = (struct proto_op){ PROTO_OP_EVIDENCE, PROTO_VIEW_COW, false, { 3, 2, 1 }, 0, 0 };
-	run.ops[run.nops++] = (struct proto_op){ PROTO_OP_WRITE, PROTO_VIEW_RW, false, { 1, 5, 4 }, 4092, UINT32_MAX };
+	run.ops[run.nops++] = (struct proto_op){ .kind = PROTO_OP_MAP, .view = PROTO_VIEW_COW, .as_shared = true };
+	run.ops[run.nops++] = (struct proto_op){ .kind = PROTO_OP_EVIDENCE, .view = PROTO_VIEW_COW, .range = { 3, 2, 1 } };
+	run.ops[run.nops++] = (struct proto_op){ .kind = PROTO_OP_WRITE, .view = PROTO_VIEW_RW, .range = { 1, 5, 4 }, .offset = 4092, .xor_value = UINT32_MAX };
 	for (size_t k = 0; k < sizeof(texts) / sizeof(texts[0]); k++) {
 		char *built[2];
 		size_t len;
