@@ -17,16 +17,11 @@
 #include "server.h"
 #include "text.h"
 
-static const char *const step_names[STEP_COUNT] = { "write", "observe" };
-
 /* The longest single wait of the event loop (see interrupt.h). */
 #define INTERRUPT_SLICE_MS 200
 
-static void send_step(struct server *s, struct client_state *cl, enum step step);
 static struct invited_slot *invited_find(struct server *s, long pid);
 static void let_go(struct server *s, struct client_state *cl);
-static void step_answered(struct server *s, struct client_state *cl);
-static void settle_window(struct server *s, const struct client_state *cl);
 
 static struct conn *conn_add(struct server *s, struct channel *chan)
 {
@@ -132,8 +127,8 @@ void server_drop(struct server *s, struct client_state *cl, const char *code,
 		send_error(cl->conn, code, cl->reason);
 		conn_close(s, cl->conn);
 	}
-	/* its neighbours no longer wait for it */
-	settle_window(s, cl);
+	/* whoever waited for it no longer does */
+	s->plan->advance(s, cl);
 }
 
 /* How long a client must be ready to wait for the server's next message:
@@ -195,7 +190,7 @@ static void admit(struct server *s, struct conn *c, const struct proto_hello *h)
 	if (s->opt.spawn == 0 && !s->progress)
 		fprintf(stderr, "cowlab-server: %d of %d client%s connected (pid %ld)\n",
 			s->nclients, s->opt.clients, text_s((uint64_t)s->opt.clients), cl->pid);
-	send_step(s, cl, STEP_WRITE);
+	s->plan->admitted(s, cl);
 }
 
 /* ---- --spawn: only the processes the server started are admitted ---- */
@@ -381,26 +376,24 @@ static void on_result(struct server *s, struct client_state *cl, const struct ch
 				   proto_type_name(msg.type));
 		return;
 	}
-	/* what it was asked, again: the batch is a function of the client and
-	 * its step, so nobody keeps a copy while it is out */
-	experiment_build(s, cl, (enum step)cl->steps_done, &run);
+	/* what it was asked, again */
+	s->plan->outstanding(s, cl, &run);
 	err = proto_result_matches(&msg.u.result, &run, &lim, why, sizeof(why));
 	if (err != 0) {
 		proto_msg_free(&msg);
 		server_drop(s, cl, "bad_result", "invalid result: %s", why);
 		return;
 	}
-	err = step_record_take(&cl->results[cl->steps_done], &msg.u.result);
+	cl->waiting = false;
+	err = s->plan->take(s, cl, &msg.u.result);
 	proto_msg_free(&msg);
 	if (err != 0) {
 		server_drop(s, cl, "memory", "out of memory keeping its results");
 		return;
 	}
-	cl->steps_done++;
-	cl->waiting = false;
-	step_answered(s, cl);
-	if (cl->steps_done == STEP_COUNT && cl->no_verdict)
+	if (s->plan->client_done(s, cl) && cl->no_verdict)
 		let_go(s, cl);
+	s->plan->advance(s, cl);
 }
 
 /* Handles one hub event. */
@@ -453,86 +446,26 @@ static void on_event(struct server *s, const struct channel_event *ev)
 	}
 }
 
-/* ---- the run: admission and both steps in one loop
- *
- * A client's write step goes out with its assignment. Its observe step
- * goes out as soon as the client and every client whose pages that step
- * reads (its window: experiment_window) have answered the write step and
- * had their pages looked at by the server, or can no longer: lost, or
- * never admitted once admission has closed. So no client waits for the
- * whole run to connect, nor for the slowest client of a step: with
- * --spawn, clients work while the others are still being started. */
+/* ---- the run: admission and the plan's batches in one loop ---- */
 
-/* Sends a step's batch; its answer is due --timeout later. */
-static void send_step(struct server *s, struct client_state *cl, enum step step)
+void server_send(struct server *s, struct client_state *cl, const struct proto_run *run)
 {
-	struct proto_run run;
 	size_t len;
-	char *msg;
-	int err;
+	char *msg = proto_build_run(run, &len);
+	int err = msg ? channel_send(cl->conn->chan, msg, len, NULL) : COWLAB_E_NOMEM;
 
-	experiment_build(s, cl, step, &run);
-	msg = proto_build_run(&run, &len);
-	err = msg ? channel_send(cl->conn->chan, msg, len, NULL) : COWLAB_E_NOMEM;
 	free(msg);
 	if (err != 0) {
-		server_drop(s, cl, "send", "cannot send step \"%s\": %s", step_names[step],
-			    cowlab_strerror(err));
+		char doing[64];
+
+		s->plan->doing(s, cl, doing, sizeof(doing));
+		server_drop(s, cl, "send", "cannot send %s: %s", doing, cowlab_strerror(err));
 		return;
 	}
 	cl->waiting = true;
 	cl->answer_by = platform_now_ms() + s->opt.timeout_ms;
 	if (cl->answer_by < s->answers_due)
 		s->answers_due = cl->answer_by;
-}
-
-/* A slot's write step is behind it: done, lost, or never to be filled. */
-static bool write_settled(const struct server *s, int slot)
-{
-	const struct client_state *c = &s->clients[slot];
-
-	if (slot >= s->nclients)
-		return !s->accepting;
-	return c->lost || c->steps_done > STEP_WRITE;
-}
-
-/* Sends the observe step if the client and its window are ready for it. */
-static void try_observe(struct server *s, struct client_state *cl)
-{
-	int lo, hi;
-
-	if (cl->lost || cl->conn == NULL || cl->waiting || cl->steps_done != STEP_OBSERVE)
-		return;
-	experiment_window(s, cl, &lo, &hi);
-	for (int k = lo; k <= hi; k++)
-		if (!write_settled(s, k))
-			return;
-	send_step(s, cl, STEP_OBSERVE);
-}
-
-/* Whoever has `cl` in its window may be ready now. */
-static void settle_window(struct server *s, const struct client_state *cl)
-{
-	int lo, hi;
-
-	if (s->clients == NULL || cl < s->clients || cl >= s->clients + s->nclients)
-		return;
-	experiment_window(s, cl, &lo, &hi);
-	for (int k = lo; k <= hi && k < s->nclients; k++)
-		try_observe(s, &s->clients[k]);
-}
-
-/* A step answered (steps_done counts them): after the write step the
- * server looks at the client's pages, and its window may go on. */
-static void step_answered(struct server *s, struct client_state *cl)
-{
-	if (cl->steps_done == STEP_WRITE + 1) {
-		s->written++;
-		experiment_after_write(s, cl);
-		settle_window(s, cl);
-	} else {
-		s->observed++;
-	}
 }
 
 /* A client that does not wait for the verdict has answered its last
@@ -582,9 +515,13 @@ static int64_t expire_answers(struct server *s, int64_t now)
 
 		if (!cl->waiting)
 			continue;
-		if (cl->answer_by <= now)
-			server_drop(s, cl, "timeout", "no answer to step \"%s\" within %d s",
-				    step_names[cl->steps_done], s->opt.timeout_ms / 1000);
+		if (cl->answer_by <= now) {
+			char doing[64];
+
+			s->plan->doing(s, cl, doing, sizeof(doing));
+			server_drop(s, cl, "timeout", "no answer to %s within %d s", doing,
+				    s->opt.timeout_ms / 1000);
+		}
 	}
 	/* what is still out, including batches the drops let go */
 	for (int i = 0; i < s->nclients; i++)
@@ -647,11 +584,10 @@ static void close_admission(struct server *s)
 			s->progress ? "\n" : "", s->nclients, s->opt.clients,
 			text_s((uint64_t)s->opt.clients), s->opt.timeout_ms / 1000);
 	/* the empty slots are settled now; who waited for that may go */
-	for (int i = 0; i < s->nclients; i++) {
-		try_observe(s, &s->clients[i]);
+	s->plan->advance(s, NULL);
+	for (int i = 0; i < s->nclients; i++)
 		if (s->clients[i].leaving)
 			let_go(s, &s->clients[i]);
-	}
 }
 
 /* On a terminal, one line that counts in place (at most ten times a
@@ -663,9 +599,11 @@ static void progress(struct server *s, bool last)
 	if (!s->progress || (!last && now - s->progress_ms < 100))
 		return;
 	s->progress_ms = now;
-	fprintf(stderr, "\rcowlab-server: %d of %d client%s connected, %d wrote, %d observed%s",
-		s->nclients, s->opt.clients, text_s((uint64_t)s->opt.clients), s->written,
-		s->observed, last ? "\n" : "");
+	char counts[64];
+
+	s->plan->progress(s, counts, sizeof(counts));
+	fprintf(stderr, "\rcowlab-server: %d of %d client%s connected, %s%s", s->nclients,
+		s->opt.clients, text_s((uint64_t)s->opt.clients), counts, last ? "\n" : "");
 	fflush(stderr);
 }
 
@@ -699,7 +637,7 @@ static bool all_answered(const struct server *s)
 {
 	for (int i = 0; i < s->nclients; i++)
 		if (!s->clients[i].lost && s->clients[i].conn != NULL &&
-		    s->clients[i].steps_done < STEP_COUNT)
+		    !s->plan->client_done(s, &s->clients[i]))
 			return false;
 	return true;
 }
@@ -720,9 +658,13 @@ static void interrupted(struct server *s, int request)
 	for (int i = 0; i < s->nclients; i++) {
 		struct client_state *cl = &s->clients[i];
 
-		if (!cl->lost && cl->steps_done < STEP_COUNT)
+		if (!cl->lost && !s->plan->client_done(s, cl)) {
+			char doing[64];
+
+			s->plan->doing(s, cl, doing, sizeof(doing));
 			server_drop(s, cl, "interrupted", "the run was interrupted (%s) before it "
-				    "answered step \"%s\"", why, step_names[cl->steps_done]);
+				    "answered %s", why, doing);
+		}
 	}
 	for (int i = 0; i < s->nprocs; i++)
 		process_kill(s->procs[i]);

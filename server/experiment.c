@@ -158,7 +158,7 @@ void experiment_window(const struct server *s, const struct client_state *c, int
 
 /* Between a client's steps: the server looks at its pages through its own
  * rw view, then writes the later stamp on them. */
-void experiment_after_write(struct server *s, struct client_state *c)
+static void experiment_after_write(struct server *s, struct client_state *c)
 {
 	if (c->lost || c->steps_done <= STEP_WRITE)
 		return;
@@ -203,3 +203,120 @@ void release_batch_add(struct server *s, struct release_batch *b, uint64_t first
 	if (b->count >= RELEASE_BATCH_MAX)
 		release_batch_flush(s, b);
 }
+
+/* ---- the plan: when each client's steps go out
+ *
+ * A client's write step goes out with its assignment. Its observe step
+ * goes out as soon as the client and every client whose pages that step
+ * reads (its window: experiment_window) have answered the write step and
+ * had their pages looked at by the server, or can no longer: lost, or
+ * never admitted once admission has closed. So no client waits for the
+ * whole run to connect, nor for the slowest client of a step: with
+ * --spawn, clients work while the others are still being started. The
+ * batch is a function of the client and its step, so nobody keeps a copy
+ * while it is out. */
+
+static const char *const step_names[STEP_COUNT] = { "write", "observe" };
+
+static void send_step(struct server *s, struct client_state *cl, enum step step)
+{
+	struct proto_run run;
+
+	experiment_build(s, cl, step, &run);
+	server_send(s, cl, &run);
+}
+
+/* A slot's write step is behind it: done, lost, or never to be filled. */
+static bool write_settled(const struct server *s, int slot)
+{
+	const struct client_state *c = &s->clients[slot];
+
+	if (slot >= s->nclients)
+		return !s->accepting;
+	return c->lost || c->steps_done > STEP_WRITE;
+}
+
+/* Sends the observe step if the client and its window are ready for it. */
+static void try_observe(struct server *s, struct client_state *cl)
+{
+	int lo, hi;
+
+	if (cl->lost || cl->conn == NULL || cl->waiting || cl->steps_done != STEP_OBSERVE)
+		return;
+	experiment_window(s, cl, &lo, &hi);
+	for (int k = lo; k <= hi; k++)
+		if (!write_settled(s, k))
+			return;
+	send_step(s, cl, STEP_OBSERVE);
+}
+
+static void plan_admitted(struct server *s, struct client_state *c)
+{
+	send_step(s, c, STEP_WRITE);
+}
+
+static void plan_outstanding(const struct server *s, const struct client_state *c,
+			     struct proto_run *run)
+{
+	experiment_build(s, c, (enum step)c->steps_done, run);
+}
+
+/* A step answered (steps_done counts them): after the write step the
+ * server looks at the client's pages. */
+static int plan_take(struct server *s, struct client_state *c, struct proto_result *res)
+{
+	int err = step_record_take(&c->results[c->steps_done], res);
+
+	if (err != 0)
+		return err;
+	c->steps_done++;
+	if (c->steps_done == STEP_WRITE + 1) {
+		s->written++;
+		experiment_after_write(s, c);
+	} else {
+		s->observed++;
+	}
+	return COWLAB_OK;
+}
+
+/* Whoever has `c` in its window may be ready now; after admission closes,
+ * anyone. */
+static void plan_advance(struct server *s, const struct client_state *c)
+{
+	int lo = 0, hi = s->nclients - 1;
+
+	if (s->clients == NULL)
+		return;
+	if (c != NULL) {
+		if (c < s->clients || c >= s->clients + s->nclients)
+			return;
+		experiment_window(s, c, &lo, &hi);
+	}
+	for (int k = lo; k <= hi && k < s->nclients; k++)
+		try_observe(s, &s->clients[k]);
+}
+
+static bool plan_client_done(const struct server *s, const struct client_state *c)
+{
+	(void)s;
+	return c->steps_done >= STEP_COUNT;
+}
+
+static void plan_doing(const struct server *s, const struct client_state *c, char *buf,
+		       size_t cap)
+{
+	(void)s;
+	snprintf(buf, cap, "step \"%s\"",
+		 step_names[c->steps_done < STEP_COUNT ? c->steps_done : STEP_COUNT - 1]);
+}
+
+static void plan_progress(const struct server *s, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%d wrote, %d observed", s->written, s->observed);
+}
+
+const struct plan experiment_plan = {
+	.admitted = plan_admitted, .outstanding = plan_outstanding, .take = plan_take,
+	.advance = plan_advance, .client_done = plan_client_done, .doing = plan_doing,
+	.progress = plan_progress,
+};

@@ -467,6 +467,7 @@ int main(int argc, char **argv)
 
 		memset(&s, 0, sizeof(s));
 		s.opt = opt;
+		s.plan = &experiment_plan;
 		one = run_once(&s, i);
 		runs[one]++;
 		done++;

@@ -4,6 +4,7 @@
 #define COWLAB_SERVER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "compat.h"
@@ -128,7 +129,39 @@ struct release_batch {
 	uint64_t first, count;
 };
 
+/* What a run does with its clients, batch by batch: the built-in
+ * experiment (experiment.c) or a scenario (play.c). conn.c admits clients,
+ * sends what a plan gives it and hands back what comes in, and knows
+ * nothing of what the batches mean. */
+struct server;
+
+struct plan {
+	/* a client was admitted and has its assignment */
+	void (*admitted)(struct server *s, struct client_state *c);
+	/* the batch now out to a client, built again, to check its result by */
+	void (*outstanding)(const struct server *s, const struct client_state *c,
+			    struct proto_run *run);
+	/* its result, checked against that batch: keep what is needed.
+	 * Returns 0 or a negative cowlab_err (the client is then dropped) */
+	int (*take)(struct server *s, struct client_state *c, struct proto_result *res);
+	/* something changed (c answered or was lost; c NULL: admission
+	 * closed): send whatever may go now */
+	void (*advance)(struct server *s, const struct client_state *c);
+	/* the client has answered every batch it will be sent */
+	bool (*client_done)(const struct server *s, const struct client_state *c);
+	/* what the client is being asked, for messages: "step \"write\"" */
+	void (*doing)(const struct server *s, const struct client_state *c, char *buf,
+		      size_t cap);
+	/* the progress line's counts after "connected, " */
+	void (*progress)(const struct server *s, char *buf, size_t cap);
+};
+extern const struct plan experiment_plan;
+
+struct play;
+
 struct server {
+	const struct plan *plan;
+	struct play *play;       /* a scenario's run (play.c), or NULL */
 	struct server_options opt;
 	struct channel_hub *hub;
 	struct section *section;
@@ -162,11 +195,13 @@ void server_stop_starting(struct server *s);
 void server_finish(struct server *s);
 void server_drop(struct server *s, struct client_state *c, const char *code,
 		 const char *fmt, ...) COWLAB_PRINTF(4, 5);
+/* Sends a batch to a client; its answer is due --timeout later. A client
+ * that cannot be sent to is dropped. */
+void server_send(struct server *s, struct client_state *c, const struct proto_run *run);
 
 /* experiment.c: the built-in scenario */
 void experiment_build(const struct server *s, const struct client_state *c,
 		      enum step step, struct proto_run *run);
-void experiment_after_write(struct server *s, struct client_state *c);
 void experiment_window(const struct server *s, const struct client_state *c, int *lo, int *hi);
 int experiment_prepare(struct server *s);
 void experiment_evaluate(struct server *s);
