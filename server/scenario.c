@@ -544,6 +544,186 @@ static int parse_step(struct reader *r, const cJSON *o, struct scenario_step *st
 	return resolve_others(r, st);
 }
 
+/* ---- what the file means, checked before anything runs ---- */
+
+/* Participant k of an action's `who`: 0 the server, 1.. the clients. */
+static bool acts(const struct scenario_action *a, int k)
+{
+	return k == 0 ? a->who.server : (a->who.clients >> (k - 1) & 1) != 0;
+}
+
+static void who_text(int k, char *buf, size_t cap)
+{
+	if (k == 0)
+		snprintf(buf, cap, "the server");
+	else
+		snprintf(buf, cap, "client %d", k);
+}
+
+/* Every view is mapped before it is used, and not mapped twice: a
+ * scenario that asks for either is wrong, whatever the OS would say. */
+static int lint_views(struct reader *r, const struct scenario *s)
+{
+	static bool mapped[SCENARIO_CLIENTS_MAX + 1][SCENARIO_VIEW_COUNT];
+
+	memset(mapped, 0, sizeof(mapped));
+	for (size_t i = 0; i < s->nsteps; i++) {
+		for (size_t j = 0; j < s->steps[i].nactions; j++) {
+			const struct scenario_action *a = &s->steps[i].actions[j];
+
+			for (int k = 0; k <= s->clients; k++) {
+				bool *m = &mapped[k][a->view];
+				bool twice = a->op == SCENARIO_MAP && *m;
+				char who[32];
+
+				if (!acts(a, k))
+					continue;
+				if (twice || (a->op != SCENARIO_MAP && !*m)) {
+					who_text(k, who, sizeof(who));
+					snprintf(r->path, sizeof(r->path), "steps[%zu].do[%zu]", i, j);
+					return fail(r, "%s has %s %s view mapped%s", who,
+						    twice ? "its" : "no", view_names[a->view],
+						    twice ? " already" : " (map it in an earlier "
+						    "action)");
+				}
+				if (a->op == SCENARIO_MAP || a->op == SCENARIO_UNMAP)
+					*m = a->op == SCENARIO_MAP;
+			}
+		}
+	}
+	r->path[0] = '\0';
+	return 0;
+}
+
+static bool pages_meet(const struct scenario_pages *a, const struct scenario_pages *b,
+		       uint32_t *page)
+{
+	for (size_t i = 0; i < a->nruns; i++) {
+		for (size_t j = 0; j < b->nruns; j++) {
+			uint32_t lo = a->runs[i].first > b->runs[j].first ? a->runs[i].first :
+									    b->runs[j].first;
+			uint32_t ae = a->runs[i].first + a->runs[i].count;
+			uint32_t be = b->runs[j].first + b->runs[j].count;
+
+			if (lo < ae && lo < be) {
+				*page = lo;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* A write through a shared view changes the section itself. */
+static bool writes_section(const struct scenario_action *a)
+{
+	return a->op == SCENARIO_WRITE && a->view != SCENARIO_VIEW_COW;
+}
+
+/* Whether b, by another participant in the same step, would see a
+ * section write of a's differently depending on which went first: a read
+ * of the same word, a write through the section of another word there, or
+ * a write through a copy-on-write view (its copy takes the page as it is
+ * when it is made). */
+static bool order_matters(const struct scenario_action *a, const struct scenario_action *b)
+{
+	if (b->op == SCENARIO_READ)
+		return b->offset == a->offset;
+	if (b->op != SCENARIO_WRITE)
+		return false;
+	if (b->view == SCENARIO_VIEW_COW)
+		return true;
+	return b->offset == a->offset &&
+	       !(a->value.kind != SCENARIO_STAMP && b->value.kind == a->value.kind &&
+		 b->value.word == a->value.word);
+}
+
+/* Within a step the participants act at once (docs/scenarios.md): a step
+ * whose outcome would depend on their order is refused. */
+static int lint_order(struct reader *r, const struct scenario *s)
+{
+	for (size_t i = 0; i < s->nsteps; i++) {
+		const struct scenario_step *st = &s->steps[i];
+
+		for (size_t j = 0; j < st->nactions; j++) {
+			const struct scenario_action *a = &st->actions[j];
+
+			if (!writes_section(a))
+				continue;
+			for (size_t l = 0; l < st->nactions; l++) {
+				const struct scenario_action *b = &st->actions[l];
+				uint32_t page;
+				char wa[32], wb[32];
+				int ka = -1, kb = -1;
+
+				if (!order_matters(a, b) || !pages_meet(&a->pages, &b->pages, &page))
+					continue;
+				/* two participants, one in each (the same one may do both:
+				 * its own actions go in order) */
+				for (int x = 0; x <= s->clients && kb < 0; x++) {
+					for (int y = 0; y <= s->clients && kb < 0; y++) {
+						if (x != y && acts(a, x) && acts(b, y)) {
+							ka = x;
+							kb = y;
+						}
+					}
+				}
+				if (kb < 0)
+					continue;
+				who_text(ka, wa, sizeof(wa));
+				who_text(kb, wb, sizeof(wb));
+				snprintf(r->path, sizeof(r->path), "steps[%zu]", i);
+				return fail(r, "%s writes page %u through the section (do[%zu]) while "
+					    "%s %s it (do[%zu]): the outcome would depend on which "
+					    "goes first; put them in separate steps", wa, page, j, wb,
+					    b->op == SCENARIO_READ ? "reads" : "writes", l);
+			}
+		}
+	}
+	return 0;
+}
+
+/* At most SCENARIO_CHECKS_MAX names of checks. */
+static int lint_checks(struct reader *r, const struct scenario *s)
+{
+	const char *names[SCENARIO_CHECKS_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nsteps; i++) {
+		for (size_t j = 0; j < s->steps[i].nactions; j++) {
+			const char *c = s->steps[i].actions[j].check;
+			size_t k = 0;
+
+			while (k < n && strcmp(names[k], c) != 0)
+				k++;
+			if (c[0] == '\0' || k < n)
+				continue;
+			if (n == SCENARIO_CHECKS_MAX) {
+				snprintf(r->path, sizeof(r->path), "steps[%zu].do[%zu].check", i, j);
+				return fail(r, "more than %d names of checks in one scenario",
+					    SCENARIO_CHECKS_MAX);
+			}
+			names[n++] = c;
+		}
+	}
+	return 0;
+}
+
+static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *s);
+
+static int read_scenario(struct reader *r, const cJSON *root, struct scenario *s)
+{
+	int e = parse_scenario(r, root, s);
+
+	if (e == 0)
+		e = lint_views(r, s);
+	if (e == 0)
+		e = lint_order(r, s);
+	if (e == 0)
+		e = lint_checks(r, s);
+	return e;
+}
+
 static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *s)
 {
 	static const char *const known[] = { "scenario", "about", "clients", "pages", "steps",
@@ -628,7 +808,7 @@ int scenario_parse(const char *text, size_t len, uint32_t page_size, struct scen
 		snprintf(why, cap, "not valid JSON");
 		return COWLAB_E_PROTO;
 	}
-	e = parse_scenario(&r, root, out);
+	e = read_scenario(&r, root, out);
 	cJSON_Delete(root);
 	if (e != 0) {
 		if (why[0] == '\0')

@@ -19,6 +19,7 @@
 #define SCENARIO_TEXT_MAX 1024      /* about, say: bytes and the NUL */
 #define SCENARIO_NAME_MAX 64
 #define SCENARIO_CHECK_MAX 32
+#define SCENARIO_CHECKS_MAX 11     /* names of checks in a scenario */
 
 enum scenario_op {
 	SCENARIO_MAP, SCENARIO_UNMAP, SCENARIO_WRITE, SCENARIO_READ, SCENARIO_PROTECT,

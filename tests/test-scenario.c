@@ -32,6 +32,10 @@ static int parse(const char *single, struct scenario *s, char *why, size_t cap)
 
 #define HEAD "'scenario':'t','about':'a test','clients':3,'pages':32,"
 #define ONE(action) "{" HEAD "'steps':[{'say':'x','do':[" action "]}]}"
+/* one step after a first that maps every client's rw and cow views */
+#define MAPS "{'say':'m','do':[{'who':'all','op':'map','view':'rw'}," \
+	     "{'who':'all','op':'map','view':'cow'}]}"
+#define MAPPED(action) "{" HEAD "'steps':[" MAPS ",{'say':'x','do':[" action "]}]}"
 
 /* The documented first file reads as it says. */
 static void test_first_file(void)
@@ -40,11 +44,13 @@ static void test_first_file(void)
 		"{'scenario':'read-does-not-copy','about':'Reading does not copy.','clients':1,"
 		"'pages':8,'steps':["
 		"{'say':'Client 1 maps and reads.','do':["
+		"{'who':'server','op':'map','view':'rw'},"
 		"{'who':1,'op':'map','view':'cow'},"
 		"{'who':1,'op':'read','view':'cow','pages':'0-7'},"
 		"{'who':1,'op':'evidence','view':'cow','pages':'0-7','expect':{'private':0}}]},"
 		"{'say':'Writes.','do':["
-		"{'who':1,'op':'write','view':'cow','pages':'3','value':'0xC0FFEE'},"
+		"{'who':1,'op':'write','view':'cow','pages':'3','value':'0xC0FFEE'}]},"
+		"{'say':'The server writes.','do':["
 		"{'who':'server','op':'write','view':'rw','pages':'0-7','value':'0x5EC7',"
 		"'offset':4}]},"
 		"{'say':'','do':[{'who':1,'op':'read','view':'cow','pages':'0-7','offset':4,"
@@ -57,21 +63,21 @@ static void test_first_file(void)
 		return;
 	}
 	CHECK(strcmp(s.name, "read-does-not-copy") == 0 && s.clients == 1 && s.pages == 8);
-	CHECK(s.nsteps == 3 && s.steps[0].nactions == 3 && s.steps[1].nactions == 2);
-	const struct scenario_action *a = &s.steps[0].actions[1];
+	CHECK(s.nsteps == 4 && s.steps[0].nactions == 4 && s.steps[1].nactions == 1);
+	const struct scenario_action *a = &s.steps[0].actions[2];
 	CHECK(a->op == SCENARIO_READ && a->view == SCENARIO_VIEW_COW && a->who.clients == 1 &&
 	      !a->who.server && a->pages.nruns == 1 && a->pages.total == 8);
-	a = &s.steps[0].actions[2];
+	a = &s.steps[0].actions[3];
 	CHECK(a->expect.given && a->expect.private_pages == 0);
 	a = &s.steps[1].actions[0];
 	CHECK(a->value.kind == SCENARIO_WORD && a->value.word == 0xC0FFEE && a->offset == 0);
-	a = &s.steps[1].actions[1];
-	CHECK(a->who.server && a->who.clients == 0 && a->offset == 4 && a->value.word == 0x5EC7);
 	a = &s.steps[2].actions[0];
+	CHECK(a->who.server && a->who.clients == 0 && a->offset == 4 && a->value.word == 0x5EC7);
+	a = &s.steps[3].actions[0];
 	CHECK(a->expect.npages == 1 && a->expect.pages[0].page == 3 &&
 	      a->expect.pages[0].value.kind == SCENARIO_PATTERN && a->expect.has_all &&
 	      a->expect.all.word == 0x5EC7 && strcmp(a->check, "cow_copy_detached") == 0);
-	CHECK(strcmp(s.steps[2].say, "") == 0);
+	CHECK(strcmp(s.steps[3].say, "") == 0);
 	scenario_free(&s);
 	scenario_free(&s); /* a freed one is a zeroed one */
 }
@@ -82,11 +88,12 @@ static void test_who(void)
 	struct scenario s;
 	char why[256];
 
-	if (CHECK_OK(parse(ONE("{'who':1,'op':'write','view':'cow','pages':'1','value':'stamp'},"
-			       "{'who':'others','op':'read','view':'cow','pages':'1',"
-			       "'expect':{'*':'stamp of 1'}},"
-			       "{'who':'all','op':'map','view':'ro'}"), &s, why, sizeof(why)) == 0)) {
-		const struct scenario_step *st = &s.steps[0];
+	if (CHECK_OK(parse(MAPPED("{'who':1,'op':'write','view':'cow','pages':'1','value':'stamp'},"
+				  "{'who':'others','op':'read','view':'cow','pages':'1',"
+				  "'expect':{'*':'stamp of 1'}},"
+				  "{'who':'all','op':'map','view':'ro'}"), &s, why,
+			   sizeof(why)) == 0)) {
+		const struct scenario_step *st = &s.steps[1];
 
 		CHECK(st->actions[0].value.kind == SCENARIO_STAMP &&
 		      st->actions[0].value.stamp_of == SCENARIO_STAMP_OWN);
@@ -100,11 +107,11 @@ static void test_who(void)
 	} else {
 		fprintf(stderr, "%s\n", why);
 	}
-	if (CHECK_OK(parse(ONE("{'who':[3,2],'op':'unmap','view':'rw'},"
-			       "{'who':'others','op':'map','view':'rw'}"), &s, why,
+	if (CHECK_OK(parse(MAPPED("{'who':[3,2],'op':'unmap','view':'rw'},"
+				  "{'who':'others','op':'map','view':'ro'}"), &s, why,
 			   sizeof(why)) == 0)) {
-		CHECK(s.steps[0].actions[0].who.clients == 6);
-		CHECK(s.steps[0].actions[1].who.clients == 1);
+		CHECK(s.steps[1].actions[0].who.clients == 6);
+		CHECK(s.steps[1].actions[1].who.clients == 1);
 		scenario_free(&s);
 	}
 }
@@ -115,9 +122,9 @@ static void test_pages(void)
 	struct scenario s;
 	char why[256];
 
-	if (CHECK_OK(parse(ONE("{'who':1,'op':'read','view':'rw','pages':'0,2-4,31'}"), &s, why,
+	if (CHECK_OK(parse(MAPPED("{'who':1,'op':'read','view':'rw','pages':'0,2-4,31'}"), &s, why,
 			   sizeof(why)) == 0)) {
-		const struct scenario_pages *p = &s.steps[0].actions[0].pages;
+		const struct scenario_pages *p = &s.steps[1].actions[0].pages;
 
 		CHECK(p->nruns == 3 && p->total == 5 && p->runs[1].first == 2 &&
 		      p->runs[1].count == 3 && p->runs[2].first == 31);
@@ -220,6 +227,51 @@ static const struct bad bads[] = {
 	  "a value is needed" },
 	{ ONE("{'who':1,'op':'read','view':'cow','pages':'1-2','expect':[]}"),
 	  "expect: an object is needed" },
+	/* what the file means: views mapped before use, once */
+	{ ONE("{'who':1,'op':'read','view':'cow','pages':'1'}"),
+	  "steps[0].do[0]: client 1 has no cow view mapped" },
+	{ ONE("{'who':'server','op':'write','view':'rw','pages':'1','value':'1'}"),
+	  "steps[0].do[0]: the server has no rw view mapped" },
+	{ MAPPED("{'who':'all','op':'map','view':'ro'},{'who':3,'op':'map','view':'ro'}"),
+	  "steps[1].do[1]: client 3 has its ro view mapped already" },
+	{ MAPPED("{'who':2,'op':'unmap','view':'cow'},{'who':2,'op':'evidence','view':'cow',"
+		 "'pages':'1'}"), "steps[1].do[1]: client 2 has no cow view mapped" },
+	{ MAPPED("{'who':2,'op':'unmap','view':'ro'}"), "client 2 has no ro view mapped" },
+	/* ... and steps whose outcome does not hang on who goes first */
+	{ MAPPED("{'who':1,'op':'write','view':'rw','pages':'0-3','value':'1'},"
+		 "{'who':2,'op':'read','view':'cow','pages':'3'}"),
+	  "steps[1]: client 1 writes page 3 through the section (do[0]) while client 2 reads" },
+	{ MAPPED("{'who':2,'op':'write','view':'cow','pages':'5','value':'1','offset':8},"
+		 "{'who':1,'op':'write','view':'rw','pages':'5','value':'1'}"),
+	  "client 1 writes page 5 through the section (do[1]) while client 2 writes it (do[0])" },
+	{ MAPPED("{'who':'all','op':'write','view':'rw','pages':'7','value':'stamp'}"),
+	  "client 1 writes page 7 through the section (do[0]) while client 2 writes it (do[0])" },
+	{ MAPPED("{'who':1,'op':'write','view':'rw','pages':'7','value':'1'},"
+		 "{'who':3,'op':'write','view':'rw','pages':'7','value':'2'}"),
+	  "while client 3 writes it" },
+	/* at most 11 names of checks */
+	{ "{" HEAD "'steps':[{'say':'x','do':["
+	  "{'who':1,'op':'map','view':'rw','check':'a'},{'who':2,'op':'map','view':'rw','check':'b'},"
+	  "{'who':3,'op':'map','view':'rw','check':'c'},{'who':1,'op':'map','view':'cow','check':'d'},"
+	  "{'who':2,'op':'map','view':'cow','check':'e'},{'who':3,'op':'map','view':'cow','check':'a'},"
+	  "{'who':1,'op':'map','view':'ro','check':'f'},{'who':2,'op':'map','view':'ro','check':'g'},"
+	  "{'who':3,'op':'map','view':'ro','check':'h'},{'who':1,'op':'unmap','view':'ro','check':'i'},"
+	  "{'who':2,'op':'unmap','view':'ro','check':'j'},{'who':3,'op':'unmap','view':'ro','check':'k'},"
+	  "{'who':1,'op':'unmap','view':'rw','check':'l'}]}]}",
+	  "steps[0].do[12].check: more than 11 names of checks" },
+};
+
+/* Steps the order rule lets through: one participant's own actions go in
+ * order; another word of the page; the same word written by all. */
+static const char *const orderly[] = {
+	MAPPED("{'who':1,'op':'write','view':'rw','pages':'3','value':'1'},"
+	       "{'who':1,'op':'read','view':'cow','pages':'3'}"),
+	MAPPED("{'who':1,'op':'write','view':'rw','pages':'3','value':'1'},"
+	       "{'who':2,'op':'read','view':'rw','pages':'3','offset':4}"),
+	MAPPED("{'who':'all','op':'write','view':'rw','pages':'3','value':'0x77'}"),
+	MAPPED("{'who':1,'op':'write','view':'rw','pages':'3','value':'1'},"
+	       "{'who':2,'op':'read','view':'cow','pages':'4-9'},"
+	       "{'who':2,'op':'evidence','view':'cow','pages':'3'}"),
 };
 
 static void test_bad(void)
@@ -234,6 +286,12 @@ static void test_bad(void)
 		CHECK_MSG(e != 0, "bads[%zu] was read: %s", i, bads[i].file);
 		CHECK_MSG(strstr(why, want) != NULL, "bads[%zu]: \"%s\" lacks \"%s\"", i, why, want);
 		CHECK(s.steps == NULL && s.about == NULL); /* nothing held */
+	}
+	for (size_t i = 0; i < sizeof(orderly) / sizeof(orderly[0]); i++) {
+		int e = parse(orderly[i], &s, why, sizeof(why));
+
+		CHECK_MSG(e == 0, "orderly[%zu] refused: %s", i, why);
+		scenario_free(&s);
 	}
 }
 
