@@ -5,6 +5,7 @@
 #define COWLAB_PLATFORM_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,6 +68,15 @@ void platform_thread_join(struct platform_thread *t);
 /* The directory holding the running executable, without a trailing
  * separator. Returns 0 or a negative cowlab_err. */
 int platform_self_dir(char *buf, size_t cap);
+
+/* fopen of a UTF-8 path (Windows: _wfopen, so that any name opens). */
+FILE *platform_fopen(const char *path, const char *mode);
+
+/* Calls fn with the name of every entry of a directory that ends in
+ * `suffix`, in no particular order. Returns 0 or a negative cowlab_err
+ * (COWLAB_E_NOENT: no such directory). */
+int platform_list_dir(const char *dir, const char *suffix,
+		      void (*fn)(void *ctx, const char *name), void *ctx);
 
 /* Makes argv UTF-8 everywhere: on Windows the C runtime's argv is in the
  * ANSI code page, so it is rebuilt from GetCommandLineW (the new vector

@@ -38,6 +38,7 @@ void report_free(struct report *r)
 	free(r->clients);
 	free(r->rejected);
 	free(r->page_map);
+	cJSON_Delete(r->scenario);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -453,6 +454,8 @@ void report_json_begin(const struct report *r, FILE *out)
 	add_summary(rest, r);
 	cJSON_AddNumberToObject(rest, "elapsed_ms", (double)r->elapsed_ms);
 	cJSON_AddNumberToObject(rest, "run", r->run);
+	if (r->scenario != NULL)
+		cJSON_AddItemReferenceToObject(rest, "scenario", r->scenario);
 	put_members(out, &first, rest);
 }
 

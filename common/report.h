@@ -92,6 +92,7 @@ struct report {
 	char interrupted[32];   /* what interrupted the run ("SIGINT"), or "" */
 	int run;                /* 1-based, with --repeat */
 	struct platform_resources before, after; /* the server's, around the run */
+	cJSON *scenario;        /* a scenario's run (server/play.c), or NULL */
 };
 
 /* Exit statuses. */

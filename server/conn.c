@@ -172,8 +172,7 @@ static void admit(struct server *s, struct conn *c, const struct proto_hello *h)
 	cl->id = ++s->nclients;
 	/* The OS's word for the pid, not the client's. */
 	cl->pid = c->pid > 0 ? c->pid : h->pid;
-	cl->page_count = s->opt.pages_per_client;
-	cl->first_page = 1 + (uint64_t)(cl->id - 1) * cl->page_count;
+	s->plan->place(s, cl);
 	conn_unlink(s, c);
 	cl->conn = c;
 	c->client = cl;
@@ -787,6 +786,50 @@ void server_finish(struct server *s)
 		reject(s, s->conns, "ended", "the run ended before it said hello");
 }
 
+/* Keeps what the verdict needs of one result; takes the evidence page
+ * string over from `r`. */
+int op_record_take(struct op_record *o, struct proto_op_result *r)
+{
+	memset(o, 0, sizeof(*o));
+	o->kind = r->kind;
+	o->ok = r->ok;
+	o->matched = r->matched;
+	o->mismatched = r->mismatched;
+	o->fault = r->fault;
+	o->fault_target = r->fault_target;
+	o->fault_offset = r->fault_offset;
+	o->fault_outside = r->fault_outside;
+	if (!r->ok && (o->error = malloc(strlen(r->error) + 1)) != NULL)
+		strcpy(o->error, r->error);
+	if (r->nsamples > 0) {
+		/* a sighting that could not be kept must not vanish */
+		o->samples = malloc(r->nsamples * sizeof(*o->samples));
+		if (o->samples == NULL)
+			return COWLAB_E_NOMEM;
+		memcpy(o->samples, r->samples, r->nsamples * sizeof(*o->samples));
+		o->nsamples = r->nsamples;
+	}
+	if (r->kind == PROTO_OP_EVIDENCE && r->ok) {
+		o->evidence = malloc(sizeof(*o->evidence));
+		if (o->evidence == NULL)
+			return COWLAB_E_NOMEM;
+		*o->evidence = r->evidence;
+		r->evidence.pages = NULL; /* ours now */
+	}
+	return COWLAB_OK;
+}
+
+void op_record_free(struct op_record *o)
+{
+	free(o->samples);
+	free(o->error);
+	if (o->evidence != NULL) {
+		evidence_free(o->evidence);
+		free(o->evidence);
+	}
+	memset(o, 0, sizeof(*o));
+}
+
 /* Keeps what the verdict needs of a result batch; takes the evidence page
  * strings over from `res` (which the caller still frees). */
 int step_record_take(struct step_record *out, struct proto_result *res)
@@ -796,50 +839,18 @@ int step_record_take(struct step_record *out, struct proto_result *res)
 	if (out->ops == NULL)
 		return COWLAB_E_NOMEM;
 	for (size_t i = 0; i < res->nresults; i++) {
-		struct proto_op_result *r = &res->results[i];
-		struct op_record *o = &out->ops[out->nops++];
+		int err = op_record_take(&out->ops[out->nops++], &res->results[i]);
 
-		o->kind = r->kind;
-		o->ok = r->ok;
-		o->matched = r->matched;
-		o->mismatched = r->mismatched;
-		o->fault = r->fault;
-		o->fault_target = r->fault_target;
-		o->fault_offset = r->fault_offset;
-		o->fault_outside = r->fault_outside;
-		if (!r->ok && (o->error = malloc(strlen(r->error) + 1)) != NULL)
-			strcpy(o->error, r->error);
-		if (r->nsamples > 0) {
-			/* a sighting that could not be kept must not vanish */
-			o->samples = malloc(r->nsamples * sizeof(*o->samples));
-			if (o->samples == NULL)
-				return COWLAB_E_NOMEM;
-			memcpy(o->samples, r->samples, r->nsamples * sizeof(*o->samples));
-			o->nsamples = r->nsamples;
-		}
-		if (r->kind == PROTO_OP_EVIDENCE && r->ok) {
-			o->evidence = malloc(sizeof(*o->evidence));
-			if (o->evidence == NULL)
-				return COWLAB_E_NOMEM;
-			*o->evidence = r->evidence;
-			r->evidence.pages = NULL; /* ours now */
-		}
+		if (err != 0)
+			return err;
 	}
 	return COWLAB_OK;
 }
 
 void step_record_free(struct step_record *r)
 {
-	for (size_t i = 0; i < r->nops; i++) {
-		struct op_record *o = &r->ops[i];
-
-		free(o->samples);
-		free(o->error);
-		if (o->evidence != NULL) {
-			evidence_free(o->evidence);
-			free(o->evidence);
-		}
-	}
+	for (size_t i = 0; i < r->nops; i++)
+		op_record_free(&r->ops[i]);
 	free(r->ops);
 	r->ops = NULL;
 	r->nops = 0;

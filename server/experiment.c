@@ -250,6 +250,13 @@ static void try_observe(struct server *s, struct client_state *cl)
 	send_step(s, cl, STEP_OBSERVE);
 }
 
+/* Each client its own pages, after the server's page 0. */
+static void plan_place(const struct server *s, struct client_state *c)
+{
+	c->page_count = s->opt.pages_per_client;
+	c->first_page = 1 + (uint64_t)(c->id - 1) * c->page_count;
+}
+
 static void plan_admitted(struct server *s, struct client_state *c)
 {
 	send_step(s, c, STEP_WRITE);
@@ -316,7 +323,7 @@ static void plan_progress(const struct server *s, char *buf, size_t cap)
 }
 
 const struct plan experiment_plan = {
-	.admitted = plan_admitted, .outstanding = plan_outstanding, .take = plan_take,
+	.place = plan_place, .admitted = plan_admitted, .outstanding = plan_outstanding, .take = plan_take,
 	.advance = plan_advance, .client_done = plan_client_done, .doing = plan_doing,
 	.progress = plan_progress,
 };

@@ -12,6 +12,8 @@
 #include "experiment.h"
 #include "interrupt.h"
 #include "platform.h"
+#include "play.h"
+#include "scenario.h"
 #include "section.h"
 #include "server.h"
 #include "process.h"
@@ -31,11 +33,20 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: cowlab-server (--spawn N | --clients N) [options]\n"
+		"       cowlab-server --scenario FILE|NAME [--spawn N | --clients N] [options]\n"
+		"       cowlab-server --scenario list\n"
 		"\n"
 		"Creates a section backed by the paging file (memfd on Linux), maps it\n"
 		"read/write and copy-on-write, and has every client map it too, write it and\n"
 		"report what it sees; prints whether copy-on-write isolation held.\n"
+		"With --scenario, runs a copy-on-write experiment written as a file\n"
+		"(docs/scenarios.md) and judges every observation against a model of\n"
+		"copy-on-write (docs/model.md), step by step.\n"
 		"\n"
+		"  --scenario FILE|NAME   run a scenario: a file, or a lesson by name;\n"
+		"                         \"list\" names the lessons. --spawn defaults to the\n"
+		"                         clients it needs\n"
+		"  --tap                  with --scenario: print the run as TAP version 13\n"
 		"  --spawn N              start N cowlab-client processes and run with them\n"
 		"                         (1 to %d)\n"
 		"  --clients N            wait for N clients started by hand (cowlab-client\n"
@@ -75,8 +86,9 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 {
 	static const char *const numeric[] = { "--spawn", "--clients", "--pages-per-client",
 					       "--timeout", "--repeat" };
-	/* what each option with a value was given: numeric's, --name, --client */
-	const char *seen[7] = { NULL };
+	/* what each option with a value was given: numeric's, --name, --client,
+	 * --scenario */
+	const char *seen[8] = { NULL };
 	int64_t n;
 
 	o->pages_per_client = 4;
@@ -100,6 +112,10 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 		}
 		if (strcmp(a, "--cow-as-shared") == 0) {
 			o->cow_as_shared = true;
+			continue;
+		}
+		if (strcmp(a, "--tap") == 0) {
+			o->tap = true;
 			continue;
 		}
 		for (size_t k = 0; r == 0 && k < sizeof(numeric) / sizeof(numeric[0]); k++) {
@@ -135,6 +151,12 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 			o->name_given = true;
 			continue;
 		}
+		if (r == 0 && (r = cli_take(argc, argv, &i, "--scenario", &v)) == 1) {
+			if (!cli_once("cowlab-server", &seen[7], "--scenario", v))
+				return REPORT_EXIT_USAGE;
+			o->scenario = v;
+			continue;
+		}
 		if (r == 0 && (r = cli_take(argc, argv, &i, "--client", &v)) == 1) {
 			if (!cli_once("cowlab-server", &seen[6], "--client", v))
 				return REPORT_EXIT_USAGE;
@@ -148,6 +170,32 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 		usage(stderr);
 		return REPORT_EXIT_USAGE;
 	}
+	if (o->scenario != NULL) {
+		const char *no = seen[2] ? "--pages-per-client" : seen[4] ? "--repeat" :
+				 o->cow_as_shared ? "--cow-as-shared" : NULL;
+
+		if (no != NULL) {
+			fprintf(stderr, "cowlab-server: %s is for the built-in experiment, not a "
+				"scenario (a scenario says its own pages)\n", no);
+			return REPORT_EXIT_USAGE;
+		}
+		if (o->json && o->tap) {
+			fprintf(stderr, "cowlab-server: give one of --json and --tap\n");
+			return REPORT_EXIT_USAGE;
+		}
+		if (o->spawn > 0 && o->clients > 0) {
+			fprintf(stderr, "cowlab-server: give one of --spawn N and --clients N\n");
+			return REPORT_EXIT_USAGE;
+		}
+		if (!o->name_given)
+			snprintf(o->name, sizeof(o->name), o->clients ? "cowlab" : "spawn-%ld",
+				 platform_pid());
+		return -1; /* how many clients: once the scenario is read */
+	}
+	if (o->tap) {
+		fprintf(stderr, "cowlab-server: --tap is for a scenario's run (--scenario)\n");
+		return REPORT_EXIT_USAGE;
+	}
 	if ((o->spawn > 0) == (o->clients > 0)) {
 		fprintf(stderr, "cowlab-server: give exactly one of --spawn N and --clients N\n");
 		usage(stderr);
@@ -157,6 +205,142 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 		o->clients = o->spawn;
 	if (!o->name_given)
 		snprintf(o->name, sizeof(o->name), o->spawn ? "spawn-%ld" : "cowlab", platform_pid());
+	return -1;
+}
+
+/* ---- --scenario ---- */
+
+/* Where the lessons are: installed beside the program (../share/cowlab/
+ * scenarios), or in the build tree (../scenarios). */
+static int lesson_dir(int which, char *buf, size_t cap)
+{
+	char dir[1024];
+	char sep = platform_path_sep;
+
+	if (platform_self_dir(dir, sizeof(dir)) != 0)
+		return COWLAB_E_NOENT;
+	if (which == 0)
+		snprintf(buf, cap, "%s%c..%cshare%ccowlab%cscenarios", dir, sep, sep, sep, sep);
+	else
+		snprintf(buf, cap, "%s%c..%cscenarios", dir, sep, sep);
+	return 0;
+}
+
+struct names {
+	char (*name)[SCENARIO_NAME_MAX];
+	size_t n, cap;
+};
+
+static void add_name(void *ctx, const char *file)
+{
+	struct names *ns = ctx;
+	size_t len = strlen(file) - strlen(".json");
+
+	if (len == 0 || len >= SCENARIO_NAME_MAX)
+		return;
+	if (ns->n == ns->cap) {
+		size_t cap = ns->cap ? ns->cap * 2 : 32;
+		char (*n)[SCENARIO_NAME_MAX] = realloc(ns->name, cap * sizeof(*n));
+
+		if (n == NULL)
+			return;
+		ns->name = n;
+		ns->cap = cap;
+	}
+	snprintf(ns->name[ns->n++], SCENARIO_NAME_MAX, "%.*s", (int)len, file);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* --scenario list: every lesson, one line each. */
+static int list_lessons(void)
+{
+	struct names ns = { NULL, 0, 0 };
+	char dir[1100] = "", path[1200], why[400];
+	int which;
+
+	for (which = 0; which < 2; which++)
+		if (lesson_dir(which, dir, sizeof(dir)) == 0 &&
+		    platform_list_dir(dir, ".json", add_name, &ns) == 0 && ns.n > 0)
+			break;
+	if (ns.n == 0) {
+		fprintf(stderr, "cowlab-server: no lessons found (looked in %s)\n", dir);
+		free(ns.name);
+		return REPORT_EXIT_USAGE;
+	}
+	qsort(ns.name, ns.n, sizeof(ns.name[0]), by_name);
+	for (size_t i = 0; i < ns.n; i++) {
+		struct scenario sc;
+		char line[TEXT_WIDTH + 8];
+		size_t len;
+
+		snprintf(path, sizeof(path), "%s%c%s.json", dir, platform_path_sep, ns.name[i]);
+		if (scenario_load(path, (uint32_t)platform_page_size(), &sc, why, sizeof(why)) != 0) {
+			printf("%-28s (cannot be read: %s)\n", ns.name[i], why);
+			continue;
+		}
+		/* its first sentence, cut to the line */
+		len = strcspn(sc.about, ".");
+		snprintf(line, sizeof(line), "%-28s %.*s", ns.name[i], (int)len, sc.about);
+		if (strlen(line) > TEXT_WIDTH)
+			snprintf(line + TEXT_WIDTH - 3, sizeof(line) - (TEXT_WIDTH - 3), "...");
+		printf("%s\n", line);
+		scenario_free(&sc);
+	}
+	printf("\nrun one: cowlab-server --scenario NAME (the files: %s)\n", dir);
+	free(ns.name);
+	return REPORT_EXIT_HELD;
+}
+
+/* Reads --scenario's file (or lesson), and settles how many clients.
+ * Returns -1 to go on, or an exit status. */
+static int load_scenario(struct server_options *o, struct scenario *sc)
+{
+	const char *arg = o->scenario;
+	char path[1200], why[400];
+	int needed;
+
+	if (strcmp(arg, "list") == 0)
+		return list_lessons();
+	snprintf(path, sizeof(path), "%s", arg);
+	/* a name without a separator or ".json" is a lesson's, if there is one */
+	if (strpbrk(arg, "/\\") == NULL && strstr(arg, ".json") == NULL) {
+		for (int which = 0; which < 2; which++) {
+			char dir[1100];
+			FILE *f;
+
+			if (lesson_dir(which, dir, sizeof(dir)) != 0)
+				continue;
+			snprintf(path, sizeof(path), "%s%c%s.json", dir, platform_path_sep, arg);
+			if ((f = platform_fopen(path, "rb")) != NULL) {
+				fclose(f);
+				break;
+			}
+			snprintf(path, sizeof(path), "%s", arg);
+		}
+	}
+	if (scenario_load(path, (uint32_t)platform_page_size(), sc, why, sizeof(why)) != 0) {
+		fprintf(stderr, "cowlab-server: %s\n", why);
+		if (strcmp(path, arg) == 0 && strpbrk(arg, "/\\") == NULL)
+			fprintf(stderr, "cowlab-server: (cowlab-server --scenario list names the "
+				"lessons)\n");
+		if (o->tap)
+			play_tap_bail(stdout, why);
+		return REPORT_EXIT_USAGE;
+	}
+	needed = sc->clients;
+	if ((o->spawn > 0 && o->spawn != needed) || (o->clients > 0 && o->clients != needed)) {
+		fprintf(stderr, "cowlab-server: the scenario %s needs %d client%s, not %d\n",
+			sc->name, needed, text_s((uint64_t)needed), o->spawn ? o->spawn : o->clients);
+		scenario_free(sc);
+		return REPORT_EXIT_USAGE;
+	}
+	if (o->clients == 0)
+		o->spawn = needed;
+	o->clients = needed;
 	return -1;
 }
 
@@ -270,7 +454,8 @@ static int setup(struct server *s)
 		return COWLAB_E_INVAL;
 	}
 	s->page_size = (uint32_t)platform_page_size();
-	s->pages = experiment_section_pages((uint64_t)s->opt.clients, s->opt.pages_per_client);
+	s->pages = s->sc != NULL ? s->sc->pages :
+		   experiment_section_pages((uint64_t)s->opt.clients, s->opt.pages_per_client);
 	size = s->pages * s->page_size;
 	if (size > SECTION_MAX) {
 		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
@@ -321,11 +506,21 @@ static int setup(struct server *s)
 	return 0;
 }
 
-/* Fills the section with its pattern (experiment_prepare). */
+/* Fills the section with its pattern (experiment_prepare), or begins the
+ * scenario (which fills it too). */
 static int prepare(struct server *s)
 {
-	int err = experiment_prepare(s);
+	int err;
 
+	if (s->sc != NULL) {
+		err = play_begin(s, s->sc, s->opt.json ? PLAY_JSON : s->opt.tap ? PLAY_TAP :
+					   PLAY_HUMAN);
+		if (err != 0)
+			snprintf(s->report.setup_error, sizeof(s->report.setup_error),
+				 "cannot begin the scenario: %s", cowlab_strerror(err));
+		return err;
+	}
+	err = experiment_prepare(s);
 	if (err != 0)
 		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
 			 "cannot create the section: %s", cowlab_strerror(err));
@@ -362,6 +557,7 @@ static void teardown(struct server *s)
 	for (int i = 0; i < s->nclients; i++)
 		for (int k = 0; k < STEP_COUNT; k++)
 			step_record_free(&s->clients[i].results[k]);
+	play_free(s);
 	free(s->clients);
 	free(s->invited.slots);
 	section_unmap(s->section, s->rw);
@@ -379,7 +575,8 @@ static int run_once(struct server *s, int index)
 	report_init(&s->report);
 	platform_resources(&s->report.before);
 	s->started_ms = platform_now_ms();
-	s->progress = platform_stderr_is_terminal();
+	/* a scenario's transcript is its progress */
+	s->progress = s->sc == NULL && platform_stderr_is_terminal();
 	s->report.run = index;
 	snprintf(s->report.version, sizeof(s->report.version), "%s", COWLAB_VERSION);
 	platform_describe(&s->report.platform);
@@ -392,9 +589,12 @@ static int run_once(struct server *s, int index)
 		snprintf(s->report.setup_error, sizeof(s->report.setup_error), "the run failed: %s",
 			 cowlab_strerror(err));
 	if (s->report.setup_error[0] == '\0') {
-		experiment_evaluate(s);
+		if (s->play != NULL)
+			play_end(s);
+		else
+			experiment_evaluate(s);
 		server_finish(s);
-	} else if (s->opt.json) {
+	} else if (s->opt.json || s->opt.tap) {
 		/* said once: for people the report below says it; with --json
 		 * the report is for a script, and a person reads stderr */
 		fprintf(stderr, "cowlab-server: %s\n", s->report.setup_error);
@@ -404,6 +604,14 @@ static int run_once(struct server *s, int index)
 	 * held afterwards last. */
 	if (s->opt.json) {
 		report_json_begin(&s->report, stdout);
+	} else if (s->opt.tap) {
+		if (s->report.setup_error[0] != '\0' && s->play != NULL)
+			printf("Bail out! %s\n", s->report.setup_error);
+		else if (s->report.setup_error[0] != '\0')
+			play_tap_bail(stdout, s->report.setup_error);
+	} else if (s->sc != NULL || s->play != NULL) {
+		if (s->report.setup_error[0] != '\0')
+			report_print_human(&s->report, stdout);
 	} else {
 		if (s->opt.repeat > 1)
 			printf("%srun %d of %d\n", index > 1 ? "\n" : "", index, s->opt.repeat);
@@ -451,6 +659,9 @@ int main(int argc, char **argv)
 	if (status >= 0)
 		return status;
 	proto_init();
+	static struct scenario sc;
+	if (s.opt.scenario != NULL && (status = load_scenario(&s.opt, &sc)) >= 0)
+		return status;
 	/* Ctrl-C, SIGTERM: the run ends cleanly (its clients ended, the report
 	 * so far, the name given back), then the process as it was asked. */
 	if (interrupt_catch() != 0)
@@ -467,7 +678,8 @@ int main(int argc, char **argv)
 
 		memset(&s, 0, sizeof(s));
 		s.opt = opt;
-		s.plan = &experiment_plan;
+		s.plan = opt.scenario != NULL ? &play_plan : &experiment_plan;
+		s.sc = opt.scenario != NULL ? &sc : NULL;
 		one = run_once(&s, i);
 		runs[one]++;
 		done++;

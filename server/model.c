@@ -29,6 +29,19 @@ const struct model_rules model_rules_windows = {
 			  "a protection the view was not mapped with",
 };
 
+const struct model_rules model_rules_wine = {
+	.name = "Wine",
+	.no_writecopy_on_shared = NULL,
+	.no_discard = "Windows has no call that drops a view's private copies short of "
+		      "unmapping the view (DiscardVirtualMemory and OfferVirtualMemory are for "
+		      "private memory, not a mapped view's copies)",
+	.no_write_on_ro = "a FILE_MAP_READ view cannot be made writable: VirtualProtect refuses "
+			  "a protection the view was not mapped with",
+	.writecopy_writes_through = "Wine 8.0 writes a PAGE_WRITECOPY page of a FILE_MAP_WRITE "
+				    "view through to the section; Windows copies it (Wine's own "
+				    "test, dlls/kernel32/tests/virtual.c, marks it todo_wine)",
+};
+
 struct word {
 	uint32_t offset, value;
 };
@@ -312,8 +325,9 @@ struct model_prediction model_write(struct model *m, int who, enum model_view v,
 	 * (Windows); anything else writes through to the section */
 	r = find(m, space_of(who, v), page);
 	if (r == NULL || !r->copied)
-		r = v == MODEL_COW || p == MODEL_WRITECOPY ? copy_of(m, who, v, page) :
-							     get(m, 0, page);
+		r = v == MODEL_COW || (p == MODEL_WRITECOPY &&
+					 m->rules->writecopy_writes_through == NULL) ?
+			    copy_of(m, who, v, page) : get(m, 0, page);
 	if (r == NULL || set_word(m, r, offset, word) != 0)
 		return out_of_memory;
 	return result(MODEL_OK, NULL);

@@ -33,8 +33,13 @@ struct model_rules {
 	 * opened read/write; Windows refuses: FILE_MAP_READ); NULL when it
 	 * can, else why not */
 	const char *no_write_on_ro;
+	/* A named deviation: a write to a page of a shared view protected
+	 * write-copy goes through to the section instead of copying it (Wine
+	 * 8.0); NULL where it copies, else the deviation in words */
+	const char *writecopy_writes_through;
 };
-extern const struct model_rules model_rules_linux, model_rules_windows;
+/* Wine: Windows' rules with Wine's named deviations. */
+extern const struct model_rules model_rules_linux, model_rules_windows, model_rules_wine;
 
 /* What an action must do. */
 enum model_outcome {

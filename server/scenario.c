@@ -11,6 +11,7 @@
 #include "compat.h"
 #include "err.h"
 #include "json.h"
+#include "platform.h"
 #include "scenario.h"
 #include "text.h"
 
@@ -821,7 +822,7 @@ int scenario_parse(const char *text, size_t len, uint32_t page_size, struct scen
 int scenario_load(const char *path, uint32_t page_size, struct scenario *out, char *why,
 		  size_t cap)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = platform_fopen(path, "rb");
 	char *text, inner[256];
 	size_t n;
 	int e;
@@ -839,6 +840,13 @@ int scenario_load(const char *path, uint32_t page_size, struct scenario *out, ch
 		return COWLAB_E_NOMEM;
 	}
 	n = fread(text, 1, SCENARIO_FILE_MAX + 1, f);
+	if (ferror(f)) {
+		e = err_from_os(); /* a directory, say */
+		fclose(f);
+		free(text);
+		snprintf(why, cap, "%s: cannot read it: %s", path, cowlab_strerror(e));
+		return e;
+	}
 	fclose(f);
 	e = scenario_parse(text, n, page_size, out, inner, sizeof(inner));
 	free(text);

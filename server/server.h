@@ -27,6 +27,8 @@ struct server_options {
 	bool json;
 	bool cow_as_shared;     /* the negative control */
 	int repeat;             /* runs of the whole experiment */
+	const char *scenario;   /* --scenario: a file, a lesson's name, or "list" */
+	bool tap;               /* --tap: a scenario's run as TAP */
 };
 
 /* The experiment's steps: every client performs one batch per step, all
@@ -68,6 +70,8 @@ struct step_record {
 };
 
 int step_record_take(struct step_record *out, struct proto_result *res);
+int op_record_take(struct op_record *o, struct proto_op_result *r);
+void op_record_free(struct op_record *o);
 void step_record_free(struct step_record *r);
 
 struct client_state {
@@ -136,6 +140,9 @@ struct release_batch {
 struct server;
 
 struct plan {
+	/* the pages a client just admitted is assigned (first_page,
+	 * page_count) */
+	void (*place)(const struct server *s, struct client_state *c);
 	/* a client was admitted and has its assignment */
 	void (*admitted)(struct server *s, struct client_state *c);
 	/* the batch now out to a client, built again, to check its result by */
@@ -158,10 +165,12 @@ struct plan {
 extern const struct plan experiment_plan;
 
 struct play;
+struct scenario;
 
 struct server {
 	const struct plan *plan;
 	struct play *play;       /* a scenario's run (play.c), or NULL */
+	struct scenario *sc;     /* the scenario to run, until play_begin takes it */
 	struct server_options opt;
 	struct channel_hub *hub;
 	struct section *section;

@@ -538,3 +538,30 @@ void platform_thread_join(struct platform_thread *t)
 	pthread_join(t->id, NULL);
 	free(t);
 }
+
+FILE *platform_fopen(const char *path, const char *mode)
+{
+	return fopen(path, mode);
+}
+
+static bool ends_with(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), k = strlen(suffix);
+
+	return n >= k && strcmp(name + n - k, suffix) == 0;
+}
+
+int platform_list_dir(const char *dir, const char *suffix,
+		      void (*fn)(void *ctx, const char *name), void *ctx)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL)
+		return err_from_os();
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && ends_with(e->d_name, suffix))
+			fn(ctx, e->d_name);
+	closedir(d);
+	return COWLAB_OK;
+}

@@ -343,3 +343,39 @@ void platform_thread_join(struct platform_thread *t)
 	CloseHandle(t->handle);
 	free(t);
 }
+
+FILE *platform_fopen(const char *path, const char *mode)
+{
+	wchar_t *wpath = win32_wide(path), *wmode = win32_wide(mode);
+	FILE *f = wpath != NULL && wmode != NULL ? _wfopen(wpath, wmode) : NULL;
+
+	free(wpath);
+	free(wmode);
+	return f;
+}
+
+int platform_list_dir(const char *dir, const char *suffix,
+		      void (*fn)(void *ctx, const char *name), void *ctx)
+{
+	char pattern[1200];
+	wchar_t *wpattern;
+	WIN32_FIND_DATAW fd;
+	HANDLE h;
+
+	snprintf(pattern, sizeof(pattern), "%s\\*%s", dir, suffix);
+	if ((wpattern = win32_wide(pattern)) == NULL)
+		return COWLAB_E_NOMEM;
+	h = FindFirstFileW(wpattern, &fd);
+	free(wpattern);
+	if (h == INVALID_HANDLE_VALUE)
+		return GetLastError() == ERROR_FILE_NOT_FOUND ? COWLAB_OK : err_from_os();
+	do {
+		char *name = win32_utf8(fd.cFileName);
+
+		if (name != NULL && name[0] != '.')
+			fn(ctx, name);
+		free(name);
+	} while (FindNextFileW(h, &fd));
+	FindClose(h);
+	return COWLAB_OK;
+}

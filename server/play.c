@@ -1,0 +1,2008 @@
+/* Running a scenario (play.h). A step goes like this:
+ *
+ * 1. predict: every action of every participant, in the order written
+ *    (the server first, then clients by id), is applied to the model,
+ *    which says what it must do page by page. Pages the model says the
+ *    same of form a class (the pattern, a participant's stamp, a word, a
+ *    fault), and each class becomes operations of the protocol whose
+ *    words are the prediction itself: an `expect` of the predicted word,
+ *    a `fault_write` where a write must fault. So the client's answer is
+ *    the comparison, and nothing per page is kept while the step is out;
+ * 2. act: the server does its own operations at once, with the client's
+ *    code; each client is sent its operations, 64 at a time;
+ * 3. judge, once every participant has answered or is gone: each
+ *    observation against its prediction (as predicted, differs, not
+ *    proven, not applicable, a named deviation), the author's own
+ *    predictions against what the OS did, the page map of the views the
+ *    step changed from the OS's own evidence; then the step is printed.
+ *
+ * A client lost in a step leaves its own observations unproven, and every
+ * page it would have written through the section from then on unknown:
+ * what others read there is not proven either. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "evidence.h"
+#include "json.h"
+#include "model.h"
+#include "ops.h"
+#include "pattern.h"
+#include "play.h"
+#include "platform.h"
+#include "protocol.h"
+#include "report.h"
+#include "section.h"
+#include "server.h"
+#include "text.h"
+
+enum obs { OBS_MATCH, OBS_DEVIATION, OBS_NA, OBS_UNPROVEN, OBS_DIFFER, OBS_COUNT };
+static const char *const obs_names[OBS_COUNT] = {
+	[OBS_MATCH] = "as_predicted", [OBS_DEVIATION] = "deviation",
+	[OBS_NA] = "not_applicable", [OBS_UNPROVEN] = "unproven", [OBS_DIFFER] = "differs",
+};
+
+/* What the model predicts of a class of pages. */
+enum cls_kind {
+	K_XOR,      /* a read gives the pattern ^ v */
+	K_WORD,     /* a read gives v */
+	K_FAULT,    /* the access faults */
+	K_DONE,     /* a write, map, protect... is done */
+	K_UNKNOWN,  /* not known: a lost client may have written it */
+};
+
+#define RUNS_SHOWN 4
+#define MAP_PAGES 64      /* the widest page map a step prints */
+#define DIFFS_SHOWN 3
+#define NOT_AN_ACTION UINT32_MAX
+
+struct cls {
+	uint8_t kind;
+	uint32_t v;
+	uint64_t n;
+	uint32_t rf[RUNS_SHOWN], rc[RUNS_SHOWN];  /* its first runs of pages, for the text */
+	uint8_t nruns;
+	bool more;
+	bool open;                                /* an operation being built */
+	struct proto_op op;
+};
+
+/* One action of one participant, or one page map (action NOT_AN_ACTION). */
+struct item {
+	uint32_t action;
+	int who;
+	uint8_t view;
+	enum obs st;
+	bool deviation;                   /* the reference model says otherwise here */
+	const char *na;                   /* not applicable: why */
+	struct cls *cls;
+	size_t ncls, clscap;
+	size_t op0, nops;                 /* its operations in its participant's list */
+	char *pred_ev, *seen_ev;          /* evidence: the model's and the OS's, a char a page */
+	uint32_t ev_count, ev_first;
+	uint64_t pred_private, seen_private;
+	char said[240];                   /* what the OS did, in words */
+	char differs[240];                /* where it differs from the model */
+	char unproven[240];               /* what was not observed */
+	int you;                          /* -1 nothing said, 0 wrong, 1 right, 2 cannot tell */
+	char you_text[200];
+};
+
+struct opmeta {
+	uint32_t item, cls;
+};
+
+struct part {
+	struct proto_op *ops;
+	struct opmeta *meta;
+	struct op_record *rec;
+	size_t nops, cap, answered, out_end;
+	uint64_t seq;
+	bool last;
+};
+
+struct pcheck {
+	char name[SCENARIO_CHECK_MAX];
+	uint64_t n[OBS_COUNT];
+	char first[REPORT_TEXT_MAX];      /* the first that differed, or was not proven */
+	char na[REPORT_TEXT_MAX];         /* why not applicable */
+};
+
+struct play {
+	struct scenario sc;
+	enum play_output out;
+	FILE *f;
+	struct model *model, *ref;        /* ref: Windows' own rules, under Wine */
+	const char *deviation;            /* the named deviation in words, under Wine */
+	int nparts;
+	struct part *parts;
+	struct client_views agent;
+	int *last_step;                   /* per participant: its last step with actions */
+	int *lost_at;                     /* per client: the step it was lost in, or -1 */
+	bool mapped[SCENARIO_CLIENTS_MAX + 1][SCENARIO_VIEW_COUNT];
+	int step;
+	bool started, busy, again;
+	struct item *items;
+	size_t nitems, icap;
+	uint8_t *unknown;                 /* a page's words unknown: a lost client's */
+	struct pcheck checks[SCENARIO_CHECKS_MAX + 1];
+	size_t nchecks;
+	uint64_t obs[OBS_COUNT];
+	uint64_t you[3];                  /* wrong, right, cannot tell */
+	uint64_t seq;
+	cJSON *json_steps;
+	int tap_n;
+	bool nomem;
+};
+
+static const enum model_view model_views[SCENARIO_VIEW_COUNT] = {
+	[SCENARIO_VIEW_RW] = MODEL_RW, [SCENARIO_VIEW_COW] = MODEL_COW,
+	[SCENARIO_VIEW_RO] = MODEL_RO,
+};
+static const enum proto_view proto_views[SCENARIO_VIEW_COUNT] = {
+	[SCENARIO_VIEW_RW] = PROTO_VIEW_RW, [SCENARIO_VIEW_COW] = PROTO_VIEW_COW,
+	[SCENARIO_VIEW_RO] = PROTO_VIEW_RO,
+};
+
+/* ---- words ---- */
+
+static void who_text(int k, char *buf, size_t cap)
+{
+	if (k == 0)
+		snprintf(buf, cap, "the server");
+	else
+		snprintf(buf, cap, "client %d", k);
+}
+
+static bool acts(const struct scenario_action *a, int k)
+{
+	return k == 0 ? a->who.server : (a->who.clients >> (k - 1) & 1) != 0;
+}
+
+/* A word as people read it: whose stamp, the pattern, or its digits. */
+static void word_text(const struct play *p, uint64_t page, uint32_t offset, uint32_t w,
+		      char *buf, size_t cap)
+{
+	uint32_t x = w ^ pattern_value(p->agent.seed, page, offset);
+
+	if (x == 0) {
+		snprintf(buf, cap, "the pattern");
+		return;
+	}
+	for (int k = 0; k <= p->sc.clients; k++) {
+		if (x == model_stamp(k)) {
+			char who[24];
+
+			who_text(k, who, sizeof(who));
+			snprintf(buf, cap, "the stamp of %s", who);
+			return;
+		}
+	}
+	snprintf(buf, cap, "0x%08X", (unsigned)w);
+}
+
+static void cls_text(const struct play *p, const struct cls *c, char *buf, size_t cap)
+{
+	switch ((enum cls_kind)c->kind) {
+	case K_XOR:
+		if (c->v == 0) {
+			snprintf(buf, cap, "the pattern");
+		} else {
+			char who[24] = "?";
+
+			for (int k = 0; k <= p->sc.clients; k++)
+				if (c->v == model_stamp(k))
+					who_text(k, who, sizeof(who));
+			snprintf(buf, cap, "the stamp of %s", who);
+		}
+		return;
+	case K_WORD: snprintf(buf, cap, "0x%08X", (unsigned)c->v); return;
+	case K_FAULT: snprintf(buf, cap, "a fault"); return;
+	case K_DONE: snprintf(buf, cap, "done"); return;
+	case K_UNKNOWN: snprintf(buf, cap, "not known"); return;
+	}
+}
+
+/* "3", "0-7", "1,3,5-7": pages as a scenario writes them. */
+static void pages_text(const struct scenario_pages *pg, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < pg->nruns && n < cap; i++) {
+		uint32_t f = pg->runs[i].first, c = pg->runs[i].count;
+
+		if (c == 1)
+			n += (size_t)snprintf(buf + n, cap - n, "%s%u", i ? "," : "", f);
+		else
+			n += (size_t)snprintf(buf + n, cap - n, "%s%u-%u", i ? "," : "", f, f + c - 1);
+	}
+}
+
+static void cls_pages_text(const struct cls *c, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (uint8_t i = 0; i < c->nruns && n < cap; i++) {
+		if (c->rc[i] == 1)
+			n += (size_t)snprintf(buf + n, cap - n, "%s%u", i ? "," : "", c->rf[i]);
+		else
+			n += (size_t)snprintf(buf + n, cap - n, "%s%u-%u", i ? "," : "", c->rf[i],
+					      c->rf[i] + c->rc[i] - 1);
+	}
+	if (c->more && n < cap)
+		snprintf(buf + n, cap - n, ",...");
+}
+
+static void appendf(char *buf, size_t cap, const char *fmt, ...) COWLAB_PRINTF(3, 4);
+
+static void appendf(char *buf, size_t cap, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+
+	if (n + 1 >= cap)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, cap - n, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- the step's lists ---- */
+
+static struct item *item_new(struct play *p, uint32_t action, int who, uint8_t view)
+{
+	struct item *it;
+
+	if (p->nitems == p->icap) {
+		size_t cap = p->icap ? p->icap * 2 : 64;
+		struct item *n = realloc(p->items, cap * sizeof(*n));
+
+		if (n == NULL) {
+			p->nomem = true;
+			return NULL;
+		}
+		p->items = n;
+		p->icap = cap;
+	}
+	it = &p->items[p->nitems++];
+	memset(it, 0, sizeof(*it));
+	it->action = action;
+	it->who = who;
+	it->view = view;
+	it->you = -1;
+	it->op0 = p->parts[who].nops;
+	return it;
+}
+
+static size_t cls_of(struct play *p, struct item *it, uint8_t kind, uint32_t v)
+{
+	for (size_t i = 0; i < it->ncls; i++)
+		if (it->cls[i].kind == kind && it->cls[i].v == v)
+			return i;
+	if (it->ncls == it->clscap) {
+		size_t cap = it->clscap ? it->clscap * 2 : 2;
+		struct cls *n = realloc(it->cls, cap * sizeof(*n));
+
+		if (n == NULL) {
+			p->nomem = true;
+			return SIZE_MAX;
+		}
+		it->cls = n;
+		it->clscap = cap;
+	}
+	memset(&it->cls[it->ncls], 0, sizeof(it->cls[0]));
+	it->cls[it->ncls].kind = kind;
+	it->cls[it->ncls].v = v;
+	return it->ncls++;
+}
+
+static void add_op(struct play *p, int who, size_t item, size_t cls, const struct proto_op *op)
+{
+	struct part *pt = &p->parts[who];
+
+	if (pt->nops == pt->cap) {
+		size_t cap = pt->cap ? pt->cap * 2 : 64;
+		struct proto_op *o = realloc(pt->ops, cap * sizeof(*o));
+		struct opmeta *m = o ? realloc(pt->meta, cap * sizeof(*m)) : NULL;
+
+		if (o != NULL)
+			pt->ops = o;
+		if (m == NULL) {
+			p->nomem = true;
+			return;
+		}
+		pt->meta = m;
+		pt->cap = cap;
+	}
+	pt->ops[pt->nops] = *op;
+	pt->meta[pt->nops].item = (uint32_t)item;
+	pt->meta[pt->nops].cls = (uint32_t)cls;
+	pt->nops++;
+	p->items[item].nops++;
+}
+
+/* Puts a page in its class: into the class's operation while the pages
+ * keep one step apart, else the operation goes and a new one starts. A
+ * read that must fault goes alone: the first fault ends an operation. */
+static void cls_add(struct play *p, size_t item, size_t ci, uint64_t page,
+		    const struct proto_op *tmpl)
+{
+	struct cls *c = &p->items[item].cls[ci];
+	struct proto_range *r = &c->op.range;
+	bool alone = c->kind == K_FAULT && tmpl->kind == PROTO_OP_EXPECT;
+
+	c->n++;
+	if (c->nruns > 0 && c->rf[c->nruns - 1] + c->rc[c->nruns - 1] == page)
+		c->rc[c->nruns - 1]++;
+	else if (c->nruns < RUNS_SHOWN) {
+		c->rf[c->nruns] = (uint32_t)page;
+		c->rc[c->nruns++] = 1;
+	} else {
+		c->more = true;
+	}
+	if (c->kind == K_UNKNOWN)
+		return;
+	if (c->open && !alone) {
+		uint64_t last = r->first + (r->count - 1) * r->step;
+
+		if (r->count == 1 && page > last) {
+			r->step = page - last;
+			r->count = 2;
+			return;
+		}
+		if (page == last + r->step) {
+			r->count++;
+			return;
+		}
+	}
+	if (c->open)
+		add_op(p, p->items[item].who, item, ci, &c->op);
+	c->op = *tmpl;
+	c->op.range.first = page;
+	c->op.range.count = 1;
+	c->op.range.step = 1;
+	c->open = true;
+}
+
+static void cls_close(struct play *p, size_t item)
+{
+	for (size_t i = 0; i < p->items[item].ncls; i++) {
+		struct cls *c = &p->items[item].cls[i];
+
+		if (c->open)
+			add_op(p, p->items[item].who, item, i, &c->op);
+		c->open = false;
+	}
+}
+
+/* ---- predicting ---- */
+
+static bool gone(const struct server *s, const struct play *p, int k)
+{
+	if (k == 0)
+		return false;
+	if (k > s->nclients)
+		return !s->accepting;
+	return s->clients[k - 1].lost;
+}
+
+static const char *gone_why(const struct server *s, int k)
+{
+	return k <= s->nclients ? s->clients[k - 1].reason : "it never connected";
+}
+
+/* The word a write puts on a page: its value's. */
+static void write_word(const struct play *p, const struct scenario_action *a, int k,
+		       struct proto_op *op)
+{
+	switch (a->value.kind) {
+	case SCENARIO_WORD:
+		op->literal = true;
+		op->value = a->value.word;
+		break;
+	case SCENARIO_PATTERN:
+		op->xor_value = 0;
+		break;
+	case SCENARIO_STAMP:
+	case SCENARIO_FAULT:
+		op->xor_value = model_stamp(a->value.stamp_of == SCENARIO_STAMP_OWN ? k :
+					    a->value.stamp_of);
+		break;
+	}
+	(void)p;
+}
+
+static bool same(struct model_prediction x, struct model_prediction y)
+{
+	return x.outcome == y.outcome && (x.outcome != MODEL_OK || x.word == y.word);
+}
+
+/* Each page of the action's pages, in order. */
+#define FOR_PAGES(pg, page) \
+	for (size_t run_ = 0; run_ < (pg)->nruns; run_++) \
+		for (uint64_t page = (pg)->runs[run_].first; \
+		     page < (uint64_t)(pg)->runs[run_].first + (pg)->runs[run_].count; page++)
+
+static void predict_words(struct play *p, size_t ii, const struct scenario_action *a, int k)
+{
+	enum model_view mv = model_views[a->view];
+	struct proto_op tmpl = { .view = proto_views[a->view], .offset = a->offset };
+
+	FOR_PAGES(&a->pages, page) {
+		struct item *it = &p->items[ii];
+		struct model_prediction m, r;
+		size_t ci;
+
+		if (a->op == SCENARIO_READ) {
+			if (p->unknown[page]) {
+				ci = cls_of(p, it, K_UNKNOWN, 0);
+				if (ci != SIZE_MAX)
+					cls_add(p, ii, ci, page, &tmpl);
+				continue;
+			}
+			m = model_read(p->model, k, mv, page, a->offset);
+			r = p->ref ? model_read(p->ref, k, mv, page, a->offset) : m;
+			tmpl.kind = PROTO_OP_EXPECT;
+			tmpl.literal = false;
+			tmpl.xor_value = 0;
+			if (m.outcome == MODEL_FAULTS) {
+				ci = cls_of(p, it, K_FAULT, 0);
+			} else {
+				uint32_t x = m.word ^ pattern_value(p->agent.seed, page, a->offset);
+				bool stamp = x == 0;
+
+				for (int w = 0; w <= p->sc.clients && !stamp; w++)
+					stamp = x == model_stamp(w);
+				if (stamp) {
+					tmpl.xor_value = x;
+					ci = cls_of(p, it, K_XOR, x);
+				} else {
+					tmpl.literal = true;
+					tmpl.value = m.word;
+					ci = cls_of(p, it, K_WORD, m.word);
+				}
+			}
+		} else {
+			uint32_t w;
+
+			tmpl.literal = false;
+			tmpl.xor_value = 0;
+			write_word(p, a, k, &tmpl);
+			w = proto_op_word(&tmpl, p->agent.seed, page);
+			m = model_write(p->model, k, mv, page, a->offset, w);
+			r = p->ref ? model_write(p->ref, k, mv, page, a->offset, w) : m;
+			tmpl.kind = m.outcome == MODEL_FAULTS ? PROTO_OP_FAULT_WRITE : PROTO_OP_WRITE;
+			ci = cls_of(p, it, m.outcome == MODEL_FAULTS ? K_FAULT : K_DONE, 0);
+		}
+		if (ci == SIZE_MAX)
+			return;
+		p->items[ii].deviation |= !same(m, r);
+		cls_add(p, ii, ci, page, &tmpl);
+	}
+	cls_close(p, ii);
+}
+
+static void predict_evidence(struct play *p, size_t ii, int k, uint8_t view,
+			     const struct scenario_pages *pg)
+{
+	struct item *it = &p->items[ii];
+	size_t n = 0;
+
+	it->ev_count = pg->total;
+	it->ev_first = pg->runs[0].first;
+	it->pred_ev = malloc(pg->total + 1);
+	if (it->pred_ev == NULL) {
+		p->nomem = true;
+		return;
+	}
+	FOR_PAGES(pg, page) {
+		bool c = model_is_copy(p->model, k, model_views[view], page);
+
+		if (p->ref && model_is_copy(p->ref, k, model_views[view], page) != c)
+			it->deviation = true;
+		it->pred_ev[n++] = c ? EVIDENCE_PAGE_PRIVATE : '-';
+		it->pred_private += c;
+	}
+	it->pred_ev[n] = '\0';
+	for (size_t i = 0; i < pg->nruns; i++) {
+		for (uint32_t f = 0; f < pg->runs[i].count; f += PROTO_EVIDENCE_MAX) {
+			uint32_t left = pg->runs[i].count - f;
+			struct proto_op op = {
+				.kind = PROTO_OP_EVIDENCE, .view = proto_views[view],
+				.range = { pg->runs[i].first + f,
+					   left < PROTO_EVIDENCE_MAX ? left : PROTO_EVIDENCE_MAX, 1 },
+			};
+
+			add_op(p, k, ii, 0, &op);
+		}
+	}
+}
+
+/* protect, discard: the model page by page; the OS a run at a time. */
+static void predict_range(struct play *p, size_t ii, const struct scenario_action *a, int k)
+{
+	static const enum model_protect prots[SCENARIO_PROTECT_COUNT] = {
+		[SCENARIO_READONLY] = MODEL_READONLY, [SCENARIO_READWRITE] = MODEL_READWRITE,
+		[SCENARIO_WRITECOPY] = MODEL_WRITECOPY, [SCENARIO_NOACCESS] = MODEL_NOACCESS,
+	};
+	static const enum proto_protect wire[SCENARIO_PROTECT_COUNT] = {
+		[SCENARIO_READONLY] = PROTO_READONLY, [SCENARIO_READWRITE] = PROTO_READWRITE,
+		[SCENARIO_WRITECOPY] = PROTO_WRITECOPY, [SCENARIO_NOACCESS] = PROTO_NOACCESS,
+	};
+	enum model_view mv = model_views[a->view];
+
+	FOR_PAGES(&a->pages, page) {
+		struct model_prediction m, r;
+
+		if (a->op == SCENARIO_PROTECT) {
+			m = model_protect(p->model, k, mv, page, prots[a->protect]);
+			r = p->ref ? model_protect(p->ref, k, mv, page, prots[a->protect]) : m;
+		} else {
+			m = model_discard(p->model, k, mv, page);
+			r = p->ref ? model_discard(p->ref, k, mv, page) : m;
+		}
+		p->items[ii].deviation |= !same(m, r);
+		if (m.outcome != MODEL_OK) {
+			/* a rule of the platform, the same for every page */
+			p->items[ii].na = m.why;
+			return;
+		}
+	}
+	for (size_t i = 0; i < a->pages.nruns; i++) {
+		struct proto_op op = {
+			.kind = a->op == SCENARIO_PROTECT ? PROTO_OP_PROTECT : PROTO_OP_DISCARD,
+			.view = proto_views[a->view],
+			.range = { a->pages.runs[i].first, a->pages.runs[i].count, 1 },
+			.protect = wire[a->protect],
+		};
+
+		add_op(p, k, ii, 0, &op);
+	}
+}
+
+static void predict(struct server *s, struct play *p, uint32_t j, int k)
+{
+	const struct scenario_action *a = &p->sc.steps[p->step].actions[j];
+	struct item *it = item_new(p, j, k, (uint8_t)a->view);
+	size_t ii;
+	struct model_prediction m;
+
+	if (it == NULL)
+		return;
+	ii = (size_t)(it - p->items);
+	if (gone(s, p, k)) {
+		it->st = OBS_UNPROVEN;
+		snprintf(it->unproven, sizeof(it->unproven), "client %d was lost before this "
+			 "step: %.180s", k, gone_why(s, k));
+		return;
+	}
+	switch (a->op) {
+	case SCENARIO_MAP:
+	case SCENARIO_UNMAP: {
+		struct proto_op op = { .kind = a->op == SCENARIO_MAP ? PROTO_OP_MAP : PROTO_OP_UNMAP,
+				       .view = proto_views[a->view] };
+
+		m = a->op == SCENARIO_MAP ? model_map(p->model, k, model_views[a->view]) :
+					    model_unmap(p->model, k, model_views[a->view]);
+		if (p->ref != NULL)
+			(void)(a->op == SCENARIO_MAP ? model_map(p->ref, k, model_views[a->view]) :
+			       model_unmap(p->ref, k, model_views[a->view]));
+		if (m.outcome != MODEL_OK) {
+			it->na = m.why; /* the file is checked: only the model's memory */
+			return;
+		}
+		p->mapped[k][a->view] = a->op == SCENARIO_MAP;
+		add_op(p, k, ii, 0, &op);
+		return;
+	}
+	case SCENARIO_WRITE:
+	case SCENARIO_READ:
+		predict_words(p, ii, a, k);
+		return;
+	case SCENARIO_PROTECT:
+	case SCENARIO_DISCARD:
+		predict_range(p, ii, a, k);
+		return;
+	case SCENARIO_EVIDENCE:
+		predict_evidence(p, ii, k, (uint8_t)a->view, &a->pages);
+		return;
+	case SCENARIO_OP_COUNT:
+		return;
+	}
+}
+
+/* The page map: the OS's own evidence of every view a participant wrote,
+ * protected or discarded in the step, at most MAP_PAGES pages from the
+ * first it touched. */
+static void add_maps(struct server *s, struct play *p)
+{
+	const struct scenario_step *st = &p->sc.steps[p->step];
+
+	for (int k = 0; k <= p->sc.clients; k++) {
+		for (uint8_t v = 0; v < SCENARIO_VIEW_COUNT; v++) {
+			uint32_t lo = UINT32_MAX;
+			struct scenario_pages pg;
+			struct item *it;
+
+			if (gone(s, p, k) || !p->mapped[k][v])
+				continue;
+			for (size_t j = 0; j < st->nactions; j++) {
+				const struct scenario_action *a = &st->actions[j];
+
+				if (acts(a, k) && a->view == v &&
+				    (a->op == SCENARIO_WRITE || a->op == SCENARIO_PROTECT ||
+				     a->op == SCENARIO_DISCARD) && a->pages.runs[0].first < lo)
+					lo = a->pages.runs[0].first;
+			}
+			if (lo == UINT32_MAX)
+				continue;
+			if (p->sc.pages <= MAP_PAGES)
+				lo = 0; /* the whole section */
+			memset(&pg, 0, sizeof(pg));
+			pg.nruns = 1;
+			pg.runs[0].first = lo;
+			pg.runs[0].count = p->sc.pages - lo < MAP_PAGES ? p->sc.pages - lo : MAP_PAGES;
+			pg.total = pg.runs[0].count;
+			if ((it = item_new(p, NOT_AN_ACTION, k, v)) != NULL)
+				predict_evidence(p, (size_t)(it - p->items), k, v, &pg);
+		}
+	}
+}
+
+/* ---- the steps ---- */
+
+static void part_reset(struct part *pt)
+{
+	for (size_t i = 0; pt->rec != NULL && i < pt->nops; i++)
+		op_record_free(&pt->rec[i]);
+	free(pt->rec);
+	pt->rec = NULL;
+	pt->nops = pt->answered = pt->out_end = 0;
+}
+
+static void items_reset(struct play *p)
+{
+	for (size_t i = 0; i < p->nitems; i++) {
+		free(p->items[i].cls);
+		free(p->items[i].pred_ev);
+		free(p->items[i].seen_ev);
+	}
+	p->nitems = 0;
+}
+
+/* The server's own operations, done here and now. */
+static void act_locally(struct play *p)
+{
+	struct part *pt = &p->parts[0];
+	struct proto_op_result *res = malloc(sizeof(*res));
+
+	for (size_t i = 0; i < pt->nops; i++) {
+		if (res == NULL) {
+			pt->rec[i].ok = false;
+			continue;
+		}
+		ops_run(&p->agent, &pt->ops[i], res);
+		if (op_record_take(&pt->rec[i], res) != 0)
+			p->nomem = true;
+		evidence_free(&res->evidence);
+	}
+	pt->answered = pt->out_end = pt->nops;
+	free(res);
+}
+
+static void send_next(struct server *s, struct play *p, int k)
+{
+	struct part *pt = &p->parts[k];
+	struct client_state *c = &s->clients[k - 1];
+	struct proto_run run;
+
+	if (c->lost || c->conn == NULL || c->waiting || pt->out_end == pt->nops ||
+	    pt->answered < pt->out_end)
+		return;
+	memset(&run, 0, sizeof(run));
+	run.seq = ++p->seq;
+	for (size_t i = pt->out_end; i < pt->nops && run.nops < PROTO_OPS_MAX; i++)
+		run.ops[run.nops++] = pt->ops[i];
+	run.last = c->no_verdict && p->step == p->last_step[k] &&
+		   pt->out_end + run.nops == pt->nops;
+	pt->seq = run.seq;
+	pt->last = run.last;
+	pt->out_end += run.nops;
+	server_send(s, c, &run);
+}
+
+/* Every page a client writes through the section from `step` on. */
+static void mark_unknown(struct play *p, int k, int step)
+{
+	for (size_t i = (size_t)step; i < p->sc.nsteps; i++) {
+		for (size_t j = 0; j < p->sc.steps[i].nactions; j++) {
+			const struct scenario_action *a = &p->sc.steps[i].actions[j];
+
+			if (!acts(a, k) || a->op != SCENARIO_WRITE || a->view == SCENARIO_VIEW_COW)
+				continue;
+			FOR_PAGES(&a->pages, page)
+				p->unknown[page] = 1;
+		}
+	}
+}
+
+static void note_lost(struct server *s, struct play *p)
+{
+	for (int k = 1; k <= p->sc.clients; k++) {
+		if (p->lost_at[k] < 0 && gone(s, p, k)) {
+			p->lost_at[k] = p->step < 0 ? 0 : p->step;
+			mark_unknown(p, k, p->lost_at[k]);
+		}
+	}
+}
+
+static void begin_step(struct server *s, struct play *p)
+{
+	const struct scenario_step *st = &p->sc.steps[p->step];
+
+	items_reset(p);
+	for (int k = 0; k < p->nparts; k++)
+		part_reset(&p->parts[k]);
+	for (uint32_t j = 0; j < st->nactions; j++)
+		for (int k = 0; k <= p->sc.clients; k++)
+			if (acts(&st->actions[j], k))
+				predict(s, p, j, k);
+	add_maps(s, p);
+	for (int k = 0; k < p->nparts; k++) {
+		struct part *pt = &p->parts[k];
+
+		if (pt->nops > 0 && (pt->rec = calloc(pt->nops, sizeof(*pt->rec))) == NULL) {
+			p->nomem = true;
+			pt->nops = 0;
+		}
+	}
+	act_locally(p);
+	for (int k = 1; k < p->nparts; k++)
+		if (!gone(s, p, k))
+			send_next(s, p, k);
+}
+
+static bool step_answered(const struct server *s, const struct play *p)
+{
+	for (int k = 1; k < p->nparts; k++)
+		if (!gone(s, p, k) && p->parts[k].answered < p->parts[k].nops)
+			return false;
+	return true;
+}
+
+static void finish_step(struct server *s, struct play *p);
+static void register_clients(struct server *s);
+
+static void machine(struct server *s, struct play *p)
+{
+	note_lost(s, p);
+	if (!p->started) {
+		if (s->accepting)
+			return;
+		p->started = true;
+		p->step = 0;
+		register_clients(s);
+		note_lost(s, p);
+		begin_step(s, p);
+	}
+	while (p->step < (int)p->sc.nsteps) {
+		for (int k = 1; k < p->nparts; k++)
+			if (!gone(s, p, k))
+				send_next(s, p, k);
+		note_lost(s, p);
+		if (!step_answered(s, p))
+			return;
+		finish_step(s, p);
+		++p->step;
+		if (s->report.interrupted[0] != '\0')
+			return; /* the steps not begun are not run */
+		if (p->step < (int)p->sc.nsteps)
+			begin_step(s, p);
+	}
+}
+
+/* ---- the plan ---- */
+
+static void plan_place(const struct server *s, struct client_state *c)
+{
+	c->first_page = 0;
+	c->page_count = s->pages;
+}
+
+static void plan_admitted(struct server *s, struct client_state *c)
+{
+	(void)s;
+	(void)c;
+}
+
+static void plan_outstanding(const struct server *s, const struct client_state *c,
+			     struct proto_run *run)
+{
+	const struct part *pt = &s->play->parts[c->id];
+
+	memset(run, 0, sizeof(*run));
+	run->seq = pt->seq;
+	run->last = pt->last;
+	for (size_t i = pt->answered; i < pt->out_end; i++)
+		run->ops[run->nops++] = pt->ops[i];
+}
+
+static int plan_take(struct server *s, struct client_state *c, struct proto_result *res)
+{
+	struct part *pt = &s->play->parts[c->id];
+	int err = COWLAB_OK;
+
+	for (size_t i = 0; i < res->nresults && pt->answered < pt->nops; i++) {
+		int e = op_record_take(&pt->rec[pt->answered++], &res->results[i]);
+
+		if (e != 0)
+			err = e;
+	}
+	return err;
+}
+
+static void plan_advance(struct server *s, const struct client_state *c)
+{
+	struct play *p = s->play;
+
+	(void)c;
+	if (p->busy) {
+		p->again = true;
+		return;
+	}
+	p->busy = true;
+	do {
+		p->again = false;
+		machine(s, p);
+	} while (p->again);
+	p->busy = false;
+}
+
+static bool plan_client_done(const struct server *s, const struct client_state *c)
+{
+	const struct play *p = s->play;
+	int last = p->last_step[c->id];
+
+	if (last < 0 || p->step > last)
+		return true;
+	return p->started && p->step == last && p->parts[c->id].answered == p->parts[c->id].nops;
+}
+
+static void plan_doing(const struct server *s, const struct client_state *c, char *buf,
+		       size_t cap)
+{
+	(void)c;
+	snprintf(buf, cap, "step %d of %zu", s->play->step + 1, s->play->sc.nsteps);
+}
+
+static void plan_progress(const struct server *s, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "step %d of %zu", s->play->step + 1, s->play->sc.nsteps);
+}
+
+const struct plan play_plan = {
+	.place = plan_place, .admitted = plan_admitted, .outstanding = plan_outstanding,
+	.take = plan_take, .advance = plan_advance, .client_done = plan_client_done,
+	.doing = plan_doing, .progress = plan_progress,
+};
+
+/* ---- judging ---- */
+
+/* "page 5 faulted (...)": the client's words for a fault that ended an
+ * operation (client/ops.c, docs/protocol.md). */
+static bool faulted_page(const struct op_record *rec, uint64_t *page)
+{
+	unsigned long long pg;
+	int n = 0;
+
+	if (rec->ok || rec->error == NULL ||
+	    sscanf(rec->error, "page %llu faulted%n", &pg, &n) != 1 || n == 0)
+		return false;
+	*page = pg;
+	return true;
+}
+
+static void worse(struct item *it, enum obs st)
+{
+	if (st > it->st)
+		it->st = st;
+}
+
+static void differs(struct item *it, const char *fmt, ...) COWLAB_PRINTF(2, 3);
+
+/* Adds a difference to the item's list (the first DIFFS_SHOWN). */
+static void differs(struct item *it, const char *fmt, ...)
+{
+	char one[160];
+	va_list ap;
+	int shown = 0;
+
+	worse(it, OBS_DIFFER);
+	for (const char *c = it->differs; (c = strstr(c, "; ")) != NULL; c++)
+		shown++;
+	if (it->differs[0] != '\0' && ++shown >= DIFFS_SHOWN) {
+		if (strstr(it->differs, "; ...") == NULL)
+			appendf(it->differs, sizeof(it->differs), "; ...");
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(one, sizeof(one), fmt, ap);
+	va_end(ap);
+	appendf(it->differs, sizeof(it->differs), "%s%s", it->differs[0] ? "; " : "", one);
+}
+
+static void unproven(struct item *it, const char *fmt, ...) COWLAB_PRINTF(2, 3);
+
+static void unproven(struct item *it, const char *fmt, ...)
+{
+	va_list ap;
+
+	worse(it, OBS_UNPROVEN);
+	if (it->unproven[0] != '\0')
+		return;
+	va_start(ap, fmt);
+	vsnprintf(it->unproven, sizeof(it->unproven), fmt, ap);
+	va_end(ap);
+	text_utf8_trim(it->unproven);
+}
+
+/* What the author said a page reads: false if nothing. */
+static bool author_read(const struct play *p, const struct scenario_action *a, int k,
+			uint64_t page, bool *fault, uint32_t *word)
+{
+	const struct scenario_value *v = NULL;
+
+	for (size_t i = 0; i < a->expect.npages && v == NULL; i++)
+		if (a->expect.pages[i].page == page)
+			v = &a->expect.pages[i].value;
+	if (v == NULL && a->expect.has_all)
+		v = &a->expect.all;
+	if (v == NULL)
+		return false;
+	*fault = v->kind == SCENARIO_FAULT;
+	switch (v->kind) {
+	case SCENARIO_WORD: *word = v->word; break;
+	case SCENARIO_PATTERN: *word = pattern_value(p->agent.seed, page, a->offset); break;
+	case SCENARIO_STAMP:
+		*word = pattern_value(p->agent.seed, page, a->offset) ^
+			model_stamp(v->stamp_of == SCENARIO_STAMP_OWN ? k : v->stamp_of);
+		break;
+	case SCENARIO_FAULT: *word = 0; break;
+	}
+	return true;
+}
+
+/* The author against the OS, one page at a time; known: whether the OS's
+ * word (or fault) on that page is known. */
+struct author {
+	uint64_t right, wrong, unknown;
+	char first[160];
+};
+
+static void author_page(const struct play *p, const struct scenario_action *a, int k,
+			uint64_t page, bool known, bool fault, uint32_t word, struct author *au)
+{
+	bool said_fault = false;
+	uint32_t said = 0;
+	char w1[48], w2[48];
+
+	if (a == NULL || !a->expect.given || a->op != SCENARIO_READ ||
+	    !author_read(p, a, k, page, &said_fault, &said))
+		return;
+	if (!known) {
+		au->unknown++;
+		return;
+	}
+	if (said_fault == fault && (fault || said == word)) {
+		au->right++;
+		return;
+	}
+	if (au->wrong++ > 0)
+		return;
+	if (said_fault)
+		snprintf(w1, sizeof(w1), "a fault");
+	else
+		word_text(p, page, a->offset, said, w1, sizeof(w1));
+	if (fault)
+		snprintf(w2, sizeof(w2), "a fault");
+	else
+		word_text(p, page, a->offset, word, w2, sizeof(w2));
+	snprintf(au->first, sizeof(au->first), "page %llu: you said %s, it was %s",
+		 (unsigned long long)page, w1, w2);
+}
+
+static void judge_read(struct server *s, struct play *p, struct item *it,
+		       const struct scenario_action *a, struct author *au)
+{
+	const struct part *pt = &p->parts[it->who];
+
+	for (size_t i = it->op0; i < it->op0 + it->nops && i < pt->answered; i++) {
+		const struct proto_op *op = &pt->ops[i];
+		const struct op_record *rec = &pt->rec[i];
+		const struct cls *c = &it->cls[pt->meta[i].cls];
+		uint64_t fp = 0;
+		bool faulted = faulted_page(rec, &fp);
+		char w1[48], w2[48];
+
+		if (c->kind == K_FAULT) {
+			uint64_t page = op->range.first;
+
+			if (faulted && fp == page) {
+				author_page(p, a, it->who, page, true, true, 0, au);
+			} else if (rec->ok) {
+				uint32_t got = rec->nsamples ? rec->samples[0].value :
+					       pattern_value(p->agent.seed, page, op->offset);
+
+				word_text(p, page, op->offset, got, w1, sizeof(w1));
+				differs(it, "page %llu read %s; the model says it faults",
+					(unsigned long long)page, w1);
+				author_page(p, a, it->who, page, true, false, got, au);
+			} else {
+				unproven(it, "%.200s", rec->error ? rec->error : "the read failed");
+			}
+			continue;
+		}
+		if (!rec->ok) {
+			if (faulted) {
+				cls_text(p, c, w2, sizeof(w2));
+				differs(it, "page %llu faulted; the model says it reads %s",
+					(unsigned long long)fp, w2);
+			} else {
+				unproven(it, "%.200s", rec->error ? rec->error : "the read failed");
+			}
+			continue;
+		}
+		for (uint64_t n = 0, si = 0; n < op->range.count; n++) {
+			uint64_t page = proto_range_page(&op->range, n);
+			uint32_t want = proto_op_word(op, p->agent.seed, page);
+
+			if (si < rec->nsamples && rec->samples[si].page == page) {
+				uint32_t got = rec->samples[si++].value;
+
+				word_text(p, page, op->offset, got, w1, sizeof(w1));
+				word_text(p, page, op->offset, want, w2, sizeof(w2));
+				differs(it, "page %llu read %s; the model says %s",
+					(unsigned long long)page, w1, w2);
+				author_page(p, a, it->who, page, true, false, got, au);
+			} else {
+				/* unnamed mismatches: which pages is not known */
+				author_page(p, a, it->who, page, rec->mismatched <= rec->nsamples,
+					    false, want, au);
+			}
+		}
+		if (rec->mismatched > rec->nsamples)
+			differs(it, "%llu more pages read other than the model says",
+				(unsigned long long)(rec->mismatched - rec->nsamples));
+	}
+	for (size_t i = 0; i < it->ncls; i++) {
+		if (it->cls[i].kind != K_UNKNOWN)
+			continue;
+		for (int k = 1; k <= p->sc.clients; k++) {
+			if (p->lost_at[k] >= 0) {
+				unproven(it, "page %u may have been written by client %d, lost in "
+					 "step %d: %.120s", it->cls[i].rf[0], k, p->lost_at[k] + 1,
+					 gone_why(s, k));
+				break;
+			}
+		}
+		au->unknown += it->cls[i].n;
+	}
+}
+
+static void judge_write(struct play *p, struct item *it, const struct scenario_action *a)
+{
+	const struct part *pt = &p->parts[it->who];
+	uint64_t faulted_n = 0, done_n = 0;
+
+	for (size_t i = it->op0; i < it->op0 + it->nops && i < pt->answered; i++) {
+		const struct proto_op *op = &pt->ops[i];
+		const struct op_record *rec = &pt->rec[i];
+		uint64_t fp;
+
+		if (op->kind == PROTO_OP_FAULT_WRITE) {
+			if (!rec->ok) {
+				unproven(it, "%.200s", rec->error ? rec->error : "the write failed");
+				continue;
+			}
+			faulted_n += rec->matched;
+			done_n += rec->mismatched;
+			if (rec->mismatched > 0)
+				differs(it, "%llu of %llu writes did not fault as the model says%s%s",
+					(unsigned long long)rec->mismatched,
+					(unsigned long long)op->range.count,
+					rec->fault.faulted ? "; the first fault: " : "",
+					rec->fault.faulted ? rec->fault.code : "");
+			continue;
+		}
+		if (rec->ok) {
+			done_n += op->range.count;
+		} else if (faulted_page(rec, &fp)) {
+			faulted_n++;
+			differs(it, "page %llu faulted; the model says the write is done",
+				(unsigned long long)fp);
+		} else {
+			unproven(it, "%.200s", rec->error ? rec->error : "the write failed");
+		}
+	}
+	if (a->expect.given && a->expect.fault >= 0 && it->st != OBS_UNPROVEN) {
+		bool all = faulted_n == a->pages.total, none = faulted_n == 0;
+
+		it->you = a->expect.fault ? all : none;
+		snprintf(it->you_text, sizeof(it->you_text), "you said it %s: %s",
+			 a->expect.fault ? "faults" : "does not fault",
+			 it->you ? "right" : all ? "WRONG, it faulted" : none ?
+			 "WRONG, it did not" : "WRONG, some pages faulted");
+	}
+	if (it->st == OBS_MATCH)
+		snprintf(it->said, sizeof(it->said), "%s", faulted_n == 0 ? "done" : done_n == 0 ?
+			 "faulted, nothing written" : "done on some pages, faulted on others");
+	else
+		snprintf(it->said, sizeof(it->said), "%llu written, %llu faulted",
+			 (unsigned long long)done_n, (unsigned long long)faulted_n);
+}
+
+/* The page of the n-th character of an evidence item. */
+static uint64_t ev_page(const struct item *it, const struct scenario_action *a, size_t n)
+{
+	if (a == NULL || a->op != SCENARIO_EVIDENCE)
+		return it->ev_first + n;
+	for (size_t i = 0; i < a->pages.nruns; i++) {
+		if (n < a->pages.runs[i].count)
+			return a->pages.runs[i].first + n;
+		n -= a->pages.runs[i].count;
+	}
+	return 0;
+}
+
+static void judge_evidence(struct play *p, struct item *it, const struct scenario_action *a)
+{
+	const struct part *pt = &p->parts[it->who];
+	size_t at = 0;
+	uint64_t unknown = 0;
+
+	it->seen_ev = malloc(it->ev_count + 1);
+	if (it->seen_ev == NULL || it->pred_ev == NULL) {
+		unproven(it, "the server ran out of memory");
+		return;
+	}
+	memset(it->seen_ev, EVIDENCE_PAGE_UNKNOWN, it->ev_count);
+	it->seen_ev[it->ev_count] = '\0';
+	for (size_t i = it->op0; i < it->op0 + it->nops; i++) {
+		const struct proto_op *op = &pt->ops[i];
+		const struct op_record *rec = i < pt->answered ? &pt->rec[i] : NULL;
+		const struct evidence_report *ev = rec ? rec->evidence : NULL;
+
+		if (rec != NULL && !rec->ok)
+			unproven(it, "%.200s", rec->error ? rec->error : "no evidence");
+		else if (ev != NULL && (ev->nsources == 0 || !ev->sources[0].supported ||
+					strcmp(ev->sources[0].name, evidence_primary_source) != 0))
+			unproven(it, "the OS's evidence lacks its %s source",
+				 evidence_primary_source);
+		else if (ev != NULL && ev->pages != NULL && ev->count == op->range.count)
+			memcpy(it->seen_ev + at, ev->pages, ev->count);
+		at += op->range.count;
+	}
+	for (size_t n = 0; n < it->ev_count; n++) {
+		char seen = it->seen_ev[n];
+		bool pred = it->pred_ev[n] == EVIDENCE_PAGE_PRIVATE;
+
+		it->seen_private += seen == EVIDENCE_PAGE_PRIVATE;
+		if (seen == EVIDENCE_PAGE_UNKNOWN) {
+			unknown++;
+			continue;
+		}
+		if ((seen == EVIDENCE_PAGE_PRIVATE) != pred)
+			differs(it, "page %llu is %s; the model says it is %s",
+				(unsigned long long)ev_page(it, a, n),
+				seen == EVIDENCE_PAGE_PRIVATE ? "a private copy" : "not a copy",
+				pred ? "a private copy" : "not");
+	}
+	if (unknown > 0)
+		unproven(it, "the OS could not tell of %llu page%s (swapped out?)",
+			 (unsigned long long)unknown, text_s(unknown));
+	if (a != NULL && a->expect.given && a->expect.private_pages >= 0) {
+		it->you = unknown > 0 ? 2 : (uint64_t)a->expect.private_pages == it->seen_private;
+		snprintf(it->you_text, sizeof(it->you_text), "you said %lld private: %s",
+			 (long long)a->expect.private_pages, it->you == 2 ? "cannot tell" :
+			 it->you ? "right" : "WRONG");
+	}
+}
+
+static void judge_item(struct server *s, struct play *p, struct item *it)
+{
+	const struct scenario_action *a = it->action == NOT_AN_ACTION ? NULL :
+					  &p->sc.steps[p->step].actions[it->action];
+	const struct part *pt = &p->parts[it->who];
+	struct author au = { 0, 0, 0, "" };
+	bool missing = pt->answered < it->op0 + it->nops;
+
+	if (it->unproven[0] != '\0')
+		return; /* its client was gone before the step */
+	if (it->na != NULL) {
+		it->st = OBS_NA;
+		return;
+	}
+	if (p->nomem) {
+		unproven(it, "the server ran out of memory");
+		return;
+	}
+	if (a == NULL || a->op == SCENARIO_EVIDENCE) {
+		judge_evidence(p, it, a);
+	} else if (a->op == SCENARIO_READ) {
+		judge_read(s, p, it, a, &au);
+	} else if (a->op == SCENARIO_WRITE) {
+		judge_write(p, it, a);
+	} else {
+		for (size_t i = it->op0; i < it->op0 + it->nops && i < pt->answered; i++) {
+			const struct op_record *rec = &pt->rec[i];
+
+			if (rec->ok)
+				continue;
+			if (a->op == SCENARIO_PROTECT || a->op == SCENARIO_DISCARD)
+				differs(it, "the OS refused: %.150s", rec->error ? rec->error : "");
+			else
+				unproven(it, "%.200s", rec->error ? rec->error : "it failed");
+		}
+		snprintf(it->said, sizeof(it->said), "%s", it->st == OBS_MATCH ? "done" : "refused");
+	}
+	if (missing)
+		unproven(it, "client %d was lost before it answered: %.160s", it->who,
+			 gone_why(s, it->who));
+	if (it->st == OBS_MATCH && it->deviation)
+		it->st = OBS_DEVIATION;
+	if (a != NULL && a->op == SCENARIO_READ && a->expect.given) {
+		it->you = au.wrong ? 0 : au.unknown ? 2 : 1;
+		snprintf(it->you_text, sizeof(it->you_text), "you: %s%s", it->you == 0 ? "WRONG, " :
+			 it->you == 1 ? "right" : "cannot tell (not every page was seen)",
+			 it->you == 0 ? au.first : "");
+	}
+}
+
+/* ---- printing a step ---- */
+
+static const char *verb(const struct scenario_action *a)
+{
+	static const char *const verbs[SCENARIO_OP_COUNT] = {
+		[SCENARIO_MAP] = "maps", [SCENARIO_UNMAP] = "unmaps", [SCENARIO_WRITE] = "writes",
+		[SCENARIO_READ] = "reads", [SCENARIO_PROTECT] = "protects",
+		[SCENARIO_DISCARD] = "discards the copies of",
+		[SCENARIO_EVIDENCE] = "asks the OS about",
+	};
+
+	return verbs[a->op];
+}
+
+/* What an action does, without who: "writes 0x00C0FFEE to cow 3". */
+static void action_text(const struct play *p, const struct scenario_action *a, char *buf,
+			size_t cap)
+{
+	char pages[96] = "", what[48] = "";
+
+	(void)p;
+	if (a->op != SCENARIO_MAP && a->op != SCENARIO_UNMAP)
+		pages_text(&a->pages, pages, sizeof(pages));
+	if (a->op == SCENARIO_WRITE) {
+		if (a->value.kind == SCENARIO_WORD)
+			snprintf(what, sizeof(what), " 0x%08X to", (unsigned)a->value.word);
+		else if (a->value.kind == SCENARIO_PATTERN)
+			snprintf(what, sizeof(what), " the pattern to");
+		else
+			snprintf(what, sizeof(what), " its stamp to");
+	}
+	snprintf(buf, cap, "%s%s %s%s%s", verb(a), what, scenario_view_name(a->view),
+		 pages[0] ? " " : "", pages);
+	if ((a->op == SCENARIO_WRITE || a->op == SCENARIO_READ) && a->offset != 0)
+		appendf(buf, cap, " at +%u", (unsigned)a->offset);
+	if (a->op == SCENARIO_PROTECT)
+		appendf(buf, cap, " %s", scenario_protect_name(a->protect));
+}
+
+/* What the OS did, when it did as predicted: the model's classes. */
+static void read_said(const struct play *p, const struct item *it, char *buf, size_t cap)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < it->ncls; i++) {
+		char pages[96], what[48];
+
+		if (i == 3) {
+			appendf(buf, cap, "; ...");
+			break;
+		}
+		cls_pages_text(&it->cls[i], pages, sizeof(pages));
+		cls_text(p, &it->cls[i], what, sizeof(what));
+		if (it->ncls == 1)
+			appendf(buf, cap, "%s", what);
+		else
+			appendf(buf, cap, "%s%s %s: %s", i ? "; " : "",
+				it->cls[i].n == 1 ? "page" : "pages", pages, what);
+	}
+}
+
+static void evidence_said(const struct item *it, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%llu private cop%s", (unsigned long long)it->seen_private,
+		 it->seen_private == 1 ? "y" : "ies");
+	if (it->seen_ev != NULL && it->ev_count <= MAP_PAGES)
+		appendf(buf, cap, " %s", it->seen_ev);
+}
+
+/* The body of an item's lines, everything but who: items of one action
+ * with the same body are printed once. */
+static void item_body(const struct play *p, struct item *it, char *buf, size_t cap)
+{
+	const struct scenario_action *a = &p->sc.steps[p->step].actions[it->action];
+	char act[160], said[240];
+
+	action_text(p, a, act, sizeof(act));
+	if (it->st == OBS_NA)
+		snprintf(said, sizeof(said), "not applicable: %s", it->na);
+	else if (it->st == OBS_UNPROVEN && it->nops == 0)
+		snprintf(said, sizeof(said), "not done");
+	else if (a->op == SCENARIO_READ)
+		read_said(p, it, said, sizeof(said));
+	else if (a->op == SCENARIO_EVIDENCE)
+		evidence_said(it, said, sizeof(said));
+	else
+		snprintf(said, sizeof(said), "%s", it->said);
+	if (a->op == SCENARIO_READ && it->st == OBS_DIFFER)
+		snprintf(said, sizeof(said), "not as the model says");
+	snprintf(buf, cap, "%s: %s", act, said);
+	if (it->st == OBS_DIFFER)
+		appendf(buf, cap, "\n    DIFFERS from the model: %s", it->differs);
+	if (it->st == OBS_UNPROVEN)
+		appendf(buf, cap, "\n    NOT PROVEN: %s", it->unproven);
+	if (it->st == OBS_DEVIATION)
+		appendf(buf, cap, "\n    as %s does, not as Windows does: a named deviation",
+			p->model == NULL ? "" : "Wine");
+	if (it->you >= 0)
+		appendf(buf, cap, "\n    %s", it->you_text);
+}
+
+/* "client 1", "clients 1-3,5", "the server": the participants of items
+ * [from, to) of one action. */
+static void whos_text(const struct play *p, size_t from, size_t to, char *buf, size_t cap)
+{
+	size_t n = to - from;
+
+	buf[0] = '\0';
+	if (p->items[from].who == 0) {
+		snprintf(buf, cap, "the server");
+		if (++from == to)
+			return;
+		appendf(buf, cap, " and ");
+		n--;
+	}
+	appendf(buf, cap, "client%s ", n > 1 ? "s" : "");
+	for (size_t i = from; i < to; i++) {
+		int k = p->items[i].who;
+		size_t j = i;
+
+		while (j + 1 < to && p->items[j + 1].who == p->items[j].who + 1)
+			j++;
+		if (j > i + 1)
+			appendf(buf, cap, "%s%d-%d", i > from ? "," : "", k, p->items[j].who);
+		else
+			appendf(buf, cap, "%s%d", i > from ? "," : "", k);
+		if (j == i + 1)
+			appendf(buf, cap, ",%d", p->items[j].who);
+		i = j;
+	}
+}
+
+/* Text broken at spaces to TEXT_WIDTH columns: the first line indented by
+ * `first`, the others by `rest`. */
+static void wrap(FILE *f, int first, const char *text, int rest)
+{
+	int col = fprintf(f, "%*s", first, "");
+	bool start = true;
+
+	while (*text != '\0') {
+		int word = (int)strcspn(text, " ");
+
+		if (!start && col + 1 + word > TEXT_WIDTH) {
+			col = fprintf(f, "\n%*s", rest, "") - 1;
+			start = true;
+		}
+		if (!start)
+			col += fprintf(f, " ");
+		col += fprintf(f, "%.*s", word, text);
+		start = false;
+		text += word;
+		text += strspn(text, " ");
+	}
+	fputc('\n', f);
+}
+
+static void print_lines(FILE *f, const char *who, const char *body)
+{
+	char first[512];
+	const char *nl = strchr(body, '\n');
+	size_t n = nl ? (size_t)(nl - body) : strlen(body);
+
+	snprintf(first, sizeof(first), "%s %.*s", who, (int)n, body);
+	wrap(f, 2, first, 6);
+	while (nl != NULL) {
+		const char *line = nl + 1;
+
+		nl = strchr(line, '\n');
+		n = nl ? (size_t)(nl - line) : strlen(line);
+		snprintf(first, sizeof(first), "%.*s", (int)n, line);
+		wrap(f, 4, first + strspn(first, " "), 6);
+	}
+}
+
+static void print_maps(const struct play *p, FILE *f)
+{
+	for (size_t i = 0; i < p->nitems; i++) {
+		const struct item *it = &p->items[i];
+		char who[24], line[400];
+
+		if (it->action != NOT_AN_ACTION || it->seen_ev == NULL)
+			continue;
+		who_text(it->who, who, sizeof(who));
+		snprintf(line, sizeof(line), "page map: %s %s %u-%u %s", who,
+			 scenario_view_name(it->view), it->ev_first, it->ev_first + it->ev_count - 1,
+			 it->seen_ev);
+		wrap(f, 2, line, 6);
+		if (it->st == OBS_DIFFER) {
+			snprintf(line, sizeof(line), "DIFFERS from the model: %s", it->differs);
+			wrap(f, 4, line, 6);
+		}
+		if (it->st == OBS_UNPROVEN) {
+			snprintf(line, sizeof(line), "NOT PROVEN: %s", it->unproven);
+			wrap(f, 4, line, 6);
+		}
+	}
+}
+
+static void print_step(struct play *p, FILE *f)
+{
+	const struct scenario_step *st = &p->sc.steps[p->step];
+	char head[1200];
+
+	snprintf(head, sizeof(head), "Step %d of %zu.%s%s", p->step + 1, p->sc.nsteps,
+		 st->say[0] ? " " : "", st->say);
+	fputc('\n', f);
+	wrap(f, 0, head, 2);
+	for (size_t i = 0; i < p->nitems;) {
+		char body[1200], other[1200], who[200];
+		size_t j = i + 1;
+
+		if (p->items[i].action == NOT_AN_ACTION) {
+			i++;
+			continue;
+		}
+		item_body(p, &p->items[i], body, sizeof(body));
+		while (j < p->nitems && p->items[j].action == p->items[i].action) {
+			item_body(p, &p->items[j], other, sizeof(other));
+			if (strcmp(body, other) != 0)
+				break;
+			j++;
+		}
+		whos_text(p, i, j, who, sizeof(who));
+		print_lines(f, who, body);
+		i = j;
+	}
+	print_maps(p, f);
+	fflush(f);
+}
+
+/* ---- JSON and TAP ---- */
+
+static cJSON *item_json(const struct play *p, struct item *it)
+{
+	cJSON *o = cJSON_CreateObject();
+	char who[24], buf[1200];
+
+	if (o == NULL)
+		return NULL;
+	who_text(it->who, who, sizeof(who));
+	cJSON_AddStringToObject(o, "who", who);
+	cJSON_AddStringToObject(o, "status", obs_names[it->st]);
+	if (it->action == NOT_AN_ACTION) {
+		cJSON_AddStringToObject(o, "view", scenario_view_name(it->view));
+		cJSON_AddNumberToObject(o, "first", it->ev_first);
+	} else {
+		const struct scenario_action *a = &p->sc.steps[p->step].actions[it->action];
+
+		cJSON_AddNumberToObject(o, "action", it->action);
+		action_text(p, a, buf, sizeof(buf));
+		cJSON_AddStringToObject(o, "does", buf);
+		cJSON_AddStringToObject(o, "check", a->check[0] ? a->check : "model_agrees");
+		if (a->op == SCENARIO_READ || a->op == SCENARIO_WRITE) {
+			read_said(p, it, buf, sizeof(buf));
+			cJSON_AddStringToObject(o, "model", buf);
+		}
+	}
+	if (it->pred_ev != NULL)
+		cJSON_AddStringToObject(o, "model_pages", it->pred_ev);
+	if (it->seen_ev != NULL)
+		cJSON_AddStringToObject(o, "os_pages", it->seen_ev);
+	json_attach(o, "differs", it->differs[0] ? cJSON_CreateString(it->differs) :
+		    cJSON_CreateNull());
+	json_attach(o, "unproven", it->unproven[0] ? cJSON_CreateString(it->unproven) :
+		    cJSON_CreateNull());
+	json_attach(o, "not_applicable", it->na ? cJSON_CreateString(it->na) : cJSON_CreateNull());
+	json_attach(o, "deviation", it->deviation && p->deviation ?
+		    cJSON_CreateString(p->deviation) : cJSON_CreateNull());
+	if (it->you >= 0) {
+		cJSON *y = cJSON_AddObjectToObject(o, "you");
+
+		if (y != NULL) {
+			cJSON_AddStringToObject(y, "said", it->you_text);
+			json_attach(y, "right", it->you == 2 ? cJSON_CreateNull() :
+				    cJSON_CreateBool(it->you == 1));
+		}
+	}
+	return o;
+}
+
+static enum obs step_status(const struct play *p, bool *all_na)
+{
+	enum obs worst = OBS_MATCH;
+
+	*all_na = p->nitems > 0;
+	for (size_t i = 0; i < p->nitems; i++) {
+		enum obs st = p->items[i].st;
+
+		if (st != OBS_NA)
+			*all_na = false;
+		if (st == OBS_DIFFER || (st == OBS_UNPROVEN && worst != OBS_DIFFER))
+			worst = st;
+	}
+	return worst;
+}
+
+/* A YAML double-quoted scalar. */
+static void yaml_str(FILE *f, const char *key, const char *v)
+{
+	fprintf(f, "    %s: \"", key);
+	for (; *v != '\0'; v++) {
+		if (*v == '"' || *v == '\\')
+			fputc('\\', f);
+		fputc(*v, f);
+	}
+	fputs("\"\n", f);
+}
+
+static void tap_step(struct play *p, FILE *f)
+{
+	const struct scenario_step *st = &p->sc.steps[p->step];
+	bool all_na;
+	enum obs worst = step_status(p, &all_na);
+	bool ok = worst != OBS_DIFFER && worst != OBS_UNPROVEN;
+	char say[160];
+
+	snprintf(say, sizeof(say), "%s", st->say);
+	for (char *c = say; *c != '\0'; c++)
+		if (*c == '#' || *c == '\n')
+			*c = ' ';
+	fprintf(f, "%s %d - step %d%s%s", ok ? "ok" : "not ok", ++p->tap_n, p->step + 1,
+		say[0] ? ": " : "", say);
+	if (all_na)
+		fprintf(f, " # SKIP %s", p->items[0].na);
+	fputc('\n', f);
+	if (ok)
+		return;
+	fputs("  ---\n", f);
+	for (size_t i = 0; i < p->nitems; i++) {
+		struct item *it = &p->items[i];
+		char who[24], line[600], act[160] = "page map";
+
+		if (it->st != OBS_DIFFER && it->st != OBS_UNPROVEN)
+			continue;
+		who_text(it->who, who, sizeof(who));
+		if (it->action != NOT_AN_ACTION)
+			action_text(p, &st->actions[it->action], act, sizeof(act));
+		snprintf(line, sizeof(line), "%s %s", who, act);
+		fputs("  -\n", f);
+		yaml_str(f, "action", line);
+		if (it->st == OBS_DIFFER)
+			yaml_str(f, "differs", it->differs);
+		else
+			yaml_str(f, "unproven", it->unproven);
+		if (it->pred_ev != NULL && it->seen_ev != NULL) {
+			yaml_str(f, "predicted", it->pred_ev);
+			yaml_str(f, "observed", it->seen_ev);
+		} else if (it->action != NOT_AN_ACTION) {
+			read_said(p, it, line, sizeof(line));
+			yaml_str(f, "predicted", line);
+		}
+	}
+	fputs("  ...\n", f);
+}
+
+/* ---- a step's end ---- */
+
+static struct pcheck *check_named(struct play *p, const char *name)
+{
+	for (size_t i = 0; i < p->nchecks; i++)
+		if (strcmp(p->checks[i].name, name) == 0)
+			return &p->checks[i];
+	return &p->checks[p->nchecks - 1]; /* model_agrees */
+}
+
+static void tally(struct play *p, const struct item *it)
+{
+	const struct scenario_action *a = it->action == NOT_AN_ACTION ? NULL :
+					  &p->sc.steps[p->step].actions[it->action];
+	struct pcheck *c = check_named(p, a != NULL && a->check[0] ? a->check : "model_agrees");
+	char who[24], act[160] = "page map";
+
+	p->obs[it->st]++;
+	c->n[it->st]++;
+	if (it->you >= 0)
+		p->you[it->you == 0 ? 0 : it->you == 1 ? 1 : 2]++;
+	who_text(it->who, who, sizeof(who));
+	if (a != NULL)
+		action_text(p, a, act, sizeof(act));
+	/* the first of each, cut to the report's length */
+	if (it->st == OBS_NA && c->na[0] == '\0')
+		appendf(c->na, sizeof(c->na), "step %d, %s %s: %s", p->step + 1, who, act, it->na);
+	if (it->st == OBS_DEVIATION && c->na[0] == '\0')
+		appendf(c->na, sizeof(c->na), "step %d, %s %s: %s", p->step + 1, who, act,
+			p->deviation);
+	if ((it->st == OBS_DIFFER && c->n[OBS_DIFFER] == 1) ||
+	    (it->st == OBS_UNPROVEN && c->n[OBS_DIFFER] == 0 && c->n[OBS_UNPROVEN] == 1)) {
+		c->first[0] = '\0';
+		appendf(c->first, sizeof(c->first), "step %d, %s %s: %s", p->step + 1, who, act,
+			it->st == OBS_DIFFER ? it->differs : it->unproven);
+	}
+	text_utf8_trim(c->first);
+	text_utf8_trim(c->na);
+}
+
+/* Client failures the model did not predict, in the report's list. */
+static void note_failed_ops(struct server *s, struct play *p)
+{
+	char step[16] = "";
+
+	appendf(step, sizeof(step), "step %d", p->step + 1);
+	for (int k = 1; k < p->nparts && k <= s->nclients; k++) {
+		const struct part *pt = &p->parts[k];
+
+		for (size_t i = 0; i < pt->answered; i++) {
+			const struct item *it = &p->items[pt->meta[i].item];
+			uint64_t fp;
+
+			if (pt->rec[i].ok || it->st != OBS_UNPROVEN || faulted_page(&pt->rec[i], &fp))
+				continue;
+			for (size_t r = 0; r < s->report.nclients; r++)
+				if (s->report.clients[r].id == k)
+					report_client_failed_op(&s->report.clients[r], step, (int)i,
+								proto_op_name(pt->ops[i].kind),
+								pt->rec[i].error);
+		}
+	}
+}
+
+static void finish_step(struct server *s, struct play *p)
+{
+	cJSON *step, *actions, *maps;
+	bool all_na;
+
+	for (size_t i = 0; i < p->nitems; i++)
+		judge_item(s, p, &p->items[i]);
+	for (size_t i = 0; i < p->nitems; i++)
+		tally(p, &p->items[i]);
+	note_failed_ops(s, p);
+	if (p->out == PLAY_HUMAN)
+		print_step(p, p->f);
+	else if (p->out == PLAY_TAP)
+		tap_step(p, p->f);
+	if (p->json_steps == NULL || (step = cJSON_CreateObject()) == NULL)
+		return;
+	cJSON_AddItemToArray(p->json_steps, step);
+	cJSON_AddNumberToObject(step, "step", p->step + 1);
+	cJSON_AddStringToObject(step, "say", p->sc.steps[p->step].say);
+	cJSON_AddStringToObject(step, "status", obs_names[step_status(p, &all_na)]);
+	actions = cJSON_AddArrayToObject(step, "actions");
+	maps = cJSON_AddArrayToObject(step, "page_maps");
+	for (size_t i = 0; i < p->nitems && actions != NULL && maps != NULL; i++)
+		cJSON_AddItemToArray(p->items[i].action == NOT_AN_ACTION ? maps : actions,
+				     item_json(p, &p->items[i]));
+}
+
+/* ---- the run ---- */
+
+static void register_clients(struct server *s)
+{
+	if (report_reserve_clients(&s->report, (size_t)s->nclients) != 0)
+		return;
+	for (int i = 0; i < s->nclients; i++) {
+		struct report_client *rc = report_add_client(&s->report, false);
+
+		if (rc == NULL)
+			return;
+		rc->id = s->clients[i].id;
+		rc->pid = s->clients[i].pid;
+		rc->first_page = s->clients[i].first_page;
+		rc->page_count = s->clients[i].page_count;
+	}
+}
+
+int play_begin(struct server *s, struct scenario *sc, enum play_output out)
+{
+	struct play *p = calloc(1, sizeof(*p));
+	const struct model_rules *rules = &model_rules_linux;
+	int err;
+
+	if (p == NULL)
+		return COWLAB_E_NOMEM;
+	s->play = p;
+	p->sc = *sc;
+	memset(sc, 0, sizeof(*sc));
+	p->out = out;
+	p->f = stdout;
+	p->step = -1;
+	p->nparts = p->sc.clients + 1;
+	if (strcmp(s->report.platform.os, "Windows") == 0)
+		rules = s->report.platform.wine_version[0] ? &model_rules_wine : &model_rules_windows;
+	p->deviation = rules->writecopy_writes_through;
+	p->parts = calloc((size_t)p->nparts, sizeof(*p->parts));
+	p->last_step = calloc((size_t)p->nparts, sizeof(*p->last_step));
+	p->lost_at = calloc((size_t)p->nparts, sizeof(*p->lost_at));
+	p->unknown = calloc(p->sc.pages, 1);
+	if (p->parts == NULL || p->last_step == NULL || p->lost_at == NULL || p->unknown == NULL)
+		return COWLAB_E_NOMEM;
+	err = model_create(&p->model, p->sc.pages, s->page_size, s->seed, p->sc.clients, rules);
+	if (err == 0 && rules == &model_rules_wine)
+		err = model_create(&p->ref, p->sc.pages, s->page_size, s->seed, p->sc.clients,
+				   &model_rules_windows);
+	if (err != 0)
+		return err;
+	for (int k = 0; k < p->nparts; k++) {
+		p->last_step[k] = -1;
+		p->lost_at[k] = -1;
+	}
+	for (size_t i = 0; i < p->sc.nsteps; i++)
+		for (size_t j = 0; j < p->sc.steps[i].nactions; j++)
+			for (int k = 0; k < p->nparts; k++)
+				if (acts(&p->sc.steps[i].actions[j], k))
+					p->last_step[k] = (int)i;
+	for (size_t i = 0; i <= p->sc.nsteps && p->nchecks < SCENARIO_CHECKS_MAX; i++) {
+		for (size_t j = 0; i < p->sc.nsteps && j < p->sc.steps[i].nactions; j++) {
+			const char *c = p->sc.steps[i].actions[j].check;
+			size_t k = 0;
+
+			while (k < p->nchecks && strcmp(p->checks[k].name, c) != 0)
+				k++;
+			if (c[0] != '\0' && k == p->nchecks && strcmp(c, "model_agrees") != 0)
+				snprintf(p->checks[p->nchecks++].name, SCENARIO_CHECK_MAX, "%s", c);
+		}
+	}
+	snprintf(p->checks[p->nchecks++].name, SCENARIO_CHECK_MAX, "model_agrees");
+	p->agent.section = s->section;
+	p->agent.pages = s->pages;
+	p->agent.page_size = s->page_size;
+	p->agent.seed = s->seed;
+	if ((err = section_fill(s->section, s->rw, pattern_fill, &s->seed)) != 0)
+		return err;
+	if (out == PLAY_JSON && (p->json_steps = cJSON_CreateArray()) == NULL)
+		return COWLAB_E_NOMEM;
+	if (out == PLAY_TAP) {
+		fprintf(p->f, "TAP version 13\n1..%zu\n", p->sc.nsteps + p->nchecks);
+		fprintf(p->f, "# cowlab %s: scenario %s on %s %s%s%s\n", s->report.version,
+			p->sc.name, s->report.platform.os, s->report.platform.version,
+			s->report.platform.wine_version[0] ? ", Wine " : "",
+			s->report.platform.wine_version);
+	} else if (out == PLAY_HUMAN) {
+		char line[400];
+
+		snprintf(line, sizeof(line), "cowlab %s: scenario %s on %s %s (%s)%s%s",
+			 s->report.version, p->sc.name, s->report.platform.os,
+			 s->report.platform.version, s->report.platform.arch,
+			 s->report.platform.wine_version[0] ? ", Wine " : "",
+			 s->report.platform.wine_version);
+		wrap(p->f, 0, line, 2);
+		wrap(p->f, 2, p->sc.about, 2);
+		snprintf(line, sizeof(line), "%u page%s of %u B, %d client%s; in page maps P is a "
+			 "private copy, s the section's page, . not present, ? not known",
+			 p->sc.pages, text_s(p->sc.pages), (unsigned)s->page_size, p->sc.clients,
+			 text_s((uint64_t)p->sc.clients));
+		wrap(p->f, 0, line, 2);
+		fflush(p->f);
+	}
+	return 0;
+}
+
+/* The checks, from what was tallied: failed if a prediction differed,
+ * else unproven if an observation is missing, else (a named check) not
+ * applicable if an action of it was, else held. */
+static void make_checks(struct server *s, struct play *p)
+{
+	for (size_t i = 0; i < p->nchecks && s->report.nserver_checks < REPORT_CHECKS_MAX; i++) {
+		const struct pcheck *c = &p->checks[i];
+		bool agrees = i + 1 == p->nchecks;
+		uint64_t seen = c->n[OBS_MATCH] + c->n[OBS_DEVIATION] + c->n[OBS_NA] +
+				c->n[OBS_UNPROVEN] + c->n[OBS_DIFFER];
+		cJSON *obs = cJSON_CreateObject();
+		struct report_check *rc;
+
+		for (int k = 0; k < OBS_COUNT; k++)
+			cJSON_AddNumberToObject(obs, obs_names[k], (double)c->n[k]);
+		rc = report_add_check(s->report.server_checks, &s->report.nserver_checks, c->name,
+				      false, cJSON_CreateString("every observation as the model "
+								"predicts"), obs, NULL);
+		snprintf(rc->basis, sizeof(rc->basis), "client+server");
+		rc->applicable = true;
+		if (c->n[OBS_DIFFER] > 0) {
+			report_check_detail(rc, "%s", c->first);
+		} else if (c->n[OBS_UNPROVEN] > 0) {
+			report_check_unproven(rc, "%s", c->first);
+		} else if (s->report.interrupted[0] != '\0' && p->step < (int)p->sc.nsteps) {
+			report_check_unproven(rc, "the run was interrupted before step %d",
+					      p->step + 1);
+		} else if (!agrees && (c->n[OBS_NA] > 0 || c->n[OBS_DEVIATION] > 0)) {
+			rc->applicable = false;
+			report_check_detail(rc, "not applicable here: %s", c->na);
+		} else if (agrees && c->n[OBS_MATCH] == 0) {
+			rc->applicable = false;
+			report_check_detail(rc, "no prediction outside the named checks");
+		} else {
+			rc->held = true;
+			report_check_detail(rc, "%llu observation%s as the model predicts",
+					    (unsigned long long)c->n[OBS_MATCH],
+					    text_s(c->n[OBS_MATCH]));
+		}
+		(void)seen;
+	}
+}
+
+static void print_end(struct server *s, struct play *p)
+{
+	struct report_summary sum;
+	enum report_exit ex = report_exit_status(&s->report);
+	char line[600];
+
+	report_summarize(&s->report, &sum);
+	fprintf(p->f, "\nchecks:\n");
+	for (size_t i = 0; i < s->report.nserver_checks; i++) {
+		const struct report_check *c = &s->report.server_checks[i];
+		static const char *const words[] = {
+			[CHECK_HELD] = "held", [CHECK_FAILED] = "FAILED",
+			[CHECK_UNPROVEN] = "UNPROVEN", [CHECK_NOT_APPLICABLE] = "n/a",
+		};
+
+		snprintf(line, sizeof(line), "%s %s: %s", c->name, words[report_check_status(c)],
+			 c->detail ? c->detail : "");
+		wrap(p->f, 2, line, 6);
+	}
+	for (size_t i = 0; i < s->report.nclients; i++) {
+		const struct report_client *rc = &s->report.clients[i];
+
+		if (rc->status == CLIENT_COMPLETE)
+			continue;
+		snprintf(line, sizeof(line), "client %d (pid %ld) lost: %s", rc->id, rc->pid,
+			 rc->reason);
+		wrap(p->f, 0, line, 2);
+	}
+	if (sum.missing > 0)
+		fprintf(p->f, "%d client%s never connected\n", sum.missing,
+			text_s((uint64_t)sum.missing));
+	if (s->report.interrupted[0] != '\0')
+		fprintf(p->f, "\ninterrupted by %s: this is the run so far\n", s->report.interrupted);
+	snprintf(line, sizeof(line), "verdict: %s (exit %d): %llu observation%s as the model "
+		 "predicts, %llu not, %llu not proven, %llu not applicable, %llu named "
+		 "deviation%s", ex == REPORT_EXIT_HELD ? "HELD, the OS did as the model predicts" :
+		 ex == REPORT_EXIT_FAILED ? "BROKEN, the OS did not do as the model predicts" :
+		 "NOT PROVEN", (int)ex, (unsigned long long)p->obs[OBS_MATCH],
+		 text_s(p->obs[OBS_MATCH]), (unsigned long long)p->obs[OBS_DIFFER],
+		 (unsigned long long)p->obs[OBS_UNPROVEN], (unsigned long long)p->obs[OBS_NA],
+		 (unsigned long long)p->obs[OBS_DEVIATION], text_s(p->obs[OBS_DEVIATION]));
+	fputc('\n', p->f);
+	wrap(p->f, 0, line, 2);
+	if (p->you[0] + p->you[1] + p->you[2] > 0) {
+		snprintf(line, sizeof(line), "your predictions: %llu right, %llu wrong%s",
+			 (unsigned long long)p->you[1], (unsigned long long)p->you[0],
+			 p->you[2] ? ", some not seen" : "");
+		wrap(p->f, 0, line, 2);
+	}
+}
+
+static void tap_end(struct server *s, struct play *p)
+{
+	for (int i = p->step < 0 ? 0 : p->step; i < (int)p->sc.nsteps; i++)
+		fprintf(p->f, "not ok %d - step %d # not run: %s\n", ++p->tap_n, i + 1,
+			s->report.interrupted[0] ? "the run was interrupted" : "the run ended");
+	for (size_t i = 0; i < s->report.nserver_checks; i++) {
+		const struct report_check *c = &s->report.server_checks[i];
+		enum check_status st = report_check_status(c);
+
+		fprintf(p->f, "%s %d - check %s", st == CHECK_HELD || st == CHECK_NOT_APPLICABLE ?
+			"ok" : "not ok", ++p->tap_n, c->name);
+		if (st == CHECK_NOT_APPLICABLE)
+			fprintf(p->f, " # SKIP %s", c->detail ? c->detail : "");
+		fputc('\n', p->f);
+		if (st == CHECK_FAILED || st == CHECK_UNPROVEN) {
+			fputs("  ---\n", p->f);
+			yaml_str(p->f, st == CHECK_FAILED ? "differs" : "unproven",
+				 c->detail ? c->detail : "");
+			fputs("  ...\n", p->f);
+		}
+	}
+}
+
+void play_end(struct server *s)
+{
+	struct play *p = s->play;
+	cJSON *o;
+
+	if (p == NULL)
+		return;
+	if (!p->started)
+		register_clients(s);
+	/* what is left without clients: the steps the server alone does */
+	if (s->report.interrupted[0] == '\0')
+		plan_advance(s, NULL);
+	for (size_t i = 0; i < s->report.nclients; i++) {
+		struct report_client *rc = &s->report.clients[i];
+		const struct client_state *c = &s->clients[rc->id - 1];
+
+		rc->status = c->lost ? CLIENT_LOST : CLIENT_COMPLETE;
+		snprintf(rc->reason, sizeof(rc->reason), "%s", c->reason);
+	}
+	make_checks(s, p);
+	if (p->out == PLAY_HUMAN)
+		print_end(s, p);
+	else if (p->out == PLAY_TAP)
+		tap_end(s, p);
+	fflush(p->f);
+	if (p->out != PLAY_JSON || (o = cJSON_CreateObject()) == NULL)
+		return;
+	cJSON_AddStringToObject(o, "name", p->sc.name);
+	cJSON_AddStringToObject(o, "about", p->sc.about);
+	cJSON_AddNumberToObject(o, "clients", p->sc.clients);
+	cJSON_AddNumberToObject(o, "pages", p->sc.pages);
+	cJSON_AddStringToObject(o, "rules", p->model ? (p->ref ? "Wine" : strcmp(
+				s->report.platform.os, "Windows") == 0 ? "Windows" : "Linux") : "");
+	json_attach(o, "steps", p->json_steps);
+	p->json_steps = NULL;
+	cJSON *counts = cJSON_AddObjectToObject(o, "observations");
+	for (int k = 0; counts != NULL && k < OBS_COUNT; k++)
+		cJSON_AddNumberToObject(counts, obs_names[k], (double)p->obs[k]);
+	cJSON *you = cJSON_AddObjectToObject(o, "your_predictions");
+	if (you != NULL) {
+		cJSON_AddNumberToObject(you, "right", (double)p->you[1]);
+		cJSON_AddNumberToObject(you, "wrong", (double)p->you[0]);
+		cJSON_AddNumberToObject(you, "cannot_tell", (double)p->you[2]);
+	}
+	s->report.scenario = o;
+}
+
+void play_free(struct server *s)
+{
+	struct play *p = s->play;
+
+	if (p == NULL)
+		return;
+	items_reset(p);
+	free(p->items);
+	for (int k = 0; p->parts != NULL && k < p->nparts; k++) {
+		part_reset(&p->parts[k]);
+		free(p->parts[k].ops);
+		free(p->parts[k].meta);
+	}
+	for (int v = 0; v < PROTO_VIEW_COUNT; v++)
+		if (p->agent.view[v] != NULL)
+			section_unmap(p->agent.section, p->agent.view[v]);
+	free(p->parts);
+	free(p->last_step);
+	free(p->lost_at);
+	free(p->unknown);
+	model_destroy(p->model);
+	model_destroy(p->ref);
+	cJSON_Delete(p->json_steps);
+	scenario_free(&p->sc);
+	free(p);
+	s->play = NULL;
+}
+
+void play_tap_bail(FILE *out, const char *why)
+{
+	fprintf(out, "TAP version 13\n1..0\nBail out! %s\n", why);
+}
