@@ -149,7 +149,8 @@ static void drop(struct model *m, struct rec *r)
 	for (size_t k = (h + 1) & m->mask; m->table[k].key != 0; k = (k + 1) & m->mask) {
 		struct rec moved = m->table[k];
 
-		m->table[k].key = 0;
+		/* the slot let go whole: its words go with the record */
+		memset(&m->table[k], 0, sizeof(m->table[k]));
 		m->table[slot_of(m, moved.key)] = moved;
 	}
 }

@@ -193,6 +193,50 @@ static void test_platform_rules(void)
 	model_destroy(w);
 }
 
+/* Unmapping one participant's view drops its records from the middle of
+ * the table's runs: the others' records move, and must stay whole and
+ * freed once (ASan checks the last). */
+static void test_drop_moves(void)
+{
+	struct model *m = NULL;
+
+	if (!CHECK_OK(model_create(&m, 256, PS, SEED, 3, &model_rules_linux) == 0))
+		return;
+	for (int who = 1; who <= 3; who++)
+		model_map(m, who, MODEL_COW);
+	for (uint64_t p = 0; p < 200; p++)
+		for (int who = 1; who <= 3; who++)
+			model_write(m, who, MODEL_COW, p, 4 * (uint32_t)who, 0x1000u * (uint32_t)who +
+				    (uint32_t)p);
+	CHECK(model_unmap(m, 2, MODEL_COW).outcome == MODEL_OK);
+	for (uint64_t p = 0; p < 200; p++) {
+		CHECK(read_ok(m, 1, MODEL_COW, p, 4) == 0x1000u + (uint32_t)p);
+		CHECK(read_ok(m, 3, MODEL_COW, p, 12) == 0x3000u + (uint32_t)p);
+		CHECK(model_is_copy(m, 1, MODEL_COW, p) && model_is_copy(m, 3, MODEL_COW, p));
+	}
+	model_map(m, 2, MODEL_COW);
+	CHECK(!model_is_copy(m, 2, MODEL_COW, 7) && read_ok(m, 2, MODEL_COW, 7, 8) == pat(7, 8));
+	model_destroy(m);
+}
+
+/* Wine: Windows' rules, but a write-copy page of a shared view writes
+ * through (its named deviation). */
+static void test_wine_rules(void)
+{
+	struct model *m = fresh(&model_rules_wine, 1);
+
+	if (m == NULL)
+		return;
+	CHECK(model_rules_wine.writecopy_writes_through != NULL &&
+	      model_rules_windows.writecopy_writes_through == NULL);
+	model_map(m, S, MODEL_RW);
+	model_map(m, 1, MODEL_RW);
+	CHECK(model_protect(m, 1, MODEL_RW, 4, MODEL_WRITECOPY).outcome == MODEL_OK);
+	CHECK(model_write(m, 1, MODEL_RW, 4, 0, 0x6).outcome == MODEL_OK);
+	CHECK(!model_is_copy(m, 1, MODEL_RW, 4) && read_ok(m, S, MODEL_RW, 4, 0) == 0x6);
+	model_destroy(m);
+}
+
 /* Sparse: a section of 2^30 pages costs what was written. */
 static void test_sparse(void)
 {
@@ -227,6 +271,8 @@ int main(void)
 	test_discard_unmap();
 	test_platform_rules();
 	test_sparse();
+	test_drop_moves();
+	test_wine_rules();
 	test_stamps();
 	return check_exit("test-model");
 }
