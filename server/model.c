@@ -12,9 +12,8 @@
 
 const struct model_rules model_rules_linux = {
 	.name = "Linux",
-	.no_writecopy_on_shared = "Linux cannot make a page of a MAP_SHARED mapping copy-on-write "
-				  "(mprotect has no such protection; only MAP_PRIVATE maps copy on "
-				  "write)",
+	.no_writecopy_on_shared = "Linux cannot make a page of a MAP_SHARED mapping copy-on-write: "
+				  "mprotect has no such protection",
 	.no_discard = NULL,
 	.no_write_on_ro = NULL,
 };
@@ -22,24 +21,21 @@ const struct model_rules model_rules_linux = {
 const struct model_rules model_rules_windows = {
 	.name = "Windows",
 	.no_writecopy_on_shared = NULL,
-	.no_discard = "Windows has no call that drops a view's private copies short of "
-		      "unmapping the view (DiscardVirtualMemory and OfferVirtualMemory are for "
-		      "private memory, not a mapped view's copies)",
+	.no_discard = "Windows has no call that drops a mapped view's private copies short of "
+		      "unmapping it (DiscardVirtualMemory is for private memory)",
 	.no_write_on_ro = "a FILE_MAP_READ view cannot be made writable: VirtualProtect refuses "
-			  "a protection the view was not mapped with",
+			  "more access than the view was mapped with",
 };
 
 const struct model_rules model_rules_wine = {
 	.name = "Wine",
 	.no_writecopy_on_shared = NULL,
-	.no_discard = "Windows has no call that drops a view's private copies short of "
-		      "unmapping the view (DiscardVirtualMemory and OfferVirtualMemory are for "
-		      "private memory, not a mapped view's copies)",
+	.no_discard = "Windows has no call that drops a mapped view's private copies short of "
+		      "unmapping it (DiscardVirtualMemory is for private memory)",
 	.no_write_on_ro = "a FILE_MAP_READ view cannot be made writable: VirtualProtect refuses "
-			  "a protection the view was not mapped with",
+			  "more access than the view was mapped with",
 	.writecopy_writes_through = "Wine 8.0 writes a PAGE_WRITECOPY page of a FILE_MAP_WRITE "
-				    "view through to the section; Windows copies it (Wine's own "
-				    "test, dlls/kernel32/tests/virtual.c, marks it todo_wine)",
+				    "view through to the section; Windows copies it",
 };
 
 struct word {

@@ -135,6 +135,10 @@ struct play {
 	cJSON *json_steps;
 	int tap_n;
 	bool nomem;
+	/* for the words of an item: said of several participants at once, and
+	 * whose reading it is (its own stamp), or -1 */
+	bool plural;
+	int reader;
 };
 
 static const enum model_view model_views[SCENARIO_VIEW_COUNT] = {
@@ -189,6 +193,8 @@ static void cls_text(const struct play *p, const struct cls *c, char *buf, size_
 	case K_XOR:
 		if (c->v == 0) {
 			snprintf(buf, cap, "the pattern");
+		} else if (p->reader >= 0 && c->v == model_stamp(p->reader)) {
+			snprintf(buf, cap, "%s", p->plural ? "their own stamps" : "its own stamp");
 		} else {
 			char who[24] = "?";
 
@@ -1264,16 +1270,20 @@ static void judge_item(struct server *s, struct play *p, struct item *it)
 
 /* ---- printing a step ---- */
 
-static const char *verb(const struct scenario_action *a)
+static const char *verb(const struct play *p, const struct scenario_action *a)
 {
-	static const char *const verbs[SCENARIO_OP_COUNT] = {
-		[SCENARIO_MAP] = "maps", [SCENARIO_UNMAP] = "unmaps", [SCENARIO_WRITE] = "writes",
-		[SCENARIO_READ] = "reads", [SCENARIO_PROTECT] = "protects",
-		[SCENARIO_DISCARD] = "discards the copies of",
-		[SCENARIO_EVIDENCE] = "asks the OS about",
+	static const char *const verbs[2][SCENARIO_OP_COUNT] = {
+		{ [SCENARIO_MAP] = "maps", [SCENARIO_UNMAP] = "unmaps",
+		  [SCENARIO_WRITE] = "writes", [SCENARIO_READ] = "reads",
+		  [SCENARIO_PROTECT] = "protects", [SCENARIO_DISCARD] = "discards the copies of",
+		  [SCENARIO_EVIDENCE] = "asks the OS about" },
+		{ [SCENARIO_MAP] = "map", [SCENARIO_UNMAP] = "unmap", [SCENARIO_WRITE] = "write",
+		  [SCENARIO_READ] = "read", [SCENARIO_PROTECT] = "protect",
+		  [SCENARIO_DISCARD] = "discard the copies of",
+		  [SCENARIO_EVIDENCE] = "ask the OS about" },
 	};
 
-	return verbs[a->op];
+	return verbs[p->plural][a->op];
 }
 
 /* What an action does, without who: "writes 0x00C0FFEE to cow 3". */
@@ -1282,7 +1292,6 @@ static void action_text(const struct play *p, const struct scenario_action *a, c
 {
 	char pages[96] = "", what[48] = "";
 
-	(void)p;
 	if (a->op != SCENARIO_MAP && a->op != SCENARIO_UNMAP)
 		pages_text(&a->pages, pages, sizeof(pages));
 	if (a->op == SCENARIO_WRITE) {
@@ -1291,9 +1300,10 @@ static void action_text(const struct play *p, const struct scenario_action *a, c
 		else if (a->value.kind == SCENARIO_PATTERN)
 			snprintf(what, sizeof(what), " the pattern to");
 		else
-			snprintf(what, sizeof(what), " its stamp to");
+			snprintf(what, sizeof(what), " %s to", p->plural ? "their stamps" :
+				 "its stamp");
 	}
-	snprintf(buf, cap, "%s%s %s%s%s", verb(a), what, scenario_view_name(a->view),
+	snprintf(buf, cap, "%s%s %s%s%s", verb(p, a), what, scenario_view_name(a->view),
 		 pages[0] ? " " : "", pages);
 	if ((a->op == SCENARIO_WRITE || a->op == SCENARIO_READ) && a->offset != 0)
 		appendf(buf, cap, " at +%u", (unsigned)a->offset);
@@ -1302,8 +1312,9 @@ static void action_text(const struct play *p, const struct scenario_action *a, c
 }
 
 /* What the OS did, when it did as predicted: the model's classes. */
-static void read_said(const struct play *p, const struct item *it, char *buf, size_t cap)
+static void read_said(struct play *p, const struct item *it, char *buf, size_t cap)
 {
+	p->reader = it->who;
 	buf[0] = '\0';
 	for (size_t i = 0; i < it->ncls; i++) {
 		char pages[96], what[48];
@@ -1320,6 +1331,7 @@ static void read_said(const struct play *p, const struct item *it, char *buf, si
 			appendf(buf, cap, "%s%s %s: %s", i ? "; " : "",
 				it->cls[i].n == 1 ? "page" : "pages", pages, what);
 	}
+	p->reader = -1;
 }
 
 static void evidence_said(const struct item *it, char *buf, size_t cap)
@@ -1327,12 +1339,12 @@ static void evidence_said(const struct item *it, char *buf, size_t cap)
 	snprintf(buf, cap, "%llu private cop%s", (unsigned long long)it->seen_private,
 		 it->seen_private == 1 ? "y" : "ies");
 	if (it->seen_ev != NULL && it->ev_count <= MAP_PAGES)
-		appendf(buf, cap, " %s", it->seen_ev);
+		appendf(buf, cap, " (%s)", it->seen_ev);
 }
 
 /* The body of an item's lines, everything but who: items of one action
  * with the same body are printed once. */
-static void item_body(const struct play *p, struct item *it, char *buf, size_t cap)
+static void item_body(struct play *p, struct item *it, char *buf, size_t cap)
 {
 	const struct scenario_action *a = &p->sc.steps[p->step].actions[it->action];
 	char act[160], said[240];
@@ -1439,11 +1451,18 @@ static void print_maps(const struct play *p, FILE *f)
 {
 	for (size_t i = 0; i < p->nitems; i++) {
 		const struct item *it = &p->items[i];
-		char who[24], line[400];
+		char who[200], line[600];
+		size_t j = i + 1;
 
 		if (it->action != NOT_AN_ACTION || it->seen_ev == NULL)
 			continue;
-		who_text(it->who, who, sizeof(who));
+		/* participants whose maps read the same, on one line */
+		while (j < p->nitems && p->items[j].action == NOT_AN_ACTION &&
+		       p->items[j].view == it->view && p->items[j].ev_first == it->ev_first &&
+		       p->items[j].seen_ev != NULL && strcmp(p->items[j].seen_ev, it->seen_ev) == 0 &&
+		       p->items[j].st == it->st && it->st == OBS_MATCH)
+			j++;
+		whos_text(p, i, j, who, sizeof(who));
 		snprintf(line, sizeof(line), "page map: %s %s %u-%u %s", who,
 			 scenario_view_name(it->view), it->ev_first, it->ev_first + it->ev_count - 1,
 			 it->seen_ev);
@@ -1456,6 +1475,7 @@ static void print_maps(const struct play *p, FILE *f)
 			snprintf(line, sizeof(line), "NOT PROVEN: %s", it->unproven);
 			wrap(f, 4, line, 6);
 		}
+		i = j - 1;
 	}
 }
 
@@ -1484,6 +1504,12 @@ static void print_step(struct play *p, FILE *f)
 			j++;
 		}
 		whos_text(p, i, j, who, sizeof(who));
+		if (j > i + 1) {
+			/* said of them all: "clients 1-4 read cow 2: their own stamps" */
+			p->plural = true;
+			item_body(p, &p->items[i], body, sizeof(body));
+			p->plural = false;
+		}
 		print_lines(f, who, body);
 		i = j;
 	}
@@ -1493,7 +1519,7 @@ static void print_step(struct play *p, FILE *f)
 
 /* ---- JSON and TAP ---- */
 
-static cJSON *item_json(const struct play *p, struct item *it)
+static cJSON *item_json(struct play *p, struct item *it)
 {
 	cJSON *o = cJSON_CreateObject();
 	char who[24], buf[1200];
@@ -1517,6 +1543,8 @@ static cJSON *item_json(const struct play *p, struct item *it)
 			read_said(p, it, buf, sizeof(buf));
 			cJSON_AddStringToObject(o, "model", buf);
 		}
+		if (a->op != SCENARIO_READ && it->st != OBS_NA && it->said[0] != '\0')
+			cJSON_AddStringToObject(o, "os", it->said);
 	}
 	if (it->pred_ev != NULL)
 		cJSON_AddStringToObject(o, "model_pages", it->pred_ev);
@@ -1544,16 +1572,20 @@ static cJSON *item_json(const struct play *p, struct item *it)
 static enum obs step_status(const struct play *p, bool *all_na)
 {
 	enum obs worst = OBS_MATCH;
+	bool actions = false, na = true;
 
-	*all_na = p->nitems > 0;
 	for (size_t i = 0; i < p->nitems; i++) {
 		enum obs st = p->items[i].st;
 
-		if (st != OBS_NA)
-			*all_na = false;
+		/* every action not applicable (a page map is not an action) */
+		if (p->items[i].action != NOT_AN_ACTION) {
+			actions = true;
+			na &= st == OBS_NA;
+		}
 		if (st == OBS_DIFFER || (st == OBS_UNPROVEN && worst != OBS_DIFFER))
 			worst = st;
 	}
+	*all_na = actions && na;
 	return worst;
 }
 
@@ -1642,10 +1674,9 @@ static void tally(struct play *p, const struct item *it)
 		action_text(p, a, act, sizeof(act));
 	/* the first of each, cut to the report's length */
 	if (it->st == OBS_NA && c->na[0] == '\0')
-		appendf(c->na, sizeof(c->na), "step %d, %s %s: %s", p->step + 1, who, act, it->na);
+		appendf(c->na, sizeof(c->na), "(step %d) %s", p->step + 1, it->na);
 	if (it->st == OBS_DEVIATION && c->na[0] == '\0')
-		appendf(c->na, sizeof(c->na), "step %d, %s %s: %s", p->step + 1, who, act,
-			p->deviation);
+		appendf(c->na, sizeof(c->na), "(step %d) %s", p->step + 1, p->deviation);
 	if ((it->st == OBS_DIFFER && c->n[OBS_DIFFER] == 1) ||
 	    (it->st == OBS_UNPROVEN && c->n[OBS_DIFFER] == 0 && c->n[OBS_UNPROVEN] == 1)) {
 		c->first[0] = '\0';
@@ -1739,6 +1770,7 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 	p->out = out;
 	p->f = stdout;
 	p->step = -1;
+	p->reader = -1;
 	p->nparts = p->sc.clients + 1;
 	if (strcmp(s->report.platform.os, "Windows") == 0)
 		rules = s->report.platform.wine_version[0] ? &model_rules_wine : &model_rules_windows;
