@@ -1167,7 +1167,7 @@ static uint64_t ev_page(const struct item *it, const struct scenario_action *a, 
 static void judge_evidence(struct play *p, struct item *it, const struct scenario_action *a)
 {
 	const struct part *pt = &p->parts[it->who];
-	size_t at = 0;
+	size_t at = 0, answered_pages = 0;
 	uint64_t unknown = 0;
 
 	it->seen_ev = malloc(it->ev_count + 1);
@@ -1191,8 +1191,10 @@ static void judge_evidence(struct play *p, struct item *it, const struct scenari
 		else if (ev != NULL && ev->pages != NULL && ev->count == op->range.count)
 			memcpy(it->seen_ev + at, ev->pages, ev->count);
 		at += op->range.count;
+		if (rec != NULL)
+			answered_pages = at;
 	}
-	for (size_t n = 0; n < it->ev_count; n++) {
+	for (size_t n = 0; n < it->ev_count && n < answered_pages; n++) {
 		char seen = it->seen_ev[n];
 		bool pred = it->pred_ev[n] == EVIDENCE_PAGE_PRIVATE;
 
@@ -1234,6 +1236,12 @@ static void judge_item(struct server *s, struct play *p, struct item *it)
 	}
 	if (p->nomem) {
 		unproven(it, "the server ran out of memory");
+		return;
+	}
+	if (missing && pt->answered <= it->op0) {
+		snprintf(it->said, sizeof(it->said), "not answered");
+		unproven(it, "client %d was lost before it answered: %.160s", it->who,
+			 gone_why(s, it->who));
 		return;
 	}
 	if (a == NULL || a->op == SCENARIO_EVIDENCE) {
