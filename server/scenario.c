@@ -565,7 +565,7 @@ static void who_text(int k, char *buf, size_t cap)
  * scenario that asks for either is wrong, whatever the OS would say. */
 static int lint_views(struct reader *r, const struct scenario *s)
 {
-	static bool mapped[SCENARIO_CLIENTS_MAX + 1][SCENARIO_VIEW_COUNT];
+	bool mapped[SCENARIO_CLIENTS_MAX + 1][SCENARIO_VIEW_COUNT];
 
 	memset(mapped, 0, sizeof(mapped));
 	for (size_t i = 0; i < s->nsteps; i++) {
