@@ -290,7 +290,7 @@ static int list_lessons(void)
 		printf("%s\n", line);
 		scenario_free(&sc);
 	}
-	printf("\nrun one: cowlab-server --scenario NAME (the files: %s)\n", dir);
+	printf("\nrun one: cowlab-server --scenario NAME; the files are in\n%s\n", dir);
 	free(ns.name);
 	return REPORT_EXIT_HELD;
 }

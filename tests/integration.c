@@ -1276,6 +1276,144 @@ static void scenario_shape(struct ctx *t)
 	remove(err_path);
 }
 
+/* ---- --scenario (server/play.c) from the command line ---- */
+
+static const char *const lessons[] = {
+	"copied-page-detached", "discard-tracks-again", "many-writers-many-copies",
+	"noaccess-faults-on-read", "read-does-not-copy", "readonly-view-faults",
+	"reprotect-keeps-copy", "same-value-still-copies", "server-writes-after-copy",
+	"unmap-forgets-copies", "untouched-page-tracks", "writecopy-on-shared-view",
+};
+#define NLESSONS (sizeof(lessons) / sizeof(lessons[0]))
+
+/* Runs the server with argv, stdout to t->out and stderr to err; returns
+ * its exit status. */
+static int run_server(struct ctx *t, const char *const argv[], const char *err)
+{
+	struct process *p = NULL;
+
+	CHECK(process_start_files(&p, t->server, argv, t->out, err, false) == 0);
+	return finish(p);
+}
+
+/* As a user meets it: the lessons listed and run, each transcript within
+ * 80 columns and holding; TAP and JSON of one; a file that is wrong, a name
+ * that is no lesson, and options that do not go with a scenario, each
+ * refused with exit 2 and words that say why. */
+static void scenario_play_cli(struct ctx *t)
+{
+	char err[300], file[300], *text;
+	int code;
+
+	snprintf(err, sizeof(err), "%s.err", t->out);
+	snprintf(file, sizeof(file), "%s.scn.json", t->out);
+	{
+		const char *argv[] = { t->server, "--scenario", "list", NULL };
+
+		CHECK(run_server(t, argv, err) == 0);
+		text = read_text(t->out);
+		check_width(text, "--scenario list");
+		for (size_t i = 0; i < NLESSONS; i++) {
+			char line[80];
+
+			snprintf(line, sizeof(line), "%s%s ", i ? "\n" : "", lessons[i]);
+			CHECK_MSG(strstr(text, line) == (i ? strstr(text, line) : text) &&
+				  strstr(text, line) != NULL, "list lacks %s:\n%s", lessons[i], text);
+		}
+	}
+	for (size_t i = 0; i < NLESSONS; i++) {
+		const char *argv[] = { t->server, "--scenario", lessons[i], "--client", t->client,
+				       NULL };
+
+		code = run_server(t, argv, err);
+		text = read_text(t->out);
+		CHECK_MSG(code == 0, "%s: exit %d:\n%s", lessons[i], code, text);
+		check_width(text, lessons[i]);
+		CHECK_MSG(strstr(text, "\nverdict: HELD, the OS did as the model predicts (exit 0)") !=
+			  NULL && strstr(text, "Step 1 of ") != NULL, "%s:\n%s", lessons[i], text);
+	}
+	{
+		const char *argv[] = { t->server, "--scenario", "read-does-not-copy", "--tap",
+				       "--client", t->client, NULL };
+
+		CHECK(run_server(t, argv, err) == 0);
+		text = read_text(t->out);
+		CHECK_MSG(strncmp(text, "TAP version 13\n1..6\n", 20) == 0 &&
+			  count_of(text, "\nok ") == 6 && count_of(text, "not ok") == 0,
+			  "TAP:\n%s", text);
+	}
+	{
+		const char *argv[] = { t->server, "--scenario", "many-writers-many-copies", "--json",
+				       "--client", t->client, NULL };
+		cJSON *r;
+		const cJSON *sc, *step;
+
+		CHECK(run_server(t, argv, err) == 0);
+		r = read_report(t->out);
+		sc = cJSON_GetObjectItemCaseSensitive(r, "scenario");
+		CHECK(num(r, "exit_status") == 0 && num(r, "summary.complete") == 4);
+		CHECK(sc != NULL && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sc,
+							"steps")) == 3);
+		CHECK(num(sc, "observations.as_predicted") > 0 && num(sc, "observations.differs") == 0);
+		step = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(sc, "steps"), 1);
+		CHECK_MSG(strcmp(str_at(step, "status"), "as_predicted") == 0 &&
+			  cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(step, "page_maps")) == 4,
+			  "step 2: %s", str_at(step, "status"));
+		CHECK(check_held(cJSON_GetObjectItemCaseSensitive(r, "server_checks"),
+				 "one_copy_each"));
+		cJSON_Delete(r);
+	}
+	/* a file that breaks a rule: where, in one line; nothing run */
+	{
+		const char *argv[] = { t->server, "--scenario", file, NULL };
+		const char *tap[] = { t->server, "--scenario", file, "--tap", NULL };
+		FILE *f = fopen(file, "wb");
+
+		CHECK(f != NULL && fputs("{\"scenario\":\"x\",\"about\":\"x\",\"clients\":1,"
+					 "\"pages\":4,\"steps\":[{\"say\":\"\",\"do\":[{\"who\":1,"
+					 "\"op\":\"read\",\"view\":\"cow\",\"pages\":\"0-3\"}]}]}",
+					 f) >= 0);
+		if (f != NULL)
+			fclose(f);
+		CHECK(run_server(t, argv, err) == 2);
+		CHECK_MSG(strstr(read_text(err), "steps[0].do[0]: client 1 has no cow view mapped") !=
+			  NULL && strstr(read_text(err), file) != NULL, "%s", read_text(err));
+		CHECK_MSG(read_text(t->out)[0] == '\0', "stdout: %s", read_text(t->out));
+		CHECK(run_server(t, tap, err) == 2);
+		CHECK_MSG(strncmp(read_text(t->out), "TAP version 13\n1..0\nBail out! ", 30) == 0,
+			  "%s", read_text(t->out));
+		remove(file);
+	}
+	/* refusals */
+	{
+		static const struct {
+			const char *argv[8];
+			const char *says;
+		} no[] = {
+			{ { "--scenario", "no-such-lesson" }, "--scenario list" },
+			{ { "--scenario", "read-does-not-copy", "--repeat", "2" },
+			  "--repeat is for the built-in experiment" },
+			{ { "--scenario", "read-does-not-copy", "--spawn", "2" },
+			  "needs 1 client, not 2" },
+			{ { "--scenario", "read-does-not-copy", "--json", "--tap" },
+			  "give one of --json and --tap" },
+			{ { "--spawn", "1", "--tap" }, "--tap is for a scenario's run" },
+		};
+
+		for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+			const char *argv[10] = { t->server };
+
+			for (int k = 0; k < 8 && no[i].argv[k] != NULL; k++)
+				argv[k + 1] = no[i].argv[k];
+			CHECK_MSG(run_server(t, argv, err) == 2, "%s %s: not refused", no[i].argv[0],
+				  no[i].argv[1]);
+			CHECK_MSG(strstr(read_text(err), no[i].says) != NULL, "%s: %s", no[i].says,
+				  read_text(err));
+		}
+	}
+	remove(err);
+}
+
 /* A connection that never speaks does not hold up the run: it is rejected
  * when the run ends, and the others complete. */
 static void scenario_silent(struct ctx *t)
@@ -1578,6 +1716,8 @@ int main(int argc, char **argv)
 		scenario_names(&t);
 	else if (strcmp(sc, "spawn-dead") == 0)
 		scenario_spawn_dead(&t);
+	else if (strcmp(sc, "play-cli") == 0)
+		scenario_play_cli(&t);
 	else if (strcmp(sc, "load") == 0 && argc > 4)
 		scenario_load(&t, atoi(argv[4]), argc <= 5 || strcmp(argv[5], "no-rss") != 0);
 	else {
