@@ -282,11 +282,17 @@ static int list_lessons(void)
 			printf("%-28s (cannot be read: %s)\n", ns.name[i], why);
 			continue;
 		}
-		/* its first sentence, cut to the line */
+		/* its title, else its first sentence, cut to the line at a word */
 		len = strcspn(sc.about, ".");
-		snprintf(line, sizeof(line), "%-28s %.*s", ns.name[i], (int)len, sc.about);
-		if (strlen(line) > TEXT_WIDTH)
-			snprintf(line + TEXT_WIDTH - 3, sizeof(line) - (TEXT_WIDTH - 3), "...");
+		snprintf(line, sizeof(line), "%-24s %.*s", ns.name[i], sc.title[0] ? 55 : (int)len,
+			 sc.title[0] ? sc.title : sc.about);
+		if (strlen(line) > TEXT_WIDTH) {
+			char *cut = line + TEXT_WIDTH - 4;
+
+			while (cut > line + 25 && *cut != ' ')
+				cut--;
+			snprintf(cut, sizeof(line) - (size_t)(cut - line), " ...");
+		}
 		printf("%s\n", line);
 		scenario_free(&sc);
 	}

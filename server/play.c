@@ -1995,6 +1995,7 @@ void play_end(struct server *s)
 	if (p->out != PLAY_JSON || (o = cJSON_CreateObject()) == NULL)
 		return;
 	cJSON_AddStringToObject(o, "name", p->sc.name);
+	cJSON_AddStringToObject(o, "title", p->sc.title);
 	cJSON_AddStringToObject(o, "about", p->sc.about);
 	cJSON_AddNumberToObject(o, "clients", p->sc.clients);
 	cJSON_AddNumberToObject(o, "pages", p->sc.pages);

@@ -118,7 +118,16 @@ static int get_int(struct reader *r, const cJSON *o, const char *name, bool requ
 	return e;
 }
 
-/* A string of at most max - 1 bytes (NULL when absent and not required). */
+static const char *control_in(const char *t)
+{
+	for (; *t != '\0'; t++)
+		if ((unsigned char)*t < 0x20 || *t == 0x7f)
+			return t;
+	return NULL;
+}
+
+/* A string of at most max - 1 bytes, without control characters (NULL when
+ * absent and not required). */
 static int get_text(struct reader *r, const cJSON *o, const char *name, bool required,
 		    size_t max, const char **out)
 {
@@ -135,6 +144,10 @@ static int get_text(struct reader *r, const cJSON *o, const char *name, bool req
 		e = fail(r, "a string is needed");
 	else if (v != NULL && strlen(v->valuestring) >= max)
 		e = fail(r, "longer than %zu bytes", max - 1);
+	else if (v != NULL && control_in(v->valuestring) != NULL)
+		/* a text goes to terminals: not one escape sequence in it */
+		e = fail(r, "a control character (U+%04X): text is one line of printable "
+			 "characters", (unsigned)(unsigned char)*control_in(v->valuestring));
 	else if (v != NULL)
 		*out = v->valuestring;
 	leave(r, up);
@@ -727,8 +740,8 @@ static int read_scenario(struct reader *r, const cJSON *root, struct scenario *s
 
 static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *s)
 {
-	static const char *const known[] = { "scenario", "about", "clients", "pages", "steps",
-					     NULL };
+	static const char *const known[] = { "scenario", "title", "about", "clients", "pages",
+					     "steps", NULL };
 	const cJSON *steps = member(root, "steps"), *o;
 	const char *t;
 	int64_t n;
@@ -749,6 +762,9 @@ static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *
 		return e;
 	}
 	snprintf(s->name, sizeof(s->name), "%s", t);
+	if ((e = get_text(r, root, "title", false, SCENARIO_TITLE_MAX, &t)) != 0)
+		return e;
+	snprintf(s->title, sizeof(s->title), "%s", t != NULL ? t : "");
 	if ((e = get_text(r, root, "about", true, SCENARIO_TEXT_MAX, &t)) != 0)
 		return e;
 	if (t[0] == '\0') {

@@ -18,6 +18,7 @@
 #define SCENARIO_EXPECT_PAGES_MAX 64
 #define SCENARIO_TEXT_MAX 1024      /* about, say: bytes and the NUL */
 #define SCENARIO_NAME_MAX 64
+#define SCENARIO_TITLE_MAX 56       /* title: bytes and the NUL */
 #define SCENARIO_CHECK_MAX 32
 #define SCENARIO_CHECKS_MAX 11     /* names of checks in a scenario */
 
@@ -92,6 +93,7 @@ struct scenario_step {
 
 struct scenario {
 	char name[SCENARIO_NAME_MAX];
+	char title[SCENARIO_TITLE_MAX];     /* "" when none */
 	char *about;
 	int clients;
 	uint32_t pages;

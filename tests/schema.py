@@ -76,6 +76,8 @@ bad = {
     "65 clients": lambda d: d.update(clients=65),
     "no steps": lambda d: d.update(steps=[]),
     "a step without say": lambda d: d["steps"][0].pop("say"),
+    "an escape in say": lambda d: d["steps"][0].update(say="\u001b[2J"),
+    "a newline in about": lambda d: d.update(about="a\nb"),
     "an unknown op": lambda d: first(d).update(op="peek"),
     "an unknown view": lambda d: first(d).update(view="shared"),
     "who 0": lambda d: first(d).update(who=0),

@@ -143,6 +143,14 @@ static const struct bad bads[] = {
 	{ "{'scenario':'t',}", "not valid JSON" },
 	{ "[]", "a scenario is a JSON object" },
 	{ "{" HEAD "'steps':[{'say':'\x01','do':[]}]}", "a control character" },
+	/* escaped, a control character is still one: a terminal would obey it */
+	{ "{" HEAD "'steps':[{'say':'\\u001b[2J','do':[]}]}", "say: a control character (U+001B)" },
+	{ "{'scenario':'t','about':'a\\nb','clients':1,'pages':1,'steps':[]}",
+	  "about: a control character (U+000A)" },
+	{ "{'scenario':'t','title':'\\u007f','about':'a','clients':1,'pages':1,'steps':[]}",
+	  "title: a control character (U+007F)" },
+	{ "{'scenario':'t','title':'" "0123456789012345678901234567890123456789012345678901234567"
+	  "','about':'a','clients':1,'pages':1,'steps':[]}", "title: longer than 55 bytes" },
 	/* the scenario */
 	{ "{'about':'a','clients':1,'pages':1,'steps':[]}", "the member 'scenario' is missing" },
 	{ "{'scenario':'T','about':'a','clients':1,'pages':1,'steps':[]}",
