@@ -676,10 +676,10 @@ static void bench_sessions(const char *server, const char *client, const char *p
 		if (n < 1000)
 			continue;
 		if (median(own, reps) > 0 && median(base, reps) > 0)
-			printf("session_ratio_1000: %.3f (target <= 1.5)\n",
+			printf("session_ratio_1000: %.3f (no target: cowlab_over_floor replaces it)\n",
 			       median(own, reps) / median(base, reps));
 		else
-			printf("session_ratio_1000: none (a side failed; target <= 1.5)\n");
+			printf("session_ratio_1000: none (a side failed)\n");
 		printf("session_1000.baseline_serial_s: %.4g s\n", median(serial, reps));
 		if (median(own, reps) > 0 && median(serial, reps) > 0)
 			printf("session_ratio_1000_serial: %.3f (against peers served once all are "
@@ -689,7 +689,7 @@ static void bench_sessions(const char *server, const char *client, const char *p
 		if (median(floor, reps) > 0 && median(base, reps) > 0 && median(own, reps) > 0)
 			printf("session_floor_ratio_1000: %.3f (floor-peers, the experiment's system "
 			       "calls and faults without cowlab, against the baseline; no target)\n"
-			       "session_1000.cowlab_over_floor: %.3f\n",
+			       "session_1000.cowlab_over_floor: %.3f (target <= 1.15)\n",
 			       median(floor, reps) / median(base, reps),
 			       median(own, reps) / median(floor, reps));
 	}
@@ -774,9 +774,27 @@ static double setup_kernel(size_t size)
 	return t;
 }
 
+/* The kernel's own writing of 1 GiB into a memfd: pwrite of a page-sized
+ * buffer, as section_fill does with the pattern, with none of cowlab. */
+static double setup_kernel_pwrite(size_t size)
+{
+	static char page[1 << 20];
+	double t = now_s();
+	int fd = memfd_create("bench-1g-pwrite", MFD_CLOEXEC);
+	bool ok = fd >= 0 && ftruncate(fd, (off_t)size) == 0;
+
+	memset(page, 0x5a, sizeof(page));
+	for (size_t off = 0; ok && off < size; off += sizeof(page))
+		ok = pwrite(fd, page, sizeof(page), (off_t)off) == (ssize_t)sizeof(page);
+	t = now_s() - t;
+	if (fd >= 0)
+		close(fd);
+	return ok ? t : 0;
+}
+
 static void bench_setup(void)
 {
-	double own[REPS], kern[REPS];
+	double own[REPS], kern[REPS], wr[REPS];
 	size_t size = (size_t)1 << 30;
 
 	/* One of each first, untimed: the first GiB a process takes after a
@@ -784,17 +802,120 @@ static void bench_setup(void)
 	 * against 1.2 seen). Then the sides alternate which goes first. */
 	setup_cowlab(size);
 	setup_kernel(size);
+	setup_kernel_pwrite(size);
 	for (int i = 0; i < reps; i++) {
 		if (i % 2 == 0) {
 			own[i] = setup_cowlab(size);
+			wr[i] = setup_kernel_pwrite(size);
 			kern[i] = setup_kernel(size);
 		} else {
 			kern[i] = setup_kernel(size);
+			wr[i] = setup_kernel_pwrite(size);
 			own[i] = setup_cowlab(size);
 		}
 	}
-	ratio("section_1gib_setup_ratio", "cowlab_s", median(own, reps), "kernel_fallocate_s",
-	      median(kern, reps), "s", "<= 1.5");
+	ratio("section_1gib_setup_ratio", "cowlab_s", median(own, reps), "kernel_pwrite_s",
+	      median(wr, reps), "s", "<= 1.1");
+	printf("section_1gib.kernel_fallocate_s: %.4g s (the zero-fill floor: allocates, writes "
+	       "nothing)\n", median(kern, reps));
+}
+
+/* ---- scenario_100k: a step of 100 000 page writes by 10 clients (each
+ * writes 10 000 pages through its copy-on-write view), against a raw loop
+ * doing the same writes in 10 processes of its own */
+
+#define SCN_CLIENTS 10
+#define SCN_PAGES 10000
+
+static double scenario_cowlab(const char *server, const char *client, const char *file)
+{
+	const char *argv[] = { server, "--scenario", file, "--json", "--timeout", "120",
+			       "--client", client, NULL };
+	struct process *p = NULL;
+	int code = -1;
+	double t = now_s();
+	int err = process_start(&p, server, argv, "/dev/null");
+
+	if (err == 0)
+		err = process_wait(p, -1, &code);
+	t = now_s() - t;
+	process_destroy(p);
+	if (err != 0 || code != 0)
+		fprintf(stderr, "scenario_100k: the run did not hold (exit %d)\n", code);
+	return err == 0 && code == 0 ? t : 0;
+}
+
+/* The same in ten processes: a memfd of 10 000 pages filled with the
+ * pattern; each child maps it MAP_PRIVATE (the scenario's cow view),
+ * writes word 0 of every page with its stamp, and exits. */
+static double scenario_raw(void)
+{
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE), size = SCN_PAGES * ps;
+	double t = now_s();
+	int fd = memfd_create("bench-scn", MFD_CLOEXEC);
+	uint32_t seed = 1;
+	char *fill;
+	pid_t kids[SCN_CLIENTS];
+	int ok = fd >= 0 && ftruncate(fd, (off_t)size) == 0;
+
+	fill = ok ? mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
+	if (fill == MAP_FAILED) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	for (size_t pg = 0; pg < SCN_PAGES; pg++)
+		pattern_fill(&seed, pg, fill + pg * ps, ps);
+	munmap(fill, size);
+	for (int k = 0; k < SCN_CLIENTS; k++) {
+		kids[k] = fork();
+		if (kids[k] == 0) {
+			volatile uint32_t *v = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd,
+						    0);
+
+			if ((void *)v == MAP_FAILED)
+				_exit(1);
+			for (size_t pg = 0; pg < SCN_PAGES; pg++)
+				v[pg * ps / 4] = pattern_value(seed, pg, 0) ^ (0x51A70000u + 2u + (uint32_t)k);
+			_exit(0);
+		}
+	}
+	for (int k = 0; k < SCN_CLIENTS; k++) {
+		int st;
+
+		if (kids[k] < 0 || waitpid(kids[k], &st, 0) < 0 || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) != 0)
+			ok = 0;
+	}
+	close(fd);
+	t = now_s() - t;
+	return ok ? t : 0;
+}
+
+static void bench_scenario(const char *server, const char *client)
+{
+	char file[] = "/tmp/cowlab-bench-scn-XXXXXX";
+	int fd = mkstemp(file);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	double own[REPS], raw[REPS];
+
+	if (f == NULL)
+		return;
+	fprintf(f, "{\"scenario\":\"bench-100k\",\"about\":\"10 clients write 10000 pages each.\","
+		"\"clients\":%d,\"pages\":%d,\"steps\":["
+		"{\"say\":\"\",\"do\":[{\"who\":\"all\",\"op\":\"map\",\"view\":\"cow\"}]},"
+		"{\"say\":\"\",\"do\":[{\"who\":\"all\",\"op\":\"write\",\"view\":\"cow\","
+		"\"pages\":\"0-%d\",\"value\":\"stamp\"}]}]}", SCN_CLIENTS, SCN_PAGES,
+		SCN_PAGES - 1);
+	fclose(f);
+	scenario_raw(); /* warm-up, untimed */
+	for (int i = 0; i < reps; i++) {
+		own[i] = scenario_cowlab(server, client, file);
+		raw[i] = scenario_raw();
+	}
+	unlink(file);
+	ratio("scenario_100k_ratio", "cowlab_s", median(own, reps), "raw_s", median(raw, reps), "s",
+	      "none: the figure the issue asks for");
 }
 
 int main(int argc, char **argv)
@@ -803,7 +924,7 @@ int main(int argc, char **argv)
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: cowlab-bench SERVER CLIENT MINIMAL-PEER [--quick] "
-			"[--only=cow|rtt|exact|setup|sessions]\n");
+			"[--only=cow|rtt|exact|setup|scenario|sessions]\n");
 		return 2;
 	}
 	const char *only = NULL;
@@ -818,7 +939,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--quick") == 0)
 			reps = 3;
 		else if (strncmp(argv[i], "--only=", 7) == 0)
-			only = argv[i] + 7; /* cow, rtt, exact, setup, sessions */
+			only = argv[i] + 7; /* cow, rtt, exact, setup, scenario, sessions */
 	}
 #define WANT(x) (only == NULL || strcmp(only, x) == 0)
 	proto_init(); /* as the programs do */
@@ -836,6 +957,9 @@ int main(int argc, char **argv)
 		bench_private_exact();
 	if (WANT("setup"))
 		bench_setup();
+	fflush(stdout);
+	if (WANT("scenario"))
+		bench_scenario(argv[1], argv[2]);
 	fflush(stdout);
 	if (WANT("sessions"))
 		bench_sessions(argv[1], argv[2], argv[3], floor_peer);

@@ -753,8 +753,14 @@ void server_finish(struct server *s)
 			d.held = false;
 			snprintf(d.message, sizeof(d.message), "not judged: %.140s", rc->reason);
 		}
-		for (size_t k = 0; k < rc->nchecks; k++) {
-			enum check_status st = report_check_status(&rc->checks[k]);
+		/* a scenario's client has no checks of its own: the run's are its */
+		bool run_s = s->play != NULL && rc->nchecks == 0;
+		const struct report_check *list = run_s ? s->report.server_checks : rc->checks;
+		size_t nlist = run_s ? s->report.nserver_checks : rc->nchecks;
+
+		for (size_t k = 0; k < nlist; k++) {
+			const struct report_check *ck = &list[k];
+			enum check_status st = report_check_status(ck);
 
 			if (st == CHECK_NOT_APPLICABLE)
 				continue;
@@ -762,9 +768,9 @@ void server_finish(struct server *s)
 			d.checks_held += st == CHECK_HELD;
 			if (st != CHECK_HELD && d.held) {
 				d.held = false;
-				snprintf(d.message, sizeof(d.message), "%s %s: %s",
-					 rc->checks[k].name, report_check_status_name(st),
-					 rc->checks[k].detail != NULL ? rc->checks[k].detail : "");
+				snprintf(d.message, sizeof(d.message), "%.31s %s: %s", ck->name,
+					 report_check_status_name(st),
+					 ck->detail != NULL ? ck->detail : "");
 			}
 		}
 		if (server_failed != NULL && d.held) {

@@ -787,7 +787,8 @@ static void machine(struct server *s, struct play *p)
 {
 	note_lost(s, p);
 	if (!p->started) {
-		if (s->accepting)
+		/* not begun before admission ends, nor once the run is interrupted */
+		if (s->accepting || s->report.interrupted[0] != '\0')
 			return;
 		p->started = true;
 		p->step = 0;
