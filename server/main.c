@@ -309,6 +309,8 @@ static int load_scenario(struct server_options *o, struct scenario *sc)
 	char path[1200], why[400];
 	int needed;
 
+	if (arg == NULL)
+		return REPORT_EXIT_USAGE;
 	if (strcmp(arg, "list") == 0)
 		return list_lessons();
 	snprintf(path, sizeof(path), "%s", arg);
