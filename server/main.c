@@ -307,7 +307,7 @@ static int load_scenario(struct server_options *o, struct scenario *sc)
 {
 	const char *arg = o->scenario;
 	char path[1200], why[400];
-	int needed;
+	int needed, err;
 
 	if (arg == NULL)
 		return REPORT_EXIT_USAGE;
@@ -330,11 +330,13 @@ static int load_scenario(struct server_options *o, struct scenario *sc)
 			snprintf(path, sizeof(path), "%s", arg);
 		}
 	}
-	if (scenario_load(path, (uint32_t)platform_page_size(), sc, why, sizeof(why)) != 0) {
+	if ((err = scenario_load(path, (uint32_t)platform_page_size(), sc, why, sizeof(why))) != 0) {
 		fprintf(stderr, "cowlab-server: %s\n", why);
-		if (strcmp(path, arg) == 0 && strpbrk(arg, "/\\") == NULL)
-			fprintf(stderr, "cowlab-server: (cowlab-server --scenario list names the "
-				"lessons)\n");
+		/* a name that is no lesson, nor a file */
+		if (err_is(err, COWLAB_E_NOENT) && strpbrk(arg, "/\\") == NULL &&
+		    strstr(arg, ".json") == NULL)
+			fprintf(stderr, "cowlab-server: no lesson \"%.30s\" either; --scenario "
+				"list names them\n", arg);
 		if (o->tap)
 			play_tap_bail(stdout, why);
 		return REPORT_EXIT_USAGE;

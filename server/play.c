@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "channel.h"
 #include "err.h"
 #include "evidence.h"
 #include "json.h"
@@ -86,6 +87,7 @@ struct item {
 	char said[240];                   /* what the OS did, in words */
 	char differs[240];                /* where it differs from the model */
 	char unproven[240];               /* what was not observed */
+	bool unanswered;                  /* its client was lost before it answered */
 	int you;                          /* -1 nothing said, 0 wrong, 1 right, 2 cannot tell */
 	char you_text[200];
 };
@@ -212,6 +214,9 @@ static void cls_text(const struct play *p, const struct cls *c, char *buf, size_
 }
 
 /* "3", "0-7", "1,3,5-7": pages as a scenario writes them. */
+/* "3", "0-7", "1,3,5-7": pages as a scenario writes them; a long list as
+ * its first parts, the last, and how many pages ("1,3,5,...,63 (32
+ * pages)"), so that a line stays readable. */
 static void pages_text(const struct scenario_pages *pg, char *buf, size_t cap)
 {
 	size_t n = 0;
@@ -220,11 +225,18 @@ static void pages_text(const struct scenario_pages *pg, char *buf, size_t cap)
 	for (size_t i = 0; i < pg->nruns && n < cap; i++) {
 		uint32_t f = pg->runs[i].first, c = pg->runs[i].count;
 
+		if (pg->nruns > 6 && i == 3) {
+			i = pg->nruns - 2; /* to the last */
+			n += (size_t)snprintf(buf + n, cap - n, ",...");
+			continue;
+		}
 		if (c == 1)
 			n += (size_t)snprintf(buf + n, cap - n, "%s%u", i ? "," : "", f);
 		else
 			n += (size_t)snprintf(buf + n, cap - n, "%s%u-%u", i ? "," : "", f, f + c - 1);
 	}
+	if (pg->nruns > 6 && n < cap)
+		snprintf(buf + n, cap - n, " (%u pages)", pg->total);
 }
 
 static void cls_pages_text(const struct cls *c, char *buf, size_t cap)
@@ -700,6 +712,24 @@ static void act_locally(struct play *p)
 	free(res);
 }
 
+/* The most a result of an operation can take in its message, roughly:
+ * what a batch is held to, so that its results fit CHANNEL_MSG_MAX. */
+#define RESULT_BUDGET (CHANNEL_MSG_MAX - 8192)
+
+static size_t result_cost(const struct proto_op *op)
+{
+	switch (op->kind) {
+	case PROTO_OP_EVIDENCE:
+		/* the page string, and four sources with their notes */
+		return (size_t)op->range.count + 4 * (EVIDENCE_NOTE_MAX + 64) + EVIDENCE_NOTE_MAX + 200;
+	case PROTO_OP_EXPECT:
+	case PROTO_OP_FIND:
+		return PROTO_SAMPLES_MAX * 28 + PROTO_TEXT_MAX + 100;
+	default:
+		return PROTO_TEXT_MAX * 2 + 200;
+	}
+}
+
 static void send_next(struct server *s, struct play *p, int k)
 {
 	struct part *pt = &p->parts[k];
@@ -711,8 +741,16 @@ static void send_next(struct server *s, struct play *p, int k)
 		return;
 	memset(&run, 0, sizeof(run));
 	run.seq = ++p->seq;
-	for (size_t i = pt->out_end; i < pt->nops && run.nops < PROTO_OPS_MAX; i++)
+	/* at most 64 operations, and no more than their results can say in
+	 * one message: evidence a character a page, a sample a mismatch */
+	for (size_t i = pt->out_end, budget = 0; i < pt->nops && run.nops < PROTO_OPS_MAX; i++) {
+		size_t cost = result_cost(&pt->ops[i]);
+
+		if (run.nops > 0 && budget + cost > RESULT_BUDGET)
+			break;
+		budget += cost;
 		run.ops[run.nops++] = pt->ops[i];
+	}
 	run.last = c->no_verdict && p->step == p->last_step[k] &&
 		   pt->out_end + run.nops == pt->nops;
 	pt->seq = run.seq;
@@ -1240,6 +1278,7 @@ static void judge_item(struct server *s, struct play *p, struct item *it)
 		return;
 	}
 	if (missing && pt->answered <= it->op0) {
+		it->unanswered = true;
 		snprintf(it->said, sizeof(it->said), "not answered");
 		unproven(it, "client %d was lost before it answered: %.160s", it->who,
 			 gone_why(s, it->who));
@@ -1284,11 +1323,11 @@ static const char *verb(const struct play *p, const struct scenario_action *a)
 	static const char *const verbs[2][SCENARIO_OP_COUNT] = {
 		{ [SCENARIO_MAP] = "maps", [SCENARIO_UNMAP] = "unmaps",
 		  [SCENARIO_WRITE] = "writes", [SCENARIO_READ] = "reads",
-		  [SCENARIO_PROTECT] = "protects", [SCENARIO_DISCARD] = "discards the copies of",
+		  [SCENARIO_PROTECT] = "protects", [SCENARIO_DISCARD] = "discards",
 		  [SCENARIO_EVIDENCE] = "asks the OS about" },
 		{ [SCENARIO_MAP] = "map", [SCENARIO_UNMAP] = "unmap", [SCENARIO_WRITE] = "write",
 		  [SCENARIO_READ] = "read", [SCENARIO_PROTECT] = "protect",
-		  [SCENARIO_DISCARD] = "discard the copies of",
+		  [SCENARIO_DISCARD] = "discard",
 		  [SCENARIO_EVIDENCE] = "ask the OS about" },
 	};
 
@@ -1363,6 +1402,8 @@ static void item_body(struct play *p, struct item *it, char *buf, size_t cap)
 		snprintf(said, sizeof(said), "not applicable: %s", it->na);
 	else if (it->st == OBS_UNPROVEN && it->nops == 0)
 		snprintf(said, sizeof(said), "not done");
+	else if (it->unanswered)
+		snprintf(said, sizeof(said), "not answered");
 	else if (a->op == SCENARIO_READ)
 		read_said(p, it, said, sizeof(said));
 	else if (a->op == SCENARIO_EVIDENCE)
@@ -1383,35 +1424,46 @@ static void item_body(struct play *p, struct item *it, char *buf, size_t cap)
 		appendf(buf, cap, "\n    %s", it->you_text);
 }
 
-/* "client 1", "clients 1-3,5", "the server": the participants of items
- * [from, to) of one action. */
-static void whos_text(const struct play *p, size_t from, size_t to, char *buf, size_t cap)
+/* "client 1", "clients 1-3,5", "the server and client 2": participants,
+ * in increasing order; a long list shortened as pages_text does. */
+static void whos_text(const int *who, size_t n, char *buf, size_t cap)
 {
-	size_t n = to - from;
+	size_t groups = 0, shown = 0, i = 0;
 
 	buf[0] = '\0';
-	if (p->items[from].who == 0) {
+	if (n > 0 && who[0] == 0) {
 		snprintf(buf, cap, "the server");
-		if (++from == to)
+		if (n == 1)
 			return;
 		appendf(buf, cap, " and ");
-		n--;
+		i = 1;
 	}
-	appendf(buf, cap, "client%s ", n > 1 ? "s" : "");
-	for (size_t i = from; i < to; i++) {
-		int k = p->items[i].who;
+	appendf(buf, cap, "client%s ", n - i > 1 ? "s" : "");
+	for (size_t k = i; k < n; k++)
+		if (k == i || who[k] != who[k - 1] + 1)
+			groups++;
+	for (; i < n; i++) {
 		size_t j = i;
 
-		while (j + 1 < to && p->items[j + 1].who == p->items[j].who + 1)
+		while (j + 1 < n && who[j + 1] == who[j] + 1)
 			j++;
-		if (j > i + 1)
-			appendf(buf, cap, "%s%d-%d", i > from ? "," : "", k, p->items[j].who);
-		else
-			appendf(buf, cap, "%s%d", i > from ? "," : "", k);
-		if (j == i + 1)
-			appendf(buf, cap, ",%d", p->items[j].who);
+		shown++;
+		if (groups > 6 && shown == 4) {
+			appendf(buf, cap, ",...");
+		} else if (groups <= 6 || shown < 4 || shown == groups) {
+			const char *sep = buf[strlen(buf) - 1] == ' ' ? "" : ",";
+
+			if (j > i + 1)
+				appendf(buf, cap, "%s%d-%d", sep, who[i], who[j]);
+			else if (j == i + 1)
+				appendf(buf, cap, "%s%d,%d", sep, who[i], who[j]);
+			else
+				appendf(buf, cap, "%s%d", sep, who[i]);
+		}
 		i = j;
 	}
+	if (groups > 6)
+		appendf(buf, cap, " (%zu clients)", n - (who[0] == 0));
 }
 
 /* Text broken at spaces to TEXT_WIDTH columns: the first line indented by
@@ -1427,6 +1479,21 @@ static void wrap(FILE *f, int first, const char *text, int rest)
 		if (!start && col + 1 + word > TEXT_WIDTH) {
 			col = fprintf(f, "\n%*s", rest, "") - 1;
 			start = true;
+		}
+		/* a word longer than a line: cut it where the line ends (at a
+		 * character, not inside one) */
+		if (col + (start ? 0 : 1) + word > TEXT_WIDTH) {
+			int room = TEXT_WIDTH - col - (start ? 0 : 1);
+
+			while (room > 0 && ((unsigned char)text[room] & 0xC0) == 0x80)
+				room--;
+			if (room > 0) {
+				col += fprintf(f, "%s%.*s", start ? "" : " ", room, text);
+				text += room;
+				col = fprintf(f, "\n%*s", rest, "") - 1;
+				start = true;
+				continue;
+			}
 		}
 		if (!start)
 			col += fprintf(f, " ");
@@ -1458,21 +1525,30 @@ static void print_lines(FILE *f, const char *who, const char *body)
 
 static void print_maps(const struct play *p, FILE *f)
 {
-	for (size_t i = 0; i < p->nitems; i++) {
-		const struct item *it = &p->items[i];
-		char who[200], line[600];
-		size_t j = i + 1;
+	bool *done = calloc(p->nitems ? p->nitems : 1, sizeof(*done));
+	int *who = calloc(p->nitems ? p->nitems : 1, sizeof(*who));
 
-		if (it->action != NOT_AN_ACTION || it->seen_ev == NULL)
+	for (size_t i = 0; i < p->nitems && done != NULL && who != NULL; i++) {
+		const struct item *it = &p->items[i];
+		char whos[240], line[600];
+		size_t n = 0;
+
+		if (it->action != NOT_AN_ACTION || it->seen_ev == NULL || done[i])
 			continue;
 		/* participants whose maps read the same, on one line */
-		while (j < p->nitems && p->items[j].action == NOT_AN_ACTION &&
-		       p->items[j].view == it->view && p->items[j].ev_first == it->ev_first &&
-		       p->items[j].seen_ev != NULL && strcmp(p->items[j].seen_ev, it->seen_ev) == 0 &&
-		       p->items[j].st == it->st && it->st == OBS_MATCH)
-			j++;
-		whos_text(p, i, j, who, sizeof(who));
-		snprintf(line, sizeof(line), "page map: %s %s %u-%u %s", who,
+		who[n++] = it->who;
+		for (size_t j = i + 1; j < p->nitems && it->st == OBS_MATCH; j++) {
+			const struct item *o = &p->items[j];
+
+			if (!done[j] && o->action == NOT_AN_ACTION && o->view == it->view &&
+			    o->ev_first == it->ev_first && o->seen_ev != NULL && o->st == OBS_MATCH &&
+			    strcmp(o->seen_ev, it->seen_ev) == 0) {
+				done[j] = true;
+				who[n++] = o->who;
+			}
+		}
+		whos_text(who, n, whos, sizeof(whos));
+		snprintf(line, sizeof(line), "page map: %s %s %u-%u %s", whos,
 			 scenario_view_name(it->view), it->ev_first, it->ev_first + it->ev_count - 1,
 			 it->seen_ev);
 		wrap(f, 2, line, 6);
@@ -1484,8 +1560,9 @@ static void print_maps(const struct play *p, FILE *f)
 			snprintf(line, sizeof(line), "NOT PROVEN: %s", it->unproven);
 			wrap(f, 4, line, 6);
 		}
-		i = j - 1;
 	}
+	free(done);
+	free(who);
 }
 
 static void print_step(struct play *p, FILE *f)
@@ -1497,36 +1574,86 @@ static void print_step(struct play *p, FILE *f)
 		 st->say[0] ? " " : "", st->say);
 	fputc('\n', f);
 	wrap(f, 0, head, 2);
-	for (size_t i = 0; i < p->nitems;) {
-		char body[1200], other[1200], who[200];
-		size_t j = i + 1;
+	bool *done = calloc(p->nitems ? p->nitems : 1, sizeof(*done));
+	int *who = calloc(p->nitems ? p->nitems : 1, sizeof(*who));
 
-		if (p->items[i].action == NOT_AN_ACTION) {
-			i++;
+	for (size_t i = 0; i < p->nitems && done != NULL && who != NULL; i++) {
+		char body[1200], other[1200], whos[240];
+		size_t n = 0;
+
+		if (p->items[i].action == NOT_AN_ACTION || done[i])
 			continue;
-		}
+		/* everyone who did this action with the same outcome, on one line */
 		item_body(p, &p->items[i], body, sizeof(body));
-		while (j < p->nitems && p->items[j].action == p->items[i].action) {
+		who[n++] = p->items[i].who;
+		for (size_t j = i + 1; j < p->nitems && p->items[j].action == p->items[i].action;
+		     j++) {
+			if (done[j])
+				continue;
 			item_body(p, &p->items[j], other, sizeof(other));
-			if (strcmp(body, other) != 0)
-				break;
-			j++;
+			if (strcmp(body, other) == 0) {
+				done[j] = true;
+				who[n++] = p->items[j].who;
+			}
 		}
-		whos_text(p, i, j, who, sizeof(who));
-		if (j > i + 1) {
+		whos_text(who, n, whos, sizeof(whos));
+		if (n > 1) {
 			/* said of them all: "clients 1-4 read cow 2: their own stamps" */
 			p->plural = true;
 			item_body(p, &p->items[i], body, sizeof(body));
 			p->plural = false;
 		}
-		print_lines(f, who, body);
-		i = j;
+		print_lines(f, whos, body);
 	}
+	free(done);
+	free(who);
 	print_maps(p, f);
 	fflush(f);
 }
 
 /* ---- JSON and TAP ---- */
+
+static void value_text(const struct scenario_value *v, char *buf, size_t cap)
+{
+	switch (v->kind) {
+	case SCENARIO_WORD: snprintf(buf, cap, "0x%08X", (unsigned)v->word); return;
+	case SCENARIO_PATTERN: snprintf(buf, cap, "the pattern"); return;
+	case SCENARIO_FAULT: snprintf(buf, cap, "a fault"); return;
+	case SCENARIO_STAMP:
+		if (v->stamp_of == SCENARIO_STAMP_OWN)
+			snprintf(buf, cap, "its own stamp");
+		else if (v->stamp_of == SCENARIO_STAMP_SERVER)
+			snprintf(buf, cap, "the stamp of the server");
+		else
+			snprintf(buf, cap, "the stamp of client %d", v->stamp_of);
+		return;
+	}
+}
+
+/* What the author predicted, in words. */
+static void expect_text(const struct play *p, const struct scenario_action *a, char *buf,
+			size_t cap)
+{
+	char v[48];
+
+	(void)p;
+	buf[0] = '\0';
+	if (a->op == SCENARIO_WRITE && a->expect.fault >= 0) {
+		snprintf(buf, cap, "%s", a->expect.fault ? "it faults" : "it does not fault");
+	} else if (a->op == SCENARIO_EVIDENCE && a->expect.private_pages >= 0) {
+		snprintf(buf, cap, "%lld private", (long long)a->expect.private_pages);
+	} else if (a->op == SCENARIO_READ) {
+		for (size_t i = 0; i < a->expect.npages; i++) {
+			value_text(&a->expect.pages[i].value, v, sizeof(v));
+			appendf(buf, cap, "%spage %u: %s", i ? "; " : "", a->expect.pages[i].page, v);
+		}
+		if (a->expect.has_all) {
+			value_text(&a->expect.all, v, sizeof(v));
+			appendf(buf, cap, "%s%s: %s", a->expect.npages ? "; " : "",
+				a->expect.npages ? "the others" : "every page", v);
+		}
+	}
+}
 
 static cJSON *item_json(struct play *p, struct item *it)
 {
@@ -1570,7 +1697,9 @@ static cJSON *item_json(struct play *p, struct item *it)
 		cJSON *y = cJSON_AddObjectToObject(o, "you");
 
 		if (y != NULL) {
-			cJSON_AddStringToObject(y, "said", it->you_text);
+			expect_text(p, &p->sc.steps[p->step].actions[it->action], buf, sizeof(buf));
+			cJSON_AddStringToObject(y, "said", buf);
+			cJSON_AddStringToObject(y, "verdict", it->you_text);
 			json_attach(y, "right", it->you == 2 ? cJSON_CreateNull() :
 				    cJSON_CreateBool(it->you == 1));
 		}
@@ -1649,7 +1778,10 @@ static void tap_step(struct play *p, FILE *f)
 		if (it->pred_ev != NULL && it->seen_ev != NULL) {
 			yaml_str(f, "predicted", it->pred_ev);
 			yaml_str(f, "observed", it->seen_ev);
-		} else if (it->action != NOT_AN_ACTION) {
+		} else if (it->pred_ev != NULL) {
+			snprintf(line, sizeof(line), "%llu private", (unsigned long long)it->pred_private);
+			yaml_str(f, "predicted", line);
+		} else if (it->action != NOT_AN_ACTION && it->ncls > 0) {
 			read_said(p, it, line, sizeof(line));
 			yaml_str(f, "predicted", line);
 		}

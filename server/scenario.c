@@ -365,8 +365,12 @@ static int parse_expect(struct reader *r, const cJSON *a, struct scenario_action
 	} else if (act->op == SCENARIO_WRITE) {
 		const cJSON *f = member(x, "fault");
 
-		if ((e = only_known(r, x, for_write)) == 0 && f != NULL && !cJSON_IsBool(f))
-			e = fail(r, "\"fault\" is true or false");
+		if ((e = only_known(r, x, for_write)) == 0 && f != NULL && !cJSON_IsBool(f)) {
+			size_t in = enter(r, "fault", -1);
+
+			e = fail(r, "true or false is needed");
+			leave(r, in);
+		}
 		if (e == 0 && f != NULL)
 			ex->fault = cJSON_IsTrue(f);
 	} else if (act->op == SCENARIO_EVIDENCE) {
@@ -387,8 +391,10 @@ static int parse_expect(struct reader *r, const cJSON *a, struct scenario_action
 			else if (strcmp(m->string, "*") == 0) {
 				ex->has_all = true;
 				ex->all = v;
-			} else if (!parse_u32(m->string, &page) || !pages_hold(&act->pages, page)) {
-				e = fail(r, "not a page of this action's");
+			} else if (!parse_u32(m->string, &page)) {
+				e = fail(r, "a key is the number of one page, or \"*\" (not a range)");
+			} else if (!pages_hold(&act->pages, page)) {
+				e = fail(r, "page %u is not among the pages of this action", page);
 			} else if (ex->npages == SCENARIO_EXPECT_PAGES_MAX) {
 				e = fail(r, "more than %d pages predicted one by one",
 					 SCENARIO_EXPECT_PAGES_MAX);
@@ -415,7 +421,7 @@ static int parse_action(struct reader *r, const cJSON *a, struct scenario_action
 	static const char *const known[] = { "who", "op", "view", "pages", "value", "offset",
 					     "protect", "expect", "check", NULL };
 	const char *t;
-	int op, view, e;
+	int op = 0, view = 0, e;
 	int64_t n;
 
 	memset(act, 0, sizeof(*act));

@@ -1363,6 +1363,35 @@ static void scenario_play_cli(struct ctx *t)
 				 "one_copy_each"));
 		cJSON_Delete(r);
 	}
+	/* a whole section of the largest size asked about at once, and a page
+	 * list of 64 parts: the results fit their messages (batches are cut by
+	 * what their results can say), the lines fit 80 columns */
+	{
+		const char *argv[] = { t->server, "--scenario", file, "--client", t->client, NULL };
+		FILE *f = fopen(file, "wb");
+
+		if (f != NULL) {
+			fputs("{\"scenario\":\"big\",\"about\":\"A whole section of 65536 pages "
+			      "at once.\",\"clients\":2,\"pages\":65536,\"steps\":[{\"say\":\"\","
+			      "\"do\":[{\"who\":\"all\",\"op\":\"map\",\"view\":\"cow\"}]},"
+			      "{\"say\":\"\",\"do\":[{\"who\":\"all\",\"op\":\"read\",\"view\":"
+			      "\"cow\",\"pages\":\"0-65535\",\"expect\":{\"*\":\"pattern\"}},"
+			      "{\"who\":\"all\",\"op\":\"evidence\",\"view\":\"cow\",\"pages\":"
+			      "\"0-65535\",\"expect\":{\"private\":0}},{\"who\":1,\"op\":\"write\","
+			      "\"view\":\"cow\",\"value\":\"stamp\",\"pages\":\"", f);
+			for (int k = 0; k < 64; k++)
+				fprintf(f, "%s%d", k ? "," : "", 1000 + 2 * k);
+			fputs("\"}]}]}", f);
+			fclose(f);
+		}
+		code = run_server(t, argv, err);
+		text = read_text(t->out);
+		CHECK_MSG(code == 0, "the whole section: exit %d:\n%s\n%s", code, text, read_text(err));
+		check_width(text, "the whole section");
+		CHECK_MSG(strstr(text, "1000,1002,1004,...,1126 (64 pages)") != NULL, "%s", text);
+		CHECK_MSG(strstr(text, "clients 1,2 ask the OS about cow 0-65535: 0 private copies") !=
+			  NULL, "%s", text);
+	}
 	/* a file that breaks a rule: where, in one line; nothing run */
 	{
 		const char *argv[] = { t->server, "--scenario", file, NULL };
