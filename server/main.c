@@ -44,7 +44,8 @@ static void usage(FILE *out)
 		"copy-on-write (docs/model.md), step by step.\n"
 		"\n"
 		"  --scenario FILE|NAME   run a scenario: a file, or a lesson by name;\n"
-		"                         \"list\" names the lessons. --spawn defaults to the\n"
+		"                         \"list\" names the lessons, \"builtin\" is the\n"
+		"                         built-in experiment as one. --spawn defaults to the\n"
 		"                         clients it needs\n"
 		"  --tap                  with --scenario: print the run as TAP version 13\n"
 		"  --spawn N              start N cowlab-client processes and run with them\n"
@@ -63,7 +64,8 @@ static void usage(FILE *out)
 		"                         with --repeat, one per run, a line each (JSON lines:\n"
 		"                         read them one by one, not as one document)\n"
 		"  --cow-as-shared        negative control: clients map their \"copy-on-write\"\n"
-		"                         view shared, so isolation must be seen to fail\n"
+		"                         view shared, so isolation must be seen to fail (a\n"
+		"                         scenario's too: the model must be seen to differ)\n"
 		"  --help, --version\n"
 		"\n"
 		"Exit status: 0 isolation held for every client, 1 a check failed (BROKEN),\n"
@@ -171,8 +173,9 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 		return REPORT_EXIT_USAGE;
 	}
 	if (o->scenario != NULL) {
-		const char *no = seen[2] ? "--pages-per-client" : seen[4] ? "--repeat" :
-				 o->cow_as_shared ? "--cow-as-shared" : NULL;
+		bool builtin = strcmp(o->scenario, "builtin") == 0;
+		const char *no = seen[2] && !builtin ? "--pages-per-client" :
+				 seen[4] ? "--repeat" : NULL;
 
 		if (no != NULL) {
 			fprintf(stderr, "cowlab-server: %s is for the built-in experiment, not a "
@@ -296,6 +299,8 @@ static int list_lessons(void)
 		printf("%s\n", line);
 		scenario_free(&sc);
 	}
+	printf("%-24s %s\n%-24s %s\n", "builtin", "the built-in experiment, as a scenario (--spawn",
+	       "", "1 to 8, --pages-per-client 4 to 32; made, not a file)");
 	printf("\nrun one: cowlab-server --scenario NAME; the files are in\n%s\n", dir);
 	free(ns.name);
 	return REPORT_EXIT_HELD;
@@ -313,6 +318,22 @@ static int load_scenario(struct server_options *o, struct scenario *sc)
 		return REPORT_EXIT_USAGE;
 	if (strcmp(arg, "list") == 0)
 		return list_lessons();
+	if (strcmp(arg, "builtin") == 0) {
+		/* the built-in experiment, written as a scenario (builtin.c) */
+		needed = o->spawn ? o->spawn : o->clients ? o->clients : 3;
+		if ((err = scenario_builtin(needed, o->pages_per_client,
+					    (uint32_t)platform_page_size(), sc, why,
+					    sizeof(why))) != 0) {
+			fprintf(stderr, "cowlab-server: --scenario builtin: %s\n", why);
+			if (o->tap)
+				play_tap_bail(stdout, why);
+			return REPORT_EXIT_USAGE;
+		}
+		if (o->clients == 0)
+			o->spawn = needed;
+		o->clients = needed;
+		return -1;
+	}
 	snprintf(path, sizeof(path), "%s", arg);
 	/* a name without a separator or ".json" is a lesson's, if there is one */
 	if (strpbrk(arg, "/\\") == NULL && strstr(arg, ".json") == NULL) {

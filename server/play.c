@@ -614,6 +614,9 @@ static void predict(struct server *s, struct play *p, uint32_t j, int k)
 			return;
 		}
 		p->mapped[k][a->view] = a->op == SCENARIO_MAP;
+		/* --cow-as-shared: a client maps its "copy-on-write" view shared,
+		 * and the model, which is not told, must be seen to differ */
+		op.as_shared = k > 0 && a->view == SCENARIO_VIEW_COW && s->opt.cow_as_shared;
 		add_op(p, k, ii, 0, &op);
 		return;
 	}
@@ -1958,7 +1961,8 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 	if (out == PLAY_JSON && (p->json_steps = cJSON_CreateArray()) == NULL)
 		return COWLAB_E_NOMEM;
 	if (out == PLAY_TAP) {
-		fprintf(p->f, "TAP version 13\n1..%zu\n", p->sc.nsteps + p->nchecks);
+		fprintf(p->f, "TAP version 13\n1..%zu\n",
+			p->sc.nsteps + p->nchecks + (s->opt.cow_as_shared ? 1 : 0));
 		fprintf(p->f, "# cowlab %s: scenario %s on %s %s%s%s\n", s->report.version,
 			p->sc.name, s->report.platform.os, s->report.platform.version,
 			s->report.platform.wine_version[0] ? ", Wine " : "",
@@ -1978,6 +1982,10 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 			 p->sc.pages, text_s(p->sc.pages), (unsigned)s->page_size, p->sc.clients,
 			 text_s((uint64_t)p->sc.clients));
 		wrap(p->f, 0, line, 2);
+		if (s->opt.cow_as_shared)
+			wrap(p->f, 0, "negative control (--cow-as-shared): the clients map their "
+			     "copy-on-write views shared and the model is not told, so the run "
+			     "must be seen to differ from it", 2);
 		fflush(p->f);
 	}
 	return 0;
@@ -1986,6 +1994,40 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 /* The checks, from what was tallied: failed if a prediction differed,
  * else unproven if an observation is missing, else (a named check) not
  * applicable if an action of it was, else held. */
+/* --cow-as-shared: the clients' "copy-on-write" views were mapped shared
+ * and the model was not told; if every observation still agreed with it,
+ * the run could not tell shared from private, and says so. */
+static void check_control(struct server *s, struct play *p)
+{
+	struct report_check *rc;
+	bool tried = false;
+
+	if (!s->opt.cow_as_shared || s->report.nserver_checks >= REPORT_CHECKS_MAX)
+		return;
+	for (size_t i = 0; i < s->report.nclients; i++)
+		tried |= s->report.clients[i].status == CLIENT_COMPLETE;
+	rc = report_add_check(s->report.server_checks, &s->report.nserver_checks,
+			      "negative_control_detected", p->obs[OBS_DIFFER] > 0,
+			      cJSON_CreateString("an observation that differs from the model"),
+			      NULL, NULL);
+	snprintf(rc->basis, sizeof(rc->basis), "client+server");
+	rc->applicable = true;
+	rc->observed = cJSON_CreateObject();
+	cJSON_AddNumberToObject(rc->observed, "differs", (double)p->obs[OBS_DIFFER]);
+	if (p->obs[OBS_DIFFER] > 0) {
+		report_check_detail(rc, "the shared \"copy-on-write\" views were caught by %llu "
+				    "observation%s", (unsigned long long)p->obs[OBS_DIFFER],
+				    text_s(p->obs[OBS_DIFFER]));
+	} else if (!tried) {
+		rc->applicable = false;
+		report_check_detail(rc, "no client completed the run");
+	} else {
+		report_check_detail(rc, "every observation agreed with the model although the "
+				    "views were shared: this scenario cannot tell shared from "
+				    "private");
+	}
+}
+
 static void make_checks(struct server *s, struct play *p)
 {
 	for (size_t i = 0; i < p->nchecks && s->report.nserver_checks < REPORT_CHECKS_MAX; i++) {
@@ -2024,6 +2066,7 @@ static void make_checks(struct server *s, struct play *p)
 		}
 		(void)seen;
 	}
+	check_control(s, p);
 }
 
 static void print_end(struct server *s, struct play *p)

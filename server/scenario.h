@@ -110,6 +110,13 @@ int scenario_parse(const char *text, size_t len, uint32_t page_size, struct scen
 /* The same from a file; `why` then starts with the file's path. */
 int scenario_load(const char *path, uint32_t page_size, struct scenario *out, char *why,
 		  size_t cap);
+/* The built-in experiment as a scenario (builtin.c): `clients` clients
+ * with `pages_per_client` pages each, the layout and check names of
+ * cowlab-server --spawn N. 0, or a negative cowlab_err with `why`. */
+#define SCENARIO_BUILTIN_CLIENTS_MAX 8
+#define SCENARIO_BUILTIN_PAGES_MAX 32
+int scenario_builtin(int clients, uint64_t pages_per_client, uint32_t page_size,
+		     struct scenario *out, char *why, size_t cap);
 /* Frees what a scenario holds. Accepts a zeroed one. */
 void scenario_free(struct scenario *s);
 

@@ -1,0 +1,275 @@
+/* The built-in experiment written as a scenario (docs/scenarios.md,
+ * "The built-in experiment as a scenario"): the same layout as
+ * experiment.h's (page 0 the server's, then each client's pages, page i of
+ * a client's range in role i % 4, a last page nobody writes), the same
+ * operations and the same names of checks, as a scenario document built
+ * here and read by scenario_parse like any file, so that every rule of the
+ * format applies to it too. The engine (play.c) does not know which
+ * scenario it runs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "err.h"
+#include "scenario.h"
+
+/* The built-in experiment's roles (experiment.h's enum role). */
+enum { R_COW, R_TRACK, R_RW, R_FAULT, R_COUNT };
+#define WINDOW 2    /* neighbours on each side (EXPERIMENT_WINDOW) */
+#define LATER 4     /* the server's later write: word 1 (LATER_OFFSET) */
+
+struct gen {
+	int clients;
+	uint64_t ppc;
+	bool ok;        /* no allocation failed */
+};
+
+static uint64_t first_of(const struct gen *g, int k)
+{
+	return 1 + (uint64_t)(k - 1) * g->ppc;
+}
+
+/* Client k's pages of one role, or every role when role < 0, as a page
+ * list: "5,9,13". */
+static void role_pages(const struct gen *g, int k, int role, char *buf, size_t cap)
+{
+	uint64_t f = first_of(g, k);
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (role < 0) {
+		snprintf(buf, cap, "%llu-%llu", (unsigned long long)f,
+			 (unsigned long long)(f + g->ppc - 1));
+		return;
+	}
+	for (uint64_t i = (uint64_t)role; i < g->ppc && n + 24 < cap; i += R_COUNT)
+		n += (size_t)snprintf(buf + n, cap - n, "%s%llu", n ? "," : "",
+				      (unsigned long long)(f + i));
+}
+
+/* The cow pages of client k's neighbours (itself too, when self), in
+ * increasing order. */
+static void window_cow_pages(const struct gen *g, int k, bool self, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int j = k - WINDOW; j <= k + WINDOW; j++) {
+		char part[400];
+
+		if (j < 1 || j > g->clients || (j == k && !self))
+			continue;
+		role_pages(g, j, R_COW, part, sizeof(part));
+		n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "%s%s", n ? "," : "", part);
+	}
+}
+
+static cJSON *who_clients(struct gen *g)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (int k = 1; a != NULL && k <= g->clients; k++)
+		if (!cJSON_AddItemToArray(a, cJSON_CreateNumber(k)))
+			g->ok = false;
+	return a;
+}
+
+/* Appends an action to a step's "do": who (a client's id, 0 the server,
+ * -1 every client), op, view, and optionally pages, a written value, an
+ * offset and a check. */
+static cJSON *act(struct gen *g, cJSON *step_do, int who, const char *op, const char *view,
+		  const char *pages, const char *value, int offset, const char *check)
+{
+	cJSON *a = cJSON_CreateObject();
+
+	if (a == NULL || !cJSON_AddItemToArray(step_do, a)) {
+		cJSON_Delete(a);
+		g->ok = false;
+		return NULL;
+	}
+	if (who < 0)
+		g->ok &= cJSON_AddItemToObject(a, "who", who_clients(g));
+	else if (who == 0)
+		g->ok &= cJSON_AddStringToObject(a, "who", "server") != NULL;
+	else
+		g->ok &= cJSON_AddNumberToObject(a, "who", who) != NULL;
+	g->ok &= cJSON_AddStringToObject(a, "op", op) != NULL;
+	g->ok &= cJSON_AddStringToObject(a, "view", view) != NULL;
+	if (pages != NULL)
+		g->ok &= cJSON_AddStringToObject(a, "pages", pages) != NULL;
+	if (value != NULL)
+		g->ok &= cJSON_AddStringToObject(a, "value", value) != NULL;
+	if (offset != 0)
+		g->ok &= cJSON_AddNumberToObject(a, "offset", offset) != NULL;
+	if (check != NULL)
+		g->ok &= cJSON_AddStringToObject(a, "check", check) != NULL;
+	return a;
+}
+
+static cJSON *step(struct gen *g, cJSON *steps, const char *say)
+{
+	cJSON *st = cJSON_CreateObject(), *d = NULL;
+
+	if (st == NULL || !cJSON_AddItemToArray(steps, st)) {
+		cJSON_Delete(st);
+		g->ok = false;
+		return NULL;
+	}
+	g->ok &= cJSON_AddStringToObject(st, "say", say) != NULL;
+	d = cJSON_AddArrayToObject(st, "do");
+	g->ok &= d != NULL;
+	return d;
+}
+
+static void build(struct gen *g, cJSON *root)
+{
+	char pages[4096], all[64], pg[64];
+	uint64_t last = (uint64_t)g->clients * g->ppc; /* the last client page */
+	cJSON *steps = cJSON_AddArrayToObject(root, "steps"), *d;
+
+	if (steps == NULL) {
+		g->ok = false;
+		return;
+	}
+	snprintf(all, sizeof(all), "1-%llu", (unsigned long long)last);
+
+	d = step(g, steps, "Each client maps the section three times: read/write, "
+		 "copy-on-write and read-only. The server maps it read/write and copy-on-write, "
+		 "and writes its stamp to page 0 through its copy-on-write view: a private copy "
+		 "nobody else may ever see. Nothing is copied yet.");
+	if (d == NULL)
+		return;
+	act(g, d, -1, "map", "rw", NULL, NULL, 0, NULL);
+	act(g, d, -1, "map", "cow", NULL, NULL, 0, NULL);
+	act(g, d, -1, "map", "ro", NULL, NULL, 0, NULL);
+	act(g, d, 0, "map", "rw", NULL, NULL, 0, NULL);
+	act(g, d, 0, "map", "cow", NULL, NULL, 0, NULL);
+	act(g, d, 0, "write", "cow", "0", "stamp", 0, NULL);
+	for (int k = 1; k <= g->clients; k++) {
+		role_pages(g, k, -1, pages, sizeof(pages));
+		act(g, d, k, "evidence", "cow", pages, NULL, 0, "cow_copy_evidence");
+	}
+
+	d = step(g, steps, "Each client writes its stamp to its copy-on-write pages (the "
+		 "first of every four of its pages) through its copy-on-write view, to its "
+		 "read/write pages (the third) through its read/write view, and tries to write "
+		 "its fault pages (the fourth) through its read-only view. The second of every "
+		 "four it leaves alone.");
+	if (d == NULL)
+		return;
+	for (int k = 1; k <= g->clients; k++) {
+		role_pages(g, k, R_COW, pages, sizeof(pages));
+		act(g, d, k, "write", "cow", pages, "stamp", 0, NULL);
+		role_pages(g, k, R_RW, pages, sizeof(pages));
+		act(g, d, k, "write", "rw", pages, "stamp", 0, NULL);
+		role_pages(g, k, R_FAULT, pages, sizeof(pages));
+		act(g, d, k, "write", "ro", pages, "stamp", 0, "ro_write_faults");
+	}
+
+	d = step(g, steps, "Each client reads back what it wrote and asks the OS about its "
+		 "pages: its copy-on-write writes are private copies, absent from its own "
+		 "read/write view; the read-only writes changed nothing. The server reads "
+		 "every client's pages through the section.");
+	if (d == NULL)
+		return;
+	for (int k = 1; k <= g->clients; k++) {
+		role_pages(g, k, R_COW, pages, sizeof(pages));
+		act(g, d, k, "read", "cow", pages, NULL, 0, "cow_write_private");
+		act(g, d, k, "read", "rw", pages, NULL, 0, "cow_write_isolated");
+		role_pages(g, k, R_FAULT, pages, sizeof(pages));
+		act(g, d, k, "read", "ro", pages, NULL, 0, "ro_write_faults");
+		role_pages(g, k, -1, pages, sizeof(pages));
+		act(g, d, k, "evidence", "cow", pages, NULL, 0, "cow_copy_evidence");
+	}
+	for (int k = 1; k <= g->clients; k++) {
+		role_pages(g, k, R_RW, pages, sizeof(pages));
+		act(g, d, 0, "read", "rw", pages, NULL, 0, "rw_write_visible");
+		role_pages(g, k, R_COW, pages, sizeof(pages));
+		act(g, d, 0, "read", "rw", pages, NULL, 0, "cow_write_isolated");
+		role_pages(g, k, R_FAULT, pages, sizeof(pages));
+		act(g, d, 0, "read", "rw", pages, NULL, 0, "ro_write_faults");
+	}
+
+	d = step(g, steps, "The server writes its stamp to word 1 of every client's pages "
+		 "through the section.");
+	if (d == NULL)
+		return;
+	act(g, d, 0, "write", "rw", all, "stamp", LATER, NULL);
+
+	d = step(g, steps, "Each client looks again. Its untouched pages show the server's "
+		 "write, its copies do not; its read/write writes are in every view; and no "
+		 "copy of anyone else shows through, neither a neighbour's nor the server's "
+		 "page 0. The server's own copy-on-write view tracks the section, and the "
+		 "section holds exactly what was written through it.");
+	if (d == NULL)
+		return;
+	for (int k = 1; k <= g->clients; k++) {
+		role_pages(g, k, R_TRACK, pages, sizeof(pages));
+		act(g, d, k, "read", "cow", pages, NULL, LATER, "cow_untouched_tracks");
+		role_pages(g, k, R_COW, pages, sizeof(pages));
+		act(g, d, k, "read", "cow", pages, NULL, LATER, "cow_copy_detached");
+		act(g, d, k, "read", "cow", pages, NULL, 0, "cow_write_private");
+		role_pages(g, k, R_RW, pages, sizeof(pages));
+		act(g, d, k, "read", "cow", pages, NULL, 0, "rw_write_visible");
+		window_cow_pages(g, k, false, pages, sizeof(pages));
+		if (pages[0] != '\0')
+			act(g, d, k, "read", "cow", pages, NULL, 0, "cow_write_isolated");
+		window_cow_pages(g, k, true, pages, sizeof(pages));
+		act(g, d, k, "read", "rw", pages, NULL, 0, "cow_write_isolated");
+		role_pages(g, k, -1, pages, sizeof(pages));
+		act(g, d, k, "evidence", "cow", pages, NULL, 0, "cow_copy_evidence");
+	}
+	act(g, d, -1, "read", "cow", "0", NULL, 0, "server_cow_isolated");
+	act(g, d, 0, "read", "rw", "0", NULL, 0, "server_cow_isolated");
+	act(g, d, 0, "read", "cow", all, NULL, LATER, "server_cow_tracks");
+	snprintf(pg, sizeof(pg), "0-%llu", (unsigned long long)last + 1);
+	act(g, d, 0, "read", "rw", pg, NULL, 0, "section_intact");
+	act(g, d, 0, "read", "rw", pg, NULL, LATER, "section_intact");
+}
+
+int scenario_builtin(int clients, uint64_t pages_per_client, uint32_t page_size,
+		     struct scenario *out, char *why, size_t cap)
+{
+	struct gen g = { clients, pages_per_client, true };
+	char about[600];
+	cJSON *root;
+	char *text;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (clients < 1 || clients > SCENARIO_BUILTIN_CLIENTS_MAX ||
+	    pages_per_client < R_COUNT || pages_per_client > SCENARIO_BUILTIN_PAGES_MAX) {
+		snprintf(why, cap, "the built-in experiment as a scenario takes 1 to %d clients "
+			 "and %d to %d pages per client (a step holds at most %d actions, an "
+			 "action at most %d parts of a page list)", SCENARIO_BUILTIN_CLIENTS_MAX,
+			 R_COUNT, SCENARIO_BUILTIN_PAGES_MAX, SCENARIO_ACTIONS_MAX,
+			 SCENARIO_RUNS_MAX);
+		return COWLAB_E_PROTO;
+	}
+	snprintf(about, sizeof(about), "cowlab's own experiment (cowlab-server --spawn N) "
+		 "written as a scenario, with its checks' names: %d client%s with %llu pages "
+		 "each, page 0 the server's. Every client writes through each of its three "
+		 "views, the server writes after the copies, and everyone reads what they "
+		 "and their neighbours' pages hold.", clients, clients == 1 ? "" : "s",
+		 (unsigned long long)pages_per_client);
+	root = cJSON_CreateObject();
+	if (root == NULL)
+		return COWLAB_E_NOMEM;
+	g.ok &= cJSON_AddStringToObject(root, "scenario", "builtin") != NULL;
+	g.ok &= cJSON_AddStringToObject(root, "title", "the built-in experiment, as a "
+					"scenario") != NULL;
+	g.ok &= cJSON_AddStringToObject(root, "about", about) != NULL;
+	g.ok &= cJSON_AddNumberToObject(root, "clients", clients) != NULL;
+	g.ok &= cJSON_AddNumberToObject(root, "pages",
+					(double)(2 + (uint64_t)clients * pages_per_client)) != NULL;
+	build(&g, root);
+	text = g.ok ? cJSON_PrintUnformatted(root) : NULL;
+	cJSON_Delete(root);
+	if (text == NULL)
+		return COWLAB_E_NOMEM;
+	err = scenario_parse(text, strlen(text), page_size, out, why, cap);
+	cJSON_free(text);
+	return err;
+}
