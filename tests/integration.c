@@ -1443,6 +1443,124 @@ static void scenario_play_cli(struct ctx *t)
 	remove(err);
 }
 
+/* Each check's status over a report, clients' and the server's: failed if
+ * any instance failed, else the last seen; image_section_shared and
+ * model_agrees left out (one run has only the one, the other the other). */
+struct named_status {
+	char name[32], status[20];
+};
+
+static size_t statuses_of(const cJSON *r, struct named_status *out, size_t cap)
+{
+	const cJSON *cl, *c;
+	size_t n = 0;
+	const cJSON *lists[2] = { NULL, cJSON_GetObjectItemCaseSensitive(r, "server_checks") };
+
+	cJSON_ArrayForEach(cl, cJSON_GetObjectItemCaseSensitive(r, "clients")) {
+		lists[0] = cJSON_GetObjectItemCaseSensitive(cl, "checks");
+		for (int l = 0; l < 2; l++) {
+			cJSON_ArrayForEach(c, lists[l]) {
+				const char *name = str_at(c, "name"), *st = str_at(c, "status");
+				size_t k = 0;
+
+				if (strcmp(name, "image_section_shared") == 0 ||
+				    strcmp(name, "model_agrees") == 0)
+					continue;
+				while (k < n && strcmp(out[k].name, name) != 0)
+					k++;
+				if (k == n && n < cap)
+					snprintf(out[n++].name, sizeof(out[0].name), "%s", name);
+				if (k < n && strcmp(out[k].status, "failed") != 0)
+					snprintf(out[k].status, sizeof(out[0].status), "%s", st);
+			}
+		}
+	}
+	return n;
+}
+
+/* --scenario builtin: the built-in experiment written as a scenario, run
+ * by the engine and judged by the model, says what the built-in run says,
+ * check by check: every check held in a run, and under --cow-as-shared the
+ * same checks fail (and the run is BROKEN) in both. */
+static void scenario_play_builtin(struct ctx *t)
+{
+	char err[300], *text;
+	static const char *const how[2][3] = { { "--spawn", "3", NULL },
+					      { "--spawn", "2", "--cow-as-shared" } };
+
+	snprintf(err, sizeof(err), "%s.err", t->out);
+	for (int control = 0; control < 2; control++) {
+		struct named_status a[16], b[16];
+		size_t na = 0, nb = 0;
+
+		for (int scenario = 0; scenario < 2; scenario++) {
+			const char *argv[12] = { t->server, how[control][0], how[control][1],
+						 "--json", "--client", t->client };
+			int n = 6;
+			cJSON *r;
+
+			if (how[control][2] != NULL)
+				argv[n++] = how[control][2];
+			if (scenario) {
+				argv[n++] = "--scenario";
+				argv[n++] = "builtin";
+			}
+			CHECK_MSG(run_server(t, argv, err) == control, "%s%s: not exit %d",
+				  scenario ? "builtin scenario" : "built-in run",
+				  control ? " with --cow-as-shared" : "", control);
+			r = read_report(t->out);
+			if (r == NULL)
+				return;
+			if (scenario) {
+				nb = statuses_of(r, b, 16);
+				CHECK(cJSON_GetObjectItemCaseSensitive(r, "scenario") != NULL);
+				CHECK_MSG(strcmp(str_at(cJSON_GetObjectItemCaseSensitive(r,
+							"scenario"), "name"), "builtin") == 0,
+					  "not the builtin scenario");
+			} else {
+				na = statuses_of(r, a, 16);
+			}
+			cJSON_Delete(r);
+		}
+		CHECK_MSG(na == nb && na >= 10 + (size_t)control, "%zu checks against %zu", na, nb);
+		for (size_t i = 0; i < na; i++) {
+			size_t k = 0;
+
+			while (k < nb && strcmp(b[k].name, a[i].name) != 0)
+				k++;
+			CHECK_MSG(k < nb, "the scenario has no check %s", a[i].name);
+			if (k < nb)
+				CHECK_MSG(strcmp(a[i].status, b[k].status) == 0, "%s%s: %s built in, "
+					  "%s as a scenario", a[i].name, control ? " (control)" : "",
+					  a[i].status, b[k].status);
+			/* the control is caught by the checks that rest on copies */
+			if (control && strcmp(a[i].name, "cow_write_isolated") == 0)
+				CHECK(strcmp(a[i].status, "failed") == 0);
+			if (!control)
+				CHECK_MSG(strcmp(a[i].status, "held") == 0, "%s: %s", a[i].name,
+					  a[i].status);
+		}
+	}
+	/* as TAP: five steps and its ten checks, all ok; and its limits */
+	{
+		const char *argv[] = { t->server, "--scenario", "builtin", "--spawn", "8",
+				       "--pages-per-client", "32", "--tap", "--client", t->client,
+				       NULL };
+		const char *big[] = { t->server, "--scenario", "builtin", "--spawn", "9",
+				      "--client", t->client, NULL };
+
+		CHECK(run_server(t, argv, err) == 0);
+		text = read_text(t->out);
+		CHECK_MSG(strncmp(text, "TAP version 13\n1..16\n", 21) == 0 &&
+			  count_of(text, "\nok ") == 16 && count_of(text, "not ok") == 0,
+			  "TAP:\n%s", text);
+		CHECK(run_server(t, big, err) == 2);
+		CHECK_MSG(strstr(read_text(err), "takes 1 to 8 clients") != NULL, "%s",
+			  read_text(err));
+	}
+	remove(err);
+}
+
 /* A connection that never speaks does not hold up the run: it is rejected
  * when the run ends, and the others complete. */
 static void scenario_silent(struct ctx *t)
@@ -1747,6 +1865,8 @@ int main(int argc, char **argv)
 		scenario_spawn_dead(&t);
 	else if (strcmp(sc, "play-cli") == 0)
 		scenario_play_cli(&t);
+	else if (strcmp(sc, "play-builtin") == 0)
+		scenario_play_builtin(&t);
 	else if (strcmp(sc, "load") == 0 && argc > 4)
 		scenario_load(&t, atoi(argv[4]), argc <= 5 || strcmp(argv[5], "no-rss") != 0);
 	else {
