@@ -538,13 +538,14 @@ static void fill_seeded(void *ctx, uint64_t page, void *dst, size_t page_size)
 }
 
 /* section_fill puts the pattern in every page, whichever path it takes
- * (on Linux pwrite alone for a small section; for one of 64 MiB or more a
- * writer and view workers meeting in the middle), and what it leaves in
+ * (on Linux one thread for a small section; for one of 64 MiB or more a
+ * writer and a maker of the pattern a few chunks ahead, the last chunk
+ * short here), and what it leaves in
  * the section is what a fresh view reads; section_release changes no
  * byte. Every page is checked at three offsets. */
 static void test_section_fill(void)
 {
-	static const uint64_t sizes[] = { 3 * 4096, 80ull << 20 };
+	static const uint64_t sizes[] = { 3 * 4096, (80ull << 20) + 3 * 65536 };
 	uint32_t seed = SEED ^ 0x5EEDu;
 	size_t ps = platform_page_size();
 

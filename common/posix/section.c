@@ -167,54 +167,55 @@ void section_unmap(struct section *s, void *addr)
  * Writes of a buffer (pwrite) are the cheapest way to put pages into a
  * memfd: the kernel allocates each page and copies into it, and nothing
  * gets mapped into this process, so the server's resident memory does not
- * grow with the section. tmpfs takes one file's writes one at a time
- * (the inode lock), though, while page faults on a shared view do not: a
- * large section is filled by one writer and, on every other CPU, a worker
- * through the rw view (MADV_POPULATE_WRITE, which fails cleanly where a
- * fault would raise SIGBUS): the writer takes chunks from the start, the
- * view workers from the end, until they meet, so that the faster path
- * takes more of them. */
+ * grow with the section. tmpfs takes one file's writes one at a time (the
+ * inode lock), so one thread writes; for a large section, another makes
+ * the pattern meanwhile, a few chunks ahead, so that the writer does
+ * nothing but write: the fill then costs what the kernel's own pwrite of
+ * the section costs (docs/benchmarks.md, section_1gib_setup_ratio). */
 
 enum {
-	FILL_CHUNK = 256 << 10,
-	FILL_SPLIT_MIN = 64 << 20, /* below this one writer is as fast */
-	FILL_VIEW_WORKERS_MAX = 7,
+	FILL_CHUNK = 1 << 20,
+	FILL_BUFS = 2,             /* chunks made ahead of the writer, at most */
+	FILL_SPLIT_MIN = 64 << 20, /* below this one thread is as fast */
 };
 
 struct fill_job {
 	struct section *s;
-	uint8_t *view;
 	section_fill_fn *fill;
 	void *ctx;
 	size_t page_size, chunk;
 	uint64_t nchunks;
-	atomic_uint_fast64_t claimed;   /* chunks taken, from either end */
-	atomic_uint_fast64_t front, back; /* the writer's, the view workers' */
-	atomic_int err;
+	uint8_t *buf[FILL_BUFS];
+	/* under mu: chunks made, chunks written; stop when the writer failed */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t made, written;
+	bool stop;
 };
 
-struct fill_worker {
-	struct fill_job *job;
-	bool by_view;
-	pthread_t thread;
-};
-
-/* The pages of the chunk at off, into dst. */
-static void fill_pages(struct fill_job *j, uint64_t off, size_t len, uint8_t *dst)
+static size_t chunk_len(const struct fill_job *j, uint64_t c)
 {
-	for (size_t p = 0; p < len / j->page_size; p++)
-		j->fill(j->ctx, off / j->page_size + p, dst + p * j->page_size, j->page_size);
+	uint64_t off = c * j->chunk;
+
+	return (size_t)(j->s->size - off < j->chunk ? j->s->size - off : j->chunk);
 }
 
-static int write_chunk(struct fill_job *j, uint8_t **buf, uint64_t off, size_t len)
+/* The pages of chunk c, into dst. */
+static void make_chunk(const struct fill_job *j, uint64_t c, uint8_t *dst)
 {
-	size_t done = 0;
+	uint64_t first = c * j->chunk / j->page_size;
 
-	if (*buf == NULL && (*buf = aligned_alloc(j->page_size, j->chunk)) == NULL)
-		return COWLAB_E_NOMEM;
-	fill_pages(j, off, len, *buf);
+	for (size_t p = 0; p < chunk_len(j, c) / j->page_size; p++)
+		j->fill(j->ctx, first + p, dst + p * j->page_size, j->page_size);
+}
+
+static int write_chunk(const struct fill_job *j, uint64_t c, const uint8_t *src)
+{
+	size_t len = chunk_len(j, c), done = 0;
+	uint64_t off = c * j->chunk;
+
 	while (done < len) {
-		ssize_t n = pwrite(j->s->fd, *buf + done, len - done, (off_t)(off + done));
+		ssize_t n = pwrite(j->s->fd, src + done, len - done, (off_t)(off + done));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -225,61 +226,53 @@ static int write_chunk(struct fill_job *j, uint8_t **buf, uint64_t off, size_t l
 	return COWLAB_OK;
 }
 
-/* Whether the chunk could be filled through the view (the caller writes
- * it instead when not: the reason comes from there). */
-static bool view_chunk(struct fill_job *j, uint64_t off, size_t len)
+/* The maker: each chunk into a free buffer, until all are made or the
+ * writer stops. */
+static void *fill_maker(void *arg)
 {
-#ifdef MADV_POPULATE_WRITE
-	uint8_t *dst = j->view + off;
+	struct fill_job *j = arg;
 
-	if (madvise(dst, len, MADV_POPULATE_WRITE) != 0)
-		return false;
-	fill_pages(j, off, len, dst);
-	/* written: let go of it here, in parallel, not all at the end */
-	madvise(dst, len, MADV_DONTNEED);
-	return true;
-#else
-	(void)j;
-	(void)off;
-	(void)len;
-	return false;
-#endif
+	for (uint64_t c = 0; c < j->nchunks; c++) {
+		bool stop;
+
+		pthread_mutex_lock(&j->mu);
+		while (c - j->written >= FILL_BUFS && !j->stop)
+			pthread_cond_wait(&j->cv, &j->mu);
+		stop = j->stop;
+		pthread_mutex_unlock(&j->mu);
+		if (stop)
+			break;
+		make_chunk(j, c, j->buf[c % FILL_BUFS]);
+		pthread_mutex_lock(&j->mu);
+		j->made = c + 1;
+		pthread_cond_broadcast(&j->cv);
+		pthread_mutex_unlock(&j->mu);
+	}
+	return NULL;
 }
 
-static void *fill_work(void *arg)
+/* The writer, with a maker on another thread. */
+static int fill_pipelined(struct fill_job *j)
 {
-	struct fill_worker *w = arg;
-	struct fill_job *j = w->job;
-	uint8_t *buf = NULL;
+	pthread_t maker;
+	int err = COWLAB_OK;
 
-	for (;;) {
-		int err = COWLAB_OK;
-
-		if (atomic_fetch_add(&j->claimed, 1) >= j->nchunks || atomic_load(&j->err) != 0)
-			break;
-		/* The writer works up from the start, the view workers down
-		 * from the end: each in a part of the file of its own. */
-		uint64_t c = w->by_view ? j->nchunks - 1 - atomic_fetch_add(&j->back, 1) :
-					  atomic_fetch_add(&j->front, 1);
-		uint64_t off = c * j->chunk;
-		size_t len = (size_t)(j->s->size - off < j->chunk ? j->s->size - off : j->chunk);
-
-		/* An old kernel (no MADV_POPULATE_WRITE), or a chunk the view
-		 * could not take: write it instead, which also says why (ENOSPC
-		 * rather than the fault path's EFAULT) if memory ran out. */
-		if (w->by_view && !view_chunk(j, off, len))
-			w->by_view = false;
-		if (!w->by_view)
-			err = write_chunk(j, &buf, off, len);
-		if (err != 0) {
-			int none = 0;
-
-			atomic_compare_exchange_strong(&j->err, &none, err);
-			break;
-		}
+	if (pthread_create(&maker, NULL, fill_maker, j) != 0)
+		return 1; /* not started: the caller fills alone */
+	for (uint64_t c = 0; c < j->nchunks && err == COWLAB_OK; c++) {
+		pthread_mutex_lock(&j->mu);
+		while (j->made <= c)
+			pthread_cond_wait(&j->cv, &j->mu);
+		pthread_mutex_unlock(&j->mu);
+		err = write_chunk(j, c, j->buf[c % FILL_BUFS]);
+		pthread_mutex_lock(&j->mu);
+		j->written = c + 1;
+		j->stop = err != COWLAB_OK;
+		pthread_cond_broadcast(&j->cv);
+		pthread_mutex_unlock(&j->mu);
 	}
-	free(buf);
-	return NULL;
+	pthread_join(maker, NULL);
+	return err;
 }
 
 /* The CPUs this process may run on (its affinity, as a container's
@@ -295,32 +288,39 @@ static long usable_cpus(void)
 
 int section_fill(struct section *s, void *rw_view, section_fill_fn *fill, void *ctx)
 {
-	struct fill_worker workers[1 + FILL_VIEW_WORKERS_MAX];
-	struct fill_job j = { .s = s, .view = rw_view, .fill = fill, .ctx = ctx };
-	long cpus = usable_cpus();
-	int nview = 0;
+	struct fill_job j = { .s = s, .fill = fill, .ctx = ctx };
+	int nbufs = 1, err = 1;
 
+	(void)rw_view; /* the file is written, not the view */
 	j.page_size = platform_page_size();
 	j.chunk = FILL_CHUNK > j.page_size ? FILL_CHUNK / j.page_size * j.page_size : j.page_size;
 	j.nchunks = (s->size + j.chunk - 1) / j.chunk;
-	atomic_init(&j.claimed, 0);
-	atomic_init(&j.front, 0);
-	atomic_init(&j.back, 0);
-	atomic_init(&j.err, 0);
-	workers[0] = (struct fill_worker){ .job = &j, .by_view = false };
-	if (s->size >= FILL_SPLIT_MIN && rw_view != NULL)
-		nview = cpus - 1 < FILL_VIEW_WORKERS_MAX ? (int)cpus - 1 : FILL_VIEW_WORKERS_MAX;
-	for (int i = 1; i <= nview; i++) {
-		workers[i] = (struct fill_worker){ .job = &j, .by_view = true };
-		if (pthread_create(&workers[i].thread, NULL, fill_work, &workers[i]) != 0) {
-			nview = i - 1; /* fewer helpers, same result */
-			break;
+	if (s->size >= FILL_SPLIT_MIN && usable_cpus() > 1)
+		nbufs = FILL_BUFS;
+	for (int i = 0; i < nbufs; i++) {
+		if ((j.buf[i] = aligned_alloc(j.page_size, j.chunk)) == NULL) {
+			for (int k = 0; k < i; k++)
+				free(j.buf[k]);
+			return COWLAB_E_NOMEM;
 		}
 	}
-	fill_work(&workers[0]);
-	for (int i = 1; i <= nview; i++)
-		pthread_join(workers[i].thread, NULL);
-	return atomic_load(&j.err);
+	if (nbufs > 1) {
+		pthread_mutex_init(&j.mu, NULL);
+		pthread_cond_init(&j.cv, NULL);
+		err = fill_pipelined(&j);
+		pthread_cond_destroy(&j.cv);
+		pthread_mutex_destroy(&j.mu);
+	}
+	if (err == 1) { /* alone: make a chunk, write it */
+		err = COWLAB_OK;
+		for (uint64_t c = 0; c < j.nchunks && err == COWLAB_OK; c++) {
+			make_chunk(&j, c, j.buf[0]);
+			err = write_chunk(&j, c, j.buf[0]);
+		}
+	}
+	for (int i = 0; i < nbufs; i++)
+		free(j.buf[i]);
+	return err;
 }
 
 void section_release(struct section *s, void *view, uint64_t first, uint64_t count)
