@@ -300,7 +300,7 @@ static int list_lessons(void)
 		scenario_free(&sc);
 	}
 	printf("%-24s %s\n%-24s %s\n", "builtin", "the built-in experiment, as a scenario (--spawn",
-	       "", "1 to 8, --pages-per-client 4 to 32; made, not a file)");
+	       "", "1 to 64, --pages-per-client 4 to 32; made, not a file)");
 	printf("\nrun one: cowlab-server --scenario NAME; the files are in\n%s\n", dir);
 	free(ns.name);
 	return REPORT_EXIT_HELD;

@@ -753,6 +753,7 @@ static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *
 	int64_t n;
 	int e, count;
 	size_t i = 0;
+	int64_t total = 0;
 
 	if (!cJSON_IsObject(root))
 		return fail(r, "a scenario is a JSON object");
@@ -793,6 +794,13 @@ static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *
 	count = cJSON_GetArraySize(steps);
 	if (!cJSON_IsArray(steps) || count < 1 || count > SCENARIO_STEPS_MAX)
 		return fail(r, "steps: a list of 1 to %d steps is needed", SCENARIO_STEPS_MAX);
+	/* the actions of all steps, before any is held */
+	cJSON_ArrayForEach(o, steps) {
+		const cJSON *d = cJSON_IsObject(o) ? member(o, "do") : NULL;
+
+		if ((total += cJSON_IsArray(d) ? cJSON_GetArraySize(d) : 0) > SCENARIO_ACTIONS_TOTAL)
+			return fail(r, "steps: more than %d actions in all", SCENARIO_ACTIONS_TOTAL);
+	}
 	s->steps = calloc((size_t)count, sizeof(*s->steps));
 	if (s->steps == NULL)
 		return COWLAB_E_NOMEM;

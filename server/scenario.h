@@ -11,7 +11,8 @@
 
 #define SCENARIO_FILE_MAX (1u << 20)
 #define SCENARIO_STEPS_MAX 256
-#define SCENARIO_ACTIONS_MAX 64     /* a step */
+#define SCENARIO_ACTIONS_MAX 512    /* a step */
+#define SCENARIO_ACTIONS_TOTAL 4096 /* all steps */
 #define SCENARIO_CLIENTS_MAX 64
 #define SCENARIO_PAGES_MAX 65536    /* in the section */
 #define SCENARIO_RUNS_MAX 64        /* parts of a page list */
@@ -113,7 +114,7 @@ int scenario_load(const char *path, uint32_t page_size, struct scenario *out, ch
 /* The built-in experiment as a scenario (builtin.c): `clients` clients
  * with `pages_per_client` pages each, the layout and check names of
  * cowlab-server --spawn N. 0, or a negative cowlab_err with `why`. */
-#define SCENARIO_BUILTIN_CLIENTS_MAX 8
+#define SCENARIO_BUILTIN_CLIENTS_MAX 64
 #define SCENARIO_BUILTIN_PAGES_MAX 32
 int scenario_builtin(int clients, uint64_t pages_per_client, uint32_t page_size,
 		     struct scenario *out, char *why, size_t cap);

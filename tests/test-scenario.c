@@ -172,7 +172,7 @@ static const struct bad bads[] = {
 	{ "{" HEAD "'step':[]}", "unknown member 'step'" },
 	{ "{" HEAD "'steps':[1]}", "steps[0]: a step is an object" },
 	{ "{" HEAD "'steps':[{'do':[]}]}", "steps[0]: the member 'say' is missing" },
-	{ "{" HEAD "'steps':[{'say':'','do':[]}]}", "steps[0].do: a list of 1 to 64 actions" },
+	{ "{" HEAD "'steps':[{'say':'','do':[]}]}", "steps[0].do: a list of 1 to 512 actions" },
 	{ "{" HEAD "'steps':[{'say':'','do':[],'x':1}]}", "steps[0]: unknown member 'x'" },
 	/* an action */
 	{ ONE("{'op':'map','view':'rw'}"), "steps[0].do[0]: the member 'who' is missing" },
@@ -332,6 +332,71 @@ static void test_load(void)
 	      strstr(why, "/nonexistent/x.json: not found") != NULL);
 }
 
+/* A file of `steps` steps of `actions` reads each: the server reads page 0
+ * (after it maps its rw view in the first). */
+static int parse_many(int steps, int actions, char *why, size_t cap)
+{
+	size_t len = 512 + (size_t)steps * (20 + (size_t)actions * 60), n = 0;
+	char *text = malloc(len);
+	struct scenario s;
+	int e;
+
+	if (text == NULL)
+		return COWLAB_E_NOMEM;
+	n += (size_t)snprintf(text + n, len - n, "{\"scenario\":\"t\",\"about\":\"a\","
+			      "\"clients\":1,\"pages\":1,\"steps\":[");
+	for (int i = 0; i < steps; i++) {
+		n += (size_t)snprintf(text + n, len - n, "%s{\"say\":\"\",\"do\":[",
+				      i ? "," : "");
+		for (int k = 0; k < actions; k++)
+			n += (size_t)snprintf(text + n, len - n, "%s{\"who\":\"server\",\"op\":"
+					      "\"%s\",\"view\":\"rw\"%s}", k ? "," : "",
+					      i == 0 && k == 0 ? "map" : "read",
+					      i == 0 && k == 0 ? "" : ",\"pages\":\"0\"");
+		n += (size_t)snprintf(text + n, len - n, "]}");
+	}
+	n += (size_t)snprintf(text + n, len - n, "]}");
+	e = scenario_parse(text, n, PS, &s, why, cap);
+	if (e == 0)
+		scenario_free(&s);
+	free(text);
+	return e;
+}
+
+/* The limits on actions: 512 a step, 4096 in all; at the limits a file
+ * reads, one more is refused saying which. */
+static void test_action_limits(void)
+{
+	char why[300];
+
+	CHECK_MSG(parse_many(1, SCENARIO_ACTIONS_MAX, why, sizeof(why)) == 0, "%s", why);
+	CHECK(parse_many(1, SCENARIO_ACTIONS_MAX + 1, why, sizeof(why)) != 0);
+	CHECK_MSG(strstr(why, "steps[0].do: a list of 1 to 512 actions") != NULL, "%s", why);
+	CHECK_MSG(parse_many(8, SCENARIO_ACTIONS_TOTAL / 8, why, sizeof(why)) == 0, "%s", why);
+	CHECK(parse_many(9, SCENARIO_ACTIONS_TOTAL / 8, why, sizeof(why)) != 0);
+	CHECK_MSG(strstr(why, "steps: more than 4096 actions in all") != NULL, "%s", why);
+}
+
+/* The built-in experiment as a scenario is a file like any: it reads
+ * within its limits, and out of them says what they are. */
+static void test_builtin(void)
+{
+	char why[400];
+	struct scenario s;
+
+	CHECK_MSG(scenario_builtin(1, 4, PS, &s, why, sizeof(why)) == 0, "%s", why);
+	CHECK(s.clients == 1 && s.pages == 6 && s.nsteps == 5 && strcmp(s.name, "builtin") == 0);
+	scenario_free(&s);
+	CHECK_MSG(scenario_builtin(SCENARIO_BUILTIN_CLIENTS_MAX, SCENARIO_BUILTIN_PAGES_MAX, PS, &s,
+				   why, sizeof(why)) == 0, "%s", why);
+	CHECK(s.pages == 2 + SCENARIO_BUILTIN_CLIENTS_MAX * SCENARIO_BUILTIN_PAGES_MAX);
+	scenario_free(&s);
+	CHECK(scenario_builtin(SCENARIO_BUILTIN_CLIENTS_MAX + 1, 4, PS, &s, why, sizeof(why)) != 0);
+	CHECK_MSG(strstr(why, "takes 1 to 64 clients and 4 to 32 pages") != NULL, "%s", why);
+	CHECK(scenario_builtin(2, 3, PS, &s, why, sizeof(why)) != 0);
+	CHECK(scenario_builtin(2, SCENARIO_BUILTIN_PAGES_MAX + 1, PS, &s, why, sizeof(why)) != 0);
+}
+
 int main(void)
 {
 	test_first_file();
@@ -339,5 +404,7 @@ int main(void)
 	test_pages();
 	test_bad();
 	test_load();
+	test_action_limits();
+	test_builtin();
 	return check_exit("test-scenario");
 }
