@@ -18,22 +18,24 @@ const struct model_rules model_rules_linux = {
 	.no_write_on_ro = NULL,
 };
 
+/* Windows' rules, which Wine keeps */
+#define WINDOWS_NO_DISCARD "Windows has no call that drops a mapped view's private copies " \
+			   "short of unmapping it (DiscardVirtualMemory is for private memory)"
+#define WINDOWS_NO_WRITE_ON_RO "a FILE_MAP_READ view cannot be made writable: VirtualProtect " \
+			       "refuses more access than the view was mapped with"
+
 const struct model_rules model_rules_windows = {
 	.name = "Windows",
 	.no_writecopy_on_shared = NULL,
-	.no_discard = "Windows has no call that drops a mapped view's private copies short of "
-		      "unmapping it (DiscardVirtualMemory is for private memory)",
-	.no_write_on_ro = "a FILE_MAP_READ view cannot be made writable: VirtualProtect refuses "
-			  "more access than the view was mapped with",
+	.no_discard = WINDOWS_NO_DISCARD,
+	.no_write_on_ro = WINDOWS_NO_WRITE_ON_RO,
 };
 
 const struct model_rules model_rules_wine = {
 	.name = "Wine",
 	.no_writecopy_on_shared = NULL,
-	.no_discard = "Windows has no call that drops a mapped view's private copies short of "
-		      "unmapping it (DiscardVirtualMemory is for private memory)",
-	.no_write_on_ro = "a FILE_MAP_READ view cannot be made writable: VirtualProtect refuses "
-			  "more access than the view was mapped with",
+	.no_discard = WINDOWS_NO_DISCARD,
+	.no_write_on_ro = WINDOWS_NO_WRITE_ON_RO,
 	.writecopy_writes_through = "Wine 8.0 writes a PAGE_WRITECOPY page of a FILE_MAP_WRITE "
 				    "view through to the section; Windows copies it",
 };
