@@ -13,7 +13,9 @@
 #include "compat.h"
 #include "platform.h"
 
-#define REPORT_CHECKS_MAX 12
+/* A list's room: a scenario's 11 named checks (SCENARIO_CHECKS_MAX),
+ * model_agrees and negative_control_detected */
+#define REPORT_CHECKS_MAX 13
 #define REPORT_TEXT_MAX 200
 
 /* Page map characters, one per page of the section. */

@@ -174,12 +174,16 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 	}
 	if (o->scenario != NULL) {
 		bool builtin = strcmp(o->scenario, "builtin") == 0;
-		const char *no = seen[2] && !builtin ? "--pages-per-client" :
-				 seen[4] ? "--repeat" : NULL;
 
-		if (no != NULL) {
-			fprintf(stderr, "cowlab-server: %s is for the built-in experiment, not a "
-				"scenario (a scenario says its own pages)\n", no);
+		if (seen[2] && !builtin) {
+			fprintf(stderr, "cowlab-server: --pages-per-client is for the built-in "
+				"experiment (and --scenario builtin): a scenario file says its own "
+				"pages\n");
+			return REPORT_EXIT_USAGE;
+		}
+		if (seen[4]) {
+			fprintf(stderr, "cowlab-server: --repeat is for the built-in experiment's "
+				"run (without --scenario), not a scenario's\n");
 			return REPORT_EXIT_USAGE;
 		}
 		if (o->json && o->tap) {

@@ -1995,25 +1995,37 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
  * else unproven if an observation is missing, else (a named check) not
  * applicable if an action of it was, else held. */
 /* --cow-as-shared: the clients' "copy-on-write" views were mapped shared
- * and the model was not told; if every observation still agreed with it,
- * the run could not tell shared from private, and says so. */
+ * and the model was not told. An observation that differs from it caught
+ * the control (the check holds). If none differs, the check fails only
+ * when every observation was made: with one missing (a client lost, an
+ * operation declined, the run interrupted) the missing one may have been
+ * the one to differ, and the check is unproven (exit 3, as the run would
+ * be without the control). Never HELD: report.h keeps room for it. */
 static void check_control(struct server *s, struct play *p)
 {
 	struct report_check *rc;
-	bool tried = false;
+	bool tried = false, all_made;
+	cJSON *obs;
 
-	if (!s->opt.cow_as_shared || s->report.nserver_checks >= REPORT_CHECKS_MAX)
+	if (!s->opt.cow_as_shared)
 		return;
 	for (size_t i = 0; i < s->report.nclients; i++)
 		tried |= s->report.clients[i].status == CLIENT_COMPLETE;
+	all_made = p->obs[OBS_UNPROVEN] == 0 && s->report.interrupted[0] == '\0' &&
+		   p->step >= (int)p->sc.nsteps;
+	for (size_t i = 0; i < s->report.nclients; i++)
+		all_made &= s->report.clients[i].status == CLIENT_COMPLETE;
+	obs = cJSON_CreateObject();
+	cJSON_AddNumberToObject(obs, "differs", (double)p->obs[OBS_DIFFER]);
+	cJSON_AddNumberToObject(obs, "unproven", (double)p->obs[OBS_UNPROVEN]);
 	rc = report_add_check(s->report.server_checks, &s->report.nserver_checks,
 			      "negative_control_detected", p->obs[OBS_DIFFER] > 0,
 			      cJSON_CreateString("an observation that differs from the model"),
-			      NULL, NULL);
+			      obs, NULL);
+	if (rc == NULL)
+		return;
 	snprintf(rc->basis, sizeof(rc->basis), "client+server");
 	rc->applicable = true;
-	rc->observed = cJSON_CreateObject();
-	cJSON_AddNumberToObject(rc->observed, "differs", (double)p->obs[OBS_DIFFER]);
 	if (p->obs[OBS_DIFFER] > 0) {
 		report_check_detail(rc, "the shared \"copy-on-write\" views were caught by %llu "
 				    "observation%s", (unsigned long long)p->obs[OBS_DIFFER],
@@ -2021,6 +2033,9 @@ static void check_control(struct server *s, struct play *p)
 	} else if (!tried) {
 		rc->applicable = false;
 		report_check_detail(rc, "no client completed the run");
+	} else if (!all_made) {
+		report_check_unproven(rc, "no observation differed from the model, but not every "
+				      "one was made: the shared views may have gone unseen");
 	} else {
 		report_check_detail(rc, "every observation agreed with the model although the "
 				    "views were shared: this scenario cannot tell shared from "
@@ -2105,6 +2120,10 @@ static void print_end(struct server *s, struct play *p)
 	snprintf(line, sizeof(line), "verdict: %s (exit %d): %llu observation%s as the model "
 		 "predicts, %llu not, %llu not proven, %llu not applicable, %llu named "
 		 "deviation%s", ex == REPORT_EXIT_HELD ? "HELD, the OS did as the model predicts" :
+		 ex == REPORT_EXIT_FAILED && s->opt.cow_as_shared && p->obs[OBS_DIFFER] > 0 ?
+		 "BROKEN, as a negative control must be" :
+		 ex == REPORT_EXIT_FAILED && s->opt.cow_as_shared && p->obs[OBS_DIFFER] == 0 ?
+		 "BROKEN: the negative control was not caught" :
 		 ex == REPORT_EXIT_FAILED ? "BROKEN, the OS did not do as the model predicts" :
 		 "NOT PROVEN", (int)ex, (unsigned long long)p->obs[OBS_MATCH],
 		 text_s(p->obs[OBS_MATCH]), (unsigned long long)p->obs[OBS_DIFFER],

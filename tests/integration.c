@@ -1421,7 +1421,7 @@ static void scenario_play_cli(struct ctx *t)
 		} no[] = {
 			{ { "--scenario", "no-such-lesson" }, "--scenario list" },
 			{ { "--scenario", "read-does-not-copy", "--repeat", "2" },
-			  "--repeat is for the built-in experiment" },
+			  "--repeat is for the built-in experiment's run" },
 			{ { "--scenario", "read-does-not-copy", "--spawn", "2" },
 			  "needs 1 client, not 2" },
 			{ { "--scenario", "read-does-not-copy", "--json", "--tap" },
@@ -1510,8 +1510,10 @@ static void scenario_play_builtin(struct ctx *t)
 				  scenario ? "builtin scenario" : "built-in run",
 				  control ? " with --cow-as-shared" : "", control);
 			r = read_report(t->out);
-			if (r == NULL)
+			if (r == NULL) {
+				remove(err);
 				return;
+			}
 			if (scenario) {
 				nb = statuses_of(r, b, 16);
 				CHECK(cJSON_GetObjectItemCaseSensitive(r, "scenario") != NULL);
@@ -1559,6 +1561,92 @@ static void scenario_play_builtin(struct ctx *t)
 		CHECK_MSG(strstr(read_text(err), "takes 1 to 64 clients") != NULL, "%s",
 			  read_text(err));
 	}
+	remove(err);
+}
+
+static const cJSON *check_named(const cJSON *r, const char *name)
+{
+	return find_check(cJSON_GetObjectItemCaseSensitive(r, "server_checks"), name);
+}
+
+/* --cow-as-shared with a scenario of its own: never HELD. A scenario with
+ * every one of its 11 names of checks still gets negative_control_detected
+ * (failed: it reads only a rw view, so nothing can differ) and a TAP plan
+ * that counts its lines; and a control whose client that could have shown
+ * the difference never came is unproven (exit 3), not failed. */
+static void scenario_play_control(struct ctx *t)
+{
+	char err[300], file[300], *text;
+	FILE *f;
+	cJSON *r;
+
+	snprintf(err, sizeof(err), "%s.err", t->out);
+	snprintf(file, sizeof(file), "%s.scn.json", t->out);
+	f = fopen(file, "wb");
+	if (!CHECK_OK(f != NULL))
+		return;
+	fputs("{\"scenario\":\"eleven\",\"about\":\"Eleven checks.\",\"clients\":1,\"pages\":11,"
+	      "\"steps\":[{\"say\":\"\",\"do\":[{\"who\":1,\"op\":\"map\",\"view\":\"rw\"}]},"
+	      "{\"say\":\"\",\"do\":[", f);
+	for (int k = 0; k < 11; k++)
+		fprintf(f, "%s{\"who\":1,\"op\":\"read\",\"view\":\"rw\",\"pages\":\"%d\","
+			"\"check\":\"c%d\"}", k ? "," : "", k, k);
+	fputs("]}]}", f);
+	fclose(f);
+	{
+		const char *json[] = { t->server, "--scenario", file, "--cow-as-shared", "--json",
+				       "--client", t->client, NULL };
+		const char *tap[] = { t->server, "--scenario", file, "--cow-as-shared", "--tap",
+				      "--client", t->client, NULL };
+		const cJSON *c;
+		int plan = -1;
+
+		CHECK(run_server(t, json, err) == 1);
+		if ((r = read_report(t->out)) != NULL) {
+			c = check_named(r, "negative_control_detected");
+			CHECK_MSG(c != NULL && strcmp(str_at(c, "status"), "failed") == 0,
+				  "the control check: %s", c ? str_at(c, "status") : "missing");
+			CHECK(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r, "isolation_held")));
+			cJSON_Delete(r);
+		}
+		CHECK(run_server(t, tap, err) == 1);
+		text = read_text(t->out);
+		CHECK_MSG(sscanf(text, "TAP version 13\n1..%d", &plan) == 1 &&
+			  plan == count_of(text, "\nok ") + count_of(text, "\nnot ok ") &&
+			  strstr(text, "not ok 15 - check negative_control_detected") != NULL,
+			  "plan %d:\n%s", plan, text);
+	}
+	/* two clients: 1 reads through rw, 2 (which never comes) would have
+	 * written through its shared "cow" view */
+	f = fopen(file, "wb");
+	if (!CHECK_OK(f != NULL))
+		return;
+	fputs("{\"scenario\":\"missing\",\"about\":\"Client 2 never comes.\",\"clients\":2,"
+	      "\"pages\":4,\"steps\":[{\"say\":\"\",\"do\":[{\"who\":1,\"op\":\"map\",\"view\":"
+	      "\"rw\"},{\"who\":2,\"op\":\"map\",\"view\":\"cow\"}]},{\"say\":\"\",\"do\":["
+	      "{\"who\":2,\"op\":\"write\",\"view\":\"cow\",\"pages\":\"0\",\"value\":\"stamp\"}]},"
+	      "{\"say\":\"\",\"do\":[{\"who\":1,\"op\":\"read\",\"view\":\"rw\",\"pages\":\"0-3\","
+	      "\"check\":\"iso\"}]}]}", f);
+	fclose(f);
+	{
+		const char *argv[] = { t->server, "--scenario", file, "--clients", "2", "--name",
+				       t->name, "--timeout", "3", "--cow-as-shared", "--json", NULL };
+		struct process *srv = start(t->server, argv, t->out), *cl;
+		const cJSON *c;
+		int code;
+
+		cl = start_client(t);
+		code = finish(srv);
+		finish(cl);
+		CHECK_MSG(code == 3, "exit %d", code);
+		if ((r = read_report(t->out)) != NULL) {
+			c = check_named(r, "negative_control_detected");
+			CHECK_MSG(c != NULL && strcmp(str_at(c, "status"), "unproven") == 0,
+				  "the control check: %s", c ? str_at(c, "status") : "missing");
+			cJSON_Delete(r);
+		}
+	}
+	remove(file);
 	remove(err);
 }
 
@@ -1868,6 +1956,8 @@ int main(int argc, char **argv)
 		scenario_play_cli(&t);
 	else if (strcmp(sc, "play-builtin") == 0)
 		scenario_play_builtin(&t);
+	else if (strcmp(sc, "play-control") == 0)
+		scenario_play_control(&t);
 	else if (strcmp(sc, "load") == 0 && argc > 4)
 		scenario_load(&t, atoi(argv[4]), argc <= 5 || strcmp(argv[5], "no-rss") != 0);
 	else {
