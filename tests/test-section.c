@@ -538,9 +538,9 @@ static void fill_seeded(void *ctx, uint64_t page, void *dst, size_t page_size)
 }
 
 /* section_fill puts the pattern in every page, whichever path it takes
- * (on Linux one thread for a small section; for one of 64 MiB or more a
- * writer and a maker of the pattern a few chunks ahead, the last chunk
- * short here), and what it leaves in
+ * (on Linux one thread for a small section; for one of 64 MiB or more,
+ * where the process may use two CPUs or more, a writer and a maker of the
+ * pattern a chunk ahead, the last chunk short here), and what it leaves in
  * the section is what a fresh view reads; section_release changes no
  * byte. Every page is checked at three offsets. */
 static void test_section_fill(void)
