@@ -184,10 +184,10 @@ static void build(struct gen *g, cJSON *root)
 		act(g, d, k, "evidence", "cow", pages, NULL, 0, "cow_copy_evidence");
 	}
 	for (int k = 1; k <= g->clients; k++) {
-		role_pages(g, k, R_RW, pages, sizeof(pages));
-		act(g, d, 0, "read", "rw", pages, NULL, 0, "rw_write_visible");
 		role_pages(g, k, R_COW, pages, sizeof(pages));
 		act(g, d, 0, "read", "rw", pages, NULL, 0, "cow_write_isolated");
+		role_pages(g, k, R_RW, pages, sizeof(pages));
+		act(g, d, 0, "read", "rw", pages, NULL, 0, "rw_write_visible");
 		role_pages(g, k, R_FAULT, pages, sizeof(pages));
 		act(g, d, 0, "read", "rw", pages, NULL, 0, "ro_write_faults");
 	}
