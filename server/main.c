@@ -303,8 +303,8 @@ static int list_lessons(void)
 		printf("%s\n", line);
 		scenario_free(&sc);
 	}
-	printf("%-24s %s\n%-24s %s\n", "builtin", "the built-in experiment, as a scenario (--spawn",
-	       "", "1 to 64, --pages-per-client 4 to 32; made, not a file)");
+	printf("%-24s %s\n%-24s %s\n", "builtin", "cowlab's own experiment, as a scenario",
+	       "", "(--spawn 1 to 64, --pages-per-client 4 to 32)");
 	printf("\nrun one: cowlab-server --scenario NAME; the files are in\n%s\n", dir);
 	free(ns.name);
 	return REPORT_EXIT_HELD;
