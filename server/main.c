@@ -221,15 +221,23 @@ static int parse_args(int argc, char **argv, struct server_options *o)
  * scenarios), or in the build tree (../scenarios). */
 static int lesson_dir(int which, char *buf, size_t cap)
 {
-	char dir[1024];
+	char dir[1024], *last;
 	char sep = platform_path_sep;
 
 	if (platform_self_dir(dir, sizeof(dir)) != 0)
 		return COWLAB_E_NOENT;
-	if (which == 0)
-		snprintf(buf, cap, "%s%c..%cshare%ccowlab%cscenarios", dir, sep, sep, sep, sep);
+	/* the program's directory's parent, said as a path people read:
+	 * /usr/bin -> /usr, not /usr/bin/.. */
+	last = strrchr(dir, sep);
+	if (last != NULL && last != dir && strcmp(last + 1, "..") != 0 &&
+	    strcmp(last + 1, ".") != 0)
+		*last = '\0';
 	else
-		snprintf(buf, cap, "%s%c..%cscenarios", dir, sep, sep);
+		snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "%c..", sep);
+	if (which == 0)
+		snprintf(buf, cap, "%s%cshare%ccowlab%cscenarios", dir, sep, sep, sep);
+	else
+		snprintf(buf, cap, "%s%cscenarios", dir, sep);
 	return 0;
 }
 
