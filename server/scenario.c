@@ -618,18 +618,24 @@ static int lint_views(struct reader *r, const struct scenario *s)
 static bool pages_meet(const struct scenario_pages *a, const struct scenario_pages *b,
 		       uint32_t *page)
 {
-	for (size_t i = 0; i < a->nruns; i++) {
-		for (size_t j = 0; j < b->nruns; j++) {
-			uint32_t lo = a->runs[i].first > b->runs[j].first ? a->runs[i].first :
-									    b->runs[j].first;
-			uint32_t ae = a->runs[i].first + a->runs[i].count;
-			uint32_t be = b->runs[j].first + b->runs[j].count;
+	size_t i = 0, j = 0;
 
-			if (lo < ae && lo < be) {
-				*page = lo;
-				return true;
-			}
+	/* both lists are runs in increasing order, none overlapping: one
+	 * pass, the run that ends first moving on */
+	while (i < a->nruns && j < b->nruns) {
+		uint32_t lo = a->runs[i].first > b->runs[j].first ? a->runs[i].first :
+								    b->runs[j].first;
+		uint32_t ae = a->runs[i].first + a->runs[i].count;
+		uint32_t be = b->runs[j].first + b->runs[j].count;
+
+		if (lo < ae && lo < be) {
+			*page = lo;
+			return true;
 		}
+		if (ae <= be)
+			i++;
+		else
+			j++;
 	}
 	return false;
 }
