@@ -735,6 +735,29 @@ static int lint_checks(struct reader *r, const struct scenario *s)
 	return 0;
 }
 
+/* At most SCENARIO_WORK_MAX page operations in all (each action's pages
+ * times its participants): the model predicts each, a client does each. */
+static int lint_work(struct reader *r, const struct scenario *s)
+{
+	uint64_t work = 0;
+
+	for (size_t i = 0; i < s->nsteps; i++) {
+		for (size_t j = 0; j < s->steps[i].nactions; j++) {
+			const struct scenario_action *a = &s->steps[i].actions[j];
+			uint64_t n = (uint64_t)a->who.server;
+
+			for (uint64_t c = a->who.clients; c != 0; c &= c - 1)
+				n++;
+			work += n * (a->pages.total > 0 ? a->pages.total : 1);
+		}
+	}
+	if (work > SCENARIO_WORK_MAX)
+		return fail(r, "steps: %llu page operations in all (each action's pages times its "
+			    "participants); at most %u", (unsigned long long)work,
+			    (unsigned)SCENARIO_WORK_MAX);
+	return 0;
+}
+
 static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *s);
 
 static int read_scenario(struct reader *r, const cJSON *root, struct scenario *s)
@@ -747,6 +770,8 @@ static int read_scenario(struct reader *r, const cJSON *root, struct scenario *s
 		e = lint_order(r, s);
 	if (e == 0)
 		e = lint_checks(r, s);
+	if (e == 0)
+		e = lint_work(r, s);
 	return e;
 }
 

@@ -13,6 +13,7 @@
 #define SCENARIO_STEPS_MAX 256
 #define SCENARIO_ACTIONS_MAX 512    /* a step */
 #define SCENARIO_ACTIONS_TOTAL 4096 /* all steps */
+#define SCENARIO_WORK_MAX (1u << 24) /* page operations in all: pages x participants */
 #define SCENARIO_CLIENTS_MAX 64
 #define SCENARIO_PAGES_MAX 65536    /* in the section */
 #define SCENARIO_RUNS_MAX 64        /* parts of a page list */

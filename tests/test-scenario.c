@@ -377,6 +377,38 @@ static void test_action_limits(void)
 	CHECK_MSG(strstr(why, "steps: more than 4096 actions in all") != NULL, "%s", why);
 }
 
+/* 16 777 216 page operations in all: 64 clients' maps and three reads of
+ * a whole 65536-page section by each are within it; five reads are not. */
+static void test_work_limit(void)
+{
+	char text[2048], why[300];
+	struct scenario s;
+	size_t n = 0;
+
+	for (int reads = 3; reads <= 5; reads += 2) {
+		n = (size_t)snprintf(text, sizeof(text), "{\"scenario\":\"t\",\"about\":\"a\","
+				     "\"clients\":64,\"pages\":65536,\"steps\":[{\"say\":\"\","
+				     "\"do\":[{\"who\":\"all\",\"op\":\"map\",\"view\":\"cow\"}]},"
+				     "{\"say\":\"\",\"do\":[");
+		for (int k = 0; k < reads; k++)
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "%s{\"who\":[%s],\"op\":"
+					      "\"read\",\"view\":\"cow\",\"pages\":\"0-65535\"}",
+					      k ? "," : "", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,"
+					      "18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,"
+					      "38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,"
+					      "58,59,60,61,62,63,64");
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "]}]}");
+		if (reads == 3) {
+			CHECK_MSG(scenario_parse(text, n, PS, &s, why, sizeof(why)) == 0, "%s", why);
+			scenario_free(&s);
+		} else {
+			CHECK(scenario_parse(text, n, PS, &s, why, sizeof(why)) != 0);
+			CHECK_MSG(strstr(why, "20971584 page operations in all") != NULL &&
+				  strstr(why, "at most 16777216") != NULL, "%s", why);
+		}
+	}
+}
+
 /* The built-in experiment as a scenario is a file like any: it reads
  * within its limits, and out of them says what they are. */
 static void test_builtin(void)
@@ -405,6 +437,7 @@ int main(void)
 	test_bad();
 	test_load();
 	test_action_limits();
+	test_work_limit();
 	test_builtin();
 	return check_exit("test-scenario");
 }
