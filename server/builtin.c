@@ -229,16 +229,13 @@ static void build(struct gen *g, cJSON *root)
 	act(g, d, 0, "read", "rw", pg, NULL, LATER, "section_intact");
 }
 
-int scenario_builtin(int clients, uint64_t pages_per_client, uint32_t page_size,
-		     struct scenario *out, char *why, size_t cap)
+/* The document, or NULL with `why` (out of range) or without (memory). */
+static cJSON *document(int clients, uint64_t pages_per_client, char *why, size_t cap)
 {
 	struct gen g = { clients, pages_per_client, true };
 	char about[600];
 	cJSON *root;
-	char *text;
-	int err;
 
-	memset(out, 0, sizeof(*out));
 	if (clients < 1 || clients > SCENARIO_BUILTIN_CLIENTS_MAX ||
 	    pages_per_client < R_COUNT || pages_per_client > SCENARIO_BUILTIN_PAGES_MAX) {
 		snprintf(why, cap, "the built-in experiment as a scenario takes 1 to %d clients "
@@ -246,8 +243,9 @@ int scenario_builtin(int clients, uint64_t pages_per_client, uint32_t page_size,
 			 "action at most %d parts of a page list)", SCENARIO_BUILTIN_CLIENTS_MAX,
 			 R_COUNT, SCENARIO_BUILTIN_PAGES_MAX, SCENARIO_ACTIONS_MAX,
 			 SCENARIO_RUNS_MAX);
-		return COWLAB_E_PROTO;
+		return NULL;
 	}
+	why[0] = '\0';
 	snprintf(about, sizeof(about), "cowlab's own experiment (cowlab-server --spawn N) "
 		 "written as a scenario, with its checks' names: %d client%s with %llu pages "
 		 "each, page 0 the server's. Every client writes through each of its three "
@@ -256,7 +254,7 @@ int scenario_builtin(int clients, uint64_t pages_per_client, uint32_t page_size,
 		 (unsigned long long)pages_per_client);
 	root = cJSON_CreateObject();
 	if (root == NULL)
-		return COWLAB_E_NOMEM;
+		return NULL;
 	g.ok &= cJSON_AddStringToObject(root, "scenario", "builtin") != NULL;
 	g.ok &= cJSON_AddStringToObject(root, "title", "the built-in experiment, as a "
 					"scenario") != NULL;
@@ -265,11 +263,105 @@ int scenario_builtin(int clients, uint64_t pages_per_client, uint32_t page_size,
 	g.ok &= cJSON_AddNumberToObject(root, "pages",
 					(double)(2 + (uint64_t)clients * pages_per_client)) != NULL;
 	build(&g, root);
-	text = g.ok ? cJSON_PrintUnformatted(root) : NULL;
+	if (!g.ok) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+int scenario_builtin(int clients, uint64_t pages_per_client, uint32_t page_size,
+		     struct scenario *out, char *why, size_t cap)
+{
+	cJSON *root;
+	char *text;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if ((root = document(clients, pages_per_client, why, cap)) == NULL)
+		return why[0] != '\0' ? COWLAB_E_PROTO : COWLAB_E_NOMEM;
+	text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	if (text == NULL)
 		return COWLAB_E_NOMEM;
 	err = scenario_parse(text, strlen(text), page_size, out, why, cap);
 	cJSON_free(text);
 	return err;
+}
+
+/* Appends text to a growing buffer; false when out of memory. */
+struct out {
+	char *buf;
+	size_t len, cap;
+	bool ok;
+};
+
+static void put(struct out *o, const char *t)
+{
+	size_t n = t != NULL ? strlen(t) : 0;
+
+	if (!o->ok || t == NULL) {
+		o->ok = false;
+		return;
+	}
+	if (o->len + n + 1 > o->cap) {
+		size_t cap = (o->len + n + 1) * 2;
+		char *b = realloc(o->buf, cap);
+
+		if (b == NULL) {
+			o->ok = false;
+			return;
+		}
+		o->buf = b;
+		o->cap = cap;
+	}
+	memcpy(o->buf + o->len, t, n + 1);
+	o->len += n;
+}
+
+/* A value as compact JSON, appended. */
+static void put_json(struct out *o, const cJSON *v)
+{
+	char *t = cJSON_PrintUnformatted(v);
+
+	put(o, t);
+	cJSON_free(t);
+}
+
+/* Indented as the lessons are: a member a line, a step a few lines, an
+ * action a line. */
+char *scenario_builtin_text(int clients, uint64_t pages_per_client, char *why, size_t cap)
+{
+	cJSON *root = document(clients, pages_per_client, why, cap);
+	struct out o = { NULL, 0, 0, root != NULL };
+	const cJSON *m, *st, *a;
+
+	put(&o, "{\n");
+	cJSON_ArrayForEach(m, root) {
+		if (strcmp(m->string, "steps") == 0)
+			continue;
+		put(&o, "  \"");
+		put(&o, m->string);
+		put(&o, "\": ");
+		put_json(&o, m);
+		put(&o, ",\n");
+	}
+	put(&o, "  \"steps\": [\n");
+	cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(root, "steps")) {
+		put(&o, "    { \"say\": ");
+		put_json(&o, cJSON_GetObjectItemCaseSensitive(st, "say"));
+		put(&o, ",\n      \"do\": [ ");
+		cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(st, "do")) {
+			put_json(&o, a);
+			put(&o, a->next != NULL ? ",\n              " : " ] }");
+		}
+		put(&o, st->next != NULL ? ",\n" : "\n");
+	}
+	put(&o, "  ]\n}");
+	cJSON_Delete(root);
+	if (!o.ok) {
+		free(o.buf);
+		return NULL;
+	}
+	return o.buf;
 }

@@ -48,6 +48,8 @@ static void usage(FILE *out)
 		"                         built-in experiment as one. --spawn defaults to the\n"
 		"                         clients it needs\n"
 		"  --tap                  with --scenario: print the run as TAP version 13\n"
+		"  --print                with --scenario: print the scenario's file (builtin's\n"
+		"                         as made for --spawn N) and run nothing\n"
 		"  --spawn N              start N cowlab-client processes and run with them\n"
 		"                         (1 to %d)\n"
 		"  --clients N            wait for N clients started by hand (cowlab-client\n"
@@ -120,6 +122,10 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 			o->tap = true;
 			continue;
 		}
+		if (strcmp(a, "--print") == 0) {
+			o->print = true;
+			continue;
+		}
 		for (size_t k = 0; r == 0 && k < sizeof(numeric) / sizeof(numeric[0]); k++) {
 			if ((r = cli_take(argc, argv, &i, numeric[k], &v)) != 1)
 				continue;
@@ -190,6 +196,11 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 			fprintf(stderr, "cowlab-server: give one of --json and --tap\n");
 			return REPORT_EXIT_USAGE;
 		}
+		if (o->print && (o->json || o->tap || strcmp(o->scenario, "list") == 0)) {
+			fprintf(stderr, "cowlab-server: --print prints a scenario's file, and "
+				"nothing else: not with --json, --tap or list\n");
+			return REPORT_EXIT_USAGE;
+		}
 		if (o->spawn > 0 && o->clients > 0) {
 			fprintf(stderr, "cowlab-server: give one of --spawn N and --clients N\n");
 			return REPORT_EXIT_USAGE;
@@ -199,8 +210,9 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 				 platform_pid());
 		return -1; /* how many clients: once the scenario is read */
 	}
-	if (o->tap) {
-		fprintf(stderr, "cowlab-server: --tap is for a scenario's run (--scenario)\n");
+	if (o->tap || o->print) {
+		fprintf(stderr, "cowlab-server: %s (--scenario)\n",
+			o->tap ? "--tap is for a scenario's run" : "--print is for a scenario");
 		return REPORT_EXIT_USAGE;
 	}
 	if ((o->spawn > 0) == (o->clients > 0)) {
@@ -333,6 +345,19 @@ static int load_scenario(struct server_options *o, struct scenario *sc)
 	if (strcmp(arg, "builtin") == 0) {
 		/* the built-in experiment, written as a scenario (builtin.c) */
 		needed = o->spawn ? o->spawn : o->clients ? o->clients : 3;
+		if (o->print) {
+			char *text = scenario_builtin_text(needed, o->pages_per_client, why,
+							   sizeof(why));
+
+			if (text == NULL) {
+				fprintf(stderr, "cowlab-server: --scenario builtin: %s\n",
+					why[0] ? why : "out of memory");
+				return REPORT_EXIT_USAGE;
+			}
+			printf("%s\n", text);
+			free(text);
+			return REPORT_EXIT_HELD;
+		}
 		if ((err = scenario_builtin(needed, o->pages_per_client,
 					    (uint32_t)platform_page_size(), sc, why,
 					    sizeof(why))) != 0) {
@@ -373,6 +398,22 @@ static int load_scenario(struct server_options *o, struct scenario *sc)
 		if (o->tap)
 			play_tap_bail(stdout, why);
 		return REPORT_EXIT_USAGE;
+	}
+	if (o->print) {
+		/* the file as it is, now that it is known to be a scenario */
+		FILE *f = platform_fopen(path, "rb");
+		char buf[4096];
+		size_t n;
+
+		scenario_free(sc);
+		if (f == NULL) {
+			fprintf(stderr, "cowlab-server: %s: cannot be read again\n", path);
+			return REPORT_EXIT_USAGE;
+		}
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			fwrite(buf, 1, n, stdout);
+		fclose(f);
+		return REPORT_EXIT_HELD;
 	}
 	needed = sc->clients;
 	if ((o->spawn > 0 && o->spawn != needed) || (o->clients > 0 && o->clients != needed)) {

@@ -119,6 +119,9 @@ int scenario_load(const char *path, uint32_t page_size, struct scenario *out, ch
 #define SCENARIO_BUILTIN_PAGES_MAX 32
 int scenario_builtin(int clients, uint64_t pages_per_client, uint32_t page_size,
 		     struct scenario *out, char *why, size_t cap);
+/* The same document as indented JSON text (free it with free()), or
+ * NULL: out of range (`why` says so) or out of memory (`why` empty). */
+char *scenario_builtin_text(int clients, uint64_t pages_per_client, char *why, size_t cap);
 /* Frees what a scenario holds. Accepts a zeroed one. */
 void scenario_free(struct scenario *s);
 

@@ -29,6 +29,7 @@ struct server_options {
 	int repeat;             /* runs of the whole experiment */
 	const char *scenario;   /* --scenario: a file, a lesson's name, or "list" */
 	bool tap;               /* --tap: a scenario's run as TAP */
+	bool print;             /* --print: a scenario's document, not its run */
 };
 
 /* The experiment's steps: every client performs one batch per step, all

@@ -1561,6 +1561,38 @@ static void scenario_play_builtin(struct ctx *t)
 		CHECK_MSG(strstr(read_text(err), "takes 1 to 64 clients") != NULL, "%s",
 			  read_text(err));
 	}
+	/* --print: builtin's document, which runs as a file and holds; a
+	 * lesson's file as it is; nothing printed but the document */
+	{
+		char file[300];
+		const char *print[] = { t->server, "--scenario", "builtin", "--spawn", "2",
+					"--print", NULL };
+		const char *run[] = { t->server, "--scenario", file, "--client", t->client, NULL };
+		const char *lesson[] = { t->server, "--scenario", "read-does-not-copy", "--print",
+					 NULL };
+		const char *no[] = { t->server, "--scenario", "builtin", "--print", "--json", NULL };
+		FILE *f;
+
+		snprintf(file, sizeof(file), "%s.builtin.json", t->out);
+		CHECK(run_server(t, print, err) == 0);
+		text = read_text(t->out);
+		CHECK_MSG(strncmp(text, "{\n  \"scenario\": \"builtin\",", 26) == 0 &&
+			  strstr(text, "\"clients\": 2,") != NULL, "%s", text);
+		if ((f = fopen(file, "wb")) != NULL) {
+			fputs(text, f);
+			fclose(f);
+		}
+		CHECK(run_server(t, run, err) == 0);
+		CHECK_MSG(strstr(read_text(t->out), "\nverdict: HELD") != NULL, "%s",
+			  read_text(t->out));
+		remove(file);
+		CHECK(run_server(t, lesson, err) == 0);
+		text = read_text(t->out);
+		CHECK_MSG(strncmp(text, "{\n  \"scenario\": \"read-does-not-copy\",", 37) == 0 &&
+			  strstr(text, "Step 1") == NULL, "%s", text);
+		CHECK(run_server(t, no, err) == 2);
+		CHECK(strstr(read_text(err), "not with --json") != NULL);
+	}
 	remove(err);
 }
 
