@@ -1866,7 +1866,9 @@ static void explain(const cJSON *r)
 /* Load: n clients at once, the whole experiment three times in one server
  * process; every run accounts for every client, and the server holds no
  * more descriptors after a run than before it and does not grow from one
- * run to the next (the first run sets the allocator's high-water mark). */
+ * run to the next by more than 256 KiB (the first run sets the allocator's
+ * high-water mark; 1 MiB a run passed here while glibc's rising mmap
+ * threshold put each run's 500-client report on the heap anew). */
 static void scenario_load(struct ctx *t, int n, bool check_rss)
 {
 	const char *argv[] = { t->server, "--spawn", NULL, "--repeat", "3", "--json", "--timeout", "120",
@@ -1907,7 +1909,7 @@ static void scenario_load(struct ctx *t, int n, bool check_rss)
 		fclose(f);
 	CHECK(runs == 3);
 	if (check_rss)
-		CHECK_MSG(rss_after[3] <= rss_after[2] + 1024,
+		CHECK_MSG(rss_after[3] <= rss_after[2] + 256,
 			  "the server grew by %.0f KiB from run 2 to run 3", rss_after[3] - rss_after[2]);
 	else
 		printf("load: RSS not compared (a sanitizer's quarantine holds freed memory)\n");
