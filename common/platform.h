@@ -78,6 +78,14 @@ FILE *platform_fopen(const char *path, const char *mode);
 int platform_list_dir(const char *dir, const char *suffix,
 		      void (*fn)(void *ctx, const char *name), void *ctx);
 
+/* For a process that frees and allocates large blocks run after run
+ * (--repeat): every block of 128 KiB or more goes back to the system when
+ * freed. With glibc, whose mmap threshold otherwise rises to the largest
+ * block freed, the next run's report could come from the heap, which then
+ * grew by a report a run (1 MiB at 500 clients) where the freed one could
+ * not be reused (docs/design.md, "Memory across runs"). Elsewhere nothing. */
+void platform_steady_heap(void);
+
 /* Makes argv UTF-8 everywhere: on Windows the C runtime's argv is in the
  * ANSI code page, so it is rebuilt from GetCommandLineW (the new vector
  * lives as long as the process); elsewhere it is left as it is. Returns 0

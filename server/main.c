@@ -4,9 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __GLIBC__ /* (stdio.h has said whether it is glibc) */
-#include <malloc.h>
-#endif
 
 #include "channel.h"
 #include "cli.h"
@@ -745,15 +742,7 @@ int main(int argc, char **argv)
 	status = parse_args(argc, argv, &s.opt);
 	if (status >= 0)
 		return status;
-#ifdef __GLIBC__
-	/* Large blocks (a run's report of hundreds of clients, the fill's
-	 * buffers) from mmap and back to the system when freed, every run:
-	 * glibc's threshold otherwise rises to the largest block freed, the
-	 * next run's report then comes from the heap, and with --repeat the
-	 * heap could grow by a report a run (1 MiB at 500 clients) where a
-	 * freed one could not be reused. */
-	mallopt(M_MMAP_THRESHOLD, 128 << 10);
-#endif
+	platform_steady_heap();
 	proto_init();
 	static struct scenario sc;
 	if (s.opt.scenario != NULL && (status = load_scenario(&s.opt, &sc)) >= 0)

@@ -15,11 +15,7 @@
 #include "section.h"
 
 #define PAGES 8
-#ifdef _WIN32
-#define ON_WINDOWS true
-#else
-#define ON_WINDOWS false
-#endif
+#define ON_WINDOWS (platform_path_sep == '\\')
 #define SEED 0x5EEDF00Du
 
 static struct proto_op_result res;

@@ -2,6 +2,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#ifdef __GLIBC__ /* (features.h, through errno.h, has said) */
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -94,6 +97,13 @@ int platform_self_dir(char *buf, size_t cap)
 	if ((size_t)snprintf(buf, cap, "%s", path) >= cap)
 		return COWLAB_E_NAMETOOLONG;
 	return COWLAB_OK;
+}
+
+void platform_steady_heap(void)
+{
+#ifdef __GLIBC__
+	mallopt(M_MMAP_THRESHOLD, 128 << 10);
+#endif
 }
 
 int platform_utf8_argv(int *argc, char ***argv)

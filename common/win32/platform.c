@@ -209,6 +209,10 @@ bool win32_same_user(HANDLE process)
 	return same;
 }
 
+void platform_steady_heap(void)
+{
+}
+
 int platform_utf8_argv(int *argc, char ***argv)
 {
 	int n = 0;
