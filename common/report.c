@@ -100,13 +100,13 @@ void report_check_detail(struct report_check *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-struct report_check *report_add_check(struct report_check *list, size_t *n,
+struct report_check *report_add_check(struct report_check *list, size_t cap, size_t *n,
 				      const char *name, bool held, cJSON *expected,
 				      cJSON *observed, cJSON *evidence)
 {
 	struct report_check *c;
 
-	if (*n >= REPORT_CHECKS_MAX) {
+	if (*n >= cap) {
 		cJSON_Delete(expected);
 		cJSON_Delete(observed);
 		cJSON_Delete(evidence);

@@ -13,9 +13,11 @@
 #include "compat.h"
 #include "platform.h"
 
-/* A list's room: a scenario's 11 named checks (SCENARIO_CHECKS_MAX),
- * model_agrees and negative_control_detected */
-#define REPORT_CHECKS_MAX 13
+/* A client's checks (eight at most today), and the server's: a
+ * scenario's 11 named checks (SCENARIO_CHECKS_MAX), model_agrees and
+ * negative_control_detected */
+#define REPORT_CHECKS_MAX 12
+#define REPORT_SERVER_CHECKS_MAX 13
 #define REPORT_TEXT_MAX 200
 
 /* Page map characters, one per page of the section. */
@@ -87,7 +89,7 @@ struct report {
 	struct report_client *rejected;
 	size_t nrejected;
 	size_t clients_cap, rejected_cap;
-	struct report_check server_checks[REPORT_CHECKS_MAX];
+	struct report_check server_checks[REPORT_SERVER_CHECKS_MAX];
 	size_t nserver_checks;
 	char *page_map;         /* section pages + NUL */
 	char setup_error[320];   /* set when the run could not start */
@@ -118,9 +120,11 @@ struct report_client *report_add_client(struct report *r, bool rejected);
 /* Makes room for `n` admitted clients at once (no slack from doubling).
  * Returns 0 or a negative cowlab_err. */
 int report_reserve_clients(struct report *r, size_t n);
-/* Appends a check to a list; returns it for the caller to fill. Takes
- * ownership of expected/observed/evidence (any may be NULL). */
-struct report_check *report_add_check(struct report_check *list, size_t *n,
+/* Appends a check to a list of room for `cap` (REPORT_CHECKS_MAX for a
+ * client's, REPORT_SERVER_CHECKS_MAX for the server's); returns it for the
+ * caller to fill, or NULL when the list is full. Takes ownership of
+ * expected/observed/evidence (any may be NULL). */
+struct report_check *report_add_check(struct report_check *list, size_t cap, size_t *n,
 				      const char *name, bool held, cJSON *expected,
 				      cJSON *observed, cJSON *evidence);
 

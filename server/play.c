@@ -2018,7 +2018,8 @@ static void check_control(struct server *s, struct play *p)
 	obs = cJSON_CreateObject();
 	cJSON_AddNumberToObject(obs, "differs", (double)p->obs[OBS_DIFFER]);
 	cJSON_AddNumberToObject(obs, "unproven", (double)p->obs[OBS_UNPROVEN]);
-	rc = report_add_check(s->report.server_checks, &s->report.nserver_checks,
+	rc = report_add_check(s->report.server_checks, REPORT_SERVER_CHECKS_MAX,
+			      &s->report.nserver_checks,
 			      "negative_control_detected", p->obs[OBS_DIFFER] > 0,
 			      cJSON_CreateString("an observation that differs from the model"),
 			      obs, NULL);
@@ -2045,7 +2046,8 @@ static void check_control(struct server *s, struct play *p)
 
 static void make_checks(struct server *s, struct play *p)
 {
-	for (size_t i = 0; i < p->nchecks && s->report.nserver_checks < REPORT_CHECKS_MAX; i++) {
+	for (size_t i = 0;
+	     i < p->nchecks && s->report.nserver_checks < REPORT_SERVER_CHECKS_MAX; i++) {
 		const struct pcheck *c = &p->checks[i];
 		bool agrees = i + 1 == p->nchecks;
 		uint64_t seen = c->n[OBS_MATCH] + c->n[OBS_DEVIATION] + c->n[OBS_NA] +
@@ -2055,7 +2057,8 @@ static void make_checks(struct server *s, struct play *p)
 
 		for (int k = 0; k < OBS_COUNT; k++)
 			cJSON_AddNumberToObject(obs, obs_names[k], (double)c->n[k]);
-		rc = report_add_check(s->report.server_checks, &s->report.nserver_checks, c->name,
+		rc = report_add_check(s->report.server_checks, REPORT_SERVER_CHECKS_MAX,
+			      &s->report.nserver_checks, c->name,
 				      false, cJSON_CreateString("every observation as the model "
 								"predicts"), obs, NULL);
 		snprintf(rc->basis, sizeof(rc->basis), "client+server");

@@ -42,17 +42,18 @@ static cJSON *nums(const char *k1, double v1, const char *k2, double v2)
 	return o;
 }
 
-static struct report_check *add(struct report_check *list, size_t *n, const char *name,
-				const char *basis, bool held, cJSON *expected, cJSON *observed,
-				cJSON *evidence, const char *fmt, ...) COWLAB_PRINTF(9, 10);
+static struct report_check *add(struct report_check *list, size_t cap, size_t *n,
+				const char *name, const char *basis, bool held, cJSON *expected,
+				cJSON *observed, cJSON *evidence, const char *fmt, ...)
+	COWLAB_PRINTF(10, 11);
 
 /* `basis`: whose observations the check rests on: "server" (its own
  * views), "client" (the client's report alone) or "client+server". */
-static struct report_check *add(struct report_check *list, size_t *n, const char *name,
-				const char *basis, bool held, cJSON *expected, cJSON *observed,
-				cJSON *evidence, const char *fmt, ...)
+static struct report_check *add(struct report_check *list, size_t cap, size_t *n,
+				const char *name, const char *basis, bool held, cJSON *expected,
+				cJSON *observed, cJSON *evidence, const char *fmt, ...)
 {
-	struct report_check *c = report_add_check(list, n, name, held, expected, observed,
+	struct report_check *c = report_add_check(list, cap, n, name, held, expected, observed,
 						  evidence);
 	va_list ap;
 
@@ -65,7 +66,9 @@ static struct report_check *add(struct report_check *list, size_t *n, const char
 	return c;
 }
 
-#define ADD(rc, ...) add((rc)->checks, &(rc)->nchecks, __VA_ARGS__)
+#define ADD(rc, ...) add((rc)->checks, REPORT_CHECKS_MAX, &(rc)->nchecks, __VA_ARGS__)
+#define SERVER_ADD(s, ...) add((s)->report.server_checks, REPORT_SERVER_CHECKS_MAX, \
+			       &(s)->report.nserver_checks, __VA_ARGS__)
 
 /* ---- what a check rests on
  *
@@ -874,8 +877,7 @@ static void check_section_intact(struct server *s, const struct section_scan *sc
 	}
 	obs = nums("pages_differing", (double)sc->bad, NULL, 0);
 	json_attach(obs, "samples", samples);
-	add(s->report.server_checks, &s->report.nserver_checks, "section_intact", "server",
-	    sc->bad == 0,
+	SERVER_ADD(s, "section_intact", "server", sc->bad == 0,
 	    nums("pages_differing", 0, NULL, 0), obs, NULL,
 	    "%llu of %llu page%s differ%s from the initial pattern plus every rw write",
 	    (unsigned long long)sc->bad, (unsigned long long)s->pages, text_s(s->pages),
@@ -904,10 +906,9 @@ static void check_server_cow(struct server *s)
 	json_attach(exp, "clients_seeing_it", cJSON_CreateNumber(0));
 	if (!held)
 		s->report.page_map[0] = MAP_BROKEN;
-	struct report_check *chk = add(s->report.server_checks, &s->report.nserver_checks,
-				       "server_cow_isolated", "client+server", held, exp, obs,
-				       NULL, "the server's own cow write to page 0 is private "
-				       "to it%s", held ? "" : ": NOT so");
+	struct report_check *chk = SERVER_ADD(s, "server_cow_isolated", "client+server", held,
+					      exp, obs, NULL, "the server's own cow write to page "
+					      "0 is private to it%s", held ? "" : ": NOT so");
 	/* nothing contradicted it, but a client's look was not made */
 	if (chk != NULL && held && s->server_cow_unsearched != NULL) {
 		report_check_unproven(chk, "%s", s->server_cow_unsearched);
@@ -922,8 +923,7 @@ static void check_server_tracks(struct server *s, const struct section_scan *sc)
 	uint64_t want = sc->tracks_want, seen = sc->tracks_seen;
 	struct report_check *chk;
 
-	chk = add(s->report.server_checks, &s->report.nserver_checks, "server_cow_tracks",
-		  "server", seen == want, nums("pages_tracking", (double)want, NULL, 0),
+	chk = SERVER_ADD(s, "server_cow_tracks", "server", seen == want, nums("pages_tracking", (double)want, NULL, 0),
 		  nums("pages_tracking", (double)seen, NULL, 0), NULL,
 		  "the server's own cow view shows its later section write on %llu of %llu "
 		  "untouched pages", (unsigned long long)seen, (unsigned long long)want);
@@ -943,8 +943,7 @@ static void check_control(struct server *s)
 	if (!s->opt.cow_as_shared)
 		return;
 	report_summarize(&s->report, &sum);
-	chk = add(s->report.server_checks, &s->report.nserver_checks, "negative_control_detected",
-		  "server", sum.checks_failed > 0, nums("checks_failed_at_least", 1, NULL, 0),
+	chk = SERVER_ADD(s, "negative_control_detected", "server", sum.checks_failed > 0, nums("checks_failed_at_least", 1, NULL, 0),
 		  nums("checks_failed", sum.checks_failed, NULL, 0), NULL,
 		  "the shared \"copy-on-write\" views were caught by %d check%s",
 		  sum.checks_failed, text_s((uint64_t)sum.checks_failed));

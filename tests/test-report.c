@@ -71,17 +71,18 @@ static void fill(struct report *r)
 	c->status = CLIENT_COMPLETE;
 	c->first_page = 1;
 	c->page_count = 4;
-	k = report_add_check(c->checks, &c->nchecks, "rw_write_visible", false,
-			     counts("server_sees_write", 1), counts("server_sees_write", 0),
+	k = report_add_check(c->checks, REPORT_CHECKS_MAX, &c->nchecks, "rw_write_visible",
+			     false, counts("server_sees_write", 1), counts("server_sees_write", 0),
 			     counts("evidence_pages", 4));
 	k->applicable = true;
 	snprintf(k->basis, sizeof(k->basis), "server");
 	report_check_detail(k, "0 of 1 pages, \"quoted\", a tab\there, \xc3\xa9");
-	k = report_add_check(c->checks, &c->nchecks, "image_section_shared", true, NULL,
-			     counts("private", 1), NULL);
+	k = report_add_check(c->checks, REPORT_CHECKS_MAX, &c->nchecks, "image_section_shared",
+			     true, NULL, counts("private", 1), NULL);
 	k->applicable = false;
 	snprintf(k->basis, sizeof(k->basis), "client");
-	k = report_add_check(c->checks, &c->nchecks, "cow_copy_evidence", false, NULL, NULL, NULL);
+	k = report_add_check(c->checks, REPORT_CHECKS_MAX, &c->nchecks, "cow_copy_evidence", false,
+			     NULL, NULL, NULL);
 	snprintf(k->basis, sizeof(k->basis), "client");
 	report_check_unproven(k, "not observed: its evidence (write step, operation 3) failed: "
 			      "\"declined\"");
@@ -90,8 +91,8 @@ static void fill(struct report *r)
 	x->pid = 77;
 	x->status = CLIENT_REJECTED;
 	snprintf(x->reason, sizeof(x->reason), "invalid hello: \x01 control");
-	k = report_add_check(r->server_checks, &r->nserver_checks, "section_intact", true,
-			     counts("pages_wrong", 0), numbers(), NULL);
+	k = report_add_check(r->server_checks, REPORT_SERVER_CHECKS_MAX, &r->nserver_checks,
+			     "section_intact", true, counts("pages_wrong", 0), numbers(), NULL);
 	k->applicable = true;
 	r->page_map = strdup("SCtWFS");
 	r->elapsed_ms = 12;
@@ -297,8 +298,10 @@ static void test_verdict_rules(void)
 	if (!CHECK_OK(c != NULL))
 		return;
 	c->id = 1;
-	k = report_add_check(c->checks, &c->nchecks, "cow_write_private", true, NULL, NULL, NULL);
-	srv = report_add_check(r.server_checks, &r.nserver_checks, "section_intact", true, NULL,
+	k = report_add_check(c->checks, REPORT_CHECKS_MAX, &c->nchecks, "cow_write_private", true,
+			     NULL, NULL, NULL);
+	srv = report_add_check(r.server_checks, REPORT_SERVER_CHECKS_MAX, &r.nserver_checks,
+			       "section_intact", true, NULL,
 			       NULL, NULL);
 	CHECK(report_exit_status(&r) == REPORT_EXIT_HELD && report_isolation_held(&r));
 	report_check_unproven(k, "not observed: a test");
