@@ -968,14 +968,13 @@ static void keep_facts(struct server *s, struct client_state *c)
 
 	if (c->steps_done > STEP_WRITE)
 		c->seen.rw_written = res(c, STEP_WRITE, W_WRITE_RW)->ok;
-	if (s->server_cow_unsearched != NULL)
-		return; /* the first reason is enough */
 	if (c->steps_done < STEP_COUNT) {
 		snprintf(text, sizeof(text), "not observed: client %d's find of page 0 (observe "
 			 "step, operation %d) was not made: it was lost (%.100s)", c->id,
 			 O_FIND_SERVER_COW, c->reason[0] ? c->reason : "did not finish the run");
 	} else {
 		find = res(c, STEP_OBSERVE, O_FIND_SERVER_COW);
+		/* every client's sightings count, before a missing look or after */
 		if (find->ok) {
 			c->seen.server_cow_sightings = find->matched;
 			return;
@@ -984,6 +983,8 @@ static void keep_facts(struct server *s, struct client_state *c)
 			 "(observe step, operation %d) failed: %.100s", c->id, O_FIND_SERVER_COW,
 			 find->error ? find->error : "");
 	}
+	if (s->server_cow_unsearched != NULL)
+		return; /* the first reason is enough */
 	s->server_cow_unsearched = malloc(strlen(text) + 1);
 	if (s->server_cow_unsearched != NULL)
 		strcpy(s->server_cow_unsearched, text);

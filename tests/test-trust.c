@@ -53,7 +53,7 @@ static void peer_op(struct peer *p, uint64_t seq, size_t k, const struct proto_o
 {
 	bool mine = p->id == TAMPERER && (int)seq == p->step && (int)k == p->index;
 
-	if (mine && strcmp(p->mode, "decline") == 0) {
+	if (mine && (strcmp(p->mode, "decline") == 0 || strcmp(p->mode, "sighted") == 0)) {
 		memset(r, 0, sizeof(*r));
 		r->kind = op->kind;
 		snprintf(r->error, sizeof(r->error), "declined");
@@ -87,6 +87,14 @@ static void peer_op(struct peer *p, uint64_t seq, size_t k, const struct proto_o
 		r->mismatched = 1;
 		r->samples[0].page = page;
 		r->samples[0].value = proto_op_word(op, p->views.seed, page) ^ 0x100u;
+		r->nsamples = 1;
+	}
+	if (strcmp(p->mode, "sighted") == 0 && p->id == 3 && (int)seq == 1 &&
+	    op->kind == PROTO_OP_FIND && op->range.first == 0 && op->range.count == 1) {
+		/* client 3 saw the server's private write to page 0 */
+		r->matched = 1;
+		r->samples[0].page = 0;
+		r->samples[0].value = proto_op_word(op, p->views.seed, 0);
 		r->nsamples = 1;
 	}
 	if (mine && strcmp(p->mode, "nosamples") == 0 && op->kind == PROTO_OP_FIND) {
@@ -394,6 +402,28 @@ static void scenario_nosamples(struct ctx *t)
 	}
 }
 
+/* A sighting counts whatever came before it: client 2 declines its look
+ * at page 0 (observe step, operation 7), and client 3, judged after it,
+ * says it saw the server's private write there. server_cow_isolated
+ * fails (exit 1), not unproven: a missing look does not hide a seen one. */
+static void scenario_sighted(struct ctx *t)
+{
+	int code;
+	cJSON *r = run_three(t, "sighted", 1, 7, &code);
+	const cJSON *c;
+
+	if (r == NULL)
+		return;
+	CHECK_MSG(code == 1, "sighted: exit %d, not 1 (BROKEN)", code);
+	cJSON_ArrayForEach(c, get(r, "server_checks")) {
+		if (strcmp(str(c, "name"), "server_cow_isolated") == 0)
+			CHECK_MSG(strcmp(str(c, "status"), "failed") == 0 &&
+				  num(get(c, "observed"), "clients_seeing_it") == 1,
+				  "sighted: server_cow_isolated is %s", str(c, "status"));
+	}
+	cJSON_Delete(r);
+}
+
 /* Peers' texts cut where the server quotes them with a byte limit: a
  * declined operation's error (in every check's detail and the list of
  * operations not done) and an error message (in the reason the client was
@@ -554,6 +584,8 @@ int main(int argc, char **argv)
 		scenario_utf8(&t);
 	else if (strcmp(argv[1], "play") == 0)
 		scenario_play(&t);
+	else if (strcmp(argv[1], "sighted") == 0)
+		scenario_sighted(&t);
 	else
 		CHECK_MSG(false, "unknown scenario %s", argv[1]);
 	remove(t.out);
