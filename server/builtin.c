@@ -13,12 +13,9 @@
 #include <cjson/cJSON.h>
 
 #include "err.h"
+#include "experiment.h"
 #include "scenario.h"
-
-/* The built-in experiment's roles (experiment.h's enum role). */
-enum { R_COW, R_TRACK, R_RW, R_FAULT, R_COUNT };
-#define WINDOW 2    /* neighbours on each side (EXPERIMENT_WINDOW) */
-#define LATER 4     /* the server's later write: word 1 (LATER_OFFSET) */
+#include "text.h"
 
 struct gen {
 	int clients;
@@ -44,7 +41,7 @@ static void role_pages(const struct gen *g, int k, int role, char *buf, size_t c
 			 (unsigned long long)(f + g->ppc - 1));
 		return;
 	}
-	for (uint64_t i = (uint64_t)role; i < g->ppc && n + 24 < cap; i += R_COUNT)
+	for (uint64_t i = (uint64_t)role; i < g->ppc && n + 24 < cap; i += ROLE_COUNT)
 		n += (size_t)snprintf(buf + n, cap - n, "%s%llu", n ? "," : "",
 				      (unsigned long long)(f + i));
 }
@@ -56,12 +53,12 @@ static void window_cow_pages(const struct gen *g, int k, bool self, char *buf, s
 	size_t n = 0;
 
 	buf[0] = '\0';
-	for (int j = k - WINDOW; j <= k + WINDOW; j++) {
+	for (int j = k - EXPERIMENT_WINDOW; j <= k + EXPERIMENT_WINDOW; j++) {
 		char part[400];
 
 		if (j < 1 || j > g->clients || (j == k && !self))
 			continue;
-		role_pages(g, j, R_COW, part, sizeof(part));
+		role_pages(g, j, ROLE_COW, part, sizeof(part));
 		n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "%s%s", n ? "," : "", part);
 	}
 }
@@ -160,11 +157,11 @@ static void build(struct gen *g, cJSON *root)
 	if (d == NULL)
 		return;
 	for (int k = 1; k <= g->clients; k++) {
-		role_pages(g, k, R_COW, pages, sizeof(pages));
+		role_pages(g, k, ROLE_COW, pages, sizeof(pages));
 		act(g, d, k, "write", "cow", pages, "stamp", 0, NULL);
-		role_pages(g, k, R_RW, pages, sizeof(pages));
+		role_pages(g, k, ROLE_RW, pages, sizeof(pages));
 		act(g, d, k, "write", "rw", pages, "stamp", 0, NULL);
-		role_pages(g, k, R_FAULT, pages, sizeof(pages));
+		role_pages(g, k, ROLE_FAULT, pages, sizeof(pages));
 		act(g, d, k, "write", "ro", pages, "stamp", 0, "ro_write_faults");
 	}
 
@@ -175,20 +172,20 @@ static void build(struct gen *g, cJSON *root)
 	if (d == NULL)
 		return;
 	for (int k = 1; k <= g->clients; k++) {
-		role_pages(g, k, R_COW, pages, sizeof(pages));
+		role_pages(g, k, ROLE_COW, pages, sizeof(pages));
 		act(g, d, k, "read", "cow", pages, NULL, 0, "cow_write_private");
 		act(g, d, k, "read", "rw", pages, NULL, 0, "cow_write_isolated");
-		role_pages(g, k, R_FAULT, pages, sizeof(pages));
+		role_pages(g, k, ROLE_FAULT, pages, sizeof(pages));
 		act(g, d, k, "read", "ro", pages, NULL, 0, "ro_write_faults");
 		role_pages(g, k, -1, pages, sizeof(pages));
 		act(g, d, k, "evidence", "cow", pages, NULL, 0, "cow_copy_evidence");
 	}
 	for (int k = 1; k <= g->clients; k++) {
-		role_pages(g, k, R_COW, pages, sizeof(pages));
+		role_pages(g, k, ROLE_COW, pages, sizeof(pages));
 		act(g, d, 0, "read", "rw", pages, NULL, 0, "cow_write_isolated");
-		role_pages(g, k, R_RW, pages, sizeof(pages));
+		role_pages(g, k, ROLE_RW, pages, sizeof(pages));
 		act(g, d, 0, "read", "rw", pages, NULL, 0, "rw_write_visible");
-		role_pages(g, k, R_FAULT, pages, sizeof(pages));
+		role_pages(g, k, ROLE_FAULT, pages, sizeof(pages));
 		act(g, d, 0, "read", "rw", pages, NULL, 0, "ro_write_faults");
 	}
 
@@ -196,7 +193,7 @@ static void build(struct gen *g, cJSON *root)
 		 "through the section.");
 	if (d == NULL)
 		return;
-	act(g, d, 0, "write", "rw", all, "stamp", LATER, NULL);
+	act(g, d, 0, "write", "rw", all, "stamp", LATER_OFFSET, NULL);
 
 	d = step(g, steps, "Each client looks again. Its untouched pages show the server's "
 		 "write, its copies do not; its read/write writes are in every view; and no "
@@ -206,12 +203,12 @@ static void build(struct gen *g, cJSON *root)
 	if (d == NULL)
 		return;
 	for (int k = 1; k <= g->clients; k++) {
-		role_pages(g, k, R_TRACK, pages, sizeof(pages));
-		act(g, d, k, "read", "cow", pages, NULL, LATER, "cow_untouched_tracks");
-		role_pages(g, k, R_COW, pages, sizeof(pages));
-		act(g, d, k, "read", "cow", pages, NULL, LATER, "cow_copy_detached");
+		role_pages(g, k, ROLE_TRACK, pages, sizeof(pages));
+		act(g, d, k, "read", "cow", pages, NULL, LATER_OFFSET, "cow_untouched_tracks");
+		role_pages(g, k, ROLE_COW, pages, sizeof(pages));
+		act(g, d, k, "read", "cow", pages, NULL, LATER_OFFSET, "cow_copy_detached");
 		act(g, d, k, "read", "cow", pages, NULL, 0, "cow_write_private");
-		role_pages(g, k, R_RW, pages, sizeof(pages));
+		role_pages(g, k, ROLE_RW, pages, sizeof(pages));
 		act(g, d, k, "read", "cow", pages, NULL, 0, "rw_write_visible");
 		window_cow_pages(g, k, false, pages, sizeof(pages));
 		if (pages[0] != '\0')
@@ -223,10 +220,10 @@ static void build(struct gen *g, cJSON *root)
 	}
 	act(g, d, -1, "read", "cow", "0", NULL, 0, "server_cow_isolated");
 	act(g, d, 0, "read", "rw", "0", NULL, 0, "server_cow_isolated");
-	act(g, d, 0, "read", "cow", all, NULL, LATER, "server_cow_tracks");
+	act(g, d, 0, "read", "cow", all, NULL, LATER_OFFSET, "server_cow_tracks");
 	snprintf(pg, sizeof(pg), "0-%llu", (unsigned long long)last + 1);
 	act(g, d, 0, "read", "rw", pg, NULL, 0, "section_intact");
-	act(g, d, 0, "read", "rw", pg, NULL, LATER, "section_intact");
+	act(g, d, 0, "read", "rw", pg, NULL, LATER_OFFSET, "section_intact");
 }
 
 /* The document, or NULL with `why` (out of range) or without (memory). */
@@ -237,11 +234,11 @@ static cJSON *document(int clients, uint64_t pages_per_client, char *why, size_t
 	cJSON *root;
 
 	if (clients < 1 || clients > SCENARIO_BUILTIN_CLIENTS_MAX ||
-	    pages_per_client < R_COUNT || pages_per_client > SCENARIO_BUILTIN_PAGES_MAX) {
+	    pages_per_client < ROLE_COUNT || pages_per_client > SCENARIO_BUILTIN_PAGES_MAX) {
 		snprintf(why, cap, "the built-in experiment as a scenario takes 1 to %d clients "
 			 "and %d to %d pages per client (a step holds at most %d actions, an "
 			 "action at most %d parts of a page list)", SCENARIO_BUILTIN_CLIENTS_MAX,
-			 R_COUNT, SCENARIO_BUILTIN_PAGES_MAX, SCENARIO_ACTIONS_MAX,
+			 ROLE_COUNT, SCENARIO_BUILTIN_PAGES_MAX, SCENARIO_ACTIONS_MAX,
 			 SCENARIO_RUNS_MAX);
 		return NULL;
 	}
@@ -250,7 +247,7 @@ static cJSON *document(int clients, uint64_t pages_per_client, char *why, size_t
 		 "written as a scenario, with its checks' names: %d client%s with %llu pages "
 		 "each, page 0 the server's. Every client writes through each of its three "
 		 "views, the server writes after the copies, and everyone reads what they "
-		 "and their neighbours' pages hold.", clients, clients == 1 ? "" : "s",
+		 "and their neighbours' pages hold.", clients, text_s((uint64_t)clients),
 		 (unsigned long long)pages_per_client);
 	root = cJSON_CreateObject();
 	if (root == NULL)
@@ -261,7 +258,8 @@ static cJSON *document(int clients, uint64_t pages_per_client, char *why, size_t
 	g.ok &= cJSON_AddStringToObject(root, "about", about) != NULL;
 	g.ok &= cJSON_AddNumberToObject(root, "clients", clients) != NULL;
 	g.ok &= cJSON_AddNumberToObject(root, "pages",
-					(double)(2 + (uint64_t)clients * pages_per_client)) != NULL;
+					(double)experiment_section_pages((uint64_t)clients,
+									 pages_per_client)) != NULL;
 	build(&g, root);
 	if (!g.ok) {
 		cJSON_Delete(root);

@@ -754,7 +754,7 @@ void server_finish(struct server *s)
 			snprintf(d.message, sizeof(d.message), "not judged: %.140s", rc->reason);
 		}
 		/* a scenario's client has no checks of its own: the run's are its */
-		bool run_s = s->play != NULL && rc->nchecks == 0;
+		bool run_s = s->play != NULL;
 		const struct report_check *list = run_s ? s->report.server_checks : rc->checks;
 		size_t nlist = run_s ? s->report.nserver_checks : rc->nchecks;
 

@@ -24,11 +24,6 @@ uint64_t experiment_role_count(const struct client_state *c, enum role role)
 	return experiment_role_range(c, role).count;
 }
 
-uint64_t experiment_section_pages(uint64_t clients, uint64_t pages_per_client)
-{
-	return 2 + clients * pages_per_client;
-}
-
 struct client_state *experiment_owner(struct server *s, uint64_t page)
 {
 	uint64_t slot;

@@ -50,7 +50,10 @@ uint64_t experiment_count_matching(const struct server *s, void *view, struct pr
 
 /* The section: page 0 is the server's, then every client's range, then a
  * last page nobody writes (so that every client has pages above its own). */
-uint64_t experiment_section_pages(uint64_t clients, uint64_t pages_per_client);
+static inline uint64_t experiment_section_pages(uint64_t clients, uint64_t pages_per_client)
+{
+	return 2 + clients * pages_per_client;
+}
 /* The admitted client that owns a page, or NULL (the server's pages,
  * unassigned ones). */
 struct client_state *experiment_owner(struct server *s, uint64_t page);

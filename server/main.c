@@ -323,8 +323,9 @@ static int list_lessons(void)
 		printf("%s\n", line);
 		scenario_free(&sc);
 	}
-	printf("%-24s %s\n%-24s %s\n", "builtin", "cowlab's own experiment, as a scenario",
-	       "", "(--spawn 1 to 64, --pages-per-client 4 to 32)");
+	printf("%-24s %s\n%-24s (--spawn 1 to %d, --pages-per-client %d to %d)\n", "builtin",
+	       "cowlab's own experiment, as a scenario", "", SCENARIO_BUILTIN_CLIENTS_MAX,
+	       ROLE_COUNT, SCENARIO_BUILTIN_PAGES_MAX);
 	printf("\nrun one: cowlab-server --scenario NAME; the files are in\n%s\n", dir);
 	free(ns.name);
 	return REPORT_EXIT_HELD;

@@ -325,11 +325,8 @@ int section_fill(struct section *s, void *rw_view, section_fill_fn *fill, void *
 
 void section_release(struct section *s, void *view, uint64_t first, uint64_t count)
 {
-	size_t ps = platform_page_size();
-
-	(void)s;
 	if (view != NULL && count > 0)
-		madvise((uint8_t *)view + first * ps, (size_t)count * ps, MADV_DONTNEED);
+		(void)section_discard(s, view, first, count); /* best effort */
 }
 
 int section_protect(struct section *s, void *view, enum section_view kind, uint64_t first,
