@@ -241,6 +241,11 @@ static struct model_prediction result(enum model_outcome o, const char *why)
 static const struct model_prediction out_of_memory = { MODEL_REFUSED, 0, "the model ran out of "
 							"memory" };
 
+bool model_out_of_memory(struct model_prediction p)
+{
+	return p.outcome == MODEL_REFUSED && p.why == out_of_memory.why;
+}
+
 static enum model_protect protection(const struct model *m, int who, enum model_view v,
 				     uint64_t page)
 {

@@ -71,6 +71,9 @@ uint32_t model_stamp(int who);
 /* Each predicts what the action must do and applies it to the model. */
 struct model_prediction model_map(struct model *m, int who, enum model_view v);
 struct model_prediction model_unmap(struct model *m, int who, enum model_view v);
+/* Whether a prediction is MODEL_REFUSED because the model itself ran out
+ * of memory (a fault of the machine, not a rule of the platform). */
+bool model_out_of_memory(struct model_prediction p);
 struct model_prediction model_write(struct model *m, int who, enum model_view v, uint64_t page,
 				    uint32_t offset, uint32_t word);
 struct model_prediction model_read(struct model *m, int who, enum model_view v, uint64_t page,
