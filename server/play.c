@@ -1141,16 +1141,19 @@ static void judge_read(struct server *s, struct play *p, struct item *it,
 				(unsigned long long)(rec->mismatched - rec->nsamples));
 	}
 	for (size_t i = 0; i < it->ncls; i++) {
+		int k = 1;
+
 		if (it->cls[i].kind != K_UNKNOWN)
 			continue;
-		for (int k = 1; k <= p->sc.clients; k++) {
-			if (p->lost_at[k] >= 0) {
-				unproven(it, "page %u may have been written by client %d, lost in "
-					 "step %d: %.120s", it->cls[i].rf[0], k, p->lost_at[k] + 1,
-					 gone_why(s, k));
-				break;
-			}
-		}
+		/* never compared: unproven, whoever left the page unknown */
+		while (k <= p->sc.clients && p->lost_at[k] < 0)
+			k++;
+		if (k <= p->sc.clients)
+			unproven(it, "page %u may have been written by client %d, lost in step %d: "
+				 "%.120s", it->cls[i].rf[0], k, p->lost_at[k] + 1, gone_why(s, k));
+		else
+			unproven(it, "page %u may or may not hold a write through the section that "
+				 "was not seen done", it->cls[i].rf[0]);
 		au->unknown += it->cls[i].n;
 	}
 }
@@ -1323,6 +1326,14 @@ static void judge_item(struct server *s, struct play *p, struct item *it)
 	if (missing)
 		unproven(it, "client %d was lost before it answered: %.160s", it->who,
 			 gone_why(s, it->who));
+	/* A write through the section that was not seen done (failed, not
+	 * answered) is in the model, and may not be in the section: what
+	 * anyone reads of its pages from now on is unproven, not compared
+	 * with the model, as for a lost client's writes (mark_unknown). */
+	if (a != NULL && a->op == SCENARIO_WRITE && a->view != SCENARIO_VIEW_COW &&
+	    it->st == OBS_UNPROVEN)
+		FOR_PAGES(&a->pages, page)
+			p->unknown[page] = 1;
 	if (it->st == OBS_MATCH && it->deviation)
 		it->st = OBS_DEVIATION;
 	if (a != NULL && a->op == SCENARIO_READ && a->expect.given) {
