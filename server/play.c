@@ -1082,6 +1082,10 @@ static void judge_read(struct server *s, struct play *p, struct item *it,
 {
 	const struct part *pt = &p->parts[it->who];
 
+	/* operations never answered: the author's pages there were not seen */
+	for (size_t i = pt->answered > it->op0 ? pt->answered : it->op0; i < it->op0 + it->nops;
+	     i++)
+		au->unknown += pt->ops[i].range.count;
 	for (size_t i = it->op0; i < it->op0 + it->nops && i < pt->answered; i++) {
 		const struct proto_op *op = &pt->ops[i];
 		const struct op_record *rec = &pt->rec[i];
@@ -1105,6 +1109,7 @@ static void judge_read(struct server *s, struct play *p, struct item *it,
 				author_page(p, a, it->who, page, true, false, got, au);
 			} else {
 				unproven(it, "%.200s", rec->error ? rec->error : "the read failed");
+				au->unknown += op->range.count; /* the author's: not seen */
 			}
 			continue;
 		}
@@ -1116,6 +1121,7 @@ static void judge_read(struct server *s, struct play *p, struct item *it,
 			} else {
 				unproven(it, "%.200s", rec->error ? rec->error : "the read failed");
 			}
+			au->unknown += op->range.count; /* the author's: not seen */
 			continue;
 		}
 		for (uint64_t n = 0, si = 0; n < op->range.count; n++) {
