@@ -28,53 +28,20 @@ static uint64_t first_of(const struct gen *g, int k)
 	return 1 + (uint64_t)(k - 1) * g->ppc;
 }
 
-/* Client k's pages of one role, or every role when role < 0, as a page
- * list: "5,9,13". */
-static void role_pages(const struct gen *g, int k, int role, char *buf, size_t cap)
+/* The pages of a role relative to the acting client ("own", "near 2",
+ * "around 2"), every role when role < 0: "own 0,4". */
+static void role_of(const struct gen *g, const char *where, int role, char *buf, size_t cap)
 {
-	uint64_t f = first_of(g, k);
-	size_t n = 0;
+	size_t n = (size_t)snprintf(buf, cap, "%s", where);
 
-	buf[0] = '\0';
-	if (role < 0) {
-		snprintf(buf, cap, "%llu-%llu", (unsigned long long)f,
-			 (unsigned long long)(f + g->ppc - 1));
-		return;
-	}
-	for (uint64_t i = (uint64_t)role; i < g->ppc && n + 24 < cap; i += ROLE_COUNT)
-		n += (size_t)snprintf(buf + n, cap - n, "%s%llu", n ? "," : "",
-				      (unsigned long long)(f + i));
+	for (uint64_t i = (uint64_t)role; role >= 0 && i < g->ppc && n + 24 < cap;
+	     i += ROLE_COUNT)
+		n += (size_t)snprintf(buf + n, cap - n, "%s%llu", i == (uint64_t)role ? " " : ",",
+				      (unsigned long long)i);
 }
 
-/* The cow pages of client k's neighbours (itself too, when self), in
- * increasing order. */
-static void window_cow_pages(const struct gen *g, int k, bool self, char *buf, size_t cap)
-{
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (int j = k - EXPERIMENT_WINDOW; j <= k + EXPERIMENT_WINDOW; j++) {
-		char part[400];
-
-		if (j < 1 || j > g->clients || (j == k && !self))
-			continue;
-		role_pages(g, j, ROLE_COW, part, sizeof(part));
-		n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "%s%s", n ? "," : "", part);
-	}
-}
-
-static cJSON *who_clients(struct gen *g)
-{
-	cJSON *a = cJSON_CreateArray();
-
-	for (int k = 1; a != NULL && k <= g->clients; k++)
-		if (!cJSON_AddItemToArray(a, cJSON_CreateNumber(k)))
-			g->ok = false;
-	return a;
-}
-
-/* Appends an action to a step's "do": who (a client's id, 0 the server,
- * -1 every client), op, view, and optionally pages, a written value, an
+/* Appends an action to a step's "do": who (0 the server, -1 every
+ * client), op, view, and optionally pages, a written value, an
  * offset and a check. */
 static cJSON *act(struct gen *g, cJSON *step_do, int who, const char *op, const char *view,
 		  const char *pages, const char *value, int offset, const char *check)
@@ -87,7 +54,7 @@ static cJSON *act(struct gen *g, cJSON *step_do, int who, const char *op, const 
 		return NULL;
 	}
 	if (who < 0)
-		g->ok &= cJSON_AddItemToObject(a, "who", who_clients(g));
+		g->ok &= cJSON_AddStringToObject(a, "who", "all") != NULL;
 	else if (who == 0)
 		g->ok &= cJSON_AddStringToObject(a, "who", "server") != NULL;
 	else
@@ -120,9 +87,32 @@ static cJSON *step(struct gen *g, cJSON *steps, const char *say)
 	return d;
 }
 
+/* The server reads every client's pages of a role through its rw view:
+ * as few actions as page lists of at most SCENARIO_RUNS_MAX parts allow. */
+static void server_reads(struct gen *g, cJSON *d, int role, const char *check)
+{
+	char pages[SCENARIO_RUNS_MAX * 12];
+	size_t n = 0, parts = 0;
+
+	for (int k = 1; k <= g->clients; k++) {
+		uint64_t f = first_of(g, k);
+
+		for (uint64_t i = (uint64_t)role; i < g->ppc; i += ROLE_COUNT) {
+			n += (size_t)snprintf(pages + n, sizeof(pages) - n, "%s%llu", n ? "," : "",
+					      (unsigned long long)(f + i));
+			if (++parts == SCENARIO_RUNS_MAX) {
+				act(g, d, 0, "read", "rw", pages, NULL, 0, check);
+				n = parts = 0;
+			}
+		}
+	}
+	if (parts > 0)
+		act(g, d, 0, "read", "rw", pages, NULL, 0, check);
+}
+
 static void build(struct gen *g, cJSON *root)
 {
-	char pages[4096], all[64], pg[64];
+	char pages[4096], all[64], pg[64], near[32];
 	uint64_t last = (uint64_t)g->clients * g->ppc; /* the last client page */
 	cJSON *steps = cJSON_AddArrayToObject(root, "steps"), *d;
 
@@ -144,10 +134,7 @@ static void build(struct gen *g, cJSON *root)
 	act(g, d, 0, "map", "rw", NULL, NULL, 0, NULL);
 	act(g, d, 0, "map", "cow", NULL, NULL, 0, NULL);
 	act(g, d, 0, "write", "cow", "0", "stamp", 0, NULL);
-	for (int k = 1; k <= g->clients; k++) {
-		role_pages(g, k, -1, pages, sizeof(pages));
-		act(g, d, k, "evidence", "cow", pages, NULL, 0, "cow_copy_evidence");
-	}
+	act(g, d, -1, "evidence", "cow", "own", NULL, 0, "cow_copy_evidence");
 
 	d = step(g, steps, "Each client writes its stamp to its copy-on-write pages (the "
 		 "first of every four of its pages) through its copy-on-write view, to its "
@@ -156,14 +143,12 @@ static void build(struct gen *g, cJSON *root)
 		 "four it leaves alone.");
 	if (d == NULL)
 		return;
-	for (int k = 1; k <= g->clients; k++) {
-		role_pages(g, k, ROLE_COW, pages, sizeof(pages));
-		act(g, d, k, "write", "cow", pages, "stamp", 0, NULL);
-		role_pages(g, k, ROLE_RW, pages, sizeof(pages));
-		act(g, d, k, "write", "rw", pages, "stamp", 0, NULL);
-		role_pages(g, k, ROLE_FAULT, pages, sizeof(pages));
-		act(g, d, k, "write", "ro", pages, "stamp", 0, "ro_write_faults");
-	}
+	role_of(g, "own", ROLE_COW, pages, sizeof(pages));
+	act(g, d, -1, "write", "cow", pages, "stamp", 0, NULL);
+	role_of(g, "own", ROLE_RW, pages, sizeof(pages));
+	act(g, d, -1, "write", "rw", pages, "stamp", 0, NULL);
+	role_of(g, "own", ROLE_FAULT, pages, sizeof(pages));
+	act(g, d, -1, "write", "ro", pages, "stamp", 0, "ro_write_faults");
 
 	d = step(g, steps, "Each client reads back what it wrote and asks the OS about its "
 		 "pages: its copy-on-write writes are private copies, absent from its own "
@@ -171,23 +156,15 @@ static void build(struct gen *g, cJSON *root)
 		 "every client's pages through the section.");
 	if (d == NULL)
 		return;
-	for (int k = 1; k <= g->clients; k++) {
-		role_pages(g, k, ROLE_COW, pages, sizeof(pages));
-		act(g, d, k, "read", "cow", pages, NULL, 0, "cow_write_private");
-		act(g, d, k, "read", "rw", pages, NULL, 0, "cow_write_isolated");
-		role_pages(g, k, ROLE_FAULT, pages, sizeof(pages));
-		act(g, d, k, "read", "ro", pages, NULL, 0, "ro_write_faults");
-		role_pages(g, k, -1, pages, sizeof(pages));
-		act(g, d, k, "evidence", "cow", pages, NULL, 0, "cow_copy_evidence");
-	}
-	for (int k = 1; k <= g->clients; k++) {
-		role_pages(g, k, ROLE_COW, pages, sizeof(pages));
-		act(g, d, 0, "read", "rw", pages, NULL, 0, "cow_write_isolated");
-		role_pages(g, k, ROLE_RW, pages, sizeof(pages));
-		act(g, d, 0, "read", "rw", pages, NULL, 0, "rw_write_visible");
-		role_pages(g, k, ROLE_FAULT, pages, sizeof(pages));
-		act(g, d, 0, "read", "rw", pages, NULL, 0, "ro_write_faults");
-	}
+	role_of(g, "own", ROLE_COW, pages, sizeof(pages));
+	act(g, d, -1, "read", "cow", pages, NULL, 0, "cow_write_private");
+	act(g, d, -1, "read", "rw", pages, NULL, 0, "cow_write_isolated");
+	role_of(g, "own", ROLE_FAULT, pages, sizeof(pages));
+	act(g, d, -1, "read", "ro", pages, NULL, 0, "ro_write_faults");
+	act(g, d, -1, "evidence", "cow", "own", NULL, 0, "cow_copy_evidence");
+	server_reads(g, d, ROLE_COW, "cow_write_isolated");
+	server_reads(g, d, ROLE_RW, "rw_write_visible");
+	server_reads(g, d, ROLE_FAULT, "ro_write_faults");
 
 	d = step(g, steps, "The server writes its stamp to word 1 of every client's pages "
 		 "through the section.");
@@ -202,22 +179,20 @@ static void build(struct gen *g, cJSON *root)
 		 "section holds exactly what was written through it.");
 	if (d == NULL)
 		return;
-	for (int k = 1; k <= g->clients; k++) {
-		role_pages(g, k, ROLE_TRACK, pages, sizeof(pages));
-		act(g, d, k, "read", "cow", pages, NULL, LATER_OFFSET, "cow_untouched_tracks");
-		role_pages(g, k, ROLE_COW, pages, sizeof(pages));
-		act(g, d, k, "read", "cow", pages, NULL, LATER_OFFSET, "cow_copy_detached");
-		act(g, d, k, "read", "cow", pages, NULL, 0, "cow_write_private");
-		role_pages(g, k, ROLE_RW, pages, sizeof(pages));
-		act(g, d, k, "read", "cow", pages, NULL, 0, "rw_write_visible");
-		window_cow_pages(g, k, false, pages, sizeof(pages));
-		if (pages[0] != '\0')
-			act(g, d, k, "read", "cow", pages, NULL, 0, "cow_write_isolated");
-		window_cow_pages(g, k, true, pages, sizeof(pages));
-		act(g, d, k, "read", "rw", pages, NULL, 0, "cow_write_isolated");
-		role_pages(g, k, -1, pages, sizeof(pages));
-		act(g, d, k, "evidence", "cow", pages, NULL, 0, "cow_copy_evidence");
-	}
+	role_of(g, "own", ROLE_TRACK, pages, sizeof(pages));
+	act(g, d, -1, "read", "cow", pages, NULL, LATER_OFFSET, "cow_untouched_tracks");
+	role_of(g, "own", ROLE_COW, pages, sizeof(pages));
+	act(g, d, -1, "read", "cow", pages, NULL, LATER_OFFSET, "cow_copy_detached");
+	act(g, d, -1, "read", "cow", pages, NULL, 0, "cow_write_private");
+	role_of(g, "own", ROLE_RW, pages, sizeof(pages));
+	act(g, d, -1, "read", "cow", pages, NULL, 0, "rw_write_visible");
+	snprintf(near, sizeof(near), "near %d", EXPERIMENT_WINDOW);
+	role_of(g, near, ROLE_COW, pages, sizeof(pages));
+	act(g, d, -1, "read", "cow", pages, NULL, 0, "cow_write_isolated");
+	snprintf(near, sizeof(near), "around %d", EXPERIMENT_WINDOW);
+	role_of(g, near, ROLE_COW, pages, sizeof(pages));
+	act(g, d, -1, "read", "rw", pages, NULL, 0, "cow_write_isolated");
+	act(g, d, -1, "evidence", "cow", "own", NULL, 0, "cow_copy_evidence");
 	act(g, d, -1, "read", "cow", "0", NULL, 0, "server_cow_isolated");
 	act(g, d, 0, "read", "rw", "0", NULL, 0, "server_cow_isolated");
 	act(g, d, 0, "read", "cow", all, NULL, LATER_OFFSET, "server_cow_tracks");
@@ -231,7 +206,7 @@ static cJSON *document(int clients, uint64_t pages_per_client, char *why, size_t
 {
 	struct gen g = { clients, pages_per_client, true };
 	char about[600];
-	cJSON *root;
+	cJSON *root, *layout;
 
 	if (clients < 1 || clients > SCENARIO_BUILTIN_CLIENTS_MAX ||
 	    pages_per_client < ROLE_COUNT || pages_per_client > SCENARIO_BUILTIN_PAGES_MAX) {
@@ -257,9 +232,10 @@ static cJSON *document(int clients, uint64_t pages_per_client, char *why, size_t
 					"scenario") != NULL;
 	g.ok &= cJSON_AddStringToObject(root, "about", about) != NULL;
 	g.ok &= cJSON_AddNumberToObject(root, "clients", clients) != NULL;
-	g.ok &= cJSON_AddNumberToObject(root, "pages",
-					(double)experiment_section_pages((uint64_t)clients,
-									 pages_per_client)) != NULL;
+	layout = cJSON_AddObjectToObject(root, "pages");
+	g.ok &= layout != NULL && cJSON_AddNumberToObject(layout, "before", 1) != NULL &&
+		cJSON_AddNumberToObject(layout, "each", (double)pages_per_client) != NULL &&
+		cJSON_AddNumberToObject(layout, "after", 1) != NULL;
 	build(&g, root);
 	if (!g.ok) {
 		cJSON_Delete(root);

@@ -305,7 +305,8 @@ static int list_lessons(void)
 		size_t len;
 
 		snprintf(path, sizeof(path), "%s%c%s.json", dir, platform_path_sep, ns.name[i]);
-		if (scenario_load(path, (uint32_t)platform_page_size(), &sc, why, sizeof(why)) != 0) {
+		if (scenario_load(path, (uint32_t)platform_page_size(), 0, &sc, why, sizeof(why)) !=
+		    0) {
 			printf("%-28s (cannot be read: %s)\n", ns.name[i], why);
 			continue;
 		}
@@ -389,7 +390,9 @@ static int load_scenario(struct server_options *o, struct scenario *sc)
 			snprintf(path, sizeof(path), "%s", arg);
 		}
 	}
-	if ((err = scenario_load(path, (uint32_t)platform_page_size(), sc, why, sizeof(why))) != 0) {
+	needed = o->spawn > 0 ? o->spawn : o->clients;
+	if ((err = scenario_load(path, (uint32_t)platform_page_size(), needed, sc, why,
+				 sizeof(why))) != 0) {
 		fprintf(stderr, "cowlab-server: %s\n", why);
 		/* a name that is no lesson, nor a file */
 		if (err_is(err, COWLAB_E_NOENT) && strpbrk(arg, "/\\") == NULL &&
@@ -417,12 +420,6 @@ static int load_scenario(struct server_options *o, struct scenario *sc)
 		return REPORT_EXIT_HELD;
 	}
 	needed = sc->clients;
-	if ((o->spawn > 0 && o->spawn != needed) || (o->clients > 0 && o->clients != needed)) {
-		fprintf(stderr, "cowlab-server: the scenario %s needs %d client%s, not %d\n",
-			sc->name, needed, text_s((uint64_t)needed), o->spawn ? o->spawn : o->clients);
-		scenario_free(sc);
-		return REPORT_EXIT_USAGE;
-	}
 	if (o->clients == 0)
 		o->spawn = needed;
 	o->clients = needed;

@@ -1705,7 +1705,7 @@ static cJSON *item_json(struct play *p, struct item *it)
 	} else {
 		const struct scenario_action *a = &p->sc.steps[p->step].actions[it->action];
 
-		cJSON_AddNumberToObject(o, "action", it->action);
+		cJSON_AddNumberToObject(o, "action", a->at);
 		action_text(p, a, buf, sizeof(buf));
 		cJSON_AddStringToObject(o, "does", buf);
 		cJSON_AddStringToObject(o, "check", a->check[0] ? a->check : "model_agrees");
@@ -1971,17 +1971,10 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 			for (int k = 0; k < p->nparts; k++)
 				if (acts(&p->sc.steps[i].actions[j], k))
 					p->last_step[k] = (int)i;
-	for (size_t i = 0; i <= p->sc.nsteps && p->nchecks < SCENARIO_CHECKS_MAX; i++) {
-		for (size_t j = 0; i < p->sc.nsteps && j < p->sc.steps[i].nactions; j++) {
-			const char *c = p->sc.steps[i].actions[j].check;
-			size_t k = 0;
-
-			while (k < p->nchecks && strcmp(p->checks[k].name, c) != 0)
-				k++;
-			if (c[0] != '\0' && k == p->nchecks && strcmp(c, "model_agrees") != 0)
-				snprintf(p->checks[p->nchecks++].name, SCENARIO_CHECK_MAX, "%s", c);
-		}
-	}
+	for (size_t i = 0; i < p->sc.nchecks; i++)
+		if (strcmp(p->sc.checks[i], "model_agrees") != 0)
+			snprintf(p->checks[p->nchecks++].name, SCENARIO_CHECK_MAX, "%s",
+				 p->sc.checks[i]);
 	snprintf(p->checks[p->nchecks++].name, SCENARIO_CHECK_MAX, "model_agrees");
 	p->agent.section = s->section;
 	p->agent.pages = s->pages;
@@ -2107,13 +2100,19 @@ static void make_checks(struct server *s, struct play *p)
 		} else if (agrees && c->n[OBS_MATCH] == 0) {
 			rc->applicable = false;
 			report_check_detail(rc, "no prediction outside the named checks");
+		} else if (seen == 0) {
+			/* its actions were on pages no client had ("near" with
+			 * one client): nothing was predicted, nothing held */
+			rc->applicable = false;
+			report_check_detail(rc, "not applicable here: no participant had pages for "
+					    "its actions (%d client%s)", p->sc.clients,
+					    text_s((uint64_t)p->sc.clients));
 		} else {
 			rc->held = true;
 			report_check_detail(rc, "%llu observation%s as the model predicts",
 					    (unsigned long long)c->n[OBS_MATCH],
 					    text_s(c->n[OBS_MATCH]));
 		}
-		(void)seen;
 	}
 	check_control(s, p);
 }

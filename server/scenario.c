@@ -29,13 +29,32 @@ const char *scenario_protect_name(enum scenario_protect p) { return protect_name
 
 /* Where the reader is: the JSON path of the member at hand, and where to
  * say what went wrong. */
+/* Pages relative to a client ("own", "near 2", "around 2 0,2"), as
+ * written; resolved for each acting client once the step is read. */
+enum rel_kind { REL_NONE, REL_OWN, REL_NEAR, REL_AROUND };
+struct rel {
+	enum rel_kind kind;
+	uint32_t width;               /* near, around: clients on each side */
+	struct scenario_pages idx;    /* indexes in a client's pages (nruns 0: all) */
+};
+
 struct reader {
 	char path[96];
 	char *why;
 	size_t cap;
 	uint32_t page_size;
-	const struct scenario *s;
+	struct scenario *s;
+	struct rel *rel;              /* the action being read's, or NULL */
+	int clients_for;              /* the clients to run with, or 0: the file's */
+	size_t total;                 /* actions so far, each client's own counted */
 };
+
+/* A client named by id: the file runs with its own `clients` alone. */
+static void names_client(struct reader *r)
+{
+	if (r->s->names_client[0] == '\0')
+		snprintf(r->s->names_client, sizeof(r->s->names_client), "%s", r->path);
+}
 
 static int fail(struct reader *r, const char *fmt, ...) COWLAB_PRINTF(2, 3);
 
@@ -231,6 +250,7 @@ static int parse_value(struct reader *r, const char *t, bool prediction, struct 
 			return fail(r, "\"%.40s\": the stamp of the server or of a client from 1 to %d",
 				    t, r->s->clients);
 		v->stamp_of = (int)id;
+		names_client(r);
 		return 0;
 	}
 	v->kind = SCENARIO_WORD;
@@ -241,8 +261,10 @@ static int parse_value(struct reader *r, const char *t, bool prediction, struct 
 	return 0;
 }
 
-/* "3", "0-7", "1,3,5-7": increasing, not overlapping, below the section. */
-static int parse_pages(struct reader *r, const char *t, struct scenario_pages *p)
+/* "3", "0-7", "1,3,5-7": increasing, not overlapping, below `limit`
+ * (the section's pages, or a client's when `own` says which). */
+static int parse_list(struct reader *r, const char *t, uint32_t limit, bool own,
+		      struct scenario_pages *p)
 {
 	const char *at = t;
 	uint64_t next = 0; /* the lowest page the next part may start at */
@@ -268,8 +290,11 @@ static int parse_pages(struct reader *r, const char *t, struct scenario_pages *p
 				    t);
 		if (b < a)
 			return fail(r, "\"%.40s\": the range %lu-%lu goes down", t, a, b);
-		if (b >= r->s->pages)
-			return fail(r, "page %lu is past the section's %u pages", b, r->s->pages);
+		if (b >= limit && own)
+			return fail(r, "page %lu of a client's is past its %u pages (they count "
+				    "from 0)", b, limit);
+		if (b >= limit)
+			return fail(r, "page %lu is past the section's %u pages", b, limit);
 		if (a < next)
 			return fail(r, "\"%.40s\": the parts must go up without overlapping", t);
 		p->runs[p->nruns].first = (uint32_t)a;
@@ -284,6 +309,100 @@ static int parse_pages(struct reader *r, const char *t, struct scenario_pages *p
 	if (p->nruns == 0)
 		return fail(r, "no pages");
 	return 0;
+}
+
+/* A page list, or pages relative to the acting client: "own", "near W",
+ * "around W", each optionally followed by which of a client's pages
+ * ("own 0,2": its first and third). */
+static int parse_pages(struct reader *r, const char *t, const struct scenario_action *act,
+		       struct scenario_pages *p)
+{
+	static const char *const words[] = { "own", "near", "around" };
+	struct rel *rel = r->rel;
+	const char *at = t;
+	size_t w = 0;
+
+	memset(p, 0, sizeof(*p));
+	if (*t == '\0' || (*t >= '0' && *t <= '9'))
+		return parse_list(r, t, r->s->pages, false, p);
+	while (w < 3 && (strncmp(t, words[w], strlen(words[w])) != 0 ||
+			 (t[strlen(words[w])] != ' ' && t[strlen(words[w])] != '\0')))
+		w++;
+	if (w == 3)
+		return fail(r, "\"%.40s\" is not a page list (e.g. \"3\", \"0-7\", \"1,3,5-7\", "
+			    "\"own\", \"near 2\", \"around 1 0,2\")", t);
+	if (r->s->each == 0)
+		return fail(r, "\"%s\" needs the section laid out by client: \"pages\": "
+			    "{\"before\": B, \"each\": N, \"after\": A}", words[w]);
+	if (act->who.server)
+		return fail(r, "\"%s\" is a client's pages, and the server is none of them",
+			    words[w]);
+	memset(rel, 0, sizeof(*rel));
+	rel->kind = (enum rel_kind)(REL_OWN + w);
+	at += strlen(words[w]);
+	if (rel->kind != REL_OWN) {
+		char *end;
+		unsigned long width;
+
+		if (at[0] != ' ' || at[1] < '1' || at[1] > '9' ||
+		    (width = strtoul(at + 1, &end, 10)) > SCENARIO_CLIENTS_MAX ||
+		    (*end != ' ' && *end != '\0'))
+			return fail(r, "\"%.40s\": \"%s\" needs how many clients on each side, "
+				    "1 to %d (\"%s 2\")", t, words[w], SCENARIO_CLIENTS_MAX,
+				    words[w]);
+		rel->width = (uint32_t)width;
+		at = end;
+	}
+	if (*at == '\0')
+		return 0;
+	if (at[1] == '\0')
+		return fail(r, "\"%.40s\" ends with a space", t);
+	return parse_list(r, at + 1, r->s->each, true, &rel->idx);
+}
+
+/* Adds a run to a list of increasing runs, joined to the last when they
+ * touch; false when that would be more than SCENARIO_RUNS_MAX. */
+static bool pages_add(struct scenario_pages *p, uint32_t first, uint32_t count)
+{
+	if (p->nruns > 0 &&
+	    p->runs[p->nruns - 1].first + p->runs[p->nruns - 1].count == first) {
+		p->runs[p->nruns - 1].count += count;
+	} else {
+		if (p->nruns == SCENARIO_RUNS_MAX)
+			return false;
+		p->runs[p->nruns].first = first;
+		p->runs[p->nruns].count = count;
+		p->nruns++;
+	}
+	p->total += count;
+	return true;
+}
+
+/* The pages a relative list names for client k; false when they would
+ * be more than SCENARIO_RUNS_MAX parts. Empty for "near" with nobody
+ * near. */
+static bool rel_resolve(const struct scenario *s, const struct rel *rel, int k,
+			struct scenario_pages *out)
+{
+	int lo = k, hi = k;
+
+	memset(out, 0, sizeof(*out));
+	if (rel->kind != REL_OWN) {
+		lo = k - (int)rel->width < 1 ? 1 : k - (int)rel->width;
+		hi = k + (int)rel->width > s->clients ? s->clients : k + (int)rel->width;
+	}
+	for (int j = lo; j <= hi; j++) {
+		uint32_t base = s->before + (uint32_t)(j - 1) * s->each;
+
+		if (j == k && rel->kind == REL_NEAR)
+			continue;
+		if (rel->idx.nruns == 0 && !pages_add(out, base, s->each))
+			return false;
+		for (size_t i = 0; i < rel->idx.nruns; i++)
+			if (!pages_add(out, base + rel->idx.runs[i].first, rel->idx.runs[i].count))
+				return false;
+	}
+	return true;
 }
 
 static bool pages_hold(const struct scenario_pages *p, uint32_t page)
@@ -318,6 +437,7 @@ static int parse_who(struct reader *r, const cJSON *a, struct scenario_action *a
 		const cJSON *id = cJSON_IsArray(w) ? w->child : w;
 		int n = 0;
 
+		names_client(r);
 		if (cJSON_IsArray(w) && id == NULL)
 			e = fail(r, "an empty list of clients");
 		for (; e == 0 && id != NULL; id = cJSON_IsArray(w) ? id->next : NULL, n++) {
@@ -375,7 +495,9 @@ static int parse_expect(struct reader *r, const cJSON *a, struct scenario_action
 			ex->fault = cJSON_IsTrue(f);
 	} else if (act->op == SCENARIO_EVIDENCE) {
 		if ((e = only_known(r, x, for_evidence)) == 0 &&
-		    (e = get_int(r, x, "private", false, 0, act->pages.total, &n)) == 0)
+		    (e = get_int(r, x, "private", false, 0,
+				 r->rel->kind != REL_NONE ? SCENARIO_PAGES_MAX : act->pages.total,
+				 &n)) == 0)
 			ex->private_pages = member(x, "private") != NULL ? n : -1;
 	} else if (act->op == SCENARIO_READ) {
 		for (const cJSON *m = x->child; e == 0 && m != NULL; m = m->next) {
@@ -391,6 +513,9 @@ static int parse_expect(struct reader *r, const cJSON *a, struct scenario_action
 			else if (strcmp(m->string, "*") == 0) {
 				ex->has_all = true;
 				ex->all = v;
+			} else if (r->rel->kind != REL_NONE) {
+				e = fail(r, "pages relative to a client are predicted all at once, "
+					 "with \"*\"");
 			} else if (!parse_u32(m->string, &page)) {
 				e = fail(r, "a key is the number of one page, or \"*\" (not a range)");
 			} else if (!pages_hold(&act->pages, page)) {
@@ -414,6 +539,28 @@ static int parse_expect(struct reader *r, const cJSON *a, struct scenario_action
 	}
 	leave(r, up);
 	return e;
+}
+
+/* At most SCENARIO_CHECKS_MAX names of checks in a scenario. */
+static int add_check(struct reader *r, const char *name)
+{
+	struct scenario *s = r->s;
+	size_t k = 0;
+	int e = 0;
+
+	while (k < s->nchecks && strcmp(s->checks[k], name) != 0)
+		k++;
+	if (k < s->nchecks)
+		return 0;
+	if (s->nchecks == SCENARIO_CHECKS_MAX) {
+		size_t up = enter(r, "check", -1);
+
+		e = fail(r, "more than %d names of checks in one scenario", SCENARIO_CHECKS_MAX);
+		leave(r, up);
+		return e;
+	}
+	snprintf(s->checks[s->nchecks++], SCENARIO_CHECK_MAX, "%s", name);
+	return 0;
 }
 
 static int parse_action(struct reader *r, const cJSON *a, struct scenario_action *act)
@@ -450,7 +597,7 @@ static int parse_action(struct reader *r, const cJSON *a, struct scenario_action
 		if ((e = get_text(r, a, "pages", true, 512, &t)) != 0)
 			return e;
 		up = enter(r, "pages", -1);
-		e = parse_pages(r, t, &act->pages);
+		e = parse_pages(r, t, act, &act->pages);
 		leave(r, up);
 		if (e != 0)
 			return e;
@@ -496,6 +643,8 @@ static int parse_action(struct reader *r, const cJSON *a, struct scenario_action
 		if (e != 0)
 			return e;
 		snprintf(act->check, sizeof(act->check), "%s", t);
+		if ((e = add_check(r, t)) != 0)
+			return e;
 	}
 	return parse_expect(r, a, act);
 }
@@ -524,10 +673,86 @@ static int resolve_others(struct reader *r, struct scenario_step *st)
 	return 0;
 }
 
+/* An action on pages relative to a client becomes one action a client,
+ * each on its own pages, in the order of the file (a participant's own
+ * actions stay in the order written); one whose pages are nobody's for
+ * a client ("near" with no neighbours) is not done by that client. */
+static int expand(struct reader *r, struct scenario_step *st, const struct rel *rels)
+{
+	size_t n = 0, i, o = 0;
+	bool relative = false;
+	struct scenario_action *out;
+
+	for (i = 0; i < st->nactions; i++) {
+		uint64_t c = st->actions[i].who.clients;
+
+		if (rels[i].kind == REL_NONE) {
+			n++;
+			continue;
+		}
+		relative = true;
+		for (; c != 0; c &= c - 1)
+			n++;
+	}
+	if (n > SCENARIO_ACTIONS_MAX)
+		return fail(r, "%zu actions once each client's own are counted (%d clients); at "
+			    "most %d a step", n, r->s->clients, SCENARIO_ACTIONS_MAX);
+	if ((r->total += n) > SCENARIO_ACTIONS_TOTAL)
+		return fail(r, "more than %d actions in all steps once each client's own are "
+			    "counted (%d clients)", SCENARIO_ACTIONS_TOTAL, r->s->clients);
+	if (!relative)
+		return 0;
+	if ((out = calloc(n, sizeof(*out))) == NULL)
+		return COWLAB_E_NOMEM;
+	for (i = 0; i < st->nactions; i++) {
+		const struct scenario_action *a = &st->actions[i];
+
+		if (rels[i].kind == REL_NONE) {
+			out[o++] = *a;
+			continue;
+		}
+		for (int k = 1; k <= r->s->clients; k++) {
+			struct scenario_action *b = &out[o];
+			size_t up;
+			int e = 0;
+
+			if (!(a->who.clients >> (k - 1) & 1))
+				continue;
+			*b = *a;
+			b->who.clients = (uint64_t)1 << (k - 1);
+			b->others = false;
+			up = enter(r, "do", (int)i);
+			if (!rel_resolve(r->s, &rels[i], k, &b->pages))
+				e = fail(r, "pages: more than %d parts for client %d", SCENARIO_RUNS_MAX,
+					 k);
+			else if (b->expect.private_pages > (int64_t)b->pages.total)
+				e = fail(r, "expect.private: %lld, but client %d's pages here are %u",
+					 (long long)b->expect.private_pages, k, b->pages.total);
+			leave(r, up);
+			if (e != 0) {
+				free(out);
+				return e;
+			}
+			if (b->pages.total > 0)
+				o++;
+		}
+	}
+	if (o == 0) {
+		free(out);
+		return fail(r, "with %d client%s, no client has pages here: the step does "
+			    "nothing", r->s->clients, text_s((uint64_t)r->s->clients));
+	}
+	free(st->actions);
+	st->actions = out;
+	st->nactions = o;
+	return 0;
+}
+
 static int parse_step(struct reader *r, const cJSON *o, struct scenario_step *st)
 {
 	static const char *const known[] = { "say", "do", NULL };
 	const cJSON *actions = member(o, "do"), *a;
+	struct rel *rels;
 	const char *say;
 	int e, n;
 	size_t i = 0;
@@ -550,18 +775,29 @@ static int parse_step(struct reader *r, const cJSON *o, struct scenario_step *st
 		return e;
 	}
 	st->actions = calloc((size_t)n, sizeof(*st->actions));
-	if (st->actions == NULL)
+	rels = calloc((size_t)n, sizeof(*rels));
+	if (st->actions == NULL || rels == NULL) {
+		free(rels);
 		return COWLAB_E_NOMEM;
+	}
 	cJSON_ArrayForEach(a, actions) {
 		size_t up = enter(r, "do", (int)i);
 
+		r->rel = &rels[i];
 		e = parse_action(r, a, &st->actions[i]);
+		st->actions[i].at = (uint32_t)i;
+		r->rel = NULL;
 		leave(r, up);
-		if (e != 0)
+		if (e != 0) {
+			free(rels);
 			return e;
+		}
 		st->nactions = ++i;
 	}
-	return resolve_others(r, st);
+	if ((e = resolve_others(r, st)) == 0)
+		e = expand(r, st, rels);
+	free(rels);
+	return e;
 }
 
 /* ---- what the file means, checked before anything runs ---- */
@@ -600,7 +836,8 @@ static int lint_views(struct reader *r, const struct scenario *s)
 					continue;
 				if (twice || (a->op != SCENARIO_MAP && !*m)) {
 					who_text(k, who, sizeof(who));
-					snprintf(r->path, sizeof(r->path), "steps[%zu].do[%zu]", i, j);
+					snprintf(r->path, sizeof(r->path), "steps[%zu].do[%u]", i,
+						 (unsigned)a->at);
 					return fail(r, "%s has %s %s view mapped%s", who,
 						    twice ? "its" : "no", view_names[a->view],
 						    twice ? " already" : " (map it in an earlier "
@@ -699,37 +936,12 @@ static int lint_order(struct reader *r, const struct scenario *s)
 				who_text(ka, wa, sizeof(wa));
 				who_text(kb, wb, sizeof(wb));
 				snprintf(r->path, sizeof(r->path), "steps[%zu]", i);
-				return fail(r, "%s writes page %u through the section (do[%zu]) while "
-					    "%s %s it (do[%zu]): the outcome would depend on which "
-					    "goes first; put them in separate steps", wa, page, j, wb,
-					    b->op == SCENARIO_READ ? "reads" : "writes", l);
+				return fail(r, "%s writes page %u through the section (do[%u]) while "
+					    "%s %s it (do[%u]): the outcome would depend on which "
+					    "goes first; put them in separate steps", wa, page,
+					    (unsigned)a->at, wb,
+					    b->op == SCENARIO_READ ? "reads" : "writes", (unsigned)b->at);
 			}
-		}
-	}
-	return 0;
-}
-
-/* At most SCENARIO_CHECKS_MAX names of checks. */
-static int lint_checks(struct reader *r, const struct scenario *s)
-{
-	const char *names[SCENARIO_CHECKS_MAX];
-	size_t n = 0;
-
-	for (size_t i = 0; i < s->nsteps; i++) {
-		for (size_t j = 0; j < s->steps[i].nactions; j++) {
-			const char *c = s->steps[i].actions[j].check;
-			size_t k = 0;
-
-			while (k < n && strcmp(names[k], c) != 0)
-				k++;
-			if (c[0] == '\0' || k < n)
-				continue;
-			if (n == SCENARIO_CHECKS_MAX) {
-				snprintf(r->path, sizeof(r->path), "steps[%zu].do[%zu].check", i, j);
-				return fail(r, "more than %d names of checks in one scenario",
-					    SCENARIO_CHECKS_MAX);
-			}
-			names[n++] = c;
 		}
 	}
 	return 0;
@@ -758,6 +970,44 @@ static int lint_work(struct reader *r, const struct scenario *s)
 	return 0;
 }
 
+/* "pages": the section's size, or its layout by client. */
+static int get_pages(struct reader *r, const cJSON *root, struct scenario *s)
+{
+	static const char *const known[] = { "before", "each", "after", NULL };
+	const cJSON *p = member(root, "pages");
+	int64_t b = 0, each = 0, a = 0, n;
+	size_t up;
+	int e;
+
+	if (!cJSON_IsObject(p)) {
+		if ((e = get_int(r, root, "pages", true, 1, SCENARIO_PAGES_MAX, &n)) != 0) {
+			if (p != NULL) /* say that an object is fine too */
+				snprintf(r->why + strlen(r->why), r->cap - strlen(r->why),
+					 ", or {\"before\", \"each\", \"after\"}");
+			return e;
+		}
+		s->pages = (uint32_t)n;
+		return 0;
+	}
+	up = enter(r, "pages", -1);
+	if ((e = only_known(r, p, known)) == 0 &&
+	    (e = get_int(r, p, "before", false, 0, SCENARIO_PAGES_MAX, &b)) == 0 &&
+	    (e = get_int(r, p, "each", true, 1, SCENARIO_PAGES_MAX, &each)) == 0 &&
+	    (e = get_int(r, p, "after", false, 0, SCENARIO_PAGES_MAX, &a)) == 0 &&
+	    b + each * s->clients + a > SCENARIO_PAGES_MAX)
+		e = fail(r, "%lld + %d x %lld + %lld pages: more than the %d a section may have",
+			 (long long)b, s->clients, (long long)each, (long long)a,
+			 SCENARIO_PAGES_MAX);
+	leave(r, up);
+	if (e != 0)
+		return e;
+	s->before = (uint32_t)b;
+	s->each = (uint32_t)each;
+	s->after = (uint32_t)a;
+	s->pages = (uint32_t)(b + each * s->clients + a);
+	return 0;
+}
+
 static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *s);
 
 static int read_scenario(struct reader *r, const cJSON *root, struct scenario *s)
@@ -768,8 +1018,6 @@ static int read_scenario(struct reader *r, const cJSON *root, struct scenario *s
 		e = lint_views(r, s);
 	if (e == 0)
 		e = lint_order(r, s);
-	if (e == 0)
-		e = lint_checks(r, s);
 	if (e == 0)
 		e = lint_work(r, s);
 	return e;
@@ -816,10 +1064,9 @@ static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *
 		return COWLAB_E_NOMEM;
 	if ((e = get_int(r, root, "clients", true, 1, SCENARIO_CLIENTS_MAX, &n)) != 0)
 		return e;
-	s->clients = (int)n;
-	if ((e = get_int(r, root, "pages", true, 1, SCENARIO_PAGES_MAX, &n)) != 0)
+	s->clients = r->clients_for > 0 ? r->clients_for : (int)n;
+	if ((e = get_pages(r, root, s)) != 0)
 		return e;
-	s->pages = (uint32_t)n;
 	if (steps == NULL)
 		return fail(r, "the member \"steps\" is missing");
 	count = cJSON_GetArraySize(steps);
@@ -847,10 +1094,10 @@ static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *
 	return 0;
 }
 
-int scenario_parse(const char *text, size_t len, uint32_t page_size, struct scenario *out,
-		   char *why, size_t cap)
+static int parse_for(const char *text, size_t len, uint32_t page_size, int clients,
+		     struct scenario *out, char *why, size_t cap)
 {
-	struct reader r = { "", why, cap, page_size, out };
+	struct reader r = { "", why, cap, page_size, out, NULL, clients, 0 };
 	cJSON *root;
 	int e;
 
@@ -880,8 +1127,37 @@ int scenario_parse(const char *text, size_t len, uint32_t page_size, struct scen
 	return e;
 }
 
-int scenario_load(const char *path, uint32_t page_size, struct scenario *out, char *why,
-		  size_t cap)
+int scenario_parse_for(const char *text, size_t len, uint32_t page_size, int clients,
+		       struct scenario *out, char *why, size_t cap)
+{
+	int e = parse_for(text, len, page_size, 0, out, why, cap);
+	int own = out->clients;
+
+	if (e != 0 || clients == 0 || clients == own)
+		return e;
+	if (out->names_client[0] != '\0') {
+		snprintf(why, cap, "needs %d client%s, not %d: it names clients by id (%s)", own,
+			 text_s((uint64_t)own), clients, out->names_client);
+		scenario_free(out);
+		return COWLAB_E_PROTO;
+	}
+	scenario_free(out);
+	if (clients < 1 || clients > SCENARIO_CLIENTS_MAX) {
+		snprintf(why, cap, "a scenario runs with 1 to %d clients, not %d",
+			 SCENARIO_CLIENTS_MAX, clients);
+		return COWLAB_E_PROTO;
+	}
+	return parse_for(text, len, page_size, clients, out, why, cap);
+}
+
+int scenario_parse(const char *text, size_t len, uint32_t page_size, struct scenario *out,
+		   char *why, size_t cap)
+{
+	return parse_for(text, len, page_size, 0, out, why, cap);
+}
+
+int scenario_load(const char *path, uint32_t page_size, int clients, struct scenario *out,
+		  char *why, size_t cap)
 {
 	FILE *f = platform_fopen(path, "rb");
 	char *text, inner[256];
@@ -909,7 +1185,7 @@ int scenario_load(const char *path, uint32_t page_size, struct scenario *out, ch
 		return e;
 	}
 	fclose(f);
-	e = scenario_parse(text, n, page_size, out, inner, sizeof(inner));
+	e = scenario_parse_for(text, n, page_size, clients, out, inner, sizeof(inner));
 	free(text);
 	if (e != 0)
 		snprintf(why, cap, "%s: %s", path, inner);

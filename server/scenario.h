@@ -85,6 +85,9 @@ struct scenario_action {
 	enum scenario_protect protect;      /* protect */
 	struct scenario_expect expect;
 	char check[SCENARIO_CHECK_MAX];     /* "" when none */
+	uint32_t at;                        /* its index in the file's `do`: an action
+					       on pages relative to a client ("own",
+					       "near 2") is one a client */
 };
 
 struct scenario_step {
@@ -99,6 +102,18 @@ struct scenario {
 	char *about;
 	int clients;
 	uint32_t pages;
+	/* "pages": {"before", "each", "after"}: client k's own pages are
+	 * before + (k - 1) * each and the each - 1 after it (each 0: the
+	 * section's size was given as a number) */
+	uint32_t before, each, after;
+	/* where the file names a client by id (a `who`, a "stamp of N"), or
+	 * "": it then runs with its `clients` alone, else with any number */
+	char names_client[96];
+	/* the names of checks its actions give, in the order of the file
+	 * (an action no client does, "near" with one client, still names
+	 * its check: the run says it was not applicable) */
+	char checks[SCENARIO_CHECKS_MAX][SCENARIO_CHECK_MAX];
+	size_t nchecks;
 	struct scenario_step *steps;
 	size_t nsteps;
 };
@@ -109,9 +124,14 @@ struct scenario {
  * page_size bounds `offset`. On failure *out holds nothing. */
 int scenario_parse(const char *text, size_t len, uint32_t page_size, struct scenario *out,
 		   char *why, size_t cap);
+/* The same for `clients` clients (0: the file's own `clients`): a file
+ * that names no client by id runs with any number from 1 to
+ * SCENARIO_CLIENTS_MAX, one that does with its own alone. */
+int scenario_parse_for(const char *text, size_t len, uint32_t page_size, int clients,
+		       struct scenario *out, char *why, size_t cap);
 /* The same from a file; `why` then starts with the file's path. */
-int scenario_load(const char *path, uint32_t page_size, struct scenario *out, char *why,
-		  size_t cap);
+int scenario_load(const char *path, uint32_t page_size, int clients, struct scenario *out,
+		  char *why, size_t cap);
 /* The built-in experiment as a scenario (builtin.c): `clients` clients
  * with `pages_per_client` pages each, the layout and check names of
  * cowlab-server --spawn N. 0, or a negative cowlab_err with `why`. */

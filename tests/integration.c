@@ -1364,6 +1364,66 @@ static void scenario_play_cli(struct ctx *t)
 				 "one_copy_each"));
 		cJSON_Delete(r);
 	}
+	/* a scenario that names no client by id runs with as many as --spawn
+	 * says: six writers, six copies, each seen by its writer alone */
+	{
+		const char *argv[] = { t->server, "--scenario", "many-writers-many-copies", "--json",
+				       "--spawn", "6", "--client", t->client, NULL };
+		cJSON *r;
+		const cJSON *sc, *step;
+
+		CHECK(run_server(t, argv, err) == 0);
+		r = read_report(t->out);
+		sc = cJSON_GetObjectItemCaseSensitive(r, "scenario");
+		CHECK_MSG(num(r, "exit_status") == 0 && num(r, "summary.complete") == 6 &&
+			  num(sc, "clients") == 6, "%s", read_text(err));
+		step = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(sc, "steps"), 1);
+		CHECK_MSG(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(step, "page_maps")) == 6,
+			  "step 2: %d page maps",
+			  cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(step, "page_maps")));
+		/* 6 reads and 6 page-evidence reports under one_copy_each */
+		CHECK(check_held(cJSON_GetObjectItemCaseSensitive(r, "server_checks"),
+				 "one_copy_each"));
+		cJSON_Delete(r);
+	}
+	/* pages relative to each client: with one client, "near 1" is nobody's,
+	 * and the check made of it alone is not applicable, never held */
+	{
+		const char *argv[] = { t->server, "--scenario", file, "--json", "--spawn", "1",
+				       "--client", t->client, NULL };
+		FILE *f = fopen(file, "wb");
+		cJSON *r;
+		const cJSON *c;
+
+		if (f != NULL) {
+			fputs("{\"scenario\":\"near\",\"about\":\"Neighbours.\",\"clients\":3,"
+			      "\"pages\":{\"before\":1,\"each\":2},\"steps\":[{\"say\":\"\","
+			      "\"do\":[{\"who\":\"all\",\"op\":\"map\",\"view\":\"cow\"},"
+			      "{\"who\":\"all\",\"op\":\"write\",\"view\":\"cow\",\"pages\":"
+			      "\"own 1\",\"value\":\"stamp\"}]},{\"say\":\"\",\"do\":["
+			      "{\"who\":\"all\",\"op\":\"read\",\"view\":\"cow\",\"pages\":"
+			      "\"own\",\"check\":\"own\"},{\"who\":\"all\",\"op\":\"read\","
+			      "\"view\":\"cow\",\"pages\":\"near 1\",\"check\":\"near\"}]}]}", f);
+			fclose(f);
+		}
+		CHECK(run_server(t, argv, err) == 0);
+		r = read_report(t->out);
+		c = find_check(cJSON_GetObjectItemCaseSensitive(r, "server_checks"), "near");
+		CHECK_MSG(c != NULL && strcmp(str_at(c, "status"), "not_applicable") == 0 &&
+			  strstr(str_at(c, "detail"), "no participant had pages") != NULL,
+			  "near: %s", c != NULL ? str_at(c, "detail") : "missing");
+		CHECK(check_held(cJSON_GetObjectItemCaseSensitive(r, "server_checks"), "own"));
+		cJSON_Delete(r);
+		/* with three, each reads its neighbours' pages: 3 observations */
+		argv[5] = "3";
+		CHECK(run_server(t, argv, err) == 0);
+		r = read_report(t->out);
+		c = find_check(cJSON_GetObjectItemCaseSensitive(r, "server_checks"), "near");
+		CHECK(c != NULL && check_held(cJSON_GetObjectItemCaseSensitive(r, "server_checks"),
+					      "near") && num(c, "observed.as_predicted") == 3);
+		cJSON_Delete(r);
+		remove(file);
+	}
 	/* a whole section of the largest size asked about at once, and a page
 	 * list of 64 parts: the results fit their messages (batches are cut by
 	 * what their results can say), the lines fit 80 columns */

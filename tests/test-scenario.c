@@ -317,7 +317,7 @@ static void test_load(void)
 		return;
 	fputs("{\"scenario\":\"t\"}", f);
 	fclose(f);
-	CHECK(scenario_load(path, PS, &s, why, sizeof(why)) != 0);
+	CHECK(scenario_load(path, PS, 0, &s, why, sizeof(why)) != 0);
 	CHECK_MSG(strncmp(why, "test-scenario.tmp.json: ", 24) == 0 &&
 		  strstr(why, "the member \"about\" is missing") != NULL, "%s", why);
 	f = fopen(path, "wb");
@@ -325,10 +325,10 @@ static void test_load(void)
 		for (size_t i = 0; i < SCENARIO_FILE_MAX + 1; i++)
 			fputc(' ', f);
 		fclose(f);
-		CHECK(err_is(scenario_load(path, PS, &s, why, sizeof(why)), COWLAB_E_TOOBIG));
+		CHECK(err_is(scenario_load(path, PS, 0, &s, why, sizeof(why)), COWLAB_E_TOOBIG));
 	}
 	remove(path);
-	CHECK(scenario_load("/nonexistent/x.json", PS, &s, why, sizeof(why)) != 0 &&
+	CHECK(scenario_load("/nonexistent/x.json", PS, 0, &s, why, sizeof(why)) != 0 &&
 	      strstr(why, "/nonexistent/x.json: not found") != NULL);
 }
 
@@ -429,6 +429,144 @@ static void test_builtin(void)
 	CHECK(scenario_builtin(2, SCENARIO_BUILTIN_PAGES_MAX + 1, PS, &s, why, sizeof(why)) != 0);
 }
 
+/* Pages relative to a client: "own", "near W", "around W", with which of
+ * its pages; each such action is one a client, in the order of the file. */
+#define LAYOUT "'scenario':'t','about':'a test','clients':3," \
+	       "'pages':{'before':1,'each':4,'after':1},"
+#define LAID(action) "{" LAYOUT "'steps':[" MAPS ",{'say':'x','do':[" action "]}]}"
+
+static void test_relative(void)
+{
+	struct scenario s;
+	char why[300], text[2048];
+	size_t n;
+
+	if (CHECK_OK(parse(LAID("{'who':'all','op':'write','view':'cow','pages':'own 0',"
+				"'value':'stamp','check':'w'},"
+				"{'who':'all','op':'read','view':'rw','pages':'near 1 0,2'},"
+				"{'who':2,'op':'read','view':'cow','pages':'around 1'},"
+				"{'who':3,'op':'read','view':'rw','pages':'0,13'}"), &s, why,
+			   sizeof(why)) == 0)) {
+		const struct scenario_step *st = &s.steps[1];
+		static const uint32_t near_first[3][4] = { { 5, 7 }, { 1, 3, 9, 11 }, { 5, 7 } };
+
+		CHECK(s.pages == 14 && s.before == 1 && s.each == 4 && s.after == 1);
+		CHECK_MSG(st->nactions == 8, "%zu actions", st->nactions);
+		for (int k = 0; k < 3 && st->nactions == 8; k++) {
+			const struct scenario_action *w = &st->actions[k], *r = &st->actions[3 + k];
+
+			CHECK(w->who.clients == (uint64_t)1 << k && w->at == 0 && w->pages.nruns == 1 &&
+			      w->pages.runs[0].first == 1 + 4 * (uint32_t)k &&
+			      w->pages.runs[0].count == 1 && strcmp(w->check, "w") == 0);
+			CHECK(r->who.clients == (uint64_t)1 << k && r->at == 1 &&
+			      r->pages.total == (k == 1 ? 4u : 2u));
+			for (size_t i = 0; i < r->pages.nruns; i++)
+				CHECK(r->pages.runs[i].first == near_first[k][i] &&
+				      r->pages.runs[i].count == 1);
+		}
+		/* around: its own pages and its neighbours', one run */
+		if (st->nactions == 8) {
+			CHECK(st->actions[6].at == 2 && st->actions[6].pages.nruns == 1 &&
+			      st->actions[6].pages.runs[0].first == 1 &&
+			      st->actions[6].pages.total == 12);
+			CHECK(st->actions[7].at == 3 && st->actions[7].pages.nruns == 2);
+		}
+		CHECK(s.names_client[0] != '\0'); /* who: 2 */
+		scenario_free(&s);
+	} else {
+		fprintf(stderr, "%s\n", why);
+	}
+
+	/* a file that names no client runs with any number of them, its
+	 * section laid out for that many */
+	n = json_text(LAID("{'who':'all','op':'write','view':'cow','pages':'own','value':'1'}"),
+		      text, sizeof(text));
+	if (CHECK_OK(scenario_parse_for(text, n, PS, 5, &s, why, sizeof(why)) == 0)) {
+		CHECK(s.clients == 5 && s.pages == 22 && s.steps[1].nactions == 5 &&
+		      s.names_client[0] == '\0');
+		CHECK(s.steps[1].actions[4].pages.runs[0].first == 17);
+		scenario_free(&s);
+	} else {
+		fprintf(stderr, "%s\n", why);
+	}
+	CHECK(scenario_parse_for(text, n, PS, 65, &s, why, sizeof(why)) != 0);
+	CHECK_MSG(strstr(why, "1 to 64 clients, not 65") != NULL, "%s", why);
+	/* one that names a client by id runs with its own number alone */
+	n = json_text(LAID("{'who':1,'op':'read','view':'cow','pages':'0'}"), text, sizeof(text));
+	CHECK(scenario_parse_for(text, n, PS, 2, &s, why, sizeof(why)) != 0);
+	CHECK_MSG(strstr(why, "needs 3 clients, not 2: it names clients by id "
+			 "(steps[1].do[0].who)") != NULL, "%s", why);
+	n = json_text(LAID("{'who':'all','op':'read','view':'cow','pages':'0',"
+			   "'expect':{'*':'stamp of 2'}}"), text, sizeof(text));
+	CHECK(scenario_parse_for(text, n, PS, 4, &s, why, sizeof(why)) != 0);
+	CHECK_MSG(strstr(why, "(steps[1].do[0].expect.*)") != NULL, "%s", why);
+	CHECK_MSG(scenario_parse_for(text, n, PS, 3, &s, why, sizeof(why)) == 0, "%s", why);
+	scenario_free(&s);
+
+	static const struct {
+		const char *file, *why;
+	} bad[] = {
+		{ MAPPED("{'who':1,'op':'read','view':'cow','pages':'own'}"),
+		  "steps[1].do[0].pages: 'own' needs the section laid out by client" },
+		{ LAID("{'who':'server','op':'read','view':'rw','pages':'own'}"),
+		  "steps[1].do[0].pages: 'own' is a client" },
+		{ LAID("{'who':1,'op':'read','view':'cow','pages':'near 0'}"),
+		  "'near' needs how many clients on each side, 1 to 64" },
+		{ LAID("{'who':1,'op':'read','view':'cow','pages':'near 2x'}"), "needs how many" },
+		{ LAID("{'who':1,'op':'read','view':'cow','pages':'owner'}"), "is not a page list" },
+		{ LAID("{'who':1,'op':'read','view':'cow','pages':'own '}"), "ends with a space" },
+		{ LAID("{'who':1,'op':'read','view':'cow','pages':'own 4'}"),
+		  "is past its 4 pages (they count from 0)" },
+		{ LAID("{'who':1,'op':'read','view':'cow','pages':'own 2-1'}"), "goes down" },
+		{ LAID("{'who':1,'op':'read','view':'cow','pages':'own','expect':{'1':'pattern'}}"),
+		  "expect.1: pages relative to a client are predicted all at once" },
+		{ LAID("{'who':'all','op':'evidence','view':'cow','pages':'own 0',"
+		       "'expect':{'private':2}}"),
+		  "steps[1].do[0]: expect.private: 2, but client 1" },
+		{ "{'scenario':'t','about':'a','clients':64,'pages':{'each':1024,'after':1},"
+		  "'steps':[]}", "pages: 0 + 64 x 1024 + 1 pages: more than the 65536" },
+		{ "{'scenario':'t','about':'a','clients':1,'pages':{'each':1,'fore':1},'steps':[]}",
+		  "pages: unknown member" },
+		{ "{'scenario':'t','about':'a','clients':1,'pages':{'before':1},'steps':[]}",
+		  "pages: the member 'each' is missing" },
+		{ "{'scenario':'t','about':'a','clients':1,'pages':'8','steps':[]}",
+		  "or {'before', 'each', 'after'}" },
+		{ "{'scenario':'t','about':'a','clients':1,'pages':{'each':2},'steps':["
+		  "{'say':'','do':[{'who':'all','op':'map','view':'cow'}]},"
+		  "{'say':'','do':[{'who':'all','op':'read','view':'cow','pages':'near 1'}]}]}",
+		  "steps[1]: with 1 client, no client has pages here" },
+		/* a view mapped before use: said of the action as written */
+		{ LAID("{'who':'all','op':'read','view':'ro','pages':'own'}"),
+		  "steps[1].do[0]: client 1 has no ro view mapped" },
+		/* who goes first: found between two clients' own actions */
+		{ LAID("{'who':'all','op':'write','view':'rw','pages':'around 1 0','value':'stamp'}"),
+		  "steps[1]: client 1 writes page 1 through the section (do[0]) while client 2 "
+		  "writes it (do[0])" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char want[200];
+
+		json_text(bad[i].why, want, sizeof(want));
+		CHECK_MSG(parse(bad[i].file, &s, why, sizeof(why)) != 0, "bad[%zu] was read", i);
+		CHECK_MSG(strstr(why, want) != NULL, "bad[%zu]: \"%s\" lacks \"%s\"", i, why, want);
+		CHECK(s.steps == NULL && s.about == NULL);
+	}
+
+	/* 64 clients' own actions count against a step's 512 */
+	n = (size_t)snprintf(text, sizeof(text), "{\"scenario\":\"t\",\"about\":\"a\","
+			     "\"clients\":64,\"pages\":{\"each\":1},\"steps\":[{\"say\":\"\","
+			     "\"do\":[{\"who\":\"all\",\"op\":\"map\",\"view\":\"cow\"}]},"
+			     "{\"say\":\"\",\"do\":[");
+	for (int k = 0; k < 9; k++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s{\"who\":\"all\",\"op\":"
+				      "\"read\",\"view\":\"cow\",\"pages\":\"own\"}",
+				      k ? "," : "");
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "]}]}");
+	CHECK(scenario_parse(text, n, PS, &s, why, sizeof(why)) != 0);
+	CHECK_MSG(strstr(why, "steps[1]: 576 actions once each client's own are counted (64 "
+			 "clients); at most 512 a step") != NULL, "%s", why);
+}
+
 int main(void)
 {
 	test_first_file();
@@ -439,5 +577,6 @@ int main(void)
 	test_action_limits();
 	test_work_limit();
 	test_builtin();
+	test_relative();
 	return check_exit("test-scenario");
 }

@@ -3,6 +3,7 @@
  * leak, must say why when it refuses, and what it accepts must keep the
  * reader's promises (pages inside the section, ids inside the clients,
  * counts within their caps). */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,16 @@ static void keeps_promises(const struct scenario *s)
 	if (s->nsteps < 1 || s->nsteps > SCENARIO_STEPS_MAX || s->clients < 1 ||
 	    s->clients > SCENARIO_CLIENTS_MAX || s->pages < 1 || s->pages > SCENARIO_PAGES_MAX)
 		abort();
+	size_t total = 0;
+
+	if (s->each > 0 && s->pages != s->before + (uint64_t)s->each * (uint64_t)s->clients +
+					  s->after)
+		abort();
 	for (size_t i = 0; i < s->nsteps; i++) {
 		const struct scenario_step *st = &s->steps[i];
+
+		if ((total += st->nactions) > SCENARIO_ACTIONS_TOTAL)
+			abort();
 
 		if (st->nactions < 1 || st->nactions > SCENARIO_ACTIONS_MAX || st->say == NULL)
 			abort();
@@ -47,11 +56,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct scenario s;
 	char why[256];
 	int err = scenario_parse((const char *)data, size, 4096, &s, why, sizeof(why));
+	bool any = err == 0 && s.names_client[0] == '\0';
 
 	if (err == 0)
 		keeps_promises(&s);
 	else if (why[0] == '\0' && !err_is(err, COWLAB_E_NOMEM))
 		abort(); /* a refusal that says nothing */
 	scenario_free(&s);
+	/* one that names no client runs with any number: some other number,
+	 * its pages relative to each client laid out again */
+	if (any) {
+		err = scenario_parse_for((const char *)data, size, 4096, (int)(size % 64) + 1, &s,
+					 why, sizeof(why));
+		if (err == 0)
+			keeps_promises(&s);
+		else if (why[0] == '\0' && !err_is(err, COWLAB_E_NOMEM))
+			abort();
+		scenario_free(&s);
+	}
 	return 0;
 }
