@@ -31,7 +31,7 @@ const char *scenario_protect_name(enum scenario_protect p) { return protect_name
  * say what went wrong. */
 /* Pages relative to a client ("own", "near 2", "around 2 0,2"), as
  * written; resolved for each acting client once the step is read. */
-enum rel_kind { REL_NONE, REL_OWN, REL_NEAR, REL_AROUND };
+enum rel_kind { REL_NONE, REL_OWN, REL_NEAR, REL_AROUND, REL_EACH };
 struct rel {
 	enum rel_kind kind;
 	uint32_t width;               /* near, around: clients on each side */
@@ -313,11 +313,12 @@ static int parse_list(struct reader *r, const char *t, uint32_t limit, bool own,
 
 /* A page list, or pages relative to the acting client: "own", "near W",
  * "around W", each optionally followed by which of a client's pages
- * ("own 0,2": its first and third). */
+ * ("own 0,2": its first and third); for the server, "each": every
+ * client's pages, an action a client. */
 static int parse_pages(struct reader *r, const char *t, const struct scenario_action *act,
 		       struct scenario_pages *p)
 {
-	static const char *const words[] = { "own", "near", "around" };
+	static const char *const words[] = { "own", "near", "around", "each" };
 	struct rel *rel = r->rel;
 	const char *at = t;
 	size_t w = 0;
@@ -325,22 +326,25 @@ static int parse_pages(struct reader *r, const char *t, const struct scenario_ac
 	memset(p, 0, sizeof(*p));
 	if (*t == '\0' || (*t >= '0' && *t <= '9'))
 		return parse_list(r, t, r->s->pages, false, p);
-	while (w < 3 && (strncmp(t, words[w], strlen(words[w])) != 0 ||
+	while (w < 4 && (strncmp(t, words[w], strlen(words[w])) != 0 ||
 			 (t[strlen(words[w])] != ' ' && t[strlen(words[w])] != '\0')))
 		w++;
-	if (w == 3)
+	if (w == 4)
 		return fail(r, "\"%.40s\" is not a page list (e.g. \"3\", \"0-7\", \"1,3,5-7\", "
-			    "\"own\", \"near 2\", \"around 1 0,2\")", t);
+			    "\"own\", \"near 2\", \"around 1 0,2\", \"each 0\")", t);
 	if (r->s->each == 0)
 		return fail(r, "\"%s\" needs the section laid out by client: \"pages\": "
 			    "{\"before\": B, \"each\": N, \"after\": A}", words[w]);
-	if (act->who.server)
-		return fail(r, "\"%s\" is a client's pages, and the server is none of them",
-			    words[w]);
+	if (act->who.server && w != 3)
+		return fail(r, "\"%s\" is a client's pages, and the server is none of them (the "
+			    "server's \"each\" is every client's)", words[w]);
+	if (!act->who.server && w == 3)
+		return fail(r, "\"each\" is the server's: every client's pages, one action a "
+			    "client (a client's are \"own\")");
 	memset(rel, 0, sizeof(*rel));
 	rel->kind = (enum rel_kind)(REL_OWN + w);
 	at += strlen(words[w]);
-	if (rel->kind != REL_OWN) {
+	if (rel->kind == REL_NEAR || rel->kind == REL_AROUND) {
 		char *end;
 		unsigned long width;
 
@@ -387,7 +391,7 @@ static bool rel_resolve(const struct scenario *s, const struct rel *rel, int k,
 	int lo = k, hi = k;
 
 	memset(out, 0, sizeof(*out));
-	if (rel->kind != REL_OWN) {
+	if (rel->kind == REL_NEAR || rel->kind == REL_AROUND) {
 		lo = k - (int)rel->width < 1 ? 1 : k - (int)rel->width;
 		hi = k + (int)rel->width > s->clients ? s->clients : k + (int)rel->width;
 	}
@@ -691,6 +695,8 @@ static int expand(struct reader *r, struct scenario_step *st, const struct rel *
 			continue;
 		}
 		relative = true;
+		if (rels[i].kind == REL_EACH)
+			n += (size_t)r->s->clients;
 		for (; c != 0; c &= c - 1)
 			n++;
 	}
@@ -716,18 +722,21 @@ static int expand(struct reader *r, struct scenario_step *st, const struct rel *
 			size_t up;
 			int e = 0;
 
-			if (!(a->who.clients >> (k - 1) & 1))
+			if (rels[i].kind != REL_EACH && !(a->who.clients >> (k - 1) & 1))
 				continue;
 			*b = *a;
-			b->who.clients = (uint64_t)1 << (k - 1);
+			if (rels[i].kind != REL_EACH)
+				b->who.clients = (uint64_t)1 << (k - 1);
 			b->others = false;
 			up = enter(r, "do", (int)i);
 			if (!rel_resolve(r->s, &rels[i], k, &b->pages))
 				e = fail(r, "pages: more than %d parts for client %d", SCENARIO_RUNS_MAX,
 					 k);
 			else if (b->expect.private_pages > (int64_t)b->pages.total)
-				e = fail(r, "expect.private: %lld, but client %d's pages here are %u",
-					 (long long)b->expect.private_pages, k, b->pages.total);
+				e = fail(r, "expect.private: %lld, but %s %d's pages here are %u",
+					 (long long)b->expect.private_pages,
+					 rels[i].kind == REL_EACH ? "the server's for client" : "client",
+					 k, b->pages.total);
 			leave(r, up);
 			if (e != 0) {
 				free(out);
