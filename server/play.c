@@ -1,7 +1,12 @@
-/* Running a scenario (play.h). A step goes like this:
+/* Running a scenario (play.h). Each client goes through the steps in its
+ * lane, at its own pace: a client's step waits for its step before, for
+ * the server's other actions of the steps before, and for the step before
+ * of every client whose pages it touches (begin_lane, lane_ready); the
+ * server's other actions of a step are a lane of their own (k 0). A
+ * client's step goes like this:
  *
- * 1. predict: every action of every participant, in the order written
- *    (the server first, then clients by id), is applied to the model,
+ * 1. predict: the server's actions on its pages, then its own, in the
+ *    order written, are applied to the model,
  *    which says what it must do page by page. Pages the model says the
  *    same of form a class (the pattern, a participant's stamp, a word, a
  *    fault), and each class becomes operations of the protocol whose
@@ -10,11 +15,12 @@
  *    the comparison, and nothing per page is kept while the step is out;
  * 2. act: the server does its own operations at once, with the client's
  *    code; each client is sent its operations, 64 at a time;
- * 3. judge, once every participant has answered or is gone: each
- *    observation against its prediction (as predicted, differs, not
- *    proven, not applicable, a named deviation), the author's own
- *    predictions against what the OS did, the page map of the views the
- *    step changed from the OS's own evidence; then the step is printed.
+ * 3. judge, the server's part at once, the client's once it has answered
+ *    or is gone: each observation against its prediction (as predicted,
+ *    differs, not proven, not applicable, a named deviation), the
+ *    author's own predictions against what the OS did, the page map of the
+ *    views the step changed from the OS's own evidence. A step is printed
+ *    once every lane has finished it.
  *
  * A client lost in a step leaves its own observations unproven, and every
  * page it would have written through the section from then on unknown:
@@ -125,10 +131,28 @@ struct play {
 	int *last_step;                   /* per participant: its last step with actions */
 	int *lost_at;                     /* per client: the step it was lost in, or -1 */
 	bool mapped[SCENARIO_CLIENTS_MAX + 1][SCENARIO_VIEW_COUNT];
-	int step;
+	int step;                         /* the step whose items are at hand */
 	bool started, busy, again;
-	struct item *items;
+	struct item *items;               /* the items of `step` (bufs holds the others) */
 	size_t nitems, icap;
+	/* Lanes: each client goes through the steps at its own pace, with the
+	 * server's actions on its pages ("each"); a client's step waits for
+	 * its own last step, the server's other actions of earlier steps, and
+	 * the steps before of the clients within `width` of it (whose pages
+	 * its actions touch). The server's other actions of a step that touch
+	 * pages wait for every client to have done the step before. */
+	struct stepbuf {
+		struct item *items;
+		size_t nitems, icap;
+	} *bufs;                          /* a step's items, until it is printed */
+	int *lane_done;                   /* per client: steps it has finished */
+	int *lane_at;                     /* per client: the step it is in, or -1 */
+	size_t *lane_item;                /* per client: its first item in that step */
+	int width;                        /* clients a client's step waits for, each side */
+	int glob_done;                    /* steps whose server's other actions are done */
+	bool *glob_waits;                 /* per step: those touch pages */
+	int printed;                      /* steps judged whole and printed */
+	int begun;                        /* steps anyone has begun */
 	uint8_t *unknown;                 /* a page's words unknown: a lost client's */
 	struct pcheck checks[SCENARIO_CHECKS_MAX + 1];
 	size_t nchecks;
@@ -647,11 +671,16 @@ static void predict(struct server *s, struct play *p, uint32_t j, int k)
 /* The page map: the OS's own evidence of every view a participant wrote,
  * protected or discarded in the step, at most MAP_PAGES pages from the
  * first it touched. */
-static void add_maps(struct server *s, struct play *p)
+static bool in_lane(const struct scenario_action *a, int k, int lane)
+{
+	return acts(a, k) && (k > 0 || a->lane == lane);
+}
+
+static void add_maps(struct server *s, struct play *p, int k, int lane)
 {
 	const struct scenario_step *st = &p->sc.steps[p->step];
 
-	for (int k = 0; k <= p->sc.clients; k++) {
+	{
 		for (uint8_t v = 0; v < SCENARIO_VIEW_COUNT; v++) {
 			uint32_t lo = UINT32_MAX;
 			struct scenario_pages pg;
@@ -662,19 +691,28 @@ static void add_maps(struct server *s, struct play *p)
 			for (size_t j = 0; j < st->nactions; j++) {
 				const struct scenario_action *a = &st->actions[j];
 
-				if (acts(a, k) && a->view == v &&
+				if (in_lane(a, k, lane) && a->view == v &&
 				    (a->op == SCENARIO_WRITE || a->op == SCENARIO_PROTECT ||
 				     a->op == SCENARIO_DISCARD) && a->pages.runs[0].first < lo)
 					lo = a->pages.runs[0].first;
 			}
 			if (lo == UINT32_MAX)
 				continue;
-			if (p->sc.pages <= MAP_PAGES)
+			uint32_t n = p->sc.pages - lo < MAP_PAGES ? p->sc.pages - lo : MAP_PAGES;
+
+			if (k == 0 && lane > 0) {
+				/* the server's "each": that client's pages alone, so
+				 * that each client's part of the step has its map */
+				lo = p->sc.before + (uint32_t)(lane - 1) * p->sc.each;
+				n = p->sc.each < MAP_PAGES ? p->sc.each : MAP_PAGES;
+			} else if (p->sc.pages <= MAP_PAGES) {
 				lo = 0; /* the whole section */
+				n = p->sc.pages;
+			}
 			memset(&pg, 0, sizeof(pg));
 			pg.nruns = 1;
 			pg.runs[0].first = lo;
-			pg.runs[0].count = p->sc.pages - lo < MAP_PAGES ? p->sc.pages - lo : MAP_PAGES;
+			pg.runs[0].count = n;
 			pg.total = pg.runs[0].count;
 			if ((it = item_new(p, NOT_AN_ACTION, k, v)) != NULL)
 				predict_evidence(p, (size_t)(it - p->items), k, v, &pg);
@@ -762,7 +800,7 @@ static void send_next(struct server *s, struct play *p, int k)
 		budget += cost;
 		run.ops[run.nops++] = pt->ops[i];
 	}
-	run.last = c->no_verdict && p->step == p->last_step[k] &&
+	run.last = c->no_verdict && p->lane_at[k] == p->last_step[k] &&
 		   pt->out_end + run.nops == pt->nops;
 	pt->seq = run.seq;
 	pt->last = run.last;
@@ -789,26 +827,67 @@ static void note_lost(struct server *s, struct play *p)
 {
 	for (int k = 1; k <= p->sc.clients; k++) {
 		if (p->lost_at[k] < 0 && gone(s, p, k)) {
-			p->lost_at[k] = p->step < 0 ? 0 : p->step;
+			p->lost_at[k] = p->lane_done[k];
 			mark_unknown(p, k, p->lost_at[k]);
 		}
 	}
 }
 
-static void begin_step(struct server *s, struct play *p)
+/* Makes step i's items the ones at hand (p->items), keeping the others. */
+static void use_step(struct play *p, int i)
 {
-	const struct scenario_step *st = &p->sc.steps[p->step];
+	if (p->step == i)
+		return;
+	if (p->step >= 0 && p->step < (int)p->sc.nsteps) {
+		p->bufs[p->step].items = p->items;
+		p->bufs[p->step].nitems = p->nitems;
+		p->bufs[p->step].icap = p->icap;
+	}
+	p->step = i;
+	p->items = p->bufs[i].items;
+	p->nitems = p->bufs[i].nitems;
+	p->icap = p->bufs[i].icap;
+}
 
-	items_reset(p);
-	for (int k = 0; k < p->nparts; k++)
-		part_reset(&p->parts[k]);
+static void judge_item(struct server *s, struct play *p, struct item *it);
+static void tally(struct play *p, const struct item *it);
+static void note_failed_ops(struct server *s, struct play *p, int k);
+
+/* Judges and counts participant k's items of the step at hand from item
+ * `from` on. */
+static void judge_from(struct server *s, struct play *p, size_t from, int k)
+{
+	for (size_t i = from; i < p->nitems; i++) {
+		if (p->items[i].who != k)
+			continue;
+		judge_item(s, p, &p->items[i]);
+		tally(p, &p->items[i]);
+	}
+}
+
+/* Begins step i of a client's lane (k > 0), or the server's other actions
+ * of step i (k 0): predicts them, the server does its part at once and is
+ * judged, the client is sent its own. */
+static void begin_lane(struct server *s, struct play *p, int i, int k)
+{
+	const struct scenario_step *st = &p->sc.steps[i];
+	size_t from;
+
+	use_step(p, i);
+	from = p->nitems;
+	if (i + 1 > p->begun)
+		p->begun = i + 1;
 	for (uint32_t j = 0; j < st->nactions; j++)
-		for (int k = 0; k <= p->sc.clients; k++)
-			if (acts(&st->actions[j], k))
-				predict(s, p, j, k);
-	add_maps(s, p);
-	for (int k = 0; k < p->nparts; k++) {
-		struct part *pt = &p->parts[k];
+		if (in_lane(&st->actions[j], 0, k))
+			predict(s, p, j, 0);
+	for (uint32_t j = 0; k > 0 && j < st->nactions; j++)
+		if (acts(&st->actions[j], k))
+			predict(s, p, j, k);
+	add_maps(s, p, 0, k);
+	if (k > 0)
+		add_maps(s, p, k, k);
+	for (int w = 0; w <= k; w += k > 0 ? k : 1) {
+		struct part *pt = &p->parts[w];
 
 		if (pt->nops > 0 && (pt->rec = calloc(pt->nops, sizeof(*pt->rec))) == NULL) {
 			p->nomem = true;
@@ -816,49 +895,167 @@ static void begin_step(struct server *s, struct play *p)
 		}
 	}
 	act_locally(p);
-	for (int k = 1; k < p->nparts; k++)
-		if (!gone(s, p, k))
-			send_next(s, p, k);
+	judge_from(s, p, from, 0);
+	part_reset(&p->parts[0]);
+	if (k == 0) {
+		p->glob_done = i + 1;
+		return;
+	}
+	p->lane_at[k] = i;
+	p->lane_item[k] = from;
+	if (!gone(s, p, k))
+		send_next(s, p, k);
 }
 
-static bool step_answered(const struct server *s, const struct play *p)
+/* A client's step is answered (or the client is gone): judge it. */
+static void end_lane(struct server *s, struct play *p, int k)
 {
-	for (int k = 1; k < p->nparts; k++)
-		if (!gone(s, p, k) && p->parts[k].answered < p->parts[k].nops)
+	use_step(p, p->lane_at[k]);
+	judge_from(s, p, p->lane_item[k], k);
+	note_failed_ops(s, p, k);
+	part_reset(&p->parts[k]);
+	p->lane_done[k] = p->lane_at[k] + 1;
+	p->lane_at[k] = -1;
+}
+
+static bool lane_ready(const struct play *p, int k)
+{
+	int i = p->lane_done[k];
+
+	if (p->lane_at[k] >= 0 || i >= (int)p->sc.nsteps || p->glob_done < i)
+		return false;
+	for (int j = k - p->width < 1 ? 1 : k - p->width;
+	     j <= k + p->width && j <= p->sc.clients; j++)
+		if (p->lane_done[j] < i)
 			return false;
 	return true;
 }
 
-static void finish_step(struct server *s, struct play *p);
+static bool global_ready(const struct play *p)
+{
+	int i = p->glob_done;
+
+	if (i >= (int)p->sc.nsteps)
+		return false;
+	for (int k = 1; p->glob_waits[i] && k <= p->sc.clients; k++)
+		if (p->lane_done[k] < i)
+			return false;
+	return true;
+}
+
+static bool step_whole(const struct play *p, int i)
+{
+	if (p->glob_done <= i)
+		return false;
+	for (int k = 1; k <= p->sc.clients; k++)
+		if (p->lane_done[k] <= i)
+			return false;
+	return true;
+}
+
+static int item_order(const void *x, const void *y)
+{
+	const struct item *a = x, *b = y;
+
+	if (a->action != b->action)
+		return a->action < b->action ? -1 : 1;
+	if (a->who != b->who)
+		return a->who < b->who ? -1 : 1;
+	if (a->view != b->view)
+		return a->view < b->view ? -1 : 1;
+	return (a->ev_first > b->ev_first) - (a->ev_first < b->ev_first);
+}
+
+static void print_step_of(struct server *s, struct play *p, int i);
 static void register_clients(struct server *s);
 
 static void machine(struct server *s, struct play *p)
 {
+	bool moved;
+
 	note_lost(s, p);
 	if (!p->started) {
 		/* not begun before admission ends, nor once the run is interrupted */
 		if (s->accepting || s->report.interrupted[0] != '\0')
 			return;
 		p->started = true;
-		p->step = 0;
 		register_clients(s);
 		note_lost(s, p);
-		begin_step(s, p);
 	}
-	while (p->step < (int)p->sc.nsteps) {
-		for (int k = 1; k < p->nparts; k++)
+	do {
+		moved = false;
+		for (int k = 1; k <= p->sc.clients; k++) {
+			if (p->lane_at[k] < 0)
+				continue;
 			if (!gone(s, p, k))
 				send_next(s, p, k);
+			if (gone(s, p, k) || p->parts[k].answered == p->parts[k].nops) {
+				end_lane(s, p, k);
+				moved = true;
+			}
+		}
 		note_lost(s, p);
-		if (!step_answered(s, p))
-			return;
-		finish_step(s, p);
-		++p->step;
-		if (s->report.interrupted[0] != '\0')
-			return; /* the steps not begun are not run */
-		if (p->step < (int)p->sc.nsteps)
-			begin_step(s, p);
+		/* once interrupted, nothing more is begun */
+		if (s->report.interrupted[0] == '\0') {
+			if (global_ready(p)) {
+				begin_lane(s, p, p->glob_done, 0);
+				moved = true;
+			}
+			for (int k = 1; k <= p->sc.clients; k++) {
+				if (lane_ready(p, k)) {
+					begin_lane(s, p, p->lane_done[k], k);
+					moved = true;
+				}
+			}
+		}
+		while (p->printed < (int)p->sc.nsteps && step_whole(p, p->printed)) {
+			print_step_of(s, p, p->printed++);
+			moved = true;
+		}
+	} while (moved);
+}
+
+/* How far a client's step reaches: the clients whose own pages its
+ * actions (or the server's on its pages) touch. A write of a page that is
+ * no client's own, or any page when the section is not laid out by
+ * client, may be read by anyone: then every step waits for every client. */
+static int lane_width(const struct play *p)
+{
+	const struct scenario *sc = &p->sc;
+	uint64_t lo = sc->before, hi = (uint64_t)sc->before + (uint64_t)sc->each * sc->clients;
+	int width = 0;
+
+	for (size_t i = 0; i < sc->nsteps; i++) {
+		for (size_t j = 0; j < sc->steps[i].nactions; j++) {
+			const struct scenario_action *a = &sc->steps[i].actions[j];
+			bool writes = a->op == SCENARIO_WRITE;
+
+			for (int k = 1; k <= sc->clients; k++) {
+				if (!(acts(a, k) || (a->who.server && a->lane == k)))
+					continue;
+				for (size_t r = 0; r < a->pages.nruns; r++) {
+					uint64_t f = a->pages.runs[r].first;
+					uint64_t e = f + a->pages.runs[r].count;
+
+					if (sc->each == 0 || f < lo || e > hi) {
+						if (writes)
+							return sc->clients;
+						if (f >= hi || e <= lo)
+							continue;
+						f = f < lo ? lo : f;
+						e = e > hi ? hi : e;
+					}
+					int a0 = (int)((f - lo) / sc->each) + 1;
+					int a1 = (int)((e - 1 - lo) / sc->each) + 1;
+					int d = k - a0 > a1 - k ? k - a0 : a1 - k;
+
+					if (d > width)
+						width = d;
+				}
+			}
+		}
 	}
+	return width;
 }
 
 /* ---- the plan ---- */
@@ -921,23 +1118,28 @@ static void plan_advance(struct server *s, const struct client_state *c)
 static bool plan_client_done(const struct server *s, const struct client_state *c)
 {
 	const struct play *p = s->play;
-	int last = p->last_step[c->id];
+	int k = c->id, last = p->last_step[k];
 
-	if (last < 0 || p->step > last)
+	if (last < 0 || p->lane_done[k] > last)
 		return true;
-	return p->started && p->step == last && p->parts[c->id].answered == p->parts[c->id].nops;
+	return p->lane_at[k] == last && p->parts[k].answered == p->parts[k].nops;
 }
 
 static void plan_doing(const struct server *s, const struct client_state *c, char *buf,
 		       size_t cap)
 {
-	(void)c;
-	snprintf(buf, cap, "step %d of %zu", s->play->step + 1, s->play->sc.nsteps);
+	const struct play *p = s->play;
+	int i = p->lane_at[c->id] >= 0 ? p->lane_at[c->id] : p->lane_done[c->id];
+
+	snprintf(buf, cap, "step %d of %zu", i + 1, p->sc.nsteps);
 }
 
 static void plan_progress(const struct server *s, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "step %d of %zu", s->play->step + 1, s->play->sc.nsteps);
+	const struct play *p = s->play;
+	int i = p->printed < (int)p->sc.nsteps ? p->printed : (int)p->sc.nsteps - 1;
+
+	snprintf(buf, cap, "step %d of %zu", i + 1, p->sc.nsteps);
 }
 
 const struct plan play_plan = {
@@ -1863,12 +2065,12 @@ static void tally(struct play *p, const struct item *it)
 }
 
 /* Client failures the model did not predict, in the report's list. */
-static void note_failed_ops(struct server *s, struct play *p)
+static void note_failed_ops(struct server *s, struct play *p, int k)
 {
 	char step[16] = "";
 
 	appendf(step, sizeof(step), "step %d", p->step + 1);
-	for (int k = 1; k < p->nparts && k <= s->nclients; k++) {
+	{
 		const struct part *pt = &p->parts[k];
 
 		for (size_t i = 0; i < pt->answered; i++) {
@@ -1886,16 +2088,12 @@ static void note_failed_ops(struct server *s, struct play *p)
 	}
 }
 
-static void finish_step(struct server *s, struct play *p)
+/* The step at hand, judged whole: printed, or added to the JSON. */
+static void print_items(struct play *p)
 {
 	cJSON *step, *actions, *maps;
 	bool all_na;
 
-	for (size_t i = 0; i < p->nitems; i++)
-		judge_item(s, p, &p->items[i]);
-	for (size_t i = 0; i < p->nitems; i++)
-		tally(p, &p->items[i]);
-	note_failed_ops(s, p);
 	if (p->out == PLAY_HUMAN)
 		print_step(p, p->f);
 	else if (p->out == PLAY_TAP)
@@ -1911,6 +2109,21 @@ static void finish_step(struct server *s, struct play *p)
 	for (size_t i = 0; i < p->nitems && actions != NULL && maps != NULL; i++)
 		cJSON_AddItemToArray(p->items[i].action == NOT_AN_ACTION ? maps : actions,
 				     item_json(p, &p->items[i]));
+}
+
+/* Prints step i, judged whole, in the order of the file (actions, then
+ * participants by id, page maps last), and lets its items go. */
+static void print_step_of(struct server *s, struct play *p, int i)
+{
+	(void)s;
+	use_step(p, i);
+	if (p->nitems > 1)
+		qsort(p->items, p->nitems, sizeof(*p->items), item_order);
+	print_items(p);
+	items_reset(p);
+	free(p->items);
+	p->items = NULL;
+	p->icap = 0;
 }
 
 /* ---- the run ---- */
@@ -1954,7 +2167,14 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 	p->last_step = calloc((size_t)p->nparts, sizeof(*p->last_step));
 	p->lost_at = calloc((size_t)p->nparts, sizeof(*p->lost_at));
 	p->unknown = calloc(p->sc.pages, 1);
-	if (p->parts == NULL || p->last_step == NULL || p->lost_at == NULL || p->unknown == NULL)
+	p->bufs = calloc(p->sc.nsteps, sizeof(*p->bufs));
+	p->lane_done = calloc((size_t)p->nparts, sizeof(*p->lane_done));
+	p->lane_at = calloc((size_t)p->nparts, sizeof(*p->lane_at));
+	p->lane_item = calloc((size_t)p->nparts, sizeof(*p->lane_item));
+	p->glob_waits = calloc(p->sc.nsteps, sizeof(*p->glob_waits));
+	if (p->parts == NULL || p->last_step == NULL || p->lost_at == NULL || p->unknown == NULL ||
+	    p->bufs == NULL || p->lane_done == NULL || p->lane_at == NULL ||
+	    p->lane_item == NULL || p->glob_waits == NULL)
 		return COWLAB_E_NOMEM;
 	err = model_create(&p->model, p->sc.pages, s->page_size, s->seed, p->sc.clients, rules);
 	if (err == 0 && rules == &model_rules_wine)
@@ -1965,6 +2185,16 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 	for (int k = 0; k < p->nparts; k++) {
 		p->last_step[k] = -1;
 		p->lost_at[k] = -1;
+		p->lane_at[k] = -1;
+	}
+	p->width = lane_width(p);
+	for (size_t i = 0; i < p->sc.nsteps; i++) {
+		for (size_t j = 0; j < p->sc.steps[i].nactions; j++) {
+			const struct scenario_action *a = &p->sc.steps[i].actions[j];
+
+			p->glob_waits[i] |= a->who.server && a->lane == 0 &&
+					    a->op != SCENARIO_MAP && a->op != SCENARIO_UNMAP;
+		}
 	}
 	for (size_t i = 0; i < p->sc.nsteps; i++)
 		for (size_t j = 0; j < p->sc.steps[i].nactions; j++)
@@ -2036,7 +2266,7 @@ static void check_control(struct server *s, struct play *p)
 	for (size_t i = 0; i < s->report.nclients; i++)
 		tried |= s->report.clients[i].status == CLIENT_COMPLETE;
 	all_made = p->obs[OBS_UNPROVEN] == 0 && s->report.interrupted[0] == '\0' &&
-		   p->step >= (int)p->sc.nsteps;
+		   p->printed >= (int)p->sc.nsteps;
 	for (size_t i = 0; i < s->report.nclients; i++)
 		all_made &= s->report.clients[i].status == CLIENT_COMPLETE;
 	obs = cJSON_CreateObject();
@@ -2091,9 +2321,9 @@ static void make_checks(struct server *s, struct play *p)
 			report_check_detail(rc, "%s", c->first);
 		} else if (c->n[OBS_UNPROVEN] > 0) {
 			report_check_unproven(rc, "%s", c->first);
-		} else if (s->report.interrupted[0] != '\0' && p->step < (int)p->sc.nsteps) {
+		} else if (s->report.interrupted[0] != '\0' && p->begun < (int)p->sc.nsteps) {
 			report_check_unproven(rc, "the run was interrupted before step %d",
-					      p->step + 1);
+					      p->begun + 1);
 		} else if (!agrees && (c->n[OBS_NA] > 0 || c->n[OBS_DEVIATION] > 0)) {
 			rc->applicable = false;
 			report_check_detail(rc, "not applicable here: %s", c->na);
@@ -2174,7 +2404,7 @@ static void print_end(struct server *s, struct play *p)
 
 static void tap_end(struct server *s, struct play *p)
 {
-	for (int i = p->step < 0 ? 0 : p->step; i < (int)p->sc.nsteps; i++)
+	for (int i = p->printed; i < (int)p->sc.nsteps; i++)
 		fprintf(p->f, "not ok %d - step %d # not run: %s\n", ++p->tap_n, i + 1,
 			s->report.interrupted[0] ? "the run was interrupted" : "the run ended");
 	for (size_t i = 0; i < s->report.nserver_checks; i++) {
@@ -2207,6 +2437,13 @@ void play_end(struct server *s)
 	/* what is left without clients: the steps the server alone does */
 	if (s->report.interrupted[0] == '\0')
 		plan_advance(s, NULL);
+	/* an interrupted run: what was begun is judged (what was not answered
+	 * is not proven) and printed, whole or not */
+	for (int k = 1; p->started && k <= p->sc.clients; k++)
+		if (p->lane_at[k] >= 0)
+			end_lane(s, p, k);
+	while (p->printed < p->begun)
+		print_step_of(s, p, p->printed++);
 	for (size_t i = 0; i < s->report.nclients; i++) {
 		struct report_client *rc = &s->report.clients[i];
 		const struct client_state *c = &s->clients[rc->id - 1];
@@ -2249,8 +2486,21 @@ void play_free(struct server *s)
 
 	if (p == NULL)
 		return;
-	items_reset(p);
-	free(p->items);
+	for (int i = 0; p->bufs != NULL && i < (int)p->sc.nsteps; i++) {
+		use_step(p, i);
+		items_reset(p);
+		free(p->items);
+		p->items = NULL;
+	}
+	if (p->bufs == NULL) {
+		items_reset(p);
+		free(p->items);
+	}
+	free(p->bufs);
+	free(p->lane_done);
+	free(p->lane_at);
+	free(p->lane_item);
+	free(p->glob_waits);
 	for (int k = 0; p->parts != NULL && k < p->nparts; k++) {
 		part_reset(&p->parts[k]);
 		free(p->parts[k].ops);

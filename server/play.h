@@ -1,5 +1,6 @@
 /* Running a scenario (docs/scenarios.md) with the reference model
- * (model.h) as its judge: each step a barrier, every action of every
+ * (model.h) as its judge: steps in order for whatever can see what (each
+ * client at its own pace, docs/scenarios.md "Pacing"), every action of every
  * participant predicted before it is sent, every observation compared
  * with its prediction, the author's own predictions shown beside both.
  * The server is a participant too: it does its actions itself, with the

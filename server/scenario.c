@@ -727,6 +727,8 @@ static int expand(struct reader *r, struct scenario_step *st, const struct rel *
 			*b = *a;
 			if (rels[i].kind != REL_EACH)
 				b->who.clients = (uint64_t)1 << (k - 1);
+			else
+				b->lane = k;
 			b->others = false;
 			up = enter(r, "do", (int)i);
 			if (!rel_resolve(r->s, &rels[i], k, &b->pages))
@@ -745,6 +747,17 @@ static int expand(struct reader *r, struct scenario_step *st, const struct rel *
 			if (b->pages.total > 0)
 				o++;
 		}
+	}
+	bool each = false, other = false;
+
+	for (i = 0; i < o; i++) {
+		each |= out[i].who.server && out[i].lane > 0;
+		other |= out[i].who.server && out[i].lane == 0;
+	}
+	if (each && other) {
+		free(out);
+		return fail(r, "the server's \"each\" actions and its other actions go in separate "
+			    "steps: each client's part of a step goes at its own pace");
 	}
 	if (o == 0) {
 		free(out);

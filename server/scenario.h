@@ -88,6 +88,8 @@ struct scenario_action {
 	uint32_t at;                        /* its index in the file's `do`: an action
 					       on pages relative to a client ("own",
 					       "near 2") is one a client */
+	int lane;                           /* the server's "each": the client whose
+					       pages, else 0 */
 };
 
 struct scenario_step {

@@ -481,18 +481,18 @@ static void test_relative(void)
 	n = json_text("{" LAYOUT "'steps':[{'say':'m','do':[{'who':'server','op':'map','view':"
 		      "'rw'}]},{'say':'x','do':[{'who':'server','op':'write','view':'rw','pages':"
 		      "'each 1-2','value':'stamp','offset':4},{'who':'server','op':'read','view':"
-		      "'rw','pages':'0'}]}]}", text, sizeof(text));
+		      "'rw','pages':'each 0'}]}]}", text, sizeof(text));
 	if (CHECK_OK(scenario_parse(text, n, PS, &s, why, sizeof(why)) == 0)) {
 		const struct scenario_step *st = &s.steps[1];
 
-		CHECK_MSG(st->nactions == 4, "%zu actions", st->nactions);
-		for (int k = 0; k < 3 && st->nactions == 4; k++)
+		CHECK_MSG(st->nactions == 6, "%zu actions", st->nactions);
+		for (int k = 0; k < 3 && st->nactions == 6; k++)
 			CHECK(st->actions[k].who.server && st->actions[k].who.clients == 0 &&
 			      st->actions[k].at == 0 && st->actions[k].offset == 4 &&
 			      st->actions[k].pages.nruns == 1 &&
 			      st->actions[k].pages.runs[0].first == 2 + 4 * (uint32_t)k &&
-			      st->actions[k].pages.runs[0].count == 2);
-		CHECK(st->nactions == 4 && st->actions[3].at == 1);
+			      st->actions[k].pages.runs[0].count == 2 && st->actions[k].lane == k + 1);
+		CHECK(st->nactions == 6 && st->actions[3].at == 1 && st->actions[5].lane == 3);
 		CHECK(s.names_client[0] == '\0');
 		scenario_free(&s);
 	} else {
@@ -536,6 +536,10 @@ static void test_relative(void)
 		  "'each' is the server" },
 		{ LAID("{'who':'all','op':'read','view':'cow','pages':'each 0'}"),
 		  "'each' is the server" },
+		{ "{" LAYOUT "'steps':[{'say':'m','do':[{'who':'server','op':'map','view':'rw'}]},"
+		  "{'say':'x','do':[{'who':'server','op':'read','view':'rw','pages':'each'},"
+		  "{'who':'server','op':'read','view':'rw','pages':'0'}]}]}",
+		  "steps[1]: the server" },
 		{ LAID("{'who':1,'op':'read','view':'cow','pages':'near 0'}"),
 		  "'near' needs how many clients on each side, 1 to 64" },
 		{ LAID("{'who':1,'op':'read','view':'cow','pages':'near 2x'}"), "needs how many" },

@@ -30,6 +30,9 @@
 
 struct peer {
 	const char *mode;
+	const char *name;       /* the server's, for a marker file of scn-lanes */
+	bool lanes_waited_out;  /* scn-lanes: client 1 never got ahead */
+	int lane_batches;
 	int step, index;        /* the operation to tamper with */
 	int id;
 	int expects, batches;   /* scenario modes: expects and batches seen */
@@ -121,6 +124,31 @@ static int peer_batch(struct peer *p, const struct proto_run *run)
 
 	if (p->id == TAMPERER && ++p->batches == 2 && strcmp(p->mode, "scn-vanish") == 0)
 		return COWLAB_E_CLOSED; /* gone with its second batch unanswered */
+	if (strcmp(p->mode, "scn-lanes") == 0) {
+		/* client 1, given its third step, says so; client 2 holds its first
+		 * answer until then: with every step a barrier that never comes */
+		char marker[96];
+
+		int n = ++p->lane_batches;
+
+		snprintf(marker, sizeof(marker), "%s.ahead", p->name);
+		if (p->id == 1 && n == 3) {
+			FILE *f = fopen(marker, "wb");
+
+			if (f != NULL)
+				fclose(f);
+		}
+		if (p->id == TAMPERER && n == 1) {
+			FILE *f = NULL;
+
+			for (int i = 0; i < 2000 && (f = fopen(marker, "rb")) == NULL; i++)
+				platform_sleep_ms(10);
+			if (f != NULL)
+				fclose(f);
+			p->lanes_waited_out = f == NULL;
+			remove(marker);
+		}
+	}
 	if (p->id == TAMPERER && (int)run->seq == p->step && strcmp(p->mode, "error-utf8") == 0) {
 		/* an error of the longest code and message, all two-byte */
 		char code[32] = "", message[160] = "";
@@ -157,6 +185,7 @@ static int peer(const char *name, const char *mode, int step, int index)
 	int err;
 
 	p.mode = mode;
+	p.name = name;
 	p.step = step;
 	p.index = index;
 	snprintf(hello.version, sizeof(hello.version), "%s", COWLAB_VERSION);
@@ -187,7 +216,7 @@ static int peer(const char *name, const char *mode, int step, int index)
 		if ((err = peer_recv(&p, &m)) != 0)
 			return 3; /* dropped (the server says why in its report) */
 		if (m.type == PROTO_DONE)
-			return m.u.done.held ? 0 : 1;
+			return p.lanes_waited_out ? 4 : m.u.done.held ? 0 : 1;
 		if (m.type != PROTO_RUN)
 			return 3;
 		if (peer_batch(&p, &m.u.run) != 0)
@@ -544,6 +573,51 @@ static void scenario_play(struct ctx *t)
 	remove(t->scenario);
 }
 
+/* Each client goes at its own pace (docs/scenarios.md, "Pacing"): in a
+ * scenario whose clients touch only their own pages, client 1 is given its
+ * third step while client 2 has not answered its first. Client 2 holds
+ * that answer until client 1 says it got there (20 s at most); with every
+ * step a barrier it never would, and client 2 exits 4. The run holds. */
+static const char lanes_scenario[] =
+	"{\"scenario\":\"lanes\",\"about\":\"Each client at its own pace.\",\"clients\":3,"
+	"\"pages\":{\"each\":1},\"steps\":["
+	"{\"say\":\"\",\"do\":[{\"who\":\"all\",\"op\":\"map\",\"view\":\"cow\"}]},"
+	"{\"say\":\"\",\"do\":[{\"who\":\"all\",\"op\":\"write\",\"view\":\"cow\","
+	"\"pages\":\"own\",\"value\":\"stamp\"}]},"
+	"{\"say\":\"\",\"do\":[{\"who\":\"all\",\"op\":\"read\",\"view\":\"cow\","
+	"\"pages\":\"own\",\"expect\":{\"*\":\"stamp\"},\"check\":\"own\"}]}]}";
+
+static void scenario_lanes(struct ctx *t)
+{
+	const char *sargv[] = { t->server, "--clients", "3", "--name", t->name, "--json",
+				"--timeout", "60", "--scenario", t->scenario, NULL };
+	const char *pargv[] = { t->self, "peer", t->name, "scn-lanes", "-1", "-1", NULL };
+	struct process *srv = NULL, *peers[3] = { NULL, NULL, NULL };
+	int code = -1, pc[3] = { -1, -1, -1 };
+	FILE *f;
+
+	snprintf(t->scenario, sizeof(t->scenario), "%s.scn.json", t->out);
+	f = fopen(t->scenario, "wb");
+	if (!CHECK_OK(f != NULL && fputs(lanes_scenario, f) >= 0 && fclose(f) == 0))
+		return;
+	if (!CHECK_OK(process_start(&srv, t->server, sargv, t->out) == 0))
+		return;
+	for (int i = 0; i < 3; i++)
+		CHECK(process_start(&peers[i], t->self, pargv, NULL) == 0);
+	CHECK(process_wait(srv, WAIT_MS, &code) == 0);
+	process_destroy(srv);
+	for (int i = 0; i < 3; i++) {
+		if (peers[i] != NULL)
+			CHECK(process_wait(peers[i], WAIT_MS, &pc[i]) == 0);
+		process_destroy(peers[i]);
+	}
+	CHECK_MSG(code == 0, "the run: exit %d", code);
+	for (int i = 0; i < 3; i++)
+		CHECK_MSG(pc[i] == 0, "peer %d: exit %d%s", i, pc[i],
+			  pc[i] == 4 ? " (client 1 never got ahead of client 2)" : "");
+	remove(t->scenario);
+}
+
 /* Honest peers that have no image facts: the course's check is not
  * applicable to them, with its reason, and the run holds. */
 static void scenario_noimage(struct ctx *t)
@@ -597,6 +671,8 @@ int main(int argc, char **argv)
 		scenario_play(&t);
 	else if (strcmp(argv[1], "sighted") == 0)
 		scenario_sighted(&t);
+	else if (strcmp(argv[1], "lanes") == 0)
+		scenario_lanes(&t);
 	else
 		CHECK_MSG(false, "unknown scenario %s", argv[1]);
 	remove(t.out);
