@@ -84,8 +84,7 @@ static cJSON *step(struct gen *g, cJSON *steps, const char *say)
 
 static void build(struct gen *g, cJSON *root)
 {
-	char pages[4096], pg[64], near[32];
-	uint64_t last = (uint64_t)g->clients * g->ppc; /* the last client page */
+	char pages[4096], near[32];
 	cJSON *steps = cJSON_AddArrayToObject(root, "steps"), *d;
 
 	if (steps == NULL) {
@@ -170,11 +169,9 @@ static void build(struct gen *g, cJSON *root)
 	act(g, d, -1, "read", "cow", "0", NULL, 0, "server_cow_isolated");
 	act(g, d, 0, "read", "rw", "0", NULL, 0, "server_cow_isolated");
 	/* one action, not one a client ("each"): a step holds 512 */
-	snprintf(pg, sizeof(pg), "1-%llu", (unsigned long long)last);
-	act(g, d, 0, "read", "cow", pg, NULL, LATER_OFFSET, "server_cow_tracks");
-	snprintf(pg, sizeof(pg), "0-%llu", (unsigned long long)last + 1);
-	act(g, d, 0, "read", "rw", pg, NULL, 0, "section_intact");
-	act(g, d, 0, "read", "rw", pg, NULL, LATER_OFFSET, "section_intact");
+	act(g, d, 0, "read", "cow", "clients", NULL, LATER_OFFSET, "server_cow_tracks");
+	act(g, d, 0, "read", "rw", "all", NULL, 0, "section_intact");
+	act(g, d, 0, "read", "rw", "all", NULL, LATER_OFFSET, "section_intact");
 }
 
 /* The document, or NULL with `why` (out of range) or without (memory). */

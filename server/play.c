@@ -918,11 +918,14 @@ static void end_lane(struct server *s, struct play *p, int k)
 	p->lane_at[k] = -1;
 }
 
-static bool lane_ready(const struct play *p, int k)
+static bool lane_ready(const struct server *s, const struct play *p, int k)
 {
 	int i = p->lane_done[k];
 
-	if (p->lane_at[k] >= 0 || i >= (int)p->sc.nsteps || p->glob_done < i)
+	/* a client not admitted yet waits (once admission is over, one that
+	 * never came goes through its steps unproven) */
+	if (p->lane_at[k] >= 0 || i >= (int)p->sc.nsteps || p->glob_done < i ||
+	    (k > s->nclients && s->accepting))
 		return false;
 	for (int j = k - p->width < 1 ? 1 : k - p->width;
 	     j <= k + p->width && j <= p->sc.clients; j++)
@@ -967,7 +970,6 @@ static int item_order(const void *x, const void *y)
 }
 
 static void print_step_of(struct server *s, struct play *p, int i);
-static void register_clients(struct server *s);
 
 static void machine(struct server *s, struct play *p)
 {
@@ -975,12 +977,11 @@ static void machine(struct server *s, struct play *p)
 
 	note_lost(s, p);
 	if (!p->started) {
-		/* not begun before admission ends, nor once the run is interrupted */
-		if (s->accepting || s->report.interrupted[0] != '\0')
+		/* not begun once the run is interrupted; clients are not waited
+		 * for: each begins as it is admitted (lane_ready) */
+		if (s->report.interrupted[0] != '\0')
 			return;
 		p->started = true;
-		register_clients(s);
-		note_lost(s, p);
 	}
 	do {
 		moved = false;
@@ -1002,7 +1003,7 @@ static void machine(struct server *s, struct play *p)
 				moved = true;
 			}
 			for (int k = 1; k <= p->sc.clients; k++) {
-				if (lane_ready(p, k)) {
+				if (lane_ready(s, p, k)) {
 					begin_lane(s, p, p->lane_done[k], k);
 					moved = true;
 				}
@@ -1066,10 +1067,22 @@ static void plan_place(const struct server *s, struct client_state *c)
 	c->page_count = s->pages;
 }
 
+static void plan_advance(struct server *s, const struct client_state *c);
+
+/* In the report at once, in the order of ids; and its lane may begin. */
 static void plan_admitted(struct server *s, struct client_state *c)
 {
-	(void)s;
-	(void)c;
+	struct report_client *rc;
+
+	if (s->report.nclients == 0)
+		(void)report_reserve_clients(&s->report, (size_t)s->opt.clients); /* best effort */
+	if ((rc = report_add_client(&s->report, false)) != NULL) {
+		rc->id = c->id;
+		rc->pid = c->pid;
+		rc->first_page = c->first_page;
+		rc->page_count = c->page_count;
+	}
+	plan_advance(s, c);
 }
 
 static void plan_outstanding(const struct server *s, const struct client_state *c,
@@ -2128,22 +2141,6 @@ static void print_step_of(struct server *s, struct play *p, int i)
 
 /* ---- the run ---- */
 
-static void register_clients(struct server *s)
-{
-	if (report_reserve_clients(&s->report, (size_t)s->nclients) != 0)
-		return;
-	for (int i = 0; i < s->nclients; i++) {
-		struct report_client *rc = report_add_client(&s->report, false);
-
-		if (rc == NULL)
-			return;
-		rc->id = s->clients[i].id;
-		rc->pid = s->clients[i].pid;
-		rc->first_page = s->clients[i].first_page;
-		rc->page_count = s->clients[i].page_count;
-	}
-}
-
 int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 {
 	struct play *p = calloc(1, sizeof(*p));
@@ -2330,6 +2327,8 @@ static void make_checks(struct server *s, struct play *p)
 		} else if (agrees && c->n[OBS_MATCH] == 0) {
 			rc->applicable = false;
 			report_check_detail(rc, "no prediction outside the named checks");
+		} else if (seen == 0 && p->nomem) {
+			report_check_unproven(rc, "the server ran out of memory");
 		} else if (seen == 0) {
 			/* its actions were on pages no client had ("near" with
 			 * one client): nothing was predicted, nothing held */
@@ -2432,8 +2431,6 @@ void play_end(struct server *s)
 
 	if (p == NULL)
 		return;
-	if (!p->started)
-		register_clients(s);
 	/* what is left without clients: the steps the server alone does */
 	if (s->report.interrupted[0] == '\0')
 		plan_advance(s, NULL);

@@ -49,11 +49,20 @@ struct reader {
 	size_t total;                 /* actions so far, each client's own counted */
 };
 
-/* A client named by id: the file runs with its own `clients` alone. */
+/* A client named by id, or a page by number past the first `before` of a
+ * section laid out by client (whose meaning moves with their number):
+ * the file runs with its own `clients` alone. */
+static void names_client_as(struct reader *r, const char *what)
+{
+	if (r->s->names_client[0] == '\0') {
+		snprintf(r->s->names_client, sizeof(r->s->names_client), "%s", r->path);
+		r->s->names_what = what;
+	}
+}
+
 static void names_client(struct reader *r)
 {
-	if (r->s->names_client[0] == '\0')
-		snprintf(r->s->names_client, sizeof(r->s->names_client), "%s", r->path);
+	names_client_as(r, "clients by id");
 }
 
 static int fail(struct reader *r, const char *fmt, ...) COWLAB_PRINTF(2, 3);
@@ -324,8 +333,30 @@ static int parse_pages(struct reader *r, const char *t, const struct scenario_ac
 	size_t w = 0;
 
 	memset(p, 0, sizeof(*p));
-	if (*t == '\0' || (*t >= '0' && *t <= '9'))
-		return parse_list(r, t, r->s->pages, false, p);
+	if (*t == '\0' || (*t >= '0' && *t <= '9')) {
+		int e = parse_list(r, t, r->s->pages, false, p);
+
+		if (e == 0 && r->s->each > 0 && p->nruns > 0 &&
+		    p->runs[p->nruns - 1].first + p->runs[p->nruns - 1].count > r->s->before)
+			names_client_as(r, "pages by number past the section's first \"before\" "
+					"(say \"all\", \"clients\", \"own\"...)");
+		return e;
+	}
+	if (strcmp(t, "all") == 0) {
+		p->runs[0].first = 0;
+		p->runs[0].count = p->total = r->s->pages;
+		p->nruns = 1;
+		return 0;
+	}
+	if (strcmp(t, "clients") == 0) {
+		if (r->s->each == 0)
+			return fail(r, "\"clients\" needs the section laid out by client: \"pages\": "
+				    "{\"before\": B, \"each\": N, \"after\": A}");
+		p->runs[0].first = r->s->before;
+		p->runs[0].count = p->total = r->s->each * (uint32_t)r->s->clients;
+		p->nruns = 1;
+		return 0;
+	}
 	while (w < 4 && (strncmp(t, words[w], strlen(words[w])) != 0 ||
 			 (t[strlen(words[w])] != ' ' && t[strlen(words[w])] != '\0')))
 		w++;
@@ -734,7 +765,8 @@ static int expand(struct reader *r, struct scenario_step *st, const struct rel *
 			if (!rel_resolve(r->s, &rels[i], k, &b->pages))
 				e = fail(r, "pages: more than %d parts for client %d", SCENARIO_RUNS_MAX,
 					 k);
-			else if (b->expect.private_pages > (int64_t)b->pages.total)
+			else if (b->pages.total > 0 &&
+				 b->expect.private_pages > (int64_t)b->pages.total)
 				e = fail(r, "expect.private: %lld, but %s %d's pages here are %u",
 					 (long long)b->expect.private_pages,
 					 rels[i].kind == REL_EACH ? "the server's for client" : "client",
@@ -1086,6 +1118,7 @@ static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *
 		return COWLAB_E_NOMEM;
 	if ((e = get_int(r, root, "clients", true, 1, SCENARIO_CLIENTS_MAX, &n)) != 0)
 		return e;
+	s->file_clients = (int)n;
 	s->clients = r->clients_for > 0 ? r->clients_for : (int)n;
 	if ((e = get_pages(r, root, s)) != 0)
 		return e;
@@ -1152,24 +1185,37 @@ static int parse_for(const char *text, size_t len, uint32_t page_size, int clien
 int scenario_parse_for(const char *text, size_t len, uint32_t page_size, int clients,
 		       struct scenario *out, char *why, size_t cap)
 {
-	int e = parse_for(text, len, page_size, 0, out, why, cap);
-	int own = out->clients;
+	int e, own;
 
-	if (e != 0 || clients == 0 || clients == own)
-		return e;
-	if (out->names_client[0] != '\0') {
-		snprintf(why, cap, "needs %d client%s, not %d: it names clients by id (%s)", own,
-			 text_s((uint64_t)own), clients, out->names_client);
-		scenario_free(out);
-		return COWLAB_E_PROTO;
-	}
-	scenario_free(out);
+	if (clients == 0)
+		return parse_for(text, len, page_size, 0, out, why, cap);
 	if (clients < 1 || clients > SCENARIO_CLIENTS_MAX) {
+		memset(out, 0, sizeof(*out));
 		snprintf(why, cap, "a scenario runs with 1 to %d clients, not %d",
 			 SCENARIO_CLIENTS_MAX, clients);
 		return COWLAB_E_PROTO;
 	}
-	return parse_for(text, len, page_size, clients, out, why, cap);
+	/* read for that many clients; where it names clients (or it fails),
+	 * read as the file says to tell which */
+	e = parse_for(text, len, page_size, clients, out, why, cap);
+	if (e == 0 && (out->names_client[0] == '\0' || out->file_clients == clients))
+		return 0;
+	if (e == 0)
+		scenario_free(out);
+	{
+		char own_why[256];
+		struct scenario as_is;
+
+		if (parse_for(text, len, page_size, 0, &as_is, own_why, sizeof(own_why)) != 0 ||
+		    as_is.names_client[0] == '\0')
+			return e != 0 ? e : COWLAB_E_PROTO; /* its own error, for that many */
+		own = as_is.clients;
+		snprintf(why, cap, "needs %d client%s, not %d: it names %s (%s)", own,
+			 text_s((uint64_t)own), clients, as_is.names_what, as_is.names_client);
+		scenario_free(&as_is);
+		memset(out, 0, sizeof(*out));
+		return own == clients ? e : COWLAB_E_PROTO;
+	}
 }
 
 int scenario_parse(const char *text, size_t len, uint32_t page_size, struct scenario *out,

@@ -111,6 +111,8 @@ struct scenario {
 	/* where the file names a client by id (a `who`, a "stamp of N"), or
 	 * "": it then runs with its `clients` alone, else with any number */
 	char names_client[96];
+	const char *names_what;             /* "clients by id", ... */
+	int file_clients;                   /* `clients` as the file says */
 	/* the names of checks its actions give, in the order of the file
 	 * (an action no client does, "near" with one client, still names
 	 * its check: the run says it was not applicable) */

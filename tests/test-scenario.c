@@ -525,9 +525,53 @@ static void test_relative(void)
 	CHECK_MSG(scenario_parse_for(text, n, PS, 3, &s, why, sizeof(why)) == 0, "%s", why);
 	scenario_free(&s);
 
+	/* problems of the file's own count are not those of another: read for
+	 * 3 clients, "near 1" has someone near (for its 1 it would not) */
+	n = json_text("{'scenario':'t','about':'a','clients':1,'pages':{'each':1},'steps':["
+		      "{'say':'','do':[{'who':'all','op':'map','view':'cow'}]},"
+		      "{'say':'','do':[{'who':'all','op':'evidence','view':'cow','pages':'near 1',"
+		      "'expect':{'private':1}}]}]}", text, sizeof(text));
+	CHECK_MSG(scenario_parse_for(text, n, PS, 3, &s, why, sizeof(why)) == 0, "%s", why);
+	scenario_free(&s);
+	CHECK(scenario_parse_for(text, n, PS, 1, &s, why, sizeof(why)) != 0);
+	CHECK_MSG(strstr(why, "with 1 client, no client has pages here") != NULL, "%s", why);
+	/* a client with nobody near does not do it: its prediction of 1 private
+	 * page is no error for it */
+	n = json_text(LAID("{'who':'all','op':'evidence','view':'cow','pages':'near 1 0',"
+			   "'expect':{'private':1}},{'who':'all','op':'read','view':'cow',"
+			   "'pages':'own'}"), text, sizeof(text));
+	CHECK_MSG(scenario_parse_for(text, n, PS, 1, &s, why, sizeof(why)) == 0, "%s", why);
+	CHECK(s.nsteps == 2 && s.steps[1].nactions == 1);
+	scenario_free(&s);
+	/* pages by number past "before" are some client's, or the last ones:
+	 * their meaning moves with the count, so the count is the file's */
+	n = json_text(LAID("{'who':'all','op':'read','view':'cow','pages':'0,5'}"), text,
+		      sizeof(text));
+	CHECK(scenario_parse_for(text, n, PS, 4, &s, why, sizeof(why)) != 0);
+	CHECK_MSG(strstr(why, "needs 3 clients, not 4: it names pages by number past the "
+			 "section's first") != NULL && strstr(why, "(steps[1].do[0].pages)") != NULL,
+		  "%s", why);
+	/* "all" and "clients" mean the same whatever the count */
+	n = json_text(LAID("{'who':'all','op':'read','view':'cow','pages':'0'},"
+			   "{'who':'all','op':'read','view':'rw','pages':'all'},"
+			   "{'who':'all','op':'read','view':'rw','pages':'clients'}"), text,
+		      sizeof(text));
+	if (CHECK_OK(scenario_parse_for(text, n, PS, 5, &s, why, sizeof(why)) == 0)) {
+		const struct scenario_action *a = s.steps[1].actions;
+
+		CHECK(s.steps[1].nactions == 3 && a[1].pages.runs[0].first == 0 &&
+		      a[1].pages.total == 22 && a[2].pages.runs[0].first == 1 &&
+		      a[2].pages.total == 20 && s.names_client[0] == '\0');
+		scenario_free(&s);
+	} else {
+		fprintf(stderr, "%s\n", why);
+	}
+
 	static const struct {
 		const char *file, *why;
 	} bad[] = {
+		{ MAPPED("{'who':1,'op':'read','view':'cow','pages':'clients'}"),
+		  "'clients' needs the section laid out by client" },
 		{ MAPPED("{'who':1,'op':'read','view':'cow','pages':'own'}"),
 		  "steps[1].do[0].pages: 'own' needs the section laid out by client" },
 		{ LAID("{'who':'server','op':'read','view':'rw','pages':'own'}"),
