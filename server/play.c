@@ -166,6 +166,7 @@ struct play {
 	 * whose reading it is (its own stamp), or -1 */
 	bool plural;
 	int reader;
+	bool relative;                    /* pages relative to a client as written */
 };
 
 static const enum model_view model_views[SCENARIO_VIEW_COUNT] = {
@@ -1589,7 +1590,9 @@ static void action_text(const struct play *p, const struct scenario_action *a, c
 {
 	char pages[96] = "", what[48] = "";
 
-	if (a->op != SCENARIO_MAP && a->op != SCENARIO_UNMAP)
+	if (a->op != SCENARIO_MAP && a->op != SCENARIO_UNMAP && p->relative && a->rel[0])
+		snprintf(pages, sizeof(pages), "%s", a->rel); /* said of several clients */
+	else if (a->op != SCENARIO_MAP && a->op != SCENARIO_UNMAP)
 		pages_text(&a->pages, pages, sizeof(pages));
 	if (a->op == SCENARIO_WRITE) {
 		if (a->value.kind == SCENARIO_WORD)
@@ -1832,26 +1835,34 @@ static void print_step(struct play *p, FILE *f)
 
 		if (p->items[i].action == NOT_AN_ACTION || done[i])
 			continue;
-		/* everyone who did this action with the same outcome, on one line */
+		/* everyone who did this action with the same outcome, on one line
+		 * (an action on pages relative to a client is one a client: the
+		 * same as written, said as written, "own 0") */
+		uint32_t at = st->actions[p->items[i].action].at;
+		size_t same = 1;
+
+		p->relative = true;
 		item_body(p, &p->items[i], body, sizeof(body));
 		who[n++] = p->items[i].who;
-		for (size_t j = i + 1; j < p->nitems && p->items[j].action == p->items[i].action;
-		     j++) {
+		for (size_t j = i + 1; j < p->nitems && p->items[j].action != NOT_AN_ACTION &&
+		     st->actions[p->items[j].action].at == at; j++) {
 			if (done[j])
 				continue;
 			item_body(p, &p->items[j], other, sizeof(other));
 			if (strcmp(body, other) == 0) {
 				done[j] = true;
-				who[n++] = p->items[j].who;
+				same++;
+				if (p->items[j].who != who[n - 1]) /* the server's "each": once */
+					who[n++] = p->items[j].who;
 			}
 		}
+		p->relative = same > 1;
 		whos_text(who, n, whos, sizeof(whos));
-		if (n > 1) {
-			/* said of them all: "clients 1-4 read cow 2: their own stamps" */
-			p->plural = true;
-			item_body(p, &p->items[i], body, sizeof(body));
-			p->plural = false;
-		}
+		/* said of them all: "clients 1-4 read cow 2: their own stamps" */
+		p->plural = n > 1;
+		item_body(p, &p->items[i], body, sizeof(body));
+		p->plural = false;
+		p->relative = false;
 		print_lines(f, whos, body);
 	}
 	free(done);

@@ -636,6 +636,8 @@ static int parse_action(struct reader *r, const cJSON *a, struct scenario_action
 		leave(r, up);
 		if (e != 0)
 			return e;
+		if (r->rel->kind != REL_NONE && strlen(t) < sizeof(act->rel))
+			snprintf(act->rel, sizeof(act->rel), "%s", t);
 	}
 	if (act->op == SCENARIO_WRITE) {
 		size_t up;

@@ -90,6 +90,8 @@ struct scenario_action {
 					       "near 2") is one a client */
 	int lane;                           /* the server's "each": the client whose
 					       pages, else 0 */
+	char rel[24];                       /* its pages as written when relative to
+					       a client ("own 0"), else "" */
 };
 
 struct scenario_step {

@@ -1422,6 +1422,22 @@ static void scenario_play_cli(struct ctx *t)
 		CHECK(c != NULL && check_held(cJSON_GetObjectItemCaseSensitive(r, "server_checks"),
 					      "near") && num(c, "observed.as_predicted") == 3);
 		cJSON_Delete(r);
+		/* the transcript says each such action once, as written, for the
+		 * clients that did it alike (a read whose pages read differently
+		 * names them, client by client) */
+		{
+			const char *hargv[] = { t->server, "--scenario", file, "--spawn", "3",
+						"--client", t->client, NULL };
+
+			CHECK(run_server(t, hargv, err) == 0);
+			text = read_text(t->out);
+			CHECK_MSG(strstr(text, "\n  clients 1-3 write their stamps to cow own 1: done\n") !=
+				  NULL && strstr(text, "\n  client 2 reads cow 3-4: page 3: the pattern; "
+						 "page 4: its own stamp\n") != NULL &&
+				  strstr(text, "\n  clients 1-3 read cow near 1: ") != NULL,
+				  "%s", text);
+			check_width(text, "relative pages");
+		}
 		remove(file);
 	}
 	/* a whole section of the largest size asked about at once, and a page
