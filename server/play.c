@@ -828,7 +828,8 @@ static void note_lost(struct server *s, struct play *p)
 {
 	for (int k = 1; k <= p->sc.clients; k++) {
 		if (p->lost_at[k] < 0 && gone(s, p, k)) {
-			p->lost_at[k] = p->lane_done[k];
+			/* the step it was in, or the next it would have begun */
+			p->lost_at[k] = p->lane_at[k] >= 0 ? p->lane_at[k] : p->lane_done[k];
 			mark_unknown(p, k, p->lost_at[k]);
 		}
 	}
@@ -911,6 +912,7 @@ static void begin_lane(struct server *s, struct play *p, int i, int k)
 /* A client's step is answered (or the client is gone): judge it. */
 static void end_lane(struct server *s, struct play *p, int k)
 {
+	note_lost(s, p); /* before the lane moves on: its step's writes too */
 	use_step(p, p->lane_at[k]);
 	judge_from(s, p, p->lane_item[k], k);
 	note_failed_ops(s, p, k);

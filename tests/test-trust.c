@@ -587,6 +587,16 @@ static const char lanes_scenario[] =
 	"{\"say\":\"\",\"do\":[{\"who\":\"all\",\"op\":\"read\",\"view\":\"cow\","
 	"\"pages\":\"own\",\"expect\":{\"*\":\"stamp\"},\"check\":\"own\"}]}]}";
 
+static const char lanes_lost_scenario[] =
+	"{\"scenario\":\"lanes-lost\",\"about\":\"A client lost.\",\"clients\":3,"
+	"\"pages\":{\"each\":1},\"steps\":["
+	"{\"say\":\"\",\"do\":[{\"who\":\"all\",\"op\":\"map\",\"view\":\"rw\"}]},"
+	"{\"say\":\"\",\"do\":[{\"who\":\"all\",\"op\":\"write\",\"view\":\"rw\","
+	"\"pages\":\"own\",\"value\":\"stamp\"}]},"
+	"{\"say\":\"\",\"do\":[{\"who\":\"all\",\"op\":\"read\",\"view\":\"rw\","
+	"\"pages\":\"own\",\"check\":\"own\"},{\"who\":\"all\",\"op\":\"read\","
+	"\"view\":\"rw\",\"pages\":\"near 1\",\"check\":\"near\"}]}]}";
+
 static void scenario_lanes(struct ctx *t)
 {
 	const char *sargv[] = { t->server, "--clients", "3", "--name", t->name, "--json",
@@ -615,6 +625,37 @@ static void scenario_lanes(struct ctx *t)
 	for (int i = 0; i < 3; i++)
 		CHECK_MSG(pc[i] == 0, "peer %d: exit %d%s", i, pc[i],
 			  pc[i] == 4 ? " (client 1 never got ahead of client 2)" : "");
+
+	/* A client lost at its own pace: client 2 vanishes with its write step
+	 * unanswered; its neighbours' reads of its page, which it may or may
+	 * not have written through the section, are unproven (exit 3), never
+	 * failed nor held; their reads of their own pages hold. */
+	f = fopen(t->scenario, "wb");
+	if (!CHECK_OK(f != NULL && fputs(lanes_lost_scenario, f) >= 0 && fclose(f) == 0))
+		return;
+	cJSON *r = run_three(t, "scn-vanish", -1, -1, &code);
+	const cJSON *near = check_of(r, "near"), *own = check_of(r, "own");
+
+	if (r != NULL) {
+		CHECK_MSG(code == 3, "lost: exit %d", code);
+		const cJSON *step3 = cJSON_GetArrayItem(get(get(r, "scenario"), "steps"), 2);
+		const cJSON *a;
+		int unknown = 0;
+
+		CHECK_MSG(strcmp(str(near, "status"), "unproven") == 0 &&
+			  num(get(near, "observed"), "differs") == 0,
+			  "near: %s: %s", str(near, "status"), str(near, "detail"));
+		/* clients 1 and 3 read page 1, which client 2 may have written */
+		cJSON_ArrayForEach(a, get(step3, "actions"))
+			unknown += strstr(str(a, "unproven"), "page 1 may have been written by "
+					  "client 2") != NULL;
+		CHECK_MSG(unknown == 2, "lost: %d reads unproven for page 1", unknown);
+		CHECK_MSG(strcmp(str(own, "status"), "unproven") == 0 &&
+			  num(get(own, "observed"), "as_predicted") == 2 &&
+			  num(get(own, "observed"), "differs") == 0,
+			  "own: %s: %s", str(own, "status"), str(own, "detail"));
+		cJSON_Delete(r);
+	}
 	remove(t->scenario);
 }
 
