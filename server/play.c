@@ -81,6 +81,9 @@ struct cls {
 struct item {
 	uint32_t action;
 	int who;
+	int lane;                         /* the client whose part of the step it is in */
+	const struct scenario_pages *pg;  /* its pages: the action's, or own_pg */
+	struct scenario_pages *own_pg;    /* resolved for its client (relative pages) */
 	uint8_t view;
 	enum obs st;
 	bool deviation;                   /* the reference model says otherwise here */
@@ -476,7 +479,7 @@ static void predict_words(struct play *p, size_t ii, const struct scenario_actio
 	enum model_view mv = model_views[a->view];
 	struct proto_op tmpl = { .view = proto_views[a->view], .offset = a->offset };
 
-	FOR_PAGES(&a->pages, page) {
+	FOR_PAGES(p->items[ii].pg, page) {
 		struct item *it = &p->items[ii];
 		struct model_prediction m, r;
 		size_t ci;
@@ -581,8 +584,9 @@ static void predict_range(struct play *p, size_t ii, const struct scenario_actio
 		[SCENARIO_WRITECOPY] = PROTO_WRITECOPY, [SCENARIO_NOACCESS] = PROTO_NOACCESS,
 	};
 	enum model_view mv = model_views[a->view];
+	const struct scenario_pages *pg = p->items[ii].pg;
 
-	FOR_PAGES(&a->pages, page) {
+	FOR_PAGES(pg, page) {
 		struct model_prediction m, r;
 
 		if (a->op == SCENARIO_PROTECT) {
@@ -603,11 +607,11 @@ static void predict_range(struct play *p, size_t ii, const struct scenario_actio
 			return;
 		}
 	}
-	for (size_t i = 0; i < a->pages.nruns; i++) {
+	for (size_t i = 0; i < pg->nruns; i++) {
 		struct proto_op op = {
 			.kind = a->op == SCENARIO_PROTECT ? PROTO_OP_PROTECT : PROTO_OP_DISCARD,
 			.view = proto_views[a->view],
-			.range = { a->pages.runs[i].first, a->pages.runs[i].count, 1 },
+			.range = { pg->runs[i].first, pg->runs[i].count, 1 },
 			.protect = wire[a->protect],
 		};
 
@@ -615,15 +619,34 @@ static void predict_range(struct play *p, size_t ii, const struct scenario_actio
 	}
 }
 
-static void predict(struct server *s, struct play *p, uint32_t j, int k)
+/* Participant k's part of action j, in client lane's part of the step. */
+static void predict(struct server *s, struct play *p, uint32_t j, int k, int lane)
 {
 	const struct scenario_action *a = &p->sc.steps[p->step].actions[j];
-	struct item *it = item_new(p, j, k, (uint8_t)a->view);
+	struct scenario_pages *own = NULL;
+	struct item *it;
 	size_t ii;
 	struct model_prediction m;
 
-	if (it == NULL)
+	if (a->rel.kind != SCENARIO_ABSOLUTE) {
+		/* its pages for this client; none ("near", one client): not done */
+		if ((own = malloc(sizeof(*own))) == NULL) {
+			p->nomem = true;
+			return;
+		}
+		scenario_pages_of(&p->sc, a, lane, own);
+		if (own->total == 0) {
+			free(own);
+			return;
+		}
+	}
+	if ((it = item_new(p, j, k, (uint8_t)a->view)) == NULL) {
+		free(own);
 		return;
+	}
+	it->lane = lane;
+	it->own_pg = own;
+	it->pg = own != NULL ? own : &a->pages;
 	ii = (size_t)(it - p->items);
 	if (gone(s, p, k)) {
 		it->st = OBS_UNPROVEN;
@@ -662,7 +685,7 @@ static void predict(struct server *s, struct play *p, uint32_t j, int k)
 		predict_range(p, ii, a, k);
 		return;
 	case SCENARIO_EVIDENCE:
-		predict_evidence(p, ii, k, (uint8_t)a->view, &a->pages);
+		predict_evidence(p, ii, k, (uint8_t)a->view, p->items[ii].pg);
 		return;
 	case SCENARIO_OP_COUNT:
 		return;
@@ -674,7 +697,7 @@ static void predict(struct server *s, struct play *p, uint32_t j, int k)
  * first it touched. */
 static bool in_lane(const struct scenario_action *a, int k, int lane)
 {
-	return acts(a, k) && (k > 0 || a->lane == lane);
+	return scenario_in_lane(a, k, lane);
 }
 
 static void add_maps(struct server *s, struct play *p, int k, int lane)
@@ -691,11 +714,15 @@ static void add_maps(struct server *s, struct play *p, int k, int lane)
 				continue;
 			for (size_t j = 0; j < st->nactions; j++) {
 				const struct scenario_action *a = &st->actions[j];
+				struct scenario_pages ap;
 
-				if (in_lane(a, k, lane) && a->view == v &&
-				    (a->op == SCENARIO_WRITE || a->op == SCENARIO_PROTECT ||
-				     a->op == SCENARIO_DISCARD) && a->pages.runs[0].first < lo)
-					lo = a->pages.runs[0].first;
+				if (!in_lane(a, k, lane) || a->view != v ||
+				    (a->op != SCENARIO_WRITE && a->op != SCENARIO_PROTECT &&
+				     a->op != SCENARIO_DISCARD))
+					continue;
+				scenario_pages_of(&p->sc, a, lane, &ap);
+				if (ap.nruns > 0 && ap.runs[0].first < lo)
+					lo = ap.runs[0].first;
 			}
 			if (lo == UINT32_MAX)
 				continue;
@@ -735,6 +762,7 @@ static void part_reset(struct part *pt)
 static void items_reset(struct play *p)
 {
 	for (size_t i = 0; i < p->nitems; i++) {
+		free(p->items[i].own_pg);
 		free(p->items[i].cls);
 		free(p->items[i].pred_ev);
 		free(p->items[i].seen_ev);
@@ -816,9 +844,12 @@ static void mark_unknown(struct play *p, int k, int step)
 		for (size_t j = 0; j < p->sc.steps[i].nactions; j++) {
 			const struct scenario_action *a = &p->sc.steps[i].actions[j];
 
+			struct scenario_pages pg;
+
 			if (!acts(a, k) || a->op != SCENARIO_WRITE || a->view == SCENARIO_VIEW_COW)
 				continue;
-			FOR_PAGES(&a->pages, page)
+			scenario_pages_of(&p->sc, a, k, &pg);
+			FOR_PAGES(&pg, page)
 				p->unknown[page] = 1;
 		}
 	}
@@ -881,10 +912,10 @@ static void begin_lane(struct server *s, struct play *p, int i, int k)
 		p->begun = i + 1;
 	for (uint32_t j = 0; j < st->nactions; j++)
 		if (in_lane(&st->actions[j], 0, k))
-			predict(s, p, j, 0);
+			predict(s, p, j, 0, k);
 	for (uint32_t j = 0; k > 0 && j < st->nactions; j++)
 		if (acts(&st->actions[j], k))
-			predict(s, p, j, k);
+			predict(s, p, j, k, k);
 	add_maps(s, p, 0, k);
 	if (k > 0)
 		add_maps(s, p, k, k);
@@ -1035,11 +1066,14 @@ static int lane_width(const struct play *p)
 			bool writes = a->op == SCENARIO_WRITE;
 
 			for (int k = 1; k <= sc->clients; k++) {
-				if (!(acts(a, k) || (a->who.server && a->lane == k)))
+				struct scenario_pages pg;
+
+				if (!scenario_in_lane(a, k, k) && !scenario_in_lane(a, 0, k))
 					continue;
-				for (size_t r = 0; r < a->pages.nruns; r++) {
-					uint64_t f = a->pages.runs[r].first;
-					uint64_t e = f + a->pages.runs[r].count;
+				scenario_pages_of(sc, a, k, &pg);
+				for (size_t r = 0; r < pg.nruns; r++) {
+					uint64_t f = pg.runs[r].first;
+					uint64_t e = f + pg.runs[r].count;
 
 					if (sc->each == 0 || f < lo || e > hi) {
 						if (writes)
@@ -1418,7 +1452,7 @@ static void judge_write(struct play *p, struct item *it, const struct scenario_a
 		}
 	}
 	if (a->expect.given && a->expect.fault >= 0 && it->st != OBS_UNPROVEN) {
-		bool all = faulted_n == a->pages.total, none = faulted_n == 0;
+		bool all = faulted_n == it->pg->total, none = faulted_n == 0;
 
 		it->you = a->expect.fault ? all : none;
 		snprintf(it->you_text, sizeof(it->you_text), "you said it %s: %s",
@@ -1439,10 +1473,10 @@ static uint64_t ev_page(const struct item *it, const struct scenario_action *a, 
 {
 	if (a == NULL || a->op != SCENARIO_EVIDENCE)
 		return it->ev_first + n;
-	for (size_t i = 0; i < a->pages.nruns; i++) {
-		if (n < a->pages.runs[i].count)
-			return a->pages.runs[i].first + n;
-		n -= a->pages.runs[i].count;
+	for (size_t i = 0; i < it->pg->nruns; i++) {
+		if (n < it->pg->runs[i].count)
+			return it->pg->runs[i].first + n;
+		n -= it->pg->runs[i].count;
 	}
 	return 0;
 }
@@ -1556,7 +1590,7 @@ static void judge_item(struct server *s, struct play *p, struct item *it)
 	 * with the model, as for a lost client's writes (mark_unknown). */
 	if (a != NULL && a->op == SCENARIO_WRITE && a->view != SCENARIO_VIEW_COW &&
 	    it->st == OBS_UNPROVEN)
-		FOR_PAGES(&a->pages, page)
+		FOR_PAGES(it->pg, page)
 			p->unknown[page] = 1;
 	if (it->st == OBS_MATCH && it->deviation)
 		it->st = OBS_DEVIATION;
@@ -1587,15 +1621,17 @@ static const char *verb(const struct play *p, const struct scenario_action *a)
 }
 
 /* What an action does, without who: "writes 0x00C0FFEE to cow 3". */
-static void action_text(const struct play *p, const struct scenario_action *a, char *buf,
-			size_t cap)
+/* The action in words, on its pages for one participant (pg), or, said
+ * of several (p->relative), as written. */
+static void action_text(const struct play *p, const struct scenario_action *a,
+			const struct scenario_pages *pg, char *buf, size_t cap)
 {
 	char pages[96] = "", what[48] = "";
 
-	if (a->op != SCENARIO_MAP && a->op != SCENARIO_UNMAP && p->relative && a->rel[0])
-		snprintf(pages, sizeof(pages), "%s", a->rel); /* said of several clients */
+	if (a->op != SCENARIO_MAP && a->op != SCENARIO_UNMAP && p->relative && a->rel_text[0])
+		snprintf(pages, sizeof(pages), "%s", a->rel_text); /* said of several clients */
 	else if (a->op != SCENARIO_MAP && a->op != SCENARIO_UNMAP)
-		pages_text(&a->pages, pages, sizeof(pages));
+		pages_text(pg, pages, sizeof(pages));
 	if (a->op == SCENARIO_WRITE) {
 		if (a->value.kind == SCENARIO_WORD)
 			snprintf(what, sizeof(what), " 0x%08X to", (unsigned)a->value.word);
@@ -1651,7 +1687,7 @@ static void item_body(struct play *p, struct item *it, char *buf, size_t cap)
 	const struct scenario_action *a = &p->sc.steps[p->step].actions[it->action];
 	char act[160], said[240];
 
-	action_text(p, a, act, sizeof(act));
+	action_text(p, a, it->pg, act, sizeof(act));
 	if (it->st == OBS_NA)
 		snprintf(said, sizeof(said), "not applicable: %s", it->na);
 	else if (it->st == OBS_UNPROVEN && it->nops == 0)
@@ -1934,7 +1970,7 @@ static cJSON *item_json(struct play *p, struct item *it)
 		const struct scenario_action *a = &p->sc.steps[p->step].actions[it->action];
 
 		cJSON_AddNumberToObject(o, "action", a->at);
-		action_text(p, a, buf, sizeof(buf));
+		action_text(p, a, it->pg, buf, sizeof(buf));
 		cJSON_AddStringToObject(o, "does", buf);
 		cJSON_AddStringToObject(o, "check", a->check[0] ? a->check : "model_agrees");
 		if (a->op == SCENARIO_READ || a->op == SCENARIO_WRITE) {
@@ -2029,7 +2065,7 @@ static void tap_step(struct play *p, FILE *f)
 			continue;
 		who_text(it->who, who, sizeof(who));
 		if (it->action != NOT_AN_ACTION)
-			action_text(p, &st->actions[it->action], act, sizeof(act));
+			action_text(p, &st->actions[it->action], it->pg, act, sizeof(act));
 		snprintf(line, sizeof(line), "%s %s", who, act);
 		fputs("  -\n", f);
 		yaml_str(f, "action", line);
@@ -2074,7 +2110,7 @@ static void tally(struct play *p, const struct item *it)
 		p->you[it->you == 0 ? 0 : it->you == 1 ? 1 : 2]++;
 	who_text(it->who, who, sizeof(who));
 	if (a != NULL)
-		action_text(p, a, act, sizeof(act));
+		action_text(p, a, it->pg, act, sizeof(act));
 	/* the first of each, cut to the report's length */
 	if (it->st == OBS_NA && c->na[0] == '\0')
 		appendf(c->na, sizeof(c->na), "(step %d) %s", p->step + 1, it->na);
@@ -2202,7 +2238,7 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 		for (size_t j = 0; j < p->sc.steps[i].nactions; j++) {
 			const struct scenario_action *a = &p->sc.steps[i].actions[j];
 
-			p->glob_waits[i] |= a->who.server && a->lane == 0 &&
+			p->glob_waits[i] |= a->who.server && a->rel.kind != SCENARIO_EACH &&
 					    a->op != SCENARIO_MAP && a->op != SCENARIO_UNMAP;
 		}
 	}

@@ -29,14 +29,11 @@ const char *scenario_protect_name(enum scenario_protect p) { return protect_name
 
 /* Where the reader is: the JSON path of the member at hand, and where to
  * say what went wrong. */
-/* Pages relative to a client ("own", "near 2", "around 2 0,2"), as
- * written; resolved for each acting client once the step is read. */
-enum rel_kind { REL_NONE, REL_OWN, REL_NEAR, REL_AROUND, REL_EACH };
-struct rel {
-	enum rel_kind kind;
-	uint32_t width;               /* near, around: clients on each side */
-	struct scenario_pages idx;    /* indexes in a client's pages (nruns 0: all) */
-};
+#define REL_NONE SCENARIO_ABSOLUTE
+#define REL_OWN SCENARIO_OWN
+#define REL_NEAR SCENARIO_NEAR
+#define REL_AROUND SCENARIO_AROUND
+#define REL_EACH SCENARIO_EACH
 
 struct reader {
 	char path[96];
@@ -44,7 +41,7 @@ struct reader {
 	size_t cap;
 	uint32_t page_size;
 	struct scenario *s;
-	struct rel *rel;              /* the action being read's, or NULL */
+	struct scenario_rel *rel;     /* the action being read's, or NULL */
 	int clients_for;              /* the clients to run with, or 0: the file's */
 	size_t total;                 /* actions so far, each client's own counted */
 };
@@ -328,7 +325,7 @@ static int parse_pages(struct reader *r, const char *t, const struct scenario_ac
 		       struct scenario_pages *p)
 {
 	static const char *const words[] = { "own", "near", "around", "each" };
-	struct rel *rel = r->rel;
+	struct scenario_rel *rel = r->rel;
 	const char *at = t;
 	size_t w = 0;
 
@@ -373,7 +370,7 @@ static int parse_pages(struct reader *r, const char *t, const struct scenario_ac
 		return fail(r, "\"each\" is the server's: every client's pages, one action a "
 			    "client (a client's are \"own\")");
 	memset(rel, 0, sizeof(*rel));
-	rel->kind = (enum rel_kind)(REL_OWN + w);
+	rel->kind = (enum scenario_rel_kind)(REL_OWN + w);
 	at += strlen(words[w]);
 	if (rel->kind == REL_NEAR || rel->kind == REL_AROUND) {
 		char *end;
@@ -416,7 +413,7 @@ static bool pages_add(struct scenario_pages *p, uint32_t first, uint32_t count)
 /* The pages a relative list names for client k; false when they would
  * be more than SCENARIO_RUNS_MAX parts. Empty for "near" with nobody
  * near. */
-static bool rel_resolve(const struct scenario *s, const struct rel *rel, int k,
+static bool rel_resolve(const struct scenario *s, const struct scenario_rel *rel, int k,
 			struct scenario_pages *out)
 {
 	int lo = k, hi = k;
@@ -636,8 +633,8 @@ static int parse_action(struct reader *r, const cJSON *a, struct scenario_action
 		leave(r, up);
 		if (e != 0)
 			return e;
-		if (r->rel->kind != REL_NONE && strlen(t) < sizeof(act->rel))
-			snprintf(act->rel, sizeof(act->rel), "%s", t);
+		if (r->rel->kind != REL_NONE && strlen(t) < sizeof(act->rel_text))
+			snprintf(act->rel_text, sizeof(act->rel_text), "%s", t);
 	}
 	if (act->op == SCENARIO_WRITE) {
 		size_t up;
@@ -710,97 +707,131 @@ static int resolve_others(struct reader *r, struct scenario_step *st)
 	return 0;
 }
 
-/* An action on pages relative to a client becomes one action a client,
- * each on its own pages, in the order of the file (a participant's own
- * actions stay in the order written); one whose pages are nobody's for
- * a client ("near" with no neighbours) is not done by that client. */
-static int expand(struct reader *r, struct scenario_step *st, const struct rel *rels)
+void scenario_pages_of(const struct scenario *s, const struct scenario_action *a, int k,
+		       struct scenario_pages *out)
+{
+	if (a->rel.kind == REL_NONE) {
+		*out = a->pages;
+		return;
+	}
+	if (!rel_resolve(s, &a->rel, k, out)) /* refused when the file was read */
+		memset(out, 0, sizeof(*out));
+}
+
+bool scenario_in_lane(const struct scenario_action *a, int k, int lane)
+{
+	if (k > 0)
+		return lane == k && (a->who.clients >> (k - 1) & 1) != 0;
+	return a->who.server && (a->rel.kind == REL_EACH ? lane > 0 : lane == 0);
+}
+
+/* A step as its participants do it: an action on pages relative to a
+ * client is one a client, each on its own pages, in the order of the
+ * file (a participant's own actions stay in the order written), and one
+ * whose pages are nobody's for a client ("near" with no neighbours) is
+ * not done by that client. The file keeps one action (scenario_pages_of);
+ * this is what the rules about a step's meaning are checked on, and what
+ * the limits count. With `r`, every client's pages are checked and a
+ * refusal says which action; *out (free it) may then be NULL. */
+static int expanded(struct reader *r, const struct scenario *s, const struct scenario_step *st,
+		    struct scenario_action **out, size_t *nout)
 {
 	size_t n = 0, i, o = 0;
-	bool relative = false;
-	struct scenario_action *out;
+	struct scenario_action *x;
 
+	*out = NULL;
+	*nout = 0;
 	for (i = 0; i < st->nactions; i++) {
 		uint64_t c = st->actions[i].who.clients;
 
-		if (rels[i].kind == REL_NONE) {
+		if (st->actions[i].rel.kind == REL_NONE) {
 			n++;
 			continue;
 		}
-		relative = true;
-		if (rels[i].kind == REL_EACH)
-			n += (size_t)r->s->clients;
+		if (st->actions[i].rel.kind == REL_EACH)
+			n += (size_t)s->clients;
 		for (; c != 0; c &= c - 1)
 			n++;
 	}
-	if (n > SCENARIO_ACTIONS_MAX)
+	if (r != NULL && n > SCENARIO_ACTIONS_MAX)
 		return fail(r, "%zu actions once each client's own are counted (%d clients); at "
-			    "most %d a step", n, r->s->clients, SCENARIO_ACTIONS_MAX);
-	if ((r->total += n) > SCENARIO_ACTIONS_TOTAL)
+			    "most %d a step", n, s->clients, SCENARIO_ACTIONS_MAX);
+	if (r != NULL && (r->total += n) > SCENARIO_ACTIONS_TOTAL)
 		return fail(r, "more than %d actions in all steps once each client's own are "
-			    "counted (%d clients)", SCENARIO_ACTIONS_TOTAL, r->s->clients);
-	if (!relative)
-		return 0;
-	if ((out = calloc(n, sizeof(*out))) == NULL)
+			    "counted (%d clients)", SCENARIO_ACTIONS_TOTAL, s->clients);
+	if ((x = calloc(n ? n : 1, sizeof(*x))) == NULL)
 		return COWLAB_E_NOMEM;
 	for (i = 0; i < st->nactions; i++) {
 		const struct scenario_action *a = &st->actions[i];
 
-		if (rels[i].kind == REL_NONE) {
-			out[o++] = *a;
+		if (a->rel.kind == REL_NONE) {
+			x[o++] = *a;
 			continue;
 		}
-		for (int k = 1; k <= r->s->clients; k++) {
-			struct scenario_action *b = &out[o];
-			size_t up;
+		for (int k = 1; k <= s->clients; k++) {
+			struct scenario_action *b = &x[o];
 			int e = 0;
 
-			if (rels[i].kind != REL_EACH && !(a->who.clients >> (k - 1) & 1))
+			if (a->rel.kind != REL_EACH && !(a->who.clients >> (k - 1) & 1))
 				continue;
 			*b = *a;
-			if (rels[i].kind != REL_EACH)
+			if (a->rel.kind != REL_EACH)
 				b->who.clients = (uint64_t)1 << (k - 1);
-			else
-				b->lane = k;
 			b->others = false;
-			up = enter(r, "do", (int)i);
-			if (!rel_resolve(r->s, &rels[i], k, &b->pages))
-				e = fail(r, "pages: more than %d parts for client %d", SCENARIO_RUNS_MAX,
-					 k);
-			else if (b->pages.total > 0 &&
-				 b->expect.private_pages > (int64_t)b->pages.total)
+			if (!rel_resolve(s, &a->rel, k, &b->pages)) {
+				if (r != NULL) {
+					size_t up = enter(r, "do", (int)i);
+
+					e = fail(r, "pages: more than %d parts for client %d",
+						 SCENARIO_RUNS_MAX, k);
+					leave(r, up);
+				} else {
+					e = COWLAB_E_PROTO;
+				}
+			} else if (r != NULL && b->pages.total > 0 &&
+				   b->expect.private_pages > (int64_t)b->pages.total) {
+				size_t up = enter(r, "do", (int)i);
+
 				e = fail(r, "expect.private: %lld, but %s %d's pages here are %u",
 					 (long long)b->expect.private_pages,
-					 rels[i].kind == REL_EACH ? "the server's for client" : "client",
+					 a->rel.kind == REL_EACH ? "the server's for client" : "client",
 					 k, b->pages.total);
-			leave(r, up);
+				leave(r, up);
+			}
 			if (e != 0) {
-				free(out);
+				free(x);
 				return e;
 			}
 			if (b->pages.total > 0)
 				o++;
 		}
 	}
-	bool each = false, other = false;
+	*out = x;
+	*nout = o;
+	return 0;
+}
 
-	for (i = 0; i < o; i++) {
-		each |= out[i].who.server && out[i].lane > 0;
-		other |= out[i].who.server && out[i].lane == 0;
+/* The checks of a step as its participants do it (expanded). */
+static int check_step(struct reader *r, const struct scenario_step *st)
+{
+	struct scenario_action *x;
+	size_t n;
+	bool each = false, other = false;
+	int e = expanded(r, r->s, st, &x, &n);
+
+	if (e != 0)
+		return e;
+	free(x);
+	for (size_t i = 0; i < st->nactions; i++) {
+		each |= st->actions[i].who.server && st->actions[i].rel.kind == REL_EACH;
+		other |= st->actions[i].who.server && st->actions[i].rel.kind != REL_EACH;
 	}
-	if (each && other) {
-		free(out);
+	if (each && other)
 		return fail(r, "the server's \"each\" actions and its other actions go in separate "
 			    "steps: each client's part of a step goes at its own pace");
-	}
-	if (o == 0) {
-		free(out);
+	if (n == 0)
 		return fail(r, "with %d client%s, no client has pages here: the step does "
 			    "nothing", r->s->clients, text_s((uint64_t)r->s->clients));
-	}
-	free(st->actions);
-	st->actions = out;
-	st->nactions = o;
 	return 0;
 }
 
@@ -808,7 +839,6 @@ static int parse_step(struct reader *r, const cJSON *o, struct scenario_step *st
 {
 	static const char *const known[] = { "say", "do", NULL };
 	const cJSON *actions = member(o, "do"), *a;
-	struct rel *rels;
 	const char *say;
 	int e, n;
 	size_t i = 0;
@@ -831,28 +861,25 @@ static int parse_step(struct reader *r, const cJSON *o, struct scenario_step *st
 		return e;
 	}
 	st->actions = calloc((size_t)n, sizeof(*st->actions));
-	rels = calloc((size_t)n, sizeof(*rels));
-	if (st->actions == NULL || rels == NULL) {
-		free(rels);
+	if (st->actions == NULL)
 		return COWLAB_E_NOMEM;
-	}
 	cJSON_ArrayForEach(a, actions) {
 		size_t up = enter(r, "do", (int)i);
+		struct scenario_rel rel;
 
-		r->rel = &rels[i];
+		memset(&rel, 0, sizeof(rel));
+		r->rel = &rel;
 		e = parse_action(r, a, &st->actions[i]);
+		st->actions[i].rel = rel;
 		st->actions[i].at = (uint32_t)i;
 		r->rel = NULL;
 		leave(r, up);
-		if (e != 0) {
-			free(rels);
+		if (e != 0)
 			return e;
-		}
 		st->nactions = ++i;
 	}
 	if ((e = resolve_others(r, st)) == 0)
-		e = expand(r, st, rels);
-	free(rels);
+		e = check_step(r, st);
 	return e;
 }
 
@@ -957,13 +984,11 @@ static bool order_matters(const struct scenario_action *a, const struct scenario
 		 b->value.word == a->value.word);
 }
 
-/* Within a step the participants act at once (docs/scenarios.md): a step
- * whose outcome would depend on their order is refused. */
-static int lint_order(struct reader *r, const struct scenario *s)
+/* Step i, as its participants do it (expanded). */
+static int lint_step_order(struct reader *r, const struct scenario *s,
+			   const struct scenario_step *st, size_t i)
 {
-	for (size_t i = 0; i < s->nsteps; i++) {
-		const struct scenario_step *st = &s->steps[i];
-
+	{
 		for (size_t j = 0; j < st->nactions; j++) {
 			const struct scenario_action *a = &st->actions[j];
 
@@ -1003,6 +1028,26 @@ static int lint_order(struct reader *r, const struct scenario *s)
 	return 0;
 }
 
+/* Within a step the participants act at once (docs/scenarios.md): a step
+ * whose outcome would depend on their order is refused. */
+static int lint_order(struct reader *r, const struct scenario *s)
+{
+	for (size_t i = 0; i < s->nsteps; i++) {
+		struct scenario_step step = s->steps[i], *st = &step;
+		struct scenario_action *x;
+		int e = expanded(NULL, s, &s->steps[i], &x, &st->nactions);
+
+		if (e != 0)
+			return e;
+		st->actions = x;
+		e = lint_step_order(r, s, st, i);
+		free(x);
+		if (e != 0)
+			return e;
+	}
+	return 0;
+}
+
 /* At most SCENARIO_WORK_MAX page operations in all (each action's pages
  * times its participants): the model predicts each, a client does each. */
 static int lint_work(struct reader *r, const struct scenario *s)
@@ -1010,14 +1055,21 @@ static int lint_work(struct reader *r, const struct scenario *s)
 	uint64_t work = 0;
 
 	for (size_t i = 0; i < s->nsteps; i++) {
-		for (size_t j = 0; j < s->steps[i].nactions; j++) {
-			const struct scenario_action *a = &s->steps[i].actions[j];
+		struct scenario_action *x;
+		size_t nx;
+		int e = expanded(NULL, s, &s->steps[i], &x, &nx);
+
+		if (e != 0)
+			return e;
+		for (size_t j = 0; j < nx; j++) {
+			const struct scenario_action *a = &x[j];
 			uint64_t n = (uint64_t)a->who.server;
 
 			for (uint64_t c = a->who.clients; c != 0; c &= c - 1)
 				n++;
 			work += n * (a->pages.total > 0 ? a->pages.total : 1);
 		}
+		free(x);
 	}
 	if (work > SCENARIO_WORK_MAX)
 		return fail(r, "steps: %llu page operations in all (each action's pages times its "
@@ -1207,15 +1259,19 @@ int scenario_parse_for(const char *text, size_t len, uint32_t page_size, int cli
 	{
 		char own_why[256];
 		struct scenario as_is;
+		int ae = parse_for(text, len, page_size, 0, &as_is, own_why, sizeof(own_why));
+		bool names = ae == 0 && as_is.names_client[0] != '\0';
 
-		if (parse_for(text, len, page_size, 0, &as_is, own_why, sizeof(own_why)) != 0 ||
-		    as_is.names_client[0] == '\0')
-			return e != 0 ? e : COWLAB_E_PROTO; /* its own error, for that many */
 		own = as_is.clients;
-		snprintf(why, cap, "needs %d client%s, not %d: it names %s (%s)", own,
-			 text_s((uint64_t)own), clients, as_is.names_what, as_is.names_client);
-		scenario_free(&as_is);
+		if (names)
+			snprintf(why, cap, "needs %d client%s, not %d: it names %s (%s)", own,
+				 text_s((uint64_t)own), clients, as_is.names_what,
+				 as_is.names_client);
+		if (ae == 0)
+			scenario_free(&as_is);
 		memset(out, 0, sizeof(*out));
+		if (!names)
+			return e != 0 ? e : COWLAB_E_PROTO; /* its own error, for that many */
 		return own == clients ? e : COWLAB_E_PROTO;
 	}
 }

@@ -74,23 +74,32 @@ struct scenario_expect {
 	int64_t private_pages;              /* evidence: -1 not said */
 };
 
+/* Pages relative to the client that acts (or, the server's "each", to
+ * each client in turn), resolved for that client by scenario_pages_of. */
+enum scenario_rel_kind {
+	SCENARIO_ABSOLUTE, SCENARIO_OWN, SCENARIO_NEAR, SCENARIO_AROUND, SCENARIO_EACH,
+};
+struct scenario_rel {
+	enum scenario_rel_kind kind;
+	uint32_t width;                     /* near, around: clients on each side */
+	struct scenario_pages idx;          /* indexes in a client's pages (nruns 0: all) */
+};
+
 struct scenario_action {
 	struct scenario_who who;
 	bool others;                        /* `who` was "others" (resolved into who) */
 	enum scenario_op op;
 	enum scenario_view view;
-	struct scenario_pages pages;        /* all but map and unmap */
+	struct scenario_pages pages;        /* all but map and unmap; relative ones: empty,
+					       see scenario_pages_of */
+	struct scenario_rel rel;
 	struct scenario_value value;        /* write */
 	uint32_t offset;                    /* write, read */
 	enum scenario_protect protect;      /* protect */
 	struct scenario_expect expect;
 	char check[SCENARIO_CHECK_MAX];     /* "" when none */
-	uint32_t at;                        /* its index in the file's `do`: an action
-					       on pages relative to a client ("own",
-					       "near 2") is one a client */
-	int lane;                           /* the server's "each": the client whose
-					       pages, else 0 */
-	char rel[24];                       /* its pages as written when relative to
+	uint32_t at;                        /* its index in the step's `do` */
+	char rel_text[24];                  /* its pages as written when relative to
 					       a client ("own 0"), else "" */
 };
 
@@ -148,6 +157,16 @@ int scenario_builtin(int clients, uint64_t pages_per_client, uint32_t page_size,
 /* The same document as indented JSON text (free it with free()), or
  * NULL: out of range (`why` says so) or out of memory (`why` empty). */
 char *scenario_builtin_text(int clients, uint64_t pages_per_client, char *why, size_t cap);
+/* The pages action a acts on for client k: its own when it acts (k its
+ * actor), or client k's for the server's "each"; an absolute list for
+ * anyone. Empty when a relative list names no page for k ("near", one
+ * client). */
+void scenario_pages_of(const struct scenario *s, const struct scenario_action *a, int k,
+		       struct scenario_pages *out);
+/* Whether participant k (0 the server) does action a in client lane's
+ * part of its step (lane 0: the server's actions that are no client's). */
+bool scenario_in_lane(const struct scenario_action *a, int k, int lane);
+
 /* Frees what a scenario holds. Accepts a zeroed one. */
 void scenario_free(struct scenario *s);
 

@@ -450,26 +450,34 @@ static void test_relative(void)
 		const struct scenario_step *st = &s.steps[1];
 		static const uint32_t near_first[3][4] = { { 5, 7 }, { 1, 3, 9, 11 }, { 5, 7 } };
 
-		CHECK(s.pages == 14 && s.before == 1 && s.each == 4 && s.after == 1);
-		CHECK_MSG(st->nactions == 8, "%zu actions", st->nactions);
-		for (int k = 0; k < 3 && st->nactions == 8; k++) {
-			const struct scenario_action *w = &st->actions[k], *r = &st->actions[3 + k];
+		struct scenario_pages pg;
 
-			CHECK(w->who.clients == (uint64_t)1 << k && w->at == 0 && w->pages.nruns == 1 &&
-			      w->pages.runs[0].first == 1 + 4 * (uint32_t)k &&
-			      w->pages.runs[0].count == 1 && strcmp(w->check, "w") == 0);
-			CHECK(r->who.clients == (uint64_t)1 << k && r->at == 1 &&
-			      r->pages.total == (k == 1 ? 4u : 2u));
-			for (size_t i = 0; i < r->pages.nruns; i++)
-				CHECK(r->pages.runs[i].first == near_first[k][i] &&
-				      r->pages.runs[i].count == 1);
+		CHECK(s.pages == 14 && s.before == 1 && s.each == 4 && s.after == 1);
+		/* one action as written; its pages for each client that does it */
+		CHECK_MSG(st->nactions == 4, "%zu actions", st->nactions);
+		for (int k = 1; k <= 3 && st->nactions == 4; k++) {
+			const struct scenario_action *w = &st->actions[0], *r = &st->actions[1];
+
+			CHECK(w->who.clients == 7 && w->rel.kind == SCENARIO_OWN &&
+			      strcmp(w->rel_text, "own 0") == 0 && strcmp(w->check, "w") == 0);
+			scenario_pages_of(&s, w, k, &pg);
+			CHECK(pg.nruns == 1 && pg.runs[0].first == 1 + 4 * (uint32_t)(k - 1) &&
+			      pg.runs[0].count == 1);
+			scenario_pages_of(&s, r, k, &pg);
+			CHECK(r->rel.kind == SCENARIO_NEAR && pg.total == (k == 2 ? 4u : 2u));
+			for (size_t i = 0; i < pg.nruns; i++)
+				CHECK(pg.runs[i].first == near_first[k - 1][i] && pg.runs[i].count == 1);
+			CHECK(scenario_in_lane(w, k, k) && !scenario_in_lane(w, k, 0) &&
+			      !scenario_in_lane(w, 0, k));
 		}
 		/* around: its own pages and its neighbours', one run */
-		if (st->nactions == 8) {
-			CHECK(st->actions[6].at == 2 && st->actions[6].pages.nruns == 1 &&
-			      st->actions[6].pages.runs[0].first == 1 &&
-			      st->actions[6].pages.total == 12);
-			CHECK(st->actions[7].at == 3 && st->actions[7].pages.nruns == 2);
+		if (st->nactions == 4) {
+			scenario_pages_of(&s, &st->actions[2], 2, &pg);
+			CHECK(st->actions[2].at == 2 && pg.nruns == 1 && pg.runs[0].first == 1 &&
+			      pg.total == 12);
+			scenario_pages_of(&s, &st->actions[3], 3, &pg);
+			CHECK(st->actions[3].at == 3 && pg.nruns == 2 &&
+			      st->actions[3].rel.kind == SCENARIO_ABSOLUTE);
 		}
 		CHECK(s.names_client[0] != '\0'); /* who: 2 */
 		scenario_free(&s);
@@ -485,14 +493,19 @@ static void test_relative(void)
 	if (CHECK_OK(scenario_parse(text, n, PS, &s, why, sizeof(why)) == 0)) {
 		const struct scenario_step *st = &s.steps[1];
 
-		CHECK_MSG(st->nactions == 6, "%zu actions", st->nactions);
-		for (int k = 0; k < 3 && st->nactions == 6; k++)
-			CHECK(st->actions[k].who.server && st->actions[k].who.clients == 0 &&
-			      st->actions[k].at == 0 && st->actions[k].offset == 4 &&
-			      st->actions[k].pages.nruns == 1 &&
-			      st->actions[k].pages.runs[0].first == 2 + 4 * (uint32_t)k &&
-			      st->actions[k].pages.runs[0].count == 2 && st->actions[k].lane == k + 1);
-		CHECK(st->nactions == 6 && st->actions[3].at == 1 && st->actions[5].lane == 3);
+		struct scenario_pages pg;
+
+		CHECK_MSG(st->nactions == 2, "%zu actions", st->nactions);
+		for (int k = 1; k <= 3 && st->nactions == 2; k++) {
+			const struct scenario_action *a = &st->actions[0];
+
+			scenario_pages_of(&s, a, k, &pg);
+			CHECK(a->who.server && a->who.clients == 0 && a->rel.kind == SCENARIO_EACH &&
+			      a->offset == 4 && pg.nruns == 1 &&
+			      pg.runs[0].first == 2 + 4 * (uint32_t)(k - 1) && pg.runs[0].count == 2);
+			/* in each client's part of the step, none of the server's own */
+			CHECK(scenario_in_lane(a, 0, k) && !scenario_in_lane(a, 0, 0));
+		}
 		CHECK(s.names_client[0] == '\0');
 		scenario_free(&s);
 	} else {
@@ -504,9 +517,12 @@ static void test_relative(void)
 	n = json_text(LAID("{'who':'all','op':'write','view':'cow','pages':'own','value':'1'}"),
 		      text, sizeof(text));
 	if (CHECK_OK(scenario_parse_for(text, n, PS, 5, &s, why, sizeof(why)) == 0)) {
-		CHECK(s.clients == 5 && s.pages == 22 && s.steps[1].nactions == 5 &&
+		struct scenario_pages pg;
+
+		CHECK(s.clients == 5 && s.pages == 22 && s.steps[1].nactions == 1 &&
 		      s.names_client[0] == '\0');
-		CHECK(s.steps[1].actions[4].pages.runs[0].first == 17);
+		scenario_pages_of(&s, &s.steps[1].actions[0], 5, &pg);
+		CHECK(pg.nruns == 1 && pg.runs[0].first == 17);
 		scenario_free(&s);
 	} else {
 		fprintf(stderr, "%s\n", why);
@@ -541,7 +557,7 @@ static void test_relative(void)
 			   "'expect':{'private':1}},{'who':'all','op':'read','view':'cow',"
 			   "'pages':'own'}"), text, sizeof(text));
 	CHECK_MSG(scenario_parse_for(text, n, PS, 1, &s, why, sizeof(why)) == 0, "%s", why);
-	CHECK(s.nsteps == 2 && s.steps[1].nactions == 1);
+	CHECK(s.nsteps == 2 && s.steps[1].nactions == 2);
 	scenario_free(&s);
 	/* pages by number past "before" are some client's, or the last ones:
 	 * their meaning moves with the count, so the count is the file's */
@@ -559,7 +575,8 @@ static void test_relative(void)
 	if (CHECK_OK(scenario_parse_for(text, n, PS, 5, &s, why, sizeof(why)) == 0)) {
 		const struct scenario_action *a = s.steps[1].actions;
 
-		CHECK(s.steps[1].nactions == 3 && a[1].pages.runs[0].first == 0 &&
+		CHECK(s.steps[1].nactions == 3 && a[1].rel.kind == SCENARIO_ABSOLUTE &&
+		      a[1].pages.runs[0].first == 0 &&
 		      a[1].pages.total == 22 && a[2].pages.runs[0].first == 1 &&
 		      a[2].pages.total == 20 && s.names_client[0] == '\0');
 		scenario_free(&s);

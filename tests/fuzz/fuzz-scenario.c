@@ -47,6 +47,24 @@ static void keeps_promises(const struct scenario *s)
 			}
 			if (a->offset % 4 != 0 || a->offset > 4096 - 4)
 				abort();
+			/* pages relative to a client: inside the section for each */
+			for (int c = 1; a->rel.kind != SCENARIO_ABSOLUTE && c <= s->clients; c++) {
+				struct scenario_pages pg;
+				uint64_t end = 0, sum = 0;
+
+				if (s->each == 0 || a->pages.nruns != 0)
+					abort();
+				scenario_pages_of(s, a, c, &pg);
+				for (size_t r = 0; r < pg.nruns; r++) {
+					if (pg.runs[r].count == 0 || pg.runs[r].first < end ||
+					    (uint64_t)pg.runs[r].first + pg.runs[r].count > s->pages)
+						abort();
+					end = (uint64_t)pg.runs[r].first + pg.runs[r].count;
+					sum += pg.runs[r].count;
+				}
+				if (sum != pg.total)
+					abort();
+			}
 		}
 	}
 }

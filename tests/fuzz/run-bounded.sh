@@ -9,8 +9,10 @@ cp "$2"/* "$scratch"/
 mkdir -p "$scratch/new"
 cd "$scratch"
 status=0
+# -error_exitcode: libFuzzer's own is 77, which Meson counts as a skip
 "$fuzzer" -max_total_time="$3" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-	-artifact_prefix="$PWD/" new "$scratch" || status=$?
+	-error_exitcode=1 -artifact_prefix="$PWD/" new "$scratch" || status=$?
+[ "$status" -eq 77 ] && status=1 # never a skip
 cd /
 if [ "$status" -eq 0 ]; then
 	rm -rf "$scratch"
