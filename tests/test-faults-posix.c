@@ -466,6 +466,56 @@ static int scenario_memory_cgroup(void)
 	return 0;
 }
 
+/* ---- output closed ---- */
+
+/* `cowlab-server ... | head -1`: the reader of its output goes away. The
+ * server ends its run as when asked to stop (SIGPIPE), its clients end,
+ * it removes its socket and lock file, and dies of SIGPIPE (it died of it
+ * at once, leaving both behind). */
+static void scenario_closed_output(void)
+{
+	const char *const modes[2] = { "builtin", "scenario" };
+
+	for (int m = 0; m < 2; m++) {
+		char name[64], sock[400], lock[400], err[300];
+		int fds[2], status = -1;
+		pid_t pid;
+
+		snprintf(name, sizeof(name), "closed-%d-%ld", m, (long)getpid());
+		snprintf(err, sizeof(err), "%s/closed-%d.err", runtime, m);
+		if (!CHECK_OK(pipe(fds) == 0))
+			return;
+		pid = fork();
+		if (pid == 0) {
+			int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+			const char *argv[] = { server, "--spawn", "3", "--name", name, "--client",
+					       client, m ? "--scenario" : NULL, "many-writers-many-copies",
+					       NULL };
+
+			if (e < 0 || dup2(fds[1], 1) < 0 || dup2(e, 2) < 0)
+				_exit(100);
+			close(fds[0]);
+			close(fds[1]);
+			setenv("XDG_RUNTIME_DIR", runtime, 1);
+			execv(server, (char *const *)argv);
+			_exit(101);
+		}
+		close(fds[1]);
+		close(fds[0]); /* nobody reads: its first line of output is its last */
+		CHECK(waitpid(pid, &status, 0) == pid);
+		CHECK_MSG(WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE,
+			  "%s: not death by SIGPIPE (status 0x%x)", modes[m], status);
+		/* a scenario prints as it goes, and is interrupted at once; the
+		 * built-in run prints at its end, its run done */
+		if (m == 1)
+			CHECK_SAYS(err, "interrupted by SIGPIPE");
+		snprintf(sock, sizeof(sock), "%s/cowlab/%s.sock", runtime, name);
+		snprintf(lock, sizeof(lock), "%s/cowlab/%s.lock", runtime, name);
+		CHECK_MSG(access(sock, F_OK) != 0 && access(lock, F_OK) != 0,
+			  "%s: its socket or lock file is left behind", modes[m]);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int status = 0;
@@ -494,6 +544,8 @@ int main(int argc, char **argv)
 		scenario_dropped();
 	else if (strcmp(argv[1], "memory-cgroup") == 0)
 		status = scenario_memory_cgroup();
+	else if (strcmp(argv[1], "closed-output") == 0)
+		scenario_closed_output();
 	else
 		CHECK_MSG(false, "unknown scenario %s", argv[1]);
 	if (fork() == 0) {

@@ -1,4 +1,6 @@
-/* SIGINT, SIGTERM and SIGHUP, caught: the handler only notes the first
+/* SIGINT, SIGTERM and SIGHUP, caught, and SIGPIPE (the reader of our
+ * output went away: `cowlab-server ... | head`), so that the run ends as
+ * when asked and leaves no socket behind: the handler only notes the first
  * (a signal handler can reach nothing but a static), without SA_RESTART,
  * so that the hub's epoll_wait returns with EINTR. */
 #include <signal.h>
@@ -18,7 +20,7 @@ static void on_signal(int sig)
 
 int interrupt_catch(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
@@ -49,6 +51,7 @@ const char *interrupt_name(int request)
 	case SIGINT: return "SIGINT";
 	case SIGTERM: return "SIGTERM";
 	case SIGHUP: return "SIGHUP";
+	case SIGPIPE: return "SIGPIPE";
 	}
 	return "a signal";
 }
