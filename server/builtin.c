@@ -192,11 +192,10 @@ static cJSON *document(int clients, uint64_t pages_per_client, char *why, size_t
 	}
 	why[0] = '\0';
 	snprintf(about, sizeof(about), "cowlab's own experiment (cowlab-server --spawn N) "
-		 "written as a scenario, with its checks' names: %d client%s with %llu pages "
-		 "each, page 0 the server's. Every client writes through each of its three "
-		 "views, the server writes after the copies, and everyone reads what they "
-		 "and their neighbours' pages hold.", clients, text_s((uint64_t)clients),
-		 (unsigned long long)pages_per_client);
+		 "written as a scenario, with its checks' names: any number of clients with "
+		 "%llu pages each, page 0 the server's. Every client writes through each of "
+		 "its three views, the server writes after the copies, and everyone reads what "
+		 "they and their neighbours' pages hold.", (unsigned long long)pages_per_client);
 	root = cJSON_CreateObject();
 	if (root == NULL)
 		return NULL;

@@ -196,6 +196,11 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 			fprintf(stderr, "cowlab-server: give one of --json and --tap\n");
 			return REPORT_EXIT_USAGE;
 		}
+		if (strcmp(o->scenario, "list") == 0 && (o->json || o->tap)) {
+			fprintf(stderr, "cowlab-server: --scenario list prints the lessons for "
+				"people: not with --json or --tap\n");
+			return REPORT_EXIT_USAGE;
+		}
 		if (o->print && (o->json || o->tap || strcmp(o->scenario, "list") == 0)) {
 			fprintf(stderr, "cowlab-server: --print prints a scenario's file, and "
 				"nothing else: not with --json, --tap or list\n");

@@ -120,6 +120,10 @@ struct pcheck {
 	uint64_t n[OBS_COUNT];
 	char first[REPORT_TEXT_MAX];      /* the first that differed, or was not proven */
 	char na[REPORT_TEXT_MAX];         /* why not applicable */
+	/* where `first` and `na` are in the file's order (step, action,
+	 * participant): clients finish at their own pace, the words do not
+	 * depend on it */
+	uint64_t first_at, na_at;
 };
 
 struct play {
@@ -1577,7 +1581,10 @@ static void judge_item(struct server *s, struct play *p, struct item *it)
 			/* the model allowed it (else it was not sent): a refusal
 			 * is no observation of copy-on-write, and may be the
 			 * machine's (out of memory, a view whose map failed) */
-			unproven(it, "the OS refused: %.180s", rec->error ? rec->error : "it failed");
+			unproven(it, "the OS refused: %.150s%s", rec->error ? rec->error : "it failed",
+				 s->opt.cow_as_shared && it->who > 0 &&
+				 a->view == SCENARIO_VIEW_COW ? " (the negative control maps this "
+				 "view shared)" : "");
 		}
 		snprintf(it->said, sizeof(it->said), "%s", it->st == OBS_MATCH ? "done" : "refused");
 	}
@@ -2111,14 +2118,21 @@ static void tally(struct play *p, const struct item *it)
 	who_text(it->who, who, sizeof(who));
 	if (a != NULL)
 		action_text(p, a, it->pg, act, sizeof(act));
-	/* the first of each, cut to the report's length */
-	if (it->st == OBS_NA && c->na[0] == '\0')
-		appendf(c->na, sizeof(c->na), "(step %d) %s", p->step + 1, it->na);
-	if (it->st == OBS_DEVIATION && c->na[0] == '\0')
-		appendf(c->na, sizeof(c->na), "(step %d) %s", p->step + 1, p->deviation);
-	if ((it->st == OBS_DIFFER && c->n[OBS_DIFFER] == 1) ||
-	    (it->st == OBS_UNPROVEN && c->n[OBS_DIFFER] == 0 && c->n[OBS_UNPROVEN] == 1)) {
+	/* the first of each in the file's order, cut to the report's length */
+	uint64_t at = ((uint64_t)p->step << 40) | ((uint64_t)it->action << 20) |
+		      (uint64_t)(it->who & 0xFFFFF);
+
+	if ((it->st == OBS_NA || it->st == OBS_DEVIATION) && (c->na[0] == '\0' || at < c->na_at)) {
+		c->na[0] = '\0';
+		c->na_at = at;
+		appendf(c->na, sizeof(c->na), "(step %d) %s", p->step + 1,
+			it->st == OBS_NA ? it->na : p->deviation);
+	}
+	if ((it->st == OBS_DIFFER && (c->n[OBS_DIFFER] == 1 || at < c->first_at)) ||
+	    (it->st == OBS_UNPROVEN && c->n[OBS_DIFFER] == 0 &&
+	     (c->n[OBS_UNPROVEN] == 1 || at < c->first_at))) {
 		c->first[0] = '\0';
+		c->first_at = at;
 		appendf(c->first, sizeof(c->first), "step %d, %s %s: %s", p->step + 1, who, act,
 			it->st == OBS_DIFFER ? it->differs : it->unproven);
 	}

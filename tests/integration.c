@@ -1504,6 +1504,7 @@ static void scenario_play_cli(struct ctx *t)
 			{ { "--scenario", "read-does-not-copy", "--json", "--tap" },
 			  "give one of --json and --tap" },
 			{ { "--spawn", "1", "--tap" }, "--tap is for a scenario's run" },
+			{ { "--scenario", "list", "--json" }, "list prints the lessons for people" },
 		};
 
 		for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
