@@ -209,6 +209,23 @@ static cJSON *document(int clients, uint64_t pages_per_client, char *why, size_t
 		cJSON_AddNumberToObject(layout, "each", (double)pages_per_client) != NULL &&
 		cJSON_AddNumberToObject(layout, "after", 1) != NULL;
 	build(&g, root);
+	/* the built-in run's checks of a client are each client's, judged by
+	 * the observations of its own pages, whoever made them */
+	{
+		static const char *const mine[] = {
+			"rw_write_visible", "cow_write_private", "cow_write_isolated",
+			"cow_untouched_tracks", "cow_copy_detached", "cow_copy_evidence",
+			"ro_write_faults",
+		};
+		cJSON *checks = cJSON_AddObjectToObject(root, "checks");
+
+		for (size_t i = 0; checks != NULL && i < sizeof(mine) / sizeof(mine[0]); i++) {
+			cJSON *c = cJSON_AddObjectToObject(checks, mine[i]);
+
+			g.ok &= c != NULL && cJSON_AddStringToObject(c, "per", "client") != NULL;
+		}
+		g.ok &= checks != NULL;
+	}
 	if (!g.ok) {
 		cJSON_Delete(root);
 		return NULL;

@@ -82,6 +82,7 @@ struct item {
 	uint32_t action;
 	int who;
 	int lane;                         /* the client whose part of the step it is in */
+	int owner;                        /* a check per client: whose pages, else 0 */
 	const struct scenario_pages *pg;  /* its pages: the action's, or own_pg */
 	struct scenario_pages *own_pg;    /* resolved for its client (relative pages) */
 	uint8_t view;
@@ -115,8 +116,8 @@ struct part {
 	bool last;
 };
 
-struct pcheck {
-	char name[SCENARIO_CHECK_MAX];
+/* What a check (or a client's instance of one) has seen. */
+struct ptally {
 	uint64_t n[OBS_COUNT];
 	char first[REPORT_TEXT_MAX];      /* the first that differed, or was not proven */
 	char na[REPORT_TEXT_MAX];         /* why not applicable */
@@ -124,6 +125,12 @@ struct pcheck {
 	 * participant): clients finish at their own pace, the words do not
 	 * depend on it */
 	uint64_t first_at, na_at;
+};
+
+struct pcheck {
+	char name[SCENARIO_CHECK_MAX];
+	struct ptally t;                  /* the run's */
+	struct ptally *per;               /* per client ("per": "client"): [1..clients] */
 };
 
 struct play {
@@ -623,32 +630,86 @@ static void predict_range(struct play *p, size_t ii, const struct scenario_actio
 	}
 }
 
-/* Participant k's part of action j, in client lane's part of the step. */
+static void predict_one(struct server *s, struct play *p, uint32_t j, int k, int lane,
+			struct scenario_pages *own, int owner);
+
+static bool per_client(const struct play *p, const char *check)
+{
+	for (size_t i = 0; check[0] != '\0' && i < p->sc.nchecks; i++)
+		if (strcmp(p->sc.checks[i], check) == 0)
+			return p->sc.per_client[i];
+	return false;
+}
+
+/* Participant k's part of action j, in client lane's part of the step: one
+ * observation, or, under a check per client, one for each client whose
+ * pages it names (in the order of the pages), each judged for that client. */
 static void predict(struct server *s, struct play *p, uint32_t j, int k, int lane)
 {
 	const struct scenario_action *a = &p->sc.steps[p->step].actions[j];
-	struct scenario_pages *own = NULL;
-	struct item *it;
-	size_t ii;
-	struct model_prediction m;
+	struct scenario_pages all, *own = NULL;
 
-	if (a->rel.kind != SCENARIO_ABSOLUTE) {
-		/* its pages for this client; none ("near", one client): not done */
+	if (a->rel.kind == SCENARIO_ABSOLUTE && !per_client(p, a->check)) {
+		predict_one(s, p, j, k, lane, NULL, 0);
+		return;
+	}
+	/* its pages for this client; none ("near", one client): not done */
+	scenario_pages_of(&p->sc, a, lane, &all);
+	if (all.total == 0)
+		return;
+	if (!per_client(p, a->check)) {
 		if ((own = malloc(sizeof(*own))) == NULL) {
 			p->nomem = true;
 			return;
 		}
-		scenario_pages_of(&p->sc, a, lane, own);
-		if (own->total == 0) {
-			free(own);
+		*own = all;
+		predict_one(s, p, j, k, lane, own, 0);
+		return;
+	}
+	/* the pages of each client in turn (the reader made sure they are
+	 * clients' own) */
+	for (size_t r = 0; r < all.nruns;) {
+		uint32_t f = all.runs[r].first;
+		int owner = (int)((f - p->sc.before) / p->sc.each) + 1;
+		uint32_t end = p->sc.before + (uint32_t)owner * p->sc.each;
+
+		if ((own = calloc(1, sizeof(*own))) == NULL) {
+			p->nomem = true;
 			return;
 		}
+		while (r < all.nruns && all.runs[r].first < end && own->nruns < SCENARIO_RUNS_MAX) {
+			uint32_t e = all.runs[r].first + all.runs[r].count;
+			uint32_t cut = e < end ? e : end;
+
+			own->runs[own->nruns].first = all.runs[r].first;
+			own->runs[own->nruns].count = cut - all.runs[r].first;
+			own->total += cut - all.runs[r].first;
+			own->nruns++;
+			if (cut < e) { /* the rest of this run is the next client's */
+				all.runs[r].count = e - cut;
+				all.runs[r].first = cut;
+				break;
+			}
+			r++;
+		}
+		predict_one(s, p, j, k, lane, own, owner);
 	}
+}
+
+static void predict_one(struct server *s, struct play *p, uint32_t j, int k, int lane,
+			struct scenario_pages *own, int owner)
+{
+	const struct scenario_action *a = &p->sc.steps[p->step].actions[j];
+	struct item *it;
+	size_t ii;
+	struct model_prediction m;
+
 	if ((it = item_new(p, j, k, (uint8_t)a->view)) == NULL) {
 		free(own);
 		return;
 	}
 	it->lane = lane;
+	it->owner = owner;
 	it->own_pg = own;
 	it->pg = own != NULL ? own : &a->pages;
 	ii = (size_t)(it - p->items);
@@ -1002,6 +1063,10 @@ static int item_order(const void *x, const void *y)
 		return a->action < b->action ? -1 : 1;
 	if (a->who != b->who)
 		return a->who < b->who ? -1 : 1;
+	if (a->owner != b->owner)
+		return a->owner < b->owner ? -1 : 1;
+	if (a->lane != b->lane)
+		return a->lane < b->lane ? -1 : 1;
 	if (a->view != b->view)
 		return a->view < b->view ? -1 : 1;
 	return (a->ev_first > b->ev_first) - (a->ev_first < b->ev_first);
@@ -2104,24 +2169,12 @@ static struct pcheck *check_named(struct play *p, const char *name)
 	return &p->checks[p->nchecks - 1]; /* model_agrees */
 }
 
-static void tally(struct play *p, const struct item *it)
+/* Counts an observation into a check's tally (the first of each in the
+ * file's order, cut to the report's length). */
+static void tally_into(struct play *p, struct ptally *c, const struct item *it, uint64_t at,
+		       const char *who, const char *act)
 {
-	const struct scenario_action *a = it->action == NOT_AN_ACTION ? NULL :
-					  &p->sc.steps[p->step].actions[it->action];
-	struct pcheck *c = check_named(p, a != NULL && a->check[0] ? a->check : "model_agrees");
-	char who[24], act[160] = "page map";
-
-	p->obs[it->st]++;
 	c->n[it->st]++;
-	if (it->you >= 0)
-		p->you[it->you == 0 ? 0 : it->you == 1 ? 1 : 2]++;
-	who_text(it->who, who, sizeof(who));
-	if (a != NULL)
-		action_text(p, a, it->pg, act, sizeof(act));
-	/* the first of each in the file's order, cut to the report's length */
-	uint64_t at = ((uint64_t)p->step << 40) | ((uint64_t)it->action << 20) |
-		      (uint64_t)(it->who & 0xFFFFF);
-
 	if ((it->st == OBS_NA || it->st == OBS_DEVIATION) && (c->na[0] == '\0' || at < c->na_at)) {
 		c->na[0] = '\0';
 		c->na_at = at;
@@ -2138,6 +2191,27 @@ static void tally(struct play *p, const struct item *it)
 	}
 	text_utf8_trim(c->first);
 	text_utf8_trim(c->na);
+}
+
+static void tally(struct play *p, const struct item *it)
+{
+	const struct scenario_action *a = it->action == NOT_AN_ACTION ? NULL :
+					  &p->sc.steps[p->step].actions[it->action];
+	struct pcheck *c = check_named(p, a != NULL && a->check[0] ? a->check : "model_agrees");
+	char who[24], act[160] = "page map";
+	uint64_t at = ((uint64_t)p->step << 40) | ((uint64_t)it->action << 20) |
+		      (uint64_t)(it->who & 0xFFFFF);
+
+	p->obs[it->st]++;
+	if (it->you >= 0)
+		p->you[it->you == 0 ? 0 : it->you == 1 ? 1 : 2]++;
+	who_text(it->who, who, sizeof(who));
+	if (a != NULL)
+		action_text(p, a, it->pg, act, sizeof(act));
+	tally_into(p, &c->t, it, at, who, act);
+	/* a check per client: the client whose pages these are */
+	if (c->per != NULL && it->owner >= 1 && it->owner <= p->sc.clients)
+		tally_into(p, &c->per[it->owner], it, at, who, act);
 }
 
 /* Client failures the model did not predict, in the report's list. */
@@ -2261,10 +2335,16 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 			for (int k = 0; k < p->nparts; k++)
 				if (acts(&p->sc.steps[i].actions[j], k))
 					p->last_step[k] = (int)i;
-	for (size_t i = 0; i < p->sc.nchecks; i++)
-		if (strcmp(p->sc.checks[i], "model_agrees") != 0)
-			snprintf(p->checks[p->nchecks++].name, SCENARIO_CHECK_MAX, "%s",
-				 p->sc.checks[i]);
+	for (size_t i = 0; i < p->sc.nchecks; i++) {
+		if (strcmp(p->sc.checks[i], "model_agrees") == 0)
+			continue;
+		snprintf(p->checks[p->nchecks].name, SCENARIO_CHECK_MAX, "%s", p->sc.checks[i]);
+		if (p->sc.per_client[i] &&
+		    (p->checks[p->nchecks].per = calloc((size_t)p->sc.clients + 1,
+							sizeof(struct ptally))) == NULL)
+			return COWLAB_E_NOMEM;
+		p->nchecks++;
+	}
 	snprintf(p->checks[p->nchecks++].name, SCENARIO_CHECK_MAX, "model_agrees");
 	p->agent.section = s->section;
 	p->agent.pages = s->pages;
@@ -2358,55 +2438,143 @@ static void check_control(struct server *s, struct play *p)
 	}
 }
 
+/* A check's status from what it saw: failed, unproven, not applicable or
+ * held, never held on nothing. `whole`: the run's model_agrees. */
+static void judge_check(const struct server *s, const struct play *p, struct report_check *rc,
+			const struct ptally *c, bool agrees, const char *none)
+{
+	uint64_t seen = c->n[OBS_MATCH] + c->n[OBS_DEVIATION] + c->n[OBS_NA] +
+			c->n[OBS_UNPROVEN] + c->n[OBS_DIFFER];
+
+	snprintf(rc->basis, sizeof(rc->basis), "client+server");
+	rc->applicable = true;
+	if (c->n[OBS_DIFFER] > 0) {
+		report_check_detail(rc, "%s", c->first);
+	} else if (c->n[OBS_UNPROVEN] > 0) {
+		report_check_unproven(rc, "%s", c->first);
+	} else if (s->report.interrupted[0] != '\0' && p->begun < (int)p->sc.nsteps) {
+		report_check_unproven(rc, "the run was interrupted before step %d", p->begun + 1);
+	} else if (!agrees && (c->n[OBS_NA] > 0 || c->n[OBS_DEVIATION] > 0)) {
+		rc->applicable = false;
+		report_check_detail(rc, "not applicable here: %s", c->na);
+	} else if (agrees && c->n[OBS_MATCH] == 0) {
+		rc->applicable = false;
+		report_check_detail(rc, "no prediction outside the named checks");
+	} else if (seen == 0 && p->nomem) {
+		report_check_unproven(rc, "the server ran out of memory");
+	} else if (seen == 0) {
+		/* nothing was predicted, nothing held */
+		rc->applicable = false;
+		report_check_detail(rc, "not applicable here: %s", none);
+	} else {
+		rc->held = true;
+		report_check_detail(rc, "%llu observation%s as the model predicts",
+				    (unsigned long long)c->n[OBS_MATCH], text_s(c->n[OBS_MATCH]));
+	}
+}
+
+static cJSON *tally_json(const struct ptally *c)
+{
+	cJSON *obs = cJSON_CreateObject();
+
+	for (int k = 0; obs != NULL && k < OBS_COUNT; k++)
+		cJSON_AddNumberToObject(obs, obs_names[k], (double)c->n[k]);
+	return obs;
+}
+
 static void make_checks(struct server *s, struct play *p)
 {
-	for (size_t i = 0;
-	     i < p->nchecks && s->report.nserver_checks < REPORT_SERVER_CHECKS_MAX; i++) {
+	char none[160];
+
+	snprintf(none, sizeof(none), "no participant had pages for its actions (%d client%s)",
+		 p->sc.clients, text_s((uint64_t)p->sc.clients));
+	for (size_t i = 0; i < p->nchecks; i++) {
 		const struct pcheck *c = &p->checks[i];
-		bool agrees = i + 1 == p->nchecks;
-		uint64_t seen = c->n[OBS_MATCH] + c->n[OBS_DEVIATION] + c->n[OBS_NA] +
-				c->n[OBS_UNPROVEN] + c->n[OBS_DIFFER];
-		cJSON *obs = cJSON_CreateObject();
 		struct report_check *rc;
 
-		for (int k = 0; k < OBS_COUNT; k++)
-			cJSON_AddNumberToObject(obs, obs_names[k], (double)c->n[k]);
-		rc = report_add_check(s->report.server_checks, REPORT_SERVER_CHECKS_MAX,
-			      &s->report.nserver_checks, c->name,
-				      false, cJSON_CreateString("every observation as the model "
-								"predicts"), obs, NULL);
-		snprintf(rc->basis, sizeof(rc->basis), "client+server");
-		rc->applicable = true;
-		if (c->n[OBS_DIFFER] > 0) {
-			report_check_detail(rc, "%s", c->first);
-		} else if (c->n[OBS_UNPROVEN] > 0) {
-			report_check_unproven(rc, "%s", c->first);
-		} else if (s->report.interrupted[0] != '\0' && p->begun < (int)p->sc.nsteps) {
-			report_check_unproven(rc, "the run was interrupted before step %d",
-					      p->begun + 1);
-		} else if (!agrees && (c->n[OBS_NA] > 0 || c->n[OBS_DEVIATION] > 0)) {
-			rc->applicable = false;
-			report_check_detail(rc, "not applicable here: %s", c->na);
-		} else if (agrees && c->n[OBS_MATCH] == 0) {
-			rc->applicable = false;
-			report_check_detail(rc, "no prediction outside the named checks");
-		} else if (seen == 0 && p->nomem) {
-			report_check_unproven(rc, "the server ran out of memory");
-		} else if (seen == 0) {
-			/* its actions were on pages no client had ("near" with
-			 * one client): nothing was predicted, nothing held */
-			rc->applicable = false;
-			report_check_detail(rc, "not applicable here: no participant had pages for "
-					    "its actions (%d client%s)", p->sc.clients,
-					    text_s((uint64_t)p->sc.clients));
-		} else {
-			rc->held = true;
-			report_check_detail(rc, "%llu observation%s as the model predicts",
-					    (unsigned long long)c->n[OBS_MATCH],
-					    text_s(c->n[OBS_MATCH]));
+		if (c->per != NULL) {
+			/* in each client's own list, of the observations of its pages */
+			for (size_t r = 0; r < s->report.nclients; r++) {
+				struct report_client *cl = &s->report.clients[r];
+
+				if (cl->id < 1 || cl->id > p->sc.clients || cl->nchecks >= REPORT_CHECKS_MAX)
+					continue;
+				rc = report_add_check(cl->checks, REPORT_CHECKS_MAX, &cl->nchecks, c->name,
+						      false, cJSON_CreateString("every observation of "
+						      "its pages as the model predicts"),
+						      tally_json(&c->per[cl->id]), NULL);
+				judge_check(s, p, rc, &c->per[cl->id], false,
+					    "no observation of its pages");
+			}
+			continue;
 		}
+		if (s->report.nserver_checks >= REPORT_SERVER_CHECKS_MAX)
+			continue;
+		rc = report_add_check(s->report.server_checks, REPORT_SERVER_CHECKS_MAX,
+				      &s->report.nserver_checks, c->name, false,
+				      cJSON_CreateString("every observation as the model predicts"),
+				      tally_json(&c->t), NULL);
+		judge_check(s, p, rc, &c->t, i + 1 == p->nchecks, none);
 	}
 	check_control(s, p);
+}
+
+/* Client r's instance of a check per client, or NULL. */
+static const struct report_check *client_check(const struct server *s, size_t r,
+					       const char *name)
+{
+	const struct report_client *cl = &s->report.clients[r];
+
+	for (size_t i = 0; i < cl->nchecks; i++)
+		if (strcmp(cl->checks[i].name, name) == 0)
+			return &cl->checks[i];
+	return NULL;
+}
+
+/* A check per client in people's words: the clients it held for on one
+ * line, each other client's on a line of its own (the first few). */
+static void print_per_client(const struct server *s, const struct play *p,
+			     const struct pcheck *c)
+{
+	static const char *const words[] = {
+		[CHECK_HELD] = "held", [CHECK_FAILED] = "FAILED",
+		[CHECK_UNPROVEN] = "UNPROVEN", [CHECK_NOT_APPLICABLE] = "n/a",
+	};
+	int *held = calloc(s->report.nclients + 1, sizeof(*held));
+	size_t nheld = 0, shown = 0, others = 0;
+	char line[700], whos[240];
+
+	for (size_t r = 0; held != NULL && r < s->report.nclients; r++) {
+		const struct report_check *rc = client_check(s, r, c->name);
+		enum check_status st;
+
+		if (rc == NULL)
+			continue;
+		st = report_check_status(rc);
+		if (st == CHECK_HELD) {
+			held[nheld++] = s->report.clients[r].id;
+			continue;
+		}
+		if (shown == 4) {
+			others++;
+			continue;
+		}
+		snprintf(line, sizeof(line), "%s %s for client %d: %s", c->name, words[st],
+			 s->report.clients[r].id, rc->detail ? rc->detail : "");
+		wrap(p->f, 2, line, 6);
+		shown++;
+	}
+	if (others > 0)
+		fprintf(p->f, "  %s: and for %zu client%s more, as the report says\n", c->name,
+			others, others == 1 ? "" : "s");
+	if (nheld > 0) {
+		whos_text(held, nheld, whos, sizeof(whos));
+		snprintf(line, sizeof(line), "%s held for %s: %llu observation%s as the model "
+			 "predicts", c->name, whos, (unsigned long long)c->t.n[OBS_MATCH],
+			 text_s(c->t.n[OBS_MATCH]));
+		wrap(p->f, 2, line, 6);
+	}
+	free(held);
 }
 
 static void print_end(struct server *s, struct play *p)
@@ -2428,6 +2596,9 @@ static void print_end(struct server *s, struct play *p)
 			 c->detail ? c->detail : "");
 		wrap(p->f, 2, line, 6);
 	}
+	for (size_t i = 0; i < p->nchecks; i++)
+		if (p->checks[i].per != NULL)
+			print_per_client(s, p, &p->checks[i]);
 	for (size_t i = 0; i < s->report.nclients; i++) {
 		const struct report_client *rc = &s->report.clients[i];
 
@@ -2482,6 +2653,45 @@ static void tap_end(struct server *s, struct play *p)
 			fputs("  ---\n", p->f);
 			yaml_str(p->f, st == CHECK_FAILED ? "differs" : "unproven",
 				 c->detail ? c->detail : "");
+			fputs("  ...\n", p->f);
+		}
+	}
+	/* a check per client: one point, not ok where any client's is not
+	 * held (the worst, failed before unproven, said for its client) */
+	for (size_t i = 0; i < p->nchecks; i++) {
+		const struct pcheck *c = &p->checks[i];
+		const struct report_check *worst = NULL;
+		enum check_status ws = CHECK_NOT_APPLICABLE;
+		int who = 0;
+		size_t applicable = 0;
+
+		if (c->per == NULL)
+			continue;
+		for (size_t r = 0; r < s->report.nclients; r++) {
+			const struct report_check *rc = client_check(s, r, c->name);
+			enum check_status st = rc != NULL ? report_check_status(rc) :
+					       CHECK_NOT_APPLICABLE;
+
+			applicable += st != CHECK_NOT_APPLICABLE;
+			if ((st == CHECK_FAILED && ws != CHECK_FAILED) ||
+			    (st == CHECK_UNPROVEN && ws != CHECK_FAILED && ws != CHECK_UNPROVEN)) {
+				worst = rc;
+				ws = st;
+				who = s->report.clients[r].id;
+			}
+		}
+		fprintf(p->f, "%s %d - check %s (each client)", worst != NULL ? "not ok" : "ok",
+			++p->tap_n, c->name);
+		if (applicable == 0)
+			fprintf(p->f, " # SKIP not applicable to any client");
+		fputc('\n', p->f);
+		if (worst != NULL) {
+			char what[REPORT_TEXT_MAX + 32];
+
+			snprintf(what, sizeof(what), "client %d: %s", who,
+				 worst->detail ? worst->detail : "");
+			fputs("  ---\n", p->f);
+			yaml_str(p->f, ws == CHECK_FAILED ? "differs" : "unproven", what);
 			fputs("  ...\n", p->f);
 		}
 	}
@@ -2556,6 +2766,8 @@ void play_free(struct server *s)
 		items_reset(p);
 		free(p->items);
 	}
+	for (size_t i = 0; i < p->nchecks; i++)
+		free(p->checks[i].per);
 	free(p->bufs);
 	free(p->lane_done);
 	free(p->lane_at);

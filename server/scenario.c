@@ -1116,6 +1116,84 @@ static int get_pages(struct reader *r, const cJSON *root, struct scenario *s)
 	return 0;
 }
 
+/* "checks": {"name": {"per": "client" | "run"}}, for names the actions
+ * give. A check judged per client needs the section laid out by client,
+ * and actions on pages that are some client's own. */
+static int parse_checks(struct reader *r, const cJSON *o, struct scenario *s)
+{
+	static const char *const known[] = { "per", NULL };
+	static const char *const pers[] = { "run", "client" };
+	const cJSON *m;
+	size_t up;
+	int e = 0;
+
+	if (o == NULL)
+		return 0;
+	up = enter(r, "checks", -1);
+	if (!cJSON_IsObject(o))
+		e = fail(r, "an object is needed: {\"name\": {\"per\": \"client\"}}");
+	for (m = cJSON_IsObject(o) ? o->child : NULL; e == 0 && m != NULL; m = m->next) {
+		size_t in = enter(r, m->string, -1), k = 0;
+		int per = 0;
+
+		while (k < s->nchecks && strcmp(s->checks[k], m->string) != 0)
+			k++;
+		if (k == s->nchecks)
+			e = fail(r, "no action names this check");
+		else if (!cJSON_IsObject(m))
+			e = fail(r, "an object is needed: {\"per\": \"client\"}");
+		else if ((e = only_known(r, m, known)) == 0 &&
+			 (e = get_enum(r, m, "per", pers, 2, &per)) == 0 && per == 1 && s->each == 0)
+			e = fail(r, "a check per client needs the section laid out by client");
+		if (e == 0)
+			s->per_client[k] = per == 1;
+		leave(r, in);
+	}
+	leave(r, up);
+	return e;
+}
+
+/* An action under a check per client is judged for the clients whose
+ * pages it names: it names pages, and only clients' own. */
+static int lint_per_client(struct reader *r, const struct scenario *s)
+{
+	uint64_t lo = s->before, hi = (uint64_t)s->before + (uint64_t)s->each * s->clients;
+
+	for (size_t i = 0; i < s->nsteps; i++) {
+		struct scenario_action *x;
+		size_t n;
+		int e = expanded(NULL, s, &s->steps[i], &x, &n);
+
+		if (e != 0)
+			return e;
+		for (size_t j = 0; j < n && e == 0; j++) {
+			size_t k = 0;
+
+			while (k < s->nchecks && strcmp(s->checks[k], x[j].check) != 0)
+				k++;
+			if (x[j].check[0] == '\0' || k == s->nchecks || !s->per_client[k])
+				continue;
+			snprintf(r->path, sizeof(r->path), "steps[%zu].do[%u]", i, (unsigned)x[j].at);
+			if (x[j].pages.nruns == 0)
+				e = fail(r, "the check %s is per client, and \"%s\" names no pages",
+					 x[j].check, op_names[x[j].op]);
+			for (size_t q = 0; e == 0 && q < x[j].pages.nruns; q++) {
+				uint64_t f = x[j].pages.runs[q].first;
+
+				if (f < lo || f + x[j].pages.runs[q].count > hi)
+					e = fail(r, "the check %s is per client, and page %llu is no "
+						 "client's own", x[j].check,
+						 (unsigned long long)(f < lo ? f : hi));
+			}
+		}
+		free(x);
+		if (e != 0)
+			return e;
+	}
+	r->path[0] = '\0';
+	return 0;
+}
+
 static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *s);
 
 static int read_scenario(struct reader *r, const cJSON *root, struct scenario *s)
@@ -1127,6 +1205,8 @@ static int read_scenario(struct reader *r, const cJSON *root, struct scenario *s
 	if (e == 0)
 		e = lint_order(r, s);
 	if (e == 0)
+		e = lint_per_client(r, s);
+	if (e == 0)
 		e = lint_work(r, s);
 	return e;
 }
@@ -1134,7 +1214,7 @@ static int read_scenario(struct reader *r, const cJSON *root, struct scenario *s
 static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *s)
 {
 	static const char *const known[] = { "scenario", "title", "about", "clients", "pages",
-					     "steps", NULL };
+					     "steps", "checks", NULL };
 	const cJSON *steps = member(root, "steps"), *o;
 	const char *t;
 	int64_t n;
@@ -1200,7 +1280,7 @@ static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *
 		if (e != 0)
 			return e;
 	}
-	return 0;
+	return parse_checks(r, member(root, "checks"), s);
 }
 
 static int parse_for(const char *text, size_t len, uint32_t page_size, int clients,

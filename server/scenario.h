@@ -129,6 +129,9 @@ struct scenario {
 	 * its check: the run says it was not applicable) */
 	char checks[SCENARIO_CHECKS_MAX][SCENARIO_CHECK_MAX];
 	size_t nchecks;
+	/* "checks": {"name": {"per": "client"}}: judged for each client, by
+	 * the observations of its own pages, whoever made them */
+	bool per_client[SCENARIO_CHECKS_MAX];
 	struct scenario_step *steps;
 	size_t nsteps;
 };

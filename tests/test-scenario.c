@@ -584,9 +584,40 @@ static void test_relative(void)
 		fprintf(stderr, "%s\n", why);
 	}
 
+	/* checks judged per client */
+	n = json_text("{" LAYOUT "'steps':[" MAPS ",{'say':'x','do':[{'who':'all','op':'read',"
+		      "'view':'cow','pages':'near 1','check':'iso'},{'who':'all','op':'read',"
+		      "'view':'cow','pages':'0','check':'zero'}]}],'checks':{'iso':{'per':'client'},"
+		      "'zero':{'per':'run'}}}", text, sizeof(text));
+	if (CHECK_OK(scenario_parse(text, n, PS, &s, why, sizeof(why)) == 0)) {
+		CHECK(s.nchecks == 2 && strcmp(s.checks[0], "iso") == 0 && s.per_client[0] &&
+		      !s.per_client[1]);
+		scenario_free(&s);
+	} else {
+		fprintf(stderr, "%s\n", why);
+	}
+
 	static const struct {
 		const char *file, *why;
 	} bad[] = {
+		{ "{" LAYOUT "'steps':[" MAPS ",{'say':'x','do':[{'who':'all','op':'read','view':"
+		  "'cow','pages':'0','check':'zero'}]}],'checks':{'zero':{'per':'client'}}}",
+		  "steps[1].do[0]: the check zero is per client, and page 0 is no client" },
+		{ "{" LAYOUT "'steps':[" MAPS ",{'say':'x','do':[{'who':'all','op':'read','view':"
+		  "'cow','pages':'own','check':'a'}]}],'checks':{'b':{'per':'client'}}}",
+		  "checks.b: no action names this check" },
+		{ "{" LAYOUT "'steps':[" MAPS ",{'say':'x','do':[{'who':'all','op':'read','view':"
+		  "'cow','pages':'own','check':'a'}]}],'checks':{'a':{'per':'everyone'}}}",
+		  "checks.a.per" },
+		{ "{" LAYOUT "'steps':[" MAPS ",{'say':'x','do':[{'who':'all','op':'read','view':"
+		  "'cow','pages':'own','check':'a'}]}],'checks':{'a':{'per':'client','x':1}}}",
+		  "checks.a: unknown member" },
+		{ "{" LAYOUT "'steps':[" MAPS ",{'say':'x','do':[{'who':'all','op':'map','view':"
+		  "'ro','check':'a'}]}],'checks':{'a':{'per':'client'}}}",
+		  "the check a is per client, and 'map' names no pages" },
+		{ "{" HEAD "'steps':[" MAPS ",{'say':'x','do':[{'who':1,'op':'read','view':'cow',"
+		  "'pages':'1','check':'a'}]}],'checks':{'a':{'per':'client'}}}",
+		  "checks.a: a check per client needs the section laid out by client" },
 		{ MAPPED("{'who':1,'op':'read','view':'cow','pages':'clients'}"),
 		  "'clients' needs the section laid out by client" },
 		{ MAPPED("{'who':1,'op':'read','view':'cow','pages':'own'}"),
