@@ -16,6 +16,7 @@
 #include "platform.h"
 #include "protocol.h"
 #include "section.h"
+#include "text.h"
 
 /* The course's exercise, image_section_shared (docs/course.md): a counter
  * in the image's ordinary data, whose pages are copy-on-write (every
@@ -449,8 +450,13 @@ static int serve(struct client *c)
 		case PROTO_DONE:
 			return finished(c, &msg.u.done);
 		case PROTO_ERROR:
-			fprintf(stderr, "cowlab-client: the server ended the run: %s (%s)\n",
-				msg.u.error.message, msg.u.error.code);
+			{
+				char says[PROTO_TEXT_MAX + 80];
+
+				snprintf(says, sizeof(says), "the server ended the run: %s (%s)",
+					 msg.u.error.message, msg.u.error.code);
+				text_print_wrapped(stderr, "cowlab-client:", says, 2);
+			}
 			return EXIT_LOST;
 		default:
 			send_error(c, "unexpected", "unexpected message type");

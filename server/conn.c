@@ -121,8 +121,13 @@ void server_drop(struct server *s, struct client_state *cl, const char *code,
 	text_utf8_trim(cl->reason);
 	cl->lost = true;
 	cl->waiting = false;
-	fprintf(stderr, "cowlab-server: client %d (pid %ld) lost: %s\n", cl->id, cl->pid,
-		cl->reason);
+	{
+		char says[REPORT_TEXT_MAX + 64];
+
+		snprintf(says, sizeof(says), "client %d (pid %ld) lost: %s", cl->id, cl->pid,
+			 cl->reason);
+		text_print_wrapped(stderr, "cowlab-server:", says, 2);
+	}
 	if (cl->conn != NULL) {
 		send_error(cl->conn, code, cl->reason);
 		conn_close(s, cl->conn);

@@ -630,10 +630,15 @@ static int run(struct server *s)
 		return err;
 	if (s->opt.spawn > 0 && !early && (err = spawn_clients(s)) != 0)
 		return err;
-	if (s->opt.spawn == 0)
-		fprintf(stderr, "cowlab-server: listening on %s; waiting for %d client%s "
-			"(cowlab-client --name %s)\n", channel_hub_path(s->hub), s->opt.clients,
-			text_s((uint64_t)s->opt.clients), s->opt.name);
+	if (s->opt.spawn == 0) {
+		char says[600];
+
+		/* within 80 columns, where the path allows */
+		snprintf(says, sizeof(says), "listening on %s; waiting for %d client%s "
+			 "(cowlab-client --name %s)", channel_hub_path(s->hub), s->opt.clients,
+			 text_s((uint64_t)s->opt.clients), s->opt.name);
+		text_print_wrapped(stderr, "cowlab-server:", says, 2);
+	}
 	return server_run(s);
 }
 
