@@ -400,7 +400,7 @@ static int finished(const struct client *c, const struct proto_done *d)
 		printf("cowlab-client: the run: isolation %s (exit %d)\n",
 		       verdicts[d->run_exit_status], d->run_exit_status);
 		if (d->message[0] != '\0')
-			printf("cowlab-client: %s\n", d->message);
+			text_print_wrapped(stdout, "cowlab-client:", d->message, 2);
 	}
 	return d->run_exit_status;
 }

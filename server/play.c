@@ -83,6 +83,7 @@ struct item {
 	int who;
 	int lane;                         /* the client whose part of the step it is in */
 	int owner;                        /* a check per client: whose pages, else 0 */
+	bool split;                       /* one client's share of its participant's pages */
 	const struct scenario_pages *pg;  /* its pages: the action's, or own_pg */
 	struct scenario_pages *own_pg;    /* resolved for its client (relative pages) */
 	uint8_t view;
@@ -181,6 +182,7 @@ struct play {
 	bool plural;
 	int reader;
 	bool relative;                    /* pages relative to a client as written */
+	char cut_short[96];               /* why every check is unproven: interrupted */
 };
 
 static const enum model_view model_views[SCENARIO_VIEW_COUNT] = {
@@ -631,7 +633,7 @@ static void predict_range(struct play *p, size_t ii, const struct scenario_actio
 }
 
 static void predict_one(struct server *s, struct play *p, uint32_t j, int k, int lane,
-			struct scenario_pages *own, int owner);
+			struct scenario_pages *own, int owner, bool split);
 
 static bool per_client(const struct play *p, const char *check)
 {
@@ -650,7 +652,7 @@ static void predict(struct server *s, struct play *p, uint32_t j, int k, int lan
 	struct scenario_pages all, *own = NULL;
 
 	if (a->rel.kind == SCENARIO_ABSOLUTE && !per_client(p, a->check)) {
-		predict_one(s, p, j, k, lane, NULL, 0);
+		predict_one(s, p, j, k, lane, NULL, 0, false);
 		return;
 	}
 	/* its pages for this client; none ("near", one client): not done */
@@ -663,7 +665,7 @@ static void predict(struct server *s, struct play *p, uint32_t j, int k, int lan
 			return;
 		}
 		*own = all;
-		predict_one(s, p, j, k, lane, own, 0);
+		predict_one(s, p, j, k, lane, own, 0, false);
 		return;
 	}
 	/* the pages of each client in turn (the reader made sure they are
@@ -692,12 +694,12 @@ static void predict(struct server *s, struct play *p, uint32_t j, int k, int lan
 			}
 			r++;
 		}
-		predict_one(s, p, j, k, lane, own, owner);
+		predict_one(s, p, j, k, lane, own, owner, own->total != all.total || r < all.nruns);
 	}
 }
 
 static void predict_one(struct server *s, struct play *p, uint32_t j, int k, int lane,
-			struct scenario_pages *own, int owner)
+			struct scenario_pages *own, int owner, bool split)
 {
 	const struct scenario_action *a = &p->sc.steps[p->step].actions[j];
 	struct item *it;
@@ -710,6 +712,7 @@ static void predict_one(struct server *s, struct play *p, uint32_t j, int k, int
 	}
 	it->lane = lane;
 	it->owner = owner;
+	it->split = split;
 	it->own_pg = own;
 	it->pg = own != NULL ? own : &a->pages;
 	ii = (size_t)(it - p->items);
@@ -1599,7 +1602,10 @@ static void judge_evidence(struct play *p, struct item *it, const struct scenari
 		unproven(it, "the OS could not tell of %llu page%s (swapped out?)",
 			 (unsigned long long)unknown, text_s(unknown));
 	if (a != NULL && a->expect.given && a->expect.private_pages >= 0) {
-		it->you = unknown > 0 ? 2 : (uint64_t)a->expect.private_pages == it->seen_private;
+		/* a share of the action (a check per client) is not what was said
+		 * of the whole */
+		it->you = unknown > 0 || it->split ? 2 :
+			  (uint64_t)a->expect.private_pages == it->seen_private;
 		snprintf(it->you_text, sizeof(it->you_text), "you said %lld private: %s",
 			 (long long)a->expect.private_pages, it->you == 2 ? "cannot tell" :
 			 it->you ? "right" : "WRONG");
@@ -1951,7 +1957,9 @@ static void print_step(struct play *p, FILE *f)
 		uint32_t at = st->actions[p->items[i].action].at;
 		size_t same = 1;
 
-		p->relative = true;
+		/* a client's share of an observation (a check per client) is said
+		 * with its own pages */
+		p->relative = !p->items[i].split;
 		item_body(p, &p->items[i], body, sizeof(body));
 		who[n++] = p->items[i].who;
 		for (size_t j = i + 1; j < p->nitems && p->items[j].action != NOT_AN_ACTION &&
@@ -1966,7 +1974,7 @@ static void print_step(struct play *p, FILE *f)
 					who[n++] = p->items[j].who;
 			}
 		}
-		p->relative = same > 1;
+		p->relative = same > 1 && !p->items[i].split;
 		whos_text(who, n, whos, sizeof(whos));
 		/* said of them all: "clients 1-4 read cow 2: their own stamps" */
 		p->plural = n > 1;
@@ -2321,13 +2329,16 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 		p->lost_at[k] = -1;
 		p->lane_at[k] = -1;
 	}
-	p->width = lane_width(p);
+	/* two clients whose actions reach one client's pages are up to twice
+	 * the reach apart */
+	p->width = lane_width(p) >= (p->sc.clients + 1) / 2 ? p->sc.clients : 2 * lane_width(p);
 	for (size_t i = 0; i < p->sc.nsteps; i++) {
 		for (size_t j = 0; j < p->sc.steps[i].nactions; j++) {
 			const struct scenario_action *a = &p->sc.steps[i].actions[j];
 
-			p->glob_waits[i] |= a->who.server && a->rel.kind != SCENARIO_EACH &&
-					    a->op != SCENARIO_MAP && a->op != SCENARIO_UNMAP;
+			/* maps and unmaps too: the server's own actions go in the
+			 * order of the steps, its "each" of earlier steps first */
+			p->glob_waits[i] |= a->who.server && a->rel.kind != SCENARIO_EACH;
 		}
 	}
 	for (size_t i = 0; i < p->sc.nsteps; i++)
@@ -2452,8 +2463,8 @@ static void judge_check(const struct server *s, const struct play *p, struct rep
 		report_check_detail(rc, "%s", c->first);
 	} else if (c->n[OBS_UNPROVEN] > 0) {
 		report_check_unproven(rc, "%s", c->first);
-	} else if (s->report.interrupted[0] != '\0' && p->begun < (int)p->sc.nsteps) {
-		report_check_unproven(rc, "the run was interrupted before step %d", p->begun + 1);
+	} else if (p->cut_short[0] != '\0') {
+		report_check_unproven(rc, "%s", p->cut_short);
 	} else if (!agrees && (c->n[OBS_NA] > 0 || c->n[OBS_DEVIATION] > 0)) {
 		rc->applicable = false;
 		report_check_detail(rc, "not applicable here: %s", c->na);
@@ -2485,6 +2496,22 @@ static cJSON *tally_json(const struct ptally *c)
 static void make_checks(struct server *s, struct play *p)
 {
 	char none[160];
+
+	/* interrupted before every lane went through every step: what was
+	 * not done may have been what differed, whoever's it was */
+	p->cut_short[0] = '\0';
+	for (int k = 0; s->report.interrupted[0] != '\0' && k <= p->sc.clients; k++) {
+		int done = k == 0 ? p->glob_done : p->lane_done[k];
+
+		if (done < (int)p->sc.nsteps) {
+			char who[24];
+
+			who_text(k, who, sizeof(who));
+			snprintf(p->cut_short, sizeof(p->cut_short), "the run was interrupted before "
+				 "%s's step %d", who, done + 1);
+			break;
+		}
+	}
 
 	snprintf(none, sizeof(none), "no participant had pages for its actions (%d client%s)",
 		 p->sc.clients, text_s((uint64_t)p->sc.clients));
@@ -2519,16 +2546,30 @@ static void make_checks(struct server *s, struct play *p)
 	check_control(s, p);
 }
 
-/* Client r's instance of a check per client, or NULL. */
-static const struct report_check *client_check(const struct server *s, size_t r,
-					       const char *name)
+/* Client k's instance of a check per client: its status and words, from
+ * its report (an admitted client), or from what was seen of its pages (a
+ * client that never came: no report of its own, but its observations,
+ * unproven, were made of nothing). */
+static enum check_status instance_of(const struct server *s, const struct pcheck *c, int k,
+				     const char **detail)
 {
-	const struct report_client *cl = &s->report.clients[r];
+	const struct ptally *t = &c->per[k];
 
-	for (size_t i = 0; i < cl->nchecks; i++)
-		if (strcmp(cl->checks[i].name, name) == 0)
-			return &cl->checks[i];
-	return NULL;
+	for (size_t r = 0; r < s->report.nclients; r++) {
+		const struct report_client *cl = &s->report.clients[r];
+
+		if (cl->id != k)
+			continue;
+		for (size_t i = 0; i < cl->nchecks; i++) {
+			if (strcmp(cl->checks[i].name, c->name) == 0) {
+				*detail = cl->checks[i].detail ? cl->checks[i].detail : "";
+				return report_check_status(&cl->checks[i]);
+			}
+		}
+	}
+	*detail = t->first[0] ? t->first : "no observation of its pages";
+	return t->n[OBS_DIFFER] > 0 ? CHECK_FAILED : t->n[OBS_UNPROVEN] > 0 ? CHECK_UNPROVEN :
+	       CHECK_NOT_APPLICABLE;
 }
 
 /* A check per client in people's words: the clients it held for on one
@@ -2540,27 +2581,26 @@ static void print_per_client(const struct server *s, const struct play *p,
 		[CHECK_HELD] = "held", [CHECK_FAILED] = "FAILED",
 		[CHECK_UNPROVEN] = "UNPROVEN", [CHECK_NOT_APPLICABLE] = "n/a",
 	};
-	int *held = calloc(s->report.nclients + 1, sizeof(*held));
+	int *held = calloc((size_t)p->sc.clients + 1, sizeof(*held));
 	size_t nheld = 0, shown = 0, others = 0;
+	uint64_t matched = 0;
 	char line[700], whos[240];
 
-	for (size_t r = 0; held != NULL && r < s->report.nclients; r++) {
-		const struct report_check *rc = client_check(s, r, c->name);
-		enum check_status st;
+	for (int k = 1; held != NULL && k <= p->sc.clients; k++) {
+		const char *detail;
+		enum check_status st = instance_of(s, c, k, &detail);
 
-		if (rc == NULL)
-			continue;
-		st = report_check_status(rc);
 		if (st == CHECK_HELD) {
-			held[nheld++] = s->report.clients[r].id;
+			held[nheld++] = k;
+			matched += c->per[k].n[OBS_MATCH];
 			continue;
 		}
 		if (shown == 4) {
 			others++;
 			continue;
 		}
-		snprintf(line, sizeof(line), "%s %s for client %d: %s", c->name, words[st],
-			 s->report.clients[r].id, rc->detail ? rc->detail : "");
+		snprintf(line, sizeof(line), "%s %s for client %d: %s", c->name, words[st], k,
+			 detail);
 		wrap(p->f, 2, line, 6);
 		shown++;
 	}
@@ -2570,8 +2610,7 @@ static void print_per_client(const struct server *s, const struct play *p,
 	if (nheld > 0) {
 		whos_text(held, nheld, whos, sizeof(whos));
 		snprintf(line, sizeof(line), "%s held for %s: %llu observation%s as the model "
-			 "predicts", c->name, whos, (unsigned long long)c->t.n[OBS_MATCH],
-			 text_s(c->t.n[OBS_MATCH]));
+			 "predicts", c->name, whos, (unsigned long long)matched, text_s(matched));
 		wrap(p->f, 2, line, 6);
 	}
 	free(held);
@@ -2660,24 +2699,23 @@ static void tap_end(struct server *s, struct play *p)
 	 * held (the worst, failed before unproven, said for its client) */
 	for (size_t i = 0; i < p->nchecks; i++) {
 		const struct pcheck *c = &p->checks[i];
-		const struct report_check *worst = NULL;
+		const char *worst = NULL;
 		enum check_status ws = CHECK_NOT_APPLICABLE;
 		int who = 0;
 		size_t applicable = 0;
 
 		if (c->per == NULL)
 			continue;
-		for (size_t r = 0; r < s->report.nclients; r++) {
-			const struct report_check *rc = client_check(s, r, c->name);
-			enum check_status st = rc != NULL ? report_check_status(rc) :
-					       CHECK_NOT_APPLICABLE;
+		for (int k = 1; k <= p->sc.clients; k++) {
+			const char *detail;
+			enum check_status st = instance_of(s, c, k, &detail);
 
 			applicable += st != CHECK_NOT_APPLICABLE;
 			if ((st == CHECK_FAILED && ws != CHECK_FAILED) ||
 			    (st == CHECK_UNPROVEN && ws != CHECK_FAILED && ws != CHECK_UNPROVEN)) {
-				worst = rc;
+				worst = detail;
 				ws = st;
-				who = s->report.clients[r].id;
+				who = k;
 			}
 		}
 		fprintf(p->f, "%s %d - check %s (each client)", worst != NULL ? "not ok" : "ok",
@@ -2688,8 +2726,7 @@ static void tap_end(struct server *s, struct play *p)
 		if (worst != NULL) {
 			char what[REPORT_TEXT_MAX + 32];
 
-			snprintf(what, sizeof(what), "client %d: %s", who,
-				 worst->detail ? worst->detail : "");
+			snprintf(what, sizeof(what), "client %d: %s", who, worst);
 			fputs("  ---\n", p->f);
 			yaml_str(p->f, ws == CHECK_FAILED ? "differs" : "unproven", what);
 			fputs("  ...\n", p->f);
