@@ -42,8 +42,9 @@ void section_unmap(struct section *s, void *addr);
  * backend picks the fastest way in (on Linux pwrite(2)s of a buffer, which
  * map nothing into this process, and for a large section a second thread
  * making the pattern a chunk ahead of the writer; on Windows through the
- * view). `fill` may be called from another thread than the caller's. Returns 0 or a negative cowlab_err (a
- * section the memory cannot hold fails here, not with a fault later). */
+ * view). `fill` may be called from another thread than the caller's.
+ * Returns 0 or a negative cowlab_err (a section the memory cannot hold
+ * fails here, not with a fault later). */
 typedef void section_fill_fn(void *ctx, uint64_t page, void *dst, size_t page_size);
 int section_fill(struct section *s, void *rw_view, section_fill_fn *fill, void *ctx);
 

@@ -18,7 +18,6 @@
 #include "text.h"
 
 struct gen {
-	int clients;
 	uint64_t ppc;
 	bool ok;        /* no allocation failed */
 };
@@ -48,12 +47,7 @@ static cJSON *act(struct gen *g, cJSON *step_do, int who, const char *op, const 
 		g->ok = false;
 		return NULL;
 	}
-	if (who < 0)
-		g->ok &= cJSON_AddStringToObject(a, "who", "all") != NULL;
-	else if (who == 0)
-		g->ok &= cJSON_AddStringToObject(a, "who", "server") != NULL;
-	else
-		g->ok &= cJSON_AddNumberToObject(a, "who", who) != NULL;
+	g->ok &= cJSON_AddStringToObject(a, "who", who < 0 ? "all" : "server") != NULL;
 	g->ok &= cJSON_AddStringToObject(a, "op", op) != NULL;
 	g->ok &= cJSON_AddStringToObject(a, "view", view) != NULL;
 	if (pages != NULL)
@@ -177,7 +171,7 @@ static void build(struct gen *g, cJSON *root)
 /* The document, or NULL with `why` (out of range) or without (memory). */
 static cJSON *document(int clients, uint64_t pages_per_client, char *why, size_t cap)
 {
-	struct gen g = { clients, pages_per_client, true };
+	struct gen g = { pages_per_client, true };
 	char about[600];
 	cJSON *root, *layout;
 

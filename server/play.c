@@ -153,9 +153,9 @@ struct play {
 	/* Lanes: each client goes through the steps at its own pace, with the
 	 * server's actions on its pages ("each"); a client's step waits for
 	 * its own last step, the server's other actions of earlier steps, and
-	 * the steps before of the clients within `width` of it (whose pages
-	 * its actions touch). The server's other actions of a step that touch
-	 * pages wait for every client to have done the step before. */
+	 * the steps before of the clients within `width` of it (twice the
+	 * reach of any lane's pages). The server's other actions of a step
+	 * wait for every client to have done the step before. */
 	struct stepbuf {
 		struct item *items;
 		size_t nitems, icap;
@@ -165,7 +165,7 @@ struct play {
 	size_t *lane_item;                /* per client: its first item in that step */
 	int width;                        /* clients a client's step waits for, each side */
 	int glob_done;                    /* steps whose server's other actions are done */
-	bool *glob_waits;                 /* per step: those touch pages */
+	bool *glob_waits;                 /* per step: the server has other actions in it */
 	int printed;                      /* steps judged whole and printed */
 	int begun;                        /* steps anyone has begun */
 	uint8_t *unknown;                 /* a page's words unknown: a lost client's */
@@ -635,14 +635,6 @@ static void predict_range(struct play *p, size_t ii, const struct scenario_actio
 static void predict_one(struct server *s, struct play *p, uint32_t j, int k, int lane,
 			struct scenario_pages *own, int owner, bool split);
 
-static bool per_client(const struct play *p, const char *check)
-{
-	for (size_t i = 0; check[0] != '\0' && i < p->sc.nchecks; i++)
-		if (strcmp(p->sc.checks[i], check) == 0)
-			return p->sc.per_client[i];
-	return false;
-}
-
 /* Participant k's part of action j, in client lane's part of the step: one
  * observation, or, under a check per client, one for each client whose
  * pages it names (in the order of the pages), each judged for that client. */
@@ -651,7 +643,7 @@ static void predict(struct server *s, struct play *p, uint32_t j, int k, int lan
 	const struct scenario_action *a = &p->sc.steps[p->step].actions[j];
 	struct scenario_pages all, *own = NULL;
 
-	if (a->rel.kind == SCENARIO_ABSOLUTE && !per_client(p, a->check)) {
+	if (a->rel.kind == SCENARIO_ABSOLUTE && !scenario_check_per_client(&p->sc, a->check)) {
 		predict_one(s, p, j, k, lane, NULL, 0, false);
 		return;
 	}
@@ -659,7 +651,7 @@ static void predict(struct server *s, struct play *p, uint32_t j, int k, int lan
 	scenario_pages_of(&p->sc, a, lane, &all);
 	if (all.total == 0)
 		return;
-	if (!per_client(p, a->check)) {
+	if (!scenario_check_per_client(&p->sc, a->check)) {
 		if ((own = malloc(sizeof(*own))) == NULL) {
 			p->nomem = true;
 			return;
@@ -694,7 +686,7 @@ static void predict(struct server *s, struct play *p, uint32_t j, int k, int lan
 			}
 			r++;
 		}
-		predict_one(s, p, j, k, lane, own, owner, own->total != all.total || r < all.nruns);
+		predict_one(s, p, j, k, lane, own, owner, own->total != all.total);
 	}
 }
 
@@ -763,56 +755,49 @@ static void predict_one(struct server *s, struct play *p, uint32_t j, int k, int
 /* The page map: the OS's own evidence of every view a participant wrote,
  * protected or discarded in the step, at most MAP_PAGES pages from the
  * first it touched. */
-static bool in_lane(const struct scenario_action *a, int k, int lane)
-{
-	return scenario_in_lane(a, k, lane);
-}
-
 static void add_maps(struct server *s, struct play *p, int k, int lane)
 {
 	const struct scenario_step *st = &p->sc.steps[p->step];
 
-	{
-		for (uint8_t v = 0; v < SCENARIO_VIEW_COUNT; v++) {
-			uint32_t lo = UINT32_MAX;
-			struct scenario_pages pg;
-			struct item *it;
+	for (uint8_t v = 0; v < SCENARIO_VIEW_COUNT; v++) {
+		uint32_t lo = UINT32_MAX;
+		struct scenario_pages pg;
+		struct item *it;
 
-			if (gone(s, p, k) || !p->mapped[k][v])
+		if (gone(s, p, k) || !p->mapped[k][v])
+			continue;
+		for (size_t j = 0; j < st->nactions; j++) {
+			const struct scenario_action *a = &st->actions[j];
+			struct scenario_pages ap;
+
+			if (!scenario_in_lane(a, k, lane) || a->view != v ||
+			    (a->op != SCENARIO_WRITE && a->op != SCENARIO_PROTECT &&
+			     a->op != SCENARIO_DISCARD))
 				continue;
-			for (size_t j = 0; j < st->nactions; j++) {
-				const struct scenario_action *a = &st->actions[j];
-				struct scenario_pages ap;
-
-				if (!in_lane(a, k, lane) || a->view != v ||
-				    (a->op != SCENARIO_WRITE && a->op != SCENARIO_PROTECT &&
-				     a->op != SCENARIO_DISCARD))
-					continue;
-				scenario_pages_of(&p->sc, a, lane, &ap);
-				if (ap.nruns > 0 && ap.runs[0].first < lo)
-					lo = ap.runs[0].first;
-			}
-			if (lo == UINT32_MAX)
-				continue;
-			uint32_t n = p->sc.pages - lo < MAP_PAGES ? p->sc.pages - lo : MAP_PAGES;
-
-			if (k == 0 && lane > 0) {
-				/* the server's "each": that client's pages alone, so
-				 * that each client's part of the step has its map */
-				lo = p->sc.before + (uint32_t)(lane - 1) * p->sc.each;
-				n = p->sc.each < MAP_PAGES ? p->sc.each : MAP_PAGES;
-			} else if (p->sc.pages <= MAP_PAGES) {
-				lo = 0; /* the whole section */
-				n = p->sc.pages;
-			}
-			memset(&pg, 0, sizeof(pg));
-			pg.nruns = 1;
-			pg.runs[0].first = lo;
-			pg.runs[0].count = n;
-			pg.total = pg.runs[0].count;
-			if ((it = item_new(p, NOT_AN_ACTION, k, v)) != NULL)
-				predict_evidence(p, (size_t)(it - p->items), k, v, &pg);
+			scenario_pages_of(&p->sc, a, lane, &ap);
+			if (ap.nruns > 0 && ap.runs[0].first < lo)
+				lo = ap.runs[0].first;
 		}
+		if (lo == UINT32_MAX)
+			continue;
+		uint32_t n = p->sc.pages - lo < MAP_PAGES ? p->sc.pages - lo : MAP_PAGES;
+
+		if (k == 0 && lane > 0) {
+			/* the server's "each": that client's pages alone, so
+			 * that each client's part of the step has its map */
+			lo = p->sc.before + (uint32_t)(lane - 1) * p->sc.each;
+			n = p->sc.each < MAP_PAGES ? p->sc.each : MAP_PAGES;
+		} else if (p->sc.pages <= MAP_PAGES) {
+			lo = 0; /* the whole section */
+			n = p->sc.pages;
+		}
+		memset(&pg, 0, sizeof(pg));
+		pg.nruns = 1;
+		pg.runs[0].first = lo;
+		pg.runs[0].count = n;
+		pg.total = pg.runs[0].count;
+		if ((it = item_new(p, NOT_AN_ACTION, k, v)) != NULL)
+			predict_evidence(p, (size_t)(it - p->items), k, v, &pg);
 	}
 }
 
@@ -911,7 +896,6 @@ static void mark_unknown(struct play *p, int k, int step)
 	for (size_t i = (size_t)step; i < p->sc.nsteps; i++) {
 		for (size_t j = 0; j < p->sc.steps[i].nactions; j++) {
 			const struct scenario_action *a = &p->sc.steps[i].actions[j];
-
 			struct scenario_pages pg;
 
 			if (!acts(a, k) || a->op != SCENARIO_WRITE || a->view == SCENARIO_VIEW_COW)
@@ -979,7 +963,7 @@ static void begin_lane(struct server *s, struct play *p, int i, int k)
 	if (i + 1 > p->begun)
 		p->begun = i + 1;
 	for (uint32_t j = 0; j < st->nactions; j++)
-		if (in_lane(&st->actions[j], 0, k))
+		if (scenario_in_lane(&st->actions[j], 0, k))
 			predict(s, p, j, 0, k);
 	for (uint32_t j = 0; k > 0 && j < st->nactions; j++)
 		if (acts(&st->actions[j], k))
@@ -987,8 +971,8 @@ static void begin_lane(struct server *s, struct play *p, int i, int k)
 	add_maps(s, p, 0, k);
 	if (k > 0)
 		add_maps(s, p, k, k);
-	for (int w = 0; w <= k; w += k > 0 ? k : 1) {
-		struct part *pt = &p->parts[w];
+	for (int w = 0; w < (k > 0 ? 2 : 1); w++) { /* the server's part, and the client's */
+		struct part *pt = &p->parts[w == 0 ? 0 : k];
 
 		if (pt->nops > 0 && (pt->rec = calloc(pt->nops, sizeof(*pt->rec))) == NULL) {
 			p->nomem = true;
@@ -1075,7 +1059,7 @@ static int item_order(const void *x, const void *y)
 	return (a->ev_first > b->ev_first) - (a->ev_first < b->ev_first);
 }
 
-static void print_step_of(struct server *s, struct play *p, int i);
+static void print_step_of(struct play *p, int i);
 
 static void machine(struct server *s, struct play *p)
 {
@@ -1116,7 +1100,7 @@ static void machine(struct server *s, struct play *p)
 			}
 		}
 		while (p->printed < (int)p->sc.nsteps && step_whole(p, p->printed)) {
-			print_step_of(s, p, p->printed++);
+			print_step_of(p, p->printed++);
 			moved = true;
 		}
 	} while (moved);
@@ -1698,9 +1682,9 @@ static const char *verb(const struct play *p, const struct scenario_action *a)
 	return verbs[p->plural][a->op];
 }
 
-/* What an action does, without who: "writes 0x00C0FFEE to cow 3". */
-/* The action in words, on its pages for one participant (pg), or, said
- * of several (p->relative), as written. */
+/* What an action does, without who: "writes 0x00C0FFEE to cow 3", on its
+ * pages for one participant (pg), or, said of several (p->relative), as
+ * written ("own 0"). */
 static void action_text(const struct play *p, const struct scenario_action *a,
 			const struct scenario_pages *pg, char *buf, size_t cap)
 {
@@ -1954,7 +1938,6 @@ static void print_step(struct play *p, FILE *f)
 		/* everyone who did this action with the same outcome, on one line
 		 * (an action on pages relative to a client is one a client: the
 		 * same as written, said as written, "own 0") */
-		uint32_t at = st->actions[p->items[i].action].at;
 		size_t same = 1;
 
 		/* a client's share of an observation (a check per client) is said
@@ -1962,8 +1945,8 @@ static void print_step(struct play *p, FILE *f)
 		p->relative = !p->items[i].split;
 		item_body(p, &p->items[i], body, sizeof(body));
 		who[n++] = p->items[i].who;
-		for (size_t j = i + 1; j < p->nitems && p->items[j].action != NOT_AN_ACTION &&
-		     st->actions[p->items[j].action].at == at; j++) {
+		for (size_t j = i + 1; j < p->nitems && p->items[j].action == p->items[i].action;
+		     j++) {
 			if (done[j])
 				continue;
 			item_body(p, &p->items[j], other, sizeof(other));
@@ -2049,7 +2032,7 @@ static cJSON *item_json(struct play *p, struct item *it)
 	} else {
 		const struct scenario_action *a = &p->sc.steps[p->step].actions[it->action];
 
-		cJSON_AddNumberToObject(o, "action", a->at);
+		cJSON_AddNumberToObject(o, "action", it->action);
 		action_text(p, a, it->pg, buf, sizeof(buf));
 		cJSON_AddStringToObject(o, "does", buf);
 		cJSON_AddStringToObject(o, "check", a->check[0] ? a->check : "model_agrees");
@@ -2228,21 +2211,19 @@ static void note_failed_ops(struct server *s, struct play *p, int k)
 	char step[16] = "";
 
 	appendf(step, sizeof(step), "step %d", p->step + 1);
-	{
-		const struct part *pt = &p->parts[k];
+	const struct part *pt = &p->parts[k];
 
-		for (size_t i = 0; i < pt->answered; i++) {
-			const struct item *it = &p->items[pt->meta[i].item];
-			uint64_t fp;
+	for (size_t i = 0; i < pt->answered; i++) {
+		const struct item *it = &p->items[pt->meta[i].item];
+		uint64_t fp;
 
-			if (pt->rec[i].ok || it->st != OBS_UNPROVEN || faulted_page(&pt->rec[i], &fp))
-				continue;
-			for (size_t r = 0; r < s->report.nclients; r++)
-				if (s->report.clients[r].id == k)
-					report_client_failed_op(&s->report.clients[r], step, (int)i,
-								proto_op_name(pt->ops[i].kind),
-								pt->rec[i].error);
-		}
+		if (pt->rec[i].ok || it->st != OBS_UNPROVEN || faulted_page(&pt->rec[i], &fp))
+			continue;
+		for (size_t r = 0; r < s->report.nclients; r++)
+			if (s->report.clients[r].id == k)
+				report_client_failed_op(&s->report.clients[r], step, (int)i,
+							proto_op_name(pt->ops[i].kind),
+							pt->rec[i].error);
 	}
 }
 
@@ -2271,9 +2252,8 @@ static void print_items(struct play *p)
 
 /* Prints step i, judged whole, in the order of the file (actions, then
  * participants by id, page maps last), and lets its items go. */
-static void print_step_of(struct server *s, struct play *p, int i)
+static void print_step_of(struct play *p, int i)
 {
-	(void)s;
 	use_step(p, i);
 	if (p->nitems > 1)
 		qsort(p->items, p->nitems, sizeof(*p->items), item_order);
@@ -2331,7 +2311,8 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 	}
 	/* two clients whose actions reach one client's pages are up to twice
 	 * the reach apart */
-	p->width = lane_width(p) >= (p->sc.clients + 1) / 2 ? p->sc.clients : 2 * lane_width(p);
+	p->width = lane_width(p);
+	p->width = p->width >= (p->sc.clients + 1) / 2 ? p->sc.clients : 2 * p->width;
 	for (size_t i = 0; i < p->sc.nsteps; i++) {
 		for (size_t j = 0; j < p->sc.steps[i].nactions; j++) {
 			const struct scenario_action *a = &p->sc.steps[i].actions[j];
@@ -2450,7 +2431,8 @@ static void check_control(struct server *s, struct play *p)
 }
 
 /* A check's status from what it saw: failed, unproven, not applicable or
- * held, never held on nothing. `whole`: the run's model_agrees. */
+ * held, never held on nothing. `agrees`: it is the run's model_agrees;
+ * `none`: why nothing was seen. */
 static void judge_check(const struct server *s, const struct play *p, struct report_check *rc,
 			const struct ptally *c, bool agrees, const char *none)
 {
@@ -2750,7 +2732,7 @@ void play_end(struct server *s)
 		if (p->lane_at[k] >= 0)
 			end_lane(s, p, k);
 	while (p->printed < p->begun)
-		print_step_of(s, p, p->printed++);
+		print_step_of(p, p->printed++);
 	for (size_t i = 0; i < s->report.nclients; i++) {
 		struct report_client *rc = &s->report.clients[i];
 		const struct client_state *c = &s->clients[rc->id - 1];

@@ -29,12 +29,6 @@ const char *scenario_protect_name(enum scenario_protect p) { return protect_name
 
 /* Where the reader is: the JSON path of the member at hand, and where to
  * say what went wrong. */
-#define REL_NONE SCENARIO_ABSOLUTE
-#define REL_OWN SCENARIO_OWN
-#define REL_NEAR SCENARIO_NEAR
-#define REL_AROUND SCENARIO_AROUND
-#define REL_EACH SCENARIO_EACH
-
 struct reader {
 	char path[96];
 	char *why;
@@ -370,9 +364,9 @@ static int parse_pages(struct reader *r, const char *t, const struct scenario_ac
 		return fail(r, "\"each\" is the server's: every client's pages, one action a "
 			    "client (a client's are \"own\")");
 	memset(rel, 0, sizeof(*rel));
-	rel->kind = (enum scenario_rel_kind)(REL_OWN + w);
+	rel->kind = (enum scenario_rel_kind)(SCENARIO_OWN + w); /* in the order of words[] */
 	at += strlen(words[w]);
-	if (rel->kind == REL_NEAR || rel->kind == REL_AROUND) {
+	if (rel->kind == SCENARIO_NEAR || rel->kind == SCENARIO_AROUND) {
 		char *end;
 		unsigned long width;
 
@@ -419,14 +413,14 @@ static bool rel_resolve(const struct scenario *s, const struct scenario_rel *rel
 	int lo = k, hi = k;
 
 	memset(out, 0, sizeof(*out));
-	if (rel->kind == REL_NEAR || rel->kind == REL_AROUND) {
+	if (rel->kind == SCENARIO_NEAR || rel->kind == SCENARIO_AROUND) {
 		lo = k - (int)rel->width < 1 ? 1 : k - (int)rel->width;
 		hi = k + (int)rel->width > s->clients ? s->clients : k + (int)rel->width;
 	}
 	for (int j = lo; j <= hi; j++) {
 		uint32_t base = s->before + (uint32_t)(j - 1) * s->each;
 
-		if (j == k && rel->kind == REL_NEAR)
+		if (j == k && rel->kind == SCENARIO_NEAR)
 			continue;
 		if (rel->idx.nruns == 0 && !pages_add(out, base, s->each))
 			return false;
@@ -528,7 +522,7 @@ static int parse_expect(struct reader *r, const cJSON *a, struct scenario_action
 	} else if (act->op == SCENARIO_EVIDENCE) {
 		if ((e = only_known(r, x, for_evidence)) == 0 &&
 		    (e = get_int(r, x, "private", false, 0,
-				 r->rel->kind != REL_NONE ? SCENARIO_PAGES_MAX : act->pages.total,
+				 r->rel->kind != SCENARIO_ABSOLUTE ? SCENARIO_PAGES_MAX : act->pages.total,
 				 &n)) == 0)
 			ex->private_pages = member(x, "private") != NULL ? n : -1;
 	} else if (act->op == SCENARIO_READ) {
@@ -545,7 +539,7 @@ static int parse_expect(struct reader *r, const cJSON *a, struct scenario_action
 			else if (strcmp(m->string, "*") == 0) {
 				ex->has_all = true;
 				ex->all = v;
-			} else if (r->rel->kind != REL_NONE) {
+			} else if (r->rel->kind != SCENARIO_ABSOLUTE) {
 				e = fail(r, "pages relative to a client are predicted all at once, "
 					 "with \"*\"");
 			} else if (!parse_u32(m->string, &page)) {
@@ -633,7 +627,7 @@ static int parse_action(struct reader *r, const cJSON *a, struct scenario_action
 		leave(r, up);
 		if (e != 0)
 			return e;
-		if (r->rel->kind != REL_NONE && strlen(t) < sizeof(act->rel_text))
+		if (r->rel->kind != SCENARIO_ABSOLUTE && strlen(t) < sizeof(act->rel_text))
 			snprintf(act->rel_text, sizeof(act->rel_text), "%s", t);
 	}
 	if (act->op == SCENARIO_WRITE) {
@@ -710,7 +704,7 @@ static int resolve_others(struct reader *r, struct scenario_step *st)
 void scenario_pages_of(const struct scenario *s, const struct scenario_action *a, int k,
 		       struct scenario_pages *out)
 {
-	if (a->rel.kind == REL_NONE) {
+	if (a->rel.kind == SCENARIO_ABSOLUTE) {
 		*out = a->pages;
 		return;
 	}
@@ -722,7 +716,7 @@ bool scenario_in_lane(const struct scenario_action *a, int k, int lane)
 {
 	if (k > 0)
 		return lane == k && (a->who.clients >> (k - 1) & 1) != 0;
-	return a->who.server && (a->rel.kind == REL_EACH ? lane > 0 : lane == 0);
+	return a->who.server && (a->rel.kind == SCENARIO_EACH ? lane > 0 : lane == 0);
 }
 
 /* A step as its participants do it: an action on pages relative to a
@@ -744,11 +738,11 @@ static int expanded(struct reader *r, const struct scenario *s, const struct sce
 	for (i = 0; i < st->nactions; i++) {
 		uint64_t c = st->actions[i].who.clients;
 
-		if (st->actions[i].rel.kind == REL_NONE) {
+		if (st->actions[i].rel.kind == SCENARIO_ABSOLUTE) {
 			n++;
 			continue;
 		}
-		if (st->actions[i].rel.kind == REL_EACH)
+		if (st->actions[i].rel.kind == SCENARIO_EACH)
 			n += (size_t)s->clients;
 		for (; c != 0; c &= c - 1)
 			n++;
@@ -764,7 +758,7 @@ static int expanded(struct reader *r, const struct scenario *s, const struct sce
 	for (i = 0; i < st->nactions; i++) {
 		const struct scenario_action *a = &st->actions[i];
 
-		if (a->rel.kind == REL_NONE) {
+		if (a->rel.kind == SCENARIO_ABSOLUTE) {
 			x[o++] = *a;
 			continue;
 		}
@@ -772,10 +766,10 @@ static int expanded(struct reader *r, const struct scenario *s, const struct sce
 			struct scenario_action *b = &x[o];
 			int e = 0;
 
-			if (a->rel.kind != REL_EACH && !(a->who.clients >> (k - 1) & 1))
+			if (a->rel.kind != SCENARIO_EACH && !(a->who.clients >> (k - 1) & 1))
 				continue;
 			*b = *a;
-			if (a->rel.kind != REL_EACH)
+			if (a->rel.kind != SCENARIO_EACH)
 				b->who.clients = (uint64_t)1 << (k - 1);
 			b->others = false;
 			if (!rel_resolve(s, &a->rel, k, &b->pages)) {
@@ -794,7 +788,7 @@ static int expanded(struct reader *r, const struct scenario *s, const struct sce
 
 				e = fail(r, "expect.private: %lld, but %s %d's pages here are %u",
 					 (long long)b->expect.private_pages,
-					 a->rel.kind == REL_EACH ? "the server's for client" : "client",
+					 a->rel.kind == SCENARIO_EACH ? "the server's for client" : "client",
 					 k, b->pages.total);
 				leave(r, up);
 			}
@@ -823,8 +817,8 @@ static int check_step(struct reader *r, const struct scenario_step *st)
 		return e;
 	free(x);
 	for (size_t i = 0; i < st->nactions; i++) {
-		each |= st->actions[i].who.server && st->actions[i].rel.kind == REL_EACH;
-		other |= st->actions[i].who.server && st->actions[i].rel.kind != REL_EACH;
+		each |= st->actions[i].who.server && st->actions[i].rel.kind == SCENARIO_EACH;
+		other |= st->actions[i].who.server && st->actions[i].rel.kind != SCENARIO_EACH;
 	}
 	if (each && other)
 		return fail(r, "the server's \"each\" actions and its other actions go in separate "
@@ -988,41 +982,39 @@ static bool order_matters(const struct scenario_action *a, const struct scenario
 static int lint_step_order(struct reader *r, const struct scenario *s,
 			   const struct scenario_step *st, size_t i)
 {
-	{
-		for (size_t j = 0; j < st->nactions; j++) {
-			const struct scenario_action *a = &st->actions[j];
+	for (size_t j = 0; j < st->nactions; j++) {
+		const struct scenario_action *a = &st->actions[j];
 
-			if (!writes_section(a))
+		if (!writes_section(a))
+			continue;
+		for (size_t l = 0; l < st->nactions; l++) {
+			const struct scenario_action *b = &st->actions[l];
+			uint32_t page;
+			char wa[32], wb[32];
+			int ka = -1, kb = -1;
+
+			if (!order_matters(a, b) || !pages_meet(&a->pages, &b->pages, &page))
 				continue;
-			for (size_t l = 0; l < st->nactions; l++) {
-				const struct scenario_action *b = &st->actions[l];
-				uint32_t page;
-				char wa[32], wb[32];
-				int ka = -1, kb = -1;
-
-				if (!order_matters(a, b) || !pages_meet(&a->pages, &b->pages, &page))
-					continue;
-				/* two participants, one in each (the same one may do both:
-				 * its own actions go in order) */
-				for (int x = 0; x <= s->clients && kb < 0; x++) {
-					for (int y = 0; y <= s->clients && kb < 0; y++) {
-						if (x != y && acts(a, x) && acts(b, y)) {
-							ka = x;
-							kb = y;
-						}
+			/* two participants, one in each (the same one may do both:
+			 * its own actions go in order) */
+			for (int x = 0; x <= s->clients && kb < 0; x++) {
+				for (int y = 0; y <= s->clients && kb < 0; y++) {
+					if (x != y && acts(a, x) && acts(b, y)) {
+						ka = x;
+						kb = y;
 					}
 				}
-				if (kb < 0)
-					continue;
-				who_text(ka, wa, sizeof(wa));
-				who_text(kb, wb, sizeof(wb));
-				snprintf(r->path, sizeof(r->path), "steps[%zu]", i);
-				return fail(r, "%s writes page %u through the section (do[%u]) while "
-					    "%s %s it (do[%u]): the outcome would depend on which "
-					    "goes first; put them in separate steps", wa, page,
-					    (unsigned)a->at, wb,
-					    b->op == SCENARIO_READ ? "reads" : "writes", (unsigned)b->at);
 			}
+			if (kb < 0)
+				continue;
+			who_text(ka, wa, sizeof(wa));
+			who_text(kb, wb, sizeof(wb));
+			snprintf(r->path, sizeof(r->path), "steps[%zu]", i);
+			return fail(r, "%s writes page %u through the section (do[%u]) while "
+				    "%s %s it (do[%u]): the outcome would depend on which "
+				    "goes first; put them in separate steps", wa, page,
+				    (unsigned)a->at, wb,
+				    b->op == SCENARIO_READ ? "reads" : "writes", (unsigned)b->at);
 		}
 	}
 	return 0;
@@ -1030,18 +1022,11 @@ static int lint_step_order(struct reader *r, const struct scenario *s,
 
 /* Within a step the participants act at once (docs/scenarios.md): a step
  * whose outcome would depend on their order is refused. */
-static int lint_order(struct reader *r, const struct scenario *s)
+static int lint_order(struct reader *r, const struct scenario *s, const struct scenario_step *x)
 {
 	for (size_t i = 0; i < s->nsteps; i++) {
-		struct scenario_step step = s->steps[i], *st = &step;
-		struct scenario_action *x;
-		int e = expanded(NULL, s, &s->steps[i], &x, &st->nactions);
+		int e = lint_step_order(r, s, &x[i], i);
 
-		if (e != 0)
-			return e;
-		st->actions = x;
-		e = lint_step_order(r, s, st, i);
-		free(x);
 		if (e != 0)
 			return e;
 	}
@@ -1050,26 +1035,19 @@ static int lint_order(struct reader *r, const struct scenario *s)
 
 /* At most SCENARIO_WORK_MAX page operations in all (each action's pages
  * times its participants): the model predicts each, a client does each. */
-static int lint_work(struct reader *r, const struct scenario *s)
+static int lint_work(struct reader *r, const struct scenario *s, const struct scenario_step *x)
 {
 	uint64_t work = 0;
 
 	for (size_t i = 0; i < s->nsteps; i++) {
-		struct scenario_action *x;
-		size_t nx;
-		int e = expanded(NULL, s, &s->steps[i], &x, &nx);
-
-		if (e != 0)
-			return e;
-		for (size_t j = 0; j < nx; j++) {
-			const struct scenario_action *a = &x[j];
+		for (size_t j = 0; j < x[i].nactions; j++) {
+			const struct scenario_action *a = &x[i].actions[j];
 			uint64_t n = (uint64_t)a->who.server;
 
 			for (uint64_t c = a->who.clients; c != 0; c &= c - 1)
 				n++;
 			work += n * (a->pages.total > 0 ? a->pages.total : 1);
 		}
-		free(x);
 	}
 	if (work > SCENARIO_WORK_MAX)
 		return fail(r, "steps: %llu page operations in all (each action's pages times its "
@@ -1155,59 +1133,66 @@ static int parse_checks(struct reader *r, const cJSON *o, struct scenario *s)
 
 /* An action under a check per client is judged for the clients whose
  * pages it names: it names pages, and only clients' own. */
-static int lint_per_client(struct reader *r, const struct scenario *s)
+static int lint_per_client(struct reader *r, const struct scenario *s,
+			   const struct scenario_step *x)
 {
 	uint64_t lo = s->before, hi = (uint64_t)s->before + (uint64_t)s->each * s->clients;
 
 	for (size_t i = 0; i < s->nsteps; i++) {
-		struct scenario_action *x;
-		size_t n;
-		int e = expanded(NULL, s, &s->steps[i], &x, &n);
+		for (size_t j = 0; j < x[i].nactions; j++) {
+			const struct scenario_action *a = &x[i].actions[j];
 
-		if (e != 0)
-			return e;
-		for (size_t j = 0; j < n && e == 0; j++) {
-			size_t k = 0;
-
-			while (k < s->nchecks && strcmp(s->checks[k], x[j].check) != 0)
-				k++;
-			if (x[j].check[0] == '\0' || k == s->nchecks || !s->per_client[k])
+			if (!scenario_check_per_client(s, a->check))
 				continue;
-			snprintf(r->path, sizeof(r->path), "steps[%zu].do[%u]", i, (unsigned)x[j].at);
-			if (x[j].pages.nruns == 0)
-				e = fail(r, "the check %s is per client, and \"%s\" names no pages",
-					 x[j].check, op_names[x[j].op]);
-			for (size_t q = 0; e == 0 && q < x[j].pages.nruns; q++) {
-				uint64_t f = x[j].pages.runs[q].first;
+			snprintf(r->path, sizeof(r->path), "steps[%zu].do[%u]", i, (unsigned)a->at);
+			if (a->pages.nruns == 0)
+				return fail(r, "the check %s is per client, and \"%s\" names no pages",
+					    a->check, op_names[a->op]);
+			for (size_t q = 0; q < a->pages.nruns; q++) {
+				uint64_t f = a->pages.runs[q].first;
 
-				if (f < lo || f + x[j].pages.runs[q].count > hi)
-					e = fail(r, "the check %s is per client, and page %llu is no "
-						 "client's own", x[j].check,
-						 (unsigned long long)(f < lo ? f : hi));
+				if (f < lo || f + a->pages.runs[q].count > hi)
+					return fail(r, "the check %s is per client, and page %llu is no "
+						    "client's own", a->check,
+						    (unsigned long long)(f < lo ? f : hi));
 			}
 		}
-		free(x);
-		if (e != 0)
-			return e;
 	}
 	r->path[0] = '\0';
 	return 0;
+}
+
+bool scenario_check_per_client(const struct scenario *s, const char *check)
+{
+	for (size_t k = 0; check[0] != '\0' && k < s->nchecks; k++)
+		if (strcmp(s->checks[k], check) == 0)
+			return s->per_client[k];
+	return false;
 }
 
 static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *s);
 
 static int read_scenario(struct reader *r, const cJSON *root, struct scenario *s)
 {
+	struct scenario_step *x = NULL; /* the steps as their participants do them */
+	size_t n = 0;
 	int e = parse_scenario(r, root, s);
 
 	if (e == 0)
 		e = lint_views(r, s);
+	if (e == 0 && (x = calloc(s->nsteps, sizeof(*x))) == NULL)
+		e = COWLAB_E_NOMEM;
+	for (; e == 0 && n < s->nsteps; n++)
+		e = expanded(NULL, s, &s->steps[n], &x[n].actions, &x[n].nactions);
 	if (e == 0)
-		e = lint_order(r, s);
+		e = lint_order(r, s, x);
 	if (e == 0)
-		e = lint_per_client(r, s);
+		e = lint_per_client(r, s, x);
 	if (e == 0)
-		e = lint_work(r, s);
+		e = lint_work(r, s, x);
+	for (size_t i = 0; x != NULL && i < n; i++)
+		free(x[i].actions);
+	free(x);
 	return e;
 }
 

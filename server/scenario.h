@@ -166,6 +166,8 @@ char *scenario_builtin_text(int clients, uint64_t pages_per_client, char *why, s
  * client). */
 void scenario_pages_of(const struct scenario *s, const struct scenario_action *a, int k,
 		       struct scenario_pages *out);
+/* Whether the check of that name is judged per client ("checks"). */
+bool scenario_check_per_client(const struct scenario *s, const char *check);
 /* Whether participant k (0 the server) does action a in client lane's
  * part of its step (lane 0: the server's actions that are no client's). */
 bool scenario_in_lane(const struct scenario_action *a, int k, int lane);

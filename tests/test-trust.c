@@ -233,6 +233,42 @@ struct ctx {
 	char scenario[300];     /* a scenario file to run, or "" */
 };
 
+/* Waits for the server (its status in *code) and its n peers (theirs in
+ * pcodes, when given), and lets them go. */
+static void end_run(struct process *srv, struct process **peers, int n, int *code, int *pcodes)
+{
+	CHECK(process_wait(srv, WAIT_MS, code) == 0);
+	process_destroy(srv);
+	for (int i = 0; i < n; i++) {
+		int pc;
+
+		if (peers[i] != NULL)
+			CHECK(process_wait(peers[i], WAIT_MS, pcodes != NULL ? &pcodes[i] : &pc) == 0);
+		process_destroy(peers[i]);
+	}
+}
+
+/* The server's JSON report (t->out), or NULL; `letter`: checked to be
+ * JSON to the letter, well-formed UTF-8 throughout. */
+static cJSON *report_json(const struct ctx *t, const char *what, bool letter)
+{
+	static char text[1 << 20];
+	char why[160];
+	FILE *f = fopen(t->out, "rb");
+	size_t n;
+	cJSON *r;
+
+	if (f == NULL)
+		return NULL;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	r = cJSON_Parse(text);
+	CHECK_MSG(!letter || r == NULL || json_check(text, n, 64, why, sizeof(why)), "%s: %s",
+		  what, why);
+	return r;
+}
+
 static cJSON *run_three(struct ctx *t, const char *mode, int step, int index, int *code)
 {
 	char st[16], ix[16];
@@ -241,8 +277,7 @@ static cJSON *run_three(struct ctx *t, const char *mode, int step, int index, in
 				t->scenario, NULL };
 	const char *pargv[] = { t->self, "peer", t->name, mode, st, ix, NULL };
 	struct process *srv = NULL, *peers[3] = { NULL, NULL, NULL };
-	cJSON *r = NULL;
-	FILE *f;
+	cJSON *r;
 
 	snprintf(st, sizeof(st), "%d", step);
 	snprintf(ix, sizeof(ix), "%d", index);
@@ -251,26 +286,8 @@ static cJSON *run_three(struct ctx *t, const char *mode, int step, int index, in
 		return NULL;
 	for (int i = 0; i < 3; i++)
 		CHECK(process_start(&peers[i], t->self, pargv, NULL) == 0);
-	CHECK(process_wait(srv, WAIT_MS, code) == 0);
-	process_destroy(srv);
-	for (int i = 0; i < 3; i++) {
-		int pc;
-
-		if (peers[i] != NULL)
-			CHECK(process_wait(peers[i], WAIT_MS, &pc) == 0);
-		process_destroy(peers[i]);
-	}
-	if ((f = fopen(t->out, "rb")) != NULL) {
-		static char text[1 << 20];
-		char why[160];
-		size_t n = fread(text, 1, sizeof(text) - 1, f);
-
-		text[n] = '\0';
-		fclose(f);
-		r = cJSON_Parse(text);
-		/* JSON to the letter: well-formed UTF-8 throughout */
-		CHECK_MSG(r == NULL || json_check(text, n, 64, why, sizeof(why)), "%s: %s", mode, why);
-	}
+	end_run(srv, peers, 3, code, NULL);
+	r = report_json(t, mode, true);
 	CHECK_MSG(r != NULL, "no JSON report in %s", t->out);
 	return r;
 }
@@ -636,34 +653,12 @@ static void scenario_lanes_interrupted(struct ctx *t)
 	platform_sleep_ms(1500);
 	if (process_interrupt(srv) != 0) { /* no way to ask (Windows): nothing to see */
 		process_kill(srv);
-		CHECK(process_wait(srv, WAIT_MS, &code) == 0);
-		process_destroy(srv);
-		for (int i = 0; i < 2; i++) {
-			if (peers[i] != NULL)
-				CHECK(process_wait(peers[i], WAIT_MS, &code) == 0);
-			process_destroy(peers[i]);
-		}
+		end_run(srv, peers, 2, &code, NULL);
 		remove(t->scenario);
 		return;
 	}
-	CHECK(process_wait(srv, WAIT_MS, &code) == 0);
-	process_destroy(srv);
-	for (int i = 0; i < 2; i++) {
-		int pc;
-
-		if (peers[i] != NULL)
-			CHECK(process_wait(peers[i], WAIT_MS, &pc) == 0);
-		process_destroy(peers[i]);
-	}
-	if ((f = fopen(t->out, "rb")) != NULL) {
-		static char text[1 << 20];
-		size_t n = fread(text, 1, sizeof(text) - 1, f);
-
-		text[n] = '\0';
-		fclose(f);
-		r = cJSON_Parse(text);
-	}
-	if (!CHECK_OK(r != NULL))
+	end_run(srv, peers, 2, &code, NULL);
+	if (!CHECK_OK((r = report_json(t, "interrupted", false)) != NULL))
 		return;
 	CHECK_MSG(num(r, "exit_status") == 3, "exit_status %.0f", num(r, "exit_status"));
 	cJSON_ArrayForEach(c, get(r, "server_checks"))
@@ -704,13 +699,7 @@ static void scenario_lanes(struct ctx *t)
 		return;
 	for (int i = 0; i < 3; i++)
 		CHECK(process_start(&peers[i], t->self, pargv, NULL) == 0);
-	CHECK(process_wait(srv, WAIT_MS, &code) == 0);
-	process_destroy(srv);
-	for (int i = 0; i < 3; i++) {
-		if (peers[i] != NULL)
-			CHECK(process_wait(peers[i], WAIT_MS, &pc[i]) == 0);
-		process_destroy(peers[i]);
-	}
+	end_run(srv, peers, 3, &code, pc);
 	CHECK_MSG(code == 0, "the run: exit %d", code);
 	for (int i = 0; i < 3; i++)
 		CHECK_MSG(pc[i] == 0, "peer %d: exit %d%s", i, pc[i],
