@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evidence.h"
 #include "err.h"
 #include "json.h"
 #include "report.h"
@@ -121,6 +122,34 @@ struct report_check *report_add_check(struct report_check *list, size_t cap, siz
 	c->observed = observed;
 	c->evidence = evidence;
 	return c;
+}
+
+/* An evidence report as the report gives it (docs/report.md,
+ * cow_copy_evidence's evidence). */
+cJSON *report_evidence_json(const struct evidence_report *ev)
+{
+	cJSON *o = cJSON_CreateObject(), *arr;
+
+	json_attach(o, "pages", cJSON_CreateString(ev->pages ? ev->pages : ""));
+	json_attach(o, "private", cJSON_CreateNumber((double)ev->private_pages));
+	arr = json_attach(o, "sources", cJSON_CreateArray());
+	for (size_t i = 0; arr != NULL && i < ev->nsources; i++) {
+		cJSON *s = cJSON_CreateObject();
+
+		json_attach(s, "name", cJSON_CreateString(ev->sources[i].name));
+		json_attach(s, "supported", cJSON_CreateBool(ev->sources[i].supported));
+		if (ev->sources[i].supported)
+			json_attach(s, "private", cJSON_CreateNumber((double)ev->sources[i].private_pages));
+		else
+			json_attach(s, "private", cJSON_CreateNull());
+		json_attach(s, "note", cJSON_CreateString(ev->sources[i].note));
+		cJSON_AddItemToArray(arr, s);
+	}
+	if (ev->deviation[0] != '\0')
+		json_attach(o, "platform_deviation", cJSON_CreateString(ev->deviation));
+	else
+		json_attach(o, "platform_deviation", cJSON_CreateNull());
+	return o;
 }
 
 const char *report_client_status_name(enum client_status s)

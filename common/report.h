@@ -130,6 +130,9 @@ struct report_check *report_add_check(struct report_check *list, size_t cap, siz
 
 /* Sets a check's detail line (at most REPORT_TEXT_MAX bytes), allocated
  * to its length. */
+struct evidence_report;
+/* An evidence report as JSON: {pages, private, sources, platform_deviation}. */
+cJSON *report_evidence_json(const struct evidence_report *ev);
 void report_check_detail(struct report_check *c, const char *fmt, ...) COWLAB_PRINTF(2, 3);
 void report_check_vdetail(struct report_check *c, const char *fmt, va_list ap)
 	COWLAB_PRINTF(2, 0);

@@ -96,6 +96,7 @@ struct item {
 	char *pred_ev, *seen_ev;          /* evidence: the model's and the OS's, a char a page */
 	uint32_t ev_count, ev_first;
 	uint64_t pred_private, seen_private;
+	uint64_t n_ok, n_bad;             /* pages (or writes) as predicted, and not */
 	char said[240];                   /* what the OS did, in words */
 	char differs[240];                /* where it differs from the model */
 	char unproven[240];               /* what was not observed */
@@ -117,6 +118,14 @@ struct part {
 	bool last;
 };
 
+#define SAMPLES_MAX 16    /* a "differing" member's [page, word] samples */
+
+/* A member of a check's expected and observed (scenario.h). */
+struct mtally {
+	uint64_t expected, observed;
+	bool bad;                         /* an observation under it differed */
+};
+
 /* What a check (or a client's instance of one) has seen. */
 struct ptally {
 	uint64_t n[OBS_COUNT];
@@ -126,10 +135,18 @@ struct ptally {
 	 * participant): clients finish at their own pace, the words do not
 	 * depend on it */
 	uint64_t first_at, na_at;
+	/* its members, when the file declares them */
+	struct mtally m[SCENARIO_MEMBERS_MAX];
+	uint32_t samples[SAMPLES_MAX][2];
+	uint8_t nsamples;
+	cJSON *evidence;                  /* the last evidence report, or the first fault */
+	uint64_t evidence_at;
+	bool by_server, by_client;        /* whose observations it rests on */
 };
 
 struct pcheck {
 	char name[SCENARIO_CHECK_MAX];
+	int sc;                           /* its index in the scenario's checks, or -1 */
 	struct ptally t;                  /* the run's */
 	struct ptally *per;               /* per client ("per": "client"): [1..clients] */
 };
@@ -647,6 +664,11 @@ static void predict(struct server *s, struct play *p, uint32_t j, int k, int lan
 		predict_one(s, p, j, k, lane, NULL, 0, false);
 		return;
 	}
+	/* a client's map or unmap under a check per client: its own */
+	if (a->op == SCENARIO_MAP || a->op == SCENARIO_UNMAP) {
+		predict_one(s, p, j, k, lane, NULL, k, false);
+		return;
+	}
 	/* its pages for this client; none ("near", one client): not done */
 	scenario_pages_of(&p->sc, a, lane, &all);
 	if (all.total == 0)
@@ -764,7 +786,7 @@ static void add_maps(struct server *s, struct play *p, int k, int lane)
 		struct scenario_pages pg;
 		struct item *it;
 
-		if (gone(s, p, k) || !p->mapped[k][v])
+		if (gone(s, p, k) || !p->mapped[k][v] || p->sc.no_page_maps)
 			continue;
 		for (size_t j = 0; j < st->nactions; j++) {
 			const struct scenario_action *a = &st->actions[j];
@@ -1406,8 +1428,10 @@ static void judge_read(struct server *s, struct play *p, struct item *it,
 			uint64_t page = op->range.first;
 
 			if (faulted && fp == page) {
+				it->n_ok++;
 				author_page(p, a, it->who, page, true, true, 0, au);
 			} else if (rec->ok) {
+				it->n_bad++;
 				uint32_t got = rec->nsamples ? rec->samples[0].value :
 					       pattern_value(p->agent.seed, page, op->offset);
 
@@ -1423,6 +1447,7 @@ static void judge_read(struct server *s, struct play *p, struct item *it,
 		}
 		if (!rec->ok) {
 			if (faulted) {
+				it->n_bad++;
 				cls_text(p, c, w2, sizeof(w2));
 				differs(it, "page %llu faulted; the model says it reads %s",
 					(unsigned long long)fp, w2);
@@ -1450,6 +1475,8 @@ static void judge_read(struct server *s, struct play *p, struct item *it,
 					    false, want, au);
 			}
 		}
+		it->n_bad += rec->mismatched;
+		it->n_ok += op->range.count - rec->mismatched;
 		if (rec->mismatched > rec->nsamples)
 			differs(it, "%llu more pages read other than the model says",
 				(unsigned long long)(rec->mismatched - rec->nsamples));
@@ -1489,6 +1516,8 @@ static void judge_write(struct play *p, struct item *it, const struct scenario_a
 			}
 			faulted_n += rec->matched;
 			done_n += rec->mismatched;
+			it->n_ok += rec->matched;
+			it->n_bad += rec->mismatched;
 			if (rec->mismatched > 0)
 				differs(it, "%llu of %llu writes did not fault as the model says%s%s",
 					(unsigned long long)rec->mismatched,
@@ -1499,8 +1528,10 @@ static void judge_write(struct play *p, struct item *it, const struct scenario_a
 		}
 		if (rec->ok) {
 			done_n += op->range.count;
+			it->n_ok += op->range.count;
 		} else if (faulted_page(rec, &fp)) {
 			faulted_n++;
+			it->n_bad++;
 			differs(it, "page %llu faulted; the model says the write is done",
 				(unsigned long long)fp);
 		} else {
@@ -1576,6 +1607,10 @@ static void judge_evidence(struct play *p, struct item *it, const struct scenari
 			unknown++;
 			continue;
 		}
+		if ((seen == EVIDENCE_PAGE_PRIVATE) == pred)
+			it->n_ok++;
+		else
+			it->n_bad++;
 		if ((seen == EVIDENCE_PAGE_PRIVATE) != pred)
 			differs(it, "page %llu is %s; the model says it is %s",
 				(unsigned long long)ev_page(it, a, n),
@@ -2157,7 +2192,7 @@ static struct pcheck *check_named(struct play *p, const char *name)
 	for (size_t i = 0; i < p->nchecks; i++)
 		if (strcmp(p->checks[i].name, name) == 0)
 			return &p->checks[i];
-	return &p->checks[p->nchecks - 1]; /* model_agrees */
+	return NULL; /* model_agrees, and nothing can fall to it (play_begin) */
 }
 
 /* Counts an observation into a check's tally (the first of each in the
@@ -2184,6 +2219,84 @@ static void tally_into(struct play *p, struct ptally *c, const struct item *it, 
 	text_utf8_trim(c->na);
 }
 
+/* Counts an observation into the members of check ci it counts toward
+ * (count_as), and whose it is. The records of its operations are at hand. */
+static void tally_members(struct play *p, struct ptally *t, const struct item *it,
+			  const struct scenario_action *a, int ci, uint64_t at)
+{
+	const struct part *pt = &p->parts[it->who];
+	uint64_t pages = a->op == SCENARIO_EVIDENCE ? it->ev_count : it->pg->total;
+
+	/* whose word it rests on: the observations counted toward its
+	 * members, when it has them (a client's write under a check that the
+	 * server's read decides is no evidence of the check) */
+	if (ci < 0 || p->sc.nmembers[ci] == 0 || a->count_as != 0) {
+		t->by_server |= it->who == 0;
+		t->by_client |= it->who > 0;
+	}
+	for (int m = 0; ci >= 0 && m < p->sc.nmembers[ci]; m++) {
+		struct mtally *mt = &t->m[m];
+
+		if (!(a->count_as >> m & 1))
+			continue;
+		mt->bad |= it->st == OBS_DIFFER;
+		switch (p->sc.members[ci][m].kind) {
+		case SCENARIO_M_MATCHES:
+			mt->expected += pages;
+			mt->observed += it->n_ok;
+			break;
+		case SCENARIO_M_SIGHTINGS:
+			mt->observed += it->n_bad;
+			break;
+		case SCENARIO_M_DIFFERING:
+			mt->observed += it->n_bad;
+			for (size_t i = it->op0; i < it->op0 + it->nops && i < pt->answered; i++)
+				for (size_t j = 0; pt->rec[i].ok && j < pt->rec[i].nsamples &&
+				     t->nsamples < SAMPLES_MAX; j++) {
+					t->samples[t->nsamples][0] = (uint32_t)pt->rec[i].samples[j].page;
+					t->samples[t->nsamples++][1] = pt->rec[i].samples[j].value;
+				}
+			break;
+		case SCENARIO_M_PRIVATE:
+			mt->expected += it->pred_private;
+			mt->observed += it->seen_private;
+			/* the check's evidence: the last report */
+			if (it->nops > 0 && it->op0 < pt->answered && pt->rec[it->op0].evidence &&
+			    (t->evidence == NULL || at >= t->evidence_at)) {
+				cJSON_Delete(t->evidence);
+				t->evidence = report_evidence_json(pt->rec[it->op0].evidence);
+				t->evidence_at = at;
+			}
+			break;
+		case SCENARIO_M_FAULT:
+			/* the check's evidence: the first fault */
+			for (size_t i = it->op0; i < it->op0 + it->nops && i < pt->answered; i++) {
+				const struct op_record *rec = &pt->rec[i];
+				cJSON *ev;
+
+				if (!rec->fault.faulted || (t->evidence != NULL && at >= t->evidence_at))
+					continue;
+				if ((ev = cJSON_CreateObject()) == NULL)
+					break;
+				json_attach(ev, "code", cJSON_CreateString(rec->fault.code));
+				json_attach(ev, "target_offset",
+					    cJSON_CreateNumber((double)rec->fault_target));
+				json_attach(ev, "fault_offset", rec->fault_outside ? cJSON_CreateNull() :
+					    cJSON_CreateNumber((double)rec->fault_offset));
+				cJSON_Delete(t->evidence);
+				t->evidence = ev;
+				t->evidence_at = at;
+				break;
+			}
+			break;
+		case SCENARIO_M_AS_PREDICTED:
+		case SCENARIO_M_SHOWS:
+		case SCENARIO_M_COUNT:
+			break;
+		}
+	}
+}
+
 static void tally(struct play *p, const struct item *it)
 {
 	const struct scenario_action *a = it->action == NOT_AN_ACTION ? NULL :
@@ -2199,10 +2312,17 @@ static void tally(struct play *p, const struct item *it)
 	who_text(it->who, who, sizeof(who));
 	if (a != NULL)
 		action_text(p, a, it->pg, act, sizeof(act));
+	if (c == NULL)
+		return;
 	tally_into(p, &c->t, it, at, who, act);
+	if (a != NULL)
+		tally_members(p, &c->t, it, a, c->sc, at);
 	/* a check per client: the client whose pages these are */
-	if (c->per != NULL && it->owner >= 1 && it->owner <= p->sc.clients)
+	if (c->per != NULL && it->owner >= 1 && it->owner <= p->sc.clients) {
 		tally_into(p, &c->per[it->owner], it, at, who, act);
+		if (a != NULL)
+			tally_members(p, &c->per[it->owner], it, a, c->sc, at);
+	}
 }
 
 /* Client failures the model did not predict, in the report's list. */
@@ -2331,13 +2451,25 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 		if (strcmp(p->sc.checks[i], "model_agrees") == 0)
 			continue;
 		snprintf(p->checks[p->nchecks].name, SCENARIO_CHECK_MAX, "%s", p->sc.checks[i]);
+		p->checks[p->nchecks].sc = (int)i;
 		if (p->sc.per_client[i] &&
 		    (p->checks[p->nchecks].per = calloc((size_t)p->sc.clients + 1,
 							sizeof(struct ptally))) == NULL)
 			return COWLAB_E_NOMEM;
 		p->nchecks++;
 	}
-	snprintf(p->checks[p->nchecks++].name, SCENARIO_CHECK_MAX, "model_agrees");
+	/* model_agrees holds what falls under no named check: none can where
+	 * every action names a check the file declares and no page map is
+	 * taken (the file has said what is judged), and it is left out */
+	bool judged = p->sc.all_declared && p->sc.no_page_maps;
+
+	for (size_t i = 0; judged && i < p->sc.nsteps; i++)
+		for (size_t j = 0; j < p->sc.steps[i].nactions; j++)
+			judged &= p->sc.steps[i].actions[j].check[0] != '\0';
+	if (!judged) {
+		p->checks[p->nchecks].sc = -1;
+		snprintf(p->checks[p->nchecks++].name, SCENARIO_CHECK_MAX, "model_agrees");
+	}
 	p->agent.section = s->section;
 	p->agent.pages = s->pages;
 	p->agent.page_size = s->page_size;
@@ -2390,8 +2522,11 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 static void check_control(struct server *s, struct play *p)
 {
 	struct report_check *rc;
-	bool tried = false, all_made;
-	cJSON *obs;
+	bool tried = false, all_made, members = false;
+	cJSON *obs, *exp;
+
+	for (size_t i = 0; i < p->sc.nchecks; i++)
+		members |= p->sc.nmembers[i] > 0;
 
 	if (!s->opt.cow_as_shared)
 		return;
@@ -2402,16 +2537,32 @@ static void check_control(struct server *s, struct play *p)
 	for (size_t i = 0; i < s->report.nclients; i++)
 		all_made &= s->report.clients[i].status == CLIENT_COMPLETE;
 	obs = cJSON_CreateObject();
-	cJSON_AddNumberToObject(obs, "differs", (double)p->obs[OBS_DIFFER]);
-	cJSON_AddNumberToObject(obs, "unproven", (double)p->obs[OBS_UNPROVEN]);
+	if (members) {
+		/* in the members' form, as the built-in run says it: the failed
+		 * checks of the run before this one (every observation that
+		 * differs fails the check it is under) */
+		uint64_t failed = 0;
+
+		for (size_t i = 0; i < s->report.nserver_checks; i++)
+			failed += report_check_status(&s->report.server_checks[i]) == CHECK_FAILED;
+		for (size_t i = 0; i < s->report.nclients; i++)
+			for (size_t j = 0; j < s->report.clients[i].nchecks; j++)
+				failed += report_check_status(&s->report.clients[i].checks[j]) ==
+					  CHECK_FAILED;
+		cJSON_AddNumberToObject(obs, "checks_failed", (double)failed);
+		exp = cJSON_CreateObject();
+		cJSON_AddNumberToObject(exp, "checks_failed_at_least", 1);
+	} else {
+		cJSON_AddNumberToObject(obs, "differs", (double)p->obs[OBS_DIFFER]);
+		cJSON_AddNumberToObject(obs, "unproven", (double)p->obs[OBS_UNPROVEN]);
+		exp = cJSON_CreateString("an observation that differs from the model");
+	}
 	rc = report_add_check(s->report.server_checks, REPORT_SERVER_CHECKS_MAX,
 			      &s->report.nserver_checks,
-			      "negative_control_detected", p->obs[OBS_DIFFER] > 0,
-			      cJSON_CreateString("an observation that differs from the model"),
-			      obs, NULL);
+			      "negative_control_detected", p->obs[OBS_DIFFER] > 0, exp, obs, NULL);
 	if (rc == NULL)
 		return;
-	snprintf(rc->basis, sizeof(rc->basis), "client+server");
+	snprintf(rc->basis, sizeof(rc->basis), "%s", members ? "server" : "client+server");
 	rc->applicable = true;
 	if (p->obs[OBS_DIFFER] > 0) {
 		report_check_detail(rc, "the shared \"copy-on-write\" views were caught by %llu "
@@ -2439,7 +2590,10 @@ static void judge_check(const struct server *s, const struct play *p, struct rep
 	uint64_t seen = c->n[OBS_MATCH] + c->n[OBS_DEVIATION] + c->n[OBS_NA] +
 			c->n[OBS_UNPROVEN] + c->n[OBS_DIFFER];
 
-	snprintf(rc->basis, sizeof(rc->basis), "client+server");
+	/* whose observations it rests on: the server's own views, the
+	 * clients' word, or both (none seen: both, the most it could be) */
+	snprintf(rc->basis, sizeof(rc->basis), "%s", c->by_server && !c->by_client ? "server" :
+		 c->by_client && !c->by_server ? "client" : "client+server");
 	rc->applicable = true;
 	if (c->n[OBS_DIFFER] > 0) {
 		report_check_detail(rc, "%s", c->first);
@@ -2475,6 +2629,83 @@ static cJSON *tally_json(const struct ptally *c)
 	return obs;
 }
 
+/* A check's expected and observed from its members (docs/scenarios.md,
+ * "Members"): each a number or a truth, the model's and the OS's. */
+static void members_json(const struct play *p, const struct pcheck *c, const struct ptally *t,
+			 cJSON **expected, cJSON **observed)
+{
+	cJSON *e = cJSON_CreateObject(), *o = cJSON_CreateObject();
+
+	for (int m = 0; e != NULL && o != NULL && m < p->sc.nmembers[c->sc]; m++) {
+		const struct scenario_member *sm = &p->sc.members[c->sc][m];
+		const struct mtally *mt = &t->m[m];
+
+		switch (sm->kind) {
+		case SCENARIO_M_MATCHES:
+		case SCENARIO_M_PRIVATE:
+			json_attach(e, sm->name, cJSON_CreateNumber((double)mt->expected));
+			json_attach(o, sm->name, cJSON_CreateNumber((double)mt->observed));
+			break;
+		case SCENARIO_M_SIGHTINGS:
+		case SCENARIO_M_DIFFERING:
+			json_attach(e, sm->name, cJSON_CreateNumber(0));
+			json_attach(o, sm->name, cJSON_CreateNumber((double)mt->observed));
+			if (sm->kind == SCENARIO_M_DIFFERING) {
+				cJSON *arr = json_attach(o, "samples", cJSON_CreateArray());
+
+				for (size_t i = 0; arr != NULL && i < t->nsamples; i++) {
+					double pw[2] = { t->samples[i][0], t->samples[i][1] };
+
+					cJSON_AddItemToArray(arr, cJSON_CreateDoubleArray(pw, 2));
+				}
+			}
+			break;
+		case SCENARIO_M_AS_PREDICTED:
+		case SCENARIO_M_FAULT:
+			json_attach(e, sm->name, cJSON_CreateBool(true));
+			json_attach(o, sm->name, cJSON_CreateBool(!mt->bad));
+			break;
+		case SCENARIO_M_SHOWS:
+			json_attach(e, sm->name, cJSON_CreateBool(false));
+			json_attach(o, sm->name, cJSON_CreateBool(mt->bad));
+			break;
+		case SCENARIO_M_COUNT:
+			break;
+		}
+	}
+	*expected = e;
+	*observed = o;
+}
+
+/* Adds check c's report to a list: judged from tally t, its expected and
+ * observed its members' when the file declares them (none when it is not
+ * proven: what was not observed has no number), else the counts. */
+static void add_check(struct server *s, const struct play *p, struct report_check *list,
+		      size_t *n, const struct pcheck *c, const struct ptally *t, bool agrees,
+		      const char *what, const char *none)
+{
+	bool members = c->sc >= 0 && p->sc.nmembers[c->sc] > 0;
+	cJSON *e = NULL, *o = NULL;
+	struct report_check *rc;
+
+	if (members)
+		members_json(p, c, t, &e, &o);
+	else
+		e = cJSON_CreateString(what), o = tally_json(t);
+	rc = report_add_check(list, list == s->report.server_checks ? REPORT_SERVER_CHECKS_MAX :
+			      REPORT_CHECKS_MAX, n, c->name, false, e, o,
+			      members && t->evidence ? cJSON_Duplicate(t->evidence, true) : NULL);
+	if (rc == NULL)
+		return;
+	judge_check(s, p, rc, t, agrees, none);
+	if (members && rc->unproven) {
+		cJSON_Delete(rc->expected);
+		cJSON_Delete(rc->observed);
+		cJSON_Delete(rc->evidence);
+		rc->expected = rc->observed = rc->evidence = NULL;
+	}
+}
+
 static void make_checks(struct server *s, struct play *p)
 {
 	char none[160];
@@ -2499,31 +2730,23 @@ static void make_checks(struct server *s, struct play *p)
 		 p->sc.clients, text_s((uint64_t)p->sc.clients));
 	for (size_t i = 0; i < p->nchecks; i++) {
 		const struct pcheck *c = &p->checks[i];
-		struct report_check *rc;
 
 		if (c->per != NULL) {
 			/* in each client's own list, of the observations of its pages */
 			for (size_t r = 0; r < s->report.nclients; r++) {
 				struct report_client *cl = &s->report.clients[r];
 
-				if (cl->id < 1 || cl->id > p->sc.clients || cl->nchecks >= REPORT_CHECKS_MAX)
+				if (cl->id < 1 || cl->id > p->sc.clients)
 					continue;
-				rc = report_add_check(cl->checks, REPORT_CHECKS_MAX, &cl->nchecks, c->name,
-						      false, cJSON_CreateString("every observation of "
-						      "its pages as the model predicts"),
-						      tally_json(&c->per[cl->id]), NULL);
-				judge_check(s, p, rc, &c->per[cl->id], false,
-					    "no observation of its pages");
+				add_check(s, p, cl->checks, &cl->nchecks, c, &c->per[cl->id], false,
+					  "every observation of its pages as the model predicts",
+					  "no observation of its pages");
 			}
 			continue;
 		}
-		if (s->report.nserver_checks >= REPORT_SERVER_CHECKS_MAX)
-			continue;
-		rc = report_add_check(s->report.server_checks, REPORT_SERVER_CHECKS_MAX,
-				      &s->report.nserver_checks, c->name, false,
-				      cJSON_CreateString("every observation as the model predicts"),
-				      tally_json(&c->t), NULL);
-		judge_check(s, p, rc, &c->t, i + 1 == p->nchecks, none);
+		add_check(s, p, s->report.server_checks, &s->report.nserver_checks, c, &c->t,
+			  strcmp(c->name, "model_agrees") == 0,
+			  "every observation as the model predicts", none);
 	}
 	check_control(s, p);
 }
@@ -2785,8 +3008,12 @@ void play_free(struct server *s)
 		items_reset(p);
 		free(p->items);
 	}
-	for (size_t i = 0; i < p->nchecks; i++)
+	for (size_t i = 0; i < p->nchecks; i++) {
+		cJSON_Delete(p->checks[i].t.evidence);
+		for (int k = 1; p->checks[i].per != NULL && k <= p->sc.clients; k++)
+			cJSON_Delete(p->checks[i].per[k].evidence);
 		free(p->checks[i].per);
+	}
 	free(p->bufs);
 	free(p->lane_done);
 	free(p->lane_at);

@@ -38,6 +38,8 @@ struct reader {
 	struct scenario_rel *rel;     /* the action being read's, or NULL */
 	int clients_for;              /* the clients to run with, or 0: the file's */
 	size_t total;                 /* actions so far, each client's own counted */
+	size_t ndeclared;             /* checks declared in "checks": s->checks' first */
+	bool named[SCENARIO_CHECKS_MAX]; /* an action names it */
 };
 
 /* A client named by id, or a page by number past the first `before` of a
@@ -576,8 +578,10 @@ static int add_check(struct reader *r, const char *name)
 
 	while (k < s->nchecks && strcmp(s->checks[k], name) != 0)
 		k++;
-	if (k < s->nchecks)
+	if (k < s->nchecks) {
+		r->named[k] = true;
 		return 0;
+	}
 	if (s->nchecks == SCENARIO_CHECKS_MAX) {
 		size_t up = enter(r, "check", -1);
 
@@ -585,14 +589,75 @@ static int add_check(struct reader *r, const char *name)
 		leave(r, up);
 		return e;
 	}
+	r->named[s->nchecks] = true;
 	snprintf(s->checks[s->nchecks++], SCENARIO_CHECK_MAX, "%s", name);
 	return 0;
+}
+
+/* The ops whose observations a kind of member counts (bit per op). */
+static const unsigned member_ops[SCENARIO_M_COUNT] = {
+	[SCENARIO_M_MATCHES] = 1u << SCENARIO_READ | 1u << SCENARIO_WRITE | 1u << SCENARIO_EVIDENCE,
+	[SCENARIO_M_SIGHTINGS] = 1u << SCENARIO_READ,
+	[SCENARIO_M_DIFFERING] = 1u << SCENARIO_READ,
+	[SCENARIO_M_PRIVATE] = 1u << SCENARIO_EVIDENCE,
+	[SCENARIO_M_AS_PREDICTED] = 1u << SCENARIO_READ | 1u << SCENARIO_WRITE |
+				    1u << SCENARIO_EVIDENCE,
+	[SCENARIO_M_SHOWS] = 1u << SCENARIO_READ,
+	[SCENARIO_M_FAULT] = 1u << SCENARIO_WRITE,
+};
+
+/* "count_as": a member of the action's check, or a list of them. */
+static int parse_count_as(struct reader *r, const cJSON *a, struct scenario_action *act)
+{
+	const cJSON *c = member(a, "count_as"), *one;
+	size_t up;
+	int k, e = 0, n = 0;
+
+	if (c == NULL)
+		return 0;
+	up = enter(r, "count_as", -1);
+	k = scenario_check_index(r->s, act->check);
+	if (k < 0)
+		e = fail(r, "an action counts toward a member of its check, and it names none");
+	else if (r->s->nmembers[k] == 0)
+		e = fail(r, "the check %s declares no members (\"checks\": {\"%s\": "
+			 "{\"members\": ...}})", act->check, act->check);
+	else if (!cJSON_IsString(c) && !(cJSON_IsArray(c) && cJSON_GetArraySize(c) >= 1))
+		e = fail(r, "a member's name, or a list of them, is needed");
+	for (one = cJSON_IsArray(c) ? c->child : c; e == 0 && one != NULL;
+	     one = cJSON_IsArray(c) ? one->next : NULL, n++) {
+		size_t in = strlen(r->path);
+		int m = 0;
+
+		if (cJSON_IsArray(c))
+			snprintf(r->path + in, sizeof(r->path) - in, "[%d]", n);
+
+		while (cJSON_IsString(one) && m < r->s->nmembers[k] &&
+		       strcmp(r->s->members[k][m].name, one->valuestring) != 0)
+			m++;
+		if (!cJSON_IsString(one))
+			e = fail(r, "a member's name is a string");
+		else if (m == r->s->nmembers[k])
+			e = fail(r, "\"%.40s\" is not a member of the check %s", one->valuestring,
+				 act->check);
+		else if (!(member_ops[r->s->members[k][m].kind] >> act->op & 1))
+			e = fail(r, "a member of kind \"%s\" counts no %s",
+				 scenario_member_kind_name(r->s->members[k][m].kind),
+				 scenario_op_name(act->op));
+		else if (act->count_as >> m & 1)
+			e = fail(r, "\"%s\" is named twice", one->valuestring);
+		else
+			act->count_as |= (uint8_t)(1u << m);
+		leave(r, in);
+	}
+	leave(r, up);
+	return e;
 }
 
 static int parse_action(struct reader *r, const cJSON *a, struct scenario_action *act)
 {
 	static const char *const known[] = { "who", "op", "view", "pages", "value", "offset",
-					     "protect", "expect", "check", NULL };
+					     "protect", "expect", "check", "count_as", NULL };
 	const char *t;
 	int op = 0, view = 0, e;
 	int64_t n;
@@ -674,6 +739,8 @@ static int parse_action(struct reader *r, const cJSON *a, struct scenario_action
 		if ((e = add_check(r, t)) != 0)
 			return e;
 	}
+	if ((e = parse_count_as(r, a, act)) != 0)
+		return e;
 	return parse_expect(r, a, act);
 }
 
@@ -1094,12 +1161,76 @@ static int get_pages(struct reader *r, const cJSON *root, struct scenario *s)
 	return 0;
 }
 
-/* "checks": {"name": {"per": "client" | "run"}}, for names the actions
- * give. A check judged per client needs the section laid out by client,
- * and actions on pages that are some client's own. */
+static const char *const member_kinds[SCENARIO_M_COUNT] = {
+	[SCENARIO_M_MATCHES] = "matches", [SCENARIO_M_SIGHTINGS] = "sightings",
+	[SCENARIO_M_DIFFERING] = "differing", [SCENARIO_M_PRIVATE] = "private",
+	[SCENARIO_M_AS_PREDICTED] = "as_predicted", [SCENARIO_M_SHOWS] = "shows",
+	[SCENARIO_M_FAULT] = "fault",
+};
+
+const char *scenario_member_kind_name(enum scenario_member_kind k)
+{
+	return member_kinds[k];
+}
+
+static bool is_name(const char *t)
+{
+	return t[0] != '\0' && strlen(t) < SCENARIO_CHECK_MAX &&
+	       strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(t);
+}
+
+/* "members": {"name": "kind", ...} of check k. */
+static int parse_members(struct reader *r, const cJSON *o, struct scenario *s, size_t k)
+{
+	const cJSON *m;
+	size_t up;
+	int e = 0;
+
+	if (o == NULL)
+		return 0;
+	up = enter(r, "members", -1);
+	if (!cJSON_IsObject(o) || o->child == NULL)
+		e = fail(r, "an object of 1 to %d members is needed: {\"pages_clean\": "
+			 "\"matches\"}", SCENARIO_MEMBERS_MAX);
+	for (m = e == 0 ? o->child : NULL; e == 0 && m != NULL; m = m->next) {
+		size_t in = enter(r, m->string, -1);
+		int kind = 0;
+
+		if (!is_name(m->string))
+			e = fail(r, "a member's name is 1 to %d of a-z 0-9 _", SCENARIO_CHECK_MAX - 1);
+		else if (s->nmembers[k] == SCENARIO_MEMBERS_MAX)
+			e = fail(r, "more than %d members", SCENARIO_MEMBERS_MAX);
+		else if (!cJSON_IsString(m))
+			e = fail(r, "a kind is needed: one of matches, sightings, differing, private, "
+				 "as_predicted, shows, fault");
+		for (kind = 0; e == 0 && kind < SCENARIO_M_COUNT &&
+		     strcmp(m->valuestring, member_kinds[kind]) != 0; kind++)
+			;
+		if (e == 0 && kind == SCENARIO_M_COUNT)
+			e = fail(r, "\"%.31s\" is not a kind: one of matches, sightings, differing, "
+				 "private, as_predicted, shows, fault", m->valuestring);
+		for (size_t q = 0; e == 0 && q < s->nmembers[k]; q++)
+			if (strcmp(s->members[k][q].name, m->string) == 0)
+				e = fail(r, "member \"%.40s\" is given twice", m->string);
+		if (e == 0) {
+			snprintf(s->members[k][s->nmembers[k]].name, SCENARIO_CHECK_MAX, "%s",
+				 m->string);
+			s->members[k][s->nmembers[k]++].kind = (enum scenario_member_kind)kind;
+		}
+		leave(r, in);
+	}
+	leave(r, up);
+	return e;
+}
+
+/* "checks": {"name": {"per": "client" | "run", "members": {...}}}, read
+ * before the steps: the checks declared come first, in the order given,
+ * and an action's count_as names their members. A check per client needs
+ * the section laid out by client, and actions on pages that are some
+ * client's own. */
 static int parse_checks(struct reader *r, const cJSON *o, struct scenario *s)
 {
-	static const char *const known[] = { "per", NULL };
+	static const char *const known[] = { "per", "members", NULL };
 	static const char *const pers[] = { "run", "client" };
 	const cJSON *m;
 	size_t up;
@@ -1111,28 +1242,56 @@ static int parse_checks(struct reader *r, const cJSON *o, struct scenario *s)
 	if (!cJSON_IsObject(o))
 		e = fail(r, "an object is needed: {\"name\": {\"per\": \"client\"}}");
 	for (m = cJSON_IsObject(o) ? o->child : NULL; e == 0 && m != NULL; m = m->next) {
-		size_t in = enter(r, m->string, -1), k = 0;
+		size_t in = enter(r, m->string, -1), k = s->nchecks;
 		int per = 0;
 
-		while (k < s->nchecks && strcmp(s->checks[k], m->string) != 0)
-			k++;
-		if (k == s->nchecks)
-			e = fail(r, "no action names this check");
+		if (!is_name(m->string))
+			e = fail(r, "a check's name is 1 to 31 of a-z 0-9 _");
+		else if (strcmp(m->string, "model_agrees") == 0)
+			e = fail(r, "model_agrees is the engine's own: every prediction under no "
+				 "named check");
+		else if (s->nchecks == SCENARIO_CHECKS_MAX)
+			e = fail(r, "more than %d names of checks in one scenario",
+				 SCENARIO_CHECKS_MAX);
 		else if (!cJSON_IsObject(m))
 			e = fail(r, "an object is needed: {\"per\": \"client\"}");
-		else if ((e = only_known(r, m, known)) == 0 &&
+		else if ((e = only_known(r, m, known)) == 0 && member(m, "per") != NULL &&
 			 (e = get_enum(r, m, "per", pers, 2, &per)) == 0 && per == 1 && s->each == 0)
 			e = fail(r, "a check per client needs the section laid out by client");
-		if (e == 0)
+		for (size_t q = 0; e == 0 && q < s->nchecks; q++)
+			if (strcmp(s->checks[q], m->string) == 0)
+				e = fail(r, "member \"%.40s\" is given twice", m->string);
+		if (e == 0) {
+			snprintf(s->checks[s->nchecks++], SCENARIO_CHECK_MAX, "%s", m->string);
 			s->per_client[k] = per == 1;
+			e = parse_members(r, member(m, "members"), s, k);
+		}
 		leave(r, in);
 	}
+	r->ndeclared = s->nchecks;
 	leave(r, up);
 	return e;
 }
 
+/* After the steps: every check declared is named by an action. */
+static int lint_declared(struct reader *r, const struct scenario *s)
+{
+	for (size_t k = 0; k < r->ndeclared; k++) {
+		if (!r->named[k]) {
+			size_t up = enter(r, "checks", -1), in = enter(r, s->checks[k], -1);
+			int e = fail(r, "no action names this check");
+
+			leave(r, in);
+			leave(r, up);
+			return e;
+		}
+	}
+	return 0;
+}
+
 /* An action under a check per client is judged for the clients whose
- * pages it names: it names pages, and only clients' own. */
+ * pages it names: it names pages, and only clients' own; a client's map
+ * or unmap, for that client. */
 static int lint_per_client(struct reader *r, const struct scenario *s,
 			   const struct scenario_step *x)
 {
@@ -1145,6 +1304,12 @@ static int lint_per_client(struct reader *r, const struct scenario *s,
 			if (!scenario_check_per_client(s, a->check))
 				continue;
 			snprintf(r->path, sizeof(r->path), "steps[%zu].do[%u]", i, (unsigned)a->at);
+			/* a client's map or unmap counts for that client */
+			if ((a->op == SCENARIO_MAP || a->op == SCENARIO_UNMAP) && a->who.server)
+				return fail(r, "the check %s is per client, and the server's %s is no "
+					    "client's", a->check, op_names[a->op]);
+			if (a->op == SCENARIO_MAP || a->op == SCENARIO_UNMAP)
+				continue;
 			if (a->pages.nruns == 0)
 				return fail(r, "the check %s is per client, and \"%s\" names no pages",
 					    a->check, op_names[a->op]);
@@ -1160,6 +1325,14 @@ static int lint_per_client(struct reader *r, const struct scenario *s,
 	}
 	r->path[0] = '\0';
 	return 0;
+}
+
+int scenario_check_index(const struct scenario *s, const char *check)
+{
+	for (size_t k = 0; check[0] != '\0' && k < s->nchecks; k++)
+		if (strcmp(s->checks[k], check) == 0)
+			return (int)k;
+	return -1;
 }
 
 bool scenario_check_per_client(const struct scenario *s, const char *check)
@@ -1199,7 +1372,7 @@ static int read_scenario(struct reader *r, const cJSON *root, struct scenario *s
 static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *s)
 {
 	static const char *const known[] = { "scenario", "title", "about", "clients", "pages",
-					     "steps", "checks", NULL };
+					     "steps", "checks", "page_maps", NULL };
 	const cJSON *steps = member(root, "steps"), *o;
 	const char *t;
 	int64_t n;
@@ -1241,6 +1414,18 @@ static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *
 	s->clients = r->clients_for > 0 ? r->clients_for : (int)n;
 	if ((e = get_pages(r, root, s)) != 0)
 		return e;
+	if ((o = member(root, "page_maps")) != NULL) {
+		size_t up = enter(r, "page_maps", -1);
+
+		if (!cJSON_IsBool(o))
+			e = fail(r, "true or false is needed");
+		leave(r, up);
+		if (e != 0)
+			return e;
+		s->no_page_maps = cJSON_IsFalse(o);
+	}
+	if ((e = parse_checks(r, member(root, "checks"), s)) != 0)
+		return e;
 	if (steps == NULL)
 		return fail(r, "the member \"steps\" is missing");
 	count = cJSON_GetArraySize(steps);
@@ -1265,13 +1450,16 @@ static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *
 		if (e != 0)
 			return e;
 	}
-	return parse_checks(r, member(root, "checks"), s);
+	if ((e = lint_declared(r, s)) != 0)
+		return e;
+	s->all_declared = r->ndeclared == s->nchecks;
+	return 0;
 }
 
 static int parse_for(const char *text, size_t len, uint32_t page_size, int clients,
 		     struct scenario *out, char *why, size_t cap)
 {
-	struct reader r = { "", why, cap, page_size, out, NULL, clients, 0 };
+	struct reader r = { "", why, cap, page_size, out, NULL, clients, 0, 0, { false } };
 	cJSON *root;
 	int e;
 

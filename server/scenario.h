@@ -23,6 +23,27 @@
 #define SCENARIO_TITLE_MAX 56       /* title: bytes and the NUL */
 #define SCENARIO_CHECK_MAX 32
 #define SCENARIO_CHECKS_MAX 11     /* names of checks in a scenario */
+#define SCENARIO_MEMBERS_MAX 8      /* members of a check's expected and observed */
+
+/* What a member of a check's `expected` and `observed` counts
+ * (docs/scenarios.md, "Members"): each from the observations whose action
+ * counts toward it (`count_as`), the model's side and the OS's. */
+enum scenario_member_kind {
+	SCENARIO_M_MATCHES,       /* pages predicted / pages as predicted */
+	SCENARIO_M_SIGHTINGS,     /* 0 / pages that read other than predicted */
+	SCENARIO_M_DIFFERING,     /* the same, with up to 16 [page, word] samples */
+	SCENARIO_M_PRIVATE,       /* the model's private copies / the OS's (the
+				   check's evidence: the last such report) */
+	SCENARIO_M_AS_PREDICTED,  /* true / every observation as predicted */
+	SCENARIO_M_SHOWS,         /* false / whether any read other than predicted */
+	SCENARIO_M_FAULT,         /* true / every write faulted as predicted (the
+				   check's evidence: the first fault) */
+	SCENARIO_M_COUNT,
+};
+struct scenario_member {
+	char name[SCENARIO_CHECK_MAX];
+	enum scenario_member_kind kind;
+};
 
 enum scenario_op {
 	SCENARIO_MAP, SCENARIO_UNMAP, SCENARIO_WRITE, SCENARIO_READ, SCENARIO_PROTECT,
@@ -98,6 +119,8 @@ struct scenario_action {
 	enum scenario_protect protect;      /* protect */
 	struct scenario_expect expect;
 	char check[SCENARIO_CHECK_MAX];     /* "" when none */
+	uint8_t count_as;                   /* members of its check it counts toward
+					       (bit i: members[check][i]) */
 	uint32_t at;                        /* its index in the step's `do` */
 	char rel_text[24];                  /* its pages as written when relative to
 					       a client ("own 0"), else "" */
@@ -132,6 +155,16 @@ struct scenario {
 	/* "checks": {"name": {"per": "client"}}: judged for each client, by
 	 * the observations of its own pages, whoever made them */
 	bool per_client[SCENARIO_CHECKS_MAX];
+	/* "checks": {"name": {"members": {"m": "matches", ...}}}: what the
+	 * check's expected and observed say, in that order */
+	struct scenario_member members[SCENARIO_CHECKS_MAX][SCENARIO_MEMBERS_MAX];
+	uint8_t nmembers[SCENARIO_CHECKS_MAX];
+	/* every check an action names is declared in "checks" (which come
+	 * first in `checks`, in the order declared) */
+	bool all_declared;
+	/* "page_maps": false: no page map after a step's writes (the file's
+	 * own evidence actions are its maps) */
+	bool no_page_maps;
 	struct scenario_step *steps;
 	size_t nsteps;
 };
@@ -168,6 +201,8 @@ void scenario_pages_of(const struct scenario *s, const struct scenario_action *a
 		       struct scenario_pages *out);
 /* Whether the check of that name is judged per client ("checks"). */
 bool scenario_check_per_client(const struct scenario *s, const char *check);
+/* The index of the check of that name in s->checks, or -1. */
+int scenario_check_index(const struct scenario *s, const char *check);
 /* Whether participant k (0 the server) does action a in client lane's
  * part of its step (lane 0: the server's actions that are no client's). */
 bool scenario_in_lane(const struct scenario_action *a, int k, int lane);
@@ -178,5 +213,6 @@ void scenario_free(struct scenario *s);
 const char *scenario_op_name(enum scenario_op op);
 const char *scenario_view_name(enum scenario_view v);
 const char *scenario_protect_name(enum scenario_protect p);
+const char *scenario_member_kind_name(enum scenario_member_kind k);
 
 #endif

@@ -264,32 +264,6 @@ static void sources_said(const struct evidence_report *ev, char *buf, size_t cap
 	}
 }
 
-static cJSON *evidence_json(const struct evidence_report *ev)
-{
-	cJSON *o = cJSON_CreateObject(), *arr;
-
-	json_attach(o, "pages", cJSON_CreateString(ev->pages ? ev->pages : ""));
-	json_attach(o, "private", cJSON_CreateNumber((double)ev->private_pages));
-	arr = json_attach(o, "sources", cJSON_CreateArray());
-	for (size_t i = 0; arr != NULL && i < ev->nsources; i++) {
-		cJSON *s = cJSON_CreateObject();
-
-		json_attach(s, "name", cJSON_CreateString(ev->sources[i].name));
-		json_attach(s, "supported", cJSON_CreateBool(ev->sources[i].supported));
-		if (ev->sources[i].supported)
-			json_attach(s, "private", cJSON_CreateNumber((double)ev->sources[i].private_pages));
-		else
-			json_attach(s, "private", cJSON_CreateNull());
-		json_attach(s, "note", cJSON_CreateString(ev->sources[i].note));
-		cJSON_AddItemToArray(arr, s);
-	}
-	if (ev->deviation[0] != '\0')
-		json_attach(o, "platform_deviation", cJSON_CreateString(ev->deviation));
-	else
-		json_attach(o, "platform_deviation", cJSON_CreateNull());
-	return o;
-}
-
 static bool primary_supported(const struct evidence_report *ev)
 {
 	for (size_t i = 0; i < ev->nsources; i++)
@@ -326,7 +300,7 @@ static void check_evidence(struct report_client *rc, const struct client_state *
 	if (bad > 0)
 		snprintf(wrong, sizeof(wrong), "; %llu page%s the wrong way in its three reports",
 			 (unsigned long long)t.pages_wrong, t.pages_wrong == 1 ? "" : "s");
-	chk = ADD(rc, "cow_copy_evidence", "client", bad == 0, exp, obs, evidence_json(last),
+	chk = ADD(rc, "cow_copy_evidence", "client", bad == 0, exp, obs, report_evidence_json(last),
 		  "the OS reports %llu private page%s where %llu %s written (%s)%s",
 		  (unsigned long long)last->private_pages, last->private_pages == 1 ? "" : "s",
 		  (unsigned long long)n, n == 1 ? "was" : "were", said, wrong);

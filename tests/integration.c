@@ -1622,6 +1622,88 @@ static size_t statuses_of(const cJSON *r, struct named_status *out, size_t cap)
 	return n;
 }
 
+/* Whether two checks' observed say the same: every member equal, but a
+ * sample's word, which depends on the run's seed (its page must match). */
+static bool same_observed(const cJSON *x, const cJSON *y)
+{
+	const cJSON *m, *n;
+
+	if (cJSON_IsNull(x) || cJSON_IsNull(y))
+		return cJSON_IsNull(x) && cJSON_IsNull(y);
+	if (cJSON_GetArraySize(x) != cJSON_GetArraySize(y))
+		return false;
+	cJSON_ArrayForEach(m, x) {
+		n = cJSON_GetObjectItemCaseSensitive(y, m->string);
+		if (n == NULL)
+			return false;
+		if (strcmp(m->string, "samples") == 0) {
+			const cJSON *a = m->child, *b = n->child;
+
+			for (; a != NULL && b != NULL; a = a->next, b = b->next)
+				if (cJSON_GetArrayItem(a, 0)->valuedouble !=
+				    cJSON_GetArrayItem(b, 0)->valuedouble)
+					return false;
+			if (a != NULL || b != NULL)
+				return false;
+		} else if (!cJSON_Compare(m, n, true)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The scenario's report of the built-in experiment (b) against the built-in
+ * run's (a): the same checks in the same order, each client's and the
+ * server's, with the same basis, expected and observed, and evidence of the
+ * same shape. (image_section_shared is not a prediction of the model yet.) */
+static void same_checks(const cJSON *xs, const cJSON *ys, const char *how, int id)
+{
+	const cJSON *x = xs->child, *y = ys->child;
+
+	for (; x != NULL; x = x->next) {
+		const char *name = str_at(x, "name");
+		const cJSON *ex, *ey;
+
+		if (strcmp(name, "image_section_shared") == 0)
+			continue;
+		CHECK_MSG(y != NULL && strcmp(name, str_at(y, "name")) == 0,
+			  "%s: client %d: %s built in, %s as a scenario", how, id, name,
+			  y ? str_at(y, "name") : "nothing");
+		if (y == NULL || strcmp(name, str_at(y, "name")) != 0)
+			return;
+		CHECK_MSG(strcmp(str_at(x, "basis"), str_at(y, "basis")) == 0,
+			  "%s: %s: basis %s built in, %s as a scenario", how, name,
+			  str_at(x, "basis"), str_at(y, "basis"));
+		CHECK_MSG(cJSON_Compare(cJSON_GetObjectItemCaseSensitive(x, "expected"),
+					cJSON_GetObjectItemCaseSensitive(y, "expected"), true),
+			  "%s: %s: expected differs", how, name);
+		CHECK_MSG(same_observed(cJSON_GetObjectItemCaseSensitive(x, "observed"),
+					cJSON_GetObjectItemCaseSensitive(y, "observed")),
+			  "%s: client %d: %s: observed differs", how, id, name);
+		ex = cJSON_GetObjectItemCaseSensitive(x, "evidence");
+		ey = cJSON_GetObjectItemCaseSensitive(y, "evidence");
+		CHECK_MSG(cJSON_IsNull(ex) == cJSON_IsNull(ey) &&
+			  cJSON_GetArraySize(ex) == cJSON_GetArraySize(ey),
+			  "%s: %s: evidence of another shape", how, name);
+		y = y->next;
+	}
+	CHECK_MSG(y == NULL, "%s: client %d: %s as a scenario only", how, id,
+		  y ? str_at(y, "name") : "");
+}
+
+static void same_report(const cJSON *a, const cJSON *b, const char *how)
+{
+	const cJSON *ca = cJSON_GetObjectItemCaseSensitive(a, "clients")->child;
+	const cJSON *cb = cJSON_GetObjectItemCaseSensitive(b, "clients")->child;
+
+	for (; ca != NULL && cb != NULL; ca = ca->next, cb = cb->next)
+		same_checks(cJSON_GetObjectItemCaseSensitive(ca, "checks"),
+			    cJSON_GetObjectItemCaseSensitive(cb, "checks"), how, (int)num(ca, "id"));
+	CHECK_MSG(ca == NULL && cb == NULL, "%s: not as many clients", how);
+	same_checks(cJSON_GetObjectItemCaseSensitive(a, "server_checks"),
+		    cJSON_GetObjectItemCaseSensitive(b, "server_checks"), how, 0);
+}
+
 /* --scenario builtin: the built-in experiment written as a scenario, run
  * by the engine and judged by the model, says what the built-in run says,
  * check by check: every check held in a run, and under --cow-as-shared the
@@ -1637,6 +1719,7 @@ static void scenario_play_builtin(struct ctx *t)
 	for (int control = 0; control < 2; control++) {
 		struct named_status a[64], b[64];
 		size_t na = 0, nb = 0;
+		cJSON *kept[2] = { NULL, NULL };
 
 		for (int scenario = 0; scenario < 2; scenario++) {
 			const char *argv[12] = { t->server, how[control][0], how[control][1],
@@ -1655,6 +1738,7 @@ static void scenario_play_builtin(struct ctx *t)
 				  control ? " with --cow-as-shared" : "", control);
 			r = read_report(t->out);
 			if (r == NULL) {
+				cJSON_Delete(kept[0]);
 				remove(err);
 				return;
 			}
@@ -1667,8 +1751,12 @@ static void scenario_play_builtin(struct ctx *t)
 			} else {
 				na = statuses_of(r, a, 64);
 			}
-			cJSON_Delete(r);
+			kept[scenario] = r;
 		}
+		if (kept[0] != NULL && kept[1] != NULL)
+			same_report(kept[0], kept[1], control ? "--cow-as-shared" : "a run");
+		cJSON_Delete(kept[0]);
+		cJSON_Delete(kept[1]);
 		/* 7 checks a client, each client's own, and the server's 3 */
 		CHECK_MSG(na == nb && na == 7 * (3 - (size_t)control) + 3 + (size_t)control,
 			  "%zu checks against %zu", na, nb);

@@ -417,7 +417,14 @@ static void test_builtin(void)
 	struct scenario s;
 
 	CHECK_MSG(scenario_builtin(1, 4, PS, &s, why, sizeof(why)) == 0, "%s", why);
-	CHECK(s.clients == 1 && s.pages == 6 && s.nsteps == 5 && strcmp(s.name, "builtin") == 0);
+	CHECK(s.clients == 1 && s.pages == 6 && s.nsteps == 6 && strcmp(s.name, "builtin") == 0);
+	/* its checks declared in the built-in report's order, with members,
+	 * and nothing left to model_agrees */
+	CHECK(s.all_declared && s.no_page_maps && s.nchecks == 10 &&
+	      strcmp(s.checks[0], "rw_write_visible") == 0 &&
+	      strcmp(s.checks[9], "server_cow_tracks") == 0 && s.nmembers[2] == 4 &&
+	      strcmp(s.members[2][2].name, "seen_by_other_clients") == 0 &&
+	      s.members[2][2].kind == SCENARIO_M_SIGHTINGS);
 	scenario_free(&s);
 	CHECK_MSG(scenario_builtin(SCENARIO_BUILTIN_CLIENTS_MAX, SCENARIO_BUILTIN_PAGES_MAX, PS, &s,
 				   why, sizeof(why)) == 0, "%s", why);
@@ -597,6 +604,22 @@ static void test_relative(void)
 		fprintf(stderr, "%s\n", why);
 	}
 
+	/* members: declared checks first, in their order; count_as as bits */
+	n = json_text("{" LAYOUT "'page_maps':false,'checks':{'b':{'members':{'x':'matches',"
+		      "'y':'sightings','z':'as_predicted'}}},'steps':[" MAPS ",{'say':'x','do':"
+		      "[{'who':'all','op':'read','view':'cow','pages':'own','check':'a'},"
+		      "{'who':'all','op':'read','view':'rw','pages':'own','check':'b',"
+		      "'count_as':['z','x']}]}]}", text, sizeof(text));
+	if (CHECK_OK(scenario_parse(text, n, PS, &s, why, sizeof(why)) == 0)) {
+		CHECK(s.nchecks == 2 && strcmp(s.checks[0], "b") == 0 && s.nmembers[0] == 3 &&
+		      s.nmembers[1] == 0 && !s.all_declared && s.no_page_maps &&
+		      s.steps[1].actions[1].count_as == (1u << 0 | 1u << 2) &&
+		      s.steps[1].actions[0].count_as == 0);
+		scenario_free(&s);
+	} else {
+		fprintf(stderr, "%s\n", why);
+	}
+
 	static const struct {
 		const char *file, *why;
 	} bad[] = {
@@ -612,9 +635,32 @@ static void test_relative(void)
 		{ "{" LAYOUT "'steps':[" MAPS ",{'say':'x','do':[{'who':'all','op':'read','view':"
 		  "'cow','pages':'own','check':'a'}]}],'checks':{'a':{'per':'client','x':1}}}",
 		  "checks.a: unknown member" },
-		{ "{" LAYOUT "'steps':[" MAPS ",{'say':'x','do':[{'who':'all','op':'map','view':"
-		  "'ro','check':'a'}]}],'checks':{'a':{'per':'client'}}}",
-		  "the check a is per client, and 'map' names no pages" },
+		{ "{" LAYOUT "'steps':[" MAPS ",{'say':'x','do':[{'who':'server','op':'map','view':"
+		  "'rw','check':'a'}]}],'checks':{'a':{'per':'client'}}}",
+		  "the check a is per client, and the server" },
+		/* members, and what counts toward them */
+		{ LAID("{'who':'all','op':'read','view':'cow','pages':'own','count_as':'m'}"),
+		  "steps[1].do[0].count_as: an action counts toward a member of its check, and it "
+		  "names none" },
+		{ LAID("{'who':'all','op':'read','view':'cow','pages':'own','check':'a',"
+		       "'count_as':'m'}"),
+		  "count_as: the check a declares no members" },
+		{ "{" LAYOUT "'checks':{'a':{'members':{'m':'matches'}}},'steps':[" MAPS ",{'say':"
+		  "'x','do':[{'who':'all','op':'read','view':'cow','pages':'own','check':'a',"
+		  "'count_as':'n'}]}]}", "count_as: 'n' is not a member of the check a" },
+		{ "{" LAYOUT "'checks':{'a':{'members':{'m':'private'}}},'steps':[" MAPS ",{'say':"
+		  "'x','do':[{'who':'all','op':'read','view':'cow','pages':'own','check':'a',"
+		  "'count_as':'m'}]}]}", "count_as: a member of kind 'private' counts no read" },
+		{ "{" LAYOUT "'checks':{'a':{'members':{'m':'matches'}}},'steps':[" MAPS ",{'say':"
+		  "'x','do':[{'who':'all','op':'read','view':'cow','pages':'own','check':'a',"
+		  "'count_as':['m','m']}]}]}", "count_as[1]: 'm' is named twice" },
+		{ "{" LAYOUT "'checks':{'a':{'members':{'m':'lots'}}},'steps':[]}",
+		  "checks.a.members.m: 'lots' is not a kind" },
+		{ "{" LAYOUT "'checks':{'a':{'members':{}}},'steps':[]}",
+		  "checks.a.members: an object of 1 to 8 members is needed" },
+		{ "{" LAYOUT "'checks':{'model_agrees':{}},'steps':[]}",
+		  "checks.model_agrees: model_agrees is the engine" },
+		{ "{" LAYOUT "'page_maps':0,'steps':[]}", "page_maps: true or false is needed" },
 		{ "{" HEAD "'steps':[" MAPS ",{'say':'x','do':[{'who':1,'op':'read','view':'cow',"
 		  "'pages':'1','check':'a'}]}],'checks':{'a':{'per':'client'}}}",
 		  "checks.a: a check per client needs the section laid out by client" },
