@@ -211,7 +211,8 @@ static void build(struct gen *g, cJSON *root)
 
 /* The checks, in the order of the built-in run's report, with the
  * members of their expected and observed (docs/report.md, "The checks"):
- * "name:per", then "member:kind" ... */
+ * "name:per", then "member:kind" ...; a check of the clients' own facts,
+ * "name:per:facts" alone. */
 static const char *const checks_declared[] = {
 	"rw_write_visible:client", "server_sees_write:matches", NULL,
 	"cow_write_private:client", "after_write:matches", "at_end:matches", NULL,
@@ -223,6 +224,7 @@ static const char *const checks_declared[] = {
 	"cow_copy_evidence:client", "private_before:private", "private_after:private", NULL,
 	"ro_write_faults:client", "faulted_at_target:matches", "unchanged_in_ro_view:matches",
 	"unchanged_in_section:matches", "first_fault_as_expected:fault", NULL,
+	"image_section_shared:client:image", NULL,
 	"section_intact:run", "pages_differing:differing", NULL,
 	"server_cow_isolated:run", "server_cow_view_shows_it:as_predicted",
 	"section_shows_it:shows", "clients_seeing_it:sightings", NULL,
@@ -241,9 +243,20 @@ static void declare(struct gen *g, cJSON *root)
 		const char *t = checks_declared[i++], *colon = strchr(t, ':');
 		cJSON *c, *m;
 
+		char per[16];
+		const char *facts = strchr(colon + 1, ':');
+
 		snprintf(name, sizeof(name), "%.*s", (int)(colon - t), t);
+		snprintf(per, sizeof(per), "%.*s", facts != NULL ? (int)(facts - colon - 1) : 15,
+			 colon + 1);
 		c = cJSON_AddObjectToObject(checks, name);
-		g->ok &= c != NULL && cJSON_AddStringToObject(c, "per", colon + 1) != NULL;
+		g->ok &= c != NULL && cJSON_AddStringToObject(c, "per", per) != NULL;
+		if (facts != NULL) {
+			/* judged from the clients' hellos, no member of its own */
+			g->ok &= c != NULL && cJSON_AddStringToObject(c, "facts", facts + 1) != NULL;
+			i++;
+			continue;
+		}
 		m = c != NULL ? cJSON_AddObjectToObject(c, "members") : NULL;
 		g->ok &= m != NULL;
 		for (; checks_declared[i] != NULL; i++) {

@@ -33,6 +33,7 @@
 #include "channel.h"
 #include "err.h"
 #include "evidence.h"
+#include "facts.h"
 #include "fault.h"
 #include "json.h"
 #include "model.h"
@@ -2706,6 +2707,41 @@ static void add_check(struct server *s, const struct play *p, struct report_chec
 	}
 }
 
+/* Not lost: it answered every step it was given (play_end). */
+static bool play_complete(const struct client_state *c)
+{
+	return !c->lost;
+}
+
+/* A check of the clients' own facts ("facts": "image") for each client:
+ * judged by the platform's rule from its hello, as the built-in run
+ * judges image_section_shared (facts.c). A lost client's count is not
+ * compared: not proven. */
+static void facts_checks(struct server *s, const struct pcheck *c)
+{
+	int compared = facts_image_twins(s, play_complete);
+
+	for (size_t r = 0; r < s->report.nclients; r++) {
+		struct report_client *cl = &s->report.clients[r];
+		struct report_check *rc;
+
+		if (cl->id < 1 || cl->id > s->nclients)
+			continue;
+		if (cl->status == CLIENT_COMPLETE) {
+			facts_image_check(s, cl, &s->clients[cl->id - 1], compared, c->name);
+			continue;
+		}
+		rc = report_add_check(cl->checks, REPORT_CHECKS_MAX, &cl->nchecks, c->name, false,
+				      NULL, NULL, NULL);
+		if (rc != NULL) {
+			snprintf(rc->basis, sizeof(rc->basis), "client");
+			report_check_unproven(rc, "not observed: client %d was lost, and a count "
+					      "is compared only among the clients that finished",
+					      cl->id);
+		}
+	}
+}
+
 static void make_checks(struct server *s, struct play *p)
 {
 	char none[160];
@@ -2731,6 +2767,10 @@ static void make_checks(struct server *s, struct play *p)
 	for (size_t i = 0; i < p->nchecks; i++) {
 		const struct pcheck *c = &p->checks[i];
 
+		if (c->sc >= 0 && p->sc.image_facts[c->sc]) {
+			facts_checks(s, c);
+			continue;
+		}
 		if (c->per != NULL) {
 			/* in each client's own list, of the observations of its pages */
 			for (size_t r = 0; r < s->report.nclients; r++) {

@@ -578,6 +578,14 @@ static int add_check(struct reader *r, const char *name)
 
 	while (k < s->nchecks && strcmp(s->checks[k], name) != 0)
 		k++;
+	if (k < s->nchecks && s->image_facts[k]) {
+		size_t up = enter(r, "check", -1);
+
+		e = fail(r, "the check %s is judged from the clients' own facts (\"facts\"), not "
+			 "from actions", name);
+		leave(r, up);
+		return e;
+	}
 	if (k < s->nchecks) {
 		r->named[k] = true;
 		return 0;
@@ -1230,8 +1238,9 @@ static int parse_members(struct reader *r, const cJSON *o, struct scenario *s, s
  * client's own. */
 static int parse_checks(struct reader *r, const cJSON *o, struct scenario *s)
 {
-	static const char *const known[] = { "per", "members", NULL };
+	static const char *const known[] = { "per", "members", "facts", NULL };
 	static const char *const pers[] = { "run", "client" };
+	static const char *const facts[] = { "image" };
 	const cJSON *m;
 	size_t up;
 	int e = 0;
@@ -1261,6 +1270,17 @@ static int parse_checks(struct reader *r, const cJSON *o, struct scenario *s)
 		for (size_t q = 0; e == 0 && q < s->nchecks; q++)
 			if (strcmp(s->checks[q], m->string) == 0)
 				e = fail(r, "member \"%.40s\" is given twice", m->string);
+		if (e == 0 && member(m, "facts") != NULL) {
+			int f;
+
+			/* the facts of a client's process: its image's counters */
+			if ((e = get_enum(r, m, "facts", facts, 1, &f)) == 0 && per != 1)
+				e = fail(r, "a check of the clients' facts is per client: \"per\": "
+					 "\"client\"");
+			else if (e == 0 && member(m, "members") != NULL)
+				e = fail(r, "a check of the clients' facts has its own members");
+			s->image_facts[k] = e == 0;
+		}
 		if (e == 0) {
 			snprintf(s->checks[s->nchecks++], SCENARIO_CHECK_MAX, "%s", m->string);
 			s->per_client[k] = per == 1;
@@ -1277,7 +1297,7 @@ static int parse_checks(struct reader *r, const cJSON *o, struct scenario *s)
 static int lint_declared(struct reader *r, const struct scenario *s)
 {
 	for (size_t k = 0; k < r->ndeclared; k++) {
-		if (!r->named[k]) {
+		if (!r->named[k] && !s->image_facts[k]) {
 			size_t up = enter(r, "checks", -1), in = enter(r, s->checks[k], -1);
 			int e = fail(r, "no action names this check");
 

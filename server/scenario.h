@@ -159,6 +159,9 @@ struct scenario {
 	 * check's expected and observed say, in that order */
 	struct scenario_member members[SCENARIO_CHECKS_MAX][SCENARIO_MEMBERS_MAX];
 	uint8_t nmembers[SCENARIO_CHECKS_MAX];
+	/* "facts": "image": judged for each client from the facts its
+	 * process reports of itself (its hello), not from actions */
+	bool image_facts[SCENARIO_CHECKS_MAX];
 	/* every check an action names is declared in "checks" (which come
 	 * first in `checks`, in the order declared) */
 	bool all_declared;

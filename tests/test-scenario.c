@@ -420,9 +420,11 @@ static void test_builtin(void)
 	CHECK(s.clients == 1 && s.pages == 6 && s.nsteps == 6 && strcmp(s.name, "builtin") == 0);
 	/* its checks declared in the built-in report's order, with members,
 	 * and nothing left to model_agrees */
-	CHECK(s.all_declared && s.no_page_maps && s.nchecks == 10 &&
+	CHECK(s.all_declared && s.no_page_maps && s.nchecks == 11 &&
 	      strcmp(s.checks[0], "rw_write_visible") == 0 &&
-	      strcmp(s.checks[9], "server_cow_tracks") == 0 && s.nmembers[2] == 4 &&
+	      strcmp(s.checks[7], "image_section_shared") == 0 && s.image_facts[7] &&
+	      s.per_client[7] && s.nmembers[7] == 0 && !s.image_facts[6] &&
+	      strcmp(s.checks[10], "server_cow_tracks") == 0 && s.nmembers[2] == 4 &&
 	      strcmp(s.members[2][2].name, "seen_by_other_clients") == 0 &&
 	      s.members[2][2].kind == SCENARIO_M_SIGHTINGS);
 	scenario_free(&s);
@@ -661,6 +663,16 @@ static void test_relative(void)
 		{ "{" LAYOUT "'checks':{'model_agrees':{}},'steps':[]}",
 		  "checks.model_agrees: model_agrees is the engine" },
 		{ "{" LAYOUT "'page_maps':0,'steps':[]}", "page_maps: true or false is needed" },
+		/* a check of the clients' own facts */
+		{ "{" LAYOUT "'checks':{'img':{'per':'client','facts':'image'}},'steps':[" MAPS
+		  ",{'say':'x','do':[{'who':'all','op':'read','view':'cow','pages':'own','check':"
+		  "'img'}]}]}", "steps[1].do[0].check: the check img is judged from the clients" },
+		{ "{" LAYOUT "'checks':{'img':{'facts':'image'}},'steps':[]}",
+		  "checks.img: a check of the clients" },
+		{ "{" LAYOUT "'checks':{'img':{'per':'client','facts':'mood'}},'steps':[]}",
+		  "checks.img.facts: 'mood' is not one of the known values" },
+		{ "{" LAYOUT "'checks':{'img':{'per':'client','facts':'image','members':{'a':"
+		  "'matches'}}},'steps':[]}", "facts has its own members" },
 		{ "{" HEAD "'steps':[" MAPS ",{'say':'x','do':[{'who':1,'op':'read','view':'cow',"
 		  "'pages':'1','check':'a'}]}],'checks':{'a':{'per':'client'}}}",
 		  "checks.a: a check per client needs the section laid out by client" },
