@@ -187,6 +187,7 @@ struct play {
 	int printed;                      /* steps judged whole and printed */
 	int begun;                        /* steps anyone has begun */
 	uint8_t *unknown;                 /* a page's words unknown: a lost client's */
+	uint8_t *pagebits;                /* for the report's page map, PB_ a page */
 	struct pcheck checks[SCENARIO_CHECKS_MAX + 1];
 	size_t nchecks;
 	uint64_t obs[OBS_COUNT];
@@ -201,6 +202,15 @@ struct play {
 	int reader;
 	bool relative;                    /* pages relative to a client as written */
 	char cut_short[96];               /* why every check is unproven: interrupted */
+};
+
+/* What the run did to a page and saw of it, for the report's page map
+ * in the roles' letters (make_page_map). */
+enum {
+	PB_WRITTEN = 1,   /* its owner wrote it through the section */
+	PB_FAULTED = 2,   /* its owner's write there faulted */
+	PB_DIFFERS = 4,   /* an observation of it differed from the model */
+	PB_UNPROVEN = 8,  /* one was not made */
 };
 
 static const enum model_view model_views[SCENARIO_VIEW_COUNT] = {
@@ -558,6 +568,12 @@ static void predict_words(struct play *p, size_t ii, const struct scenario_actio
 			p->nomem |= model_out_of_memory(m) || model_out_of_memory(r);
 			tmpl.kind = m.outcome == MODEL_FAULTS ? PROTO_OP_FAULT_WRITE : PROTO_OP_WRITE;
 			ci = cls_of(p, it, m.outcome == MODEL_FAULTS ? K_FAULT : K_DONE, 0);
+			/* the owner's write of its own page, for the page map */
+			if (k > 0 && p->sc.each > 0 && page >= p->sc.before &&
+			    (page - p->sc.before) / p->sc.each == (uint64_t)k - 1)
+				p->pagebits[page] |= m.outcome == MODEL_FAULTS ? PB_FAULTED :
+						     m.outcome == MODEL_OK && !model_is_copy(p->model,
+						     k, mv, page) ? PB_WRITTEN : 0;
 		}
 		if (ci == SIZE_MAX)
 			return;
@@ -963,6 +979,8 @@ static void note_failed_ops(struct server *s, struct play *p, int k);
 
 /* Judges and counts participant k's items of the step at hand from item
  * `from` on. */
+static void mark_pages(struct play *p, const struct item *it);
+
 static void judge_from(struct server *s, struct play *p, size_t from, int k)
 {
 	for (size_t i = from; i < p->nitems; i++) {
@@ -970,6 +988,7 @@ static void judge_from(struct server *s, struct play *p, size_t from, int k)
 			continue;
 		judge_item(s, p, &p->items[i]);
 		tally(p, &p->items[i]);
+		mark_pages(p, &p->items[i]);
 	}
 }
 
@@ -1630,6 +1649,58 @@ static void judge_evidence(struct play *p, struct item *it, const struct scenari
 			 (long long)a->expect.private_pages, it->you == 2 ? "cannot tell" :
 			 it->you ? "right" : "WRONG");
 	}
+}
+
+/* An observation's pages in the page map: those that differed from the
+ * model (each, where the OS named them; else all the observation's), or
+ * all of them when it was not made. The records are at hand. */
+static void mark_pages(struct play *p, const struct item *it)
+{
+	const struct scenario_action *a = it->action == NOT_AN_ACTION ? NULL :
+					  &p->sc.steps[p->step].actions[it->action];
+	const struct part *pt = &p->parts[it->who];
+	bool all = false;
+
+	if (it->st == OBS_UNPROVEN) {
+		if (a == NULL || a->op == SCENARIO_EVIDENCE) {
+			for (uint32_t n = 0; n < it->ev_count; n++)
+				p->pagebits[ev_page(it, a, n)] |= PB_UNPROVEN;
+		} else if (a->op != SCENARIO_MAP && a->op != SCENARIO_UNMAP) {
+			FOR_PAGES(it->pg, page)
+				p->pagebits[page] |= PB_UNPROVEN;
+		}
+		return;
+	}
+	if (it->st != OBS_DIFFER)
+		return;
+	if (a == NULL || a->op == SCENARIO_EVIDENCE) {
+		for (uint32_t n = 0; it->seen_ev != NULL && n < it->ev_count; n++)
+			if ((it->seen_ev[n] == EVIDENCE_PAGE_PRIVATE) !=
+			    (it->pred_ev[n] == EVIDENCE_PAGE_PRIVATE) &&
+			    it->seen_ev[n] != EVIDENCE_PAGE_UNKNOWN)
+				p->pagebits[ev_page(it, a, n)] |= PB_DIFFERS;
+		return;
+	}
+	for (size_t i = it->op0; a->op == SCENARIO_READ && i < it->op0 + it->nops &&
+	     i < pt->answered; i++) {
+		const struct op_record *rec = &pt->rec[i];
+		uint64_t fp;
+
+		if (rec->ok && it->cls[pt->meta[i].cls].kind == K_FAULT) {
+			p->pagebits[pt->ops[i].range.first] |= PB_DIFFERS; /* read, not faulted */
+		} else if (rec->ok && rec->mismatched <= rec->nsamples) {
+			for (size_t j = 0; j < rec->nsamples; j++)
+				if (rec->samples[j].page < p->sc.pages)
+					p->pagebits[rec->samples[j].page] |= PB_DIFFERS;
+		} else if (!rec->ok && faulted_page(rec, &fp) && fp < p->sc.pages) {
+			p->pagebits[fp] |= PB_DIFFERS;
+		} else if (rec->ok) {
+			all = true; /* more than it named */
+		}
+	}
+	if (a->op != SCENARIO_READ || all)
+		FOR_PAGES(it->pg, page)
+			p->pagebits[page] |= PB_DIFFERS;
 }
 
 static void judge_item(struct server *s, struct play *p, struct item *it)
@@ -2410,12 +2481,14 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 	p->last_step = calloc((size_t)p->nparts, sizeof(*p->last_step));
 	p->lost_at = calloc((size_t)p->nparts, sizeof(*p->lost_at));
 	p->unknown = calloc(p->sc.pages, 1);
+	p->pagebits = calloc(p->sc.pages, 1);
 	p->bufs = calloc(p->sc.nsteps, sizeof(*p->bufs));
 	p->lane_done = calloc((size_t)p->nparts, sizeof(*p->lane_done));
 	p->lane_at = calloc((size_t)p->nparts, sizeof(*p->lane_at));
 	p->lane_item = calloc((size_t)p->nparts, sizeof(*p->lane_item));
 	p->glob_waits = calloc(p->sc.nsteps, sizeof(*p->glob_waits));
 	if (p->parts == NULL || p->last_step == NULL || p->lost_at == NULL || p->unknown == NULL ||
+	    p->pagebits == NULL ||
 	    p->bufs == NULL || p->lane_done == NULL || p->lane_at == NULL ||
 	    p->lane_item == NULL || p->glob_waits == NULL)
 		return COWLAB_E_NOMEM;
@@ -2791,6 +2864,49 @@ static void make_checks(struct server *s, struct play *p)
 	check_control(s, p);
 }
 
+/* The report's page map, for a section laid out by client: a character
+ * a page in the roles' letters (docs/report.md, "page_map"), from the
+ * model's state and what the run saw. Outside the clients' pages `S`; a
+ * client that never came `.`, one lost `?`; else by what its owner did to
+ * a page: `C` its copy-on-write view holds a private copy of it at the
+ * end, `W` it wrote it through the section, `F` its write there faulted,
+ * `t` none of these. Then `?` where an observation of the page was not
+ * made, and `!` where one differed from the model, whatever it was. */
+static void make_page_map(struct server *s, struct play *p)
+{
+	uint32_t lo = p->sc.before, hi = p->sc.before + p->sc.each * (uint32_t)p->sc.clients;
+	char *map;
+
+	if (p->sc.each == 0 || (map = malloc((size_t)p->sc.pages + 1)) == NULL)
+		return;
+	for (uint32_t page = 0; page < p->sc.pages; page++) {
+		int k = page >= lo && page < hi ? (int)((page - lo) / p->sc.each) + 1 : 0;
+		const struct report_client *rc = NULL;
+		uint8_t b = p->pagebits[page];
+
+		for (size_t r = 0; k > 0 && r < s->report.nclients && rc == NULL; r++)
+			if (s->report.clients[r].id == k)
+				rc = &s->report.clients[r];
+		if (k == 0)
+			map[page] = MAP_SERVER;
+		else if (rc == NULL)
+			map[page] = MAP_UNUSED;
+		else if (rc->status != CLIENT_COMPLETE)
+			map[page] = MAP_UNKNOWN;
+		else if (model_is_copy(p->model, k, MODEL_COW, page))
+			map[page] = MAP_COPY;
+		else
+			map[page] = b & PB_WRITTEN ? MAP_RW : b & PB_FAULTED ? MAP_FAULT : MAP_TRACK;
+		if (b & PB_UNPROVEN)
+			map[page] = MAP_UNKNOWN;
+		if (b & PB_DIFFERS)
+			map[page] = MAP_BROKEN;
+	}
+	map[p->sc.pages] = '\0';
+	free(s->report.page_map);
+	s->report.page_map = map;
+}
+
 /* Client k's instance of a check per client: its status and words, from
  * its report (an admitted client), or from what was seen of its pages (a
  * client that never came: no report of its own, but its observations,
@@ -3004,6 +3120,7 @@ void play_end(struct server *s)
 		snprintf(rc->reason, sizeof(rc->reason), "%s", c->reason);
 	}
 	make_checks(s, p);
+	make_page_map(s, p);
 	if (p->out == PLAY_HUMAN)
 		print_end(s, p);
 	else if (p->out == PLAY_TAP)
@@ -3071,6 +3188,7 @@ void play_free(struct server *s)
 	free(p->last_step);
 	free(p->lost_at);
 	free(p->unknown);
+	free(p->pagebits);
 	model_destroy(p->model);
 	model_destroy(p->ref);
 	cJSON_Delete(p->json_steps);

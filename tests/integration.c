@@ -1700,6 +1700,11 @@ static void same_report(const cJSON *a, const cJSON *b, const char *how)
 	CHECK_MSG(ca == NULL && cb == NULL, "%s: not as many clients", how);
 	same_checks(cJSON_GetObjectItemCaseSensitive(a, "server_checks"),
 		    cJSON_GetObjectItemCaseSensitive(b, "server_checks"), how, 0);
+	/* the page map in the roles' letters, from the model's state */
+	CHECK_MSG(strcmp(str_at(a, "page_map"), str_at(b, "page_map")) == 0, "%s: page map %s "
+		  "built in, %s as a scenario", how, str_at(a, "page_map"), str_at(b, "page_map"));
+	CHECK(strlen(str_at(b, "page_map")) == (size_t)num(cJSON_GetObjectItemCaseSensitive(b,
+								"section"), "pages"));
 }
 
 /* --scenario builtin: the built-in experiment written as a scenario, run
