@@ -279,9 +279,8 @@ static cJSON *document(int clients, uint64_t pages_per_client, char *why, size_t
 	if (clients < 1 || clients > SCENARIO_BUILTIN_CLIENTS_MAX ||
 	    pages_per_client < ROLE_COUNT || pages_per_client > SCENARIO_BUILTIN_PAGES_MAX) {
 		snprintf(why, cap, "the built-in experiment as a scenario takes 1 to %d clients "
-			 "and %d to %d pages per client (a step holds at most %d actions, an "
-			 "action at most %d parts of a page list)", SCENARIO_BUILTIN_CLIENTS_MAX,
-			 ROLE_COUNT, SCENARIO_BUILTIN_PAGES_MAX, SCENARIO_ACTIONS_MAX,
+			 "and %d to %d pages per client (a page list has at most %d parts)",
+			 SCENARIO_BUILTIN_CLIENTS_MAX, ROLE_COUNT, SCENARIO_BUILTIN_PAGES_MAX,
 			 SCENARIO_RUNS_MAX);
 		return NULL;
 	}
@@ -298,7 +297,9 @@ static cJSON *document(int clients, uint64_t pages_per_client, char *why, size_t
 	g.ok &= cJSON_AddStringToObject(root, "title", "the built-in experiment, as a "
 					"scenario") != NULL;
 	g.ok &= cJSON_AddStringToObject(root, "about", about) != NULL;
-	g.ok &= cJSON_AddNumberToObject(root, "clients", clients) != NULL;
+	/* its own count, which any number stands for (at most 64 in a file) */
+	g.ok &= cJSON_AddNumberToObject(root, "clients", clients < SCENARIO_CLIENTS_MAX ? clients :
+					SCENARIO_CLIENTS_MAX) != NULL;
 	layout = cJSON_AddObjectToObject(root, "pages");
 	g.ok &= layout != NULL && cJSON_AddNumberToObject(layout, "before", 1) != NULL &&
 		cJSON_AddNumberToObject(layout, "each", (double)pages_per_client) != NULL &&
@@ -329,7 +330,7 @@ int scenario_builtin(int clients, uint64_t pages_per_client, uint32_t page_size,
 	cJSON_Delete(root);
 	if (text == NULL)
 		return COWLAB_E_NOMEM;
-	err = scenario_parse(text, strlen(text), page_size, out, why, cap);
+	err = scenario_parse_for(text, strlen(text), page_size, clients, out, why, cap);
 	cJSON_free(text);
 	return err;
 }

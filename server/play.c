@@ -130,15 +130,17 @@ struct mtally {
 /* What a check (or a client's instance of one) has seen. */
 struct ptally {
 	uint64_t n[OBS_COUNT];
-	char first[REPORT_TEXT_MAX];      /* the first that differed, or was not proven */
-	char na[REPORT_TEXT_MAX];         /* why not applicable */
+	/* (REPORT_TEXT_MAX bytes each, once needed: a check of each client of
+	 * 100 000 keeps what it saw) */
+	char *first;                      /* the first that differed, or was not proven */
+	char *na;                         /* why not applicable */
 	/* where `first` and `na` are in the file's order (step, action,
 	 * participant): clients finish at their own pace, the words do not
 	 * depend on it */
 	uint64_t first_at, na_at;
 	/* its members, when the file declares them */
 	struct mtally m[SCENARIO_MEMBERS_MAX];
-	uint32_t samples[SAMPLES_MAX][2];
+	uint32_t (*samples)[2];           /* SAMPLES_MAX of them, once needed */
 	uint8_t nsamples;
 	cJSON *evidence;                  /* the last evidence report, or the first fault */
 	uint64_t evidence_at;
@@ -163,7 +165,7 @@ struct play {
 	struct client_views agent;
 	int *last_step;                   /* per participant: its last step with actions */
 	int *lost_at;                     /* per client: the step it was lost in, or -1 */
-	bool mapped[SCENARIO_CLIENTS_MAX + 1][SCENARIO_VIEW_COUNT];
+	bool (*mapped)[SCENARIO_VIEW_COUNT]; /* per participant */
 	int step;                         /* the step whose items are at hand */
 	bool started, busy, again;
 	struct item *items;               /* the items of `step` (bufs holds the others) */
@@ -177,10 +179,25 @@ struct play {
 	struct stepbuf {
 		struct item *items;
 		size_t nitems, icap;
-	} *bufs;                          /* a step's items, until it is printed */
+	} *bufs,                          /* a step's items, until it is printed */
+	  *lbufs;                         /* per lane (0 the server's other actions):
+					     the items of its step, until judged */
+	struct stepbuf *hand;             /* where the items at hand belong */
+	/* A step's observations counted, for its status (and, with more than
+	 * 64 clients, whose items are let go once judged, for its lines) */
+	struct stepcount {
+		uint64_t n[OBS_COUNT];
+		bool actions, all_na;
+		const char *na;           /* an action's reason, when all are n/a */
+	} *counts;
+	bool keep;                        /* items kept until their step is printed */
 	int *lane_done;                   /* per client: steps it has finished */
 	int *lane_at;                     /* per client: the step it is in, or -1 */
-	size_t *lane_item;                /* per client: its first item in that step */
+	int *done_count;                  /* per step: the clients that finished it */
+	int *queue;                       /* lanes that may move (machine) */
+	bool *queued;
+	int nqueue;
+	bool wake_all;                    /* every lane may move */
 	int width;                        /* clients a client's step waits for, each side */
 	int glob_done;                    /* steps whose server's other actions are done */
 	bool *glob_waits;                 /* per step: the server has other actions in it */
@@ -232,9 +249,14 @@ static void who_text(int k, char *buf, size_t cap)
 		snprintf(buf, cap, "client %d", k);
 }
 
-static bool acts(const struct scenario_action *a, int k)
+#define acts scenario_acts
+
+/* Whose stamp a word's xor with the pattern is: a participant, or -1. */
+static int stamp_who(const struct play *p, uint32_t x)
 {
-	return k == 0 ? a->who.server : (a->who.clients >> (k - 1) & 1) != 0;
+	uint32_t w = x - model_stamp(0);
+
+	return w <= (uint32_t)p->sc.clients ? (int)w : -1;
 }
 
 /* A word as people read it: whose stamp, the pattern, or its digits. */
@@ -247,14 +269,12 @@ static void word_text(const struct play *p, uint64_t page, uint32_t offset, uint
 		snprintf(buf, cap, "the pattern");
 		return;
 	}
-	for (int k = 0; k <= p->sc.clients; k++) {
-		if (x == model_stamp(k)) {
-			char who[24];
+	if (stamp_who(p, x) >= 0) {
+		char who[24];
 
-			who_text(k, who, sizeof(who));
-			snprintf(buf, cap, "the stamp of %s", who);
-			return;
-		}
+		who_text(stamp_who(p, x), who, sizeof(who));
+		snprintf(buf, cap, "the stamp of %s", who);
+		return;
 	}
 	snprintf(buf, cap, "0x%08X", (unsigned)w);
 }
@@ -270,9 +290,8 @@ static void cls_text(const struct play *p, const struct cls *c, char *buf, size_
 		} else {
 			char who[24] = "?";
 
-			for (int k = 0; k <= p->sc.clients; k++)
-				if (c->v == model_stamp(k))
-					who_text(k, who, sizeof(who));
+			if (stamp_who(p, c->v) >= 0)
+				who_text(stamp_who(p, c->v), who, sizeof(who));
 			snprintf(buf, cap, "the stamp of %s", who);
 		}
 		return;
@@ -393,7 +412,7 @@ static void add_op(struct play *p, int who, size_t item, size_t cls, const struc
 	struct part *pt = &p->parts[who];
 
 	if (pt->nops == pt->cap) {
-		size_t cap = pt->cap ? pt->cap * 2 : 64;
+		size_t cap = pt->cap ? pt->cap * 2 : 16;
 		struct proto_op *o = realloc(pt->ops, cap * sizeof(*o));
 		struct opmeta *m = o ? realloc(pt->meta, cap * sizeof(*m)) : NULL;
 
@@ -541,10 +560,8 @@ static void predict_words(struct play *p, size_t ii, const struct scenario_actio
 				ci = cls_of(p, it, K_FAULT, 0);
 			} else {
 				uint32_t x = m.word ^ pattern_value(p->agent.seed, page, a->offset);
-				bool stamp = x == 0;
+				bool stamp = x == 0 || stamp_who(p, x) >= 0;
 
-				for (int w = 0; w <= p->sc.clients && !stamp; w++)
-					stamp = x == model_stamp(w);
 				if (stamp) {
 					tmpl.xor_value = x;
 					ci = cls_of(p, it, K_XOR, x);
@@ -849,6 +866,13 @@ static void part_reset(struct part *pt)
 	free(pt->rec);
 	pt->rec = NULL;
 	pt->nops = pt->answered = pt->out_end = 0;
+	/* its operations too: 100 000 clients' lists are what is between
+	 * their steps */
+	free(pt->ops);
+	free(pt->meta);
+	pt->ops = NULL;
+	pt->meta = NULL;
+	pt->cap = 0;
 }
 
 static void items_reset(struct play *p)
@@ -946,6 +970,16 @@ static void mark_unknown(struct play *p, int k, int step)
 	}
 }
 
+static void note_lost_one(struct server *s, struct play *p, int k)
+{
+	if (k >= 1 && k <= p->sc.clients && p->lost_at[k] < 0 && gone(s, p, k)) {
+		/* the step it was in, or the next it would have begun */
+		p->lost_at[k] = p->lane_at[k] >= 0 ? p->lane_at[k] : p->lane_done[k];
+		mark_unknown(p, k, p->lost_at[k]);
+	}
+}
+
+/* Every client's, once admission is over (the empty slots are gone). */
 static void note_lost(struct server *s, struct play *p)
 {
 	for (int k = 1; k <= p->sc.clients; k++) {
@@ -957,20 +991,61 @@ static void note_lost(struct server *s, struct play *p)
 	}
 }
 
-/* Makes step i's items the ones at hand (p->items), keeping the others. */
-static void use_step(struct play *p, int i)
+/* Makes the items of b (of step `step`) the ones at hand (p->items),
+ * putting back those at hand where they belong. */
+static void hold(struct play *p, struct stepbuf *b, int step)
 {
-	if (p->step == i)
-		return;
-	if (p->step >= 0 && p->step < (int)p->sc.nsteps) {
-		p->bufs[p->step].items = p->items;
-		p->bufs[p->step].nitems = p->nitems;
-		p->bufs[p->step].icap = p->icap;
+	if (p->hand != NULL) {
+		p->hand->items = p->items;
+		p->hand->nitems = p->nitems;
+		p->hand->icap = p->icap;
 	}
-	p->step = i;
-	p->items = p->bufs[i].items;
-	p->nitems = p->bufs[i].nitems;
-	p->icap = p->bufs[i].icap;
+	p->hand = b;
+	p->step = step;
+	p->items = b->items;
+	p->nitems = b->nitems;
+	p->icap = b->icap;
+}
+
+/* A lane's items of step i, judged: counted for the step, then kept
+ * until the step is printed, or let go. */
+static void flush_lane(struct play *p, int k, int i)
+{
+	struct stepbuf *to = &p->bufs[i];
+	struct stepcount *c = &p->counts[i];
+
+	hold(p, &p->lbufs[k], i);
+	for (size_t j = 0; j < p->nitems; j++) {
+		c->n[p->items[j].st]++;
+		if (p->items[j].action != NOT_AN_ACTION) {
+			c->all_na = (c->actions ? c->all_na : true) && p->items[j].st == OBS_NA;
+			c->actions = true;
+			if (c->na == NULL && p->items[j].na != NULL)
+				c->na = p->items[j].na;
+		}
+	}
+	if (p->keep && p->nitems > 0) {
+		if (to->nitems + p->nitems > to->icap) {
+			size_t cap = (to->nitems + p->nitems) * 2;
+			struct item *m = realloc(to->items, cap * sizeof(*m));
+
+			if (m == NULL) {
+				p->nomem = true;
+				items_reset(p);
+				return;
+			}
+			to->items = m;
+			to->icap = cap;
+		}
+		memcpy(to->items + to->nitems, p->items, p->nitems * sizeof(*p->items));
+		to->nitems += p->nitems;
+		p->nitems = 0; /* moved: what they hold is the step's now */
+	} else {
+		items_reset(p);
+	}
+	free(p->items);
+	p->items = NULL;
+	p->icap = 0;
 }
 
 static void judge_item(struct server *s, struct play *p, struct item *it);
@@ -998,10 +1073,8 @@ static void judge_from(struct server *s, struct play *p, size_t from, int k)
 static void begin_lane(struct server *s, struct play *p, int i, int k)
 {
 	const struct scenario_step *st = &p->sc.steps[i];
-	size_t from;
 
-	use_step(p, i);
-	from = p->nitems;
+	hold(p, &p->lbufs[k], i);
 	if (i + 1 > p->begun)
 		p->begun = i + 1;
 	for (uint32_t j = 0; j < st->nactions; j++)
@@ -1022,14 +1095,14 @@ static void begin_lane(struct server *s, struct play *p, int i, int k)
 		}
 	}
 	act_locally(p);
-	judge_from(s, p, from, 0);
+	judge_from(s, p, 0, 0);
 	part_reset(&p->parts[0]);
 	if (k == 0) {
+		flush_lane(p, 0, i);
 		p->glob_done = i + 1;
 		return;
 	}
 	p->lane_at[k] = i;
-	p->lane_item[k] = from;
 	if (!gone(s, p, k))
 		send_next(s, p, k);
 }
@@ -1037,12 +1110,16 @@ static void begin_lane(struct server *s, struct play *p, int i, int k)
 /* A client's step is answered (or the client is gone): judge it. */
 static void end_lane(struct server *s, struct play *p, int k)
 {
-	note_lost(s, p); /* before the lane moves on: its step's writes too */
-	use_step(p, p->lane_at[k]);
-	judge_from(s, p, p->lane_item[k], k);
+	int i = p->lane_at[k];
+
+	note_lost_one(s, p, k); /* before the lane moves on: its step's writes too */
+	hold(p, &p->lbufs[k], i);
+	judge_from(s, p, 0, k);
 	note_failed_ops(s, p, k);
 	part_reset(&p->parts[k]);
-	p->lane_done[k] = p->lane_at[k] + 1;
+	flush_lane(p, k, i);
+	p->lane_done[k] = i + 1;
+	p->done_count[i]++;
 	p->lane_at[k] = -1;
 }
 
@@ -1062,26 +1139,20 @@ static bool lane_ready(const struct server *s, const struct play *p, int k)
 	return true;
 }
 
+/* Whether the server's other actions of its next step may go: every
+ * client has finished the step before, where the step waits for them. */
 static bool global_ready(const struct play *p)
 {
 	int i = p->glob_done;
 
 	if (i >= (int)p->sc.nsteps)
 		return false;
-	for (int k = 1; p->glob_waits[i] && k <= p->sc.clients; k++)
-		if (p->lane_done[k] < i)
-			return false;
-	return true;
+	return !p->glob_waits[i] || i == 0 || p->done_count[i - 1] == p->sc.clients;
 }
 
 static bool step_whole(const struct play *p, int i)
 {
-	if (p->glob_done <= i)
-		return false;
-	for (int k = 1; k <= p->sc.clients; k++)
-		if (p->lane_done[k] <= i)
-			return false;
-	return true;
+	return p->glob_done > i && p->done_count[i] == p->sc.clients;
 }
 
 static int item_order(const void *x, const void *y)
@@ -1103,49 +1174,64 @@ static int item_order(const void *x, const void *y)
 
 static void print_step_of(struct play *p, int i);
 
+/* Lane k may move: its answer came, it was admitted or lost, or a
+ * lane it waits for moved. */
+static void wake(struct play *p, int k)
+{
+	if (k >= 1 && k <= p->sc.clients && !p->queued[k]) {
+		p->queued[k] = true;
+		p->queue[p->nqueue++] = k;
+	}
+}
+
+/* Moves every lane that can, one event at a time: a lane that ends its
+ * step wakes the lanes within `width` of it (they may wait for it), the
+ * server's other actions wake every lane, so that an event costs what it
+ * touches, not the number of clients. */
 static void machine(struct server *s, struct play *p)
 {
-	bool moved;
-
-	note_lost(s, p);
 	if (!p->started) {
 		/* not begun once the run is interrupted; clients are not waited
 		 * for: each begins as it is admitted (lane_ready) */
 		if (s->report.interrupted[0] != '\0')
 			return;
 		p->started = true;
+		p->wake_all = true;
 	}
-	do {
-		moved = false;
-		for (int k = 1; k <= p->sc.clients; k++) {
-			if (p->lane_at[k] < 0)
-				continue;
-			if (!gone(s, p, k))
-				send_next(s, p, k);
-			if (gone(s, p, k) || p->parts[k].answered == p->parts[k].nops) {
-				end_lane(s, p, k);
-				moved = true;
-			}
+	for (;;) {
+		if (p->wake_all) {
+			p->wake_all = false;
+			note_lost(s, p);
+			for (int k = 1; k <= p->sc.clients; k++)
+				wake(p, k);
 		}
-		note_lost(s, p);
-		/* once interrupted, nothing more is begun */
-		if (s->report.interrupted[0] == '\0') {
-			if (global_ready(p)) {
-				begin_lane(s, p, p->glob_done, 0);
-				moved = true;
-			}
-			for (int k = 1; k <= p->sc.clients; k++) {
-				if (lane_ready(s, p, k)) {
-					begin_lane(s, p, p->lane_done[k], k);
-					moved = true;
+		while (p->nqueue > 0) {
+			int k = p->queue[--p->nqueue];
+
+			p->queued[k] = false;
+			note_lost_one(s, p, k);
+			if (p->lane_at[k] >= 0) {
+				if (!gone(s, p, k))
+					send_next(s, p, k);
+				if (gone(s, p, k) || p->parts[k].answered == p->parts[k].nops) {
+					end_lane(s, p, k);
+					for (int j = k - p->width; j <= k + p->width; j++)
+						wake(p, j);
 				}
 			}
+			/* once interrupted, nothing more is begun */
+			if (s->report.interrupted[0] == '\0' && lane_ready(s, p, k)) {
+				begin_lane(s, p, p->lane_done[k], k);
+				wake(p, k);
+			}
 		}
-		while (p->printed < (int)p->sc.nsteps && step_whole(p, p->printed)) {
+		while (p->printed < (int)p->sc.nsteps && step_whole(p, p->printed))
 			print_step_of(p, p->printed++);
-			moved = true;
-		}
-	} while (moved);
+		if (s->report.interrupted[0] != '\0' || !global_ready(p))
+			break;
+		begin_lane(s, p, p->glob_done, 0);
+		p->wake_all = true;
+	}
 }
 
 /* How far a client's step reaches: the clients whose own pages its
@@ -1250,7 +1336,12 @@ static void plan_advance(struct server *s, const struct client_state *c)
 {
 	struct play *p = s->play;
 
-	(void)c;
+	/* whose event: a client's (its answer, admission, loss), or every
+	 * client's (admission is over) */
+	if (c != NULL)
+		wake(p, c->id);
+	else
+		p->wake_all = true;
 	if (p->busy) {
 		p->again = true;
 		return;
@@ -2024,6 +2115,21 @@ static void print_maps(const struct play *p, FILE *f)
 	free(who);
 }
 
+/* A step's observations counted, in words (its lines, with more than 64
+ * clients). */
+static void counts_text(const struct play *p, char *buf, size_t cap)
+{
+	const struct stepcount *c = &p->counts[p->step];
+
+	snprintf(buf, cap, "%llu observation%s as the model predicts, %llu not, %llu not "
+		 "proven, %llu not applicable, %llu named deviation%s (with %d clients, a "
+		 "step's observations are counted, not listed)",
+		 (unsigned long long)c->n[OBS_MATCH], text_s(c->n[OBS_MATCH]),
+		 (unsigned long long)c->n[OBS_DIFFER], (unsigned long long)c->n[OBS_UNPROVEN],
+		 (unsigned long long)c->n[OBS_NA], (unsigned long long)c->n[OBS_DEVIATION],
+		 text_s(c->n[OBS_DEVIATION]), p->sc.clients);
+}
+
 static void print_step(struct play *p, FILE *f)
 {
 	const struct scenario_step *st = &p->sc.steps[p->step];
@@ -2033,6 +2139,12 @@ static void print_step(struct play *p, FILE *f)
 		 st->say[0] ? " " : "", st->say);
 	fputc('\n', f);
 	wrap(f, 0, head, 2);
+	if (!p->keep) {
+		counts_text(p, head, sizeof(head));
+		wrap(f, 2, head, 6);
+		fflush(f);
+		return;
+	}
 	bool *done = calloc(p->nitems ? p->nitems : 1, sizeof(*done));
 	int *who = calloc(p->nitems ? p->nitems : 1, sizeof(*who));
 
@@ -2177,22 +2289,11 @@ static cJSON *item_json(struct play *p, struct item *it)
 
 static enum obs step_status(const struct play *p, bool *all_na)
 {
-	enum obs worst = OBS_MATCH;
-	bool actions = false, na = true;
+	const struct stepcount *c = &p->counts[p->step];
 
-	for (size_t i = 0; i < p->nitems; i++) {
-		enum obs st = p->items[i].st;
-
-		/* every action not applicable (a page map is not an action) */
-		if (p->items[i].action != NOT_AN_ACTION) {
-			actions = true;
-			na &= st == OBS_NA;
-		}
-		if (st == OBS_DIFFER || (st == OBS_UNPROVEN && worst != OBS_DIFFER))
-			worst = st;
-	}
-	*all_na = actions && na;
-	return worst;
+	*all_na = c->actions && c->all_na;
+	return c->n[OBS_DIFFER] > 0 ? OBS_DIFFER : c->n[OBS_UNPROVEN] > 0 ? OBS_UNPROVEN :
+	       OBS_MATCH;
 }
 
 /* A YAML double-quoted scalar. */
@@ -2222,11 +2323,17 @@ static void tap_step(struct play *p, FILE *f)
 	fprintf(f, "%s %d - step %d%s%s", ok ? "ok" : "not ok", ++p->tap_n, p->step + 1,
 		say[0] ? ": " : "", say);
 	if (all_na)
-		fprintf(f, " # SKIP %s", p->items[0].na);
+		fprintf(f, " # SKIP %s", p->counts[p->step].na ? p->counts[p->step].na : "");
 	fputc('\n', f);
 	if (ok)
 		return;
 	fputs("  ---\n", f);
+	if (!p->keep) {
+		char line[400];
+
+		counts_text(p, line, sizeof(line));
+		yaml_str(f, "observations", line);
+	}
 	for (size_t i = 0; i < p->nitems; i++) {
 		struct item *it = &p->items[i];
 		char who[24], line[600], act[160] = "page map";
@@ -2273,10 +2380,20 @@ static void tally_into(struct play *p, struct ptally *c, const struct item *it, 
 		       const char *who, const char *act)
 {
 	c->n[it->st]++;
+	if (it->st != OBS_MATCH && (c->first == NULL || c->na == NULL)) {
+		if (c->first == NULL)
+			c->first = calloc(REPORT_TEXT_MAX, 1);
+		if (c->na == NULL)
+			c->na = calloc(REPORT_TEXT_MAX, 1);
+		if (c->first == NULL || c->na == NULL) {
+			p->nomem = true;
+			return;
+		}
+	}
 	if ((it->st == OBS_NA || it->st == OBS_DEVIATION) && (c->na[0] == '\0' || at < c->na_at)) {
 		c->na[0] = '\0';
 		c->na_at = at;
-		appendf(c->na, sizeof(c->na), "(step %d) %s", p->step + 1,
+		appendf(c->na, REPORT_TEXT_MAX, "(step %d) %s", p->step + 1,
 			it->st == OBS_NA ? it->na : p->deviation);
 	}
 	if ((it->st == OBS_DIFFER && (c->n[OBS_DIFFER] == 1 || at < c->first_at)) ||
@@ -2284,11 +2401,13 @@ static void tally_into(struct play *p, struct ptally *c, const struct item *it, 
 	     (c->n[OBS_UNPROVEN] == 1 || at < c->first_at))) {
 		c->first[0] = '\0';
 		c->first_at = at;
-		appendf(c->first, sizeof(c->first), "step %d, %s %s: %s", p->step + 1, who, act,
+		appendf(c->first, REPORT_TEXT_MAX, "step %d, %s %s: %s", p->step + 1, who, act,
 			it->st == OBS_DIFFER ? it->differs : it->unproven);
 	}
-	text_utf8_trim(c->first);
-	text_utf8_trim(c->na);
+	if (c->first != NULL) {
+		text_utf8_trim(c->first);
+		text_utf8_trim(c->na);
+	}
 }
 
 /* Counts an observation into the members of check ci it counts toward
@@ -2325,6 +2444,11 @@ static void tally_members(struct play *p, struct ptally *t, const struct item *i
 			for (size_t i = it->op0; i < it->op0 + it->nops && i < pt->answered; i++)
 				for (size_t j = 0; pt->rec[i].ok && j < pt->rec[i].nsamples &&
 				     t->nsamples < SAMPLES_MAX; j++) {
+					if (t->samples == NULL &&
+					    (t->samples = calloc(SAMPLES_MAX, sizeof(*t->samples))) == NULL) {
+						p->nomem = true;
+						break;
+					}
 					t->samples[t->nsamples][0] = (uint32_t)pt->rec[i].samples[j].page;
 					t->samples[t->nsamples++][1] = pt->rec[i].samples[j].value;
 				}
@@ -2435,6 +2559,13 @@ static void print_items(struct play *p)
 	cJSON_AddNumberToObject(step, "step", p->step + 1);
 	cJSON_AddStringToObject(step, "say", p->sc.steps[p->step].say);
 	cJSON_AddStringToObject(step, "status", obs_names[step_status(p, &all_na)]);
+	{
+		cJSON *counts = cJSON_AddObjectToObject(step, "observations");
+
+		for (int k = 0; counts != NULL && k < OBS_COUNT; k++)
+			cJSON_AddNumberToObject(counts, obs_names[k],
+						(double)p->counts[p->step].n[k]);
+	}
 	actions = cJSON_AddArrayToObject(step, "actions");
 	maps = cJSON_AddArrayToObject(step, "page_maps");
 	for (size_t i = 0; i < p->nitems && actions != NULL && maps != NULL; i++)
@@ -2446,7 +2577,7 @@ static void print_items(struct play *p)
  * participants by id, page maps last), and lets its items go. */
 static void print_step_of(struct play *p, int i)
 {
-	use_step(p, i);
+	hold(p, &p->bufs[i], i);
 	if (p->nitems > 1)
 		qsort(p->items, p->nitems, sizeof(*p->items), item_order);
 	print_items(p);
@@ -2483,14 +2614,24 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 	p->unknown = calloc(p->sc.pages, 1);
 	p->pagebits = calloc(p->sc.pages, 1);
 	p->bufs = calloc(p->sc.nsteps, sizeof(*p->bufs));
+	p->lbufs = calloc((size_t)p->nparts, sizeof(*p->lbufs));
+	p->counts = calloc(p->sc.nsteps, sizeof(*p->counts));
+	p->done_count = calloc(p->sc.nsteps, sizeof(*p->done_count));
+	p->queue = calloc((size_t)p->nparts, sizeof(*p->queue));
+	p->queued = calloc((size_t)p->nparts, sizeof(*p->queued));
+	p->mapped = calloc((size_t)p->nparts, sizeof(*p->mapped));
+	/* with more than 64 clients, a step's items are let go once judged:
+	 * its lines say its counts */
+	p->keep = p->sc.clients <= SCENARIO_CLIENTS_MAX;
 	p->lane_done = calloc((size_t)p->nparts, sizeof(*p->lane_done));
 	p->lane_at = calloc((size_t)p->nparts, sizeof(*p->lane_at));
-	p->lane_item = calloc((size_t)p->nparts, sizeof(*p->lane_item));
+
 	p->glob_waits = calloc(p->sc.nsteps, sizeof(*p->glob_waits));
 	if (p->parts == NULL || p->last_step == NULL || p->lost_at == NULL || p->unknown == NULL ||
 	    p->pagebits == NULL ||
 	    p->bufs == NULL || p->lane_done == NULL || p->lane_at == NULL ||
-	    p->lane_item == NULL || p->glob_waits == NULL)
+	    p->lbufs == NULL || p->counts == NULL || p->done_count == NULL || p->queue == NULL ||
+	    p->queued == NULL || p->mapped == NULL || p->glob_waits == NULL)
 		return COWLAB_E_NOMEM;
 	err = model_create(&p->model, p->sc.pages, s->page_size, s->seed, p->sc.clients, rules);
 	if (err == 0 && rules == &model_rules_wine)
@@ -2670,14 +2811,14 @@ static void judge_check(const struct server *s, const struct play *p, struct rep
 		 c->by_client && !c->by_server ? "client" : "client+server");
 	rc->applicable = true;
 	if (c->n[OBS_DIFFER] > 0) {
-		report_check_detail(rc, "%s", c->first);
+		report_check_detail(rc, "%s", c->first ? c->first : "");
 	} else if (c->n[OBS_UNPROVEN] > 0) {
-		report_check_unproven(rc, "%s", c->first);
+		report_check_unproven(rc, "%s", c->first ? c->first : "");
 	} else if (p->cut_short[0] != '\0') {
 		report_check_unproven(rc, "%s", p->cut_short);
 	} else if (!agrees && (c->n[OBS_NA] > 0 || c->n[OBS_DEVIATION] > 0)) {
 		rc->applicable = false;
-		report_check_detail(rc, "not applicable here: %s", c->na);
+		report_check_detail(rc, "not applicable here: %s", c->na ? c->na : "");
 	} else if (agrees && c->n[OBS_MATCH] == 0) {
 		rc->applicable = false;
 		report_check_detail(rc, "no prediction outside the named checks");
@@ -2755,7 +2896,7 @@ static void members_json(const struct play *p, const struct pcheck *c, const str
  * observed its members' when the file declares them (none when it is not
  * proven: what was not observed has no number), else the counts. */
 static void add_check(struct server *s, const struct play *p, struct report_check *list,
-		      size_t *n, const struct pcheck *c, const struct ptally *t, bool agrees,
+		      size_t *n, const struct pcheck *c, struct ptally *t, bool agrees,
 		      const char *what, const char *none)
 {
 	bool members = c->sc >= 0 && p->sc.nmembers[c->sc] > 0;
@@ -2767,8 +2908,9 @@ static void add_check(struct server *s, const struct play *p, struct report_chec
 	else
 		e = cJSON_CreateString(what), o = tally_json(t);
 	rc = report_add_check(list, list == s->report.server_checks ? REPORT_SERVER_CHECKS_MAX :
-			      REPORT_CHECKS_MAX, n, c->name, false, e, o,
-			      members && t->evidence ? cJSON_Duplicate(t->evidence, true) : NULL);
+			      REPORT_CHECKS_MAX, n, c->name, false, e, o, members ? t->evidence : NULL);
+	if (members)
+		t->evidence = NULL; /* the report's now */
 	if (rc == NULL)
 		return;
 	judge_check(s, p, rc, t, agrees, none);
@@ -2838,7 +2980,7 @@ static void make_checks(struct server *s, struct play *p)
 	snprintf(none, sizeof(none), "no participant had pages for its actions (%d client%s)",
 		 p->sc.clients, text_s((uint64_t)p->sc.clients));
 	for (size_t i = 0; i < p->nchecks; i++) {
-		const struct pcheck *c = &p->checks[i];
+		struct pcheck *c = &p->checks[i];
 
 		if (c->sc >= 0 && p->sc.image_facts[c->sc]) {
 			facts_checks(s, c);
@@ -2928,7 +3070,7 @@ static enum check_status instance_of(const struct server *s, const struct pcheck
 			}
 		}
 	}
-	*detail = t->first[0] ? t->first : "no observation of its pages";
+	*detail = t->first && t->first[0] ? t->first : "no observation of its pages";
 	return t->n[OBS_DIFFER] > 0 ? CHECK_FAILED : t->n[OBS_UNPROVEN] > 0 ? CHECK_UNPROVEN :
 	       CHECK_NOT_APPLICABLE;
 }
@@ -3149,32 +3291,51 @@ void play_end(struct server *s)
 	s->report.scenario = o;
 }
 
+static void tally_free(struct ptally *t)
+{
+	cJSON_Delete(t->evidence);
+	free(t->first);
+	free(t->na);
+	free(t->samples);
+}
+
+/* Lets a buffer's items go (the ones at hand put back first). */
+static void free_buf(struct play *p, struct stepbuf *b)
+{
+	hold(p, b, p->step);
+	items_reset(p);
+	free(p->items);
+	p->items = NULL;
+	p->icap = 0;
+	hold(p, b, p->step); /* puts back the empty list */
+	p->hand = NULL;
+}
+
 void play_free(struct server *s)
 {
 	struct play *p = s->play;
 
 	if (p == NULL)
 		return;
-	for (int i = 0; p->bufs != NULL && i < (int)p->sc.nsteps; i++) {
-		use_step(p, i);
-		items_reset(p);
-		free(p->items);
-		p->items = NULL;
-	}
-	if (p->bufs == NULL) {
-		items_reset(p);
-		free(p->items);
-	}
+	for (int i = 0; p->bufs != NULL && i < (int)p->sc.nsteps; i++)
+		free_buf(p, &p->bufs[i]);
+	for (int k = 0; p->lbufs != NULL && k < p->nparts; k++)
+		free_buf(p, &p->lbufs[k]);
 	for (size_t i = 0; i < p->nchecks; i++) {
-		cJSON_Delete(p->checks[i].t.evidence);
+		tally_free(&p->checks[i].t);
 		for (int k = 1; p->checks[i].per != NULL && k <= p->sc.clients; k++)
-			cJSON_Delete(p->checks[i].per[k].evidence);
+			tally_free(&p->checks[i].per[k]);
 		free(p->checks[i].per);
 	}
 	free(p->bufs);
+	free(p->lbufs);
+	free(p->counts);
+	free(p->done_count);
+	free(p->queue);
+	free(p->queued);
+	free(p->mapped);
 	free(p->lane_done);
 	free(p->lane_at);
-	free(p->lane_item);
 	free(p->glob_waits);
 	for (int k = 0; p->parts != NULL && k < p->nparts; k++) {
 		part_reset(&p->parts[k]);

@@ -39,6 +39,7 @@ struct reader {
 	int clients_for;              /* the clients to run with, or 0: the file's */
 	size_t total;                 /* actions so far, each client's own counted */
 	size_t ndeclared;             /* checks declared in "checks": s->checks' first */
+	bool nolint;                  /* more than 64 clients: checked for 64 before */
 	bool named[SCENARIO_CHECKS_MAX]; /* an action names it */
 };
 
@@ -379,6 +380,8 @@ static int parse_pages(struct reader *r, const char *t, const struct scenario_ac
 				    "1 to %d (\"%s 2\")", t, words[w], SCENARIO_CLIENTS_MAX,
 				    words[w]);
 		rel->width = (uint32_t)width;
+		if (rel->width > r->s->reach)
+			r->s->reach = rel->width;
 		at = end;
 	}
 	if (*at == '\0')
@@ -457,7 +460,8 @@ static int parse_who(struct reader *r, const cJSON *a, struct scenario_action *a
 	if (cJSON_IsString(w) && strcmp(w->valuestring, "server") == 0) {
 		act->who.server = true;
 	} else if (cJSON_IsString(w) && strcmp(w->valuestring, "all") == 0) {
-		act->who.clients = r->s->clients == 64 ? UINT64_MAX :
+		act->who.all = true;
+		act->who.clients = r->s->clients >= 64 ? UINT64_MAX :
 				   (((uint64_t)1 << r->s->clients) - 1);
 	} else if (cJSON_IsString(w) && strcmp(w->valuestring, "others") == 0) {
 		act->others = true; /* resolved once the step is read */
@@ -755,15 +759,17 @@ static int parse_action(struct reader *r, const cJSON *a, struct scenario_action
 /* "others": every client not named by id in another action of the step. */
 static int resolve_others(struct reader *r, struct scenario_step *st)
 {
-	uint64_t named = 0, all = r->s->clients == 64 ? UINT64_MAX :
+	uint64_t named = 0, all = r->s->clients >= 64 ? UINT64_MAX :
 				 (((uint64_t)1 << r->s->clients) - 1);
 
 	for (size_t i = 0; i < st->nactions; i++)
-		if (!st->actions[i].others && st->actions[i].who.clients != all)
+		if (!st->actions[i].others && !st->actions[i].who.all)
 			named |= st->actions[i].who.clients;
 	for (size_t i = 0; i < st->nactions; i++) {
 		if (!st->actions[i].others)
 			continue;
+		/* naming nobody (then past 64 clients too): everyone */
+		st->actions[i].who.all = named == 0;
 		st->actions[i].who.clients = all & ~named;
 		if (st->actions[i].who.clients == 0) {
 			size_t up = enter(r, "do", (int)i);
@@ -790,7 +796,7 @@ void scenario_pages_of(const struct scenario *s, const struct scenario_action *a
 bool scenario_in_lane(const struct scenario_action *a, int k, int lane)
 {
 	if (k > 0)
-		return lane == k && (a->who.clients >> (k - 1) & 1) != 0;
+		return lane == k && scenario_acts(a, k);
 	return a->who.server && (a->rel.kind == SCENARIO_EACH ? lane > 0 : lane == 0);
 }
 
@@ -886,11 +892,14 @@ static int check_step(struct reader *r, const struct scenario_step *st)
 	struct scenario_action *x;
 	size_t n;
 	bool each = false, other = false;
-	int e = expanded(r, r->s, st, &x, &n);
+	int e = r->nolint ? 0 : expanded(r, r->s, st, &x, &n);
 
 	if (e != 0)
 		return e;
-	free(x);
+	if (r->nolint)
+		n = 1; /* checked for 64 clients before */
+	else
+		free(x);
 	for (size_t i = 0; i < st->nactions; i++) {
 		each |= st->actions[i].who.server && st->actions[i].rel.kind == SCENARIO_EACH;
 		other |= st->actions[i].who.server && st->actions[i].rel.kind != SCENARIO_EACH;
@@ -954,11 +963,7 @@ static int parse_step(struct reader *r, const cJSON *o, struct scenario_step *st
 
 /* ---- what the file means, checked before anything runs ---- */
 
-/* Participant k of an action's `who`: 0 the server, 1.. the clients. */
-static bool acts(const struct scenario_action *a, int k)
-{
-	return k == 0 ? a->who.server : (a->who.clients >> (k - 1) & 1) != 0;
-}
+#define acts scenario_acts
 
 static void who_text(int k, char *buf, size_t cap)
 {
@@ -1155,9 +1160,11 @@ static int get_pages(struct reader *r, const cJSON *root, struct scenario *s)
 	    (e = get_int(r, p, "before", false, 0, SCENARIO_PAGES_MAX, &b)) == 0 &&
 	    (e = get_int(r, p, "each", true, 1, SCENARIO_PAGES_MAX, &each)) == 0 &&
 	    (e = get_int(r, p, "after", false, 0, SCENARIO_PAGES_MAX, &a)) == 0 &&
-	    b + each * s->clients + a > SCENARIO_PAGES_MAX)
-		e = fail(r, "%lld + %d x %lld + %lld pages: more than the %d a section may have",
+	    b + each * s->clients + a > (s->clients > SCENARIO_CLIENTS_MAX ?
+					 SCENARIO_SECTION_PAGES_MAX : SCENARIO_PAGES_MAX))
+		e = fail(r, "%lld + %d x %lld + %lld pages: more than the %u a section may have",
 			 (long long)b, s->clients, (long long)each, (long long)a,
+			 s->clients > SCENARIO_CLIENTS_MAX ? SCENARIO_SECTION_PAGES_MAX :
 			 SCENARIO_PAGES_MAX);
 	leave(r, up);
 	if (e != 0)
@@ -1371,8 +1378,9 @@ static int read_scenario(struct reader *r, const cJSON *root, struct scenario *s
 	size_t n = 0;
 	int e = parse_scenario(r, root, s);
 
-	if (e == 0)
-		e = lint_views(r, s);
+	if (e != 0 || r->nolint)
+		return e;
+	e = lint_views(r, s);
 	if (e == 0 && (x = calloc(s->nsteps, sizeof(*x))) == NULL)
 		e = COWLAB_E_NOMEM;
 	for (; e == 0 && n < s->nsteps; n++)
@@ -1477,9 +1485,10 @@ static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *
 }
 
 static int parse_for(const char *text, size_t len, uint32_t page_size, int clients,
-		     struct scenario *out, char *why, size_t cap)
+		     bool nolint, struct scenario *out, char *why, size_t cap)
 {
-	struct reader r = { "", why, cap, page_size, out, NULL, clients, 0, 0, { false } };
+	struct reader r = { .why = why, .cap = cap, .page_size = page_size, .s = out,
+			    .clients_for = clients, .nolint = nolint };
 	cJSON *root;
 	int e;
 
@@ -1515,16 +1524,30 @@ int scenario_parse_for(const char *text, size_t len, uint32_t page_size, int cli
 	int e, own;
 
 	if (clients == 0)
-		return parse_for(text, len, page_size, 0, out, why, cap);
-	if (clients < 1 || clients > SCENARIO_CLIENTS_MAX) {
+		return parse_for(text, len, page_size, 0, false, out, why, cap);
+	if (clients < 1 || clients > SCENARIO_CLIENTS_ANY) {
 		memset(out, 0, sizeof(*out));
 		snprintf(why, cap, "a scenario runs with 1 to %d clients, not %d",
-			 SCENARIO_CLIENTS_MAX, clients);
+			 SCENARIO_CLIENTS_ANY, clients);
 		return COWLAB_E_PROTO;
 	}
-	/* read for that many clients; where it names clients (or it fails),
-	 * read as the file says to tell which */
-	e = parse_for(text, len, page_size, clients, out, why, cap);
+	/* read for that many clients (past 64: for 64, which stand for any
+	 * number, then for them all unchecked); where it names clients (or it
+	 * fails), read as the file says to tell which */
+	e = parse_for(text, len, page_size, clients < SCENARIO_CLIENTS_MAX ? clients :
+		      SCENARIO_CLIENTS_MAX, false, out, why, cap);
+	if (e == 0 && clients > SCENARIO_CLIENTS_MAX && out->names_client[0] == '\0') {
+		uint32_t reach = out->reach;
+
+		scenario_free(out);
+		if (reach > SCENARIO_REACH_ANY) {
+			snprintf(why, cap, "runs with at most %d clients: its widest \"near\" or "
+				 "\"around\" reaches %u clients on each side (at most %d for more)",
+				 SCENARIO_CLIENTS_MAX, (unsigned)reach, SCENARIO_REACH_ANY);
+			return COWLAB_E_PROTO;
+		}
+		return parse_for(text, len, page_size, clients, true, out, why, cap);
+	}
 	if (e == 0 && (out->names_client[0] == '\0' || out->file_clients == clients))
 		return 0;
 	if (e == 0)
@@ -1532,7 +1555,7 @@ int scenario_parse_for(const char *text, size_t len, uint32_t page_size, int cli
 	{
 		char own_why[256];
 		struct scenario as_is;
-		int ae = parse_for(text, len, page_size, 0, &as_is, own_why, sizeof(own_why));
+		int ae = parse_for(text, len, page_size, 0, false, &as_is, own_why, sizeof(own_why));
 		bool names = ae == 0 && as_is.names_client[0] != '\0';
 
 		own = as_is.clients;
@@ -1552,7 +1575,7 @@ int scenario_parse_for(const char *text, size_t len, uint32_t page_size, int cli
 int scenario_parse(const char *text, size_t len, uint32_t page_size, struct scenario *out,
 		   char *why, size_t cap)
 {
-	return parse_for(text, len, page_size, 0, out, why, cap);
+	return parse_for(text, len, page_size, 0, false, out, why, cap);
 }
 
 int scenario_load(const char *path, uint32_t page_size, int clients, struct scenario *out,

@@ -14,8 +14,12 @@
 #define SCENARIO_ACTIONS_MAX 512    /* a step */
 #define SCENARIO_ACTIONS_TOTAL 4096 /* all steps */
 #define SCENARIO_WORK_MAX (1u << 24) /* page operations in all: pages x participants */
-#define SCENARIO_CLIENTS_MAX 64
+#define SCENARIO_CLIENTS_MAX 64     /* a file's own, or any file naming clients by id */
+#define SCENARIO_CLIENTS_ANY 100000 /* a file naming none: cowlab-server --spawn's most */
+#define SCENARIO_REACH_ANY 15       /* ...whose widest "near"/"around" is at most this */
 #define SCENARIO_PAGES_MAX 65536    /* in the section */
+#define SCENARIO_SECTION_PAGES_MAX (1u << 22) /* ...with more than 64 clients: 16 GiB of
+						 4 KiB pages, the server's own limit */
 #define SCENARIO_RUNS_MAX 64        /* parts of a page list */
 #define SCENARIO_EXPECT_PAGES_MAX 64
 #define SCENARIO_TEXT_MAX 1024      /* about, say: bytes and the NUL */
@@ -55,9 +59,12 @@ enum scenario_protect {
 	SCENARIO_PROTECT_COUNT,
 };
 
-/* Who acts: the server, and/or clients (bit i-1 for client i). */
+/* Who acts: the server, and/or clients (bit i-1 for client i of the first
+ * 64); `all`: every client past the 64th too ("all", or "others" in a step
+ * that names no client by id). */
 struct scenario_who {
 	bool server;
+	bool all;
 	uint64_t clients;
 };
 
@@ -147,6 +154,7 @@ struct scenario {
 	char names_client[96];
 	const char *names_what;             /* "clients by id", ... */
 	int file_clients;                   /* `clients` as the file says */
+	uint32_t reach;                     /* its widest "near"/"around", or 0 */
 	/* the names of checks its actions give, in the order of the file
 	 * (an action no client does, "near" with one client, still names
 	 * its check: the run says it was not applicable) */
@@ -180,7 +188,9 @@ int scenario_parse(const char *text, size_t len, uint32_t page_size, struct scen
 		   char *why, size_t cap);
 /* The same for `clients` clients (0: the file's own `clients`): a file
  * that names no client by id runs with any number from 1 to
- * SCENARIO_CLIENTS_MAX, one that does with its own alone. */
+ * SCENARIO_CLIENTS_ANY (past SCENARIO_CLIENTS_MAX when its widest reach is
+ * at most SCENARIO_REACH_ANY: it is checked for 64 clients, which then
+ * stand for any number), one that does with its own alone. */
 int scenario_parse_for(const char *text, size_t len, uint32_t page_size, int clients,
 		       struct scenario *out, char *why, size_t cap);
 /* The same from a file; `why` then starts with the file's path. */
@@ -189,7 +199,7 @@ int scenario_load(const char *path, uint32_t page_size, int clients, struct scen
 /* The built-in experiment as a scenario (builtin.c): `clients` clients
  * with `pages_per_client` pages each, the layout and check names of
  * cowlab-server --spawn N. 0, or a negative cowlab_err with `why`. */
-#define SCENARIO_BUILTIN_CLIENTS_MAX 64
+#define SCENARIO_BUILTIN_CLIENTS_MAX SCENARIO_CLIENTS_ANY
 #define SCENARIO_BUILTIN_PAGES_MAX 32
 int scenario_builtin(int clients, uint64_t pages_per_client, uint32_t page_size,
 		     struct scenario *out, char *why, size_t cap);
@@ -206,6 +216,13 @@ void scenario_pages_of(const struct scenario *s, const struct scenario_action *a
 bool scenario_check_per_client(const struct scenario *s, const char *check);
 /* The index of the check of that name in s->checks, or -1. */
 int scenario_check_index(const struct scenario *s, const char *check);
+/* Whether participant k (0 the server, 1.. the clients) does action a. */
+static inline bool scenario_acts(const struct scenario_action *a, int k)
+{
+	if (k == 0)
+		return a->who.server;
+	return k <= 64 ? (a->who.clients >> (k - 1) & 1) != 0 : a->who.all;
+}
 /* Whether participant k (0 the server) does action a in client lane's
  * part of its step (lane 0: the server's actions that are no client's). */
 bool scenario_in_lane(const struct scenario_action *a, int k, int lane);

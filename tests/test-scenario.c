@@ -433,7 +433,7 @@ static void test_builtin(void)
 	CHECK(s.pages == 2 + SCENARIO_BUILTIN_CLIENTS_MAX * SCENARIO_BUILTIN_PAGES_MAX);
 	scenario_free(&s);
 	CHECK(scenario_builtin(SCENARIO_BUILTIN_CLIENTS_MAX + 1, 4, PS, &s, why, sizeof(why)) != 0);
-	CHECK_MSG(strstr(why, "takes 1 to 64 clients and 4 to 32 pages") != NULL, "%s", why);
+	CHECK_MSG(strstr(why, "takes 1 to 100000 clients and 4 to 32 pages") != NULL, "%s", why);
 	CHECK(scenario_builtin(2, 3, PS, &s, why, sizeof(why)) != 0);
 	CHECK(scenario_builtin(2, SCENARIO_BUILTIN_PAGES_MAX + 1, PS, &s, why, sizeof(why)) != 0);
 }
@@ -536,8 +536,38 @@ static void test_relative(void)
 	} else {
 		fprintf(stderr, "%s\n", why);
 	}
+	/* past 64 clients: checked for 64, then read for them all */
+	if (CHECK_OK(scenario_parse_for(text, n, PS, 100000, &s, why, sizeof(why)) == 0)) {
+		struct scenario_pages pg;
+
+		CHECK(s.clients == 100000 && s.pages == 2 + 4 * 100000 &&
+		      scenario_acts(&s.steps[1].actions[0], 100000) &&
+		      scenario_acts(&s.steps[1].actions[0], 64) &&
+		      scenario_acts(&s.steps[0].actions[0], 70) &&
+		      !scenario_acts(&s.steps[0].actions[0], 0));
+		scenario_pages_of(&s, &s.steps[1].actions[0], 99999, &pg);
+		CHECK(pg.nruns == 1 && pg.runs[0].first == 1 + 4 * 99998 && pg.total == 4);
+		scenario_free(&s);
+	} else {
+		fprintf(stderr, "%s\n", why);
+	}
+	CHECK(scenario_parse_for(text, n, PS, 100001, &s, why, sizeof(why)) != 0);
+	CHECK_MSG(strstr(why, "1 to 100000 clients, not 100001") != NULL, "%s", why);
+	/* past 64 clients, a file whose reach 64 clients cannot stand for */
+	n = json_text(LAID("{'who':'all','op':'read','view':'cow','pages':'near 16'}"), text,
+		      sizeof(text));
+	CHECK(scenario_parse_for(text, n, PS, 64, &s, why, sizeof(why)) == 0);
+	scenario_free(&s);
 	CHECK(scenario_parse_for(text, n, PS, 65, &s, why, sizeof(why)) != 0);
-	CHECK_MSG(strstr(why, "1 to 64 clients, not 65") != NULL, "%s", why);
+	CHECK_MSG(strstr(why, "runs with at most 64 clients: its widest \"near\" or \"around\" "
+			 "reaches 16 clients") != NULL, "%s", why);
+	/* and one that writes a client's page through the section in the step
+	 * its neighbour reads it: refused for 100000 as for 3 */
+	n = json_text(LAID("{'who':'all','op':'write','view':'rw','pages':'around 1 0',"
+			   "'value':'stamp'}"), text, sizeof(text));
+	CHECK(scenario_parse_for(text, n, PS, 100000, &s, why, sizeof(why)) != 0);
+	CHECK_MSG(strstr(why, "the outcome would depend on which goes first") != NULL, "%s",
+		  why);
 	/* one that names a client by id runs with its own number alone */
 	n = json_text(LAID("{'who':1,'op':'read','view':'cow','pages':'0'}"), text, sizeof(text));
 	CHECK(scenario_parse_for(text, n, PS, 2, &s, why, sizeof(why)) != 0);
