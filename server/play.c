@@ -302,8 +302,7 @@ static void cls_text(const struct play *p, const struct cls *c, char *buf, size_
 	}
 }
 
-/* "3", "0-7", "1,3,5-7": pages as a scenario writes them. */
-/* "3", "0-7", "1,3,5-7": pages as a scenario writes them; a long list as
+/* "3", "0-7", "1,3,5-7", "0-12/4": pages as a scenario writes them; a long list as
  * its first parts, the last, and how many pages ("1,3,5,...,63 (32
  * pages)"), so that a line stays readable. */
 static void pages_text(const struct scenario_pages *pg, char *buf, size_t cap)
@@ -312,7 +311,7 @@ static void pages_text(const struct scenario_pages *pg, char *buf, size_t cap)
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < pg->nruns && n < cap; i++) {
-		uint32_t f = pg->runs[i].first, c = pg->runs[i].count;
+		uint32_t f = pg->runs[i].first, c = pg->runs[i].count, st = pg->runs[i].stride;
 
 		if (pg->nruns > 6 && i == 3) {
 			i = pg->nruns - 2; /* to the last */
@@ -321,8 +320,11 @@ static void pages_text(const struct scenario_pages *pg, char *buf, size_t cap)
 		}
 		if (c == 1)
 			n += (size_t)snprintf(buf + n, cap - n, "%s%u", i ? "," : "", f);
-		else
+		else if (st == 1)
 			n += (size_t)snprintf(buf + n, cap - n, "%s%u-%u", i ? "," : "", f, f + c - 1);
+		else
+			n += (size_t)snprintf(buf + n, cap - n, "%s%u-%u/%u", i ? "," : "", f,
+					      scenario_run_last(&pg->runs[i]), st);
 	}
 	if (pg->nruns > 6 && n < cap)
 		snprintf(buf + n, cap - n, " (%u pages)", pg->total);
@@ -531,8 +533,8 @@ static bool same(struct model_prediction x, struct model_prediction y)
 /* Each page of the action's pages, in order. */
 #define FOR_PAGES(pg, page) \
 	for (size_t run_ = 0; run_ < (pg)->nruns; run_++) \
-		for (uint64_t page = (pg)->runs[run_].first; \
-		     page < (uint64_t)(pg)->runs[run_].first + (pg)->runs[run_].count; page++)
+		for (uint64_t n_ = 0, page = (pg)->runs[run_].first; \
+		     n_ < (pg)->runs[run_].count; n_++, page += (pg)->runs[run_].stride)
 
 static void predict_words(struct play *p, size_t ii, const struct scenario_action *a, int k)
 {
@@ -675,7 +677,7 @@ static void predict_range(struct play *p, size_t ii, const struct scenario_actio
 		struct proto_op op = {
 			.kind = a->op == SCENARIO_PROTECT ? PROTO_OP_PROTECT : PROTO_OP_DISCARD,
 			.view = proto_views[a->view],
-			.range = { pg->runs[i].first, pg->runs[i].count, 1 },
+			.range = { pg->runs[i].first, pg->runs[i].count, pg->runs[i].stride },
 			.protect = wire[a->protect],
 		};
 
@@ -728,16 +730,19 @@ static void predict(struct server *s, struct play *p, uint32_t j, int k, int lan
 			return;
 		}
 		while (r < all.nruns && all.runs[r].first < end && own->nruns < SCENARIO_RUNS_MAX) {
-			uint32_t e = all.runs[r].first + all.runs[r].count;
-			uint32_t cut = e < end ? e : end;
+			struct scenario_run *x = &all.runs[r];
+			/* its pages below `end`: this client's */
+			uint32_t n = (end - 1 - x->first) / x->stride + 1;
 
-			own->runs[own->nruns].first = all.runs[r].first;
-			own->runs[own->nruns].count = cut - all.runs[r].first;
-			own->total += cut - all.runs[r].first;
+			if (n > x->count)
+				n = x->count;
+			own->runs[own->nruns] = *x;
+			own->runs[own->nruns].count = n;
+			own->total += n;
 			own->nruns++;
-			if (cut < e) { /* the rest of this run is the next client's */
-				all.runs[r].count = e - cut;
-				all.runs[r].first = cut;
+			if (n < x->count) { /* the rest of this run is the next client's */
+				x->first += n * x->stride;
+				x->count -= n;
 				break;
 			}
 			r++;
@@ -851,6 +856,7 @@ static void add_maps(struct server *s, struct play *p, int k, int lane)
 		pg.nruns = 1;
 		pg.runs[0].first = lo;
 		pg.runs[0].count = n;
+		pg.runs[0].stride = 1;
 		pg.total = pg.runs[0].count;
 		if ((it = item_new(p, NOT_AN_ACTION, k, v)) != NULL)
 			predict_evidence(p, (size_t)(it - p->items), k, v, &pg);
@@ -1252,12 +1258,17 @@ static int lane_width(const struct play *p)
 			for (int k = 1; k <= sc->clients; k++) {
 				struct scenario_pages pg;
 
+				/* past 64 clients, those in the middle are alike (the
+				 * file reaches at most 15 on each side): the first 64
+				 * and the last 64 say it */
+				if (k > 64 && k <= sc->clients - 64)
+					k = sc->clients - 64 + 1;
 				if (!scenario_in_lane(a, k, k) && !scenario_in_lane(a, 0, k))
 					continue;
 				scenario_pages_of(sc, a, k, &pg);
 				for (size_t r = 0; r < pg.nruns; r++) {
 					uint64_t f = pg.runs[r].first;
-					uint64_t e = f + pg.runs[r].count;
+					uint64_t e = (uint64_t)scenario_run_last(&pg.runs[r]) + 1;
 
 					if (sc->each == 0 || f < lo || e > hi) {
 						if (writes)

@@ -264,8 +264,9 @@ static int parse_value(struct reader *r, const char *t, bool prediction, struct 
 	return 0;
 }
 
-/* "3", "0-7", "1,3,5-7": increasing, not overlapping, below `limit`
- * (the section's pages, or a client's when `own` says which). */
+/* "3", "0-7", "1,3,5-7", "0-15/4" (every fourth: 0, 4, 8, 12):
+ * increasing, not overlapping, below `limit` (the section's pages, or a
+ * client's when `own` says which). */
 static int parse_list(struct reader *r, const char *t, uint32_t limit, bool own,
 		      struct scenario_pages *p)
 {
@@ -275,7 +276,7 @@ static int parse_list(struct reader *r, const char *t, uint32_t limit, bool own,
 	memset(p, 0, sizeof(*p));
 	while (*at != '\0') {
 		char *end;
-		unsigned long a, b;
+		unsigned long a, b, st = 1;
 
 		if (p->nruns == SCENARIO_RUNS_MAX)
 			return fail(r, "more than %d parts", SCENARIO_RUNS_MAX);
@@ -287,6 +288,14 @@ static int parse_list(struct reader *r, const char *t, uint32_t limit, bool own,
 			if (end[1] < '0' || end[1] > '9')
 				return fail(r, "\"%.40s\": a range needs its last page", t);
 			b = strtoul(end + 1, &end, 10);
+			if (*end == '/') {
+				if (end[1] < '1' || end[1] > '9')
+					return fail(r, "\"%.40s\": every how many pages, 1 or more, "
+						    "after the /", t);
+				st = strtoul(end + 1, &end, 10);
+				if (st > limit)
+					st = limit; /* one page: the range's first */
+			}
 		}
 		if (*end != ',' && *end != '\0')
 			return fail(r, "\"%.40s\" is not a page list (e.g. \"3\", \"0-7\", \"1,3,5-7\")",
@@ -301,10 +310,11 @@ static int parse_list(struct reader *r, const char *t, uint32_t limit, bool own,
 		if (a < next)
 			return fail(r, "\"%.40s\": the parts must go up without overlapping", t);
 		p->runs[p->nruns].first = (uint32_t)a;
-		p->runs[p->nruns].count = (uint32_t)(b - a + 1);
+		p->runs[p->nruns].count = (uint32_t)((b - a) / st + 1);
+		p->runs[p->nruns].stride = st > 1 && b > a ? (uint32_t)st : 1;
+		p->total += p->runs[p->nruns].count;
+		next = (uint64_t)scenario_run_last(&p->runs[p->nruns]) + 1;
 		p->nruns++;
-		p->total += (uint32_t)(b - a + 1);
-		next = (uint64_t)b + 1;
 		at = *end == ',' ? end + 1 : end;
 		if (*end == ',' && *at == '\0')
 			return fail(r, "\"%.40s\" ends with a comma", t);
@@ -331,7 +341,7 @@ static int parse_pages(struct reader *r, const char *t, const struct scenario_ac
 		int e = parse_list(r, t, r->s->pages, false, p);
 
 		if (e == 0 && r->s->each > 0 && p->nruns > 0 &&
-		    p->runs[p->nruns - 1].first + p->runs[p->nruns - 1].count > r->s->before)
+		    scenario_run_last(&p->runs[p->nruns - 1]) >= r->s->before)
 			names_client_as(r, "pages by number past the section's first \"before\" "
 					"(say \"all\", \"clients\", \"own\"...)");
 		return e;
@@ -339,6 +349,7 @@ static int parse_pages(struct reader *r, const char *t, const struct scenario_ac
 	if (strcmp(t, "all") == 0) {
 		p->runs[0].first = 0;
 		p->runs[0].count = p->total = r->s->pages;
+		p->runs[0].stride = 1;
 		p->nruns = 1;
 		return 0;
 	}
@@ -348,6 +359,7 @@ static int parse_pages(struct reader *r, const char *t, const struct scenario_ac
 				    "{\"before\": B, \"each\": N, \"after\": A}");
 		p->runs[0].first = r->s->before;
 		p->runs[0].count = p->total = r->s->each * (uint32_t)r->s->clients;
+		p->runs[0].stride = 1;
 		p->nruns = 1;
 		return 0;
 	}
@@ -393,16 +405,19 @@ static int parse_pages(struct reader *r, const char *t, const struct scenario_ac
 
 /* Adds a run to a list of increasing runs, joined to the last when they
  * touch; false when that would be more than SCENARIO_RUNS_MAX. */
-static bool pages_add(struct scenario_pages *p, uint32_t first, uint32_t count)
+static bool pages_add(struct scenario_pages *p, uint32_t first, uint32_t count,
+		      uint32_t stride)
 {
-	if (p->nruns > 0 &&
-	    p->runs[p->nruns - 1].first + p->runs[p->nruns - 1].count == first) {
-		p->runs[p->nruns - 1].count += count;
+	struct scenario_run *l = p->nruns > 0 ? &p->runs[p->nruns - 1] : NULL;
+
+	if (l != NULL && l->stride == 1 && stride == 1 && l->first + l->count == first) {
+		l->count += count;
 	} else {
 		if (p->nruns == SCENARIO_RUNS_MAX)
 			return false;
 		p->runs[p->nruns].first = first;
 		p->runs[p->nruns].count = count;
+		p->runs[p->nruns].stride = stride;
 		p->nruns++;
 	}
 	p->total += count;
@@ -427,10 +442,11 @@ static bool rel_resolve(const struct scenario *s, const struct scenario_rel *rel
 
 		if (j == k && rel->kind == SCENARIO_NEAR)
 			continue;
-		if (rel->idx.nruns == 0 && !pages_add(out, base, s->each))
+		if (rel->idx.nruns == 0 && !pages_add(out, base, s->each, 1))
 			return false;
 		for (size_t i = 0; i < rel->idx.nruns; i++)
-			if (!pages_add(out, base + rel->idx.runs[i].first, rel->idx.runs[i].count))
+			if (!pages_add(out, base + rel->idx.runs[i].first, rel->idx.runs[i].count,
+				       rel->idx.runs[i].stride))
 				return false;
 	}
 	return true;
@@ -439,7 +455,8 @@ static bool rel_resolve(const struct scenario *s, const struct scenario_rel *rel
 static bool pages_hold(const struct scenario_pages *p, uint32_t page)
 {
 	for (size_t i = 0; i < p->nruns; i++)
-		if (page >= p->runs[i].first && page - p->runs[i].first < p->runs[i].count)
+		if (page >= p->runs[i].first && page <= scenario_run_last(&p->runs[i]) &&
+		    (page - p->runs[i].first) % p->runs[i].stride == 0)
 			return true;
 	return false;
 }
@@ -701,6 +718,12 @@ static int parse_action(struct reader *r, const cJSON *a, struct scenario_action
 			return e;
 		up = enter(r, "pages", -1);
 		e = parse_pages(r, t, act, &act->pages);
+		/* the OS's evidence is of runs of pages, every one */
+		for (size_t i = 0; e == 0 && act->op == SCENARIO_EVIDENCE && i < SCENARIO_RUNS_MAX; i++)
+			if ((i < act->pages.nruns && act->pages.runs[i].stride > 1) ||
+			    (i < r->rel->idx.nruns && r->rel->idx.runs[i].stride > 1))
+				e = fail(r, "the OS is asked about every page of a range: "
+					 "\"evidence\" takes no \"/\"");
 		leave(r, up);
 		if (e != 0)
 			return e;
@@ -1017,14 +1040,22 @@ static bool pages_meet(const struct scenario_pages *a, const struct scenario_pag
 	/* both lists are runs in increasing order, none overlapping: one
 	 * pass, the run that ends first moving on */
 	while (i < a->nruns && j < b->nruns) {
-		uint32_t lo = a->runs[i].first > b->runs[j].first ? a->runs[i].first :
-								    b->runs[j].first;
-		uint32_t ae = a->runs[i].first + a->runs[i].count;
-		uint32_t be = b->runs[j].first + b->runs[j].count;
+		const struct scenario_run *x = &a->runs[i], *y = &b->runs[j];
+		uint32_t lo = x->first > y->first ? x->first : y->first;
+		uint32_t ae = scenario_run_last(x) + 1, be = scenario_run_last(y) + 1;
+		uint32_t hi = ae < be ? ae : be;
 
-		if (lo < ae && lo < be) {
-			*page = lo;
-			return true;
+		/* a page of both in [lo, hi): x's pages from lo on, as many as
+		 * y's stride (then x's and y's pages repeat) */
+		if (lo < hi) {
+			uint32_t p0 = x->first + (lo - x->first + x->stride - 1) / x->stride * x->stride;
+
+			for (uint32_t n = 0; n < y->stride && p0 < hi; n++, p0 += x->stride) {
+				if ((p0 - y->first) % y->stride == 0) {
+					*page = p0;
+					return true;
+				}
+			}
 		}
 		if (ae <= be)
 			i++;
@@ -1160,12 +1191,10 @@ static int get_pages(struct reader *r, const cJSON *root, struct scenario *s)
 	    (e = get_int(r, p, "before", false, 0, SCENARIO_PAGES_MAX, &b)) == 0 &&
 	    (e = get_int(r, p, "each", true, 1, SCENARIO_PAGES_MAX, &each)) == 0 &&
 	    (e = get_int(r, p, "after", false, 0, SCENARIO_PAGES_MAX, &a)) == 0 &&
-	    b + each * s->clients + a > (s->clients > SCENARIO_CLIENTS_MAX ?
-					 SCENARIO_SECTION_PAGES_MAX : SCENARIO_PAGES_MAX))
+	    b + each * s->clients + a > SCENARIO_SECTION_PAGES_MAX)
 		e = fail(r, "%lld + %d x %lld + %lld pages: more than the %u a section may have",
 			 (long long)b, s->clients, (long long)each, (long long)a,
-			 s->clients > SCENARIO_CLIENTS_MAX ? SCENARIO_SECTION_PAGES_MAX :
-			 SCENARIO_PAGES_MAX);
+			 SCENARIO_SECTION_PAGES_MAX);
 	leave(r, up);
 	if (e != 0)
 		return e;
@@ -1343,7 +1372,7 @@ static int lint_per_client(struct reader *r, const struct scenario *s,
 			for (size_t q = 0; q < a->pages.nruns; q++) {
 				uint64_t f = a->pages.runs[q].first;
 
-				if (f < lo || f + a->pages.runs[q].count > hi)
+				if (f < lo || scenario_run_last(&a->pages.runs[q]) >= hi)
 					return fail(r, "the check %s is per client, and page %llu is no "
 						    "client's own", a->check,
 						    (unsigned long long)(f < lo ? f : hi));

@@ -17,9 +17,9 @@
 #define SCENARIO_CLIENTS_MAX 64     /* a file's own, or any file naming clients by id */
 #define SCENARIO_CLIENTS_ANY 100000 /* a file naming none: cowlab-server --spawn's most */
 #define SCENARIO_REACH_ANY 15       /* ...whose widest "near"/"around" is at most this */
-#define SCENARIO_PAGES_MAX 65536    /* in the section */
-#define SCENARIO_SECTION_PAGES_MAX (1u << 22) /* ...with more than 64 clients: 16 GiB of
-						 4 KiB pages, the server's own limit */
+#define SCENARIO_PAGES_MAX 65536    /* in the section, given as a number */
+#define SCENARIO_SECTION_PAGES_MAX (1u << 22) /* ...laid out by client: 16 GiB of 4 KiB
+						 pages, the server's own limit */
 #define SCENARIO_RUNS_MAX 64        /* parts of a page list */
 #define SCENARIO_EXPECT_PAGES_MAX 64
 #define SCENARIO_TEXT_MAX 1024      /* about, say: bytes and the NUL */
@@ -68,12 +68,25 @@ struct scenario_who {
 	uint64_t clients;
 };
 
-/* Pages: runs in increasing order, none overlapping. */
+/* Pages: runs in increasing order, none overlapping; a run is `count`
+ * pages from `first`, every `stride`-th ("0-15/4": 0, 4, 8, 12). */
+struct scenario_run {
+	uint32_t first, count, stride;
+};
 struct scenario_pages {
-	struct { uint32_t first, count; } runs[SCENARIO_RUNS_MAX];
+	struct scenario_run runs[SCENARIO_RUNS_MAX];
 	size_t nruns;
 	uint32_t total;
 };
+/* The n-th page of a run, and its last. */
+static inline uint32_t scenario_run_page(const struct scenario_run *r, uint32_t n)
+{
+	return r->first + n * r->stride;
+}
+static inline uint32_t scenario_run_last(const struct scenario_run *r)
+{
+	return r->first + (r->count - 1) * r->stride;
+}
 
 enum scenario_value_kind {
 	SCENARIO_WORD,      /* `word` itself */
@@ -200,7 +213,7 @@ int scenario_load(const char *path, uint32_t page_size, int clients, struct scen
  * with `pages_per_client` pages each, the layout and check names of
  * cowlab-server --spawn N. 0, or a negative cowlab_err with `why`. */
 #define SCENARIO_BUILTIN_CLIENTS_MAX SCENARIO_CLIENTS_ANY
-#define SCENARIO_BUILTIN_PAGES_MAX 32
+#define SCENARIO_BUILTIN_PAGES_MAX 16384 /* --pages-per-client's most */
 int scenario_builtin(int clients, uint64_t pages_per_client, uint32_t page_size,
 		     struct scenario *out, char *why, size_t cap);
 /* The same document as indented JSON text (free it with free()), or

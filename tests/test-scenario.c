@@ -130,6 +130,30 @@ static void test_pages(void)
 		      p->runs[1].count == 3 && p->runs[2].first == 31);
 		scenario_free(&s);
 	}
+	/* every n-th page: "1-15/4" is 1, 5, 9, 13; the next part goes on
+	 * from its last page, not from 15 */
+	if (CHECK_OK(parse(MAPPED("{'who':1,'op':'read','view':'rw','pages':'1-15/4,14,20-21/9'}"),
+			   &s, why, sizeof(why)) == 0)) {
+		const struct scenario_pages *p = &s.steps[1].actions[0].pages;
+
+		CHECK(p->nruns == 3 && p->total == 6 && p->runs[0].stride == 4 &&
+		      p->runs[0].count == 4 && scenario_run_last(&p->runs[0]) == 13 &&
+		      p->runs[1].first == 14 && p->runs[1].stride == 1 &&
+		      p->runs[2].count == 1 && p->runs[2].first == 20);
+		scenario_free(&s);
+	} else {
+		fprintf(stderr, "%s\n", why);
+	}
+	/* interleaved every-other pages of two clients do not meet; a page
+	 * of both does, and the step is refused */
+	CHECK_MSG(parse(MAPPED("{'who':1,'op':'write','view':'rw','pages':'0-30/2','value':'1'},"
+			       "{'who':2,'op':'read','view':'rw','pages':'1-31/2'}"), &s, why,
+			sizeof(why)) == 0, "%s", why);
+	scenario_free(&s);
+	CHECK(parse(MAPPED("{'who':1,'op':'write','view':'rw','pages':'0-30/6','value':'1'},"
+			   "{'who':2,'op':'read','view':'rw','pages':'2-30/4'}"), &s, why,
+		    sizeof(why)) != 0);
+	CHECK_MSG(strstr(why, "writes page 6 through the section") != NULL, "%s", why);
 }
 
 struct bad {
@@ -428,12 +452,21 @@ static void test_builtin(void)
 	      strcmp(s.members[2][2].name, "seen_by_other_clients") == 0 &&
 	      s.members[2][2].kind == SCENARIO_M_SIGHTINGS);
 	scenario_free(&s);
-	CHECK_MSG(scenario_builtin(SCENARIO_BUILTIN_CLIENTS_MAX, SCENARIO_BUILTIN_PAGES_MAX, PS, &s,
-				   why, sizeof(why)) == 0, "%s", why);
-	CHECK(s.pages == 2 + SCENARIO_BUILTIN_CLIENTS_MAX * SCENARIO_BUILTIN_PAGES_MAX);
+	/* its largest: 64 clients of the most pages (a role's pages one
+	 * strided run), and the most clients */
+	CHECK_MSG(scenario_builtin(64, SCENARIO_BUILTIN_PAGES_MAX, PS, &s, why, sizeof(why)) == 0,
+		  "%s", why);
+	CHECK(s.pages == 2 + 64 * SCENARIO_BUILTIN_PAGES_MAX &&
+	      s.steps[1].actions[0].rel.idx.nruns == 1 &&
+	      s.steps[1].actions[0].rel.idx.runs[0].stride == 4 &&
+	      s.steps[1].actions[0].rel.idx.runs[0].count == SCENARIO_BUILTIN_PAGES_MAX / 4);
+	scenario_free(&s);
+	CHECK_MSG(scenario_builtin(SCENARIO_BUILTIN_CLIENTS_MAX, 4, PS, &s, why, sizeof(why)) == 0,
+		  "%s", why);
+	CHECK(s.pages == 2 + 4 * SCENARIO_BUILTIN_CLIENTS_MAX);
 	scenario_free(&s);
 	CHECK(scenario_builtin(SCENARIO_BUILTIN_CLIENTS_MAX + 1, 4, PS, &s, why, sizeof(why)) != 0);
-	CHECK_MSG(strstr(why, "takes 1 to 100000 clients and 4 to 32 pages") != NULL, "%s", why);
+	CHECK_MSG(strstr(why, "takes 1 to 100000 clients and 4 to 16384 pages") != NULL, "%s", why);
 	CHECK(scenario_builtin(2, 3, PS, &s, why, sizeof(why)) != 0);
 	CHECK(scenario_builtin(2, SCENARIO_BUILTIN_PAGES_MAX + 1, PS, &s, why, sizeof(why)) != 0);
 }
@@ -728,13 +761,19 @@ static void test_relative(void)
 		{ LAID("{'who':1,'op':'read','view':'cow','pages':'own 4'}"),
 		  "is past its 4 pages (they count from 0)" },
 		{ LAID("{'who':1,'op':'read','view':'cow','pages':'own 2-1'}"), "goes down" },
+		{ LAID("{'who':1,'op':'read','view':'cow','pages':'own 0-3/0'}"),
+		  "every how many pages, 1 or more, after the /" },
+		{ LAID("{'who':1,'op':'read','view':'cow','pages':'own 0-3/4,0'}"),
+		  "the parts must go up without overlapping" },
+		{ LAID("{'who':'all','op':'evidence','view':'cow','pages':'own 0-3/2'}"),
+		  "evidence' takes no '/'" },
 		{ LAID("{'who':1,'op':'read','view':'cow','pages':'own','expect':{'1':'pattern'}}"),
 		  "expect.1: pages relative to a client are predicted all at once" },
 		{ LAID("{'who':'all','op':'evidence','view':'cow','pages':'own 0',"
 		       "'expect':{'private':2}}"),
 		  "steps[1].do[0]: expect.private: 2, but client 1" },
-		{ "{'scenario':'t','about':'a','clients':64,'pages':{'each':1024,'after':1},"
-		  "'steps':[]}", "pages: 0 + 64 x 1024 + 1 pages: more than the 65536" },
+		{ "{'scenario':'t','about':'a','clients':64,'pages':{'each':65536,'after':1},"
+		  "'steps':[]}", "pages: 0 + 64 x 65536 + 1 pages: more than the 4194304" },
 		{ "{'scenario':'t','about':'a','clients':1,'pages':{'each':1,'fore':1},'steps':[]}",
 		  "pages: unknown member" },
 		{ "{'scenario':'t','about':'a','clients':1,'pages':{'before':1},'steps':[]}",
