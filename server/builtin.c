@@ -64,7 +64,7 @@ static cJSON *act(struct gen *g, cJSON *step_do, int who, const char *op, const 
 	if (count_as != NULL && strchr(count_as, ' ') == NULL) {
 		g->ok &= cJSON_AddStringToObject(a, "count_as", count_as) != NULL;
 	} else if (count_as != NULL) {
-		char one[SCENARIO_CHECK_MAX];
+		char one[2 * SCENARIO_CHECK_MAX];
 		cJSON *list = cJSON_AddArrayToObject(a, "count_as");
 
 		for (const char *c = count_as; list != NULL && *c != '\0';) {
@@ -79,7 +79,7 @@ static cJSON *act(struct gen *g, cJSON *step_do, int who, const char *op, const 
 	return a;
 }
 
-static cJSON *step(struct gen *g, cJSON *steps, const char *say)
+static cJSON *step(struct gen *g, cJSON *steps, const char *name, const char *say)
 {
 	cJSON *st = cJSON_CreateObject(), *d = NULL;
 
@@ -89,14 +89,20 @@ static cJSON *step(struct gen *g, cJSON *steps, const char *say)
 		return NULL;
 	}
 	g->ok &= cJSON_AddStringToObject(st, "say", say) != NULL;
+	if (name != NULL)
+		g->ok &= cJSON_AddStringToObject(st, "name", name) != NULL;
 	d = cJSON_AddArrayToObject(st, "do");
 	g->ok &= d != NULL;
 	return d;
 }
 
+/* Four steps, two of them the clients': "write" and "observe", each one
+ * batch of a client's, as the built-in run's (docs/protocol.md); between
+ * them, at each client's pace, the server reads and writes its pages
+ * ("each"), and at the end it reads its own page and the whole section. */
 static void build(struct gen *g, cJSON *root)
 {
-	char pages[4096], near[32];
+	char pages[64], near[32];
 	cJSON *steps = cJSON_AddArrayToObject(root, "steps"), *d;
 
 	if (steps == NULL) {
@@ -104,10 +110,15 @@ static void build(struct gen *g, cJSON *root)
 		return;
 	}
 
-	d = step(g, steps, "Each client maps the section three times: read/write, "
-		 "copy-on-write and read-only. The server maps it read/write and copy-on-write, "
-		 "and writes its stamp to page 0 through its copy-on-write view: a private copy "
-		 "nobody else may ever see. Nothing is copied yet.");
+	d = step(g, steps, "write", "Each client maps the section three times: read/write, "
+		 "copy-on-write and read-only, and asks the OS about its pages: nothing is "
+		 "copied yet. It writes its stamp to its copy-on-write pages (the first of every "
+		 "four of its pages) through its copy-on-write view and to its read/write pages "
+		 "(the third) through its read/write view, reads back both, and tries to write "
+		 "its fault pages (the fourth) through its read-only view; the second of every "
+		 "four it leaves alone. The server maps the section read/write and "
+		 "copy-on-write, and writes its stamp to page 0 through its copy-on-write view: "
+		 "a private copy nobody else may ever see.");
 	if (d == NULL)
 		return;
 	/* a map is under a check that rests on it (a view that could not be
@@ -115,90 +126,77 @@ static void build(struct gen *g, cJSON *root)
 	act(g, d, -1, "map", "rw", NULL, NULL, 0, "rw_write_visible", NULL);
 	act(g, d, -1, "map", "cow", NULL, NULL, 0, "cow_write_private", NULL);
 	act(g, d, -1, "map", "ro", NULL, NULL, 0, "ro_write_faults", NULL);
-	act(g, d, 0, "map", "rw", NULL, NULL, 0, "section_intact", NULL);
-	act(g, d, 0, "map", "cow", NULL, NULL, 0, "server_cow_isolated", NULL);
-	act(g, d, 0, "write", "cow", "0", "stamp", 0, "server_cow_isolated", NULL);
 	act(g, d, -1, "evidence", "cow", "own", NULL, 0, "cow_copy_evidence", "private_before");
-
-	d = step(g, steps, "Each client writes its stamp to its copy-on-write pages (the "
-		 "first of every four of its pages) through its copy-on-write view, to its "
-		 "read/write pages (the third) through its read/write view, and tries to write "
-		 "its fault pages (the fourth) through its read-only view. The second of every "
-		 "four it leaves alone.");
-	if (d == NULL)
-		return;
 	role_of(g, "own", ROLE_COW, pages, sizeof(pages));
 	act(g, d, -1, "write", "cow", pages, "stamp", 0, "cow_write_private", NULL);
 	role_of(g, "own", ROLE_RW, pages, sizeof(pages));
 	act(g, d, -1, "write", "rw", pages, "stamp", 0, "rw_write_visible", NULL);
-	role_of(g, "own", ROLE_FAULT, pages, sizeof(pages));
-	act(g, d, -1, "write", "ro", pages, "stamp", 0, "ro_write_faults",
-	    "faulted_at_target first_fault_as_expected");
-
-	d = step(g, steps, "Each client reads back what it wrote and asks the OS about its "
-		 "pages: its copy-on-write writes are private copies, absent from its own "
-		 "read/write view; the read-only writes changed nothing. The server reads "
-		 "every client's pages through the section.");
-	if (d == NULL)
-		return;
 	role_of(g, "own", ROLE_COW, pages, sizeof(pages));
 	act(g, d, -1, "read", "cow", pages, NULL, 0, "cow_write_private", "after_write");
 	act(g, d, -1, "read", "rw", pages, NULL, 0, "cow_write_isolated", "own_rw_view_clean");
 	role_of(g, "own", ROLE_FAULT, pages, sizeof(pages));
+	act(g, d, -1, "write", "ro", pages, "stamp", 0, "ro_write_faults",
+	    "faulted_at_target first_fault_as_expected");
 	act(g, d, -1, "read", "ro", pages, NULL, 0, "ro_write_faults", "unchanged_in_ro_view");
 	act(g, d, -1, "evidence", "cow", "own", NULL, 0, "cow_copy_evidence", NULL);
+	act(g, d, 0, "map", "rw", NULL, NULL, 0, "section_intact", NULL);
+	act(g, d, 0, "map", "cow", NULL, NULL, 0, "server_cow_isolated", NULL);
+	act(g, d, 0, "write", "cow", "0", "stamp", 0, "server_cow_isolated", NULL);
+
+	d = step(g, steps, NULL, "As each client has written, the server reads its pages "
+		 "through the section: its copy-on-write writes are not there, its read/write "
+		 "writes are, its read-only ones are not. Then it writes its own stamp to word 1 "
+		 "of the client's copy-on-write and untouched pages through the section.");
+	if (d == NULL)
+		return;
 	role_of(g, "each", ROLE_COW, pages, sizeof(pages));
 	act(g, d, 0, "read", "rw", pages, NULL, 0, "cow_write_isolated", "section_clean");
 	role_of(g, "each", ROLE_RW, pages, sizeof(pages));
 	act(g, d, 0, "read", "rw", pages, NULL, 0, "rw_write_visible", "server_sees_write");
 	role_of(g, "each", ROLE_FAULT, pages, sizeof(pages));
 	act(g, d, 0, "read", "rw", pages, NULL, 0, "ro_write_faults", "unchanged_in_section");
+	role_of(g, "each", ROLE_COW, pages, sizeof(pages));
+	act(g, d, 0, "write", "rw", pages, "stamp", LATER_OFFSET, "server_cow_tracks", NULL);
+	role_of(g, "each", ROLE_TRACK, pages, sizeof(pages));
+	act(g, d, 0, "write", "rw", pages, "stamp", LATER_OFFSET, "server_cow_tracks", NULL);
 
-	d = step(g, steps, "The server writes its stamp to word 1 of every client's pages "
-		 "through the section.");
-	if (d == NULL)
-		return;
-	act(g, d, 0, "write", "rw", "each", "stamp", LATER_OFFSET, "server_cow_tracks", NULL);
-
-	d = step(g, steps, "Each client looks again. Its untouched pages show the server's "
-		 "write, its copies do not; its read/write writes are in every view; and no "
-		 "copy of anyone else shows through its copy-on-write view. The server's own "
-		 "copy-on-write view tracks the section on the clients' pages.");
+	d = step(g, steps, "observe", "Each client looks again. Its untouched pages show the "
+		 "server's write, its copies do not; its read/write writes show through its "
+		 "copy-on-write view; no copy of anyone else shows through, neither its "
+		 "neighbours' nor the server's page 0; and the OS says which of its pages are "
+		 "copies. The server's own copy-on-write view tracks the section on the "
+		 "clients' pages.");
 	if (d == NULL)
 		return;
 	role_of(g, "own", ROLE_TRACK, pages, sizeof(pages));
 	act(g, d, -1, "read", "cow", pages, NULL, LATER_OFFSET, "cow_untouched_tracks",
-	    "shows_server_write");
-	act(g, d, -1, "read", "cow", pages, NULL, LATER_OFFSET, "cow_copy_detached",
-	    "neighbours_tracking");
+	    "shows_server_write cow_copy_detached.neighbours_tracking");
+	role_of(g, "own", ROLE_RW, pages, sizeof(pages));
+	act(g, d, -1, "read", "cow", pages, NULL, 0, "cow_untouched_tracks", "shows_rw_write");
 	role_of(g, "own", ROLE_COW, pages, sizeof(pages));
 	act(g, d, -1, "read", "cow", pages, NULL, LATER_OFFSET, "cow_copy_detached",
 	    "copies_ignoring_server_write");
 	act(g, d, -1, "read", "cow", pages, NULL, 0, "cow_write_private", "at_end");
-	role_of(g, "own", ROLE_RW, pages, sizeof(pages));
-	act(g, d, -1, "read", "cow", pages, NULL, 0, "cow_untouched_tracks", "shows_rw_write");
 	snprintf(near, sizeof(near), "near %d", EXPERIMENT_WINDOW);
 	role_of(g, near, ROLE_COW, pages, sizeof(pages));
 	act(g, d, -1, "read", "cow", pages, NULL, 0, "cow_write_isolated", "seen_by_other_clients");
+	snprintf(near, sizeof(near), "around %d", EXPERIMENT_WINDOW);
+	role_of(g, near, ROLE_COW, pages, sizeof(pages));
+	act(g, d, -1, "read", "rw", pages, NULL, 0, "cow_write_isolated", "seen_in_rw_views");
+	act(g, d, -1, "read", "cow", "0", NULL, 0, "server_cow_isolated", "clients_seeing_it");
+	act(g, d, -1, "evidence", "cow", "own", NULL, 0, "cow_copy_evidence", "private_after");
 	/* the server's own copy-on-write view of their copy-on-write and
-	 * untouched pages, one action a client, at each client's pace */
+	 * untouched pages, at each client's pace */
 	role_of(g, "each", ROLE_COW, pages, sizeof(pages));
 	act(g, d, 0, "read", "cow", pages, NULL, LATER_OFFSET, "server_cow_tracks", "pages_tracking");
 	role_of(g, "each", ROLE_TRACK, pages, sizeof(pages));
 	act(g, d, 0, "read", "cow", pages, NULL, LATER_OFFSET, "server_cow_tracks", "pages_tracking");
 
-	d = step(g, steps, "Each client asks the OS about its pages once more, and looks "
-		 "through its read/write view for its neighbours' copies and for the server's "
-		 "copy of page 0, which nobody may see but their writers. The section holds "
-		 "exactly what was written through it.");
+	d = step(g, steps, NULL, "At the end the server reads its own page 0 through its "
+		 "copy-on-write view, where its copy is, and through the section, where it is "
+		 "not; and the whole section holds exactly what was written through it.");
 	if (d == NULL)
 		return;
-	act(g, d, -1, "evidence", "cow", "own", NULL, 0, "cow_copy_evidence", "private_after");
-	/* (here, not in the step before, which holds 512 actions at 64 clients) */
-	snprintf(near, sizeof(near), "around %d", EXPERIMENT_WINDOW);
-	role_of(g, near, ROLE_COW, pages, sizeof(pages));
-	act(g, d, -1, "read", "rw", pages, NULL, 0, "cow_write_isolated", "seen_in_rw_views");
-	act(g, d, -1, "read", "cow", "0", NULL, 0, "server_cow_isolated", "clients_seeing_it");
 	act(g, d, 0, "read", "cow", "0", NULL, 0, "server_cow_isolated", "server_cow_view_shows_it");
 	act(g, d, 0, "read", "rw", "0", NULL, 0, "server_cow_isolated", "section_shows_it");
 	act(g, d, 0, "read", "rw", "all", NULL, 0, "section_intact", "pages_differing");

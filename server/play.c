@@ -923,8 +923,8 @@ static void items_reset(struct play *p)
 /* The pages the server's own operation read or wrote, let go once done
  * (section_release): the server's resident memory stays its bookkeeping,
  * whatever the section's size (docs/design.md). The kernel maps the pages
- * around a faulting one too (16 of them, aligned, on Linux: fault-around),
- * so the aligned window around the operation's pages goes; never a page of
+ * around a faulting one too (up to 16, in a window aligned by address, on
+ * Linux: fault-around), so the 16 pages on each side go too; never a page of
  * its copy-on-write view that holds a copy of its own, which would be
  * lost. */
 #define FAULT_AROUND 16
@@ -939,9 +939,8 @@ static void let_go(struct play *p, const struct proto_op *op)
 	    (op->kind != PROTO_OP_EXPECT && op->kind != PROTO_OP_FIND &&
 	     op->kind != PROTO_OP_WRITE))
 		return;
-	lo = op->range.first / FAULT_AROUND * FAULT_AROUND;
-	hi = proto_range_page(&op->range, op->range.count - 1) / FAULT_AROUND * FAULT_AROUND +
-	     FAULT_AROUND;
+	lo = op->range.first > FAULT_AROUND ? op->range.first - FAULT_AROUND : 0;
+	hi = proto_range_page(&op->range, op->range.count - 1) + FAULT_AROUND;
 	if (hi > p->sc.pages)
 		hi = p->sc.pages;
 	for (uint64_t page = lo; page <= hi; page++) {
@@ -2490,7 +2489,7 @@ static void tally_into(struct play *p, struct ptally *c, const struct item *it, 
 /* Counts an observation into the members of check ci it counts toward
  * (count_as), and whose it is. The records of its operations are at hand. */
 static void tally_members(struct play *p, struct ptally *t, const struct item *it,
-			  const struct scenario_action *a, int ci, uint64_t at)
+			  const struct scenario_action *a, int ci, uint8_t bits, uint64_t at)
 {
 	const struct part *pt = &p->parts[it->who];
 	uint64_t pages = a->op == SCENARIO_EVIDENCE ? it->ev_count : it->pg->total;
@@ -2498,11 +2497,11 @@ static void tally_members(struct play *p, struct ptally *t, const struct item *i
 	/* whose word it rests on: the observations counted toward its
 	 * members, when it has them (a client's write under a check that the
 	 * server's read decides is no evidence of the check) */
-	if (ci < 0 || p->sc.nmembers[ci] == 0 || a->count_as != 0) {
+	if (ci < 0 || p->sc.nmembers[ci] == 0 || bits != 0) {
 		t->by_server |= it->who == 0;
 		t->by_client |= it->who > 0;
 	}
-	if (ci >= 0 && p->sc.nmembers[ci] > 0 && a->count_as != 0 && t->m == NULL &&
+	if (ci >= 0 && p->sc.nmembers[ci] > 0 && bits != 0 && t->m == NULL &&
 	    (t->m = calloc(p->sc.nmembers[ci], sizeof(*t->m))) == NULL) {
 		p->nomem = true;
 		return;
@@ -2510,7 +2509,7 @@ static void tally_members(struct play *p, struct ptally *t, const struct item *i
 	for (int m = 0; ci >= 0 && t->m != NULL && m < p->sc.nmembers[ci]; m++) {
 		struct mtally *mt = &t->m[m];
 
-		if (!(a->count_as >> m & 1))
+		if (!(bits >> m & 1))
 			continue;
 		mt->bad |= it->st == OBS_DIFFER;
 		switch (p->sc.members[ci][m].kind) {
@@ -2590,25 +2589,34 @@ static void tally(struct play *p, const struct item *it)
 	who_text(it->who, who, sizeof(who));
 	if (a != NULL)
 		action_text(p, a, it->pg, act, sizeof(act));
-	if (c == NULL)
-		return;
-	tally_into(p, &c->t, it, at, who, act);
-	if (a != NULL)
-		tally_members(p, &c->t, it, a, c->sc, at);
-	/* a check per client: the client whose pages these are */
-	if (c->per != NULL && it->owner >= 1 && it->owner <= p->sc.clients) {
-		tally_into(p, &c->per[it->owner], it, at, who, act);
+	/* its check, and the other one it counts toward ("check.member") */
+	for (int w = 0; w < 2 && c != NULL; w++) {
+		uint8_t bits = a == NULL ? 0 : w == 0 ? a->count_as : a->also_as;
+
+		tally_into(p, &c->t, it, at, who, act);
 		if (a != NULL)
-			tally_members(p, &c->per[it->owner], it, a, c->sc, at);
+			tally_members(p, &c->t, it, a, c->sc, bits, at);
+		/* a check per client: the client whose pages these are */
+		if (c->per != NULL && it->owner >= 1 && it->owner <= p->sc.clients) {
+			tally_into(p, &c->per[it->owner], it, at, who, act);
+			if (a != NULL)
+				tally_members(p, &c->per[it->owner], it, a, c->sc, bits, at);
+		}
+		c = a != NULL && w == 0 && a->also >= 0 ? check_named(p, p->sc.checks[a->also]) :
+		    NULL;
 	}
 }
 
 /* Client failures the model did not predict, in the report's list. */
 static void note_failed_ops(struct server *s, struct play *p, int k)
 {
-	char step[16] = "";
+	char step[SCENARIO_CHECK_MAX] = "";
 
-	appendf(step, sizeof(step), "step %d", p->step + 1);
+	/* the step's name, as the built-in run's "write" and "observe" */
+	if (p->sc.steps[p->step].name[0] != '\0')
+		appendf(step, sizeof(step), "%s", p->sc.steps[p->step].name);
+	else
+		appendf(step, sizeof(step), "step %d", p->step + 1);
 	const struct part *pt = &p->parts[k];
 
 	for (size_t i = 0; i < pt->answered; i++) {

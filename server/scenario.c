@@ -590,6 +590,12 @@ static int parse_expect(struct reader *r, const cJSON *a, struct scenario_action
 	return e;
 }
 
+static bool is_name(const char *t)
+{
+	return t[0] != '\0' && strlen(t) < SCENARIO_CHECK_MAX &&
+	       strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(t);
+}
+
 /* At most SCENARIO_CHECKS_MAX names of checks in a scenario. */
 static int add_check(struct reader *r, const char *name)
 {
@@ -635,48 +641,71 @@ static const unsigned member_ops[SCENARIO_M_COUNT] = {
 	[SCENARIO_M_FAULT] = 1u << SCENARIO_WRITE,
 };
 
-/* "count_as": a member of the action's check, or a list of them. */
+/* "count_as": a member of the action's check, or a list of them; a member
+ * of one other check as "check.member" (one observation that two checks
+ * rest on, as the built-in run's first look at untouched pages). */
 static int parse_count_as(struct reader *r, const cJSON *a, struct scenario_action *act)
 {
 	const cJSON *c = member(a, "count_as"), *one;
 	size_t up;
 	int k, e = 0, n = 0;
 
+	act->also = -1;
 	if (c == NULL)
 		return 0;
 	up = enter(r, "count_as", -1);
 	k = scenario_check_index(r->s, act->check);
 	if (k < 0)
 		e = fail(r, "an action counts toward a member of its check, and it names none");
-	else if (r->s->nmembers[k] == 0)
-		e = fail(r, "the check %s declares no members (\"checks\": {\"%s\": "
-			 "{\"members\": ...}})", act->check, act->check);
 	else if (!cJSON_IsString(c) && !(cJSON_IsArray(c) && cJSON_GetArraySize(c) >= 1))
 		e = fail(r, "a member's name, or a list of them, is needed");
 	for (one = cJSON_IsArray(c) ? c->child : c; e == 0 && one != NULL;
 	     one = cJSON_IsArray(c) ? one->next : NULL, n++) {
 		size_t in = strlen(r->path);
-		int m = 0;
+		const char *name = cJSON_IsString(one) ? one->valuestring : "";
+		const char *dot = strchr(name, '.');
+		char check[SCENARIO_CHECK_MAX] = "";
+		int ck = k, m = 0;
+		uint8_t *bits = &act->count_as;
 
 		if (cJSON_IsArray(c))
 			snprintf(r->path + in, sizeof(r->path) - in, "[%d]", n);
-
-		while (cJSON_IsString(one) && m < r->s->nmembers[k] &&
-		       strcmp(r->s->members[k][m].name, one->valuestring) != 0)
+		if (dot != NULL) {
+			snprintf(check, sizeof(check), "%.*s", (int)(dot - name), name);
+			name = dot + 1;
+			ck = scenario_check_index(r->s, check);
+			bits = &act->also_as;
+		}
+		while (cJSON_IsString(one) && ck >= 0 && m < r->s->nmembers[ck] &&
+		       strcmp(r->s->members[ck][m].name, name) != 0)
 			m++;
 		if (!cJSON_IsString(one))
 			e = fail(r, "a member's name is a string");
-		else if (m == r->s->nmembers[k])
-			e = fail(r, "\"%.40s\" is not a member of the check %s", one->valuestring,
-				 act->check);
-		else if (!(member_ops[r->s->members[k][m].kind] >> act->op & 1))
+		else if (dot != NULL && (ck < 0 || ck == k || r->s->image_facts[ck]))
+			e = fail(r, "\"%.40s\": another check the file declares is needed before the "
+				 "dot", one->valuestring);
+		else if (dot != NULL && act->also >= 0 && act->also != ck)
+			e = fail(r, "members of one other check at most");
+		else if (dot != NULL && r->s->per_client[ck] != r->s->per_client[k])
+			e = fail(r, "the check %s is judged %s, and %s %s", r->s->checks[ck],
+				 r->s->per_client[ck] ? "per client" : "for the run", act->check,
+				 r->s->per_client[k] ? "per client" : "for the run");
+		else if (r->s->nmembers[ck] == 0)
+			e = fail(r, "the check %s declares no members (\"checks\": {\"%s\": "
+				 "{\"members\": ...}})", r->s->checks[ck], r->s->checks[ck]);
+		else if (m == r->s->nmembers[ck])
+			e = fail(r, "\"%.40s\" is not a member of the check %s", name,
+				 r->s->checks[ck]);
+		else if (!(member_ops[r->s->members[ck][m].kind] >> act->op & 1))
 			e = fail(r, "a member of kind \"%s\" counts no %s",
-				 scenario_member_kind_name(r->s->members[k][m].kind),
+				 scenario_member_kind_name(r->s->members[ck][m].kind),
 				 scenario_op_name(act->op));
-		else if (act->count_as >> m & 1)
+		else if (*bits >> m & 1)
 			e = fail(r, "\"%s\" is named twice", one->valuestring);
 		else
-			act->count_as |= (uint8_t)(1u << m);
+			*bits |= (uint8_t)(1u << m);
+		if (e == 0 && dot != NULL)
+			act->also = (int8_t)ck;
 		leave(r, in);
 	}
 	leave(r, up);
@@ -851,9 +880,9 @@ static int expanded(struct reader *r, const struct scenario *s, const struct sce
 		for (; c != 0; c &= c - 1)
 			n++;
 	}
-	if (r != NULL && n > SCENARIO_ACTIONS_MAX)
+	if (r != NULL && n > SCENARIO_EXPANDED_MAX)
 		return fail(r, "%zu actions once each client's own are counted (%d clients); at "
-			    "most %d a step", n, s->clients, SCENARIO_ACTIONS_MAX);
+			    "most %d a step", n, s->clients, SCENARIO_EXPANDED_MAX);
 	if (r != NULL && (r->total += n) > SCENARIO_ACTIONS_TOTAL)
 		return fail(r, "more than %d actions in all steps once each client's own are "
 			    "counted (%d clients)", SCENARIO_ACTIONS_TOTAL, s->clients);
@@ -938,9 +967,9 @@ static int check_step(struct reader *r, const struct scenario_step *st)
 
 static int parse_step(struct reader *r, const cJSON *o, struct scenario_step *st)
 {
-	static const char *const known[] = { "say", "do", NULL };
+	static const char *const known[] = { "say", "name", "do", NULL };
 	const cJSON *actions = member(o, "do"), *a;
-	const char *say;
+	const char *say, *name;
 	int e, n;
 	size_t i = 0;
 
@@ -951,6 +980,16 @@ static int parse_step(struct reader *r, const cJSON *o, struct scenario_step *st
 		return e;
 	if ((st->say = copy_text(say)) == NULL)
 		return COWLAB_E_NOMEM;
+	if ((e = get_text(r, o, "name", false, SCENARIO_CHECK_MAX, &name)) != 0)
+		return e;
+	if (name != NULL && !is_name(name)) {
+		size_t up = enter(r, "name", -1);
+
+		e = fail(r, "a step's name is 1 to 31 of a-z 0-9 _");
+		leave(r, up);
+		return e;
+	}
+	snprintf(st->name, sizeof(st->name), "%s", name != NULL ? name : "");
 	if (actions == NULL)
 		return fail(r, "the member \"do\" is missing");
 	n = cJSON_GetArraySize(actions);
@@ -1217,11 +1256,6 @@ const char *scenario_member_kind_name(enum scenario_member_kind k)
 	return member_kinds[k];
 }
 
-static bool is_name(const char *t)
-{
-	return t[0] != '\0' && strlen(t) < SCENARIO_CHECK_MAX &&
-	       strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(t);
-}
 
 /* "members": {"name": "kind", ...} of check k. */
 static int parse_members(struct reader *r, const cJSON *o, struct scenario *s, size_t k)

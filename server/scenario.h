@@ -11,7 +11,8 @@
 
 #define SCENARIO_FILE_MAX (1u << 20)
 #define SCENARIO_STEPS_MAX 256
-#define SCENARIO_ACTIONS_MAX 512    /* a step */
+#define SCENARIO_ACTIONS_MAX 512    /* a step, as written */
+#define SCENARIO_EXPANDED_MAX 1024  /* a step, each client's own counted */
 #define SCENARIO_ACTIONS_TOTAL 4096 /* all steps */
 #define SCENARIO_WORK_MAX (1u << 24) /* page operations in all: pages x participants */
 #define SCENARIO_CLIENTS_MAX 64     /* a file's own, or any file naming clients by id */
@@ -141,6 +142,9 @@ struct scenario_action {
 	char check[SCENARIO_CHECK_MAX];     /* "" when none */
 	uint8_t count_as;                   /* members of its check it counts toward
 					       (bit i: members[check][i]) */
+	int8_t also;                        /* another check it counts toward
+					       ("check.member"): its index, or -1 */
+	uint8_t also_as;                    /* ...and the members of that one */
 	uint32_t at;                        /* its index in the step's `do` */
 	char rel_text[24];                  /* its pages as written when relative to
 					       a client ("own 0"), else "" */
@@ -148,6 +152,7 @@ struct scenario_action {
 
 struct scenario_step {
 	char *say;
+	char name[SCENARIO_CHECK_MAX];      /* "" when none: its number names it */
 	struct scenario_action *actions;
 	size_t nactions;
 };

@@ -441,7 +441,12 @@ static void test_builtin(void)
 	struct scenario s;
 
 	CHECK_MSG(scenario_builtin(1, 4, PS, &s, why, sizeof(why)) == 0, "%s", why);
-	CHECK(s.clients == 1 && s.pages == 6 && s.nsteps == 6 && strcmp(s.name, "builtin") == 0);
+	CHECK(s.clients == 1 && s.pages == 6 && s.nsteps == 4 && strcmp(s.name, "builtin") == 0 &&
+	      strcmp(s.steps[0].name, "write") == 0 && s.steps[1].name[0] == '\0' &&
+	      strcmp(s.steps[2].name, "observe") == 0);
+	/* its first look at untouched pages counts for two checks */
+	CHECK(s.steps[2].actions[0].also == 4 && s.steps[2].actions[0].also_as == 1u << 1 &&
+	      s.steps[2].actions[0].count_as == 1u << 0 && s.steps[2].actions[1].also == -1);
 	/* its checks declared in the built-in report's order, with members,
 	 * and nothing left to model_agrees */
 	CHECK(s.all_declared && s.no_page_maps && s.nchecks == 11 &&
@@ -719,6 +724,15 @@ static void test_relative(void)
 		{ "{" LAYOUT "'checks':{'a':{'members':{'m':'matches'}}},'steps':[" MAPS ",{'say':"
 		  "'x','do':[{'who':'all','op':'read','view':'cow','pages':'own','check':'a',"
 		  "'count_as':['m','m']}]}]}", "count_as[1]: 'm' is named twice" },
+		{ "{" LAYOUT "'checks':{'a':{'members':{'m':'matches'}},'b':{'per':'client','members':"
+		  "{'n':'matches'}}},'steps':[" MAPS ",{'say':'x','do':[{'who':'all','op':'read',"
+		  "'view':'cow','pages':'own','check':'a','count_as':['m','b.n']}]}]}",
+		  "the check b is judged per client, and a for the run" },
+		{ "{" LAYOUT "'checks':{'a':{'members':{'m':'matches'}}},'steps':[" MAPS ",{'say':"
+		  "'x','do':[{'who':'all','op':'read','view':'cow','pages':'own','check':'a',"
+		  "'count_as':'c.m'}]}]}", "another check the file declares is needed before" },
+		{ "{" LAYOUT "'steps':[{'say':'x','name':'Write','do':[{'who':'all','op':'map',"
+		  "'view':'cow'}]}]}", "steps[0].name: a step" },
 		{ "{" LAYOUT "'checks':{'a':{'members':{'m':'lots'}}},'steps':[]}",
 		  "checks.a.members.m: 'lots' is not a kind" },
 		{ "{" LAYOUT "'checks':{'a':{'members':{}}},'steps':[]}",
@@ -801,19 +815,19 @@ static void test_relative(void)
 		CHECK(s.steps == NULL && s.about == NULL);
 	}
 
-	/* 64 clients' own actions count against a step's 512 */
+	/* 64 clients' own actions count against a step's 1024 */
 	n = (size_t)snprintf(text, sizeof(text), "{\"scenario\":\"t\",\"about\":\"a\","
 			     "\"clients\":64,\"pages\":{\"each\":1},\"steps\":[{\"say\":\"\","
 			     "\"do\":[{\"who\":\"all\",\"op\":\"map\",\"view\":\"cow\"}]},"
 			     "{\"say\":\"\",\"do\":[");
-	for (int k = 0; k < 9; k++)
+	for (int k = 0; k < 17; k++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s{\"who\":\"all\",\"op\":"
 				      "\"read\",\"view\":\"cow\",\"pages\":\"own\"}",
 				      k ? "," : "");
 	n += (size_t)snprintf(text + n, sizeof(text) - n, "]}]}");
 	CHECK(scenario_parse(text, n, PS, &s, why, sizeof(why)) != 0);
-	CHECK_MSG(strstr(why, "steps[1]: 576 actions once each client's own are counted (64 "
-			 "clients); at most 512 a step") != NULL, "%s", why);
+	CHECK_MSG(strstr(why, "steps[1]: 1088 actions once each client's own are counted (64 "
+			 "clients); at most 1024 a step") != NULL, "%s", why);
 }
 
 int main(void)
