@@ -1358,10 +1358,18 @@ static int lane_width(const struct play *p)
 
 /* ---- the plan ---- */
 
+/* A client's own pages, of a section laid out by client; else the
+ * section's. */
 static void plan_place(const struct server *s, struct client_state *c)
 {
+	const struct scenario *sc = &s->play->sc;
+
 	c->first_page = 0;
 	c->page_count = s->pages;
+	if (sc->each > 0 && c->id >= 1 && c->id <= sc->clients) {
+		c->first_page = sc->before + (uint64_t)(c->id - 1) * sc->each;
+		c->page_count = sc->each;
+	}
 }
 
 static void plan_advance(struct server *s, const struct client_state *c);
@@ -2712,7 +2720,7 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 	p->mapped = calloc((size_t)p->nparts, sizeof(*p->mapped));
 	/* with more than 64 clients, a step's items are let go once judged:
 	 * its lines say its counts */
-	p->keep = p->sc.clients <= SCENARIO_CLIENTS_MAX;
+	p->keep = p->sc.clients <= SCENARIO_CLIENTS_MAX && out != PLAY_REPORT;
 	p->lane_done = calloc((size_t)p->nparts, sizeof(*p->lane_done));
 	p->lane_at = calloc((size_t)p->nparts, sizeof(*p->lane_at));
 

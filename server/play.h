@@ -15,7 +15,10 @@
 
 struct server;
 
-enum play_output { PLAY_HUMAN, PLAY_JSON, PLAY_TAP };
+/* A transcript for people, the run in the report's JSON, TAP; or only the
+ * report (its checks, page map and clients: the built-in run's form,
+ * printed by the caller, cowlab-server --spawn N without --scenario). */
+enum play_output { PLAY_HUMAN, PLAY_JSON, PLAY_TAP, PLAY_REPORT };
 
 /* After the section is made and listened on: the models, the section's
  * pattern, the first lines of the output. Takes the scenario over. 0, or a
