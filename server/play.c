@@ -1046,20 +1046,16 @@ static void note_lost_one(struct server *s, struct play *p, int k)
 	if (k >= 1 && k <= p->sc.clients && p->lost_at[k] < 0 && gone(s, p, k)) {
 		/* the step it was in, or the next it would have begun */
 		p->lost_at[k] = p->lane_at[k] >= 0 ? p->lane_at[k] : p->lane_done[k];
-		mark_unknown(p, k, p->lost_at[k]);
+		if (k <= s->nclients) /* one that never came wrote nothing */
+			mark_unknown(p, k, p->lost_at[k]);
 	}
 }
 
 /* Every client's, once admission is over (the empty slots are gone). */
 static void note_lost(struct server *s, struct play *p)
 {
-	for (int k = 1; k <= p->sc.clients; k++) {
-		if (p->lost_at[k] < 0 && gone(s, p, k)) {
-			/* the step it was in, or the next it would have begun */
-			p->lost_at[k] = p->lane_at[k] >= 0 ? p->lane_at[k] : p->lane_done[k];
-			mark_unknown(p, k, p->lost_at[k]);
-		}
-	}
+	for (int k = 1; k <= p->sc.clients; k++)
+		note_lost_one(s, p, k);
 }
 
 /* Makes the items of b (of step `step`) the ones at hand (p->items),
@@ -1151,11 +1147,13 @@ static void begin_lane(struct server *s, struct play *p, int i, int k)
 	for (uint32_t j = 0; j < st->nactions; j++)
 		if (scenario_in_lane(&st->actions[j], 0, k))
 			predict(s, p, j, 0, k);
-	for (uint32_t j = 0; k > 0 && j < st->nactions; j++)
+	/* a client that never came does nothing: nothing of its is predicted
+	 * (the section holds none of its writes) and nothing is observed */
+	for (uint32_t j = 0; k > 0 && k <= s->nclients && j < st->nactions; j++)
 		if (acts(&st->actions[j], k))
 			predict(s, p, j, k, k);
 	add_maps(s, p, 0, k);
-	if (k > 0)
+	if (k > 0 && k <= s->nclients)
 		add_maps(s, p, k, k);
 	for (int w = 0; w < (k > 0 ? 2 : 1); w++) { /* the server's part, and the client's */
 		struct part *pt = &p->parts[w == 0 ? 0 : k];
@@ -2849,6 +2847,8 @@ static void check_control(struct server *s, struct play *p)
 		   p->printed >= (int)p->sc.nsteps;
 	for (size_t i = 0; i < s->report.nclients; i++)
 		all_made &= s->report.clients[i].status == CLIENT_COMPLETE;
+	/* a client that never came made none of its observations */
+	all_made &= s->nclients >= p->sc.clients;
 	obs = cJSON_CreateObject();
 	if (members) {
 		/* in the members' form, as the built-in run says it: the failed

@@ -1781,6 +1781,35 @@ static void scenario_play_builtin(struct ctx *t)
 					  a[i].status);
 		}
 	}
+	/* a client that never comes does nothing: its neighbours' checks hold
+	 * on what was observed (as in the built-in run), its pages are '.',
+	 * and the run is NOT PROVEN */
+	{
+		const char *argv[] = { t->server, "--scenario", "builtin", "--clients", "3",
+				       "--name", t->name, "--timeout", "3", "--json", NULL };
+		struct process *srv = start(t->server, argv, t->out), *cl[2];
+		cJSON *r;
+		const cJSON *c;
+
+		cl[0] = start_client(t);
+		cl[1] = start_client(t);
+		CHECK(finish(srv) == 3);
+		finish(cl[0]);
+		finish(cl[1]);
+		if ((r = read_report(t->out)) != NULL) {
+			CHECK(num(cJSON_GetObjectItemCaseSensitive(r, "summary"), "missing") == 1 &&
+			      num(cJSON_GetObjectItemCaseSensitive(r, "summary"), "checks_failed") == 0 &&
+			      num(cJSON_GetObjectItemCaseSensitive(r, "summary"),
+				  "checks_unproven") == 0);
+			CHECK_MSG(strcmp(str_at(r, "page_map"), "SCtWFCtWF....S") == 0, "%s",
+				  str_at(r, "page_map"));
+			cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(r, "clients"))
+				CHECK_MSG(check_held(cJSON_GetObjectItemCaseSensitive(c, "checks"),
+						     "cow_write_isolated"), "client %d",
+					  (int)num(c, "id"));
+			cJSON_Delete(r);
+		}
+	}
 	/* 101 pages a client: a role's pages one strided run ("own 0-100/4"),
 	 * and the roles' counts unequal: the same report as the built-in run */
 	{
