@@ -60,6 +60,8 @@ enum cls_kind {
 	K_FAULT,    /* the access faults */
 	K_DONE,     /* a write, map, protect... is done */
 	K_UNKNOWN,  /* not known: a lost client may have written it */
+	K_EITHER,   /* the pattern ^ v, or the word before a write not seen done */
+	K_EITHER_WORD, /* v, or the word before a write not seen done */
 };
 
 #define RUNS_SHOWN 4
@@ -100,6 +102,8 @@ struct item {
 	uint32_t ev_count, ev_first;
 	uint64_t pred_private, seen_private;
 	uint64_t n_ok, n_bad;             /* pages (or writes) as predicted, and not */
+	uint32_t *prior;                  /* a write through the section: each page's
+					     word before it, or NULL */
 	/* in words, ITEM_TEXT bytes each once needed (itext), else NULL: an
 	 * item of each client in a step of 100 000 */
 	char *said;                       /* what the OS did */
@@ -208,6 +212,14 @@ struct play {
 	int printed;                      /* steps judged whole and printed */
 	int begun;                        /* steps anyone has begun */
 	uint8_t *unknown;                 /* a page's words unknown: a lost client's */
+	/* A word a write through the section may or may not have changed (its
+	 * participant was lost before it answered): the word before, by
+	 * (page, offset); a read of it may show either */
+	struct either {
+		uint64_t key;             /* page * 16384 + offset / 4, + 1; 0 empty */
+		uint32_t prior;
+	} *either;
+	size_t neither, either_cap;
 	uint8_t *pagebits;                /* for the report's page map, PB_ a page */
 	struct pcheck checks[SCENARIO_CHECKS_MAX + 1];
 	size_t nchecks;
@@ -303,6 +315,17 @@ static void cls_text(const struct play *p, const struct cls *c, char *buf, size_
 	case K_FAULT: snprintf(buf, cap, "a fault"); return;
 	case K_DONE: snprintf(buf, cap, "done"); return;
 	case K_UNKNOWN: snprintf(buf, cap, "not known"); return;
+	case K_EITHER:
+	case K_EITHER_WORD: {
+		struct cls x = *c;
+		char w[48];
+
+		/* (a write not seen done: its word, or the one before) */
+		x.kind = c->kind == K_EITHER ? K_XOR : K_WORD;
+		cls_text(p, &x, w, sizeof(w));
+		snprintf(buf, cap, "%.27s or as before", w);
+		return;
+	}
 	}
 }
 
@@ -560,8 +583,76 @@ static bool same(struct model_prediction x, struct model_prediction y)
 		for (uint64_t n_ = 0, page = (pg)->runs[run_].first; \
 		     n_ < (pg)->runs[run_].count; n_++, page += (pg)->runs[run_].stride)
 
+static uint64_t either_key(uint64_t page, uint32_t offset)
+{
+	return page * 16384 + offset / 4 + 1;
+}
+
+static struct either *either_slot(const struct play *p, uint64_t key)
+{
+	size_t i = (size_t)(key * 0x9E3779B97F4A7C15u) & (p->either_cap - 1);
+
+	while (p->either[i].key != 0 && p->either[i].key != key)
+		i = (i + 1) & (p->either_cap - 1);
+	return &p->either[i];
+}
+
+/* The word before an unanswered write through the section, kept. */
+static void either_put(struct play *p, uint64_t page, uint32_t offset, uint32_t prior)
+{
+	struct either *e;
+
+	if (p->neither * 2 >= p->either_cap) {
+		struct either *old = p->either;
+		size_t n = p->either_cap, cap = n ? n * 2 : 64;
+
+		if ((p->either = calloc(cap, sizeof(*p->either))) == NULL) {
+			p->either = old;
+			p->nomem = true;
+			return;
+		}
+		p->either_cap = cap;
+		for (size_t i = 0; i < n; i++)
+			if (old[i].key != 0)
+				*either_slot(p, old[i].key) = old[i];
+		free(old);
+	}
+	e = either_slot(p, either_key(page, offset));
+	p->neither += e->key == 0;
+	e->key = either_key(page, offset);
+	e->prior = prior;
+}
+
+static bool either_get(const struct play *p, uint64_t page, uint32_t offset, uint32_t *prior)
+{
+	const struct either *e;
+
+	if (p->neither == 0)
+		return false;
+	e = either_slot(p, either_key(page, offset));
+	if (e->key == 0)
+		return false;
+	*prior = e->prior;
+	return true;
+}
+
+/* A write seen done settles the word: it is no longer either. (The slot
+ * keeps its key, its prior the word now: a read may show only that.) */
+static void either_settle(struct play *p, uint64_t page, uint32_t offset, uint32_t word)
+{
+	struct either *e;
+
+	if (p->neither == 0)
+		return;
+	e = either_slot(p, either_key(page, offset));
+	if (e->key != 0)
+		e->prior = word;
+}
+
 static void predict_words(struct play *p, size_t ii, const struct scenario_action *a, int k)
 {
+	uint32_t n = 0;
+
 	enum model_view mv = model_views[a->view];
 	struct proto_op tmpl = { .view = proto_views[a->view], .offset = a->offset };
 
@@ -582,7 +673,24 @@ static void predict_words(struct play *p, size_t ii, const struct scenario_actio
 			tmpl.kind = PROTO_OP_EXPECT;
 			tmpl.literal = false;
 			tmpl.xor_value = 0;
-			if (m.outcome == MODEL_FAULTS) {
+			uint32_t prior;
+
+			if (m.outcome == MODEL_OK && either_get(p, page, a->offset, &prior) &&
+			    !model_is_copy(p->model, k, mv, page) &&
+			    prior != m.word) {
+				/* the section's word, which a lost participant's
+				 * write may or may not have changed */
+				uint32_t x = m.word ^ pattern_value(p->agent.seed, page, a->offset);
+
+				if (x == 0 || stamp_who(p, x) >= 0) {
+					tmpl.xor_value = x;
+					ci = cls_of(p, it, K_EITHER, x);
+				} else {
+					tmpl.literal = true;
+					tmpl.value = m.word;
+					ci = cls_of(p, it, K_EITHER_WORD, m.word);
+				}
+			} else if (m.outcome == MODEL_FAULTS) {
 				ci = cls_of(p, it, K_FAULT, 0);
 			} else {
 				uint32_t x = m.word ^ pattern_value(p->agent.seed, page, a->offset);
@@ -604,7 +712,19 @@ static void predict_words(struct play *p, size_t ii, const struct scenario_actio
 			tmpl.xor_value = 0;
 			write_word(p, a, k, &tmpl);
 			w = proto_op_word(&tmpl, p->agent.seed, page);
+			/* the word before, should the write not be seen done */
+			struct model_prediction before = model_read(p->model, k, mv, page, a->offset);
+
 			m = model_write(p->model, k, mv, page, a->offset, w);
+			if (m.outcome == MODEL_OK && before.outcome == MODEL_OK &&
+			    !model_is_copy(p->model, k, mv, page)) {
+				if (it->prior == NULL &&
+				    (it->prior = calloc(it->pg->total, sizeof(*it->prior))) == NULL)
+					p->nomem = true;
+				if (it->prior != NULL && n < it->pg->total)
+					it->prior[n] = before.word;
+				either_settle(p, page, a->offset, w);
+			}
 			r = p->ref ? model_write(p->ref, k, mv, page, a->offset, w) : m;
 			/* the model could not keep the word: nothing after it
 			 * can be predicted (every item is then unproven) */
@@ -618,6 +738,7 @@ static void predict_words(struct play *p, size_t ii, const struct scenario_actio
 						     m.outcome == MODEL_OK && !model_is_copy(p->model,
 						     k, mv, page) ? PB_WRITTEN : 0;
 		}
+		n++;
 		if (ci == SIZE_MAX)
 			return;
 		p->items[ii].deviation |= !same(m, r);
@@ -912,6 +1033,7 @@ static void items_reset(struct play *p)
 		free(p->items[i].cls);
 		free(p->items[i].pred_ev);
 		free(p->items[i].seen_ev);
+		free(p->items[i].prior);
 		free(p->items[i].said);
 		free(p->items[i].differs);
 		free(p->items[i].unproven);
@@ -1024,30 +1146,14 @@ static void send_next(struct server *s, struct play *p, int k)
 	server_send(s, c, &run);
 }
 
-/* Every page a client writes through the section from `step` on. */
-static void mark_unknown(struct play *p, int k, int step)
-{
-	for (size_t i = (size_t)step; i < p->sc.nsteps; i++) {
-		for (size_t j = 0; j < p->sc.steps[i].nactions; j++) {
-			const struct scenario_action *a = &p->sc.steps[i].actions[j];
-			struct scenario_pages pg;
-
-			if (!acts(a, k) || a->op != SCENARIO_WRITE || a->view == SCENARIO_VIEW_COW)
-				continue;
-			scenario_pages_of(&p->sc, a, k, &pg);
-			FOR_PAGES(&pg, page)
-				p->unknown[page] = 1;
-		}
-	}
-}
-
 static void note_lost_one(struct server *s, struct play *p, int k)
 {
 	if (k >= 1 && k <= p->sc.clients && p->lost_at[k] < 0 && gone(s, p, k)) {
 		/* the step it was in, or the next it would have begun */
 		p->lost_at[k] = p->lane_at[k] >= 0 ? p->lane_at[k] : p->lane_done[k];
-		if (k <= s->nclients) /* one that never came wrote nothing */
-			mark_unknown(p, k, p->lost_at[k]);
+		/* what it would have written in its steps to come is not in the
+		 * model (a lost client's actions are not predicted), and what it
+		 * did not answer of the step it was in is either (judge_item) */
 	}
 }
 
@@ -1650,13 +1756,21 @@ static void judge_read(struct server *s, struct play *p, struct item *it,
 			au->unknown += op->range.count; /* the author's: not seen */
 			continue;
 		}
+		uint64_t before = 0; /* named pages that show the word before: as predicted */
+
 		for (uint64_t n = 0, si = 0; n < op->range.count; n++) {
 			uint64_t page = proto_range_page(&op->range, n);
-			uint32_t want = proto_op_word(op, p->agent.seed, page);
+			uint32_t want = proto_op_word(op, p->agent.seed, page), prior;
 
 			if (si < rec->nsamples && rec->samples[si].page == page) {
 				uint32_t got = rec->samples[si++].value;
 
+				if ((c->kind == K_EITHER || c->kind == K_EITHER_WORD) &&
+				    either_get(p, page, op->offset, &prior) && got == prior) {
+					before++;
+					author_page(p, a, it->who, page, true, false, got, au);
+					continue;
+				}
 				word_text(p, page, op->offset, got, w1, sizeof(w1));
 				word_text(p, page, op->offset, want, w2, sizeof(w2));
 				differs(it, "page %llu read %s; the model says %s",
@@ -1668,9 +1782,14 @@ static void judge_read(struct server *s, struct play *p, struct item *it,
 					    false, want, au);
 			}
 		}
-		it->n_bad += rec->mismatched;
-		it->n_ok += op->range.count - rec->mismatched;
-		if (rec->mismatched > rec->nsamples)
+		it->n_bad += rec->mismatched - before;
+		it->n_ok += op->range.count - rec->mismatched + before;
+		if (rec->mismatched > rec->nsamples &&
+		    (c->kind == K_EITHER || c->kind == K_EITHER_WORD))
+			unproven(it, "%llu more pages read other than the model says than were "
+				 "named: some may hold the word before a write not seen done",
+				 (unsigned long long)(rec->mismatched - rec->nsamples));
+		else if (rec->mismatched > rec->nsamples)
 			differs(it, "%llu more pages read other than the model says",
 				(unsigned long long)(rec->mismatched - rec->nsamples));
 	}
@@ -1862,9 +1981,17 @@ static void mark_pages(struct play *p, const struct item *it)
 		if (rec->ok && it->cls[pt->meta[i].cls].kind == K_FAULT) {
 			p->pagebits[pt->ops[i].range.first] |= PB_DIFFERS; /* read, not faulted */
 		} else if (rec->ok && rec->mismatched <= rec->nsamples) {
-			for (size_t j = 0; j < rec->nsamples; j++)
+			for (size_t j = 0; j < rec->nsamples; j++) {
+				uint32_t prior;
+
+				if ((it->cls[pt->meta[i].cls].kind == K_EITHER ||
+				     it->cls[pt->meta[i].cls].kind == K_EITHER_WORD) &&
+				    either_get(p, rec->samples[j].page, pt->ops[i].offset, &prior) &&
+				    rec->samples[j].value == prior)
+					continue; /* the word before: as predicted */
 				if (rec->samples[j].page < p->sc.pages)
 					p->pagebits[rec->samples[j].page] |= PB_DIFFERS;
+			}
 		} else if (!rec->ok && faulted_page(rec, &fp) && fp < p->sc.pages) {
 			p->pagebits[fp] |= PB_DIFFERS;
 		} else if (rec->ok) {
@@ -1874,6 +2001,26 @@ static void mark_pages(struct play *p, const struct item *it)
 	if (a->op != SCENARIO_READ || all)
 		FOR_PAGES(it->pg, page)
 			p->pagebits[page] |= PB_DIFFERS;
+}
+
+/* A write through the section not seen done (failed, or not answered):
+ * the model has it, the section may not. A read of its words may show
+ * either the word written or the word before; where the word before is
+ * not known, a read of the page is not proven. */
+static void mark_either(struct play *p, const struct item *it, const struct scenario_action *a)
+{
+	uint32_t n = 0;
+
+	if (a == NULL || a->op != SCENARIO_WRITE || a->view == SCENARIO_VIEW_COW ||
+	    it->st != OBS_UNPROVEN)
+		return;
+	FOR_PAGES(it->pg, page) {
+		if (it->prior != NULL)
+			either_put(p, page, a->offset, it->prior[n]);
+		else
+			p->unknown[page] = 1;
+		n++;
+	}
 }
 
 static void judge_item(struct server *s, struct play *p, struct item *it)
@@ -1899,6 +2046,7 @@ static void judge_item(struct server *s, struct play *p, struct item *it)
 		snprintf(itext(&it->said), ITEM_TEXT, "not answered");
 		unproven(it, "client %d was lost before it answered: %.160s", it->who,
 			 gone_why(s, it->who));
+		mark_either(p, it, a);
 		return;
 	}
 	if (a == NULL || a->op == SCENARIO_EVIDENCE) {
@@ -1930,10 +2078,7 @@ static void judge_item(struct server *s, struct play *p, struct item *it)
 	 * answered) is in the model, and may not be in the section: what
 	 * anyone reads of its pages from now on is unproven, not compared
 	 * with the model, as for a lost client's writes (mark_unknown). */
-	if (a != NULL && a->op == SCENARIO_WRITE && a->view != SCENARIO_VIEW_COW &&
-	    it->st == OBS_UNPROVEN)
-		FOR_PAGES(it->pg, page)
-			p->unknown[page] = 1;
+	mark_either(p, it, a);
 	if (it->st == OBS_MATCH && it->deviation)
 		it->st = OBS_DEVIATION;
 	if (a != NULL && a->op == SCENARIO_READ && a->expect.given) {
@@ -3456,6 +3601,7 @@ void play_free(struct server *s)
 	free(p->last_step);
 	free(p->lost_at);
 	free(p->unknown);
+	free(p->either);
 	free(p->pagebits);
 	model_destroy(p->model);
 	model_destroy(p->ref);
