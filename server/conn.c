@@ -758,8 +758,9 @@ void server_finish(struct server *s)
 			d.held = false;
 			snprintf(d.message, sizeof(d.message), "not judged: %.140s", rc->reason);
 		}
-		/* a scenario's client has no checks of its own: the run's are its */
-		bool run_s = s->play != NULL;
+		/* a scenario's client with no checks of its own (none judged per
+		 * client): the run's are its */
+		bool run_s = s->play != NULL && rc->nchecks == 0;
 		const struct report_check *list = run_s ? s->report.server_checks : rc->checks;
 		size_t nlist = run_s ? s->report.nserver_checks : rc->nchecks;
 

@@ -110,6 +110,10 @@ struct item {
 	char *differs;                    /* where it differs from the model */
 	char *unproven;                   /* what was not observed */
 	bool unanswered;                  /* its client was lost before it answered */
+	int32_t bad_op;                   /* not proven: the index in its participant's
+					     batch of the first operation not answered
+					     or failed, or -1 */
+	uint8_t bad_kind;                 /* ...and its kind */
 	int you;                          /* -1 nothing said, 0 wrong, 1 right, 2 cannot tell */
 	char *you_text;
 };
@@ -425,6 +429,7 @@ static struct item *item_new(struct play *p, uint32_t action, int who, uint8_t v
 	memset(it, 0, sizeof(*it));
 	it->action = action;
 	it->who = who;
+	it->bad_op = -1;
 	it->view = view;
 	it->you = -1;
 	it->op0 = p->parts[who].nops;
@@ -1229,12 +1234,31 @@ static void note_failed_ops(struct server *s, struct play *p, int k);
  * `from` on. */
 static void mark_pages(struct play *p, const struct item *it);
 
+/* An observation not made: which of its operations was not answered, or
+ * failed, first (for the words of its check: not_observed). */
+static void bad_op(const struct play *p, struct item *it)
+{
+	const struct part *pt = &p->parts[it->who];
+
+	if (it->st != OBS_UNPROVEN)
+		return;
+	for (size_t i = it->op0; i < it->op0 + it->nops; i++) {
+		if (i >= pt->answered || pt->rec == NULL || !pt->rec[i].ok) {
+			it->bad_op = (int32_t)i;
+			it->bad_kind = (uint8_t)pt->ops[i].kind;
+			it->unanswered = i >= pt->answered;
+			return;
+		}
+	}
+}
+
 static void judge_from(struct server *s, struct play *p, size_t from, int k)
 {
 	for (size_t i = from; i < p->nitems; i++) {
 		if (p->items[i].who != k)
 			continue;
 		judge_item(s, p, &p->items[i]);
+		bad_op(p, &p->items[i]);
 		tally(p, &p->items[i]);
 		mark_pages(p, &p->items[i]);
 	}
@@ -1558,7 +1582,18 @@ static void plan_doing(const struct server *s, const struct client_state *c, cha
 	const struct play *p = s->play;
 	int i = p->lane_at[c->id] >= 0 ? p->lane_at[c->id] : p->lane_done[c->id];
 
-	snprintf(buf, cap, "step %d of %zu", i + 1, p->sc.nsteps);
+	/* the client's own next step (the server's alone it does not
+	 * answer), by its name when named, as the built-in run's: step
+	 * "write" */
+	for (bool mine = false; !mine && i < (int)p->sc.nsteps; i += !mine)
+		for (size_t j = 0; !mine && j < p->sc.steps[i].nactions; j++)
+			mine = acts(&p->sc.steps[i].actions[j], c->id);
+	if (i >= (int)p->sc.nsteps)
+		i = (int)p->sc.nsteps - 1;
+	if (i < (int)p->sc.nsteps && p->sc.steps[i].name[0] != '\0')
+		snprintf(buf, cap, "step \"%s\"", p->sc.steps[i].name);
+	else
+		snprintf(buf, cap, "step %d of %zu", i + 1, p->sc.nsteps);
 }
 
 static void plan_progress(const struct server *s, char *buf, size_t cap)
@@ -2603,8 +2638,40 @@ static struct pcheck *check_named(struct play *p, const char *name)
 
 /* Counts an observation into a check's tally (the first of each in the
  * file's order, cut to the report's length). */
+/* What was not observed, in the report's words (docs/report.md): "not
+ * observed: its expect (write step, operation 6) failed: declined", or
+ * "client 3's expect (observe step, operation 4) of pages 5-9/4 was not
+ * made: it was lost (...)", whose: the participant's, "its" for the
+ * client's own check. */
+static void not_observed(const struct play *p, const struct item *it, int owner,
+			 const char *act, char *buf, size_t cap)
+{
+	char whose[32], step[48];
+
+	if (it->who == 0)
+		snprintf(whose, sizeof(whose), "the server's");
+	else if (it->who == owner)
+		snprintf(whose, sizeof(whose), "its");
+	else
+		snprintf(whose, sizeof(whose), "client %d's", it->who);
+	if (p->sc.steps[p->step].name[0] != '\0')
+		snprintf(step, sizeof(step), "%s step", p->sc.steps[p->step].name);
+	else
+		snprintf(step, sizeof(step), "step %d", p->step + 1);
+	if (it->bad_op < 0 || it->who == 0)
+		snprintf(buf, cap, "not observed: %s %s (%s): %s", whose, act, step, T(it->unproven));
+	else if (it->unanswered)
+		snprintf(buf, cap, "not observed: %s %s (%s, operation %d) of %s was not made: it "
+			 "was lost (%s)", whose, proto_op_name((enum proto_op_kind)it->bad_kind), step,
+			 (int)it->bad_op, act, T(it->unproven));
+	else
+		snprintf(buf, cap, "not observed: %s %s (%s, operation %d) of %s failed: %s", whose,
+			 proto_op_name((enum proto_op_kind)it->bad_kind), step, (int)it->bad_op, act,
+			 T(it->unproven));
+}
+
 static void tally_into(struct play *p, struct ptally *c, const struct item *it, uint64_t at,
-		       const char *who, const char *act)
+		       const char *who, const char *act, int owner)
 {
 	c->n[it->st]++;
 	if (it->st != OBS_MATCH && (c->first == NULL || c->na == NULL)) {
@@ -2628,8 +2695,11 @@ static void tally_into(struct play *p, struct ptally *c, const struct item *it, 
 	     (c->n[OBS_UNPROVEN] == 1 || at < c->first_at))) {
 		c->first[0] = '\0';
 		c->first_at = at;
-		appendf(c->first, REPORT_TEXT_MAX, "step %d, %s %s: %s", p->step + 1, who, act,
-			it->st == OBS_DIFFER ? T(it->differs) : T(it->unproven));
+		if (it->st == OBS_DIFFER)
+			appendf(c->first, REPORT_TEXT_MAX, "step %d, %s %s: %s", p->step + 1, who,
+				act, T(it->differs));
+		else
+			not_observed(p, it, owner, act, c->first, REPORT_TEXT_MAX);
 	}
 	if (c->first != NULL) {
 		text_utf8_trim(c->first);
@@ -2744,12 +2814,12 @@ static void tally(struct play *p, const struct item *it)
 	for (int w = 0; w < 2 && c != NULL; w++) {
 		uint8_t bits = a == NULL ? 0 : w == 0 ? a->count_as : a->also_as;
 
-		tally_into(p, &c->t, it, at, who, act);
+		tally_into(p, &c->t, it, at, who, act, -1);
 		if (a != NULL)
 			tally_members(p, &c->t, it, a, c->sc, bits, at);
 		/* a check per client: the client whose pages these are */
 		if (c->per != NULL && it->owner >= 1 && it->owner <= p->sc.clients) {
-			tally_into(p, &c->per[it->owner], it, at, who, act);
+			tally_into(p, &c->per[it->owner], it, at, who, act, it->owner);
 			if (a != NULL)
 				tally_members(p, &c->per[it->owner], it, a, c->sc, bits, at);
 		}
@@ -3195,7 +3265,8 @@ static void facts_checks(struct server *s, const struct pcheck *c)
 		struct report_client *cl = &s->report.clients[r];
 		struct report_check *rc;
 
-		if (cl->id < 1 || cl->id > s->nclients)
+		if (cl->id < 1 || cl->id > s->nclients ||
+		    (s->play->out == PLAY_REPORT && cl->status != CLIENT_COMPLETE))
 			continue;
 		if (cl->status == CLIENT_COMPLETE) {
 			facts_image_check(s, cl, &s->clients[cl->id - 1], compared, c->name);
@@ -3246,7 +3317,10 @@ static void make_checks(struct server *s, struct play *p)
 			for (size_t r = 0; r < s->report.nclients; r++) {
 				struct report_client *cl = &s->report.clients[r];
 
-				if (cl->id < 1 || cl->id > p->sc.clients)
+				/* in the built-in run's form a lost client has none
+				 * (docs/report.md, clients[].checks) */
+				if (cl->id < 1 || cl->id > p->sc.clients ||
+				    (p->out == PLAY_REPORT && cl->status != CLIENT_COMPLETE))
 					continue;
 				add_check(s, p, cl->checks, &cl->nchecks, c, &c->per[cl->id], false,
 					  "every observation of its pages as the model predicts",
