@@ -65,6 +65,7 @@ enum cls_kind {
 };
 
 #define RUNS_SHOWN 4
+#define PRIOR_SET ((uint64_t)1 << 32)
 #define ITEM_TEXT 240     /* an item's texts */
 #define RELEASE_PAGES 256 /* the span of one of the server's own operations */
 #define MAP_PAGES 64      /* the widest page map a step prints */
@@ -102,14 +103,16 @@ struct item {
 	uint32_t ev_count, ev_first;
 	uint64_t pred_private, seen_private;
 	uint64_t n_ok, n_bad;             /* pages (or writes) as predicted, and not */
-	uint32_t *prior;                  /* a write through the section: each page's
-					     word before it, or NULL */
+	uint64_t *prior;                  /* a write: each page's word before it, with
+					     PRIOR_SET where it went to the section (not
+					     a copy, no fault), or NULL */
 	/* in words, ITEM_TEXT bytes each once needed (itext), else NULL: an
 	 * item of each client in a step of 100 000 */
 	char *said;                       /* what the OS did */
 	char *differs;                    /* where it differs from the model */
 	char *unproven;                   /* what was not observed */
 	bool unanswered;                  /* its client was lost before it answered */
+	const char *lost_why;             /* ...why it was lost (the client's reason) */
 	int32_t bad_op;                   /* not proven: the index in its participant's
 					     batch of the first operation not answered
 					     or failed, or -1 */
@@ -727,7 +730,7 @@ static void predict_words(struct play *p, size_t ii, const struct scenario_actio
 				    (it->prior = calloc(it->pg->total, sizeof(*it->prior))) == NULL)
 					p->nomem = true;
 				if (it->prior != NULL && n < it->pg->total)
-					it->prior[n] = before.word;
+					it->prior[n] = before.word | PRIOR_SET;
 				either_settle(p, page, a->offset, w);
 			}
 			r = p->ref ? model_write(p->ref, k, mv, page, a->offset, w) : m;
@@ -923,6 +926,8 @@ static void predict_one(struct server *s, struct play *p, uint32_t j, int k, int
 		it->st = OBS_UNPROVEN;
 		snprintf(itext(&it->unproven), ITEM_TEXT, "client %d was lost before this "
 			 "step: %.180s", k, gone_why(s, k));
+		it->unanswered = true;
+		it->lost_why = gone_why(s, k);
 		return;
 	}
 	switch (a->op) {
@@ -2040,8 +2045,7 @@ static void mark_pages(struct play *p, const struct item *it)
 
 /* A write through the section not seen done (failed, or not answered):
  * the model has it, the section may not. A read of its words may show
- * either the word written or the word before; where the word before is
- * not known, a read of the page is not proven. */
+ * either the word written or the word before. */
 static void mark_either(struct play *p, const struct item *it, const struct scenario_action *a)
 {
 	uint32_t n = 0;
@@ -2049,11 +2053,11 @@ static void mark_either(struct play *p, const struct item *it, const struct scen
 	if (a == NULL || a->op != SCENARIO_WRITE || a->view == SCENARIO_VIEW_COW ||
 	    it->st != OBS_UNPROVEN)
 		return;
+	/* (no list: nothing went to the section, or memory ran out, which
+	 * leaves every observation from then on unproven) */
 	FOR_PAGES(it->pg, page) {
-		if (it->prior != NULL)
-			either_put(p, page, a->offset, it->prior[n]);
-		else
-			p->unknown[page] = 1;
+		if (it->prior != NULL && (it->prior[n] & PRIOR_SET))
+			either_put(p, page, a->offset, (uint32_t)it->prior[n]);
 		n++;
 	}
 }
@@ -2078,6 +2082,7 @@ static void judge_item(struct server *s, struct play *p, struct item *it)
 	}
 	if (missing && pt->answered <= it->op0) {
 		it->unanswered = true;
+		it->lost_why = gone_why(s, it->who);
 		snprintf(itext(&it->said), ITEM_TEXT, "not answered");
 		unproven(it, "client %d was lost before it answered: %.160s", it->who,
 			 gone_why(s, it->who));
@@ -2106,9 +2111,11 @@ static void judge_item(struct server *s, struct play *p, struct item *it)
 		}
 		snprintf(itext(&it->said), ITEM_TEXT, "%s", it->st == OBS_MATCH ? "done" : "refused");
 	}
-	if (missing)
+	if (missing) {
 		unproven(it, "client %d was lost before it answered: %.160s", it->who,
 			 gone_why(s, it->who));
+		it->lost_why = gone_why(s, it->who);
+	}
 	/* A write through the section that was not seen done (failed, not
 	 * answered) is in the model, and may not be in the section: what
 	 * anyone reads of its pages from now on is unproven, not compared
@@ -2646,7 +2653,9 @@ static struct pcheck *check_named(struct play *p, const char *name)
 static void not_observed(const struct play *p, const struct item *it, int owner,
 			 const char *act, char *buf, size_t cap)
 {
-	char whose[32], step[48];
+	const struct scenario_action *a = it->action == NOT_AN_ACTION ? NULL :
+					  &p->sc.steps[p->step].actions[it->action];
+	char whose[32], step[48], op[120];
 
 	if (it->who == 0)
 		snprintf(whose, sizeof(whose), "the server's");
@@ -2658,16 +2667,20 @@ static void not_observed(const struct play *p, const struct item *it, int owner,
 		snprintf(step, sizeof(step), "%s step", p->sc.steps[p->step].name);
 	else
 		snprintf(step, sizeof(step), "step %d", p->step + 1);
-	if (it->bad_op < 0 || it->who == 0)
-		snprintf(buf, cap, "not observed: %s %s (%s): %s", whose, act, step, T(it->unproven));
-	else if (it->unanswered)
-		snprintf(buf, cap, "not observed: %s %s (%s, operation %d) of %s was not made: it "
-			 "was lost (%s)", whose, proto_op_name((enum proto_op_kind)it->bad_kind), step,
-			 (int)it->bad_op, act, T(it->unproven));
+	/* the operation, by its place in the batch when it was sent */
+	if (it->bad_op >= 0)
+		snprintf(op, sizeof(op), "%s (%s, operation %d)",
+			 proto_op_name((enum proto_op_kind)it->bad_kind), step, (int)it->bad_op);
 	else
-		snprintf(buf, cap, "not observed: %s %s (%s, operation %d) of %s failed: %s", whose,
-			 proto_op_name((enum proto_op_kind)it->bad_kind), step, (int)it->bad_op, act,
-			 T(it->unproven));
+		snprintf(op, sizeof(op), "%s (%s)", a != NULL ? scenario_op_name(a->op) :
+			 "page map", step);
+	if (it->unanswered && it->lost_why != NULL)
+		snprintf(buf, cap, "not observed: %s %s was not made: it was lost (%s)", whose, op,
+			 it->lost_why);
+	else if (it->bad_op >= 0 && it->who > 0)
+		snprintf(buf, cap, "not observed: %s %s failed: %s", whose, op, T(it->unproven));
+	else
+		snprintf(buf, cap, "not observed: %s %s, %s: %s", whose, op, act, T(it->unproven));
 }
 
 static void tally_into(struct play *p, struct ptally *c, const struct item *it, uint64_t at,
