@@ -710,6 +710,7 @@ static int run_once(struct server *s, int index)
 		report_print_human(&s->report, stdout);
 	}
 	teardown(s);
+	platform_trim_heap();
 	platform_resources(&s->report.after);
 	if (s->opt.json)
 		report_json_end(&s->report, stdout);

@@ -130,7 +130,9 @@ struct part {
 	struct opmeta *meta;
 	struct op_record *rec;
 	size_t nops, cap, answered, out_end;
-	uint64_t seq;
+	uint64_t seq;                     /* the batch out */
+	uint64_t sent;                    /* batches sent it: the next one's seq (0, 1,
+					     ... for each client, as the built-in run's) */
 	bool last;
 };
 
@@ -213,7 +215,9 @@ struct play {
 	bool *queued;
 	int nqueue;
 	bool wake_all;                    /* every lane may move */
-	int width;                        /* clients a client's step waits for, each side */
+	int *width;                       /* per step: the clients a client's step waits
+					     for, on each side (step_reach) */
+	int width_max;
 	int glob_done;                    /* steps whose server's other actions are done */
 	bool *glob_waits;                 /* per step: the server has other actions in it */
 	int printed;                      /* steps judged whole and printed */
@@ -1137,7 +1141,7 @@ static void send_next(struct server *s, struct play *p, int k)
 	    pt->answered < pt->out_end)
 		return;
 	memset(&run, 0, sizeof(run));
-	run.seq = ++p->seq;
+	run.seq = pt->sent++;
 	/* at most 64 operations, and no more than their results can say in
 	 * one message: evidence a character a page, a sample a mismatch */
 	for (size_t i = pt->out_end, budget = 0; i < pt->nops && run.nops < PROTO_OPS_MAX; i++) {
@@ -1336,8 +1340,8 @@ static bool lane_ready(const struct server *s, const struct play *p, int k)
 	if (p->lane_at[k] >= 0 || i >= (int)p->sc.nsteps || p->glob_done < i ||
 	    (k > s->nclients && s->accepting))
 		return false;
-	for (int j = k - p->width < 1 ? 1 : k - p->width;
-	     j <= k + p->width && j <= p->sc.clients; j++)
+	for (int j = k - p->width[i] < 1 ? 1 : k - p->width[i];
+	     j <= k + p->width[i] && j <= p->sc.clients; j++)
 		if (p->lane_done[j] < i)
 			return false;
 	return true;
@@ -1419,7 +1423,7 @@ static void machine(struct server *s, struct play *p)
 					send_next(s, p, k);
 				if (gone(s, p, k) || p->parts[k].answered == p->parts[k].nops) {
 					end_lane(s, p, k);
-					for (int j = k - p->width; j <= k + p->width; j++)
+					for (int j = k - p->width_max; j <= k + p->width_max; j++)
 						wake(p, j);
 				}
 			}
@@ -1438,17 +1442,21 @@ static void machine(struct server *s, struct play *p)
 	}
 }
 
-/* How far a client's step reaches: the clients whose own pages its
- * actions (or the server's on its pages) touch. A write of a page that is
- * no client's own, or any page when the section is not laid out by
- * client, may be read by anyone: then every step waits for every client. */
-static int lane_width(const struct play *p)
+/* How far each step reaches: the clients whose own pages a lane's actions
+ * in it touch (or, the server's "each", those on its pages), R[i]. A lane's
+ * step i then waits for the lanes within R[i] + max(R[a], a < i) of it to
+ * have finished step i - 1: two accesses of one page in steps a < i, by
+ * lanes j and k, are at most R[a] + R[i] apart (p->width). A write of a page
+ * that is no client's own, or any page when the section is not laid out by
+ * client, may be read by anyone: then every step waits for every client.
+ * Returns false for that. */
+static bool step_reach(const struct play *p, int *reach)
 {
 	const struct scenario *sc = &p->sc;
 	uint64_t lo = sc->before, hi = (uint64_t)sc->before + (uint64_t)sc->each * sc->clients;
-	int width = 0;
 
 	for (size_t i = 0; i < sc->nsteps; i++) {
+		reach[i] = 0;
 		for (size_t j = 0; j < sc->steps[i].nactions; j++) {
 			const struct scenario_action *a = &sc->steps[i].actions[j];
 			bool writes = a->op == SCENARIO_WRITE;
@@ -1470,7 +1478,7 @@ static int lane_width(const struct play *p)
 
 					if (sc->each == 0 || f < lo || e > hi) {
 						if (writes)
-							return sc->clients;
+							return false;
 						if (f >= hi || e <= lo)
 							continue;
 						f = f < lo ? lo : f;
@@ -1480,13 +1488,13 @@ static int lane_width(const struct play *p)
 					int a1 = (int)((e - 1 - lo) / sc->each) + 1;
 					int d = k - a0 > a1 - k ? k - a0 : a1 - k;
 
-					if (d > width)
-						width = d;
+					if (d > reach[i])
+						reach[i] = d;
 				}
 			}
 		}
 	}
-	return width;
+	return true;
 }
 
 /* ---- the plan ---- */
@@ -2970,8 +2978,23 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 	}
 	/* two clients whose actions reach one client's pages are up to twice
 	 * the reach apart */
-	p->width = lane_width(p);
-	p->width = p->width >= (p->sc.clients + 1) / 2 ? p->sc.clients : 2 * p->width;
+	if ((p->width = calloc(p->sc.nsteps, sizeof(*p->width))) == NULL)
+		return COWLAB_E_NOMEM;
+	if (!step_reach(p, p->width)) {
+		for (size_t i = 0; i < p->sc.nsteps; i++)
+			p->width[i] = p->sc.clients;
+	} else {
+		int before = 0; /* the widest reach of the steps before */
+
+		for (size_t i = 0; i < p->sc.nsteps; i++) {
+			int r = p->width[i];
+
+			p->width[i] = r + before > p->sc.clients ? p->sc.clients : r + before;
+			before = r > before ? r : before;
+		}
+	}
+	for (size_t i = 0; i < p->sc.nsteps; i++)
+		p->width_max = p->width[i] > p->width_max ? p->width[i] : p->width_max;
 	for (size_t i = 0; i < p->sc.nsteps; i++) {
 		for (size_t j = 0; j < p->sc.steps[i].nactions; j++) {
 			const struct scenario_action *a = &p->sc.steps[i].actions[j];
@@ -3676,6 +3699,7 @@ void play_free(struct server *s)
 	free(p->lane_done);
 	free(p->lane_at);
 	free(p->glob_waits);
+	free(p->width);
 	for (int k = 0; p->parts != NULL && k < p->nparts; k++) {
 		part_reset(&p->parts[k]);
 		free(p->parts[k].ops);

@@ -106,6 +106,13 @@ void platform_steady_heap(void)
 #endif
 }
 
+void platform_trim_heap(void)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
 int platform_utf8_argv(int *argc, char ***argv)
 {
 	(void)argc;

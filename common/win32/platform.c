@@ -213,6 +213,10 @@ void platform_steady_heap(void)
 {
 }
 
+void platform_trim_heap(void)
+{
+}
+
 int platform_utf8_argv(int *argc, char ***argv)
 {
 	int n = 0;
