@@ -687,34 +687,22 @@ static void predict_words(struct play *p, size_t ii, const struct scenario_actio
 			tmpl.xor_value = 0;
 			uint32_t prior;
 
-			if (m.outcome == MODEL_OK && either_get(p, page, a->offset, &prior) &&
-			    !model_is_copy(p->model, k, mv, page) &&
-			    prior != m.word) {
-				/* the section's word, which a lost participant's
-				 * write may or may not have changed */
-				uint32_t x = m.word ^ pattern_value(p->agent.seed, page, a->offset);
-
-				if (x == 0 || stamp_who(p, x) >= 0) {
-					tmpl.xor_value = x;
-					ci = cls_of(p, it, K_EITHER, x);
-				} else {
-					tmpl.literal = true;
-					tmpl.value = m.word;
-					ci = cls_of(p, it, K_EITHER_WORD, m.word);
-				}
-			} else if (m.outcome == MODEL_FAULTS) {
+			if (m.outcome == MODEL_FAULTS) {
 				ci = cls_of(p, it, K_FAULT, 0);
 			} else {
 				uint32_t x = m.word ^ pattern_value(p->agent.seed, page, a->offset);
-				bool stamp = x == 0 || stamp_who(p, x) >= 0;
+				/* the section's word, which a lost participant's write
+				 * may or may not have changed: either */
+				bool either = either_get(p, page, a->offset, &prior) &&
+					      !model_is_copy(p->model, k, mv, page) && prior != m.word;
 
-				if (stamp) {
+				if (x == 0 || stamp_who(p, x) >= 0) {
 					tmpl.xor_value = x;
-					ci = cls_of(p, it, K_XOR, x);
+					ci = cls_of(p, it, either ? K_EITHER : K_XOR, x);
 				} else {
 					tmpl.literal = true;
 					tmpl.value = m.word;
-					ci = cls_of(p, it, K_WORD, m.word);
+					ci = cls_of(p, it, either ? K_EITHER_WORD : K_WORD, m.word);
 				}
 			}
 		} else {
