@@ -66,6 +66,7 @@ enum cls_kind {
 
 #define RUNS_SHOWN 4
 #define PRIOR_SET ((uint64_t)1 << 32)
+#define PRIOR_COPY ((uint64_t)1 << 33) /* the write made (or wrote) a private copy */
 #define ITEM_TEXT 240     /* an item's texts */
 #define RELEASE_PAGES 256 /* the span of one of the server's own operations */
 #define MAP_PAGES 64      /* the widest page map a step prints */
@@ -609,8 +610,8 @@ static struct either *either_slot(const struct play *p, uint64_t key)
 	return &p->either[i];
 }
 
-/* The word before an unanswered write through the section, kept. */
-static void either_put(struct play *p, uint64_t page, uint32_t offset, uint32_t prior)
+/* A key of the table, kept with its word. */
+static void table_put(struct play *p, uint64_t key, uint32_t prior)
 {
 	struct either *e;
 
@@ -629,10 +630,16 @@ static void either_put(struct play *p, uint64_t page, uint32_t offset, uint32_t 
 				*either_slot(p, old[i].key) = old[i];
 		free(old);
 	}
-	e = either_slot(p, either_key(page, offset));
+	e = either_slot(p, key);
 	p->neither += e->key == 0;
-	e->key = either_key(page, offset);
+	e->key = key;
 	e->prior = prior;
+}
+
+/* The word before an unanswered write through the section, kept. */
+static void either_put(struct play *p, uint64_t page, uint32_t offset, uint32_t prior)
+{
+	table_put(p, either_key(page, offset), prior);
 }
 
 static bool either_get(const struct play *p, uint64_t page, uint32_t offset, uint32_t *prior)
@@ -661,6 +668,24 @@ static void either_settle(struct play *p, uint64_t page, uint32_t offset, uint32
 		e->prior = word;
 }
 
+/* A participant's private copy that a write not seen done may or may not
+ * have made or changed: its view of that page is not known (a read of it,
+ * the OS's evidence of it: not proven). Kept in the same table. */
+static uint64_t copy_key(int k, unsigned view, uint64_t page)
+{
+	return (uint64_t)1 << 63 | (uint64_t)k << 40 | (uint64_t)view << 32 | page;
+}
+
+static bool copy_unknown(const struct play *p, int k, unsigned view, uint64_t page)
+{
+	return p->neither > 0 && either_slot(p, copy_key(k, view, page))->key != 0;
+}
+
+static void copy_unknown_put(struct play *p, int k, unsigned view, uint64_t page)
+{
+	table_put(p, copy_key(k, view, page), 0);
+}
+
 static void predict_words(struct play *p, size_t ii, const struct scenario_action *a, int k)
 {
 	uint32_t n = 0;
@@ -674,7 +699,7 @@ static void predict_words(struct play *p, size_t ii, const struct scenario_actio
 		size_t ci;
 
 		if (a->op == SCENARIO_READ) {
-			if (p->unknown[page]) {
+			if (p->unknown[page] || copy_unknown(p, k, a->view, page)) {
 				ci = cls_of(p, it, K_UNKNOWN, 0);
 				if (ci != SIZE_MAX)
 					cls_add(p, ii, ci, page, &tmpl);
@@ -716,14 +741,16 @@ static void predict_words(struct play *p, size_t ii, const struct scenario_actio
 			struct model_prediction before = model_read(p->model, k, mv, page, a->offset);
 
 			m = model_write(p->model, k, mv, page, a->offset, w);
-			if (m.outcome == MODEL_OK && before.outcome == MODEL_OK &&
-			    !model_is_copy(p->model, k, mv, page)) {
+			if (m.outcome == MODEL_OK && before.outcome == MODEL_OK) {
+				bool copy = model_is_copy(p->model, k, mv, page);
+
 				if (it->prior == NULL &&
 				    (it->prior = calloc(it->pg->total, sizeof(*it->prior))) == NULL)
 					p->nomem = true;
 				if (it->prior != NULL && n < it->pg->total)
-					it->prior[n] = before.word | PRIOR_SET;
-				either_settle(p, page, a->offset, w);
+					it->prior[n] = before.word | (copy ? PRIOR_COPY : PRIOR_SET);
+				if (!copy)
+					either_settle(p, page, a->offset, w);
 			}
 			r = p->ref ? model_write(p->ref, k, mv, page, a->offset, w) : m;
 			/* the model could not keep the word: nothing after it
@@ -1801,10 +1828,18 @@ static void judge_read(struct server *s, struct play *p, struct item *it,
 			if (si < rec->nsamples && rec->samples[si].page == page) {
 				uint32_t got = rec->samples[si++].value;
 
-				if ((c->kind == K_EITHER || c->kind == K_EITHER_WORD) &&
-				    either_get(p, page, op->offset, &prior) && got == prior) {
+				/* a write not seen done, even one of this batch
+				 * before the read: the word before holds; a copy it
+				 * may or may not have made is not known */
+				if (either_get(p, page, op->offset, &prior) && got == prior) {
 					before++;
 					author_page(p, a, it->who, page, true, false, got, au);
+					continue;
+				}
+				if (copy_unknown(p, it->who, it->view, page)) {
+					before++; /* (not a difference: counted as neither) */
+					unproven(it, "page %llu may or may not be a copy of its own: its "
+						 "write there was not seen done", (unsigned long long)page);
 					continue;
 				}
 				word_text(p, page, op->offset, got, w1, sizeof(w1));
@@ -1837,7 +1872,10 @@ static void judge_read(struct server *s, struct play *p, struct item *it,
 		/* never compared: unproven, whoever left the page unknown */
 		while (k <= p->sc.clients && p->lost_at[k] < 0)
 			k++;
-		if (k <= p->sc.clients)
+		if (copy_unknown(p, it->who, it->view, it->cls[i].rf[0]))
+			unproven(it, "page %u may or may not be a copy of its own: its write there "
+				 "was not seen done", it->cls[i].rf[0]);
+		else if (k <= p->sc.clients)
 			unproven(it, "page %u may have been written by client %d, lost in step %d: "
 				 "%.120s", it->cls[i].rf[0], k, p->lost_at[k] + 1, gone_why(s, k));
 		else
@@ -1955,6 +1993,12 @@ static void judge_evidence(struct play *p, struct item *it, const struct scenari
 			unknown++;
 			continue;
 		}
+		if (copy_unknown(p, it->who, it->view, ev_page(it, a, n))) {
+			/* a copy its write not seen done may or may not have made */
+			unproven(it, "page %llu may or may not be a copy: the write there was not "
+				 "seen done", (unsigned long long)ev_page(it, a, n));
+			continue;
+		}
 		if ((seen == EVIDENCE_PAGE_PRIVATE) == pred)
 			it->n_ok++;
 		else
@@ -2046,14 +2090,15 @@ static void mark_either(struct play *p, const struct item *it, const struct scen
 {
 	uint32_t n = 0;
 
-	if (a == NULL || a->op != SCENARIO_WRITE || a->view == SCENARIO_VIEW_COW ||
-	    it->st != OBS_UNPROVEN)
+	if (a == NULL || a->op != SCENARIO_WRITE || it->st != OBS_UNPROVEN)
 		return;
-	/* (no list: nothing went to the section, or memory ran out, which
-	 * leaves every observation from then on unproven) */
+	/* (no list: nothing was written, or memory ran out, which leaves
+	 * every observation from then on unproven) */
 	FOR_PAGES(it->pg, page) {
 		if (it->prior != NULL && (it->prior[n] & PRIOR_SET))
 			either_put(p, page, a->offset, (uint32_t)it->prior[n]);
+		else if (it->prior != NULL && (it->prior[n] & PRIOR_COPY))
+			copy_unknown_put(p, it->who, a->view, page); /* copied, or not */
 		n++;
 	}
 }

@@ -525,6 +525,36 @@ static const cJSON *check_of(const cJSON *r, const char *name)
 	return NULL;
 }
 
+/* A declined write through a copy-on-write view, in the built-in document
+ * run by the engine: the copy it may or may not have made is not known, so
+ * what rests on it (the writer's reads of that page, the OS's evidence of
+ * it) is not proven, never failed: exit 3, no check failed. (The engine
+ * predicted the copy and failed them: exit 1.) */
+static void scenario_decline_cow_write(struct ctx *t)
+{
+	int code;
+	cJSON *r;
+	const cJSON *c, *k;
+	int unproven = 0;
+
+	snprintf(t->scenario, sizeof(t->scenario), "builtin");
+	r = run_three(t, "decline", 0, 4, &code);
+	t->scenario[0] = '\0';
+	if (r == NULL)
+		return;
+	CHECK_MSG(code == 3, "a declined cow write: exit %d, not 3", code);
+	CHECK(num(get(r, "summary"), "checks_failed") == 0);
+	cJSON_ArrayForEach(c, get(r, "clients"))
+		cJSON_ArrayForEach(k, get(c, "checks"))
+			if (num(c, "id") == TAMPERER &&
+			    (strcmp(str(k, "name"), "cow_write_private") == 0 ||
+			     strcmp(str(k, "name"), "cow_copy_detached") == 0 ||
+			     strcmp(str(k, "name"), "cow_copy_evidence") == 0))
+				unproven += strcmp(str(k, "status"), "unproven") == 0;
+	CHECK_MSG(unproven == 3, "%d of client 2's three checks on its copy unproven", unproven);
+	cJSON_Delete(r);
+}
+
 /* What the model predicts cannot be talked out of: a peer that says it
  * read another word fails the check the read is under (exit 1); one that
  * declines a read leaves it unproven (3); one that vanishes leaves its own
@@ -591,6 +621,7 @@ static void scenario_play(struct ctx *t)
 		cJSON_Delete(r);
 	}
 	remove(t->scenario);
+	scenario_decline_cow_write(t);
 }
 
 /* Each client goes at its own pace (docs/scenarios.md, "Pacing"): in a
