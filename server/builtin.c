@@ -43,6 +43,16 @@ static cJSON *act(struct gen *g, cJSON *step_do, int who, const char *op, const 
 		  const char *pages, const char *value, int offset, const char *check,
 		  const char *count_as)
 {
+	const char *also = NULL;
+
+	/* "check+other": under another check too (toward none of its members) */
+	char mine[SCENARIO_CHECK_MAX];
+
+	if (check != NULL && strchr(check, '+') != NULL) {
+		snprintf(mine, sizeof(mine), "%.*s", (int)(strchr(check, '+') - check), check);
+		also = strchr(check, '+') + 1;
+		check = mine;
+	}
 	cJSON *a = cJSON_CreateObject();
 
 	if (a == NULL || !cJSON_AddItemToArray(step_do, a)) {
@@ -61,6 +71,8 @@ static cJSON *act(struct gen *g, cJSON *step_do, int who, const char *op, const 
 		g->ok &= cJSON_AddNumberToObject(a, "offset", offset) != NULL;
 	if (check != NULL)
 		g->ok &= cJSON_AddStringToObject(a, "check", check) != NULL;
+	if (also != NULL)
+		g->ok &= cJSON_AddStringToObject(a, "also", also) != NULL;
 	if (count_as != NULL && strchr(count_as, ' ') == NULL) {
 		g->ok &= cJSON_AddStringToObject(a, "count_as", count_as) != NULL;
 	} else if (count_as != NULL) {
@@ -128,9 +140,13 @@ static void build(struct gen *g, cJSON *root)
 	act(g, d, -1, "map", "ro", NULL, NULL, 0, "ro_write_faults", NULL);
 	act(g, d, -1, "evidence", "cow", "own", NULL, 0, "cow_copy_evidence", "private_before");
 	role_of(g, "own", ROLE_COW, pages, sizeof(pages));
-	act(g, d, -1, "write", "cow", pages, "stamp", 0, "cow_write_private", NULL);
+	/* the writes, each under the two checks that rest on it: isolation
+	 * is of a copy that was made, tracking of a write that was done */
+	act(g, d, -1, "write", "cow", pages, "stamp", 0, "cow_write_private+cow_write_isolated",
+	    NULL);
 	role_of(g, "own", ROLE_RW, pages, sizeof(pages));
-	act(g, d, -1, "write", "rw", pages, "stamp", 0, "rw_write_visible", NULL);
+	act(g, d, -1, "write", "rw", pages, "stamp", 0, "rw_write_visible+cow_untouched_tracks",
+	    NULL);
 	role_of(g, "own", ROLE_COW, pages, sizeof(pages));
 	act(g, d, -1, "read", "cow", pages, NULL, 0, "cow_write_private", "after_write");
 	act(g, d, -1, "read", "rw", pages, NULL, 0, "cow_write_isolated", "own_rw_view_clean");

@@ -715,7 +715,7 @@ static int parse_count_as(struct reader *r, const cJSON *a, struct scenario_acti
 static int parse_action(struct reader *r, const cJSON *a, struct scenario_action *act)
 {
 	static const char *const known[] = { "who", "op", "view", "pages", "value", "offset",
-					     "protect", "expect", "check", "count_as", NULL };
+					     "protect", "expect", "check", "count_as", "also", NULL };
 	const char *t;
 	int op = 0, view = 0, e;
 	int64_t n;
@@ -805,6 +805,29 @@ static int parse_action(struct reader *r, const cJSON *a, struct scenario_action
 	}
 	if ((e = parse_count_as(r, a, act)) != 0)
 		return e;
+	if ((e = get_text(r, a, "also", false, SCENARIO_CHECK_MAX, &t)) != 0)
+		return e;
+	if (t != NULL) {
+		/* one other check this observation is under too (toward none of
+		 * its members): a write that two checks rest on */
+		size_t up = enter(r, "also", -1);
+		int ck = scenario_check_index(r->s, t), k = scenario_check_index(r->s, act->check);
+
+		if (k < 0)
+			e = fail(r, "an action under another check names its own first");
+		else if (ck < 0 || ck == k || r->s->image_facts[ck])
+			e = fail(r, "\"%.31s\": another check the file declares is needed", t);
+		else if (r->s->per_client[ck] != r->s->per_client[k])
+			e = fail(r, "the check %s is judged %s, and %s %s", t,
+				 r->s->per_client[ck] ? "per client" : "for the run", act->check,
+				 r->s->per_client[k] ? "per client" : "for the run");
+		else if (act->also >= 0 && act->also != ck)
+			e = fail(r, "count_as names members of another check than %s", t);
+		leave(r, up);
+		if (e != 0)
+			return e;
+		act->also = (int8_t)ck;
+	}
 	return parse_expect(r, a, act);
 }
 

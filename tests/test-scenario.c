@@ -731,6 +731,9 @@ static void test_relative(void)
 		{ "{" LAYOUT "'checks':{'a':{'members':{'m':'matches'}}},'steps':[" MAPS ",{'say':"
 		  "'x','do':[{'who':'all','op':'read','view':'cow','pages':'own','check':'a',"
 		  "'count_as':'c.m'}]}]}", "another check the file declares is needed before" },
+		{ "{" LAYOUT "'checks':{'a':{}},'steps':[" MAPS ",{'say':'x','do':[{'who':'all',"
+		  "'op':'read','view':'cow','pages':'own','check':'a','also':'z'}]}]}",
+		  "also: 'z': another check the file declares is needed" },
 		{ "{" LAYOUT "'steps':[{'say':'x','name':'Write','do':[{'who':'all','op':'map',"
 		  "'view':'cow'}]}]}", "steps[0].name: a step" },
 		{ "{" LAYOUT "'checks':{'a':{'members':{'m':'lots'}}},'steps':[]}",
