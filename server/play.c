@@ -22,9 +22,10 @@
  *    views the step changed from the OS's own evidence. A step is printed
  *    once every lane has finished it.
  *
- * A client lost in a step leaves its own observations unproven, and every
- * page it would have written through the section from then on unknown:
- * what others read there is not proven either. */
+ * A client lost in a step leaves its own observations unproven; a write
+ * through the section it did not answer leaves its words either (the word
+ * written, or the one before), and a copy it may have made not known. Its
+ * steps to come are not predicted. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +60,7 @@ enum cls_kind {
 	K_WORD,     /* a read gives v */
 	K_FAULT,    /* the access faults */
 	K_DONE,     /* a write, map, protect... is done */
-	K_UNKNOWN,  /* not known: a lost client may have written it */
+	K_UNKNOWN,  /* not known: the reader's copy a write not seen done may have made */
 	K_EITHER,   /* the pattern ^ v, or the word before a write not seen done */
 	K_EITHER_WORD, /* v, or the word before a write not seen done */
 };
@@ -182,7 +183,6 @@ struct play {
 	struct part *parts;
 	struct client_views agent;
 	int *last_step;                   /* per participant: its last step with actions */
-	int *lost_at;                     /* per client: the step it was lost in, or -1 */
 	bool (*mapped)[SCENARIO_VIEW_COUNT]; /* per participant */
 	int step;                         /* the step whose items are at hand */
 	bool started, busy, again;
@@ -191,9 +191,9 @@ struct play {
 	/* Lanes: each client goes through the steps at its own pace, with the
 	 * server's actions on its pages ("each"); a client's step waits for
 	 * its own last step, the server's other actions of earlier steps, and
-	 * the steps before of the clients within `width` of it (twice the
-	 * reach of any lane's pages). The server's other actions of a step
-	 * wait for every client to have done the step before. */
+	 * the steps before of the clients within the step's width of it
+	 * (step_reach). The server's other actions of a step wait for every
+	 * client to have done the step before. */
 	struct stepbuf {
 		struct item *items;
 		size_t nitems, icap;
@@ -223,7 +223,6 @@ struct play {
 	bool *glob_waits;                 /* per step: the server has other actions in it */
 	int printed;                      /* steps judged whole and printed */
 	int begun;                        /* steps anyone has begun */
-	uint8_t *unknown;                 /* a page's words unknown: a lost client's */
 	/* A word a write through the section may or may not have changed (its
 	 * participant was lost before it answered): the word before, by
 	 * (page, offset); a read of it may show either */
@@ -237,7 +236,6 @@ struct play {
 	size_t nchecks;
 	uint64_t obs[OBS_COUNT];
 	uint64_t you[3];                  /* wrong, right, cannot tell */
-	uint64_t seq;
 	cJSON *json_steps;
 	int tap_n;
 	bool nomem;
@@ -699,7 +697,7 @@ static void predict_words(struct play *p, size_t ii, const struct scenario_actio
 		size_t ci;
 
 		if (a->op == SCENARIO_READ) {
-			if (p->unknown[page] || copy_unknown(p, k, a->view, page)) {
+			if (copy_unknown(p, k, a->view, page)) {
 				ci = cls_of(p, it, K_UNKNOWN, 0);
 				if (ci != SIZE_MAX)
 					cls_add(p, ii, ci, page, &tmpl);
@@ -1175,24 +1173,6 @@ static void send_next(struct server *s, struct play *p, int k)
 	server_send(s, c, &run);
 }
 
-static void note_lost_one(struct server *s, struct play *p, int k)
-{
-	if (k >= 1 && k <= p->sc.clients && p->lost_at[k] < 0 && gone(s, p, k)) {
-		/* the step it was in, or the next it would have begun */
-		p->lost_at[k] = p->lane_at[k] >= 0 ? p->lane_at[k] : p->lane_done[k];
-		/* what it would have written in its steps to come is not in the
-		 * model (a lost client's actions are not predicted), and what it
-		 * did not answer of the step it was in is either (judge_item) */
-	}
-}
-
-/* Every client's, once admission is over (the empty slots are gone). */
-static void note_lost(struct server *s, struct play *p)
-{
-	for (int k = 1; k <= p->sc.clients; k++)
-		note_lost_one(s, p, k);
-}
-
 /* Makes the items of b (of step `step`) the ones at hand (p->items),
  * putting back those at hand where they belong. */
 static void hold(struct play *p, struct stepbuf *b, int step)
@@ -1335,7 +1315,6 @@ static void end_lane(struct server *s, struct play *p, int k)
 {
 	int i = p->lane_at[k];
 
-	note_lost_one(s, p, k); /* before the lane moves on: its step's writes too */
 	hold(p, &p->lbufs[k], i);
 	judge_from(s, p, 0, k);
 	note_failed_ops(s, p, k);
@@ -1408,7 +1387,7 @@ static void wake(struct play *p, int k)
 }
 
 /* Moves every lane that can, one event at a time: a lane that ends its
- * step wakes the lanes within `width` of it (they may wait for it), the
+ * step wakes the lanes within the widest width of it (they may wait for it), the
  * server's other actions wake every lane, so that an event costs what it
  * touches, not the number of clients. */
 static void machine(struct server *s, struct play *p)
@@ -1424,7 +1403,6 @@ static void machine(struct server *s, struct play *p)
 	for (;;) {
 		if (p->wake_all) {
 			p->wake_all = false;
-			note_lost(s, p);
 			for (int k = 1; k <= p->sc.clients; k++)
 				wake(p, k);
 		}
@@ -1432,7 +1410,6 @@ static void machine(struct server *s, struct play *p)
 			int k = p->queue[--p->nqueue];
 
 			p->queued[k] = false;
-			note_lost_one(s, p, k);
 			if (p->lane_at[k] >= 0) {
 				if (!gone(s, p, k))
 					send_next(s, p, k);
@@ -1831,15 +1808,18 @@ static void judge_read(struct server *s, struct play *p, struct item *it,
 				/* a write not seen done, even one of this batch
 				 * before the read: the word before holds; a copy it
 				 * may or may not have made is not known */
-				if (either_get(p, page, op->offset, &prior) && got == prior) {
-					before++;
-					author_page(p, a, it->who, page, true, false, got, au);
-					continue;
-				}
 				if (copy_unknown(p, it->who, it->view, page)) {
 					before++; /* (not a difference: counted as neither) */
 					unproven(it, "page %llu may or may not be a copy of its own: its "
 						 "write there was not seen done", (unsigned long long)page);
+					continue;
+				}
+				/* the section's word only: a copy of the reader's holds
+				 * what it held, whatever became of the section */
+				if (either_get(p, page, op->offset, &prior) && got == prior &&
+				    !model_is_copy(p->model, it->who, model_views[it->view], page)) {
+					before++;
+					author_page(p, a, it->who, page, true, false, got, au);
 					continue;
 				}
 				word_text(p, page, op->offset, got, w1, sizeof(w1));
@@ -1865,22 +1845,12 @@ static void judge_read(struct server *s, struct play *p, struct item *it,
 				(unsigned long long)(rec->mismatched - rec->nsamples));
 	}
 	for (size_t i = 0; i < it->ncls; i++) {
-		int k = 1;
-
 		if (it->cls[i].kind != K_UNKNOWN)
 			continue;
-		/* never compared: unproven, whoever left the page unknown */
-		while (k <= p->sc.clients && p->lost_at[k] < 0)
-			k++;
-		if (copy_unknown(p, it->who, it->view, it->cls[i].rf[0]))
-			unproven(it, "page %u may or may not be a copy of its own: its write there "
-				 "was not seen done", it->cls[i].rf[0]);
-		else if (k <= p->sc.clients)
-			unproven(it, "page %u may have been written by client %d, lost in step %d: "
-				 "%.120s", it->cls[i].rf[0], k, p->lost_at[k] + 1, gone_why(s, k));
-		else
-			unproven(it, "page %u may or may not hold a write through the section that "
-				 "was not seen done", it->cls[i].rf[0]);
+		/* never compared: a copy of the reader's own that a write not
+		 * seen done may or may not have made (copy_unknown) */
+		unproven(it, "page %u may or may not be a copy of its own: its write there was "
+			 "not seen done", it->cls[i].rf[0]);
 		au->unknown += it->cls[i].n;
 	}
 }
@@ -2067,7 +2037,9 @@ static void mark_pages(struct play *p, const struct item *it)
 				if ((it->cls[pt->meta[i].cls].kind == K_EITHER ||
 				     it->cls[pt->meta[i].cls].kind == K_EITHER_WORD) &&
 				    either_get(p, rec->samples[j].page, pt->ops[i].offset, &prior) &&
-				    rec->samples[j].value == prior)
+				    rec->samples[j].value == prior &&
+				    !model_is_copy(p->model, it->who, model_views[it->view],
+						   rec->samples[j].page))
 					continue; /* the word before: as predicted */
 				if (rec->samples[j].page < p->sc.pages)
 					p->pagebits[rec->samples[j].page] |= PB_DIFFERS;
@@ -2975,8 +2947,6 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 	p->deviation = rules->writecopy_writes_through;
 	p->parts = calloc((size_t)p->nparts, sizeof(*p->parts));
 	p->last_step = calloc((size_t)p->nparts, sizeof(*p->last_step));
-	p->lost_at = calloc((size_t)p->nparts, sizeof(*p->lost_at));
-	p->unknown = calloc(p->sc.pages, 1);
 	p->pagebits = calloc(p->sc.pages, 1);
 	p->bufs = calloc(p->sc.nsteps, sizeof(*p->bufs));
 	p->lbufs = calloc((size_t)p->nparts, sizeof(*p->lbufs));
@@ -2992,7 +2962,7 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 	p->lane_at = calloc((size_t)p->nparts, sizeof(*p->lane_at));
 
 	p->glob_waits = calloc(p->sc.nsteps, sizeof(*p->glob_waits));
-	if (p->parts == NULL || p->last_step == NULL || p->lost_at == NULL || p->unknown == NULL ||
+	if (p->parts == NULL || p->last_step == NULL || 
 	    p->pagebits == NULL ||
 	    p->bufs == NULL || p->lane_done == NULL || p->lane_at == NULL ||
 	    p->lbufs == NULL || p->counts == NULL || p->done_count == NULL || p->queue == NULL ||
@@ -3006,11 +2976,9 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 		return err;
 	for (int k = 0; k < p->nparts; k++) {
 		p->last_step[k] = -1;
-		p->lost_at[k] = -1;
 		p->lane_at[k] = -1;
 	}
-	/* two clients whose actions reach one client's pages are up to twice
-	 * the reach apart */
+	/* a step's width: its reach and the widest of the steps before */
 	if ((p->width = calloc(p->sc.nsteps, sizeof(*p->width))) == NULL)
 		return COWLAB_E_NOMEM;
 	if (!step_reach(p, p->width)) {
@@ -3743,8 +3711,6 @@ void play_free(struct server *s)
 			section_unmap(p->agent.section, p->agent.view[v]);
 	free(p->parts);
 	free(p->last_step);
-	free(p->lost_at);
-	free(p->unknown);
 	free(p->either);
 	free(p->pagebits);
 	model_destroy(p->model);
