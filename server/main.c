@@ -600,8 +600,10 @@ static int prepare(struct server *s)
 	int err;
 
 	if (s->sc != NULL) {
-		err = play_begin(s, s->sc, s->opt.json ? PLAY_JSON : s->opt.tap ? PLAY_TAP :
-					   PLAY_HUMAN);
+		/* the built-in experiment (a scenario too, builtin.c) in the
+		 * report's own form */
+		err = play_begin(s, s->sc, s->opt.scenario == NULL ? PLAY_REPORT : s->opt.json ?
+				 PLAY_JSON : s->opt.tap ? PLAY_TAP : PLAY_HUMAN);
 		if (err != 0)
 			snprintf(s->report.setup_error, sizeof(s->report.setup_error),
 				 "cannot begin the scenario: %s", cowlab_strerror(err));
@@ -668,7 +670,7 @@ static int run_once(struct server *s, int index)
 	platform_resources(&s->report.before);
 	s->started_ms = platform_now_ms();
 	/* a scenario's transcript is its progress */
-	s->progress = s->sc == NULL && platform_stderr_is_terminal();
+	s->progress = s->opt.scenario == NULL && platform_stderr_is_terminal();
 	s->report.run = index;
 	snprintf(s->report.version, sizeof(s->report.version), "%s", COWLAB_VERSION);
 	platform_describe(&s->report.platform);
@@ -701,7 +703,7 @@ static int run_once(struct server *s, int index)
 			printf("Bail out! %s\n", s->report.setup_error);
 		else if (s->report.setup_error[0] != '\0')
 			play_tap_bail(stdout, s->report.setup_error);
-	} else if (s->sc != NULL || s->play != NULL) {
+	} else if (s->opt.scenario != NULL) {
 		if (s->report.setup_error[0] != '\0')
 			report_print_human(&s->report, stdout);
 	} else {
@@ -772,8 +774,24 @@ int main(int argc, char **argv)
 
 		memset(&s, 0, sizeof(s));
 		s.opt = opt;
-		s.plan = opt.scenario != NULL ? &play_plan : &experiment_plan;
 		s.sc = opt.scenario != NULL ? &sc : NULL;
+		/* the built-in experiment: its document, read as any scenario
+		 * (builtin.c), run by the same engine; a section over the limit
+		 * is said by setup, as it always was */
+		if (opt.scenario == NULL &&
+		    experiment_section_pages((uint64_t)opt.clients, opt.pages_per_client) <=
+		    SCENARIO_SECTION_PAGES_MAX) {
+			char why[300];
+
+			if (scenario_builtin(opt.clients, opt.pages_per_client,
+					     (uint32_t)platform_page_size(), &sc, why,
+					     sizeof(why)) != 0) {
+				fprintf(stderr, "cowlab-server: %s\n", why[0] ? why : "out of memory");
+				return REPORT_EXIT_USAGE;
+			}
+			s.sc = &sc;
+		}
+		s.plan = s.sc != NULL ? &play_plan : &experiment_plan;
 		one = run_once(&s, i);
 		runs[one]++;
 		done++;

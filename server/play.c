@@ -679,9 +679,34 @@ static bool copy_unknown(const struct play *p, int k, unsigned view, uint64_t pa
 	return p->neither > 0 && either_slot(p, copy_key(k, view, page))->key != 0;
 }
 
-static void copy_unknown_put(struct play *p, int k, unsigned view, uint64_t page)
+/* ...kept with the write's step and operation (its index in the batch,
+ * when known), for the words of what it leaves unproven */
+static void copy_unknown_put(struct play *p, int k, unsigned view, uint64_t page, int op)
 {
-	table_put(p, copy_key(k, view, page), 0);
+	uint32_t at = (uint32_t)(p->step + 1) << 20;
+
+	if (op >= 0 && op < (1 << 20) - 1)
+		at |= (uint32_t)op + 1;
+	table_put(p, copy_key(k, view, page), at);
+}
+
+/* "its write there (write step, operation 4) was not seen done" */
+static void copy_unknown_why(const struct play *p, int k, unsigned view, uint64_t page,
+			     char *buf, size_t cap)
+{
+	uint32_t at = either_slot(p, copy_key(k, view, page))->prior;
+	int step = (int)(at >> 20) - 1, op = (int)(at & ((1u << 20) - 1)) - 1;
+	char where[80] = "";
+
+	if (step >= 0 && (size_t)step < p->sc.nsteps && p->sc.steps[step].name[0] != '\0')
+		snprintf(where, sizeof(where), " (%s step", p->sc.steps[step].name);
+	else if (step >= 0)
+		snprintf(where, sizeof(where), " (step %d", step + 1);
+	if (where[0] != '\0' && op >= 0)
+		appendf(where, sizeof(where), ", operation %d)", op);
+	else if (where[0] != '\0')
+		appendf(where, sizeof(where), ")");
+	snprintf(buf, cap, "its write there%s was not seen done", where);
 }
 
 static void predict_words(struct play *p, size_t ii, const struct scenario_action *a, int k)
@@ -1810,8 +1835,11 @@ static void judge_read(struct server *s, struct play *p, struct item *it,
 				 * may or may not have made is not known */
 				if (copy_unknown(p, it->who, it->view, page)) {
 					before++; /* (not a difference: counted as neither) */
-					unproven(it, "page %llu may or may not be a copy of its own: its "
-						 "write there was not seen done", (unsigned long long)page);
+					char why[120];
+
+					copy_unknown_why(p, it->who, it->view, page, why, sizeof(why));
+					unproven(it, "page %llu may or may not be a copy of its own: %s",
+						 (unsigned long long)page, why);
 					continue;
 				}
 				/* the section's word only: a copy of the reader's holds
@@ -1849,8 +1877,11 @@ static void judge_read(struct server *s, struct play *p, struct item *it,
 			continue;
 		/* never compared: a copy of the reader's own that a write not
 		 * seen done may or may not have made (copy_unknown) */
-		unproven(it, "page %u may or may not be a copy of its own: its write there was "
-			 "not seen done", it->cls[i].rf[0]);
+		char why[120];
+
+		copy_unknown_why(p, it->who, it->view, it->cls[i].rf[0], why, sizeof(why));
+		unproven(it, "page %u may or may not be a copy of its own: %s", it->cls[i].rf[0],
+			 why);
 		au->unknown += it->cls[i].n;
 	}
 }
@@ -1965,8 +1996,11 @@ static void judge_evidence(struct play *p, struct item *it, const struct scenari
 		}
 		if (copy_unknown(p, it->who, it->view, ev_page(it, a, n))) {
 			/* a copy its write not seen done may or may not have made */
-			unproven(it, "page %llu may or may not be a copy: the write there was not "
-				 "seen done", (unsigned long long)ev_page(it, a, n));
+			char why[120];
+
+			copy_unknown_why(p, it->who, it->view, ev_page(it, a, n), why, sizeof(why));
+			unproven(it, "page %llu may or may not be a copy of its own: %s",
+				 (unsigned long long)ev_page(it, a, n), why);
 			continue;
 		}
 		if ((seen == EVIDENCE_PAGE_PRIVATE) == pred)
@@ -2058,19 +2092,20 @@ static void mark_pages(struct play *p, const struct item *it)
 /* A write through the section not seen done (failed, or not answered):
  * the model has it, the section may not. A read of its words may show
  * either the word written or the word before. */
-static void mark_either(struct play *p, const struct item *it, const struct scenario_action *a)
+static void mark_either(struct play *p, struct item *it, const struct scenario_action *a)
 {
 	uint32_t n = 0;
 
 	if (a == NULL || a->op != SCENARIO_WRITE || it->st != OBS_UNPROVEN)
 		return;
+	bad_op(p, it); /* which operation, for the words of copy_unknown_why */
 	/* (no list: nothing was written, or memory ran out, which leaves
 	 * every observation from then on unproven) */
 	FOR_PAGES(it->pg, page) {
 		if (it->prior != NULL && (it->prior[n] & PRIOR_SET))
 			either_put(p, page, a->offset, (uint32_t)it->prior[n]);
 		else if (it->prior != NULL && (it->prior[n] & PRIOR_COPY))
-			copy_unknown_put(p, it->who, a->view, page); /* copied, or not */
+			copy_unknown_put(p, it->who, a->view, page, it->bad_op); /* or not */
 		n++;
 	}
 }
