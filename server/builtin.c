@@ -1,6 +1,6 @@
 /* The built-in experiment written as a scenario (docs/scenarios.md,
  * "The built-in experiment as a scenario"): the same layout as
- * experiment.h's (page 0 the server's, then each client's pages, page i of
+ * builtin.h's (page 0 the server's, then each client's pages, page i of
  * a client's range in role i % 4, a last page nobody writes), the same
  * operations and the same names of checks, as a scenario document built
  * here and read by scenario_parse like any file, so that every rule of the
@@ -13,7 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "err.h"
-#include "experiment.h"
+#include "builtin.h"
 #include "scenario.h"
 #include "text.h"
 

@@ -841,29 +841,3 @@ void op_record_free(struct op_record *o)
 	}
 	memset(o, 0, sizeof(*o));
 }
-
-/* Keeps what the verdict needs of a result batch; takes the evidence page
- * strings over from `res` (which the caller still frees). */
-int step_record_take(struct step_record *out, struct proto_result *res)
-{
-	out->ops = calloc(res->nresults, sizeof(*out->ops));
-	out->nops = 0;
-	if (out->ops == NULL)
-		return COWLAB_E_NOMEM;
-	for (size_t i = 0; i < res->nresults; i++) {
-		int err = op_record_take(&out->ops[out->nops++], &res->results[i]);
-
-		if (err != 0)
-			return err;
-	}
-	return COWLAB_OK;
-}
-
-void step_record_free(struct step_record *r)
-{
-	for (size_t i = 0; i < r->nops; i++)
-		op_record_free(&r->ops[i]);
-	free(r->ops);
-	r->ops = NULL;
-	r->nops = 0;
-}

@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "cowlab-config.h"
 #include "err.h"
-#include "experiment.h"
+#include "builtin.h"
 #include "interrupt.h"
 #include "platform.h"
 #include "play.h"
@@ -542,7 +542,7 @@ static int setup(struct server *s)
 	}
 	s->page_size = (uint32_t)platform_page_size();
 	s->pages = s->sc != NULL ? s->sc->pages :
-		   experiment_section_pages((uint64_t)s->opt.clients, s->opt.pages_per_client);
+		   builtin_section_pages((uint64_t)s->opt.clients, s->opt.pages_per_client);
 	size = s->pages * s->page_size;
 	if (size > SECTION_MAX) {
 		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
@@ -564,14 +564,11 @@ static int setup(struct server *s)
 	err = section_create(&s->section, secname, size);
 	if (err == 0)
 		err = section_map(s->section, SECTION_VIEW_RW, &s->rw);
-	if (err == 0)
-		err = section_map(s->section, SECTION_VIEW_COW, &s->cow);
 	if (err != 0) {
 		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
 			 "cannot create the section: %s", cowlab_strerror(err));
 		return err;
 	}
-	s->rw_release.view = s->rw;
 	snprintf(s->report.section_name, sizeof(s->report.section_name), "%s",
 		 section_name(s->section));
 	s->report.section_size = size;
@@ -593,26 +590,25 @@ static int setup(struct server *s)
 	return 0;
 }
 
-/* Fills the section with its pattern (experiment_prepare), or begins the
- * scenario (which fills it too). */
+/* Begins the scenario, which fills the section with its pattern: the
+ * built-in experiment (a scenario too, builtin.c) in the report's own
+ * form. */
 static int prepare(struct server *s)
 {
 	int err;
 
-	if (s->sc != NULL) {
-		/* the built-in experiment (a scenario too, builtin.c) in the
-		 * report's own form */
-		err = play_begin(s, s->sc, s->opt.scenario == NULL ? PLAY_REPORT : s->opt.json ?
-				 PLAY_JSON : s->opt.tap ? PLAY_TAP : PLAY_HUMAN);
-		if (err != 0)
-			snprintf(s->report.setup_error, sizeof(s->report.setup_error),
-				 "cannot begin the scenario: %s", cowlab_strerror(err));
-		return err;
+	if (s->sc == NULL) { /* (setup refuses such a section first) */
+		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
+			 "a section of %llu pages is over the limit of %u",
+			 (unsigned long long)s->pages, (unsigned)SCENARIO_SECTION_PAGES_MAX);
+		return COWLAB_E_INVAL;
 	}
-	err = experiment_prepare(s);
+	err = play_begin(s, s->sc, s->opt.scenario == NULL ? PLAY_REPORT : s->opt.json ?
+			     PLAY_JSON : s->opt.tap ? PLAY_TAP : PLAY_HUMAN);
+
 	if (err != 0)
 		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
-			 "cannot create the section: %s", cowlab_strerror(err));
+			 "cannot begin the scenario: %s", cowlab_strerror(err));
 	return err;
 }
 
@@ -648,14 +644,10 @@ static void teardown(struct server *s)
 {
 	channel_hub_destroy(s->hub);
 	reap_clients(s);
-	for (int i = 0; i < s->nclients; i++)
-		for (int k = 0; k < STEP_COUNT; k++)
-			step_record_free(&s->clients[i].results[k]);
 	play_free(s);
 	free(s->clients);
 	free(s->invited.slots);
 	section_unmap(s->section, s->rw);
-	section_unmap(s->section, s->cow);
 	section_destroy(s->section);
 }
 
@@ -683,10 +675,7 @@ static int run_once(struct server *s, int index)
 		snprintf(s->report.setup_error, sizeof(s->report.setup_error), "the run failed: %s",
 			 cowlab_strerror(err));
 	if (s->report.setup_error[0] == '\0') {
-		if (s->play != NULL)
-			play_end(s);
-		else
-			experiment_evaluate(s);
+		play_end(s);
 		server_finish(s);
 	} else if (s->opt.json || s->opt.tap) {
 		/* said once: for people the report below says it; with --json
@@ -779,7 +768,7 @@ int main(int argc, char **argv)
 		 * (builtin.c), run by the same engine; a section over the limit
 		 * is said by setup, as it always was */
 		if (opt.scenario == NULL &&
-		    experiment_section_pages((uint64_t)opt.clients, opt.pages_per_client) <=
+		    builtin_section_pages((uint64_t)opt.clients, opt.pages_per_client) <=
 		    SCENARIO_SECTION_PAGES_MAX) {
 			char why[300];
 
@@ -791,7 +780,7 @@ int main(int argc, char **argv)
 			}
 			s.sc = &sc;
 		}
-		s.plan = s.sc != NULL ? &play_plan : &experiment_plan;
+		s.plan = &play_plan;
 		one = run_once(&s, i);
 		runs[one]++;
 		done++;

@@ -32,24 +32,7 @@ struct server_options {
 	bool print;             /* --print: a scenario's document, not its run */
 };
 
-/* The experiment's steps: every client performs one batch per step, all
- * clients at once; the server acts between steps. (Mapping the views
- * opens the write step: a round trip less for every client.) */
-enum step { STEP_WRITE, STEP_OBSERVE, STEP_COUNT };
-
-/* What the server saw in its own rw view of a client's pages after the
- * write step. */
-struct server_seen {
-	uint64_t rw_visible;     /* rw pages showing the client's rw stamp */
-	uint64_t cow_clean;      /* cow pages still holding the pattern */
-	uint64_t fault_clean;    /* fault pages still holding the pattern */
-	bool later_written;      /* the server's later write reached its pages */
-	/* Kept from its results once they are judged and let go: */
-	bool rw_written;         /* its write through rw succeeded */
-	uint64_t server_cow_sightings; /* the server's cow stamp, seen by it */
-};
-
-/* What the server keeps of one operation's result: only what the verdict
+/* What the server keeps of one operation's result: only what the judge
  * reads, the large parts (samples, evidence, error text) allocated only
  * when there are any, so that a client costs a few KiB. */
 struct op_record {
@@ -65,15 +48,8 @@ struct op_record {
 	char *error;                      /* its text when it failed, else NULL */
 };
 
-struct step_record {
-	struct op_record *ops;
-	size_t nops;
-};
-
-int step_record_take(struct step_record *out, struct proto_result *res);
 int op_record_take(struct op_record *o, struct proto_op_result *r);
 void op_record_free(struct op_record *o);
-void step_record_free(struct step_record *r);
 
 struct client_state {
 	int id;                  /* 1-based; pages follow from it */
@@ -82,21 +58,14 @@ struct client_state {
 	bool lost;
 	bool waiting;            /* a batch is out, its result not yet in */
 	int64_t answer_by;       /* when waiting: its answer's deadline */
-	int steps_done;
 	char reason[REPORT_TEXT_MAX];
 	uint64_t first_page, page_count;
-	struct step_record results[STEP_COUNT];
-	struct server_seen seen;
-	uint64_t seen_by_others; /* other clients that saw its cow write */
-	uint64_t section_leaks;  /* its cow stamps found in the section */
 	bool no_verdict;         /* its hello said "verdict": false */
 	bool leaving;            /* no_verdict, last batch answered: its
 				    connection closes once admission has */
 	bool has_image;          /* its hello's image facts (image.h) */
 	struct image_facts image;
 	uint64_t image_twins;    /* complete clients whose shared count equals its */
-	char *unsearched;        /* why a search of its cow pages is missing, or
-				    NULL: its cow_write_isolated is unproven */
 };
 
 struct conn {
@@ -125,17 +94,8 @@ struct invited {
 	int known;               /* procs[0..known-1] are in it */
 };
 
-/* Pages of one of the server's views to let go of (section_release),
- * gathered while they are contiguous: one call for many clients' pages
- * rather than one each, at most RELEASE_BATCH_MAX pages held meanwhile. */
-#define RELEASE_BATCH_MAX 256
-struct release_batch {
-	void *view;
-	uint64_t first, count;
-};
-
-/* What a run does with its clients, batch by batch: the built-in
- * experiment (experiment.c) or a scenario (play.c). conn.c admits clients,
+/* What a run does with its clients, batch by batch: a scenario's (play.c,
+ * the built-in experiment's too). conn.c admits clients,
  * sends what a plan gives it and hands back what comes in, and knows
  * nothing of what the batches mean. */
 struct server;
@@ -163,7 +123,6 @@ struct plan {
 	/* the progress line's counts after "connected, " */
 	void (*progress)(const struct server *s, char *buf, size_t cap);
 };
-extern const struct plan experiment_plan;
 
 struct play;
 struct scenario;
@@ -175,7 +134,7 @@ struct server {
 	struct server_options opt;
 	struct channel_hub *hub;
 	struct section *section;
-	void *rw, *cow;          /* the server's own views */
+	void *rw;                /* the server's view it fills the section through */
 	uint64_t pages;
 	uint32_t page_size;
 	uint32_t seed;
@@ -188,13 +147,10 @@ struct server {
 	struct invited invited;
 	bool accepting;          /* admission is open */
 	int64_t answers_due;     /* the earliest answer deadline, or later */
-	int written, observed;   /* answers to each step, for the progress line */
-	struct release_batch rw_release; /* client pages the server has looked at */
 	int64_t started_ms;
 	bool progress;           /* stderr is a terminal: progress lines */
 	int64_t progress_ms;
 	struct report report;
-	char *server_cow_unsearched; /* why a client's look at page 0 is missing */
 };
 
 /* conn.c: connections, admission and the steps, in one event loop */
@@ -208,14 +164,5 @@ void server_drop(struct server *s, struct client_state *c, const char *code,
 /* Sends a batch to a client; its answer is due --timeout later. A client
  * that cannot be sent to is dropped. */
 void server_send(struct server *s, struct client_state *c, const struct proto_run *run);
-
-/* experiment.c: the built-in scenario */
-void experiment_build(const struct server *s, const struct client_state *c,
-		      enum step step, struct proto_run *run);
-void experiment_window(const struct server *s, const struct client_state *c, int *lo, int *hi);
-int experiment_prepare(struct server *s);
-void experiment_evaluate(struct server *s);
-void release_batch_add(struct server *s, struct release_batch *b, uint64_t first, uint64_t count);
-void release_batch_flush(struct server *s, struct release_batch *b);
 
 #endif
