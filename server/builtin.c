@@ -159,7 +159,7 @@ static void build(struct gen *g, cJSON *root)
 	act(g, d, 0, "map", "cow", NULL, NULL, 0, "server_cow_isolated", NULL);
 	act(g, d, 0, "write", "cow", "0", "stamp", 0, "server_cow_isolated", NULL);
 
-	d = step(g, steps, NULL, "As each client has written, the server reads its pages "
+	d = step(g, steps, "later", "As each client has written, the server reads its pages "
 		 "through the section: its copy-on-write writes are not there, its read/write "
 		 "writes are, its read-only ones are not. Then it writes its own stamp to word 1 "
 		 "of the client's copy-on-write and untouched pages through the section.");
@@ -208,7 +208,7 @@ static void build(struct gen *g, cJSON *root)
 	role_of(g, "each", ROLE_TRACK, pages, sizeof(pages));
 	act(g, d, 0, "read", "cow", pages, NULL, LATER_OFFSET, "server_cow_tracks", "pages_tracking");
 
-	d = step(g, steps, NULL, "At the end the server reads its own page 0 through its "
+	d = step(g, steps, "end", "At the end the server reads its own page 0 through its "
 		 "copy-on-write view, where its copy is, and through the section, where it is "
 		 "not; and the whole section holds exactly what was written through it.");
 	if (d == NULL)

@@ -2756,7 +2756,10 @@ static void tally_into(struct play *p, struct ptally *c, const struct item *it, 
 	     (c->n[OBS_UNPROVEN] == 1 || at < c->first_at))) {
 		c->first[0] = '\0';
 		c->first_at = at;
-		if (it->st == OBS_DIFFER)
+		if (it->st == OBS_DIFFER && p->sc.steps[p->step].name[0] != '\0')
+			appendf(c->first, REPORT_TEXT_MAX, "%s step, %s %s: %s",
+				p->sc.steps[p->step].name, who, act, T(it->differs));
+		else if (it->st == OBS_DIFFER)
 			appendf(c->first, REPORT_TEXT_MAX, "step %d, %s %s: %s", p->step + 1, who,
 				act, T(it->differs));
 		else
@@ -3289,6 +3292,33 @@ static void members_json(const struct play *p, const struct pcheck *c, const str
 	*observed = o;
 }
 
+/* A held check's detail with its members' numbers, for people: "4
+ * observations as the model predicts: after_write 1 of 1, at_end 1 of 1" */
+static void members_detail(struct report_check *rc, const struct ptally *t)
+{
+	char line[REPORT_TEXT_MAX];
+	const cJSON *e, *o;
+	const char *sep = ": ";
+
+	snprintf(line, sizeof(line), "%llu observation%s as the model predicts",
+		 (unsigned long long)t->n[OBS_MATCH], text_s(t->n[OBS_MATCH]));
+	cJSON_ArrayForEach(o, rc->observed) {
+		e = cJSON_GetObjectItemCaseSensitive(rc->expected, o->string);
+		if (cJSON_IsNumber(o) && cJSON_IsNumber(e) && e->valuedouble > 0)
+			appendf(line, sizeof(line), "%s%s %.0f of %.0f", sep, o->string,
+				o->valuedouble, e->valuedouble);
+		else if (cJSON_IsNumber(o))
+			appendf(line, sizeof(line), "%s%s %.0f", sep, o->string, o->valuedouble);
+		else if (cJSON_IsBool(o))
+			appendf(line, sizeof(line), "%s%s %s", sep, o->string,
+				cJSON_IsTrue(o) ? "yes" : "no");
+		else
+			continue;
+		sep = ", ";
+	}
+	report_check_detail(rc, "%s", line);
+}
+
 /* Adds check c's report to a list: judged from tally t, its expected and
  * observed its members' when the file declares them (none when it is not
  * proven: what was not observed has no number), else the counts. */
@@ -3311,6 +3341,8 @@ static void add_check(struct server *s, const struct play *p, struct report_chec
 	if (rc == NULL)
 		return;
 	judge_check(s, p, rc, t, agrees, none);
+	if (members && rc->held)
+		members_detail(rc, t);
 	if (members && rc->unproven) {
 		cJSON_Delete(rc->expected);
 		cJSON_Delete(rc->observed);

@@ -442,7 +442,7 @@ static void test_builtin(void)
 
 	CHECK_MSG(scenario_builtin(1, 4, PS, &s, why, sizeof(why)) == 0, "%s", why);
 	CHECK(s.clients == 1 && s.pages == 6 && s.nsteps == 4 && strcmp(s.name, "builtin") == 0 &&
-	      strcmp(s.steps[0].name, "write") == 0 && s.steps[1].name[0] == '\0' &&
+	      strcmp(s.steps[0].name, "write") == 0 && strcmp(s.steps[1].name, "later") == 0 &&
 	      strcmp(s.steps[2].name, "observe") == 0);
 	/* its first look at untouched pages counts for two checks */
 	CHECK(s.steps[2].actions[0].also == 4 && s.steps[2].actions[0].also_as == 1u << 1 &&
