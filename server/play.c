@@ -182,6 +182,7 @@ struct play {
 	int nparts;
 	struct part *parts;
 	struct client_views agent;
+	struct { uint64_t lo, hi; } release[PROTO_VIEW_COUNT]; /* to let go of (let_go) */
 	int *last_step;                   /* per participant: its last step with actions */
 	bool (*mapped)[SCENARIO_VIEW_COUNT]; /* per participant */
 	int step;                         /* the step whose items are at hand */
@@ -1103,23 +1104,20 @@ static void items_reset(struct play *p)
  * lost. */
 #define FAULT_AROUND 16
 
-static void let_go(struct play *p, const struct proto_op *op)
+/* Lets go of the pages gathered for view v: one call for many operations'
+ * pages (each release of a view the server shares with its starter thread
+ * costs the other CPU a TLB flush) */
+static void release_flush(struct play *p, int v)
 {
-	void *view = p->agent.view[op->view];
-	uint64_t lo, hi, run = UINT64_MAX;
+	void *view = p->agent.view[v];
+	uint64_t run = UINT64_MAX, lo = p->release[v].lo, hi = p->release[v].hi;
 
-	if (view == NULL || op->range.count == 0 ||
-	    (op->view != PROTO_VIEW_RW && op->view != PROTO_VIEW_COW) ||
-	    (op->kind != PROTO_OP_EXPECT && op->kind != PROTO_OP_FIND &&
-	     op->kind != PROTO_OP_WRITE))
+	p->release[v].lo = p->release[v].hi = 0;
+	if (view == NULL || hi <= lo)
 		return;
-	lo = op->range.first > FAULT_AROUND ? op->range.first - FAULT_AROUND : 0;
-	hi = proto_range_page(&op->range, op->range.count - 1) + FAULT_AROUND;
-	if (hi > p->sc.pages)
-		hi = p->sc.pages;
 	for (uint64_t page = lo; page <= hi; page++) {
 		bool keep = page == hi ||
-			    (op->view == PROTO_VIEW_COW && model_is_copy(p->model, 0, MODEL_COW, page));
+			    (v == PROTO_VIEW_COW && model_is_copy(p->model, 0, MODEL_COW, page));
 
 		if (!keep && run == UINT64_MAX)
 			run = page;
@@ -1128,6 +1126,42 @@ static void let_go(struct play *p, const struct proto_op *op)
 			run = UINT64_MAX;
 		}
 	}
+}
+
+static void let_go(struct play *p, const struct proto_op *op)
+{
+	uint64_t lo, hi;
+	int v = (int)op->view;
+
+	if (op->kind == PROTO_OP_MAP || op->kind == PROTO_OP_UNMAP) {
+		release_flush(p, v); /* while its pages are where they were */
+		return;
+	}
+	if (p->agent.view[v] == NULL || op->range.count == 0 ||
+	    (op->view != PROTO_VIEW_RW && op->view != PROTO_VIEW_COW) ||
+	    (op->kind != PROTO_OP_EXPECT && op->kind != PROTO_OP_FIND &&
+	     op->kind != PROTO_OP_WRITE))
+		return;
+	lo = op->range.first > FAULT_AROUND ? op->range.first - FAULT_AROUND : 0;
+	hi = proto_range_page(&op->range, op->range.count - 1) + FAULT_AROUND;
+	if (hi > p->sc.pages)
+		hi = p->sc.pages;
+	/* gathered while it touches what is gathered, up to a window */
+	if (p->release[v].hi > p->release[v].lo) {
+		uint64_t a = p->release[v].lo < lo ? p->release[v].lo : lo;
+		uint64_t b = p->release[v].hi > hi ? p->release[v].hi : hi;
+
+		if (lo <= p->release[v].hi && hi >= p->release[v].lo && b - a <= 2 * RELEASE_PAGES) {
+			p->release[v].lo = a;
+			p->release[v].hi = b;
+			if (b - a >= RELEASE_PAGES)
+				release_flush(p, v);
+			return;
+		}
+		release_flush(p, v);
+	}
+	p->release[v].lo = lo;
+	p->release[v].hi = hi;
 }
 
 /* The server's own operations, done here and now. */
@@ -1141,11 +1175,14 @@ static void act_locally(struct play *p)
 			pt->rec[i].ok = false;
 			continue;
 		}
+		if (pt->ops[i].kind == PROTO_OP_MAP || pt->ops[i].kind == PROTO_OP_UNMAP)
+			let_go(p, &pt->ops[i]); /* what is gathered, before the view moves */
 		ops_run(&p->agent, &pt->ops[i], res);
 		if (op_record_take(&pt->rec[i], res) != 0)
 			p->nomem = true;
 		evidence_free(&res->evidence);
-		let_go(p, &pt->ops[i]);
+		if (pt->ops[i].kind != PROTO_OP_MAP && pt->ops[i].kind != PROTO_OP_UNMAP)
+			let_go(p, &pt->ops[i]);
 	}
 	pt->answered = pt->out_end = pt->nops;
 	free(res);
