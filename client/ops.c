@@ -42,6 +42,8 @@ static void op_map(struct client_views *cv, const struct proto_op *op, struct pr
 		op_fail(r, "mapping the view failed", err);
 	else
 		cv->kind[op->view] = kind;
+	if (err == 0)
+		r->address = (uint64_t)(uintptr_t)cv->view[op->view];
 }
 
 /* Protect and discard act on runs of pages: one call a run. */

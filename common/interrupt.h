@@ -6,6 +6,9 @@
 #ifndef COWLAB_INTERRUPT_H
 #define COWLAB_INTERRUPT_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 
 /* Starts catching. A blocking wait of the channel hub returns early when a
  * request arrives (POSIX: the signal interrupts it), though one that
@@ -22,5 +25,21 @@ const char *interrupt_name(int request);
  * sees 128 + the signal's number); Windows exits with
  * STATUS_CONTROL_C_EXIT. */
 _Noreturn void interrupt_exit(int request);
+
+/* --step: what lets a paused run go on, besides --step-ms. SIGUSR1 on
+ * POSIX; on Windows a named event, "Local\cowlab-step-NAME" (NAME the
+ * run's --name), which a harness sets. Returns 0 or a negative cowlab_err. */
+int step_signal_open(const char *name);
+void step_signal_close(void);
+/* Whether it came since the last call; takes it. */
+bool step_signal_take(void);
+/* Whether Enter was pressed at the terminal that is stdin since the last
+ * call (the line is read); false when stdin is not a terminal. */
+bool step_enter_take(void);
+/* Sends it to the server of that --name and pid (tests, harnesses).
+ * Returns 0 or a negative cowlab_err. */
+int step_signal_send(const char *name, long pid);
+/* How a person sends it: "kill -USR1 1234", "SetEvent(\"Local\cowlab-step-x\")" */
+void step_signal_how(const char *name, long pid, char *buf, size_t cap);
 
 #endif

@@ -635,6 +635,10 @@ static int parse_op_result(struct parser *p, const cJSON *o, struct proto_op_res
 	}
 	switch (r->kind) {
 	case PROTO_OP_MAP:
+		/* where it is, for people to look (--step): optional */
+		if (cJSON_GetObjectItemCaseSensitive(o, "address") != NULL)
+			return get_uint(p, o, "address", 1, (uint64_t)JSON_INT_MAX, &r->address);
+		return 0;
 	case PROTO_OP_WRITE:
 	case PROTO_OP_UNMAP:
 	case PROTO_OP_PROTECT:
@@ -1240,6 +1244,10 @@ static void put_op_result(struct proto_text *t, const struct proto_op_result *r)
 			break;
 		case PROTO_OP_EVIDENCE:
 			put_evidence(t, &r->evidence);
+			break;
+		case PROTO_OP_MAP:
+			if (r->address != 0 && r->address <= (uint64_t)JSON_INT_MAX)
+				put_u64(t, "address", r->address);
 			break;
 		default:
 			break;

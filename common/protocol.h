@@ -104,6 +104,8 @@ struct proto_op_result {
 	bool fault_outside;            /* FAULT_WRITE: the OS reported an address outside
 					  the view (fault_offset null on the wire) */
 	struct evidence_report evidence; /* EVIDENCE */
+	uint64_t address;              /* MAP: where the client mapped the view (optional
+					  on the wire, "address"; 0 when not said) */
 };
 
 /* What a message may refer to: validation needs the section's shape. */

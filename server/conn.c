@@ -144,7 +144,8 @@ static int assign_wait_ms(const struct server *s)
 {
 	int64_t ms = 3 * (int64_t)s->opt.timeout_ms; /* at most PROTO_WAIT_MAX_MS */
 
-	return ms < PROTO_WAIT_MAX_MS ? (int)ms : PROTO_WAIT_MAX_MS;
+	/* --step: as long as a person takes to go on */
+	return ms < PROTO_WAIT_MAX_MS && !s->opt.step ? (int)ms : PROTO_WAIT_MAX_MS;
 }
 
 static int send_assign(struct server *s, struct client_state *cl)
@@ -683,11 +684,12 @@ int server_run(struct server *s)
 	s->accepting = true;
 	s->answers_due = INT64_MAX;
 	for (;;) {
-		int64_t now = platform_now_ms(), until;
+		int64_t now = platform_now_ms(), until, tick;
 		int request = interrupt_pending();
 
 		if (request != 0 && s->report.interrupted[0] == '\0')
 			interrupted(s, request);
+		tick = s->plan->tick != NULL ? s->plan->tick(s, now) : INT64_MAX;
 		if (s->accepting && s->nclients >= s->opt.clients)
 			close_admission(s);
 		if (s->accepting && now >= admit_until)
@@ -702,8 +704,10 @@ int server_run(struct server *s)
 		/* Drops first: the one dropped may have been the last one out. */
 		until = expire_answers(s, now);
 		until = expire_hellos(s, now, until);
-		if (!s->accepting && all_answered(s))
+		if (!s->accepting && all_answered(s) &&
+		    (s->plan->holding == NULL || !s->plan->holding(s)))
 			break;
+		until = until < tick ? until : tick;
 		if (s->accepting) {
 			until = until < admit_until ? until : admit_until;
 			if (s->opt.spawn > 0 && until > now + 100)

@@ -68,6 +68,11 @@ static void usage(FILE *out)
 		"  --cow-as-shared        negative control: clients map their \"copy-on-write\"\n"
 		"                         view shared, so isolation must be seen to fail (a\n"
 		"                         scenario's too: the model must be seen to differ)\n"
+		"  --step                 pause before each step: say what comes, what the\n"
+		"                         model predicts and where each view is, and go on at\n"
+		"                         Enter or on SIGUSR1 (Windows: a named event)\n"
+		"  --step-ms N            --step, going on by itself after N ms (0 to\n"
+		"                         86400000)\n"
 		"  --help, --version\n"
 		"\n"
 		"Exit status: 0 isolation held for every client, 1 a check failed (BROKEN),\n"
@@ -89,15 +94,16 @@ static int number_option(const char *opt, const char *v, int64_t min, int64_t ma
 static int parse_args(int argc, char **argv, struct server_options *o)
 {
 	static const char *const numeric[] = { "--spawn", "--clients", "--pages-per-client",
-					       "--timeout", "--repeat" };
+					       "--timeout", "--repeat", "--step-ms" };
 	/* what each option with a value was given: numeric's, --name, --client,
 	 * --scenario */
-	const char *seen[8] = { NULL };
+	const char *seen[9] = { NULL };
 	int64_t n;
 
 	o->pages_per_client = 4;
 	o->timeout_ms = 30000;
 	o->repeat = 1;
+	o->step_ms = -1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
 		int r = 0;
@@ -126,10 +132,14 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 			o->print = true;
 			continue;
 		}
+		if (strcmp(a, "--step") == 0) {
+			o->step = true;
+			continue;
+		}
 		for (size_t k = 0; r == 0 && k < sizeof(numeric) / sizeof(numeric[0]); k++) {
 			if ((r = cli_take(argc, argv, &i, numeric[k], &v)) != 1)
 				continue;
-			if (!cli_once("cowlab-server", &seen[k], numeric[k], v))
+			if (!cli_once("cowlab-server", &seen[k == 5 ? 8 : k], numeric[k], v))
 				return REPORT_EXIT_USAGE;
 			if (k == 0 && number_option(numeric[k], v, 1, CLIENTS_MAX, &n) == 0)
 				o->spawn = (int)n;
@@ -142,6 +152,8 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 				o->timeout_ms = (int)n * 1000;
 			else if (k == 4 && number_option(numeric[k], v, 1, 1000000, &n) == 0)
 				o->repeat = (int)n;
+			else if (k == 5 && number_option(numeric[k], v, 0, 86400000, &n) == 0)
+				o->step_ms = (int)n;
 			else
 				return REPORT_EXIT_USAGE;
 		}
@@ -178,6 +190,12 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 		usage(stderr);
 		return REPORT_EXIT_USAGE;
 	}
+	if (seen[8] != NULL)
+		o->step = true; /* --step-ms N: --step, going on by itself */
+	if (o->step && o->repeat > 1) {
+		fprintf(stderr, "cowlab-server: --step pauses one run: not with --repeat\n");
+		return REPORT_EXIT_USAGE;
+	}
 	if (o->scenario != NULL) {
 		bool builtin = strcmp(o->scenario, "builtin") == 0;
 
@@ -199,6 +217,11 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 		if (strcmp(o->scenario, "list") == 0 && (o->json || o->tap)) {
 			fprintf(stderr, "cowlab-server: --scenario list prints the lessons for "
 				"people: not with --json or --tap\n");
+			return REPORT_EXIT_USAGE;
+		}
+		if (o->step && (o->print || strcmp(o->scenario, "list") == 0)) {
+			fprintf(stderr, "cowlab-server: --step pauses a run: not with --print or "
+				"list\n");
 			return REPORT_EXIT_USAGE;
 		}
 		if (o->print && (o->json || o->tap || strcmp(o->scenario, "list") == 0)) {

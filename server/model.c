@@ -220,6 +220,42 @@ void model_destroy(struct model *m)
 	free(m);
 }
 
+int model_clone(const struct model *m, struct model **out)
+{
+	struct model *c = calloc(1, sizeof(*c));
+	size_t nmapped = (size_t)(m->clients + 1) * MODEL_VIEWS;
+
+	if (c == NULL)
+		return COWLAB_E_NOMEM;
+	*c = *m;
+	c->mapped = malloc(nmapped * sizeof(*c->mapped));
+	c->table = calloc(m->mask + 1, sizeof(*c->table));
+	if (c->mapped == NULL || c->table == NULL) {
+		free(c->mapped);
+		free(c->table);
+		free(c);
+		return COWLAB_E_NOMEM;
+	}
+	memcpy(c->mapped, m->mapped, nmapped * sizeof(*c->mapped));
+	for (size_t i = 0; i <= m->mask; i++) {
+		c->table[i] = m->table[i];
+		c->table[i].w = NULL;
+		c->table[i].cap = 0;
+		if (m->table[i].n == 0)
+			continue;
+		c->table[i].w = malloc(m->table[i].n * sizeof(*c->table[i].w));
+		if (c->table[i].w == NULL) {
+			c->table[i].n = 0;
+			model_destroy(c);
+			return COWLAB_E_NOMEM;
+		}
+		memcpy(c->table[i].w, m->table[i].w, m->table[i].n * sizeof(*c->table[i].w));
+		c->table[i].cap = m->table[i].n;
+	}
+	*out = c;
+	return COWLAB_OK;
+}
+
 uint64_t model_bytes(const struct model *m)
 {
 	return sizeof(*m) + (m->mask + 1) * sizeof(struct rec) + m->words * sizeof(struct word) +
@@ -335,6 +371,24 @@ struct model_prediction model_write(struct model *m, int who, enum model_view v,
 	if (r == NULL || set_word(m, r, offset, word) != 0)
 		return out_of_memory;
 	return result(MODEL_OK, NULL);
+}
+
+enum model_write_effect model_write_would(const struct model *m, int who, enum model_view v,
+					  uint64_t page)
+{
+	enum model_protect p;
+	const struct rec *r;
+
+	if (!m->mapped[(size_t)who * MODEL_VIEWS + v])
+		return MODEL_WOULD_BE_REFUSED;
+	p = protection(m, who, v, page);
+	if (p == MODEL_READONLY || p == MODEL_NOACCESS)
+		return MODEL_WOULD_FAULT;
+	r = find(m, space_of(who, v), page);
+	if (r != NULL && r->copied)
+		return MODEL_WOULD_WRITE_COPY;
+	return v == MODEL_COW || (p == MODEL_WRITECOPY && m->rules->writecopy_writes_through == NULL) ?
+		       MODEL_WOULD_COPY : MODEL_WOULD_WRITE_SECTION;
 }
 
 struct model_prediction model_read(struct model *m, int who, enum model_view v, uint64_t page,

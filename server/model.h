@@ -63,6 +63,9 @@ struct model;
 int model_create(struct model **out, uint64_t pages, uint32_t page_size, uint32_t seed,
 		 int clients, const struct model_rules *rules);
 void model_destroy(struct model *m);
+/* A copy of a model that goes its own way (--step tries a step on one).
+ * Returns 0 or a negative cowlab_err. */
+int model_clone(const struct model *m, struct model **out);
 
 /* The stamp constant of a participant: its stamp is the pattern xor this,
  * distinct for every participant and never 0. */
@@ -82,6 +85,18 @@ struct model_prediction model_protect(struct model *m, int who, enum model_view 
 				      uint64_t page, enum model_protect p);
 struct model_prediction model_discard(struct model *m, int who, enum model_view v,
 				      uint64_t page);
+
+/* What a write would do, without doing it (--step shows it before the
+ * step): the same rules as model_write. */
+enum model_write_effect {
+	MODEL_WOULD_BE_REFUSED, /* the view is not mapped */
+	MODEL_WOULD_FAULT,      /* read-only or no access */
+	MODEL_WOULD_COPY,       /* a private copy made now */
+	MODEL_WOULD_WRITE_COPY, /* into the participant's copy, made before */
+	MODEL_WOULD_WRITE_SECTION, /* through to the section */
+};
+enum model_write_effect model_write_would(const struct model *m, int who, enum model_view v,
+					  uint64_t page);
 
 /* The evidence a page must give: whether it is a private copy of the
  * participant's view. Any other page may be present (`s`) or not (`.`):

@@ -36,6 +36,7 @@
 #include "evidence.h"
 #include "facts.h"
 #include "fault.h"
+#include "interrupt.h"
 #include "json.h"
 #include "model.h"
 #include "ops.h"
@@ -183,6 +184,13 @@ struct play {
 	struct part *parts;
 	struct client_views agent;
 	struct { uint64_t lo, hi; } release[PROTO_VIEW_COUNT]; /* to let go of (let_go) */
+	/* --step: steps before `gate` may begin; paused before step `gate`
+	 * until pause_until, Enter or the step signal */
+	bool stepping, paused;
+	int gate;
+	int64_t pause_until;
+	uint64_t (*addr)[PROTO_VIEW_COUNT]; /* each participant's views, where its
+					       map said they are (0: not said) */
 	int *last_step;                   /* per participant: its last step with actions */
 	bool (*mapped)[SCENARIO_VIEW_COUNT]; /* per participant */
 	int step;                         /* the step whose items are at hand */
@@ -1394,7 +1402,7 @@ static bool lane_ready(const struct server *s, const struct play *p, int k)
 	/* a client not admitted yet waits (once admission is over, one that
 	 * never came goes through its steps unproven) */
 	if (p->lane_at[k] >= 0 || i >= (int)p->sc.nsteps || p->glob_done < i ||
-	    (k > s->nclients && s->accepting))
+	    (k > s->nclients && s->accepting) || (p->stepping && i >= p->gate))
 		return false;
 	for (int j = k - p->width[i] < 1 ? 1 : k - p->width[i];
 	     j <= k + p->width[i] && j <= p->sc.clients; j++)
@@ -1409,7 +1417,7 @@ static bool global_ready(const struct play *p)
 {
 	int i = p->glob_done;
 
-	if (i >= (int)p->sc.nsteps)
+	if (i >= (int)p->sc.nsteps || (p->stepping && i >= p->gate))
 		return false;
 	return !p->glob_waits[i] || i == 0 || p->done_count[i - 1] == p->sc.clients;
 }
@@ -1437,6 +1445,7 @@ static int item_order(const void *x, const void *y)
 }
 
 static void print_step_of(struct play *p, int i);
+static void step_pause(struct server *s, struct play *p);
 
 /* Lane k may move: its answer came, it was admitted or lost, or a
  * lane it waits for moved. */
@@ -1494,6 +1503,7 @@ static void machine(struct server *s, struct play *p)
 		begin_lane(s, p, p->glob_done, 0);
 		p->wake_all = true;
 	}
+	step_pause(s, p);
 }
 
 /* How far each step reaches: the clients whose own pages a lane's actions
@@ -1551,6 +1561,293 @@ static bool step_reach(const struct play *p, int *reach)
 	return true;
 }
 
+/* ---- --step: a pause before each step ---- */
+
+#define STEP_POLL_MS 100   /* how often a pause looks for Enter */
+
+static void wrap(FILE *f, int first, const char *text, int rest);
+static void whos_text(const int *who, size_t n, char *buf, size_t cap);
+static void action_text(const struct play *p, const struct scenario_action *a,
+			const struct scenario_pages *pg, char *buf, size_t cap);
+#define STEP_SHOWN 8       /* participants and actions shown in full */
+
+/* Action a of participant k on its pages for lane, tried on model m (a
+ * copy: the step in the file's order), and when buf is given, what the
+ * model says it does, page by page, runs of the same in one: "pages 0-7:
+ * the stamp of the server". */
+static void step_try(struct play *p, struct model *m, const struct scenario_action *a, int k,
+		     int lane, char *buf, size_t cap)
+{
+	static const enum model_protect prots[SCENARIO_PROTECT_COUNT] = {
+		[SCENARIO_READONLY] = MODEL_READONLY, [SCENARIO_READWRITE] = MODEL_READWRITE,
+		[SCENARIO_WRITECOPY] = MODEL_WRITECOPY, [SCENARIO_NOACCESS] = MODEL_NOACCESS,
+	};
+	static const char *const effect[] = {
+		[MODEL_WOULD_BE_REFUSED] = "refused: the view is not mapped",
+		[MODEL_WOULD_FAULT] = "a fault, nothing written",
+		[MODEL_WOULD_COPY] = "a private copy made now",
+		[MODEL_WOULD_WRITE_COPY] = "into its copy, made before",
+		[MODEL_WOULD_WRITE_SECTION] = "through to the section",
+	};
+	struct scenario_pages pg;
+	char last[64] = "", now[64];
+	uint64_t from = 0, prev = 0;
+	uint32_t n = 0;
+	enum model_view mv = model_views[a->view];
+	struct proto_op tmpl = { .view = proto_views[a->view], .offset = a->offset };
+
+	if (buf != NULL)
+		buf[0] = '\0';
+	if (a->op == SCENARIO_MAP || a->op == SCENARIO_UNMAP) {
+		(void)(a->op == SCENARIO_MAP ? model_map(m, k, mv) : model_unmap(m, k, mv));
+		return;
+	}
+	scenario_pages_of(&p->sc, a, lane, &pg);
+	write_word(p, a, k, &tmpl);
+	FOR_PAGES(&pg, page) {
+		now[0] = '\0';
+		if (a->op == SCENARIO_READ) {
+			struct model_prediction r = model_read(m, k, mv, page, a->offset);
+
+			if (r.outcome == MODEL_FAULTS)
+				snprintf(now, sizeof(now), "a fault");
+			else if (r.outcome != MODEL_OK)
+				snprintf(now, sizeof(now), "refused (%s)", r.why ? r.why : "");
+			else if ((r.word ^ pattern_value(p->agent.seed, page, a->offset)) ==
+				 model_stamp(k))
+				snprintf(now, sizeof(now), "its own stamp");
+			else
+				word_text(p, page, a->offset, r.word, now, sizeof(now));
+		} else if (a->op == SCENARIO_WRITE) {
+			snprintf(now, sizeof(now), "%s", effect[model_write_would(m, k, mv, page)]);
+			(void)model_write(m, k, mv, page, a->offset,
+					  proto_op_word(&tmpl, p->agent.seed, page));
+		} else if (a->op == SCENARIO_PROTECT) {
+			(void)model_protect(m, k, mv, page, prots[a->protect]);
+		} else if (a->op == SCENARIO_DISCARD) {
+			(void)model_discard(m, k, mv, page);
+		}
+		if (buf == NULL || now[0] == '\0')
+			continue;
+		if (n > 0 && strcmp(now, last) == 0 && page == prev + 1) {
+			prev = page;
+			continue;
+		}
+		if (n > 0 && n <= 64) {
+			if (prev == from)
+				appendf(buf, cap, "%spage %llu: %s", buf[0] ? "; " : "",
+					(unsigned long long)from, last);
+			else
+				appendf(buf, cap, "%spages %llu-%llu: %s", buf[0] ? "; " : "",
+					(unsigned long long)from, (unsigned long long)prev, last);
+		}
+		snprintf(last, sizeof(last), "%s", now);
+		from = prev = page;
+		n++;
+	}
+	if (buf == NULL || n == 0)
+		return;
+	if (n > 64)
+		appendf(buf, cap, "%s...", buf[0] ? "; " : "");
+	else if (prev == from)
+		appendf(buf, cap, "%spage %llu: %s", buf[0] ? "; " : "", (unsigned long long)from,
+			last);
+	else
+		appendf(buf, cap, "%spages %llu-%llu: %s", buf[0] ? "; " : "",
+			(unsigned long long)from, (unsigned long long)prev, last);
+}
+
+/* The commands that show a view of process pid at addr for yourself. */
+static void step_look(FILE *f, long pid, uint64_t addr, uint64_t pages, uint32_t page_size,
+		      bool windows)
+{
+	char line[400];
+
+	if (windows) {
+		snprintf(line, sizeof(line), "VMMap (vmmap.exe -p %ld) or System Informer "
+			 "(process %ld, Memory) at 0x%llx", pid, pid, (unsigned long long)addr);
+		wrap(f, 6, line, 8);
+		return;
+	}
+	fprintf(f, "      pmap -X %ld\n", pid);
+	fprintf(f, "      grep -A 24 '^%08llx' /proc/%ld/smaps\n", (unsigned long long)addr, pid);
+	fprintf(f, "      od -An -tx8 -j $((0x%llx/%u*8)) -N %llu /proc/%ld/pagemap\n",
+		(unsigned long long)addr, page_size, (unsigned long long)(pages < 64 ? pages : 64) * 8,
+		pid);
+}
+
+/* One participant: its pid, where each of its views is, and the commands
+ * to look at its copy-on-write view (else the first it has). */
+static void step_participant(struct server *s, struct play *p, FILE *f, int k, bool windows)
+{
+	static const int order[] = { PROTO_VIEW_COW, PROTO_VIEW_RW, PROTO_VIEW_RO };
+	uint64_t size = (uint64_t)p->sc.pages * p->agent.page_size, look = 0;
+	char who[24];
+	long pid = k == 0 ? platform_pid() : k <= s->nclients ? s->clients[k - 1].pid : 0;
+
+	who_text(k, who, sizeof(who));
+	if (k > s->nclients || (k > 0 && s->clients[k - 1].lost)) {
+		fprintf(f, "    %s: %s\n", who, k > s->nclients ? "never came" : "lost");
+		return;
+	}
+	fprintf(f, "    %s, pid %ld\n", who, pid);
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		int v = order[i];
+		uint64_t at = k == 0 ? (uint64_t)(uintptr_t)p->agent.view[v] : p->addr[k][v];
+
+		if (at == 0)
+			continue;
+		fprintf(f, "      %-3s 0x%llx-0x%llx\n", proto_view_name((enum proto_view)v),
+			(unsigned long long)at, (unsigned long long)(at + size));
+		if (look == 0)
+			look = at;
+	}
+	if (look == 0)
+		fprintf(f, "      no view mapped\n");
+	else
+		step_look(f, pid, look, p->sc.pages, p->agent.page_size, windows);
+}
+
+/* Paused before step p->gate: what comes, what the model predicts, the
+ * copies the model says each participant holds, where every view is, and
+ * how to go on. On stderr: the run's own output stays what it is. */
+static void step_print(struct server *s, struct play *p)
+{
+	const struct scenario_step *st = &p->sc.steps[p->gate];
+	bool windows = strcmp(s->report.platform.os, "Windows") == 0;
+	struct model *m = NULL;
+	FILE *f = stderr;
+	char line[600], how[160], whos[240];
+	int shown = 0;
+
+	fflush(stdout);
+	if (st->name[0] != '\0')
+		snprintf(line, sizeof(line), "cowlab-server: paused before step %d of %zu (\"%s\")",
+			 p->gate + 1, p->sc.nsteps, st->name);
+	else
+		snprintf(line, sizeof(line), "cowlab-server: paused before step %d of %zu",
+			 p->gate + 1, p->sc.nsteps);
+	wrap(f, 0, line, 2);
+	wrap(f, 2, st->say, 2);
+	fprintf(f, "  the model predicts:\n");
+	if (model_clone(p->model, &m) != 0)
+		m = NULL;
+	for (size_t j = 0; m != NULL && j < st->nactions; j++) {
+		const struct scenario_action *a = &st->actions[j];
+		int who[3], n = 0, first = -1, lane = -1, count = 0;
+		char pred[400] = "";
+
+		/* every participant's part tried in the file's order; the first
+		 * one's said */
+		for (int k = 0; k <= p->sc.clients; k++) {
+			if (!acts(a, k))
+				continue;
+			count++;
+			if (n < 3)
+				who[n++] = k;
+			for (int l = 1; k == 0 && a->rel.kind == SCENARIO_EACH && l <= p->sc.clients;
+			     l++) {
+				step_try(p, m, a, 0, l, first < 0 ? pred : NULL, sizeof(pred));
+				if (first < 0)
+					first = 0, lane = 1;
+			}
+			if (k == 0 && a->rel.kind == SCENARIO_EACH)
+				continue;
+			step_try(p, m, a, k, k, first < 0 ? pred : NULL, sizeof(pred));
+			if (first < 0)
+				first = k, lane = k;
+		}
+		if (first < 0 || ++shown > STEP_SHOWN * 2)
+			continue;
+		whos_text(who, (size_t)n, whos, sizeof(whos));
+		if (count > n)
+			appendf(whos, sizeof(whos), " and %d more", count - n);
+		p->plural = count > 1;
+		p->relative = a->rel_text[0] != '\0';
+		{
+			struct scenario_pages pg;
+
+			scenario_pages_of(&p->sc, a, lane, &pg);
+			action_text(p, a, &pg, how, sizeof(how));
+		}
+		snprintf(line, sizeof(line), "%s %s", whos, how);
+		if (pred[0] != '\0' && count > 1) {
+			char w1[24];
+
+			who_text(first, w1, sizeof(w1));
+			appendf(line, sizeof(line), " (%s: %s)", w1, pred);
+		} else if (pred[0] != '\0') {
+			appendf(line, sizeof(line), ": %s", pred);
+		}
+		wrap(f, 4, line, 6);
+	}
+	if (shown > STEP_SHOWN * 2)
+		fprintf(f, "    and %d more actions\n", shown - STEP_SHOWN * 2);
+	if (m == NULL)
+		fprintf(f, "    (not said: the server is out of memory)\n");
+	model_destroy(m);
+	fprintf(f, "  private copies the model says each holds now:\n");
+	shown = 0;
+	for (int k = 0; k <= p->sc.clients && shown < STEP_SHOWN; k++) {
+		uint64_t copies = 0, firstc = 0;
+
+		if (!p->mapped[k][SCENARIO_VIEW_COW])
+			continue;
+		for (uint64_t page = 0; page < p->sc.pages; page++)
+			if (model_is_copy(p->model, k, MODEL_COW, page) && copies++ == 0)
+				firstc = page;
+		who_text(k, whos, sizeof(whos));
+		if (p->sc.pages <= 64) {
+			char map[72];
+
+			for (uint64_t page = 0; page < p->sc.pages; page++)
+				map[page] = model_is_copy(p->model, k, MODEL_COW, page) ? 'P' : 's';
+			map[p->sc.pages] = '\0';
+			snprintf(line, sizeof(line), "%s cow 0-%u %s", whos, p->sc.pages - 1, map);
+		} else {
+			snprintf(line, sizeof(line), "%s: %llu of %u pages of its cow view", whos,
+				 (unsigned long long)copies, p->sc.pages);
+			if (copies > 0)
+				appendf(line, sizeof(line), ", the first page %llu",
+					(unsigned long long)firstc);
+		}
+		wrap(f, 4, line, 6);
+		shown++;
+	}
+	if (shown == 0)
+		fprintf(f, "    nobody has a copy-on-write view mapped\n");
+	fprintf(f, "  where the views are (each %llu bytes):\n",
+		(unsigned long long)p->sc.pages * p->agent.page_size);
+	for (int k = 0; k <= p->sc.clients && k <= STEP_SHOWN; k++)
+		step_participant(s, p, f, k, windows);
+	if (p->sc.clients > STEP_SHOWN)
+		fprintf(f, "    and %d more clients\n", p->sc.clients - STEP_SHOWN);
+	step_signal_how(s->opt.name, platform_pid(), how, sizeof(how));
+	if (s->opt.step_ms >= 0)
+		snprintf(line, sizeof(line), "going on in %d ms, or at Enter, or with: %s",
+			 s->opt.step_ms, how);
+	else
+		snprintf(line, sizeof(line), "going on at Enter, or with: %s", how);
+	wrap(f, 2, line, 4);
+	fflush(f);
+}
+
+/* With --step, pauses before step p->gate once everything before it is
+ * done: before the first, once admission is over (everyone who will take
+ * part is there); before any other, once the step before is whole. */
+static void step_pause(struct server *s, struct play *p)
+{
+	if (!p->stepping || p->paused || p->gate >= (int)p->sc.nsteps ||
+	    s->report.interrupted[0] != '\0')
+		return;
+	if (p->gate == 0 ? s->accepting : !step_whole(p, p->gate - 1))
+		return;
+	(void)step_signal_take(); /* one sent before the pause goes nowhere */
+	step_print(s, p);
+	p->paused = true;
+	p->pause_until = s->opt.step_ms >= 0 ? platform_now_ms() + s->opt.step_ms : INT64_MAX;
+}
+
 /* ---- the plan ---- */
 
 /* A client's own pages, of a section laid out by client; else the
@@ -1603,10 +1900,16 @@ static int plan_take(struct server *s, struct client_state *c, struct proto_resu
 	int err = COWLAB_OK;
 
 	for (size_t i = 0; i < res->nresults && pt->answered < pt->nops; i++) {
+		const struct proto_op *op = &pt->ops[pt->answered];
 		int e = op_record_take(&pt->rec[pt->answered++], &res->results[i]);
 
 		if (e != 0)
 			err = e;
+		/* where its views are, for people to look (--step) */
+		if (s->play->addr != NULL && res->results[i].ok && op->kind == PROTO_OP_MAP)
+			s->play->addr[c->id][op->view] = res->results[i].address;
+		if (s->play->addr != NULL && res->results[i].ok && op->kind == PROTO_OP_UNMAP)
+			s->play->addr[c->id][op->view] = 0;
 	}
 	return err;
 }
@@ -1671,10 +1974,35 @@ static void plan_progress(const struct server *s, char *buf, size_t cap)
 	snprintf(buf, cap, "step %d of %zu", i + 1, p->sc.nsteps);
 }
 
+/* --step: a paused run goes on at Enter, the step signal or --step-ms */
+static int64_t plan_tick(struct server *s, int64_t now)
+{
+	struct play *p = s->play;
+
+	if (p == NULL || !p->paused)
+		return INT64_MAX;
+	if (s->report.interrupted[0] == '\0' && now < p->pause_until && !step_signal_take() &&
+	    !step_enter_take())
+		return p->pause_until < now + STEP_POLL_MS ? p->pause_until : now + STEP_POLL_MS;
+	p->paused = false;
+	p->gate++;
+	plan_advance(s, NULL);
+	return INT64_MAX;
+}
+
+static bool plan_holding(const struct server *s)
+{
+	const struct play *p = s->play;
+
+	return p != NULL && p->stepping && s->report.interrupted[0] == '\0' &&
+	       (p->paused || p->gate < (int)p->sc.nsteps);
+}
+
 const struct plan play_plan = {
 	.place = plan_place, .admitted = plan_admitted, .outstanding = plan_outstanding,
 	.take = plan_take, .advance = plan_advance, .client_done = plan_client_done,
-	.doing = plan_doing, .progress = plan_progress,
+	.doing = plan_doing, .progress = plan_progress, .tick = plan_tick,
+	.holding = plan_holding,
 };
 
 /* ---- judging ---- */
@@ -3030,6 +3358,14 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 	p->queue = calloc((size_t)p->nparts, sizeof(*p->queue));
 	p->queued = calloc((size_t)p->nparts, sizeof(*p->queued));
 	p->mapped = calloc((size_t)p->nparts, sizeof(*p->mapped));
+	if (s->opt.step) {
+		p->stepping = true;
+		p->pause_until = INT64_MAX;
+		p->addr = calloc((size_t)p->nparts, sizeof(*p->addr));
+		if (step_signal_open(s->opt.name) != 0)
+			fprintf(stderr, "cowlab-server: --step cannot set up its signal: Enter "
+				"and --step-ms still go on\n");
+	}
 	/* with more than 64 clients, a step's items are let go once judged:
 	 * its lines say its counts */
 	p->keep = p->sc.clients <= SCENARIO_CLIENTS_MAX && out != PLAY_REPORT;
@@ -3801,6 +4137,9 @@ void play_free(struct server *s)
 	free(p->queue);
 	free(p->queued);
 	free(p->mapped);
+	free(p->addr);
+	if (p->stepping)
+		step_signal_close();
 	free(p->lane_done);
 	free(p->lane_at);
 	free(p->glob_waits);

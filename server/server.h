@@ -30,6 +30,9 @@ struct server_options {
 	const char *scenario;   /* --scenario: a file, a lesson's name, or "list" */
 	bool tap;               /* --tap: a scenario's run as TAP */
 	bool print;             /* --print: a scenario's document, not its run */
+	bool step;              /* --step: pause before each step */
+	int step_ms;            /* --step-ms: go on after this long; -1: on Enter or
+				   the step signal alone */
 };
 
 /* What the server keeps of one operation's result: only what the judge
@@ -122,6 +125,12 @@ struct plan {
 		      size_t cap);
 	/* the progress line's counts after "connected, " */
 	void (*progress)(const struct server *s, char *buf, size_t cap);
+	/* each time round the loop: a paused run (--step) goes on when it may.
+	 * Returns by when it wants to be called again (INT64_MAX: no matter) */
+	int64_t (*tick)(struct server *s, int64_t now);
+	/* the run is held although every client has answered (--step: paused,
+	 * or the server's own steps still to come) */
+	bool (*holding)(const struct server *s);
 };
 
 struct play;

@@ -3,9 +3,12 @@
  * when asked and leaves no socket behind: the handler only notes the first
  * (a signal handler can reach nothing but a static), without SA_RESTART,
  * so that the hub's epoll_wait returns with EINTR. */
+#include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "interrupt.h"
@@ -62,4 +65,61 @@ _Noreturn void interrupt_exit(int request)
 	raise(request);
 	/* not reached unless the signal is blocked */
 	_Exit(128 + request);
+}
+
+/* --step: SIGUSR1, noted as the others are (no SA_RESTART: the hub's wait
+ * returns at once) */
+static volatile sig_atomic_t step_pending;
+
+static void on_step(int sig)
+{
+	(void)sig;
+	step_pending = 1;
+}
+
+int step_signal_open(const char *name)
+{
+	struct sigaction sa;
+
+	(void)name;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_step;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGUSR1, &sa, NULL) == 0 ? COWLAB_OK : err_from_os();
+}
+
+void step_signal_close(void)
+{
+	signal(SIGUSR1, SIG_DFL);
+}
+
+bool step_signal_take(void)
+{
+	bool got = step_pending != 0;
+
+	step_pending = 0;
+	return got;
+}
+
+bool step_enter_take(void)
+{
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	char line[256];
+
+	if (!isatty(STDIN_FILENO) || poll(&pfd, 1, 0) != 1)
+		return false;
+	/* the terminal gives a line at a time: what was typed, up to Enter */
+	return read(STDIN_FILENO, line, sizeof(line)) > 0;
+}
+
+int step_signal_send(const char *name, long pid)
+{
+	(void)name;
+	return kill((pid_t)pid, SIGUSR1) == 0 ? COWLAB_OK : err_from_os();
+}
+
+void step_signal_how(const char *name, long pid, char *buf, size_t cap)
+{
+	(void)name;
+	snprintf(buf, cap, "kill -USR1 %ld", pid);
 }
