@@ -145,7 +145,8 @@ static int assign_wait_ms(const struct server *s)
 	int64_t ms = 3 * (int64_t)s->opt.timeout_ms; /* at most PROTO_WAIT_MAX_MS */
 
 	/* --step: as long as a person takes to go on */
-	return ms < PROTO_WAIT_MAX_MS && !s->opt.step ? (int)ms : PROTO_WAIT_MAX_MS;
+	return ms < PROTO_WAIT_MAX_MS && !s->opt.step && !s->opt.hold ? (int)ms :
+									 PROTO_WAIT_MAX_MS;
 }
 
 static int send_assign(struct server *s, struct client_state *cl)
@@ -396,7 +397,8 @@ static void on_result(struct server *s, struct client_state *cl, const struct ch
 		server_drop(s, cl, "memory", "out of memory keeping its results");
 		return;
 	}
-	if (s->plan->client_done(s, cl) && cl->no_verdict)
+	/* (--hold: every client stays, views mapped, until its `done`) */
+	if (s->plan->client_done(s, cl) && cl->no_verdict && !s->opt.hold)
 		let_go(s, cl);
 	s->plan->advance(s, cl);
 }

@@ -73,6 +73,10 @@ static void usage(FILE *out)
 		"                         Enter or on SIGUSR1 (Windows: a named event)\n"
 		"  --step-ms N            --step, going on by itself after N ms (0 to\n"
 		"                         86400000)\n"
+		"  --hold                 after the last step, keep every process with its\n"
+		"                         views mapped and say how many private pages each\n"
+		"                         holds and where; let go as --step goes on\n"
+		"  --hold-ms N            --hold, letting go by itself after N ms\n"
 		"  --help, --version\n"
 		"\n"
 		"Exit status: 0 isolation held for every client, 1 a check failed (BROKEN),\n"
@@ -94,16 +98,17 @@ static int number_option(const char *opt, const char *v, int64_t min, int64_t ma
 static int parse_args(int argc, char **argv, struct server_options *o)
 {
 	static const char *const numeric[] = { "--spawn", "--clients", "--pages-per-client",
-					       "--timeout", "--repeat", "--step-ms" };
+					       "--timeout", "--repeat", "--step-ms", "--hold-ms" };
 	/* what each option with a value was given: numeric's, --name, --client,
 	 * --scenario */
-	const char *seen[9] = { NULL };
+	const char *seen[10] = { NULL };
 	int64_t n;
 
 	o->pages_per_client = 4;
 	o->timeout_ms = 30000;
 	o->repeat = 1;
 	o->step_ms = -1;
+	o->hold_ms = -1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
 		int r = 0;
@@ -136,10 +141,14 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 			o->step = true;
 			continue;
 		}
+		if (strcmp(a, "--hold") == 0) {
+			o->hold = true;
+			continue;
+		}
 		for (size_t k = 0; r == 0 && k < sizeof(numeric) / sizeof(numeric[0]); k++) {
 			if ((r = cli_take(argc, argv, &i, numeric[k], &v)) != 1)
 				continue;
-			if (!cli_once("cowlab-server", &seen[k == 5 ? 8 : k], numeric[k], v))
+			if (!cli_once("cowlab-server", &seen[k >= 5 ? k + 3 : k], numeric[k], v))
 				return REPORT_EXIT_USAGE;
 			if (k == 0 && number_option(numeric[k], v, 1, CLIENTS_MAX, &n) == 0)
 				o->spawn = (int)n;
@@ -154,6 +163,8 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 				o->repeat = (int)n;
 			else if (k == 5 && number_option(numeric[k], v, 0, 86400000, &n) == 0)
 				o->step_ms = (int)n;
+			else if (k == 6 && number_option(numeric[k], v, 0, 86400000, &n) == 0)
+				o->hold_ms = (int)n;
 			else
 				return REPORT_EXIT_USAGE;
 		}
@@ -192,8 +203,11 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 	}
 	if (seen[8] != NULL)
 		o->step = true; /* --step-ms N: --step, going on by itself */
-	if (o->step && o->repeat > 1) {
-		fprintf(stderr, "cowlab-server: --step pauses one run: not with --repeat\n");
+	if (seen[9] != NULL)
+		o->hold = true; /* --hold-ms N: --hold, letting go by itself */
+	if ((o->step || o->hold) && o->repeat > 1) {
+		fprintf(stderr, "cowlab-server: --%s pauses one run: not with --repeat\n",
+			o->step ? "step" : "hold");
 		return REPORT_EXIT_USAGE;
 	}
 	if (o->scenario != NULL) {
@@ -219,9 +233,9 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 				"people: not with --json or --tap\n");
 			return REPORT_EXIT_USAGE;
 		}
-		if (o->step && (o->print || strcmp(o->scenario, "list") == 0)) {
-			fprintf(stderr, "cowlab-server: --step pauses a run: not with --print or "
-				"list\n");
+		if ((o->step || o->hold) && (o->print || strcmp(o->scenario, "list") == 0)) {
+			fprintf(stderr, "cowlab-server: --%s pauses a run: not with --print or "
+				"list\n", o->step ? "step" : "hold");
 			return REPORT_EXIT_USAGE;
 		}
 		if (o->print && (o->json || o->tap || strcmp(o->scenario, "list") == 0)) {

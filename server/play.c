@@ -189,6 +189,9 @@ struct play {
 	bool stepping, paused;
 	int gate;
 	int64_t pause_until;
+	/* --hold: every process kept after the last step, until let go */
+	bool held, released;
+	int64_t hold_until;
 	uint64_t (*addr)[PROTO_VIEW_COUNT]; /* each participant's views, where its
 					       map said they are (0: not said) */
 	int *last_step;                   /* per participant: its last step with actions */
@@ -1235,7 +1238,7 @@ static void send_next(struct server *s, struct play *p, int k)
 		budget += cost;
 		run.ops[run.nops++] = pt->ops[i];
 	}
-	run.last = c->no_verdict && p->lane_at[k] == p->last_step[k] &&
+	run.last = c->no_verdict && !s->opt.hold && p->lane_at[k] == p->last_step[k] &&
 		   pt->out_end + run.nops == pt->nops;
 	pt->seq = run.seq;
 	pt->last = run.last;
@@ -1832,11 +1835,100 @@ static void step_print(struct server *s, struct play *p)
 	fflush(f);
 }
 
+/* --hold: the private pages each participant holds, by the model (which
+ * the run's evidence checks hold the OS to), and where. */
+static void hold_print(struct server *s, struct play *p)
+{
+	bool windows = strcmp(s->report.platform.os, "Windows") == 0;
+	uint32_t kib = p->agent.page_size / 1024;
+	uint64_t total = 0;
+	FILE *f = stderr;
+	char line[700], how[160], who[24];
+
+	fflush(stdout);
+	fprintf(f, "cowlab-server: holding every process with its views mapped, after the "
+		"last step\n");
+	for (int k = 0; k <= p->sc.clients; k++) {
+		uint64_t n = 0, at = k == 0 ? (uint64_t)(uintptr_t)p->agent.view[PROTO_VIEW_COW] :
+					      p->addr[k][PROTO_VIEW_COW];
+		long pid = k == 0 ? platform_pid() : k <= s->nclients ? s->clients[k - 1].pid : 0;
+		int runs = 0;
+
+		if (k > s->nclients || (k > 0 && s->clients[k - 1].lost) ||
+		    !p->mapped[k][SCENARIO_VIEW_COW])
+			continue;
+		for (uint64_t page = 0; page < p->sc.pages; page++)
+			n += model_is_copy(p->model, k, MODEL_COW, page);
+		total += n;
+		if (k > STEP_SHOWN)
+			continue;
+		who_text(k, who, sizeof(who));
+		snprintf(line, sizeof(line), "%s, pid %ld: %llu private page%s (%llu KiB) in its "
+			 "copy-on-write view", who, pid, (unsigned long long)n, text_s(n),
+			 (unsigned long long)n * kib);
+		if (at != 0)
+			appendf(line, sizeof(line), " at 0x%llx", (unsigned long long)at);
+		/* which: runs of pages, the first eight */
+		for (uint64_t page = 0; n > 0 && page < p->sc.pages && runs < 8; page++) {
+			uint64_t end = page;
+
+			if (!model_is_copy(p->model, k, MODEL_COW, page))
+				continue;
+			while (end + 1 < p->sc.pages && model_is_copy(p->model, k, MODEL_COW, end + 1))
+				end++;
+			if (end == page)
+				appendf(line, sizeof(line), "%s%llu", runs ? ", " : ": page ",
+					(unsigned long long)page);
+			else
+				appendf(line, sizeof(line), "%s%llu-%llu", runs ? ", " : ": pages ",
+					(unsigned long long)page, (unsigned long long)end);
+			runs++;
+			page = end;
+		}
+		if (runs == 8)
+			appendf(line, sizeof(line), ", ...");
+		wrap(f, 2, line, 4);
+		if (at != 0 && !windows)
+			fprintf(f, "    grep -A 24 '^%08llx' /proc/%ld/smaps\n", (unsigned long long)at,
+				pid);
+		else if (at != 0)
+			step_look(f, pid, at, p->sc.pages, p->agent.page_size, true);
+	}
+	if (p->sc.clients > STEP_SHOWN)
+		fprintf(f, "  and %d more clients; %llu private pages in all\n",
+			p->sc.clients - STEP_SHOWN, (unsigned long long)total);
+	wrap(f, 2, windows ? "Each is a page of the process's own, which VMMap counts as Private "
+		 "and its Private Working Set includes; neither counts only these." :
+		 "Each is an anonymous page of the process's own: the view's Anonymous in smaps "
+		 "counts exactly these; its Private_Dirty may count more (section pages only this "
+		 "process maps), and smaps_rollup, USS and Private_Dirty count the process's heap "
+		 "and stack too.", 2);
+	step_signal_how(s->opt.name, platform_pid(), how, sizeof(how));
+	if (s->opt.hold_ms >= 0)
+		snprintf(line, sizeof(line), "letting go in %d ms, or at Enter, or with: %s",
+			 s->opt.hold_ms, how);
+	else
+		snprintf(line, sizeof(line), "letting go at Enter, or with: %s", how);
+	wrap(f, 2, line, 4);
+	fflush(f);
+}
+
 /* With --step, pauses before step p->gate once everything before it is
  * done: before the first, once admission is over (everyone who will take
- * part is there); before any other, once the step before is whole. */
+ * part is there); before any other, once the step before is whole. With
+ * --hold, holds once the last step is whole. */
 static void step_pause(struct server *s, struct play *p)
 {
+	if (s->opt.hold && !p->held && !p->paused && s->report.interrupted[0] == '\0' &&
+	    !s->accepting && (!p->stepping || p->gate >= (int)p->sc.nsteps) &&
+	    step_whole(p, (int)p->sc.nsteps - 1)) {
+		(void)step_signal_take();
+		hold_print(s, p);
+		p->held = true;
+		p->hold_until = s->opt.hold_ms >= 0 ? platform_now_ms() + s->opt.hold_ms :
+						      INT64_MAX;
+		return;
+	}
 	if (!p->stepping || p->paused || p->gate >= (int)p->sc.nsteps ||
 	    s->report.interrupted[0] != '\0')
 		return;
@@ -1979,6 +2071,13 @@ static int64_t plan_tick(struct server *s, int64_t now)
 {
 	struct play *p = s->play;
 
+	if (p != NULL && p->held && !p->released) {
+		if (s->report.interrupted[0] == '\0' && now < p->hold_until && !step_signal_take() &&
+		    !step_enter_take())
+			return p->hold_until < now + STEP_POLL_MS ? p->hold_until : now + STEP_POLL_MS;
+		p->released = true;
+		return INT64_MAX;
+	}
 	if (p == NULL || !p->paused)
 		return INT64_MAX;
 	if (s->report.interrupted[0] == '\0' && now < p->pause_until && !step_signal_take() &&
@@ -1994,8 +2093,11 @@ static bool plan_holding(const struct server *s)
 {
 	const struct play *p = s->play;
 
-	return p != NULL && p->stepping && s->report.interrupted[0] == '\0' &&
-	       (p->paused || p->gate < (int)p->sc.nsteps);
+	if (p == NULL || s->report.interrupted[0] != '\0')
+		return false;
+	if (s->opt.hold && !p->released)
+		return true;
+	return p->stepping && (p->paused || p->gate < (int)p->sc.nsteps);
 }
 
 const struct plan play_plan = {
@@ -3358,8 +3460,8 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 	p->queue = calloc((size_t)p->nparts, sizeof(*p->queue));
 	p->queued = calloc((size_t)p->nparts, sizeof(*p->queued));
 	p->mapped = calloc((size_t)p->nparts, sizeof(*p->mapped));
-	if (s->opt.step) {
-		p->stepping = true;
+	if (s->opt.step || s->opt.hold) {
+		p->stepping = s->opt.step;
 		p->pause_until = INT64_MAX;
 		p->addr = calloc((size_t)p->nparts, sizeof(*p->addr));
 		if (step_signal_open(s->opt.name) != 0)
@@ -4138,7 +4240,7 @@ void play_free(struct server *s)
 	free(p->queued);
 	free(p->mapped);
 	free(p->addr);
-	if (p->stepping)
+	if (p->stepping || s->opt.hold)
 		step_signal_close();
 	free(p->lane_done);
 	free(p->lane_at);

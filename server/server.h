@@ -33,6 +33,9 @@ struct server_options {
 	bool step;              /* --step: pause before each step */
 	int step_ms;            /* --step-ms: go on after this long; -1: on Enter or
 				   the step signal alone */
+	bool hold;              /* --hold: keep every process after the last step */
+	int hold_ms;            /* --hold-ms: let go after this long; -1: on Enter or
+				   the step signal alone */
 };
 
 /* What the server keeps of one operation's result: only what the judge

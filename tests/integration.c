@@ -1748,6 +1748,130 @@ static void scenario_step(struct ctx *t)
 	remove(err);
 }
 
+#ifdef __linux__
+/* The kB of a field ("Anonymous:") of the mapping at addr in
+ * /proc/PID/smaps (addr 0: of smaps_rollup), or -1. */
+static long smaps_kib(long pid, unsigned long long addr, const char *field)
+{
+	char path[64], line[512];
+	FILE *f;
+	long kib = -1;
+	bool in = addr == 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/%s", pid, addr ? "smaps" : "smaps_rollup");
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (kib < 0 && fgets(line, sizeof(line), f) != NULL) {
+		unsigned long long lo, hi;
+
+		/* a mapping's first line: "lo-hi perms ..." (no field name is
+		 * hex digits then '-') */
+		if (sscanf(line, "%llx-%llx ", &lo, &hi) == 2)
+			in = addr == 0 || lo == addr;
+		else if (in && strncmp(line, field, strlen(field)) == 0)
+			kib = atol(line + strlen(field));
+	}
+	fclose(f);
+	return kib;
+}
+#endif
+
+/* --hold: after the last step every process stays, with its views, and
+ * cowlab says how many private pages each holds; the OS's own count of
+ * the view's anonymous pages (smaps) is exactly that, what smaps_rollup
+ * counts as the process's is at least that; let go by the step signal,
+ * every client then gone; --hold-ms lets go by itself. */
+static void scenario_hold(struct ctx *t)
+{
+	char err[300], *text;
+	cJSON *r;
+
+	snprintf(err, sizeof(err), "%s.err", t->out);
+	{
+		const char *argv[] = { t->server, "--scenario", "many-writers-many-copies", "--name",
+				       t->name, "--hold", "--json", "--client", t->client, NULL };
+		struct process *srv = NULL;
+		long pids[8];
+		int n = 0, code = -1;
+
+		CHECK(process_start_files(&srv, t->server, argv, t->out, err, false) == 0);
+		for (int waited = 0; waited < WAIT_MS &&
+		     strstr(read_text(err), "holding every process") == NULL; waited += 20)
+			platform_sleep_ms(20);
+		text = read_text(err);
+		CHECK_MSG(strstr(text, "holding every process") != NULL, "%s", text);
+		check_width(text, "--hold");
+		for (const char *c = strstr(text, "\n  client "); c != NULL && n < 8;
+		     c = strstr(c + 1, "\n  client ")) {
+			long pid = 0;
+			unsigned long long pages = 0, kib = 0, addr = 0;
+			/* "... view at 0x...", the line wrapped or not */
+			const char *at = strstr(c, "view at");
+
+			CHECK_MSG(sscanf(c, "\n  client %*d, pid %ld: %llu private page%*[s] (%llu KiB)",
+					 &pid, &pages, &kib) == 3 ||
+				  sscanf(c, "\n  client %*d, pid %ld: %llu private page (%llu KiB)",
+					 &pid, &pages, &kib) == 3, "cannot read: %.80s", c + 1);
+			/* each of the four wrote one page of its own copy */
+			CHECK_MSG(pages == 1, "%.80s", c + 1);
+			if (at != NULL)
+				addr = strtoull(at + 7 + strspn(at + 7, " \n"), NULL, 16);
+			CHECK(addr != 0);
+			pids[n++] = pid;
+#ifdef __linux__
+			long anon = smaps_kib(pid, addr, "Anonymous:");
+			long all = smaps_kib(pid, 0, "Anonymous:");
+
+			CHECK_MSG(anon >= 0 && (unsigned long long)anon == kib,
+				  "client pid %ld: smaps says Anonymous %ld kB of the view, cowlab %llu",
+				  pid, anon, kib);
+			CHECK_MSG(all >= anon, "smaps_rollup's Anonymous %ld kB < the view's %ld",
+				  all, anon);
+#else
+			(void)kib;
+			(void)pids;
+#endif
+		}
+		CHECK_MSG(n == 4, "%d clients held, not 4", n);
+		CHECK(step_signal_send(t->name, process_pid(srv)) == 0);
+		CHECK(process_wait(srv, WAIT_MS, &code) == 0);
+		process_destroy(srv);
+		CHECK_MSG(code == 0, "exit %d", code);
+		if ((r = read_report(t->out)) != NULL) {
+			CHECK(num(r, "summary.lost") == 0);
+			cJSON_Delete(r);
+		}
+#ifdef __linux__
+		/* let go: they had their `done` and are gone (zombies at most,
+		 * until the server reaped them: it has ended) */
+		for (int i = 0; i < n; i++) {
+			char path[64];
+			FILE *f;
+
+			snprintf(path, sizeof(path), "/proc/%ld/maps", pids[i]);
+			f = fopen(path, "r");
+			CHECK_MSG(f == NULL, "client pid %ld still mapped after the run", pids[i]);
+			if (f != NULL)
+				fclose(f);
+		}
+#endif
+	}
+	{
+		const char *argv[] = { t->server, "--spawn", "2", "--hold-ms", "200", "--json",
+				       "--client", t->client, NULL };
+
+		CHECK(run_server(t, argv, err) == 0);
+		text = read_text(err);
+		CHECK(count_of(text, "1 private page (") == 3); /* the server and both clients */
+		CHECK(strstr(text, "letting go in 200 ms") != NULL);
+		if ((r = read_report(t->out)) != NULL) {
+			CHECK(num(r, "exit_status") == 0 && num(r, "summary.complete") == 2);
+			cJSON_Delete(r);
+		}
+	}
+	remove(err);
+}
+
 /* ---- the built-in run's report, as recorded ----
  *
  * The built-in run's report is a contract (docs/report.md): its checks'
@@ -2443,6 +2567,8 @@ int main(int argc, char **argv)
 		scenario_play_cli(&t);
 	else if (strcmp(sc, "step") == 0)
 		scenario_step(&t);
+	else if (strcmp(sc, "hold") == 0)
+		scenario_hold(&t);
 	else if (strcmp(sc, "play-builtin") == 0 && argc > 4)
 		scenario_play_builtin(&t, argv[4]);
 	else if (strcmp(sc, "play-builtin-record") == 0 && argc > 4)
