@@ -262,6 +262,49 @@ static void test_stamps(void)
 	}
 }
 
+/* --step's view of a step to come: what a write would do, said without
+ * doing it, by the same rules as the write; and a copy of the model that
+ * goes its own way (the step tried on it leaves the model as it was). */
+static void test_would_and_clone(void)
+{
+	struct model *m = fresh(&model_rules_linux, 1), *c = NULL;
+
+	CHECK(model_write_would(m, 1, MODEL_COW, 3) == MODEL_WOULD_BE_REFUSED);
+	model_map(m, 1, MODEL_COW);
+	model_map(m, 1, MODEL_RW);
+	model_map(m, 1, MODEL_RO);
+	CHECK(model_write_would(m, 1, MODEL_COW, 3) == MODEL_WOULD_COPY);
+	CHECK(model_write_would(m, 1, MODEL_RW, 3) == MODEL_WOULD_WRITE_SECTION);
+	CHECK(model_write_would(m, 1, MODEL_RO, 3) == MODEL_WOULD_FAULT);
+	CHECK(!model_is_copy(m, 1, MODEL_COW, 3)); /* it said, it did not */
+	CHECK(model_write(m, 1, MODEL_COW, 3, 0, 7).outcome == MODEL_OK);
+	CHECK(model_write_would(m, 1, MODEL_COW, 3) == MODEL_WOULD_WRITE_COPY);
+	CHECK(model_protect(m, 1, MODEL_COW, 5, MODEL_READONLY).outcome == MODEL_OK);
+	CHECK(model_write_would(m, 1, MODEL_COW, 5) == MODEL_WOULD_FAULT);
+
+	CHECK(model_clone(m, &c) == 0);
+	if (c == NULL) {
+		model_destroy(m);
+		return;
+	}
+	/* the copy has what the model had */
+	CHECK(model_is_copy(c, 1, MODEL_COW, 3) && read_ok(c, 1, MODEL_COW, 3, 0) == 7);
+	CHECK(model_write_would(c, 1, MODEL_COW, 5) == MODEL_WOULD_FAULT);
+	/* and goes its own way: writes, a copy, an unmap of the copy's own */
+	CHECK(model_write(c, 1, MODEL_RW, 9, 0, 11).outcome == MODEL_OK);
+	CHECK(model_write(c, 1, MODEL_COW, 3, 0, 8).outcome == MODEL_OK);
+	CHECK(model_write(c, 1, MODEL_COW, 4, 0, 9).outcome == MODEL_OK);
+	model_unmap(c, 1, MODEL_RO);
+	CHECK(read_ok(m, 1, MODEL_RW, 9, 0) == pat(9, 0));
+	CHECK(read_ok(m, 1, MODEL_COW, 3, 0) == 7 && !model_is_copy(m, 1, MODEL_COW, 4));
+	CHECK(model_write_would(m, 1, MODEL_RO, 3) == MODEL_WOULD_FAULT);
+	CHECK(model_write_would(c, 1, MODEL_RO, 3) == MODEL_WOULD_BE_REFUSED);
+	model_destroy(c);
+	/* the model goes on as before the copy was made */
+	CHECK(read_ok(m, 1, MODEL_COW, 3, 0) == 7);
+	model_destroy(m);
+}
+
 int main(void)
 {
 	test_views();
@@ -274,5 +317,6 @@ int main(void)
 	test_drop_moves();
 	test_wine_rules();
 	test_stamps();
+	test_would_and_clone();
 	return check_exit("test-model");
 }
