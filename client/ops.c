@@ -6,6 +6,7 @@
 #include "fault.h"
 #include "ops.h"
 #include "pattern.h"
+#include "platform.h"
 #include "section.h"
 
 static void op_fail(struct proto_op_result *r, const char *what, int err)
@@ -79,9 +80,25 @@ static void add_sample(struct proto_op_result *r, uint64_t page, uint32_t value)
 }
 
 /* WRITE, EXPECT and FIND walk the range the same way. */
+/* A write's times (the cost of a copy, docs/report.md): each page's write
+ * timed alone, into buckets, and the faults the kernel counted meanwhile. */
+static void put_times(const uint32_t *hist, struct proto_time *out, size_t *n)
+{
+	for (uint32_t b = 0; b < PROTO_TIME_BUCKETS; b++)
+		if (hist[b] > 0) {
+			out[*n].bucket = b;
+			out[(*n)++].count = hist[b];
+		}
+}
+
 static void op_words(struct client_views *cv, const struct proto_op *op,
 		     struct proto_op_result *r)
 {
+	uint32_t hist[PROTO_TIME_BUCKETS] = { 0 }, again[PROTO_TIME_BUCKETS] = { 0 };
+	uint64_t faults0 = 0, faults1 = 0;
+	bool timed = op->kind == PROTO_OP_WRITE && !cv->guarded[op->view];
+	bool counted = timed && platform_page_faults(&faults0) == 0;
+
 	for (uint64_t i = 0; i < op->range.count; i++) {
 		uint64_t page = proto_range_page(&op->range, i);
 		uint32_t want = proto_op_word(op, cv->seed, page);
@@ -107,7 +124,16 @@ static void op_words(struct client_views *cv, const struct proto_op *op,
 			if (op->kind == PROTO_OP_WRITE)
 				continue;
 		} else if (op->kind == PROTO_OP_WRITE) {
+			int64_t t0 = platform_now_ns(), t1, t2;
+
 			*w = want;
+			t1 = platform_now_ns();
+			/* the same word again: the page is now the process's own,
+			 * and nothing changes (the model's word is the same) */
+			*w = want;
+			t2 = platform_now_ns();
+			hist[proto_time_bucket((uint64_t)(t1 - t0))]++;
+			again[proto_time_bucket((uint64_t)(t2 - t1))]++;
 			continue;
 		} else {
 			got = *w;
@@ -120,6 +146,14 @@ static void op_words(struct client_views *cv, const struct proto_op *op,
 			r->mismatched += op->kind == PROTO_OP_EXPECT;
 			if (op->kind == PROTO_OP_EXPECT)
 				add_sample(r, page, got);
+		}
+	}
+	if (timed) {
+		put_times(hist, r->times, &r->ntimes);
+		put_times(again, r->again, &r->nagain);
+		if (counted && platform_page_faults(&faults1) == 0) {
+			r->faults = faults1 - faults0;
+			r->has_faults = true;
 		}
 	}
 }

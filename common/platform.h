@@ -24,6 +24,14 @@ void platform_describe(struct platform_info *info);
 int64_t platform_now_ms(void);
 /* Microseconds of the same clock. */
 int64_t platform_now_us(void);
+/* A monotonic clock in nanoseconds (its resolution: the system's), for
+ * timing one write. */
+int64_t platform_now_ns(void);
+/* The page faults this process has taken so far, as the kernel counts
+ * them (POSIX: getrusage's minor and major faults; Windows:
+ * GetProcessMemoryInfo's PageFaultCount). Returns 0 or a negative
+ * cowlab_err. */
+int platform_page_faults(uint64_t *out);
 void platform_sleep_ms(int ms);
 size_t platform_page_size(void);
 long platform_pid(void);

@@ -523,6 +523,67 @@ static int parse_run(struct parser *p, const cJSON *root, const struct proto_lim
 	return 0;
 }
 
+uint32_t proto_time_bucket(uint64_t ns)
+{
+	uint32_t l = 0, b;
+
+	if (ns < 4)
+		return (uint32_t)ns;
+	while (l < 63 && (ns >> (l + 1)) != 0)
+		l++; /* floor(log2(ns)), 2 or more */
+	b = 4 * (l - 1) + (uint32_t)((ns >> (l - 2)) & 3);
+	return b < PROTO_TIME_BUCKETS ? b : PROTO_TIME_BUCKETS - 1;
+}
+
+uint64_t proto_time_lo_ns(uint32_t bucket)
+{
+	if (bucket < 4)
+		return bucket;
+	return (uint64_t)(4 + bucket % 4) << (bucket / 4 - 1);
+}
+
+/* "times", "again": [[bucket, count], ...], buckets rising */
+static int parse_hist(struct parser *p, const cJSON *o, const char *key, struct proto_time *out,
+		      size_t *n)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, key), *t;
+
+	if (arr == NULL)
+		return 0;
+	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) > PROTO_TIME_BUCKETS)
+		return fail(p, "field \"%s\" is not an array of at most %d buckets", key,
+			    PROTO_TIME_BUCKETS);
+	cJSON_ArrayForEach(t, arr) {
+		const cJSON *b = cJSON_GetArrayItem(t, 0), *c = cJSON_GetArrayItem(t, 1);
+		struct proto_time *pt = &out[*n];
+
+		if (!cJSON_IsArray(t) || cJSON_GetArraySize(t) != 2 || !cJSON_IsNumber(b) ||
+		    !cJSON_IsNumber(c) || !whole_number(b->valuedouble, PROTO_TIME_BUCKETS - 1) ||
+		    !whole_number(c->valuedouble, JSON_INT_MAX) || c->valuedouble < 1)
+			return fail(p, "a time of \"%s\" is not [bucket, count] in range", key);
+		pt->bucket = (uint32_t)b->valuedouble;
+		pt->count = c->valuedouble > UINT32_MAX ? UINT32_MAX : (uint32_t)c->valuedouble;
+		if (*n > 0 && pt->bucket <= out[*n - 1].bucket)
+			return fail(p, "the buckets of \"%s\" are out of order", key);
+		(*n)++;
+	}
+	return 0;
+}
+
+static int parse_times(struct parser *p, const cJSON *o, struct proto_op_result *r)
+{
+	int e;
+
+	if (cJSON_GetObjectItemCaseSensitive(o, "faults") != NULL) {
+		if ((e = get_uint(p, o, "faults", 0, (uint64_t)JSON_INT_MAX, &r->faults)) != 0)
+			return e;
+		r->has_faults = true;
+	}
+	if ((e = parse_hist(p, o, "times", r->times, &r->ntimes)) != 0)
+		return e;
+	return parse_hist(p, o, "again", r->again, &r->nagain);
+}
+
 static int parse_samples(struct parser *p, const cJSON *o, struct proto_op_result *r)
 {
 	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, "samples");
@@ -640,6 +701,7 @@ static int parse_op_result(struct parser *p, const cJSON *o, struct proto_op_res
 			return get_uint(p, o, "address", 1, (uint64_t)JSON_INT_MAX, &r->address);
 		return 0;
 	case PROTO_OP_WRITE:
+		return parse_times(p, o, r);
 	case PROTO_OP_UNMAP:
 	case PROTO_OP_PROTECT:
 	case PROTO_OP_DISCARD:
@@ -866,6 +928,19 @@ static int check_op_result(struct parser *p, size_t i, const struct proto_op *op
 			    proto_op_name(r->kind), proto_op_name(op->kind));
 	if (!r->ok)
 		return 0;
+	if (op->kind == PROTO_OP_WRITE) {
+		uint64_t timed = 0, again = 0;
+
+		for (size_t k = 0; k < r->ntimes; k++)
+			timed += r->times[k].count;
+		for (size_t k = 0; k < r->nagain; k++)
+			again += r->again[k].count;
+		if ((r->ntimes > 0 && timed != op->range.count) ||
+		    (r->nagain > 0 && again != op->range.count))
+			return fail(p, "result %zu times %llu writes and %llu again of %llu", i,
+				    (unsigned long long)timed, (unsigned long long)again,
+				    (unsigned long long)op->range.count);
+	}
 	switch (op->kind) {
 	case PROTO_OP_EXPECT:
 	case PROTO_OP_FAULT_WRITE:
@@ -1172,6 +1247,20 @@ char *proto_build_assign(const struct proto_assign *a, size_t *len)
 	return text_end(&t, len);
 }
 
+static void put_hist(struct proto_text *t, const char *key, const struct proto_time *h, size_t n)
+{
+	if (n == 0)
+		return;
+	put_open(t, key, '[');
+	for (size_t i = 0; i < n; i++) {
+		put_open(t, NULL, '[');
+		put_u64(t, NULL, h[i].bucket);
+		put_u64(t, NULL, h[i].count);
+		put_close(t, ']');
+	}
+	put_close(t, ']');
+}
+
 static void put_samples(struct proto_text *t, const struct proto_op_result *r)
 {
 	put_open(t, "samples", '[');
@@ -1248,6 +1337,12 @@ static void put_op_result(struct proto_text *t, const struct proto_op_result *r)
 		case PROTO_OP_MAP:
 			if (r->address != 0 && r->address <= (uint64_t)JSON_INT_MAX)
 				put_u64(t, "address", r->address);
+			break;
+		case PROTO_OP_WRITE:
+			put_hist(t, "times", r->times, r->ntimes);
+			put_hist(t, "again", r->again, r->nagain);
+			if (r->has_faults)
+				put_u64(t, "faults", r->faults);
 			break;
 		default:
 			break;

@@ -86,6 +86,16 @@ struct proto_sample {
 	uint32_t value;
 };
 
+/* The time a write of one page took, in buckets of a quarter octave of
+ * nanoseconds: bucket b holds [proto_time_lo_ns(b), proto_time_lo_ns(b +
+ * 1)); 0 to 3 are 0 to 3 ns. */
+#define PROTO_TIME_BUCKETS 128
+struct proto_time {
+	uint32_t bucket, count;
+};
+uint32_t proto_time_bucket(uint64_t ns);
+uint64_t proto_time_lo_ns(uint32_t bucket);
+
 struct proto_op_result {
 	enum proto_op_kind kind;
 	bool ok;
@@ -106,6 +116,17 @@ struct proto_op_result {
 	struct evidence_report evidence; /* EVIDENCE */
 	uint64_t address;              /* MAP: where the client mapped the view (optional
 					  on the wire, "address"; 0 when not said) */
+	/* WRITE (optional on the wire): how long each page's write took,
+	 * "times", the non-empty buckets in order, counting every page of the
+	 * range; how long the same word written again at once took, the page
+	 * now the process's own, "again"; and the page faults the kernel
+	 * counted in the process while the operation ran, "faults" */
+	struct proto_time times[PROTO_TIME_BUCKETS];
+	size_t ntimes;
+	struct proto_time again[PROTO_TIME_BUCKETS];
+	size_t nagain;
+	uint64_t faults;
+	bool has_faults;
 };
 
 /* What a message may refer to: validation needs the section's shape. */

@@ -40,6 +40,7 @@ void report_free(struct report *r)
 	free(r->rejected);
 	free(r->page_map);
 	cJSON_Delete(r->scenario);
+	cJSON_Delete(r->copy_cost);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -481,6 +482,8 @@ void report_json_begin(const struct report *r, FILE *out)
 	json_out_flush(&o);
 	cJSON_AddStringToObject(rest, "page_map", r->page_map ? r->page_map : "");
 	add_summary(rest, r);
+	if (r->copy_cost != NULL)
+		cJSON_AddItemReferenceToObject(rest, "copy_cost", r->copy_cost);
 	cJSON_AddNumberToObject(rest, "elapsed_ms", (double)r->elapsed_ms);
 	cJSON_AddNumberToObject(rest, "run", r->run);
 	if (r->scenario != NULL)
@@ -754,6 +757,46 @@ static void print_clients(const struct report *r, FILE *out)
 			r->nrejected - HUMAN_REJECTED_MAX, text_s(r->nrejected - HUMAN_REJECTED_MAX));
 }
 
+void report_print_copy_cost(const struct report *r, FILE *out)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(r->copy_cost, "copies");
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(r->copy_cost, "copied_page_again");
+	const cJSON *k = cJSON_GetObjectItemCaseSensitive(r->copy_cost, "kernel_faults");
+	const cJSON *cn = cJSON_GetObjectItemCaseSensitive(c, "count");
+	const cJSON *on = cJSON_GetObjectItemCaseSensitive(o, "count");
+	char line[400];
+	size_t n = 0;
+
+	if (!cJSON_IsNumber(cn) || cn->valuedouble < 1)
+		return;
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "%.0f cop%s timed, median %.2f us, "
+			      "99th percentile %.2f us", cn->valuedouble,
+			      cn->valuedouble == 1 ? "y" : "ies",
+			      cJSON_GetObjectItemCaseSensitive(c, "median_us")->valuedouble,
+			      cJSON_GetObjectItemCaseSensitive(c, "p99_us")->valuedouble);
+	if (cJSON_IsNumber(on) && on->valuedouble >= 1 && n < sizeof(line))
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "; the same page written again, "
+				      "now its own: median %.2f us",
+				      cJSON_GetObjectItemCaseSensitive(o, "median_us")->valuedouble);
+	if (cJSON_IsObject(k) && cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(k, "during_copies")) &&
+	    n < sizeof(line))
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "; no fault count (%s)",
+				      cJSON_GetObjectItemCaseSensitive(k, "platform_deviation") &&
+				      cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
+					      k, "platform_deviation")) ?
+				      cJSON_GetObjectItemCaseSensitive(k, "platform_deviation")->
+				      valuestring : "the system gives none");
+	else if (cJSON_IsObject(k) && n < sizeof(line))
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "; the kernel counted %.0f "
+				      "fault%s in the %.0f writes that copied",
+				      cJSON_GetObjectItemCaseSensitive(k, "during_copies")->valuedouble,
+				      cJSON_GetObjectItemCaseSensitive(k, "during_copies")->valuedouble
+				      == 1 ? "" : "s",
+				      cJSON_GetObjectItemCaseSensitive(k, "copies")->valuedouble);
+	fputc('\n', out);
+	text_print_wrapped(out, "cost of a copy:", line, 2);
+}
+
 static void print_map(const struct report *r, FILE *out)
 {
 	size_t n = r->page_map ? strlen(r->page_map) : 0;
@@ -847,6 +890,7 @@ void report_print_human(const struct report *r, FILE *out)
 	text_print_wrapped(out, "server:", line, 8);
 	print_failures(r->server_checks, r->nserver_checks, out);
 	print_map(r, out);
+	report_print_copy_cost(r, out);
 	if (r->interrupted[0] != '\0')
 		fprintf(out, "\ninterrupted by %s: this is the report so far\n", r->interrupted);
 	fprintf(out, "\nverdict: isolation %s (exit %d)\n",

@@ -97,7 +97,11 @@ struct report {
 	int run;                /* 1-based, with --repeat */
 	struct platform_resources before, after; /* the server's, around the run */
 	cJSON *scenario;        /* a scenario's run (server/play.c), or NULL */
+	cJSON *copy_cost;       /* the cost of a copy (server/play.c), or NULL */
 };
+
+/* "cost of a copy: ..." for people, from copy_cost (nothing without). */
+void report_print_copy_cost(const struct report *r, FILE *out);
 
 /* Exit statuses. */
 enum report_exit {

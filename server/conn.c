@@ -819,6 +819,18 @@ int op_record_take(struct op_record *o, struct proto_op_result *r)
 	o->fault_outside = r->fault_outside;
 	if (!r->ok && (o->error = malloc(strlen(r->error) + 1)) != NULL)
 		strcpy(o->error, r->error);
+	o->has_faults = r->has_faults;
+	o->faults = r->faults;
+	if (r->ok && r->ntimes + r->nagain > 0) {
+		/* a copy's cost, counted once judged */
+		o->times = malloc((r->ntimes + r->nagain) * sizeof(*o->times));
+		if (o->times == NULL)
+			return COWLAB_E_NOMEM;
+		memcpy(o->times, r->times, r->ntimes * sizeof(*o->times));
+		memcpy(o->times + r->ntimes, r->again, r->nagain * sizeof(*o->times));
+		o->ntimes = (uint32_t)r->ntimes;
+		o->nagain = (uint32_t)r->nagain;
+	}
 	if (r->nsamples > 0) {
 		/* a sighting that could not be kept must not vanish */
 		o->samples = malloc(r->nsamples * sizeof(*o->samples));
@@ -839,6 +851,7 @@ int op_record_take(struct op_record *o, struct proto_op_result *r)
 
 void op_record_free(struct op_record *o)
 {
+	free(o->times);
 	free(o->samples);
 	free(o->error);
 	if (o->evidence != NULL) {

@@ -186,9 +186,19 @@ struct play {
 	struct { uint64_t lo, hi; } release[PROTO_VIEW_COUNT]; /* to let go of (let_go) */
 	/* --step: steps before `gate` may begin; paused before step `gate`
 	 * until pause_until, Enter or the step signal */
+	bool control;                     /* --cow-as-shared */
 	bool stepping, paused;
 	int gate;
 	int64_t pause_until;
+	/* the cost of a copy: each step's timed writes, by bucket: [1] those
+	 * the model says copy, [2] the same pages written again at once (now
+	 * the writer's own), [0] the other writes; and the faults the kernel
+	 * counted in the writes that copy, where it could say */
+	struct cost {
+		uint64_t n[3][PROTO_TIME_BUCKETS];
+		uint64_t faults, fault_copies;
+		bool faults_known;
+	} *cost;
 	/* --hold: every process kept after the last step, until let go */
 	bool held, released;
 	int64_t hold_until;
@@ -774,6 +784,8 @@ static void predict_words(struct play *p, size_t ii, const struct scenario_actio
 			w = proto_op_word(&tmpl, p->agent.seed, page);
 			/* the word before, should the write not be seen done */
 			struct model_prediction before = model_read(p->model, k, mv, page, a->offset);
+			/* a write that copies is timed apart (its own operations) */
+			bool copies = model_write_would(p->model, k, mv, page) == MODEL_WOULD_COPY;
 
 			m = model_write(p->model, k, mv, page, a->offset, w);
 			if (m.outcome == MODEL_OK && before.outcome == MODEL_OK) {
@@ -792,7 +804,8 @@ static void predict_words(struct play *p, size_t ii, const struct scenario_actio
 			 * can be predicted (every item is then unproven) */
 			p->nomem |= model_out_of_memory(m) || model_out_of_memory(r);
 			tmpl.kind = m.outcome == MODEL_FAULTS ? PROTO_OP_FAULT_WRITE : PROTO_OP_WRITE;
-			ci = cls_of(p, it, m.outcome == MODEL_FAULTS ? K_FAULT : K_DONE, 0);
+			ci = cls_of(p, it, m.outcome == MODEL_FAULTS ? K_FAULT : K_DONE,
+				    m.outcome != MODEL_FAULTS && copies);
 			/* the owner's write of its own page, for the page map */
 			if (k > 0 && p->sc.each > 0 && page >= p->sc.before &&
 			    (page - p->sc.before) / p->sc.each == (uint64_t)k - 1)
@@ -2353,6 +2366,31 @@ static void judge_read(struct server *s, struct play *p, struct item *it,
 	}
 }
 
+/* A write's times into the step's cost of a copy: the model says whether
+ * its pages copy (the class of its operation). */
+static void cost_take(struct play *p, const struct item *it, const struct part *pt, size_t i)
+{
+	const struct op_record *rec = &pt->rec[i];
+	const struct cls *c = &it->cls[pt->meta[i].cls];
+	struct cost *cs = p->cost != NULL && p->step >= 0 ? &p->cost[p->step] : NULL;
+	/* (the negative control maps the clients' cow views shared: what the
+	 * model says copies does not, and is timed as a write that does not) */
+	int copy = c->kind == K_DONE && c->v == 1 &&
+		   !(p->control && it->who > 0 && it->view == SCENARIO_VIEW_COW);
+
+	if (cs == NULL || rec->times == NULL)
+		return;
+	for (uint32_t b = 0; b < rec->ntimes; b++)
+		cs->n[copy][rec->times[b].bucket] += rec->times[b].count;
+	for (uint32_t b = 0; copy && b < rec->nagain; b++)
+		cs->n[2][rec->times[rec->ntimes + b].bucket] += rec->times[rec->ntimes + b].count;
+	if (copy && rec->has_faults) {
+		cs->faults += rec->faults;
+		cs->fault_copies += pt->ops[i].range.count;
+		cs->faults_known = true;
+	}
+}
+
 static void judge_write(struct play *p, struct item *it, const struct scenario_action *a)
 {
 	const struct part *pt = &p->parts[it->who];
@@ -2383,6 +2421,7 @@ static void judge_write(struct play *p, struct item *it, const struct scenario_a
 		if (rec->ok) {
 			done_n += op->range.count;
 			it->n_ok += op->range.count;
+			cost_take(p, it, pt, i);
 		} else if (faulted_page(rec, &fp)) {
 			faulted_n++;
 			it->n_bad++;
@@ -3450,12 +3489,14 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 	if (strcmp(s->report.platform.os, "Windows") == 0)
 		rules = s->report.platform.wine_version[0] ? &model_rules_wine : &model_rules_windows;
 	p->deviation = rules->writecopy_writes_through;
+	p->control = s->opt.cow_as_shared;
 	p->parts = calloc((size_t)p->nparts, sizeof(*p->parts));
 	p->last_step = calloc((size_t)p->nparts, sizeof(*p->last_step));
 	p->pagebits = calloc(p->sc.pages, 1);
 	p->bufs = calloc(p->sc.nsteps, sizeof(*p->bufs));
 	p->lbufs = calloc((size_t)p->nparts, sizeof(*p->lbufs));
 	p->counts = calloc(p->sc.nsteps, sizeof(*p->counts));
+	p->cost = calloc(p->sc.nsteps, sizeof(*p->cost));
 	p->done_count = calloc(p->sc.nsteps, sizeof(*p->done_count));
 	p->queue = calloc((size_t)p->nparts, sizeof(*p->queue));
 	p->queued = calloc((size_t)p->nparts, sizeof(*p->queued));
@@ -4031,6 +4072,132 @@ static void print_per_client(const struct server *s, const struct play *p,
 	free(held);
 }
 
+/* A percentile of a histogram of quarter octaves, in microseconds: within
+ * its bucket, as if the bucket's times were spread evenly. */
+static double cost_percentile(const uint64_t *n, uint64_t total, double q)
+{
+	uint64_t rank = (uint64_t)(q * (double)total + 0.999999), cum = 0;
+
+	if (rank < 1)
+		rank = 1;
+	for (uint32_t b = 0; b < PROTO_TIME_BUCKETS; b++) {
+		if (n[b] == 0 || cum + n[b] < rank) {
+			cum += n[b];
+			continue;
+		}
+		double lo = (double)proto_time_lo_ns(b), hi = (double)proto_time_lo_ns(b + 1);
+
+		if (b + 1 >= PROTO_TIME_BUCKETS)
+			hi = lo * 1.19;
+		return (lo + (hi - lo) * ((double)(rank - cum) - 0.5) / (double)n[b]) / 1000.0;
+	}
+	return 0;
+}
+
+static double round3(double x)
+{
+	return (double)(int64_t)(x * 1000.0 + 0.5) / 1000.0;
+}
+
+/* {"count", "median_us", "p99_us"} of a histogram */
+static cJSON *cost_stats(const uint64_t *n)
+{
+	cJSON *o = cJSON_CreateObject();
+	uint64_t total = 0;
+
+	for (uint32_t b = 0; b < PROTO_TIME_BUCKETS; b++)
+		total += n[b];
+	cJSON_AddNumberToObject(o, "count", (double)total);
+	if (total == 0) {
+		cJSON_AddNullToObject(o, "median_us");
+		cJSON_AddNullToObject(o, "p99_us");
+	} else {
+		cJSON_AddNumberToObject(o, "median_us", round3(cost_percentile(n, total, 0.5)));
+		cJSON_AddNumberToObject(o, "p99_us", round3(cost_percentile(n, total, 0.99)));
+	}
+	return o;
+}
+
+/* The report's copy_cost (docs/report.md): the run's and each step's, and
+ * what the kernel counted. */
+static void make_copy_cost(struct server *s, struct play *p)
+{
+	static struct cost run;
+	cJSON *o, *h, *st, *k;
+	bool faults_known = false;
+	bool windows = strcmp(s->report.platform.os, "Windows") == 0;
+
+	if (p->cost == NULL || (o = cJSON_CreateObject()) == NULL)
+		return;
+	memset(&run, 0, sizeof(run));
+	st = cJSON_CreateArray();
+	for (size_t i = 0; i < p->sc.nsteps; i++) {
+		const struct cost *c = &p->cost[i];
+		uint64_t any = 0;
+
+		for (int w = 0; w < 3; w++)
+			for (uint32_t b = 0; b < PROTO_TIME_BUCKETS; b++) {
+				run.n[w][b] += c->n[w][b];
+				any += c->n[w][b];
+			}
+		run.faults += c->faults;
+		run.fault_copies += c->fault_copies;
+		faults_known |= c->faults_known;
+		if (any == 0 || st == NULL)
+			continue;
+		cJSON *one = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(one, "step", (double)(i + 1));
+		json_attach(one, "copies", cost_stats(c->n[1]));
+		json_attach(one, "copied_page_again", cost_stats(c->n[2]));
+		json_attach(one, "other_writes", cost_stats(c->n[0]));
+		cJSON_AddItemToArray(st, one);
+	}
+	cJSON_AddStringToObject(o, "resolution", "quarter octaves: a bucket's end is 1.19 "
+				"times its start, and a percentile is placed within its bucket");
+	json_attach(o, "copies", cost_stats(run.n[1]));
+	json_attach(o, "copied_page_again", cost_stats(run.n[2]));
+	json_attach(o, "other_writes", cost_stats(run.n[0]));
+	h = json_attach(o, "histogram", cJSON_CreateArray());
+	for (uint32_t b = 0; h != NULL && b < PROTO_TIME_BUCKETS; b++) {
+		if (run.n[0][b] + run.n[1][b] + run.n[2][b] == 0)
+			continue;
+		cJSON *one = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(one, "from_us", round3((double)proto_time_lo_ns(b) / 1000.0));
+		cJSON_AddNumberToObject(one, "to_us", round3((double)proto_time_lo_ns(b + 1) /
+							     1000.0));
+		cJSON_AddNumberToObject(one, "copies", (double)run.n[1][b]);
+		cJSON_AddNumberToObject(one, "copied_page_again", (double)run.n[2][b]);
+		cJSON_AddNumberToObject(one, "other_writes", (double)run.n[0][b]);
+		cJSON_AddItemToArray(h, one);
+	}
+	json_attach(o, "steps", st);
+	if (!faults_known) {
+		cJSON_AddNullToObject(o, "kernel_faults");
+	} else if ((k = cJSON_AddObjectToObject(o, "kernel_faults")) != NULL) {
+		cJSON_AddStringToObject(k, "source", windows ?
+					"GetProcessMemoryInfo's PageFaultCount of the writing "
+					"process, around each write that copies" :
+					"getrusage's minor and major faults of the writing process, "
+					"around each write that copies");
+		cJSON_AddNumberToObject(k, "copies", (double)run.fault_copies);
+		if (s->report.platform.wine_version[0] != '\0') {
+			/* Wine 8.0's fill_vm_counters (dlls/ntdll/unix/process.c)
+			 * reads /proc/PID/status, which has no fault count */
+			cJSON_AddNullToObject(k, "during_copies");
+			cJSON_AddStringToObject(k, "platform_deviation", "Wine's PageFaultCount is "
+						"always 0: it fills the process's counters from "
+						"/proc/PID/status, which counts no faults");
+		} else {
+			cJSON_AddNumberToObject(k, "during_copies", (double)run.faults);
+			cJSON_AddNullToObject(k, "platform_deviation");
+		}
+	}
+	cJSON_Delete(s->report.copy_cost);
+	s->report.copy_cost = o;
+}
+
 static void print_end(struct server *s, struct play *p)
 {
 	struct report_summary sum;
@@ -4067,6 +4234,7 @@ static void print_end(struct server *s, struct play *p)
 			text_s((uint64_t)sum.missing));
 	if (s->report.interrupted[0] != '\0')
 		fprintf(p->f, "\ninterrupted by %s: this is the run so far\n", s->report.interrupted);
+	report_print_copy_cost(&s->report, p->f);
 	snprintf(line, sizeof(line), "verdict: %s (exit %d): %llu observation%s as the model "
 		 "predicts, %llu not, %llu not proven, %llu not applicable, %llu named "
 		 "deviation%s", ex == REPORT_EXIT_HELD ? "HELD, the OS did as the model predicts" :
@@ -4175,6 +4343,7 @@ void play_end(struct server *s)
 	}
 	make_checks(s, p);
 	make_page_map(s, p);
+	make_copy_cost(s, p);
 	if (p->out == PLAY_HUMAN)
 		print_end(s, p);
 	else if (p->out == PLAY_TAP)
@@ -4235,6 +4404,7 @@ void play_free(struct server *s)
 	free(p->bufs);
 	free(p->lbufs);
 	free(p->counts);
+	free(p->cost);
 	free(p->done_count);
 	free(p->queue);
 	free(p->queued);

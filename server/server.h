@@ -52,6 +52,10 @@ struct op_record {
 	bool fault_outside;
 	struct evidence_report *evidence; /* EVIDENCE results only */
 	char *error;                      /* its text when it failed, else NULL */
+	struct proto_time *times;         /* WRITE: ntimes buckets of its pages' times, */
+	uint32_t ntimes, nagain;          /* then nagain of the same written again */
+	bool has_faults;
+	uint64_t faults;                  /* WRITE: the faults the kernel counted */
 };
 
 int op_record_take(struct op_record *o, struct proto_op_result *r);

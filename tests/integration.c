@@ -1872,6 +1872,72 @@ static void scenario_hold(struct ctx *t)
 	remove(err);
 }
 
+/* The cost of a copy (report.md, "copy_cost"): every write the model says
+ * copies timed, and the same page written again at once; the counts are
+ * the model's (a built-in run of 3 clients: the server's copy of page 0 and
+ * each client's one cow page; 3 rw writes and the server's 6 later ones
+ * copy nothing), times are positive, the 99th percentile at least the
+ * median, the histogram sums to the counts; the kernel's fault count at
+ * least one a copy on Linux, and said to be missing under Wine. */
+static void check_cost_stats(const cJSON *o, const char *what, double count)
+{
+	CHECK_MSG(num(o, "count") == count, "%s: %.0f, not %.0f", what, num(o, "count"), count);
+	if (count > 0)
+		CHECK_MSG(num(o, "median_us") > 0 && num(o, "p99_us") >= num(o, "median_us"),
+			  "%s: median %.3f, p99 %.3f", what, num(o, "median_us"), num(o, "p99_us"));
+}
+
+static void scenario_copy_cost(struct ctx *t)
+{
+	char err[300];
+	const char *argv[] = { t->server, "--spawn", "3", "--json", "--client", t->client, NULL };
+	const char *human[] = { t->server, "--spawn", "3", "--client", t->client, NULL };
+	cJSON *r;
+
+	snprintf(err, sizeof(err), "%s.err", t->out);
+	CHECK(run_server(t, argv, err) == 0);
+	if ((r = read_report(t->out)) != NULL) {
+		const cJSON *cc = cJSON_GetObjectItemCaseSensitive(r, "copy_cost"), *h, *k;
+		double sum[3] = { 0, 0, 0 };
+
+		CHECK_MSG(cJSON_IsObject(cc), "no copy_cost");
+		check_cost_stats(cJSON_GetObjectItemCaseSensitive(cc, "copies"), "copies", 4);
+		check_cost_stats(cJSON_GetObjectItemCaseSensitive(cc, "copied_page_again"), "again", 4);
+		check_cost_stats(cJSON_GetObjectItemCaseSensitive(cc, "other_writes"), "other", 9);
+		cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(cc, "histogram")) {
+			CHECK(num(h, "to_us") > num(h, "from_us"));
+			sum[0] += num(h, "copies");
+			sum[1] += num(h, "copied_page_again");
+			sum[2] += num(h, "other_writes");
+		}
+		CHECK_MSG(sum[0] == 4 && sum[1] == 4 && sum[2] == 9, "histogram %.0f %.0f %.0f",
+			  sum[0], sum[1], sum[2]);
+		/* by step: the copies in the write step, the later writes between */
+		h = cJSON_GetObjectItemCaseSensitive(cc, "steps");
+		CHECK(cJSON_GetArraySize(h) == 2 &&
+		      num(cJSON_GetArrayItem(h, 0), "step") == 1 &&
+		      num(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(h, 0), "copies"),
+			  "count") == 4 &&
+		      num(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(h, 1), "other_writes"),
+			  "count") == 6);
+		k = cJSON_GetObjectItemCaseSensitive(cc, "kernel_faults");
+		CHECK(num(k, "copies") == 4);
+		if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
+			    cJSON_GetObjectItemCaseSensitive(r, "platform"), "wine")))
+			CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(k, "during_copies")) &&
+			      strstr(str_at(k, "platform_deviation"), "PageFaultCount") != NULL);
+		else
+			CHECK_MSG(num(k, "during_copies") >= 4, "the kernel counted %.0f faults in "
+				  "4 copies", num(k, "during_copies"));
+		cJSON_Delete(r);
+	}
+	CHECK(run_server(t, human, err) == 0);
+	CHECK_MSG(strstr(read_text(t->out), "\ncost of a copy: 4 copies timed, median ") != NULL,
+		  "%s", read_text(t->out));
+	check_width(read_text(t->out), "copy cost");
+	remove(err);
+}
+
 /* ---- the built-in run's report, as recorded ----
  *
  * The built-in run's report is a contract (docs/report.md): its checks'
@@ -2569,6 +2635,8 @@ int main(int argc, char **argv)
 		scenario_step(&t);
 	else if (strcmp(sc, "hold") == 0)
 		scenario_hold(&t);
+	else if (strcmp(sc, "copy-cost") == 0)
+		scenario_copy_cost(&t);
 	else if (strcmp(sc, "play-builtin") == 0 && argc > 4)
 		scenario_play_builtin(&t, argv[4]);
 	else if (strcmp(sc, "play-builtin-record") == 0 && argc > 4)

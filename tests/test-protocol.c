@@ -1549,6 +1549,100 @@ static void test_builders_are_cjson(void)
 	}
 }
 
+/* ---- a write's times, a map's address (--step, the cost of a copy) ---- */
+
+/* The text of a parse of `text` (the error words in why), 0 or an error. */
+static int parse_text(const char *text, const struct proto_limits *lim, struct proto_msg *m,
+		      char *why, size_t cap)
+{
+	return proto_parse(text, strlen(text), lim, m, why, cap);
+}
+
+static void test_times(void)
+{
+	struct proto_run run;
+	struct proto_op_result *r = calloc(2, sizeof(*r));
+	struct proto_msg mr, ms;
+	char why[PROTO_TEXT_MAX] = "";
+	size_t len = 0;
+
+	/* the buckets: every time in its own */
+	for (uint64_t ns = 0; ns < 5000000; ns = ns * 9 / 8 + 1) {
+		uint32_t b = proto_time_bucket(ns);
+
+		CHECK_MSG(proto_time_lo_ns(b) <= ns && ns < proto_time_lo_ns(b + 1),
+			  "%llu ns in bucket %u [%llu, %llu)", (unsigned long long)ns, b,
+			  (unsigned long long)proto_time_lo_ns(b),
+			  (unsigned long long)proto_time_lo_ns(b + 1));
+	}
+	CHECK(proto_time_bucket(UINT64_MAX) == PROTO_TIME_BUCKETS - 1);
+	if (r == NULL)
+		return;
+	memset(&run, 0, sizeof(run));
+	run.seq = 3;
+	run.nops = 2;
+	run.ops[0] = (struct proto_op){ .kind = PROTO_OP_MAP, .view = PROTO_VIEW_COW };
+	run.ops[1] = (struct proto_op){ .kind = PROTO_OP_WRITE, .view = PROTO_VIEW_COW,
+					.range = { 1, 3, 2 }, .xor_value = 5 };
+	r[0] = (struct proto_op_result){ .kind = PROTO_OP_MAP, .ok = true, .address = 0x7f00a000 };
+	r[1].kind = PROTO_OP_WRITE;
+	r[1].ok = true;
+	r[1].times[0] = (struct proto_time){ 20, 2 };
+	r[1].times[1] = (struct proto_time){ 22, 1 };
+	r[1].ntimes = 2;
+	r[1].again[0] = (struct proto_time){ 3, 3 };
+	r[1].nagain = 1;
+	r[1].faults = 2;
+	r[1].has_faults = true;
+	if (parse_built(proto_build_run(&run, &len), &len, &lim8, &mr)) {
+		char *text = proto_build_result(3, r, 2, &len);
+
+		CHECK(text != NULL && strstr(text, "\"address\":2130747392") != NULL &&
+		      strstr(text, "\"times\":[[20,2],[22,1]],\"again\":[[3,3]],\"faults\":2") != NULL);
+		if (text != NULL && parse_built(text, &len, &lim8, &ms)) {
+			const struct proto_op_result *w = &ms.u.result.results[1];
+
+			CHECK(ms.u.result.results[0].address == 0x7f00a000);
+			CHECK(w->ntimes == 2 && w->times[1].bucket == 22 && w->times[1].count == 1 &&
+			      w->nagain == 1 && w->again[0].count == 3 && w->has_faults &&
+			      w->faults == 2);
+			CHECK_MSG(proto_result_matches(&ms.u.result, &mr.u.run, &lim8, why,
+						       sizeof(why)) == 0, "%s", why);
+			proto_msg_free(&ms);
+		}
+		/* times that do not count every page are refused */
+		r[1].times[1].count = 2;
+		text = proto_build_result(3, r, 2, &len);
+		if (text != NULL && parse_text(text, &lim8, &ms, why, sizeof(why)) == 0) {
+			CHECK(proto_result_matches(&ms.u.result, &mr.u.run, &lim8, why,
+						   sizeof(why)) != 0 &&
+			      strstr(why, "times 4 writes and 3 again of 3") != NULL);
+			proto_msg_free(&ms);
+		}
+		free(text);
+		proto_msg_free(&mr);
+	}
+	/* buckets out of order, past the last, counts of 0; a map's address of 0 */
+	static const char *const bad[][2] = {
+		{ "[[22,1],[20,2]]", "out of order" },
+		{ "[[128,3]]", "[bucket, count]" },
+		{ "[[20,0],[22,3]]", "[bucket, count]" },
+		{ "[20,3]", "[bucket, count]" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[400];
+
+		snprintf(text, sizeof(text), "{\"type\":\"result\",\"v\":1,\"seq\":3,\"results\":["
+			 "{\"op\":\"map\",\"ok\":true},{\"op\":\"write\",\"ok\":true,\"times\":%s}]}",
+			 bad[i][0]);
+		CHECK_MSG(parse_text(text, &lim8, &ms, why, sizeof(why)) != 0 &&
+			  strstr(why, bad[i][1]) != NULL, "%s: %s", bad[i][0], why);
+	}
+	CHECK(parse_text("{\"type\":\"result\",\"v\":1,\"seq\":3,\"results\":[{\"op\":\"map\","
+			 "\"ok\":true,\"address\":0}]}", &lim8, &ms, why, sizeof(why)) != 0);
+	free(r);
+}
+
 int main(void)
 {
 	test_no_echo();
@@ -1574,5 +1668,6 @@ int main(void)
 	test_result_matches();
 	test_range_edges();
 	test_range_exhaustive();
+	test_times();
 	return check_exit("test-protocol");
 }

@@ -51,6 +51,24 @@ int64_t platform_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+int64_t platform_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int platform_page_faults(uint64_t *out)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return err_from_os();
+	*out = (uint64_t)ru.ru_minflt + (uint64_t)ru.ru_majflt;
+	return COWLAB_OK;
+}
+
 int64_t platform_now_ms(void)
 {
 	return platform_now_us() / 1000;

@@ -71,6 +71,28 @@ int64_t platform_now_us(void)
 			 now.QuadPart % freq.QuadPart * 1000000 / freq.QuadPart);
 }
 
+int64_t platform_now_ns(void)
+{
+	static LARGE_INTEGER freq;
+	LARGE_INTEGER now;
+
+	if (freq.QuadPart == 0)
+		QueryPerformanceFrequency(&freq);
+	QueryPerformanceCounter(&now);
+	return (int64_t)(now.QuadPart / freq.QuadPart * 1000000000 +
+			 now.QuadPart % freq.QuadPart * 1000000000 / freq.QuadPart);
+}
+
+int platform_page_faults(uint64_t *out)
+{
+	PROCESS_MEMORY_COUNTERS pmc;
+
+	if (!GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof(pmc)))
+		return err_from_os();
+	*out = pmc.PageFaultCount;
+	return COWLAB_OK;
+}
+
 int64_t platform_now_ms(void)
 {
 	return platform_now_us() / 1000;
