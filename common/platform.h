@@ -63,6 +63,11 @@ int platform_memory_room(uint64_t *room, char *how, size_t cap);
 
 /* Whether standard error is a terminal (progress lines go only there). */
 bool platform_stderr_is_terminal(void);
+bool platform_stdout_is_terminal(void);
+/* Whether stream 1 (stdout) or 2 (stderr), a terminal, takes ANSI escape
+ * sequences (colour, cursor moves): on Windows it asks the console to
+ * (ENABLE_VIRTUAL_TERMINAL_PROCESSING), and says whether it would. */
+bool platform_terminal_ansi(int stream);
 
 /* Fills buf with n bytes from the system's random source. */
 int platform_random(void *buf, size_t n);

@@ -757,6 +757,54 @@ static void print_clients(const struct report *r, FILE *out)
 			r->nrejected - HUMAN_REJECTED_MAX, text_s(r->nrejected - HUMAN_REJECTED_MAX));
 }
 
+bool report_color_wanted(enum report_color when, bool ansi_terminal)
+{
+	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (when != REPORT_COLOR_AUTO)
+		return when == REPORT_COLOR_ALWAYS;
+	return ansi_terminal && (no == NULL || no[0] == '\0') &&
+	       (term == NULL || strcmp(term, "dumb") != 0);
+}
+
+/* A letter's colour (SGR): copies green, tracking plain, rw blue, faults
+ * yellow, the server's cyan, a difference bold red, not proven magenta,
+ * nobody's dim. */
+static const char *map_color(char c)
+{
+	switch (c) {
+	case MAP_COPY: return "\033[32m";
+	case MAP_RW: return "\033[34m";
+	case MAP_FAULT: return "\033[33m";
+	case MAP_SERVER: return "\033[36m";
+	case MAP_BROKEN: return "\033[1;31m";
+	case MAP_UNKNOWN: return "\033[35m";
+	case MAP_UNUSED: return "\033[2m";
+	}
+	return "";
+}
+
+void report_print_map_row(FILE *out, const char *row, size_t n, bool color)
+{
+	const char *on = "";
+
+	if (!color) {
+		fprintf(out, "%.*s", (int)n, row);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *c = map_color(row[i]);
+
+		if (strcmp(c, on) != 0) {
+			fputs(c[0] ? c : "\033[0m", out);
+			on = c;
+		}
+		fputc(row[i], out);
+	}
+	if (on[0] != '\0')
+		fputs("\033[0m", out);
+}
+
 void report_print_copy_cost(const struct report *r, FILE *out)
 {
 	const cJSON *c = cJSON_GetObjectItemCaseSensitive(r->copy_cost, "copies");
@@ -815,7 +863,9 @@ static void print_map(const struct report *r, FILE *out)
 			break;
 		}
 		size_t len = n - row * MAP_ROW < MAP_ROW ? n - row * MAP_ROW : MAP_ROW;
-		fprintf(out, "%7zu %.*s\n", row * MAP_ROW, (int)len, r->page_map + row * MAP_ROW);
+		fprintf(out, "%7zu ", row * MAP_ROW);
+		report_print_map_row(out, r->page_map + row * MAP_ROW, len, r->color);
+		fputc('\n', out);
 	}
 }
 

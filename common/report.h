@@ -98,7 +98,18 @@ struct report {
 	struct platform_resources before, after; /* the server's, around the run */
 	cJSON *scenario;        /* a scenario's run (server/play.c), or NULL */
 	cJSON *copy_cost;       /* the cost of a copy (server/play.c), or NULL */
+	bool color;             /* the human report's page map in colour (--color) */
 };
+
+/* --color: the page map's letters in colour, for a terminal. */
+enum report_color { REPORT_COLOR_AUTO, REPORT_COLOR_ALWAYS, REPORT_COLOR_NEVER };
+/* Whether to colour a stream: always, never, or (auto) when it is a
+ * terminal that takes ANSI sequences, NO_COLOR is unset or empty
+ * (no-color.org) and TERM is not "dumb". */
+bool report_color_wanted(enum report_color when, bool ansi_terminal);
+/* n letters of a page map; coloured, each letter keeps its colour's
+ * meaning and the letters stay (the map reads the same without colour). */
+void report_print_map_row(FILE *out, const char *row, size_t n, bool color);
 
 /* "cost of a copy: ..." for people, from copy_cost (nothing without). */
 void report_print_copy_cost(const struct report *r, FILE *out);

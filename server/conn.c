@@ -599,12 +599,49 @@ static void close_admission(struct server *s)
 
 /* On a terminal, one line that counts in place (at most ten times a
  * second, and once more at the end); elsewhere nothing. */
+/* The page map as the run goes, under the progress line, redrawn in
+ * place at most four times a second: 16 rows of 64 pages at most. */
+#define LIVE_ROWS 16
+static void live(struct server *s, const char *counts, bool last)
+{
+	static char map[LIVE_ROWS * 64 + 1];
+	uint64_t pages = s->plan->live_map(s, map, sizeof(map));
+	size_t n = strlen(map), rows = (n + 63) / 64;
+
+	if (s->live_lines > 0)
+		fprintf(stderr, "\r\033[%dA", s->live_lines);
+	fprintf(stderr, "\r\033[Kcowlab-server: %d of %d client%s connected, %s\n", s->nclients,
+		s->opt.clients, text_s((uint64_t)s->opt.clients), counts);
+	for (size_t row = 0; row < rows; row++) {
+		size_t len = n - row * 64 < 64 ? n - row * 64 : 64;
+
+		fprintf(stderr, "\033[K%7zu ", row * 64);
+		report_print_map_row(stderr, map + row * 64, len, s->live_color);
+		fputc('\n', stderr);
+	}
+	if (pages > n)
+		fprintf(stderr, "\033[K        ... %llu more pages (the report has them all)\n",
+			(unsigned long long)(pages - n));
+	s->live_lines = 1 + (int)rows + (pages > n);
+	if (last)
+		s->live_lines = 0;
+	fflush(stderr);
+}
+
 static void progress(struct server *s, bool last)
 {
 	int64_t now = platform_now_ms();
 
-	if (!s->progress || (!last && now - s->progress_ms < 100))
+	if (!s->progress || (!last && now - s->progress_ms < (s->live ? 250 : 100)))
 		return;
+	if (s->live) {
+		char counts[64];
+
+		s->progress_ms = now;
+		s->plan->progress(s, counts, sizeof(counts));
+		live(s, counts, last);
+		return;
+	}
 	s->progress_ms = now;
 	char counts[64];
 

@@ -77,6 +77,8 @@ static void usage(FILE *out)
 		"                         views mapped and say how many private pages each\n"
 		"                         holds and where; let go as --step goes on\n"
 		"  --hold-ms N            --hold, letting go by itself after N ms\n"
+		"  --color=WHEN           the page map in colour: auto (on a terminal, without\n"
+		"                         NO_COLOR or TERM=dumb), always or never\n"
 		"  --help, --version\n"
 		"\n"
 		"Exit status: 0 isolation held for every client, 1 a check failed (BROKEN),\n"
@@ -143,6 +145,20 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 		}
 		if (strcmp(a, "--hold") == 0) {
 			o->hold = true;
+			continue;
+		}
+		if (r == 0 && (r = cli_take(argc, argv, &i, "--color", &v)) == 1) {
+			if (strcmp(v, "auto") == 0)
+				o->color = REPORT_COLOR_AUTO;
+			else if (strcmp(v, "always") == 0)
+				o->color = REPORT_COLOR_ALWAYS;
+			else if (strcmp(v, "never") == 0)
+				o->color = REPORT_COLOR_NEVER;
+			else {
+				fprintf(stderr, "cowlab-server: --color takes auto, always or never, "
+					"not \"%s\"\n", v);
+				return REPORT_EXIT_USAGE;
+			}
 			continue;
 		}
 		for (size_t k = 0; r == 0 && k < sizeof(numeric) / sizeof(numeric[0]); k++) {
@@ -696,10 +712,23 @@ static int run_once(struct server *s, int index)
 
 	memset(&s->report, 0, sizeof(s->report));
 	report_init(&s->report);
+	s->report.color = !s->opt.json && !s->opt.tap &&
+			  report_color_wanted(s->opt.color, s->opt.color == REPORT_COLOR_AUTO &&
+					      platform_terminal_ansi(1));
 	platform_resources(&s->report.before);
 	s->started_ms = platform_now_ms();
 	/* a scenario's transcript is its progress */
 	s->progress = s->opt.scenario == NULL && platform_stderr_is_terminal();
+	/* the page map, live, where the progress line goes, on a terminal that
+	 * can move its cursor (not TERM=dumb); in colour as --color says */
+	{
+		const char *term = getenv("TERM");
+
+		s->live = s->progress && s->plan->live_map != NULL &&
+			  (term == NULL || strcmp(term, "dumb") != 0) && platform_terminal_ansi(2);
+		s->live_color = s->live && report_color_wanted(s->opt.color, true);
+		s->live_lines = 0;
+	}
 	s->report.run = index;
 	snprintf(s->report.version, sizeof(s->report.version), "%s", COWLAB_VERSION);
 	platform_describe(&s->report.platform);

@@ -2113,11 +2113,52 @@ static bool plan_holding(const struct server *s)
 	return p->stepping && (p->paused || p->gate < (int)p->sc.nsteps);
 }
 
+/* The page map as the run goes (a live map on a terminal): as the
+ * report's, for the pages of clients that have finished a step; a page of
+ * a client that has not yet is '.'. */
+static uint64_t plan_live_map(const struct server *s, char *buf, size_t cap)
+{
+	const struct play *p = s->play;
+	uint32_t lo, hi;
+	size_t n;
+
+	if (cap > 0)
+		buf[0] = '\0';
+	if (p == NULL || p->sc.each == 0 || cap == 0)
+		return 0;
+	lo = p->sc.before;
+	hi = p->sc.before + p->sc.each * (uint32_t)p->sc.clients;
+	n = p->sc.pages < cap - 1 ? p->sc.pages : cap - 1;
+	for (uint32_t page = 0; page < n; page++) {
+		int k = page >= lo && page < hi ? (int)((page - lo) / p->sc.each) + 1 : 0;
+		uint8_t b = p->pagebits[page];
+		char c;
+
+		if (k == 0)
+			c = MAP_SERVER;
+		else if (k > s->nclients || p->lane_done[k] < 1)
+			c = MAP_UNUSED;
+		else if (s->clients[k - 1].lost)
+			c = MAP_UNKNOWN;
+		else if (model_is_copy(p->model, k, MODEL_COW, page))
+			c = MAP_COPY;
+		else
+			c = b & PB_WRITTEN ? MAP_RW : b & PB_FAULTED ? MAP_FAULT : MAP_TRACK;
+		if (b & PB_UNPROVEN)
+			c = MAP_UNKNOWN;
+		if (b & PB_DIFFERS)
+			c = MAP_BROKEN;
+		buf[page] = c;
+	}
+	buf[n] = '\0';
+	return p->sc.pages;
+}
+
 const struct plan play_plan = {
 	.place = plan_place, .admitted = plan_admitted, .outstanding = plan_outstanding,
 	.take = plan_take, .advance = plan_advance, .client_done = plan_client_done,
 	.doing = plan_doing, .progress = plan_progress, .tick = plan_tick,
-	.holding = plan_holding,
+	.holding = plan_holding, .live_map = plan_live_map,
 };
 
 /* ---- judging ---- */

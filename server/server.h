@@ -33,6 +33,7 @@ struct server_options {
 	bool step;              /* --step: pause before each step */
 	int step_ms;            /* --step-ms: go on after this long; -1: on Enter or
 				   the step signal alone */
+	enum report_color color; /* --color */
 	bool hold;              /* --hold: keep every process after the last step */
 	int hold_ms;            /* --hold-ms: let go after this long; -1: on Enter or
 				   the step signal alone */
@@ -138,6 +139,10 @@ struct plan {
 	/* the run is held although every client has answered (--step: paused,
 	 * or the server's own steps still to come) */
 	bool (*holding)(const struct server *s);
+	/* the page map as it stands, its first cap - 1 letters into buf (NUL
+	 * ended), for a live map on a terminal; returns the section's pages,
+	 * or 0 when the run has no map in the roles' letters */
+	uint64_t (*live_map)(const struct server *s, char *buf, size_t cap);
 };
 
 struct play;
@@ -165,6 +170,8 @@ struct server {
 	int64_t answers_due;     /* the earliest answer deadline, or later */
 	int64_t started_ms;
 	bool progress;           /* stderr is a terminal: progress lines */
+	bool live, live_color;   /* ...that takes ANSI: the page map, live, too */
+	int live_lines;          /* the lines of it drawn last, to go back over */
 	int64_t progress_ms;
 	struct report report;
 };

@@ -1938,6 +1938,38 @@ static void scenario_copy_cost(struct ctx *t)
 	remove(err);
 }
 
+/* Colour and the live map are for terminals (tests/live.py drives one):
+ * on a file, the output is what it always was, no escape sequence in
+ * either stream; --color=always colours the human report's page map
+ * even there, never a JSON report; a --color that is none of the three
+ * is refused. */
+static void scenario_color(struct ctx *t)
+{
+	char err[300];
+	const char *plain[] = { t->server, "--spawn", "3", "--client", t->client, NULL };
+	const char *always[] = { t->server, "--spawn", "3", "--color=always", "--client", t->client,
+				 NULL };
+	const char *json[] = { t->server, "--spawn", "3", "--json", "--color", "always", "--client",
+			       t->client, NULL };
+	const char *bad[] = { t->server, "--spawn", "3", "--color=sometimes", NULL };
+
+	snprintf(err, sizeof(err), "%s.err", t->out);
+	CHECK(run_server(t, plain, err) == 0);
+	CHECK_MSG(strchr(read_text(t->out), '\033') == NULL, "an escape on a file: %s",
+		  read_text(t->out));
+	CHECK(strchr(read_text(err), '\033') == NULL);
+	CHECK(strstr(read_text(t->out), "      0 SCtWFCtWFCtWFS\n") != NULL);
+	CHECK(run_server(t, always, err) == 0);
+	CHECK_MSG(strstr(read_text(t->out), "\033[36mS\033[32mC\033[0mt\033[34mW\033[33mF") != NULL,
+		  "%s", read_text(t->out));
+	CHECK(strchr(read_text(err), '\033') == NULL); /* no live map: not a terminal */
+	CHECK(run_server(t, json, err) == 0);
+	CHECK(strchr(read_text(t->out), '\033') == NULL);
+	CHECK(run_server(t, bad, err) == 2);
+	CHECK(strstr(read_text(err), "--color takes auto, always or never") != NULL);
+	remove(err);
+}
+
 /* ---- the built-in run's report, as recorded ----
  *
  * The built-in run's report is a contract (docs/report.md): its checks'
@@ -2637,6 +2669,8 @@ int main(int argc, char **argv)
 		scenario_hold(&t);
 	else if (strcmp(sc, "copy-cost") == 0)
 		scenario_copy_cost(&t);
+	else if (strcmp(sc, "color") == 0)
+		scenario_color(&t);
 	else if (strcmp(sc, "play-builtin") == 0 && argc > 4)
 		scenario_play_builtin(&t, argv[4]);
 	else if (strcmp(sc, "play-builtin-record") == 0 && argc > 4)

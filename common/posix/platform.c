@@ -354,6 +354,16 @@ bool platform_stderr_is_terminal(void)
 	return isatty(STDERR_FILENO) == 1;
 }
 
+bool platform_stdout_is_terminal(void)
+{
+	return isatty(STDOUT_FILENO) == 1;
+}
+
+bool platform_terminal_ansi(int stream)
+{
+	return isatty(stream == 1 ? STDOUT_FILENO : STDERR_FILENO) == 1;
+}
+
 void posix_maps_line(char *dst, size_t cap, const char *line)
 {
 	const char *at = line;

@@ -309,6 +309,24 @@ bool platform_stderr_is_terminal(void)
 	return GetConsoleMode(GetStdHandle(STD_ERROR_HANDLE), &mode) != 0;
 }
 
+bool platform_stdout_is_terminal(void)
+{
+	DWORD mode;
+
+	return GetConsoleMode(GetStdHandle(STD_OUTPUT_HANDLE), &mode) != 0;
+}
+
+bool platform_terminal_ansi(int stream)
+{
+	HANDLE h = GetStdHandle(stream == 1 ? STD_OUTPUT_HANDLE : STD_ERROR_HANDLE);
+	DWORD mode;
+
+	if (!GetConsoleMode(h, &mode))
+		return false;
+	return (mode & ENABLE_VIRTUAL_TERMINAL_PROCESSING) != 0 ||
+	       SetConsoleMode(h, mode | ENABLE_VIRTUAL_TERMINAL_PROCESSING) != 0;
+}
+
 static const char *protect_base_name(DWORD p)
 {
 	switch (p & 0xff) {
