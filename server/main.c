@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "cowlab-config.h"
 #include "err.h"
+#include "html.h"
 #include "builtin.h"
 #include "interrupt.h"
 #include "platform.h"
@@ -77,6 +78,7 @@ static void usage(FILE *out)
 		"                         views mapped and say how many private pages each\n"
 		"                         holds and where; let go as --step goes on\n"
 		"  --hold-ms N            --hold, letting go by itself after N ms\n"
+		"  --html FILE            also write the run as one self-contained HTML page\n"
 		"  --color=WHEN           the page map in colour: auto (on a terminal, without\n"
 		"                         NO_COLOR or TERM=dumb), always or never\n"
 		"  --help, --version\n"
@@ -145,6 +147,14 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 		}
 		if (strcmp(a, "--hold") == 0) {
 			o->hold = true;
+			continue;
+		}
+		if (r == 0 && (r = cli_take(argc, argv, &i, "--html", &v)) == 1) {
+			if (o->html != NULL) {
+				fprintf(stderr, "cowlab-server: --html is given twice\n");
+				return REPORT_EXIT_USAGE;
+			}
+			o->html = v;
 			continue;
 		}
 		if (r == 0 && (r = cli_take(argc, argv, &i, "--color", &v)) == 1) {
@@ -221,6 +231,10 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 		o->step = true; /* --step-ms N: --step, going on by itself */
 	if (seen[9] != NULL)
 		o->hold = true; /* --hold-ms N: --hold, letting go by itself */
+	if (o->html != NULL && o->repeat > 1) {
+		fprintf(stderr, "cowlab-server: --html writes one run: not with --repeat\n");
+		return REPORT_EXIT_USAGE;
+	}
 	if ((o->step || o->hold) && o->repeat > 1) {
 		fprintf(stderr, "cowlab-server: --%s pauses one run: not with --repeat\n",
 			o->step ? "step" : "hold");
@@ -247,6 +261,11 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 		if (strcmp(o->scenario, "list") == 0 && (o->json || o->tap)) {
 			fprintf(stderr, "cowlab-server: --scenario list prints the lessons for "
 				"people: not with --json or --tap\n");
+			return REPORT_EXIT_USAGE;
+		}
+		if (o->html != NULL && (o->print || strcmp(o->scenario, "list") == 0)) {
+			fprintf(stderr, "cowlab-server: --html writes a run: not with --print or "
+				"list\n");
 			return REPORT_EXIT_USAGE;
 		}
 		if ((o->step || o->hold) && (o->print || strcmp(o->scenario, "list") == 0)) {
@@ -698,6 +717,12 @@ static void teardown(struct server *s)
 	channel_hub_destroy(s->hub);
 	reap_clients(s);
 	play_free(s);
+	if (s->html != NULL) {
+		/* the run did not get as far as its page: none */
+		html_discard(s->html);
+		s->html = NULL;
+		remove(s->opt.html);
+	}
 	free(s->clients);
 	free(s->invited.slots);
 	section_unmap(s->section, s->rw);
@@ -735,6 +760,13 @@ static int run_once(struct server *s, int index)
 	s->report.cow_as_shared = s->opt.cow_as_shared;
 	s->report.expected_clients = s->opt.clients;
 	err = setup(s);
+	if (err == 0 && s->opt.html != NULL) {
+		char why[sizeof(s->report.setup_error)];
+
+		err = html_open(&s->html, s->opt.html, why, sizeof(why));
+		if (err != 0)
+			memcpy(s->report.setup_error, why, sizeof(why));
+	}
 	if (err == 0)
 		err = run(s);
 	if (err != 0 && s->report.setup_error[0] == '\0')

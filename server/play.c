@@ -36,6 +36,7 @@
 #include "evidence.h"
 #include "facts.h"
 #include "fault.h"
+#include "html.h"
 #include "interrupt.h"
 #include "json.h"
 #include "model.h"
@@ -187,6 +188,7 @@ struct play {
 	/* --step: steps before `gate` may begin; paused before step `gate`
 	 * until pause_until, Enter or the step signal */
 	bool control;                     /* --cow-as-shared */
+	struct html *html;                /* --html: the page gathered, or NULL */
 	bool stepping, paused;
 	int gate;
 	int64_t pause_until;
@@ -1342,12 +1344,16 @@ static void bad_op(const struct play *p, struct item *it)
 	}
 }
 
+static void html_take(const struct play *p, const struct item *it);
+
 static void judge_from(struct server *s, struct play *p, size_t from, int k)
 {
 	for (size_t i = from; i < p->nitems; i++) {
 		if (p->items[i].who != k)
 			continue;
 		judge_item(s, p, &p->items[i]);
+		if (p->html != NULL)
+			html_take(p, &p->items[i]);
 		bad_op(p, &p->items[i]);
 		tally(p, &p->items[i]);
 		mark_pages(p, &p->items[i]);
@@ -3466,11 +3472,67 @@ static void note_failed_ops(struct server *s, struct play *p, int k)
 }
 
 /* The step at hand, judged whole: printed, or added to the JSON. */
+/* --html: an observation of pages (the OS's evidence, a letter a page),
+ * as a row of the step's panel; with its sources' counts. */
+static void html_take(const struct play *p, const struct item *it)
+{
+	const struct scenario_action *a = it->action == NOT_AN_ACTION ? NULL :
+					  &p->sc.steps[p->step].actions[it->action];
+	const struct part *pt = &p->parts[it->who];
+	static uint64_t pages[256];
+	char pred[257], src[200] = "";
+	size_t n = it->ev_count < 256 ? it->ev_count : 256;
+	int st = it->st == OBS_DIFFER ? 1 : it->st == OBS_UNPROVEN ? 2 : it->st == OBS_NA ? 3 : 0;
+
+	if (it->seen_ev == NULL || it->pred_ev == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		pages[i] = ev_page(it, a, i);
+		pred[i] = it->pred_ev[i] == EVIDENCE_PAGE_PRIVATE ? 'P' : '-';
+	}
+	pred[n] = '\0';
+	for (size_t i = it->op0; i < it->op0 + it->nops && i < pt->answered && src[0] == '\0';
+	     i++) {
+		const struct evidence_report *ev = pt->rec != NULL ? pt->rec[i].evidence : NULL;
+
+		for (size_t k = 0; ev != NULL && k < ev->nsources; k++) {
+			if (ev->sources[k].supported)
+				appendf(src, sizeof(src), "%s%s %llu", k ? ", " : "", ev->sources[k].name,
+					(unsigned long long)ev->sources[k].private_pages);
+			else
+				appendf(src, sizeof(src), "%s%s unsupported", k ? ", " : "",
+					ev->sources[k].name);
+		}
+	}
+	html_row(p->html, p->step + 1, it->who, scenario_view_name(it->view), pages, it->ev_count,
+		 it->seen_ev, pred, st, st == 1 ? T(it->differs) : st == 2 ? T(it->unproven) :
+		 st == 3 ? it->na : "", src);
+}
+
 static void print_items(struct play *p)
 {
 	cJSON *step, *actions, *maps;
 	bool all_na;
 
+	if (p->html != NULL) {
+		/* the step's words, as the transcript has them */
+		FILE *tmp = tmpfile();
+		char *text = NULL;
+		long len;
+
+		if (tmp != NULL) {
+			print_step(p, tmp);
+			len = ftell(tmp);
+			if (len > 0 && (text = malloc((size_t)len + 1)) != NULL) {
+				rewind(tmp);
+				text[fread(text, 1, (size_t)len, tmp)] = '\0';
+			}
+			fclose(tmp);
+		}
+		html_step(p->html, p->step + 1, p->sc.steps[p->step].name,
+			  p->sc.steps[p->step].say, text != NULL ? text : "");
+		free(text);
+	}
 	if (p->out == PLAY_HUMAN)
 		print_step(p, p->f);
 	else if (p->out == PLAY_TAP)
@@ -3531,6 +3593,7 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 		rules = s->report.platform.wine_version[0] ? &model_rules_wine : &model_rules_windows;
 	p->deviation = rules->writecopy_writes_through;
 	p->control = s->opt.cow_as_shared;
+	p->html = s->html;
 	p->parts = calloc((size_t)p->nparts, sizeof(*p->parts));
 	p->last_step = calloc((size_t)p->nparts, sizeof(*p->last_step));
 	p->pagebits = calloc(p->sc.pages, 1);
@@ -4385,6 +4448,15 @@ void play_end(struct server *s)
 	make_checks(s, p);
 	make_page_map(s, p);
 	make_copy_cost(s, p);
+	if (s->html != NULL) {
+		int err = html_close(s->html, &s->report, p->sc.title[0] ? p->sc.title : p->sc.name,
+				     p->sc.before, p->sc.each);
+
+		s->html = NULL;
+		if (err != 0)
+			fprintf(stderr, "cowlab-server: cannot write %s: %s\n", s->opt.html,
+				cowlab_strerror(err));
+	}
 	if (p->out == PLAY_HUMAN)
 		print_end(s, p);
 	else if (p->out == PLAY_TAP)

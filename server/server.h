@@ -34,6 +34,7 @@ struct server_options {
 	int step_ms;            /* --step-ms: go on after this long; -1: on Enter or
 				   the step signal alone */
 	enum report_color color; /* --color */
+	const char *html;       /* --html FILE, or NULL */
 	bool hold;              /* --hold: keep every process after the last step */
 	int hold_ms;            /* --hold-ms: let go after this long; -1: on Enter or
 				   the step signal alone */
@@ -147,11 +148,13 @@ struct plan {
 
 struct play;
 struct scenario;
+struct html;
 
 struct server {
 	const struct plan *plan;
 	struct play *play;       /* a scenario's run (play.c), or NULL */
 	struct scenario *sc;     /* the scenario to run, until play_begin takes it */
+	struct html *html;       /* --html: the page being gathered, or NULL */
 	struct server_options opt;
 	struct channel_hub *hub;
 	struct section *section;

@@ -1970,6 +1970,81 @@ static void scenario_color(struct ctx *t)
 	remove(err);
 }
 
+/* --html FILE: one self-contained page (nothing fetched from elsewhere):
+ * the verdict, a cell a page of the section in the page map, a panel a
+ * step whose rows have a cell for each page they name, the checks, the
+ * histogram; a control run's differing rows marked; a path that cannot be
+ * written refused before the run. (tests/html.py renders it in Chromium.) */
+static int cells_in(const char *from, const char *to)
+{
+	int n = 0;
+
+	for (const char *c = strstr(from, "<i class=\""); c != NULL && c < to;
+	     c = strstr(c + 1, "<i class=\""))
+		n++;
+	return n;
+}
+
+static void scenario_html(struct ctx *t)
+{
+	char err[300], page[300], *text;
+	const char *argv[] = { t->server, "--spawn", "3", "--html", page, "--json", "--client",
+			       t->client, NULL };
+	const char *control[] = { t->server, "--spawn", "2", "--cow-as-shared", "--html", page,
+				  "--client", t->client, NULL };
+	const char *bad[] = { t->server, "--spawn", "1", "--html", ".", "--client", t->client,
+			      NULL };
+	int map_cells = 0, rows = 0;
+
+	snprintf(err, sizeof(err), "%s.err", t->out);
+	snprintf(page, sizeof(page), "%s.html", t->out);
+	CHECK(run_server(t, argv, err) == 0);
+	text = check_read_file(page);
+	CHECK(strncmp(text, "<!DOCTYPE html>\n<html lang=\"en\">", 32) == 0);
+	CHECK(strlen(text) > 8 && strcmp(text + strlen(text) - 8, "</html>\n") == 0);
+	CHECK(strstr(text, "id=\"verdict\">verdict: isolation HELD (exit 0)") != NULL);
+	/* self-contained: no resource from anywhere */
+	CHECK(strstr(text, " src=") == NULL && strstr(text, "<link") == NULL &&
+	      strstr(text, "@import") == NULL && strstr(text, "url(") == NULL);
+	for (const char *r = strstr(text, "<div class=\"row\" data-first="); r != NULL;
+	     r = strstr(r + 1, "<div class=\"row\" data-first="))
+		map_cells += cells_in(r, strstr(r, "</div>"));
+	CHECK_MSG(map_cells == 14, "%d cells in the page map, not 14", map_cells);
+	CHECK(count_of(text, "<article class=\"step\"") == 4);
+	for (const char *r = strstr(text, "data-pages=\""); r != NULL;
+	     r = strstr(r + 1, "data-pages=\"")) {
+		int pages = 1;
+
+		for (const char *c = r + 12; *c != '"'; c++)
+			pages += *c == ',';
+		CHECK_MSG(cells_in(r, strstr(r, "</div>")) == pages, "a row of %d pages has "
+			  "%d cells", pages, cells_in(r, strstr(r, "</div>")));
+		rows++;
+	}
+	/* each client's evidence in the write step (before, after) and the observe step */
+	CHECK_MSG(rows == 9, "%d rows of pages, not 9", rows);
+	CHECK(strstr(text, "<svg") != NULL && strstr(text, "<rect") != NULL);
+	CHECK(strstr(text, "<script type=\"application/json\" id=\"checks-data\">{\"server\":[") !=
+	      NULL);
+	/* the JSON report is unchanged by it */
+	{
+		cJSON *jr = read_report(t->out);
+
+		CHECK_MSG(jr != NULL, "no JSON report beside --html");
+		cJSON_Delete(jr);
+	}
+	CHECK(run_server(t, control, err) == 1);
+	text = check_read_file(page);
+	CHECK(strstr(text, "verdict: BROKEN (exit 1)") != NULL);
+	CHECK(strstr(text, "<div class=\"row differs\"") != NULL);
+	CHECK(strstr(text, "<i class=\"bad\">!</i>") != NULL);
+	CHECK(run_server(t, bad, err) == 2);
+	CHECK_MSG(strstr(read_text(t->out), "cannot write .") != NULL ||
+		  strstr(read_text(err), "cannot write .") != NULL, "%s", read_text(t->out));
+	remove(page);
+	remove(err);
+}
+
 /* ---- the built-in run's report, as recorded ----
  *
  * The built-in run's report is a contract (docs/report.md): its checks'
@@ -2671,6 +2746,8 @@ int main(int argc, char **argv)
 		scenario_copy_cost(&t);
 	else if (strcmp(sc, "color") == 0)
 		scenario_color(&t);
+	else if (strcmp(sc, "html") == 0)
+		scenario_html(&t);
 	else if (strcmp(sc, "play-builtin") == 0 && argc > 4)
 		scenario_play_builtin(&t, argv[4]);
 	else if (strcmp(sc, "play-builtin-record") == 0 && argc > 4)
