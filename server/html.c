@@ -227,10 +227,11 @@ static const char style[] =
 	"h1{font-size:1.4em}h2{font-size:1.2em;margin-top:1.6em}h3{font-size:1.05em}"
 	".verdict{font-weight:bold;font-size:1.2em;padding:.3em .6em;display:inline-block}"
 	".held{background:#d9f2d9}.broken{background:#f7d4d4}.unproven{background:#f7ecd0}"
-	".grid{font:13px/1 ui-monospace,monospace}.row{white-space:nowrap;margin:1px 0}"
+	".grid{font:15px/1.35 ui-monospace,monospace;letter-spacing:2px}"
+	".row{white-space:nowrap;margin:1px 0}"
 	".row b{display:inline-block;min-width:11em;font-weight:normal;color:#444}"
-	".grid i{display:inline-block;width:1.1em;text-align:center;font-style:normal;"
-	"cursor:pointer;margin-right:1px;padding:1px 0}"
+	".grid i{font-style:normal;cursor:pointer}.grid .row{contain:content}"
+	"article.step{content-visibility:auto;contain-intrinsic-size:auto 600px}"
 	".cp{background:#3a3;color:#fff}.tr{background:#eee}.rw{background:#36c;color:#fff}"
 	".ft{background:#db3}.sv{background:#2aa;color:#fff}.bad{background:#c00;color:#fff;"
 	"font-weight:bold}.unk{background:#a3a;color:#fff}.sh{background:#ddd}.no{background:#fff;"
@@ -240,7 +241,7 @@ static const char style[] =
 	"text-align:left;vertical-align:top;font-size:13px}"
 	"#detail{position:sticky;bottom:0;background:#fffbe6;border:1px solid #cb8;"
 	"padding:.5em;margin-top:1em;white-space:pre-wrap;font-size:13px}"
-	".legend i{cursor:default}";
+	".legend i{cursor:default;font-style:normal;padding:0 3px}";
 
 static const char script[] =
 	"(function(){var d=document.getElementById('detail');"

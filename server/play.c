@@ -3615,7 +3615,7 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 	}
 	/* with more than 64 clients, a step's items are let go once judged:
 	 * its lines say its counts */
-	p->keep = p->sc.clients <= SCENARIO_CLIENTS_MAX && out != PLAY_REPORT;
+	p->keep = p->sc.clients <= SCENARIO_CLIENTS_MAX && (out != PLAY_REPORT || s->html != NULL);
 	p->lane_done = calloc((size_t)p->nparts, sizeof(*p->lane_done));
 	p->lane_at = calloc((size_t)p->nparts, sizeof(*p->lane_at));
 
