@@ -411,10 +411,11 @@ int html_close(struct html *h, const struct report *r, const char *title, uint32
 		cells(f, r->page_map + row * MAP_ROW, len);
 		fputs("</div>\n", f);
 	}
+	fputs("</div>\n", f);
 	if (map_n == 0)
 		fputs("<p>This run's section is not laid out by client: each step below says "
 		      "what the OS said of the pages it was asked about.</p>\n", f);
-	fputs("</div>\n</section>\n", f);
+	fputs("</section>\n", f);
 
 	/* the steps, a panel each */
 	fputs("<section id=\"timeline\">\n<h2>Steps</h2>\n", f);
