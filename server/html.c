@@ -137,7 +137,7 @@ void html_row(struct html *h, int step, int who, const char *view, const uint64_
 	snprintf(r->view, sizeof(r->view), "%s", view);
 	r->n = shown;
 	r->more = n - shown;
-	r->pages = malloc(shown * 21 + 1);
+	r->pages = malloc(shown * 22 + 1);
 	r->seen = malloc(shown + 1);
 	r->pred = malloc(shown + 1);
 	r->why = dup(why);
@@ -148,10 +148,22 @@ void html_row(struct html *h, int step, int who, const char *view, const uint64_
 		h->nomem = true;
 		return;
 	}
+	/* runs of pages: "1-16,21" */
 	r->pages[0] = '\0';
-	for (size_t i = 0; i < shown; i++)
-		len += (size_t)snprintf(r->pages + len, 22, "%s%llu", i ? "," : "",
-					(unsigned long long)pages[i]);
+	for (size_t i = 0; i < shown;) {
+		size_t j = i;
+
+		while (j + 1 < shown && pages[j + 1] == pages[j] + 1)
+			j++;
+		if (j > i)
+			len += (size_t)snprintf(r->pages + len, 44, "%s%llu-%llu", i ? "," : "",
+						(unsigned long long)pages[i],
+						(unsigned long long)pages[j]);
+		else
+			len += (size_t)snprintf(r->pages + len, 22, "%s%llu", i ? "," : "",
+						(unsigned long long)pages[i]);
+		i = j + 1;
+	}
 	memcpy(r->seen, seen, shown);
 	r->seen[shown] = '\0';
 	memcpy(r->pred, pred, shown);
@@ -192,36 +204,6 @@ static void jesc(FILE *f, const char *s)
 	}
 }
 
-/* A letter's class: the page states, as the report's letters. */
-static const char *cls(char c)
-{
-	switch (c) {
-	case 'C': case 'P': return "cp";
-	case 't': return "tr";
-	case 'W': return "rw";
-	case 'F': return "ft";
-	case 'S': return "sv";
-	case '!': return "bad";
-	case '?': return "unk";
-	case 's': return "sh";
-	}
-	return "no";
-}
-
-static void cells(FILE *f, const char *letters, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char c = letters[i];
-
-		fprintf(f, "<i class=\"%s\">", cls(c));
-		if (c == '&' || c == '<' || c == '>')
-			fputc('?', f);
-		else
-			fputc(c, f);
-		fputs("</i>", f);
-	}
-}
-
 static const char style[] =
 	"body{font:15px/1.4 system-ui,sans-serif;margin:1.5em;max-width:1100px;color:#111}"
 	"h1{font-size:1.4em}h2{font-size:1.2em;margin-top:1.6em}h3{font-size:1.05em}"
@@ -232,9 +214,10 @@ static const char style[] =
 	".row b{display:inline-block;min-width:11em;font-weight:normal;color:#444}"
 	".grid i{font-style:normal;cursor:pointer}.grid .row{contain:content}"
 	"article.step{content-visibility:auto;contain-intrinsic-size:auto 600px}"
-	".cp{background:#3a3;color:#fff}.tr{background:#eee}.rw{background:#36c;color:#fff}"
-	".ft{background:#db3}.sv{background:#2aa;color:#fff}.bad{background:#c00;color:#fff;"
-	"font-weight:bold}.unk{background:#a3a;color:#fff}.sh{background:#ddd}.no{background:#fff;"
+	".row span{letter-spacing:2px}#map .row b{min-width:4.5em}"
+	"i.c{background:#3a3;color:#fff}i.t{background:#eee}i.w{background:#36c;color:#fff}"
+	"i.f{background:#db3}i.v{background:#2aa;color:#fff}i.x{background:#c00;color:#fff;"
+	"font-weight:bold}i.q{background:#a3a;color:#fff}i.s{background:#ddd}i.n{background:#fff;"
 	"color:#999}.differs{outline:2px solid #c00}.unproven-row{outline:2px dashed #a3a}"
 	"pre{background:#f6f6f6;padding:.5em;overflow-x:auto;font-size:12px}"
 	"table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;"
@@ -255,9 +238,20 @@ static const char script[] =
 	"of it was not made','.':'nobody\\'s',P:'a private copy of its own (the OS)',s:'the "
 	"section\\'s page, mapped (the OS)'};"
 	"function say(t){d.textContent=t;}"
+	"var cl={C:'c',P:'c',t:'t',W:'w',F:'f',S:'v','!':'x','?':'q',s:'s'};"
+	"function one(r){var sp=r.querySelector('span');if(sp.childNodes.length)return;"
+	"var s=r.dataset.seen,h='';for(var i=0;i<s.length;i++)h+='<i class='+(cl[s[i]]||'n')"
+	"+'>'+s[i]+'</i>';sp.innerHTML=h;}"
+	"window.cowlabCells=function(a){if(a.dataset&&a.dataset.seen!==undefined)one(a);"
+	"else a.querySelectorAll('.row[data-seen]').forEach(one);};"
+	"var io=new IntersectionObserver(function(es){es.forEach(function(e){"
+	"if(e.isIntersecting){one(e.target);io.unobserve(e.target);}});},"
+	"{rootMargin:'400px'});"
+	"document.querySelectorAll('.row[data-seen]').forEach(function(r){io.observe(r);});"
 	"document.addEventListener('click',function(e){var c=e.target;"
-	"if(c.tagName!=='I'||!c.parentNode.classList.contains('row'))return;"
-	"var r=c.parentNode,k=Array.prototype.indexOf.call(r.querySelectorAll('i'),c),"
+	"var r=c.parentNode;if(r&&r.tagName==='SPAN')r=r.parentNode;"
+	"if(c.tagName!=='I'||!r||!r.classList.contains('row'))return;"
+	"var k=Array.prototype.indexOf.call(r.querySelectorAll('i'),c),"
 	"l=c.textContent,t;"
 	"if(r.dataset.first!==undefined){var pg=+r.dataset.first+k,"
 	"b=+m.dataset.before,e2=+m.dataset.each,o=e2>0&&pg>=b&&pg<b+e2*(+m.dataset.clients)?"
@@ -265,7 +259,9 @@ static const char script[] =
 	"t='page '+pg+': '+l+' = '+(names[l]||l)+(o?'\\nits owner: client '+o:'');"
 	"var cs=cks[o?String(o):'server']||[];"
 	"for(var i=0;i<cs.length;i++)t+='\\n  '+cs[i][0]+' '+cs[i][1]+': '+cs[i][2];say(t);return;}"
-	"var ps=r.dataset.pages.split(','),p=r.dataset.pred.charAt(k);"
+	"var ps=[];r.dataset.pages.split(',').forEach(function(x){var a=x.split('-'),"
+	"lo=+a[0],hi=a.length>1?+a[1]:lo;for(var q=lo;q<=hi;q++)ps.push(q);});"
+	"var p=r.dataset.pred.charAt(k);"
 	"t='step '+r.dataset.step+', '+r.dataset.who+', '+r.dataset.view+' view, page '+ps[k]+"
 	"'\\nthe OS says: '+l+' = '+(names[l]||l)+"
 	"'\\nthe model predicts: '+(p==='P'?'P = a private copy':'not a private copy')+"
@@ -323,9 +319,9 @@ static void svg_cost(FILE *f, const cJSON *cc)
 			"%.3g</text>\n", x, 182, x, 182, num_of(b, "from_us"));
 		i++;
 	}
-	fputs("</svg>\n<p class=\"legend\"><i class=\"cp\">&nbsp;</i> writes that copy "
-	      "<i class=\"rw\">&nbsp;</i> the same pages written again "
-	      "<i class=\"sh\">&nbsp;</i> writes that copy nothing; buckets in microseconds "
+	fputs("</svg>\n<p class=\"legend\"><i class=c>&nbsp;</i> writes that copy "
+	      "<i class=w>&nbsp;</i> the same pages written again "
+	      "<i class=s>&nbsp;</i> writes that copy nothing; buckets in microseconds "
 	      "(quarter octaves)</p>\n", f);
 }
 
@@ -346,7 +342,7 @@ static void check_rows(FILE *f, const char *who, const struct report_check *c, s
 }
 
 static void checks_json(FILE *f, const char *key, const struct report_check *c, size_t n,
-			bool *first)
+			bool *first, bool held_bare)
 {
 	fprintf(f, "%s\"%s\":[", *first ? "" : ",", key);
 	*first = false;
@@ -354,7 +350,9 @@ static void checks_json(FILE *f, const char *key, const struct report_check *c, 
 		fprintf(f, "%s[\"", i ? "," : "");
 		jesc(f, c[i].name);
 		fprintf(f, "\",\"%s\",\"", report_check_status_name(report_check_status(&c[i])));
-		jesc(f, c[i].detail);
+		/* (past 64 clients a check that held is said by its name alone) */
+		if (!held_bare || report_check_status(&c[i]) != CHECK_HELD)
+			jesc(f, c[i].detail);
 		fputs("\"]", f);
 	}
 	fputc(']', f);
@@ -396,20 +394,21 @@ int html_close(struct html *h, const struct report *r, const char *title, uint32
 
 	/* the page map, a cell a page */
 	fprintf(f, "<section>\n<h2>Page map</h2>\n<p class=\"legend\">%s</p>\n",
-		"<i class=\"sv\">S</i> the server's <i class=\"cp\">C</i> a private copy "
-		"<i class=\"tr\">t</i> tracking <i class=\"rw\">W</i> written through rw "
-		"<i class=\"ft\">F</i> ro write faulted <i class=\"bad\">!</i> differs from "
-		"the model <i class=\"unk\">?</i> not proven <i class=\"no\">.</i> nobody's. "
+		"<i class=v>S</i> the server's <i class=c>C</i> a private copy "
+		"<i class=t>t</i> tracking <i class=w>W</i> written through rw "
+		"<i class=f>F</i> ro write faulted <i class=x>!</i> differs from "
+		"the model <i class=q>?</i> not proven <i class=n>.</i> nobody's. "
 		"Click a page.");
 	fprintf(f, "<div class=\"grid\" id=\"map\" data-before=\"%u\" data-each=\"%u\" "
 		"data-clients=\"%d\">\n", before, each, r->expected_clients);
 	for (size_t row = 0; row * MAP_ROW < map_n; row++) {
 		size_t len = map_n - row * MAP_ROW < MAP_ROW ? map_n - row * MAP_ROW : MAP_ROW;
 
-		fprintf(f, "<div class=\"row\" data-first=\"%zu\"><b>%zu</b>", row * MAP_ROW,
-			row * MAP_ROW);
-		cells(f, r->page_map + row * MAP_ROW, len);
-		fputs("</div>\n", f);
+		fprintf(f, "<div class=\"row\" data-first=\"%zu\" data-seen=\"", row * MAP_ROW);
+		for (size_t k = 0; k < len; k++) /* the report's letters: none to escape */
+			fputc(strchr("<>&\"", r->page_map[row * MAP_ROW + k]) ? '?' :
+			      r->page_map[row * MAP_ROW + k], f);
+		fprintf(f, "\"><b>%zu</b><span></span></div>\n", row * MAP_ROW);
 	}
 	fputs("</div>\n", f);
 	if (map_n == 0)
@@ -457,8 +456,11 @@ int html_close(struct html *h, const struct report *r, const char *title, uint32
 			esc(f, row->why);
 			fputs("\" data-src=\"", f);
 			esc(f, row->sources);
-			fprintf(f, "\"><b>%s %s</b>", who, row->view);
-			cells(f, row->seen, row->n);
+			/* its cells made when the panel comes into view (the page's
+			 * script): a page of 1000 clients opens without them */
+			fputs("\" data-seen=\"", f);
+			esc(f, row->seen);
+			fprintf(f, "\"><b>%s %s</b><span></span>", who, row->view);
 			if (row->more > 0)
 				fprintf(f, " and %zu more pages", row->more);
 			fputs("</div>\n", f);
@@ -500,12 +502,13 @@ int html_close(struct html *h, const struct report *r, const char *title, uint32
 	      "said of it, what the model predicted and the checks about it.</div>\n", f);
 	/* each client's checks, for the clicks */
 	fputs("<script type=\"application/json\" id=\"checks-data\">{", f);
-	checks_json(f, "server", r->server_checks, r->nserver_checks, &first);
+	checks_json(f, "server", r->server_checks, r->nserver_checks, &first, false);
 	for (size_t i = 0; i < r->nclients; i++) {
 		char key[16];
 
 		snprintf(key, sizeof(key), "%d", r->clients[i].id);
-		checks_json(f, key, r->clients[i].checks, r->clients[i].nchecks, &first);
+		checks_json(f, key, r->clients[i].checks, r->clients[i].nchecks, &first,
+			    r->nclients > 64);
 	}
 	fprintf(f, "}</script>\n<script>%s</script>\n</body>\n</html>\n", script);
 	err = ferror(f) || fflush(f) != 0 ? COWLAB_E_IO : COWLAB_OK;

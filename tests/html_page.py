@@ -72,9 +72,16 @@ def chromium(args, page):
 CLICK = """<script>
 (function(){
   var out = [];
-  document.querySelector('#map .row i').click();
+  cowlabCells(document.getElementById('map'));
+  var mr = document.querySelector('#map .row');
+  if (mr.querySelectorAll('i').length !== mr.dataset.seen.length) out.push('CELLS WRONG');
+  mr.querySelector('i').click();
   out.push(document.getElementById('detail').textContent);
-  document.querySelector('.row[data-pages] i').click();
+  var a = document.querySelector('article.step');
+  cowlabCells(a);  /* as when the panel comes into view */
+  var row = a.querySelector('.row[data-pages]');
+  if (row.querySelectorAll('i').length !== row.dataset.seen.length) out.push('CELLS WRONG');
+  row.querySelector('i').click();
   out.push(document.getElementById('detail').textContent);
   var p = document.createElement('pre'); p.id = 'clicked';
   p.textContent = out.join('\\n----\\n'); document.body.appendChild(p);
@@ -115,6 +122,7 @@ def main():
         start = dom.find('<pre id="clicked">')
         said = html.unescape(dom[start:dom.find("</pre>", start)]) if start >= 0 else ""
         check("page 0: S = the server's own page" in said, "a click on the map: %r" % said[:200])
+        check("CELLS WRONG" not in said, "a panel's cells are not a cell a page")
         check("section_intact held" in said, "the map's click names no check: %r" % said[:300])
         check("the OS says: " in said and "the model predicts: " in said and
               "its sources: pagemap" in said and "as the model predicts" in said,
