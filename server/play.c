@@ -1730,6 +1730,20 @@ static void step_participant(struct server *s, struct play *p, FILE *f, int k, b
 		step_look(f, pid, look, p->sc.pages, p->agent.page_size, windows);
 }
 
+/* "going on in 50 ms, or at Enter, or with: kill -USR1 1234" */
+static void say_how_to_go_on(const struct server *s, FILE *f, const char *what, int ms)
+{
+	char how[160], line[300];
+
+	step_signal_how(s->opt.name, platform_pid(), how, sizeof(how));
+	if (ms >= 0)
+		snprintf(line, sizeof(line), "%s in %d ms, or at Enter, or with: %s", what, ms, how);
+	else
+		snprintf(line, sizeof(line), "%s at Enter, or with: %s", what, how);
+	wrap(f, 2, line, 4);
+	fflush(f);
+}
+
 /* Paused before step p->gate: what comes, what the model predicts, the
  * copies the model says each participant holds, where every view is, and
  * how to go on. On stderr: the run's own output stays what it is. */
@@ -1844,14 +1858,7 @@ static void step_print(struct server *s, struct play *p)
 		step_participant(s, p, f, k, windows);
 	if (p->sc.clients > STEP_SHOWN)
 		fprintf(f, "    and %d more clients\n", p->sc.clients - STEP_SHOWN);
-	step_signal_how(s->opt.name, platform_pid(), how, sizeof(how));
-	if (s->opt.step_ms >= 0)
-		snprintf(line, sizeof(line), "going on in %d ms, or at Enter, or with: %s",
-			 s->opt.step_ms, how);
-	else
-		snprintf(line, sizeof(line), "going on at Enter, or with: %s", how);
-	wrap(f, 2, line, 4);
-	fflush(f);
+	say_how_to_go_on(s, f, "going on", s->opt.step_ms);
 }
 
 /* --hold: the private pages each participant holds, by the model (which
@@ -1862,7 +1869,7 @@ static void hold_print(struct server *s, struct play *p)
 	uint32_t kib = p->agent.page_size / 1024;
 	uint64_t total = 0;
 	FILE *f = stderr;
-	char line[700], how[160], who[24];
+	char line[700], who[24];
 
 	fflush(stdout);
 	fprintf(f, "cowlab-server: holding every process with its views mapped, after the "
@@ -1922,14 +1929,7 @@ static void hold_print(struct server *s, struct play *p)
 		 "counts exactly these; its Private_Dirty may count more (section pages only this "
 		 "process maps), and smaps_rollup, USS and Private_Dirty count the process's heap "
 		 "and stack too.", 2);
-	step_signal_how(s->opt.name, platform_pid(), how, sizeof(how));
-	if (s->opt.hold_ms >= 0)
-		snprintf(line, sizeof(line), "letting go in %d ms, or at Enter, or with: %s",
-			 s->opt.hold_ms, how);
-	else
-		snprintf(line, sizeof(line), "letting go at Enter, or with: %s", how);
-	wrap(f, 2, line, 4);
-	fflush(f);
+	say_how_to_go_on(s, f, "letting go", s->opt.hold_ms);
 }
 
 /* With --step, pauses before step p->gate once everything before it is
