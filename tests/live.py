@@ -2,7 +2,7 @@
 """The live page map (issue 16): cowlab-server --spawn N on a terminal
 (a pseudo-terminal here) draws the page map under its progress line and
 redraws it in place, in colour unless NO_COLOR, --color=never or TERM=dumb
-says otherwise; the letters stay either way.
+says otherwise; the letters stay either way. And --step goes on at Enter.
 
     live.py SERVER CLIENT
 """
@@ -73,6 +73,30 @@ def main():
     check(code == 0, "TERM=dumb: exit %d" % code)
     check(ESC.search(out) is None, "TERM=dumb: escape sequences sent")
     check(b"verdict: isolation HELD" in out, "TERM=dumb: no verdict")
+
+    # --step goes on at Enter on a terminal: a line typed at each pause
+    env = dict(os.environ, TERM="xterm")
+    argv = [server, "--spawn", "2", "--step", "--client", client]
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(server, argv, env)
+    out, entered = b"", 0
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+        while out.count(b"paused before step") > entered:
+            entered += 1
+            os.write(fd, b"\n")
+    _, status = os.waitpid(pid, 0)
+    check(os.waitstatus_to_exitcode(status) == 0, "--step at Enter: exit %d" %
+          os.waitstatus_to_exitcode(status))
+    check(entered == 4, "--step at Enter: %d pauses, not 4" % entered)
+    check(b"going on at Enter" in out, "--step at Enter: not said")
 
     if failures:
         print("live: %d check(s) failed" % len(failures), file=sys.stderr)
