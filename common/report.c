@@ -853,7 +853,7 @@ static void print_map(const struct report *r, FILE *out)
 	if (n == 0)
 		return;
 	fprintf(out, "\npage map, one character a page (%c server, %c private copy, "
-		"%c tracking,\n  %c written through rw, %c ro write faulted, %c check failed, "
+		"%c tracking,\n  %c written through rw, %c ro write faulted, %c differs, "
 		"%c not proven,\n  %c nobody's):\n", MAP_SERVER, MAP_COPY, MAP_TRACK, MAP_RW,
 		MAP_FAULT, MAP_BROKEN, MAP_UNKNOWN, MAP_UNUSED);
 	for (size_t row = 0; row < rows; row++) {
