@@ -805,42 +805,40 @@ void report_print_map_row(FILE *out, const char *row, size_t n, bool color)
 		fputs("\033[0m", out);
 }
 
+/* A member of copy_cost's objects: a number (-1 when it is not one). */
+static double cost_num(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
 void report_print_copy_cost(const struct report *r, FILE *out)
 {
 	const cJSON *c = cJSON_GetObjectItemCaseSensitive(r->copy_cost, "copies");
 	const cJSON *o = cJSON_GetObjectItemCaseSensitive(r->copy_cost, "copied_page_again");
 	const cJSON *k = cJSON_GetObjectItemCaseSensitive(r->copy_cost, "kernel_faults");
-	const cJSON *cn = cJSON_GetObjectItemCaseSensitive(c, "count");
-	const cJSON *on = cJSON_GetObjectItemCaseSensitive(o, "count");
+	const cJSON *dev = cJSON_GetObjectItemCaseSensitive(k, "platform_deviation");
+	double copies = cost_num(c, "count"), faults = cost_num(k, "during_copies");
 	char line[400];
 	size_t n = 0;
 
-	if (!cJSON_IsNumber(cn) || cn->valuedouble < 1)
+	if (copies < 1)
 		return;
 	n += (size_t)snprintf(line + n, sizeof(line) - n, "%.0f cop%s timed, median %.2f us, "
-			      "99th percentile %.2f us", cn->valuedouble,
-			      cn->valuedouble == 1 ? "y" : "ies",
-			      cJSON_GetObjectItemCaseSensitive(c, "median_us")->valuedouble,
-			      cJSON_GetObjectItemCaseSensitive(c, "p99_us")->valuedouble);
-	if (cJSON_IsNumber(on) && on->valuedouble >= 1 && n < sizeof(line))
+			      "99th percentile %.2f us", copies, copies == 1 ? "y" : "ies",
+			      cost_num(c, "median_us"), cost_num(c, "p99_us"));
+	if (cost_num(o, "count") >= 1 && n < sizeof(line))
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "; the same page written again, "
-				      "now its own: median %.2f us",
-				      cJSON_GetObjectItemCaseSensitive(o, "median_us")->valuedouble);
-	if (cJSON_IsObject(k) && cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(k, "during_copies")) &&
-	    n < sizeof(line))
+				      "now its own: median %.2f us", cost_num(o, "median_us"));
+	if (cJSON_IsObject(k) && faults < 0 && n < sizeof(line))
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "; no fault count (%s)",
-				      cJSON_GetObjectItemCaseSensitive(k, "platform_deviation") &&
-				      cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
-					      k, "platform_deviation")) ?
-				      cJSON_GetObjectItemCaseSensitive(k, "platform_deviation")->
-				      valuestring : "the system gives none");
+				      cJSON_IsString(dev) ? dev->valuestring :
+				      "the system gives none");
 	else if (cJSON_IsObject(k) && n < sizeof(line))
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "; the kernel counted %.0f "
-				      "fault%s in the %.0f writes that copied",
-				      cJSON_GetObjectItemCaseSensitive(k, "during_copies")->valuedouble,
-				      cJSON_GetObjectItemCaseSensitive(k, "during_copies")->valuedouble
-				      == 1 ? "" : "s",
-				      cJSON_GetObjectItemCaseSensitive(k, "copies")->valuedouble);
+				      "fault%s in the %.0f writes that copied", faults,
+				      faults == 1 ? "" : "s", cost_num(k, "copies"));
 	fputc('\n', out);
 	text_print_wrapped(out, "cost of a copy:", line, 2);
 }

@@ -8,6 +8,7 @@
 #include "cowlab-config.h"
 #include "err.h"
 #include "html.h"
+#include "json.h"
 #include "platform.h"
 #include "text.h"
 
@@ -186,22 +187,23 @@ static void esc(FILE *f, const char *s)
 	}
 }
 
-/* A JSON string's content (inside a <script type="application/json">:
- * "</" written "<\/" so that the element cannot end early). */
+/* A JSON string's content (json_escape), inside a <script
+ * type="application/json">: every "/" written "\/" too, so that a peer's
+ * words holding "</script>" cannot end the element early. */
+static void jemit(void *ctx, const char *p, size_t n)
+{
+	FILE *f = ctx;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '/')
+			fputc('\\', f);
+		fputc(p[i], f);
+	}
+}
+
 static void jesc(FILE *f, const char *s)
 {
-	for (; s != NULL && *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '/' )
-			fputs("\\/", f);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
+	json_escape(s != NULL ? s : "", jemit, f);
 }
 
 static const char style[] =

@@ -105,7 +105,7 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 					       "--timeout", "--repeat", "--step-ms", "--hold-ms" };
 	/* what each option with a value was given: numeric's, --name, --client,
 	 * --scenario */
-	const char *seen[10] = { NULL };
+	const char *seen[12] = { NULL }; /* ..., --step-ms, --hold-ms, --html, --color */
 	int64_t n;
 
 	o->pages_per_client = 4;
@@ -150,14 +150,14 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 			continue;
 		}
 		if (r == 0 && (r = cli_take(argc, argv, &i, "--html", &v)) == 1) {
-			if (o->html != NULL) {
-				fprintf(stderr, "cowlab-server: --html is given twice\n");
+			if (!cli_once("cowlab-server", &seen[10], "--html", v))
 				return REPORT_EXIT_USAGE;
-			}
 			o->html = v;
 			continue;
 		}
 		if (r == 0 && (r = cli_take(argc, argv, &i, "--color", &v)) == 1) {
+			if (!cli_once("cowlab-server", &seen[11], "--color", v))
+				return REPORT_EXIT_USAGE;
 			if (strcmp(v, "auto") == 0)
 				o->color = REPORT_COLOR_AUTO;
 			else if (strcmp(v, "always") == 0)

@@ -23,16 +23,12 @@ def check(cond, what):
         print("CHECK failed:", what, file=sys.stderr)
 
 
-def run(server, client, term, no_color, *args):
-    """The server's stdout and stderr together, as the terminal got them."""
-    env = dict(os.environ, TERM=term)
-    env.pop("NO_COLOR", None)
-    if no_color is not None:
-        env["NO_COLOR"] = no_color
-    argv = [server, "--spawn", "100", "--client", client] + list(args)
+def on_terminal(argv, env, answer=None):
+    """Runs argv on a pseudo-terminal: its exit status and all it wrote
+    there; answer(out, fd), when given, is called as output comes."""
     pid, fd = pty.fork()
     if pid == 0:
-        os.execve(server, argv, env)
+        os.execve(argv[0], argv, env)
     out = b""
     while True:
         try:
@@ -42,8 +38,19 @@ def run(server, client, term, no_color, *args):
         if not data:
             break
         out += data
+        if answer is not None:
+            answer(out, fd)
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status), out
+
+
+def run(server, client, term, no_color, *args):
+    """The server's stdout and stderr together, as the terminal got them."""
+    env = dict(os.environ, TERM=term)
+    env.pop("NO_COLOR", None)
+    if no_color is not None:
+        env["NO_COLOR"] = no_color
+    return on_terminal([server, "--spawn", "100", "--client", client] + list(args), env)
 
 
 def main():
@@ -75,27 +82,17 @@ def main():
     check(b"verdict: isolation HELD" in out, "TERM=dumb: no verdict")
 
     # --step goes on at Enter on a terminal: a line typed at each pause
-    env = dict(os.environ, TERM="xterm")
-    argv = [server, "--spawn", "2", "--step", "--client", client]
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execve(server, argv, env)
-    out, entered = b"", 0
-    while True:
-        try:
-            data = os.read(fd, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        out += data
-        while out.count(b"paused before step") > entered:
-            entered += 1
+    entered = [0]
+
+    def enter(out, fd):
+        while out.count(b"paused before step") > entered[0]:
+            entered[0] += 1
             os.write(fd, b"\n")
-    _, status = os.waitpid(pid, 0)
-    check(os.waitstatus_to_exitcode(status) == 0, "--step at Enter: exit %d" %
-          os.waitstatus_to_exitcode(status))
-    check(entered == 4, "--step at Enter: %d pauses, not 4" % entered)
+
+    code, out = on_terminal([server, "--spawn", "2", "--step", "--client", client],
+                            dict(os.environ, TERM="xterm"), enter)
+    check(code == 0, "--step at Enter: exit %d" % code)
+    check(entered[0] == 4, "--step at Enter: %d pauses, not 4" % entered[0])
     check(b"going on at Enter" in out, "--step at Enter: not said")
 
     if failures:

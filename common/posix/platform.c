@@ -45,10 +45,7 @@ void platform_describe(struct platform_info *info)
 
 int64_t platform_now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return platform_now_ns() / 1000;
 }
 
 int64_t platform_now_ns(void)

@@ -61,19 +61,12 @@ void platform_describe(struct platform_info *info)
 
 int64_t platform_now_us(void)
 {
-	static LARGE_INTEGER freq; /* constant for the life of the system */
-	LARGE_INTEGER now;
-
-	if (freq.QuadPart == 0)
-		QueryPerformanceFrequency(&freq);
-	QueryPerformanceCounter(&now);
-	return (int64_t)(now.QuadPart / freq.QuadPart * 1000000 +
-			 now.QuadPart % freq.QuadPart * 1000000 / freq.QuadPart);
+	return platform_now_ns() / 1000;
 }
 
 int64_t platform_now_ns(void)
 {
-	static LARGE_INTEGER freq;
+	static LARGE_INTEGER freq; /* constant for the life of the system */
 	LARGE_INTEGER now;
 
 	if (freq.QuadPart == 0)
