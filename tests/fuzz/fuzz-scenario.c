@@ -17,8 +17,12 @@ static void keeps_promises(const struct scenario *s)
 {
 	uint64_t clients = s->clients == 64 ? UINT64_MAX : ((uint64_t)1 << s->clients) - 1;
 
+	/* a section given as a number of pages has at most SCENARIO_PAGES_MAX;
+	 * one laid out by client ("each") up to SCENARIO_SECTION_PAGES_MAX */
+	uint32_t pages_max = s->each > 0 ? SCENARIO_SECTION_PAGES_MAX : SCENARIO_PAGES_MAX;
+
 	if (s->nsteps < 1 || s->nsteps > SCENARIO_STEPS_MAX || s->clients < 1 ||
-	    s->clients > SCENARIO_CLIENTS_MAX || s->pages < 1 || s->pages > SCENARIO_PAGES_MAX)
+	    s->clients > SCENARIO_CLIENTS_MAX || s->pages < 1 || s->pages > pages_max)
 		abort();
 	size_t total = 0;
 
