@@ -21,6 +21,9 @@ const struct model_rules model_rules_linux = {
 /* Windows' rules, which Wine keeps */
 #define WINDOWS_NO_DISCARD "Windows has no call that drops a mapped view's private copies " \
 			   "short of unmapping it (DiscardVirtualMemory is for private memory)"
+#define WINDOWS_NO_FORK "Win32 has no fork: no call duplicates a process with its views and " \
+			"private copies (what comes closest, a section handle inherited " \
+			"through CreateProcess, is how every client maps the section already)"
 #define WINDOWS_NO_WRITE_ON_RO "a FILE_MAP_READ view cannot be made writable: VirtualProtect " \
 			       "refuses more access than the view was mapped with"
 
@@ -29,6 +32,7 @@ const struct model_rules model_rules_windows = {
 	.no_writecopy_on_shared = NULL,
 	.no_discard = WINDOWS_NO_DISCARD,
 	.no_write_on_ro = WINDOWS_NO_WRITE_ON_RO,
+	.no_fork = WINDOWS_NO_FORK,
 };
 
 const struct model_rules model_rules_wine = {
@@ -36,6 +40,7 @@ const struct model_rules model_rules_wine = {
 	.no_writecopy_on_shared = NULL,
 	.no_discard = WINDOWS_NO_DISCARD,
 	.no_write_on_ro = WINDOWS_NO_WRITE_ON_RO,
+	.no_fork = WINDOWS_NO_FORK,
 	.writecopy_writes_through = "Wine 8.0 writes a PAGE_WRITECOPY page of a FILE_MAP_WRITE "
 				    "view through to the section; Windows copies it",
 };
@@ -49,6 +54,8 @@ struct rec {
 	uint64_t key;            /* space << 40 | page, plus 1: 0 is an empty slot */
 	bool copied;             /* a view's private copy exists */
 	uint8_t prot;            /* a view's protection, MODEL_DEFAULT when as mapped */
+	uint32_t group;          /* a copy shared with fork relatives: its group in
+				    `sharers`, else 0 */
 	uint32_t n, cap;
 	struct word *w;          /* the words that differ from the pattern */
 };
@@ -62,6 +69,10 @@ struct model {
 	struct rec *table;
 	size_t mask, used;       /* slots - 1; records in use */
 	uint64_t words;          /* words held, for model_bytes */
+	/* after a fork, one physical copy is several participants' until
+	 * they write: sharers[g] of them hold group g's (0 unused) */
+	uint32_t *sharers;
+	size_t ngroups, gcap;
 };
 
 static const enum model_protect view_default[MODEL_VIEWS] = {
@@ -135,11 +146,22 @@ static struct rec *get(struct model *m, uint64_t space, uint64_t page)
 	return &m->table[h];
 }
 
+/* A copy no longer one of its group's: written (it copies again), let go
+ * or dropped. */
+static void leave_group(struct model *m, struct rec *r)
+{
+	if (r->group != 0) {
+		m->sharers[r->group]--;
+		r->group = 0;
+	}
+}
+
 /* Removes a record, moving those after it in its run back into place. */
 static void drop(struct model *m, struct rec *r)
 {
 	size_t h = (size_t)(r - m->table);
 
+	leave_group(m, r);
 	m->words -= r->n;
 	free(r->w);
 	memset(r, 0, sizeof(*r));
@@ -217,6 +239,7 @@ void model_destroy(struct model *m)
 		free(m->table[i].w);
 	free(m->table);
 	free(m->mapped);
+	free(m->sharers);
 	free(m);
 }
 
@@ -237,6 +260,17 @@ int model_clone(const struct model *m, struct model **out)
 		return COWLAB_E_NOMEM;
 	}
 	memcpy(c->mapped, m->mapped, nmapped * sizeof(*c->mapped));
+	c->sharers = NULL;
+	if (m->gcap > 0) {
+		c->sharers = malloc(m->gcap * sizeof(*c->sharers));
+		if (c->sharers == NULL) {
+			free(c->mapped);
+			free(c->table);
+			free(c);
+			return COWLAB_E_NOMEM;
+		}
+		memcpy(c->sharers, m->sharers, m->gcap * sizeof(*c->sharers));
+	}
 	for (size_t i = 0; i <= m->mask; i++) {
 		c->table[i] = m->table[i];
 		c->table[i].w = NULL;
@@ -259,7 +293,7 @@ int model_clone(const struct model *m, struct model **out)
 uint64_t model_bytes(const struct model *m)
 {
 	return sizeof(*m) + (m->mask + 1) * sizeof(struct rec) + m->words * sizeof(struct word) +
-	       (uint64_t)(m->clients + 1) * MODEL_VIEWS;
+	       (uint64_t)(m->clients + 1) * MODEL_VIEWS + m->gcap * sizeof(*m->sharers);
 }
 
 static bool *mapped(struct model *m, int who, enum model_view v)
@@ -364,6 +398,10 @@ struct model_prediction model_write(struct model *m, int who, enum model_view v,
 	 * else a cow view copies, and so does a rw view made write-copy
 	 * (Windows); anything else writes through to the section */
 	r = find(m, space_of(who, v), page);
+	/* a copy shared with fork relatives: the writer copies it again, for
+	 * itself alone; the last of them writes it in place */
+	if (r != NULL && r->copied)
+		leave_group(m, r);
 	if (r == NULL || !r->copied)
 		r = v == MODEL_COW || (p == MODEL_WRITECOPY &&
 					 m->rules->writecopy_writes_through == NULL) ?
@@ -386,7 +424,8 @@ enum model_write_effect model_write_would(const struct model *m, int who, enum m
 		return MODEL_WOULD_FAULT;
 	r = find(m, space_of(who, v), page);
 	if (r != NULL && r->copied)
-		return MODEL_WOULD_WRITE_COPY;
+		return r->group != 0 && m->sharers[r->group] > 1 ? MODEL_WOULD_COPY :
+								    MODEL_WOULD_WRITE_COPY;
 	return v == MODEL_COW || (p == MODEL_WRITECOPY && m->rules->writecopy_writes_through == NULL) ?
 		       MODEL_WOULD_COPY : MODEL_WOULD_WRITE_SECTION;
 }
@@ -451,6 +490,7 @@ struct model_prediction model_discard(struct model *m, int who, enum model_view 
 		return result(MODEL_NOT_APPLICABLE, m->rules->no_discard);
 	r = find(m, space_of(who, v), page);
 	if (r != NULL && r->copied) {
+		leave_group(m, r);
 		m->words -= r->n;
 		r->n = 0;
 		r->copied = false;
@@ -465,4 +505,96 @@ bool model_is_copy(const struct model *m, int who, enum model_view v, uint64_t p
 	const struct rec *r = find(m, space_of(who, v), page);
 
 	return r != NULL && r->copied;
+}
+
+int model_copy_sharers(const struct model *m, int who, enum model_view v, uint64_t page)
+{
+	const struct rec *r = find(m, space_of(who, v), page);
+
+	if (r == NULL || !r->copied)
+		return 0;
+	return r->group != 0 && m->sharers[r->group] > 1 ? (int)m->sharers[r->group] : 1;
+}
+
+/* A new group of sharers, or 0 out of memory. */
+static uint32_t new_group(struct model *m)
+{
+	if (m->ngroups + 1 >= m->gcap) {
+		size_t cap = m->gcap ? m->gcap * 2 : 64;
+		uint32_t *g = realloc(m->sharers, cap * sizeof(*g));
+
+		if (g == NULL)
+			return 0;
+		memset(g + m->gcap, 0, (cap - m->gcap) * sizeof(*g));
+		m->sharers = g;
+		m->gcap = cap;
+	}
+	if (m->ngroups == 0)
+		m->ngroups = 1; /* 0 is no group */
+	return (uint32_t)m->ngroups++;
+}
+
+struct model_prediction model_fork(struct model *m, int parent, int child)
+{
+	struct rec *of = NULL;
+	size_t n = 0;
+	bool any = false;
+	int e = COWLAB_OK;
+
+	if (m->rules->no_fork != NULL)
+		return result(MODEL_NOT_APPLICABLE, m->rules->no_fork);
+	for (int v = 0; v < MODEL_VIEWS; v++) {
+		if (*mapped(m, child, (enum model_view)v))
+			return result(MODEL_REFUSED, "the child has a view of its own already");
+		any |= *mapped(m, parent, (enum model_view)v);
+	}
+	if (!any)
+		return result(MODEL_REFUSED, "the parent has no view to pass on");
+	/* the parent's records first (adding the child's may move the table) */
+	for (size_t i = 0; i <= m->mask; i++) {
+		uint64_t space = m->table[i].key != 0 ? (m->table[i].key - 1) >> 40 : 0;
+
+		n += space >= space_of(parent, 0) && space < space_of(parent, MODEL_VIEWS);
+	}
+	if (n > 0 && (of = malloc(n * sizeof(*of))) == NULL)
+		return out_of_memory;
+	n = 0;
+	for (size_t i = 0; i <= m->mask; i++) {
+		struct rec *r = &m->table[i];
+		uint64_t space = r->key != 0 ? (r->key - 1) >> 40 : 0;
+
+		if (space < space_of(parent, 0) || space >= space_of(parent, MODEL_VIEWS))
+			continue;
+		/* a copy is now the parent's and the child's */
+		if (r->copied && r->group == 0 && (r->group = new_group(m)) != 0)
+			m->sharers[r->group] = 1;
+		if (r->copied && r->group == 0) {
+			e = COWLAB_E_NOMEM;
+			break;
+		}
+		of[n++] = *r;
+	}
+	for (size_t i = 0; e == 0 && i < n; i++) {
+		uint64_t space = (of[i].key - 1) >> 40, page = (of[i].key - 1) & ((1ull << 40) - 1);
+		struct rec *c = get(m, space - space_of(parent, 0) + space_of(child, 0), page);
+
+		if (c == NULL) {
+			e = COWLAB_E_NOMEM;
+			break;
+		}
+		c->copied = of[i].copied;
+		c->prot = of[i].prot;
+		for (uint32_t w = 0; e == 0 && w < of[i].n; w++)
+			e = set_word(m, c, of[i].w[w].offset, of[i].w[w].value);
+		if (e == 0 && of[i].group != 0) {
+			c->group = of[i].group;
+			m->sharers[c->group]++;
+		}
+	}
+	free(of);
+	if (e != 0)
+		return out_of_memory;
+	for (int v = 0; v < MODEL_VIEWS; v++)
+		*mapped(m, child, (enum model_view)v) = *mapped(m, parent, (enum model_view)v);
+	return result(MODEL_OK, NULL);
 }

@@ -37,6 +37,9 @@ struct model_rules {
 	 * write-copy goes through to the section instead of copying it (Wine
 	 * 8.0); NULL where it copies, else the deviation in words */
 	const char *writecopy_writes_through;
+	/* fork: a participant's process forks, its child inheriting its
+	 * views and private copies (Linux); NULL when it can, else why not */
+	const char *no_fork;
 };
 /* Wine: Windows' rules with Wine's named deviations. */
 extern const struct model_rules model_rules_linux, model_rules_windows, model_rules_wine;
@@ -86,12 +89,28 @@ struct model_prediction model_protect(struct model *m, int who, enum model_view 
 struct model_prediction model_discard(struct model *m, int who, enum model_view v,
 				      uint64_t page);
 
+/* `parent` forks and its child becomes participant `child`: the child
+ * has the parent's views, protections and private copies, and each of
+ * those copies is one page the two share until either writes it (a second
+ * layer of copy-on-write: the writer then copies again, for itself alone;
+ * the last sharer left writes its page in place). Pages the parent has
+ * not copied track the section in both. Refused when the child has a
+ * view already or the parent none; not applicable where there is no
+ * fork. */
+struct model_prediction model_fork(struct model *m, int parent, int child);
+
+/* How many participants share the private copy `who` holds of a page of
+ * a view: 1 when it is its own alone, more after a fork until they write,
+ * 0 when it holds no copy. */
+int model_copy_sharers(const struct model *m, int who, enum model_view v, uint64_t page);
+
 /* What a write would do, without doing it (--step shows it before the
  * step): the same rules as model_write. */
 enum model_write_effect {
 	MODEL_WOULD_BE_REFUSED, /* the view is not mapped */
 	MODEL_WOULD_FAULT,      /* read-only or no access */
-	MODEL_WOULD_COPY,       /* a private copy made now */
+	MODEL_WOULD_COPY,       /* a private copy made now (of the section's page,
+				   or of a copy still shared with a fork relative) */
 	MODEL_WOULD_WRITE_COPY, /* into the participant's copy, made before */
 	MODEL_WOULD_WRITE_SECTION, /* through to the section */
 };

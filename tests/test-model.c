@@ -305,6 +305,77 @@ static void test_would_and_clone(void)
 	model_destroy(m);
 }
 
+/* Fork (docs/model.md, "Fork"): the child has the parent's views and
+ * copies; each copy is the two's until one writes it, the writer then
+ * copies again and the other holds its page alone; pages never copied
+ * track the section in both; forks of forks share a copy three ways. */
+static void test_fork(void)
+{
+	struct model *m = fresh(&model_rules_linux, 4), *c = NULL;
+
+	if (m == NULL)
+		return;
+	CHECK(model_fork(m, 1, 2).outcome == MODEL_REFUSED); /* nothing to pass on */
+	model_map(m, S, MODEL_RW);
+	model_map(m, 1, MODEL_COW);
+	model_map(m, 1, MODEL_RO);
+	CHECK(model_write(m, 1, MODEL_COW, 1, 0, 5).outcome == MODEL_OK);
+	CHECK(model_protect(m, 1, MODEL_COW, 6, MODEL_READONLY).outcome == MODEL_OK);
+	CHECK(model_copy_sharers(m, 1, MODEL_COW, 1) == 1);
+	CHECK(model_fork(m, 1, 2).outcome == MODEL_OK);
+	CHECK(model_fork(m, 1, 2).outcome == MODEL_REFUSED); /* born once */
+	/* the child sees the parent's copy, its protections, its views */
+	CHECK(read_ok(m, 2, MODEL_COW, 1, 0) == 5 && model_is_copy(m, 2, MODEL_COW, 1));
+	CHECK(model_write_would(m, 2, MODEL_COW, 6) == MODEL_WOULD_FAULT);
+	CHECK(model_write_would(m, 2, MODEL_RO, 2) == MODEL_WOULD_FAULT);
+	CHECK(model_write_would(m, 2, MODEL_RW, 2) == MODEL_WOULD_BE_REFUSED);
+	CHECK(model_copy_sharers(m, 1, MODEL_COW, 1) == 2 &&
+	      model_copy_sharers(m, 2, MODEL_COW, 1) == 2);
+	CHECK(model_copy_sharers(m, 2, MODEL_COW, 2) == 0);
+	/* untouched pages track the section in both */
+	CHECK(model_write(m, S, MODEL_RW, 2, 0, 9).outcome == MODEL_OK);
+	CHECK(read_ok(m, 1, MODEL_COW, 2, 0) == 9 && read_ok(m, 2, MODEL_COW, 2, 0) == 9);
+	/* and the section's later writes never reach the shared copy */
+	CHECK(model_write(m, S, MODEL_RW, 1, 0, 10).outcome == MODEL_OK);
+	CHECK(read_ok(m, 2, MODEL_COW, 1, 0) == 5);
+	/* a grandchild: three share it */
+	CHECK(model_fork(m, 2, 3).outcome == MODEL_OK);
+	CHECK(model_copy_sharers(m, 3, MODEL_COW, 1) == 3);
+	/* the child writes: a copy again, for it alone */
+	CHECK(model_write_would(m, 2, MODEL_COW, 1) == MODEL_WOULD_COPY);
+	CHECK(model_write(m, 2, MODEL_COW, 1, 0, 6).outcome == MODEL_OK);
+	CHECK(model_copy_sharers(m, 2, MODEL_COW, 1) == 1);
+	CHECK(model_copy_sharers(m, 1, MODEL_COW, 1) == 2);
+	CHECK(read_ok(m, 1, MODEL_COW, 1, 0) == 5 && read_ok(m, 3, MODEL_COW, 1, 0) == 5 &&
+	      read_ok(m, 2, MODEL_COW, 1, 0) == 6);
+	CHECK(model_write_would(m, 2, MODEL_COW, 1) == MODEL_WOULD_WRITE_COPY);
+	/* the grandchild lets its copy go: the parent's is its own again,
+	 * and its write copies nothing */
+	CHECK(model_discard(m, 3, MODEL_COW, 1).outcome == MODEL_OK);
+	CHECK(read_ok(m, 3, MODEL_COW, 1, 0) == 10);
+	CHECK(model_copy_sharers(m, 1, MODEL_COW, 1) == 1);
+	CHECK(model_write_would(m, 1, MODEL_COW, 1) == MODEL_WOULD_WRITE_COPY);
+	/* a fork after a fork of the same parent; an unmap lets go too */
+	CHECK(model_fork(m, 1, 4).outcome == MODEL_OK);
+	CHECK(model_copy_sharers(m, 4, MODEL_COW, 1) == 2);
+	CHECK(model_clone(m, &c) == 0);
+	CHECK(model_unmap(m, 4, MODEL_COW).outcome == MODEL_OK);
+	CHECK(model_copy_sharers(m, 1, MODEL_COW, 1) == 1);
+	if (c != NULL) /* the clone keeps its own count */
+		CHECK(model_copy_sharers(c, 1, MODEL_COW, 1) == 2);
+	model_destroy(c);
+	model_destroy(m);
+	/* Windows: no fork, and says why */
+	m = fresh(&model_rules_windows, 2);
+	if (m == NULL)
+		return;
+	model_map(m, 1, MODEL_COW);
+	struct model_prediction p = model_fork(m, 1, 2);
+	CHECK(p.outcome == MODEL_NOT_APPLICABLE && p.why != NULL && strstr(p.why, "fork"));
+	CHECK(model_read(m, 2, MODEL_COW, 0, 0).outcome == MODEL_REFUSED);
+	model_destroy(m);
+}
+
 int main(void)
 {
 	test_views();
@@ -318,5 +389,6 @@ int main(void)
 	test_wine_rules();
 	test_stamps();
 	test_would_and_clone();
+	test_fork();
 	return check_exit("test-model");
 }
