@@ -30,6 +30,7 @@ static _Atomic uint32_t image_shared COWLAB_IMAGE_SHARED = 0;
 COWLAB_IMAGE_SHARED_END
 
 enum { EXIT_HELD = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_LOST = 3 };
+#define FORKED_CHILD 1 /* run_batch: this process is the child of its fork */
 
 struct options {
 	const char *name;
@@ -45,6 +46,7 @@ struct client {
 	struct channel *chan;
 	struct client_views views;
 	struct proto_assign assign;
+	int fork_child;         /* run_batch: the id the child of a fork joins as */
 	uint8_t buf[CHANNEL_MSG_MAX];
 };
 
@@ -256,9 +258,13 @@ static int reach(struct client *c, char *why, size_t cap)
 	return err;
 }
 
-static int join(struct client *c)
+/* Joins the server; `forked`: as the child of a fork (its views, its
+ * section and its copies are its parent's), as client `child`. */
+static int join(struct client *c, int parent, int child)
 {
-	struct proto_hello hello = { .pid = platform_pid(), .no_verdict = c->opt.no_verdict };
+	struct proto_hello hello = { .pid = platform_pid(), .no_verdict = c->opt.no_verdict,
+				     .fork_parent = parent, .fork_child = child };
+	struct section *again = NULL;
 	struct proto_msg msg;
 	char why[PROTO_TEXT_MAX];
 	size_t len = 0;
@@ -266,7 +272,9 @@ static int join(struct client *c)
 	int err;
 
 	snprintf(hello.version, sizeof(hello.version), "%s", COWLAB_VERSION);
-	count_in_image(&hello);
+	/* a fork's child is its parent's image, counted once already */
+	if (child == 0)
+		count_in_image(&hello);
 	err = reach(c, why, sizeof(why));
 	if (err != 0) {
 		fprintf(stderr, "cowlab-client: cannot reach server \"%s\": %s\n", c->opt.name,
@@ -275,7 +283,8 @@ static int join(struct client *c)
 		return err_is(err, COWLAB_E_NOENT) || err_is(err, COWLAB_E_TIMEOUT) ||
 		       err_is(err, COWLAB_E_AGAIN) ? EXIT_LOST : EXIT_USAGE;
 	}
-	if (c->opt.parent && !joined_parent(c))
+	/* (a fork's child was started by its parent, not the server) */
+	if (c->opt.parent && child == 0 && !joined_parent(c))
 		return EXIT_LOST;
 	text = proto_build_hello(&hello, &len);
 	err = send_text(c, text, len);
@@ -306,8 +315,27 @@ static int join(struct client *c)
 			c->assign.page_size);
 		return EXIT_USAGE;
 	}
-	err = section_open(&c->views.section, c->assign.section_name,
+	if (child != 0 && c->assign.id != child) {
+		send_error(c, "unexpected", "assigned another id than the fork's child's");
+		fprintf(stderr, "cowlab-client: forked as client %d, assigned %d\n", child,
+			c->assign.id);
+		return EXIT_USAGE;
+	}
+	err = section_open(child != 0 ? &again : &c->views.section, c->assign.section_name,
 			   c->assign.section_size, c->chan);
+	if (err == 0 && again != NULL) {
+		/* the child maps its parent's views already: the section that
+		 * came must be theirs, and is not mapped twice */
+		bool same = section_same(again, c->views.section);
+
+		section_destroy(again);
+		if (!same) {
+			send_error(c, "section", "not the section the fork's views map");
+			fprintf(stderr, "cowlab-client: the section assigned is not the one "
+				"the parent's views map\n");
+			return EXIT_USAGE;
+		}
+	}
 	if (err != 0) {
 		send_error(c, "section", "cannot open the section");
 		if (err_is(err, COWLAB_E_PROTO))
@@ -338,7 +366,26 @@ static int run_batch(struct client *c, const struct proto_run *run)
 
 	proto_result_begin(&t, run->seq);
 	for (size_t i = 0; i < run->nops; i++) {
-		ops_run(&c->views, &run->ops[i], &result);
+		if (run->ops[i].kind == PROTO_OP_FORK) {
+			long pid = platform_fork();
+
+			memset(&result, 0, sizeof(result));
+			result.kind = PROTO_OP_FORK;
+			result.ok = pid > 0;
+			if (pid == 0) {
+				/* the child: the rest of the batch is the parent's */
+				free(proto_result_end(&t, &len));
+				c->fork_child = run->ops[i].child;
+				return FORKED_CHILD;
+			}
+			if (pid > 0)
+				result.pid = (uint64_t)pid;
+			else
+				snprintf(result.error, sizeof(result.error), "fork failed: %s",
+					 cowlab_strerror((int)pid));
+		} else {
+			ops_run(&c->views, &run->ops[i], &result);
+		}
 		proto_result_add(&t, &result);
 		proto_op_result_free(&result);
 	}
@@ -436,6 +483,25 @@ static int serve(struct client *c)
 		switch (msg.type) {
 		case PROTO_RUN:
 			err = run_batch(c, &msg.u.run);
+			if (err == FORKED_CHILD) {
+				/* the child of a fork joins the run as a client of
+				 * its own, on a connection of its own (the parent's
+				 * stays the parent's) */
+				int parent = c->assign.id, status;
+
+				channel_close(c->chan);
+				c->chan = NULL;
+				status = join(c, parent, c->fork_child);
+				if (status >= 0)
+					return status;
+				if (!c->opt.quiet) {
+					printf("cowlab-client: forked from client %d: joined as client "
+					       "%d (pid %ld)\n", parent, c->assign.id, platform_pid());
+					fflush(stdout);
+				}
+				held = false;
+				break;
+			}
 			if (err != 0)
 				return result_not_sent(c, err);
 			/* After the last batch nothing a check rests on needs us,
@@ -484,7 +550,7 @@ int main(int argc, char **argv)
 		return status;
 	if (c.opt.explore)
 		return explore_command(c.opt.json);
-	status = join(&c);
+	status = join(&c, 0, 0);
 	if (status < 0) {
 		if (!c.opt.quiet) {
 			printf("cowlab-client: joined \"%s\" as client %d, pages %llu-%llu\n",

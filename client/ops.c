@@ -243,6 +243,7 @@ void ops_run(struct client_views *cv, const struct proto_op *op, struct proto_op
 				"the copies cannot be discarded", err);
 		return;
 	case PROTO_OP_MAP:
+	case PROTO_OP_FORK: /* the process's, not a view's: main.c */
 	case PROTO_OP_KIND_COUNT:
 		break;
 	}

@@ -38,5 +38,6 @@ int evidence_begin(struct evidence_report *out, size_t view_len, size_t first, s
 	if (out->pages == NULL)
 		return COWLAB_E_NOMEM;
 	out->count = count;
+	out->private_dirty = out->shared_dirty = -1;
 	return COWLAB_OK;
 }

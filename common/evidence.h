@@ -11,6 +11,8 @@
 
 /* Page states in evidence_report.pages, one character a page. */
 #define EVIDENCE_PAGE_PRIVATE 'P' /* a private copy of its own */
+#define EVIDENCE_PAGE_RELATIVE 'R' /* a private copy still shared with a fork
+				      relative (Linux: pagemap bit 56 clear) */
 #define EVIDENCE_PAGE_SHARED  's' /* present, still the section's page */
 #define EVIDENCE_PAGE_ABSENT  '.' /* not present in this process */
 #define EVIDENCE_PAGE_UNKNOWN '?' /* the source could not tell */
@@ -34,6 +36,11 @@ struct evidence_report {
 	/* Where this platform is known to differ from what Windows shows,
 	 * the difference in words; "" when there is none. */
 	char deviation[EVIDENCE_NOTE_MAX];
+	/* The whole view's dirty pages as smaps counts them (Linux), or -1:
+	 * copies of its own count as private, copies still shared with fork
+	 * relatives as shared; so does each page of the section the view
+	 * maps, written, in one or the other: each is a bound of the copies */
+	int64_t private_dirty, shared_dirty;
 };
 
 /* The source this platform always has ("pagemap" on Linux,

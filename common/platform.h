@@ -38,6 +38,10 @@ long platform_pid(void);
 /* The process that started this one (0 if the system cannot say); on
  * POSIX, once that process has died, whoever adopted this one. */
 long platform_parent_pid(void);
+/* fork(2): the child's pid in the parent, 0 in the child, or a negative
+ * cowlab_err (COWLAB_E_UNSUPPORTED on Windows, which has no fork). stdout
+ * and stderr are flushed first, so that neither prints the other's. */
+long platform_fork(void);
 
 /* What this process holds now: open descriptors (handles on Windows) and
  * resident memory in KiB, -1 where the platform cannot say. For checking

@@ -29,6 +29,7 @@ static const char *const op_names[] = {
 	[PROTO_OP_FIND] = "find", [PROTO_OP_FAULT_WRITE] = "fault_write",
 	[PROTO_OP_EVIDENCE] = "evidence", [PROTO_OP_UNMAP] = "unmap",
 	[PROTO_OP_PROTECT] = "protect", [PROTO_OP_DISCARD] = "discard",
+	[PROTO_OP_FORK] = "fork",
 };
 static const char *const protect_names[] = {
 	[PROTO_READONLY] = "readonly", [PROTO_READWRITE] = "readwrite",
@@ -375,6 +376,20 @@ static int parse_hello(struct parser *p, const cJSON *root, struct proto_hello *
 	if ((r = get_optional_bool(p, root, "verdict", true, &verdict)) != 0)
 		return r;
 	h->no_verdict = !verdict;
+	if (cJSON_GetObjectItemCaseSensitive(root, "fork") != NULL) {
+		const cJSON *f = cJSON_GetObjectItemCaseSensitive(root, "fork");
+		uint64_t parent, child;
+
+		if (!cJSON_IsObject(f))
+			return fail(p, "field \"fork\" is not an object");
+		if ((r = get_uint(p, f, "parent", 1, INT32_MAX, &parent)) != 0 ||
+		    (r = get_uint(p, f, "child", 1, INT32_MAX, &child)) != 0)
+			return r;
+		if (parent == child)
+			return fail(p, "a fork's child is not its parent");
+		h->fork_parent = (int)parent;
+		h->fork_child = (int)child;
+	}
 	return parse_image(p, root, h);
 }
 
@@ -453,10 +468,22 @@ static int parse_op(struct parser *p, const cJSON *o, const struct proto_limits 
 	memset(op, 0, sizeof(*op));
 	if (!cJSON_IsObject(o))
 		return fail(p, "an operation is not an object");
-	if ((e = get_enum(p, o, "op", op_names, PROTO_OP_KIND_COUNT, &kind)) != 0 ||
-	    (e = get_enum(p, o, "view", view_names, PROTO_VIEW_COUNT, &view)) != 0)
+	if ((e = get_enum(p, o, "op", op_names, PROTO_OP_KIND_COUNT, &kind)) != 0)
 		return e;
 	op->kind = (enum proto_op_kind)kind;
+	if (op->kind == PROTO_OP_FORK) {
+		/* the process, not a view */
+		uint64_t child;
+
+		if (cJSON_GetObjectItemCaseSensitive(o, "view") != NULL)
+			return fail(p, "a fork takes no view");
+		if ((e = get_uint(p, o, "child", 1, INT32_MAX, &child)) != 0)
+			return e;
+		op->child = (int)child;
+		return 0;
+	}
+	if ((e = get_enum(p, o, "view", view_names, PROTO_VIEW_COUNT, &view)) != 0)
+		return e;
 	op->view = (enum proto_view)view;
 	if (op->kind == PROTO_OP_MAP) {
 		if ((e = get_bool(p, o, "as_shared", &op->as_shared)) != 0)
@@ -623,14 +650,28 @@ static int parse_evidence(struct parser *p, const cJSON *o, struct evidence_repo
 	ev->count = strlen(pages->valuestring);
 	if (ev->count > PROTO_EVIDENCE_MAX)
 		return fail(p, "field \"pages\" is too long");
-	if (strspn(pages->valuestring, "Ps.?") != ev->count)
-		return fail(p, "field \"pages\" has characters other than P s . ?");
+	if (strspn(pages->valuestring, "PRs.?") != ev->count)
+		return fail(p, "field \"pages\" has characters other than P R s . ?");
 	if ((e = get_uint(p, o, "private", 0, ev->count, &ev->private_pages)) != 0)
 		return e;
 	if ((e = get_string(p, o, "deviation", ev->deviation, sizeof(ev->deviation))) != 0)
 		return e;
 	if (!text_is_clean(ev->deviation))
 		return fail(p, "field \"deviation\" has control characters");
+	/* optional: the whole view's dirty pages, as smaps counts them */
+	ev->private_dirty = ev->shared_dirty = -1;
+	if (cJSON_GetObjectItemCaseSensitive(o, "dirty") != NULL) {
+		const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "dirty");
+		uint64_t pd, sd;
+
+		if (!cJSON_IsObject(d))
+			return fail(p, "field \"dirty\" is not an object");
+		if ((e = get_uint(p, d, "private", 0, (uint64_t)JSON_INT_MAX, &pd)) != 0 ||
+		    (e = get_uint(p, d, "shared", 0, (uint64_t)JSON_INT_MAX, &sd)) != 0)
+			return e;
+		ev->private_dirty = (int64_t)pd;
+		ev->shared_dirty = (int64_t)sd;
+	}
 	if (!cJSON_IsArray(srcs) || cJSON_GetArraySize(srcs) > EVIDENCE_SOURCES_MAX)
 		return fail(p, "field \"sources\" is not an array of at most %d",
 			    EVIDENCE_SOURCES_MAX);
@@ -702,6 +743,8 @@ static int parse_op_result(struct parser *p, const cJSON *o, struct proto_op_res
 		return 0;
 	case PROTO_OP_WRITE:
 		return parse_times(p, o, r);
+	case PROTO_OP_FORK:
+		return get_uint(p, o, "pid", 1, INT32_MAX, &r->pid);
 	case PROTO_OP_UNMAP:
 	case PROTO_OP_PROTECT:
 	case PROTO_OP_DISCARD:
@@ -967,7 +1010,8 @@ static int check_op_result(struct parser *p, size_t i, const struct proto_op *op
 			return fail(p, "evidence for %zu pages, asked for %llu", r->evidence.count,
 				    (unsigned long long)op->range.count);
 		for (size_t k = 0; r->evidence.pages != NULL && k < r->evidence.count; k++)
-			own += r->evidence.pages[k] == EVIDENCE_PAGE_PRIVATE;
+			own += r->evidence.pages[k] == EVIDENCE_PAGE_PRIVATE ||
+			       r->evidence.pages[k] == EVIDENCE_PAGE_RELATIVE;
 		if (own != r->evidence.private_pages)
 			return fail(p, "evidence %zu counts %llu private pages but shows %llu", i,
 				    (unsigned long long)r->evidence.private_pages,
@@ -1140,6 +1184,11 @@ static void put_op(struct proto_text *t, const struct proto_op *op)
 {
 	put_open(t, NULL, '{');
 	put_str(t, "op", op_names[op->kind]);
+	if (op->kind == PROTO_OP_FORK) {
+		put_u64(t, "child", (uint64_t)op->child);
+		put_close(t, '}');
+		return;
+	}
 	put_str(t, "view", view_names[op->view]);
 	if (op->kind == PROTO_OP_MAP) {
 		put_bool(t, "as_shared", op->as_shared);
@@ -1222,6 +1271,12 @@ char *proto_build_hello(const struct proto_hello *h, size_t *len)
 	put_u64(&t, "pid", (uint64_t)h->pid);
 	put_str(&t, "version", h->version);
 	put_bool(&t, "verdict", !h->no_verdict);
+	if (h->fork_parent > 0) {
+		put_open(&t, "fork", '{');
+		put_u64(&t, "parent", (uint64_t)h->fork_parent);
+		put_u64(&t, "child", (uint64_t)h->fork_child);
+		put_close(&t, '}');
+	}
 	put_image(&t, h);
 	return text_end(&t, len);
 }
@@ -1278,6 +1333,12 @@ static void put_evidence(struct proto_text *t, const struct evidence_report *ev)
 	put_str(t, "pages", ev->pages != NULL ? ev->pages : "");
 	put_u64(t, "private", ev->private_pages);
 	put_str(t, "deviation", ev->deviation);
+	if (ev->private_dirty >= 0 && ev->shared_dirty >= 0) {
+		put_open(t, "dirty", '{');
+		put_u64(t, "private", (uint64_t)ev->private_dirty);
+		put_u64(t, "shared", (uint64_t)ev->shared_dirty);
+		put_close(t, '}');
+	}
 	put_open(t, "sources", '[');
 	for (size_t i = 0; i < ev->nsources; i++) {
 		const struct evidence_source *s = &ev->sources[i];
@@ -1333,6 +1394,9 @@ static void put_op_result(struct proto_text *t, const struct proto_op_result *r)
 			break;
 		case PROTO_OP_EVIDENCE:
 			put_evidence(t, &r->evidence);
+			break;
+		case PROTO_OP_FORK:
+			put_u64(t, "pid", r->pid);
 			break;
 		case PROTO_OP_MAP:
 			if (r->address != 0 && r->address <= (uint64_t)JSON_INT_MAX)

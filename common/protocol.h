@@ -50,6 +50,8 @@ enum proto_op_kind {
 	PROTO_OP_UNMAP,       /* unmap a view (its private copies go with it) */
 	PROTO_OP_PROTECT,     /* set a range's protection */
 	PROTO_OP_DISCARD,     /* drop a range's private copies (Linux) */
+	PROTO_OP_FORK,        /* fork: the child joins the run as client `child`
+				 (POSIX; its result is the child's pid) */
 	PROTO_OP_KIND_COUNT,
 };
 
@@ -75,6 +77,7 @@ struct proto_op {
 	bool literal;         /* the word is `value` on every page, not pattern ^ xor */
 	uint32_t value;
 	enum proto_protect protect; /* PROTECT */
+	int child;            /* FORK: the id the child joins the run as */
 };
 
 /* The word a write, expect, find or fault_write means at a page: its
@@ -114,6 +117,7 @@ struct proto_op_result {
 	bool fault_outside;            /* FAULT_WRITE: the OS reported an address outside
 					  the view (fault_offset null on the wire) */
 	struct evidence_report evidence; /* EVIDENCE */
+	uint64_t pid;                  /* FORK: the child's pid */
 	uint64_t address;              /* MAP: where the client mapped the view (optional
 					  on the wire, "address"; 0 when not said) */
 	/* WRITE (optional on the wire): how long each page's write took,
@@ -147,6 +151,10 @@ struct proto_hello {
 	 * its last batch comes marked `last`, and once its results are
 	 * taken the server closes the connection, without a `done`. */
 	bool no_verdict;
+	/* "fork": {"parent": P, "child": C}: the process is the child of a
+	 * fork client P was asked to make (its views and copies are P's); 0
+	 * when not said */
+	int fork_parent, fork_child;
 };
 
 struct proto_assign {

@@ -4,6 +4,7 @@
 #define COWLAB_SECTION_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct channel;
@@ -78,6 +79,9 @@ int section_protect(struct section *s, void *view, enum section_view kind, uint6
 int section_discard(struct section *s, void *view, uint64_t first, uint64_t count);
 
 uint64_t section_size(const struct section *s);
+/* Whether two handles are of one section (a forked child checks that the
+ * section its assignment brings is the one its views map). */
+bool section_same(const struct section *a, const struct section *b);
 const char *section_name(const struct section *s);
 
 /* The text name of a view kind ("rw", "cow", "ro", "cow-as-shared"). */

@@ -1643,9 +1643,113 @@ static void test_times(void)
 	free(r);
 }
 
+/* fork (issue 17): the op names a child and no view, its result the
+ * child's pid; the child's hello says whose fork it is; evidence tells a
+ * copy shared with a fork relative (R) and gives the view's dirty pages. */
+static void test_fork(void)
+{
+	struct proto_run run;
+	struct proto_op_result *r = calloc(2, sizeof(*r));
+	struct proto_hello h = { .pid = 42, .version = "0.1.0", .fork_parent = 1, .fork_child = 3 };
+	struct proto_msg m, ms;
+	char why[PROTO_TEXT_MAX] = "";
+	size_t len = 0;
+	char *text;
+
+	if (r == NULL)
+		return;
+	if (parse_built(proto_build_hello(&h, &len), &len, NULL, &m)) {
+		CHECK(m.u.hello.fork_parent == 1 && m.u.hello.fork_child == 3);
+		proto_msg_free(&m);
+	}
+	h.fork_parent = h.fork_child = 0;
+	if (parse_built(proto_build_hello(&h, &len), &len, NULL, &m)) {
+		CHECK(m.u.hello.fork_parent == 0 && m.u.hello.fork_child == 0);
+		proto_msg_free(&m);
+	}
+	memset(&run, 0, sizeof(run));
+	run.seq = 1;
+	run.nops = 2;
+	run.ops[0] = (struct proto_op){ .kind = PROTO_OP_FORK, .child = 3 };
+	run.ops[1] = (struct proto_op){ .kind = PROTO_OP_EVIDENCE, .view = PROTO_VIEW_COW,
+					.range = { 0, 4, 1 } };
+	text = proto_build_run(&run, &len);
+	CHECK(text != NULL && strstr(text, "{\"op\":\"fork\",\"child\":3}") != NULL);
+	if (parse_built(text, &len, &lim8, &m)) {
+		CHECK(m.u.run.nops == 2 && m.u.run.ops[0].kind == PROTO_OP_FORK &&
+		      m.u.run.ops[0].child == 3);
+		r[0] = (struct proto_op_result){ .kind = PROTO_OP_FORK, .ok = true, .pid = 4242 };
+		r[1].kind = PROTO_OP_EVIDENCE;
+		r[1].ok = true;
+		r[1].evidence.pages = strdup("PR.s");
+		r[1].evidence.count = 4;
+		r[1].evidence.private_pages = 2;
+		r[1].evidence.private_dirty = 3;
+		r[1].evidence.shared_dirty = 7;
+		text = proto_build_result(1, r, 2, &len);
+		CHECK(text != NULL && strstr(text, "\"pid\":4242") != NULL &&
+		      strstr(text, "\"dirty\":{\"private\":3,\"shared\":7}") != NULL);
+		if (text != NULL && parse_built(text, &len, &lim8, &ms)) {
+			const struct evidence_report *ev = &ms.u.result.results[1].evidence;
+
+			CHECK(ms.u.result.results[0].pid == 4242);
+			CHECK(ev->pages != NULL && strcmp(ev->pages, "PR.s") == 0 &&
+			      ev->private_dirty == 3 && ev->shared_dirty == 7);
+			CHECK_MSG(proto_result_matches(&ms.u.result, &m.u.run, &lim8, why,
+						       sizeof(why)) == 0, "%s", why);
+			proto_msg_free(&ms);
+		}
+		/* R counts as a private copy: a count that leaves it out is wrong */
+		r[1].evidence.private_pages = 1;
+		text = proto_build_result(1, r, 2, &len);
+		if (text != NULL && parse_text(text, &lim8, &ms, why, sizeof(why)) == 0) {
+			CHECK(proto_result_matches(&ms.u.result, &m.u.run, &lim8, why,
+						   sizeof(why)) != 0);
+			proto_msg_free(&ms);
+		}
+		free(text);
+		/* without "dirty" it is not known: -1 */
+		r[1].evidence.private_dirty = r[1].evidence.shared_dirty = -1;
+		r[1].evidence.private_pages = 2;
+		text = proto_build_result(1, r, 2, &len);
+		CHECK(text != NULL && strstr(text, "dirty") == NULL);
+		if (text != NULL && parse_built(text, &len, &lim8, &ms)) {
+			CHECK(ms.u.result.results[1].evidence.shared_dirty == -1);
+			proto_msg_free(&ms);
+		}
+		proto_msg_free(&m);
+	}
+	proto_op_result_free(&r[1]);
+	free(r);
+	/* refused: a fork with a view, child 0, a hello whose fork is its own,
+	 * letters that are none, dirty that is no object */
+	static const char *const bad[][2] = {
+		{ "{\"type\":\"run\",\"v\":1,\"seq\":0,\"ops\":[{\"op\":\"fork\",\"view\":"
+		  "\"cow\",\"child\":2}]}", "no view" },
+		{ "{\"type\":\"run\",\"v\":1,\"seq\":0,\"ops\":[{\"op\":\"fork\",\"child\":0}]}",
+		  "child" },
+		{ "{\"type\":\"hello\",\"v\":1,\"pid\":5,\"version\":\"0.1.0\",\"image\":null,"
+		  "\"fork\":{\"parent\":2,\"child\":2}}", "not its parent" },
+		{ "{\"type\":\"hello\",\"v\":1,\"pid\":5,\"version\":\"0.1.0\",\"image\":null,"
+		  "\"fork\":3}", "not an object" },
+		{ "{\"type\":\"result\",\"v\":1,\"seq\":0,\"results\":[{\"op\":\"fork\",\"ok\":"
+		  "true}]}", "pid" },
+		{ "{\"type\":\"result\",\"v\":1,\"seq\":0,\"results\":[{\"op\":\"evidence\","
+		  "\"ok\":true,\"pages\":\"PX\",\"private\":1,\"deviation\":\"\",\"sources\":[]}]}",
+		  "P R s . ?" },
+		{ "{\"type\":\"result\",\"v\":1,\"seq\":0,\"results\":[{\"op\":\"evidence\","
+		  "\"ok\":true,\"pages\":\"PR\",\"private\":2,\"deviation\":\"\",\"dirty\":4,"
+		  "\"sources\":[]}]}", "dirty" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_MSG(parse_text(bad[i][0], &lim8, &m, why, sizeof(why)) != 0 &&
+			  strstr(why, bad[i][1]) != NULL, "%s: %s", bad[i][0], why);
+}
+
 int main(void)
 {
 	test_no_echo();
+	test_fork();
 	test_names();
 	test_roundtrip_hello();
 	test_roundtrip_image();

@@ -1,10 +1,15 @@
-/* Linux's own account of a view's pages, from three sources:
+/* Linux's own account of a view's pages, from these sources:
  * - /proc/self/pagemap: bit 63 present, bit 61 "file page or shared
- *   anonymous"; present with bit 61 clear is a private (anonymous) copy;
+ *   anonymous"; present with bit 61 clear is a private (anonymous) copy,
+ *   and bit 56 "exclusively mapped" tells one of its own (P) from one
+ *   still shared with a fork relative (R);
  * - the PAGEMAP_SCAN ioctl (Linux 6.7+): the runs of present, non-file
  *   pages, counted by the kernel itself;
  * - /proc/self/smaps: the mapping's "Anonymous:" size, i.e. the copied
- *   pages of the whole view. */
+ *   pages of the whole view, and its Private_Dirty: and Shared_Dirty:
+ *   sizes (copies of its own count in the first, copies shared with fork
+ *   relatives in the second; so do the section's written pages the view
+ *   maps, in one or the other: each is a bound). */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -23,6 +28,7 @@
 #define PM_PRESENT (1ULL << 63)
 #define PM_SWAPPED (1ULL << 62)
 #define PM_FILE_OR_SHARED (1ULL << 61)
+#define PM_MMAP_EXCLUSIVE (1ULL << 56)
 
 const char evidence_primary_source[] = "pagemap";
 
@@ -41,18 +47,22 @@ static int from_pagemap(int fd, uintptr_t start, size_t ps, struct evidence_repo
 		for (size_t i = 0; i < n; i++) {
 			char c = EVIDENCE_PAGE_ABSENT;
 
-			if (ent[i] & PM_PRESENT)
-				c = (ent[i] & PM_FILE_OR_SHARED) ? EVIDENCE_PAGE_SHARED
-								 : EVIDENCE_PAGE_PRIVATE;
+			if ((ent[i] & PM_PRESENT) && (ent[i] & PM_FILE_OR_SHARED))
+				c = EVIDENCE_PAGE_SHARED;
+			else if (ent[i] & PM_PRESENT)
+				c = (ent[i] & PM_MMAP_EXCLUSIVE) ? EVIDENCE_PAGE_PRIVATE
+								 : EVIDENCE_PAGE_RELATIVE;
 			else if (ent[i] & PM_SWAPPED)
 				c = EVIDENCE_PAGE_UNKNOWN;
 			r->pages[done + i] = c;
-			r->private_pages += c == EVIDENCE_PAGE_PRIVATE;
+			r->private_pages += c == EVIDENCE_PAGE_PRIVATE ||
+					    c == EVIDENCE_PAGE_RELATIVE;
 		}
 		done += n;
 	}
 	evidence_add_source(r, "pagemap", true, r->private_pages,
-	       "present and bit 61 clear: an anonymous private copy");
+	       "present and bit 61 clear: an anonymous private copy; bit 56 clear: "
+	       "shared with a fork relative");
 	return COWLAB_OK;
 }
 
@@ -127,11 +137,12 @@ static int proc_open(struct proc_file *f)
 	return fd;
 }
 
-/* The view's first line ("lo-hi ..."), then its "Anonymous:" line. */
+/* The view's first line ("lo-hi ..."), then its dirty sizes and its
+ * "Anonymous:" line. */
 struct smaps_find {
 	uintptr_t view;
 	bool ours;
-	unsigned long kib;
+	unsigned long kib, private_dirty, shared_dirty;
 };
 
 static bool smaps_holds(char *line, void *ctx)
@@ -143,6 +154,10 @@ static bool smaps_holds(char *line, void *ctx)
 		f->ours = strtoul(line, &end, 16) == f->view && *end == '-' && end != line;
 		return false;
 	}
+	if (strncmp(line, "Private_Dirty:", 14) == 0)
+		f->private_dirty = strtoul(line + 14, NULL, 10);
+	if (strncmp(line, "Shared_Dirty:", 13) == 0)
+		f->shared_dirty = strtoul(line + 13, NULL, 10);
 	if (strncmp(line, "Anonymous:", 10) != 0)
 		return false;
 	f->kib = strtoul(line + 10, NULL, 10);
@@ -153,18 +168,21 @@ static void from_smaps(uintptr_t view, size_t ps, struct evidence_report *r)
 {
 	/* The view is placed to be the first mapping listed (section_map):
 	 * one read normally reaches its "Anonymous:" line. */
-	struct smaps_find f = { view, false, 0 };
+	struct smaps_find f = { view, false, 0, 0, 0 };
 	int fd = proc_open(&proc_smaps);
 
 	if (fd < 0) {
 		evidence_add_source(r, "smaps", false, 0, "/proc/self/smaps cannot be opened");
 		return;
 	}
-	if (posix_proc_scan(fd, smaps_holds, &f) == 1)
+	if (posix_proc_scan(fd, smaps_holds, &f) == 1) {
 		evidence_add_source(r, "smaps", true, (uint64_t)f.kib * 1024 / ps,
 				    "Anonymous: of the whole view, in pages");
-	else
+		r->private_dirty = (int64_t)(f.private_dirty * 1024 / ps);
+		r->shared_dirty = (int64_t)(f.shared_dirty * 1024 / ps);
+	} else {
 		evidence_add_source(r, "smaps", false, 0, "the view is not in /proc/self/smaps");
+	}
 }
 
 int evidence_query(void *view, size_t view_len, size_t first, size_t count,

@@ -91,6 +91,16 @@ long platform_parent_pid(void)
 	return (long)getppid();
 }
 
+long platform_fork(void)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	return pid < 0 ? err_from_os() : (long)pid;
+}
+
 long platform_pid(void)
 {
 	return (long)getpid();

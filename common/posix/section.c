@@ -359,6 +359,14 @@ int section_discard(struct section *s, void *view, uint64_t first, uint64_t coun
 	return COWLAB_OK;
 }
 
+bool section_same(const struct section *a, const struct section *b)
+{
+	struct stat x, y;
+
+	return fstat(a->fd, &x) == 0 && fstat(b->fd, &y) == 0 && x.st_dev == y.st_dev &&
+	       x.st_ino == y.st_ino;
+}
+
 uint64_t section_size(const struct section *s)
 {
 	return s->size;

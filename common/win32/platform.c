@@ -114,6 +114,11 @@ struct basic_info {
 };
 typedef LONG (WINAPI *query_process_fn)(HANDLE, int, void *, ULONG, ULONG *);
 
+long platform_fork(void)
+{
+	return COWLAB_E_UNSUPPORTED;
+}
+
 long platform_parent_pid(void)
 {
 	query_process_fn query =

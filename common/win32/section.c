@@ -188,6 +188,11 @@ int section_discard(struct section *s, void *view, uint64_t first, uint64_t coun
 	return COWLAB_E_UNSUPPORTED;
 }
 
+bool section_same(const struct section *a, const struct section *b)
+{
+	return strcmp(a->name, b->name) == 0 && a->size == b->size;
+}
+
 uint64_t section_size(const struct section *s)
 {
 	return s->size;
