@@ -134,6 +134,17 @@ void server_drop(struct server *s, struct client_state *cl, const char *code,
 	}
 	/* whoever waited for it no longer does */
 	s->plan->advance(s, cl);
+	/* a fork it was sent, and never answered, makes no child */
+	for (int i = s->opt.clients; i < s->nslots; i++) {
+		struct client_state *ch = &s->clients[i];
+
+		if (ch->id == 0 && ch->fork_state == FORK_SENT && ch->fork_parent == cl->id) {
+			ch->fork_state = FORK_FAILED;
+			ch->id = i + 1;
+			server_drop(s, ch, "fork", "client %d was lost before it answered the fork "
+				    "that was to make it", cl->id);
+		}
+	}
 }
 
 /* How long a client must be ready to wait for the server's next message:
@@ -170,13 +181,18 @@ static int send_assign(struct server *s, struct client_state *cl)
 	return err;
 }
 
-static void admit(struct server *s, struct conn *c, const struct proto_hello *h)
+/* Admits a connection as the next client the run starts, or (child) as
+ * the child of a fork in its own slot. */
+static void admit(struct server *s, struct conn *c, const struct proto_hello *h,
+		  struct client_state *child)
 {
-	struct client_state *cl = &s->clients[s->nclients];
+	struct client_state *cl = child != NULL ? child : &s->clients[s->nclients];
+	int parent = cl->fork_parent;
 	int err;
 
 	memset(cl, 0, sizeof(*cl));
-	cl->id = ++s->nclients;
+	cl->id = child != NULL ? (int)(child - s->clients) + 1 : ++s->nclients;
+	cl->fork_parent = child != NULL ? parent : 0;
 	/* The OS's word for the pid, not the client's. */
 	cl->pid = c->pid > 0 ? c->pid : h->pid;
 	s->plan->place(s, cl);
@@ -193,7 +209,10 @@ static void admit(struct server *s, struct conn *c, const struct proto_hello *h)
 		server_drop(s, cl, "send", "cannot send the assignment: %s", cowlab_strerror(err));
 		return;
 	}
-	if (s->opt.spawn == 0 && !s->progress)
+	if (child != NULL && !s->progress)
+		fprintf(stderr, "cowlab-server: client %d (pid %ld), the child of client %d's "
+			"fork, joined\n", cl->id, cl->pid, parent);
+	else if (s->opt.spawn == 0 && !s->progress)
 		fprintf(stderr, "cowlab-server: %d of %d client%s connected (pid %ld)\n",
 			s->nclients, s->opt.clients, text_s((uint64_t)s->opt.clients), cl->pid);
 	s->plan->admitted(s, cl);
@@ -250,6 +269,90 @@ static struct invited_slot *invited_find(struct server *s, long pid)
 static void on_hello(struct server *s, struct conn *c, const uint8_t *data, size_t len,
 		     int rerr);
 
+/* ---- fork: a child joins by the pid its parent's result gave ---- */
+
+void server_fork_sent(struct server *s, int parent, int child)
+{
+	struct client_state *cl = &s->clients[child - 1];
+
+	if (child < 1 || child > s->nslots || cl->id != 0)
+		return;
+	cl->fork_parent = parent;
+	cl->fork_state = FORK_SENT;
+}
+
+void server_fork_done(struct server *s, int child, long pid, const char *why)
+{
+	struct client_state *cl = &s->clients[child - 1];
+
+	if (child < 1 || child > s->nslots || cl->id != 0 || cl->fork_state != FORK_SENT)
+		return;
+	if (pid > 0) {
+		cl->fork_state = FORK_MADE;
+		cl->fork_pid = pid;
+		cl->fork_deadline = platform_now_ms() + s->opt.timeout_ms;
+		return;
+	}
+	/* never born: lost, with its parent's reason */
+	cl->fork_state = FORK_FAILED;
+	cl->id = child;
+	cl->pid = 0;
+	server_drop(s, cl, "fork", "client %d's fork that was to make it failed: %s",
+		    cl->fork_parent, why);
+}
+
+/* The child of a fork that this pid is, or NULL. */
+static struct client_state *forked_child(struct server *s, long pid)
+{
+	for (int i = s->opt.clients; pid > 0 && i < s->nslots; i++)
+		if (s->clients[i].id == 0 && s->clients[i].fork_state == FORK_MADE &&
+		    s->clients[i].fork_pid == pid)
+			return &s->clients[i];
+	return NULL;
+}
+
+/* Whether a fork is out whose result has not come: a hello from a pid
+ * not yet known may be its child's. */
+static bool forks_out(const struct server *s)
+{
+	for (int i = s->opt.clients; i < s->nslots; i++)
+		if (s->clients[i].id == 0 && s->clients[i].fork_state == FORK_SENT)
+			return true;
+	return false;
+}
+
+/* Children of forks that never said hello in time are lost. */
+static void expire_children(struct server *s, int64_t now)
+{
+	for (int i = s->opt.clients; i < s->nslots; i++) {
+		struct client_state *cl = &s->clients[i];
+
+		if (cl->id == 0 && cl->fork_state == FORK_MADE && cl->fork_deadline <= now) {
+			long pid = cl->fork_pid;
+
+			cl->fork_state = FORK_FAILED;
+			cl->id = i + 1;
+			cl->pid = pid;
+			server_drop(s, cl, "timeout", "the child of client %d's fork (pid %ld) did "
+				    "not say hello within %d s", cl->fork_parent, pid,
+				    s->opt.timeout_ms / 1000);
+		}
+	}
+}
+
+/* Whether a hello kept for later may be taken now. */
+static bool hello_may_go(struct server *s, const struct conn *c)
+{
+	if (forked_child(s, c->pid) != NULL)
+		return true;
+	if (forks_out(s))
+		return false;
+	if (s->opt.spawn == 0)
+		return true;
+	invited_update(s);
+	return s->starter == NULL || invited_find(s, c->pid) != NULL;
+}
+
 /* --spawn: whether the connection's process is one of ours. A hello from
  * a pid not yet recorded while the starter still runs is kept (the child
  * may have connected before its start was recorded) and taken up again by
@@ -296,12 +399,9 @@ static void take_pending(struct server *s)
 {
 	struct conn *c = s->conns, *next;
 
-	if (s->opt.spawn == 0)
-		return;
-	invited_update(s);
 	for (; c != NULL; c = next) {
 		next = c->next;
-		if (c->pending != NULL && (s->starter == NULL || invited_find(s, c->pid) != NULL)) {
+		if (c->pending != NULL && hello_may_go(s, c)) {
 			uint8_t *data = c->pending;
 
 			c->pending = NULL; /* decided now, once */
@@ -316,13 +416,29 @@ static void on_hello(struct server *s, struct conn *c, const uint8_t *data, size
 {
 	struct proto_msg msg;
 	char why[PROTO_TEXT_MAX];
+	struct client_state *child;
 	int err;
 
 	if (c->other_user) {
 		reject(s, c, "denied", "the peer runs as another user");
 		return;
 	}
-	if (!invited_check(s, c, data, err_is(rerr, COWLAB_E_TOOBIG) ? 0 : len, rerr))
+	/* a fork is out: this may be its child, which its parent's result
+	 * will name; kept until then */
+	if (c->pending == NULL && c->pid > 0 && !hello_may_go(s, c) && forks_out(s)) {
+		size_t keep = err_is(rerr, COWLAB_E_TOOBIG) ? 0 : len;
+
+		if ((c->pending = malloc(keep > 0 ? keep : 1)) != NULL) {
+			if (keep > 0)
+				memcpy(c->pending, data, keep);
+			c->pending_len = keep;
+			c->pending_err = rerr;
+			return;
+		}
+	}
+	child = forked_child(s, c->pid);
+	if (child == NULL &&
+	    !invited_check(s, c, data, err_is(rerr, COWLAB_E_TOOBIG) ? 0 : len, rerr))
 		return;
 	if (err_is(rerr, COWLAB_E_TOOBIG)) {
 		reject(s, c, "too_big", "first message over the %d-byte cap",
@@ -345,12 +461,30 @@ static void on_hello(struct server *s, struct conn *c, const uint8_t *data, size
 			      msg.u.hello.version, COWLAB_VERSION);
 		return;
 	}
+	if (child != NULL) {
+		int k = (int)(child - s->clients) + 1;
+
+		/* the OS's pid is what admits it; what it says must agree */
+		if (msg.u.hello.fork_child != k || msg.u.hello.fork_parent != child->fork_parent)
+			reject(s, c, "bad_message", "invalid hello: pid %ld is the child of client "
+			       "%d's fork, client %d; it says it is client %d's child, client %d",
+			       c->pid, child->fork_parent, k, msg.u.hello.fork_parent,
+			       msg.u.hello.fork_child);
+		else
+			admit(s, c, &msg.u.hello, child);
+		return;
+	}
+	if (msg.u.hello.fork_child != 0) {
+		reject(s, c, "uninvited", "pid %ld is not the child of a fork this run waits for",
+		       c->pid);
+		return;
+	}
 	if (!s->accepting || s->nclients >= s->opt.clients) {
 		reject(s, c, "full", "the run has all %d of its clients already",
 			      s->opt.clients);
 		return;
 	}
-	admit(s, c, &msg.u.hello);
+	admit(s, c, &msg.u.hello, NULL);
 }
 
 static void on_result(struct server *s, struct client_state *cl, const struct channel_event *ev)
@@ -398,7 +532,7 @@ static void on_result(struct server *s, struct client_state *cl, const struct ch
 		return;
 	}
 	/* (--hold: every client stays, views mapped, until its `done`) */
-	if (s->plan->client_done(s, cl) && cl->no_verdict && !s->opt.hold)
+	if (s->plan->client_done(s, cl) && cl->no_verdict && !s->opt.hold && !s->keep_clients)
 		let_go(s, cl);
 	s->plan->advance(s, cl);
 }
@@ -517,10 +651,10 @@ static int64_t expire_answers(struct server *s, int64_t now)
 
 	if (now < s->answers_due)
 		return s->answers_due;
-	for (int i = 0; i < s->nclients; i++) {
+	for (int i = 0; i < s->nslots; i++) {
 		struct client_state *cl = &s->clients[i];
 
-		if (!cl->waiting)
+		if (cl->id == 0 || !cl->waiting)
 			continue;
 		if (cl->answer_by <= now) {
 			char doing[64];
@@ -531,8 +665,8 @@ static int64_t expire_answers(struct server *s, int64_t now)
 		}
 	}
 	/* what is still out, including batches the drops let go */
-	for (int i = 0; i < s->nclients; i++)
-		if (s->clients[i].waiting && s->clients[i].answer_by < due)
+	for (int i = 0; i < s->nslots; i++)
+		if (s->clients[i].id != 0 && s->clients[i].waiting && s->clients[i].answer_by < due)
 			due = s->clients[i].answer_by;
 	s->answers_due = due;
 	return due;
@@ -592,8 +726,8 @@ static void close_admission(struct server *s)
 			text_s((uint64_t)s->opt.clients), s->opt.timeout_ms / 1000);
 	/* the empty slots are settled now; who waited for that may go */
 	s->plan->advance(s, NULL);
-	for (int i = 0; i < s->nclients; i++)
-		if (s->clients[i].leaving)
+	for (int i = 0; i < s->nslots; i++)
+		if (s->clients[i].id != 0 && s->clients[i].leaving)
 			let_go(s, &s->clients[i]);
 }
 
@@ -679,8 +813,8 @@ static void spawn_progress(struct server *s)
 
 static bool all_answered(const struct server *s)
 {
-	for (int i = 0; i < s->nclients; i++)
-		if (!s->clients[i].lost && s->clients[i].conn != NULL &&
+	for (int i = 0; i < s->nslots; i++)
+		if (s->clients[i].id != 0 && !s->clients[i].lost && s->clients[i].conn != NULL &&
 		    !s->plan->client_done(s, &s->clients[i]))
 			return false;
 	return true;
@@ -699,9 +833,19 @@ static void interrupted(struct server *s, int request)
 		s->progress ? "\n" : "", why);
 	s->accepting = false;
 	server_stop_starting(s);
-	for (int i = 0; i < s->nclients; i++) {
+	for (int i = 0; i < s->nslots; i++) {
 		struct client_state *cl = &s->clients[i];
 
+		if (cl->id == 0 && cl->fork_state != FORK_NONE) {
+			/* a child not yet born never will be */
+			cl->fork_state = FORK_FAILED;
+			cl->id = i + 1;
+			server_drop(s, cl, "interrupted", "the run was interrupted (%s) before "
+				    "the child of client %d's fork joined", why, cl->fork_parent);
+			continue;
+		}
+		if (cl->id == 0)
+			continue;
 		if (!cl->lost && !s->plan->client_done(s, cl)) {
 			char doing[64];
 
@@ -743,6 +887,7 @@ int server_run(struct server *s)
 		/* Drops first: the one dropped may have been the last one out. */
 		until = expire_answers(s, now);
 		until = expire_hellos(s, now, until);
+		expire_children(s, now);
 		if (!s->accepting && all_answered(s) &&
 		    (s->plan->holding == NULL || !s->plan->holding(s)))
 			break;
@@ -778,9 +923,12 @@ void server_finish(struct server *s)
 	for (size_t k = 0; k < s->report.nserver_checks && server_failed == NULL; k++)
 		if (s->report.server_checks[k].applicable && !s->report.server_checks[k].held)
 			server_failed = &s->report.server_checks[k];
-	for (int i = 0; i < s->nclients; i++) {
+	for (int i = 0; i < s->nslots; i++) {
 		struct client_state *cl = &s->clients[i];
 		const struct report_client *rc = NULL;
+
+		if (cl->id == 0)
+			continue;
 		struct proto_done d = { .held = true, .run_exit_status = run_status };
 		size_t len;
 		char *msg;

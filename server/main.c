@@ -496,7 +496,7 @@ static int load_scenario(struct server_options *o, struct scenario *sc)
 		fclose(f);
 		return REPORT_EXIT_HELD;
 	}
-	needed = sc->clients;
+	needed = scenario_started(sc); /* the others are born of forks */
 	if (o->clients == 0)
 		o->spawn = needed;
 	o->clients = needed;
@@ -625,7 +625,9 @@ static int setup(struct server *s)
 	if ((err = check_memory(s, size)) != 0)
 		return err;
 	s->seed = (uint32_t)(platform_now_us() ^ (uint64_t)platform_pid() * 2654435761u);
-	s->clients = calloc((size_t)s->opt.clients, sizeof(*s->clients));
+	/* the clients the run starts, and the children of its forks */
+	s->nslots = s->sc != NULL && s->sc->forks > 0 ? s->sc->clients : s->opt.clients;
+	s->clients = calloc((size_t)s->nslots, sizeof(*s->clients));
 	if (s->clients == NULL)
 		return COWLAB_E_NOMEM;
 	/* A random part: nobody can guess the name to squat on it first. */

@@ -538,18 +538,13 @@ struct model_prediction model_fork(struct model *m, int parent, int child)
 {
 	struct rec *of = NULL;
 	size_t n = 0;
-	bool any = false;
 	int e = COWLAB_OK;
 
 	if (m->rules->no_fork != NULL)
 		return result(MODEL_NOT_APPLICABLE, m->rules->no_fork);
-	for (int v = 0; v < MODEL_VIEWS; v++) {
+	for (int v = 0; v < MODEL_VIEWS; v++)
 		if (*mapped(m, child, (enum model_view)v))
 			return result(MODEL_REFUSED, "the child has a view of its own already");
-		any |= *mapped(m, parent, (enum model_view)v);
-	}
-	if (!any)
-		return result(MODEL_REFUSED, "the parent has no view to pass on");
 	/* the parent's records first (adding the child's may move the table) */
 	for (size_t i = 0; i <= m->mask; i++) {
 		uint64_t space = m->table[i].key != 0 ? (m->table[i].key - 1) >> 40 : 0;
@@ -597,4 +592,41 @@ struct model_prediction model_fork(struct model *m, int parent, int child)
 	for (int v = 0; v < MODEL_VIEWS; v++)
 		*mapped(m, child, (enum model_view)v) = *mapped(m, parent, (enum model_view)v);
 	return result(MODEL_OK, NULL);
+}
+
+uint64_t model_copy_relatives(const struct model *m, int who, enum model_view v, uint64_t page)
+{
+	const struct rec *r = find(m, space_of(who, v), page);
+	uint64_t mask = 0;
+
+	if (r == NULL || !r->copied || r->group == 0 || m->sharers[r->group] < 2)
+		return 0;
+	for (int j = 0; j <= m->clients && j < 64; j++) {
+		const struct rec *o = j == who ? NULL : find(m, space_of(j, v), page);
+
+		if (o != NULL && o->copied && o->group == r->group)
+			mask |= (uint64_t)1 << j;
+	}
+	return mask;
+}
+
+void model_view_copies(const struct model *m, int who, enum model_view v, uint64_t unknown,
+		       uint64_t *own, uint64_t *shared)
+{
+	uint64_t space = space_of(who, v);
+
+	*own = *shared = 0;
+	for (size_t i = 0; i <= m->mask; i++) {
+		const struct rec *r = &m->table[i];
+		uint64_t page = (r->key - 1) & ((1ull << 40) - 1);
+
+		if (r->key == 0 || (r->key - 1) >> 40 != space || !r->copied)
+			continue;
+		if (r->group != 0 && m->sharers[r->group] > 1) {
+			if ((model_copy_relatives(m, who, v, page) & unknown) == 0)
+				(*shared)++;
+		} else {
+			(*own)++;
+		}
+	}
 }

@@ -95,14 +95,25 @@ struct model_prediction model_discard(struct model *m, int who, enum model_view 
  * layer of copy-on-write: the writer then copies again, for itself alone;
  * the last sharer left writes its page in place). Pages the parent has
  * not copied track the section in both. Refused when the child has a
- * view already or the parent none; not applicable where there is no
- * fork. */
+ * view already; not applicable where there is no fork. */
 struct model_prediction model_fork(struct model *m, int parent, int child);
 
 /* How many participants share the private copy `who` holds of a page of
  * a view: 1 when it is its own alone, more after a fork until they write,
  * 0 when it holds no copy. */
 int model_copy_sharers(const struct model *m, int who, enum model_view v, uint64_t page);
+
+/* The participants (bit j: participant j, of the first 64) that share
+ * the copy `who` holds of a page, who aside: 0 when it is its own alone
+ * or no copy. */
+uint64_t model_copy_relatives(const struct model *m, int who, enum model_view v, uint64_t page);
+
+/* A participant's copies in a whole view: its own alone, and those still
+ * shared with fork relatives; a copy shared with a participant in
+ * `unknown` (bit j: participant j, whose process may be gone, and its
+ * share with it) is counted in neither. Costs what the model holds. */
+void model_view_copies(const struct model *m, int who, enum model_view v, uint64_t unknown,
+		       uint64_t *own, uint64_t *shared);
 
 /* What a write would do, without doing it (--step shows it before the
  * step): the same rules as model_write. */

@@ -68,6 +68,7 @@ enum cls_kind {
 };
 
 #define RUNS_SHOWN 4
+#define EVIDENCE_PRED_COPY 'c' /* predicted: a copy, its own or shared (P or R) */
 #define PRIOR_SET ((uint64_t)1 << 32)
 #define PRIOR_COPY ((uint64_t)1 << 33) /* the write made (or wrote) a private copy */
 #define ITEM_TEXT 240     /* an item's texts */
@@ -106,6 +107,9 @@ struct item {
 	char *pred_ev, *seen_ev;          /* evidence: the model's and the OS's, a char a page */
 	uint32_t ev_count, ev_first;
 	uint64_t pred_private, seen_private;
+	bool dirty_bound;                 /* a run with forks: smaps' dirty pages of the
+					     whole view are bounds of these */
+	uint64_t pred_own, pred_shared;   /* ...its copies, own and shared, by the model */
 	uint64_t n_ok, n_bad;             /* pages (or writes) as predicted, and not */
 	uint64_t *prior;                  /* a write: each page's word before it, with
 					     PRIOR_SET where it went to the section (not
@@ -269,6 +273,9 @@ struct play {
 	int reader;
 	bool relative;                    /* pages relative to a client as written */
 	char cut_short[96];               /* why every check is unproven: interrupted */
+	/* a child of a fork this platform cannot make: why (its actions are
+	 * not applicable), else NULL */
+	const char *unborn_na[SCENARIO_CLIENTS_MAX + 1];
 };
 
 /* What the run did to a page and saw of it, for the report's page map
@@ -572,18 +579,59 @@ static void cls_close(struct play *p, size_t item)
 
 /* ---- predicting ---- */
 
+/* Whether client k was admitted (a child of a fork: once born). */
+static bool admitted(const struct server *s, int k)
+{
+	return k >= 1 && k <= s->nslots && s->clients[k - 1].id != 0 &&
+	       s->clients[k - 1].fork_state != FORK_FAILED;
+}
+
 static bool gone(const struct server *s, const struct play *p, int k)
 {
+	const struct client_state *c;
+
 	if (k == 0)
 		return false;
-	if (k > s->nclients)
+	if (k > s->nslots)
 		return !s->accepting;
-	return s->clients[k - 1].lost;
+	c = &s->clients[k - 1];
+	if (c->fork_state == FORK_FAILED)
+		return true; /* a child of a fork never born */
+	if (c->id == 0) /* one the run starts: once admission is over; a child: never */
+		return k <= s->opt.clients && !s->accepting;
+	return c->lost;
 }
+
+static void wake(struct play *p, int k);
 
 static const char *gone_why(const struct server *s, int k)
 {
-	return k <= s->nclients ? s->clients[k - 1].reason : "it never connected";
+	if (k <= s->nslots && (s->clients[k - 1].id != 0 ||
+			       s->clients[k - 1].fork_state == FORK_FAILED))
+		return s->clients[k - 1].reason;
+	return "it never connected";
+}
+
+/* A child of a fork that will not be born: its parent was lost, or this
+ * platform has no fork (not_applicable: its actions are not applicable
+ * either, for that reason). */
+static void never_born(struct server *s, struct play *p, int child, int parent,
+		       const char *why, bool not_applicable)
+{
+	struct client_state *c = &s->clients[child - 1];
+
+	if (child < 1 || child > s->nslots || c->id != 0 || c->fork_state == FORK_FAILED)
+		return;
+	if (!not_applicable) {
+		server_fork_sent(s, parent, child);
+		server_fork_done(s, child, 0, why);
+		return;
+	}
+	c->fork_state = FORK_FAILED;
+	c->fork_parent = parent;
+	snprintf(c->reason, sizeof(c->reason), "%s", why);
+	p->unborn_na[child] = why;
+	wake(p, child);
 }
 
 /* The word a write puts on a page: its value's. */
@@ -824,10 +872,25 @@ static void predict_words(struct play *p, size_t ii, const struct scenario_actio
 	cls_close(p, ii);
 }
 
-static void predict_evidence(struct play *p, size_t ii, int k, uint8_t view,
+/* The participants whose processes may be gone (bit j: client j): a
+ * copy shared with one of them may be shared or not by now. Only a run
+ * with forks shares copies. */
+static uint64_t gone_mask(const struct server *s, const struct play *p)
+{
+	uint64_t m = 0;
+
+	for (int j = 1; p->sc.forks > 0 && j <= p->sc.clients && j < 64; j++)
+		if (gone(s, p, j))
+			m |= (uint64_t)1 << j;
+	return m;
+}
+
+static void predict_evidence(const struct server *s, struct play *p, size_t ii, int k,
+			     uint8_t view,
 			     const struct scenario_pages *pg)
 {
 	struct item *it = &p->items[ii];
+	uint64_t unknown = gone_mask(s, p);
 	size_t n = 0;
 
 	it->ev_count = pg->total;
@@ -840,12 +903,23 @@ static void predict_evidence(struct play *p, size_t ii, int k, uint8_t view,
 	FOR_PAGES(pg, page) {
 		bool c = model_is_copy(p->model, k, model_views[view], page);
 
+		uint64_t rel = c && p->sc.forks > 0 ?
+				       model_copy_relatives(p->model, k, model_views[view], page) : 0;
+
 		if (p->ref && model_is_copy(p->ref, k, model_views[view], page) != c)
 			it->deviation = true;
-		it->pred_ev[n++] = c ? EVIDENCE_PAGE_PRIVATE : '-';
+		/* a copy still shared with fork relatives is R; with one whose
+		 * process may be gone, either */
+		it->pred_ev[n++] = !c ? '-' : (rel & unknown) != 0 ? EVIDENCE_PRED_COPY :
+				   rel != 0 ? EVIDENCE_PAGE_RELATIVE : EVIDENCE_PAGE_PRIVATE;
 		it->pred_private += c;
 	}
 	it->pred_ev[n] = '\0';
+	if (p->sc.forks > 0) {
+		it->dirty_bound = true;
+		model_view_copies(p->model, k, model_views[view], unknown, &it->pred_own,
+				  &it->pred_shared);
+	}
 	for (size_t i = 0; i < pg->nruns; i++) {
 		for (uint32_t f = 0; f < pg->runs[i].count; f += PROTO_EVIDENCE_MAX) {
 			uint32_t left = pg->runs[i].count - f;
@@ -991,7 +1065,16 @@ static void predict_one(struct server *s, struct play *p, uint32_t j, int k, int
 	it->own_pg = own;
 	it->pg = own != NULL ? own : &a->pages;
 	ii = (size_t)(it - p->items);
+	if (k > 0 && k <= SCENARIO_CLIENTS_MAX && p->unborn_na[k] != NULL) {
+		it->na = p->unborn_na[k]; /* born of a fork this platform has not */
+		if (a->op == SCENARIO_FORK)
+			never_born(s, p, a->child, k, p->unborn_na[k], true);
+		return;
+	}
 	if (gone(s, p, k)) {
+		if (a->op == SCENARIO_FORK)
+			never_born(s, p, a->child, k, "its parent was lost before it could fork",
+				   false);
 		it->st = OBS_UNPROVEN;
 		snprintf(itext(&it->unproven), ITEM_TEXT, "client %d was lost before this "
 			 "step: %.180s", k, gone_why(s, k));
@@ -1030,8 +1113,27 @@ static void predict_one(struct server *s, struct play *p, uint32_t j, int k, int
 		predict_range(p, ii, a, k);
 		return;
 	case SCENARIO_EVIDENCE:
-		predict_evidence(p, ii, k, (uint8_t)a->view, p->items[ii].pg);
+		predict_evidence(s, p, ii, k, (uint8_t)a->view, p->items[ii].pg);
 		return;
+	case SCENARIO_FORK: {
+		struct proto_op op = { .kind = PROTO_OP_FORK, .child = a->child };
+
+		m = model_fork(p->model, k, a->child);
+		if (p->ref != NULL)
+			(void)model_fork(p->ref, k, a->child);
+		if (m.outcome != MODEL_OK) {
+			/* no fork here (Windows), or the model's memory */
+			it->na = m.why;
+			never_born(s, p, a->child, k, m.why, m.outcome == MODEL_NOT_APPLICABLE);
+			return;
+		}
+		memcpy(p->mapped[a->child], p->mapped[k], sizeof(p->mapped[k]));
+		if (p->addr != NULL)
+			memcpy(p->addr[a->child], p->addr[k], sizeof(p->addr[k]));
+		server_fork_sent(s, k, a->child);
+		add_op(p, k, ii, 0, &op);
+		return;
+	}
 	case SCENARIO_OP_COUNT:
 		return;
 	}
@@ -1083,7 +1185,7 @@ static void add_maps(struct server *s, struct play *p, int k, int lane)
 		pg.runs[0].stride = 1;
 		pg.total = pg.runs[0].count;
 		if ((it = item_new(p, NOT_AN_ACTION, k, v)) != NULL)
-			predict_evidence(p, (size_t)(it - p->items), k, v, &pg);
+			predict_evidence(s, p, (size_t)(it - p->items), k, v, &pg);
 	}
 }
 
@@ -1253,7 +1355,8 @@ static void send_next(struct server *s, struct play *p, int k)
 		budget += cost;
 		run.ops[run.nops++] = pt->ops[i];
 	}
-	run.last = c->no_verdict && !s->opt.hold && p->lane_at[k] == p->last_step[k] &&
+	run.last = c->no_verdict && !s->opt.hold && !s->keep_clients &&
+		   p->lane_at[k] == p->last_step[k] &&
 		   pt->out_end + run.nops == pt->nops;
 	pt->seq = run.seq;
 	pt->last = run.last;
@@ -1375,11 +1478,14 @@ static void begin_lane(struct server *s, struct play *p, int i, int k)
 			predict(s, p, j, 0, k);
 	/* a client that never came does nothing: nothing of its is predicted
 	 * (the section holds none of its writes) and nothing is observed */
-	for (uint32_t j = 0; k > 0 && k <= s->nclients && j < st->nactions; j++)
+	/* (a child of a fork that will not be born: each action says why) */
+	bool acting = k > 0 && (admitted(s, k) || (k > s->opt.clients && gone(s, p, k)));
+
+	for (uint32_t j = 0; acting && j < st->nactions; j++)
 		if (acts(&st->actions[j], k))
 			predict(s, p, j, k, k);
 	add_maps(s, p, 0, k);
-	if (k > 0 && k <= s->nclients)
+	if (k > 0 && admitted(s, k))
 		add_maps(s, p, k, k);
 	for (int w = 0; w < (k > 0 ? 2 : 1); w++) { /* the server's part, and the client's */
 		struct part *pt = &p->parts[w == 0 ? 0 : k];
@@ -1423,8 +1529,12 @@ static bool lane_ready(const struct server *s, const struct play *p, int k)
 
 	/* a client not admitted yet waits (once admission is over, one that
 	 * never came goes through its steps unproven) */
+	/* (a child of a fork goes through the steps before its birth, in
+	 * which it has nothing to do, and then waits to be born) */
 	if (p->lane_at[k] >= 0 || i >= (int)p->sc.nsteps || p->glob_done < i ||
-	    (k > s->nclients && s->accepting) || (p->stepping && i >= p->gate))
+	    (!admitted(s, k) && !gone(s, p, k) &&
+	     (k <= s->opt.clients || i > p->sc.born_in[k])) ||
+	    (p->stepping && i >= p->gate))
 		return false;
 	for (int j = k - p->width[i] < 1 ? 1 : k - p->width[i];
 	     j <= k + p->width[i] && j <= p->sc.clients; j++)
@@ -1705,11 +1815,13 @@ static void step_participant(struct server *s, struct play *p, FILE *f, int k, b
 	static const int order[] = { PROTO_VIEW_COW, PROTO_VIEW_RW, PROTO_VIEW_RO };
 	uint64_t size = (uint64_t)p->sc.pages * p->agent.page_size, look = 0;
 	char who[24];
-	long pid = k == 0 ? platform_pid() : k <= s->nclients ? s->clients[k - 1].pid : 0;
+	long pid = k == 0 ? platform_pid() : admitted(s, k) ? s->clients[k - 1].pid : 0;
 
 	who_text(k, who, sizeof(who));
-	if (k > s->nclients || (k > 0 && s->clients[k - 1].lost)) {
-		fprintf(f, "    %s: %s\n", who, k > s->nclients ? "never came" : "lost");
+	if (k > 0 && (!admitted(s, k) || s->clients[k - 1].lost)) {
+		fprintf(f, "    %s: %s\n", who, admitted(s, k) ? "lost" :
+			k <= s->opt.clients ? "never came" : gone(s, p, k) ? "never born" :
+			"not born yet (a fork makes it)");
 		return;
 	}
 	fprintf(f, "    %s, pid %ld\n", who, pid);
@@ -1877,10 +1989,10 @@ static void hold_print(struct server *s, struct play *p)
 	for (int k = 0; k <= p->sc.clients; k++) {
 		uint64_t n = 0, at = k == 0 ? (uint64_t)(uintptr_t)p->agent.view[PROTO_VIEW_COW] :
 					      p->addr[k][PROTO_VIEW_COW];
-		long pid = k == 0 ? platform_pid() : k <= s->nclients ? s->clients[k - 1].pid : 0;
+		long pid = k == 0 ? platform_pid() : admitted(s, k) ? s->clients[k - 1].pid : 0;
 		int runs = 0;
 
-		if (k > s->nclients || (k > 0 && s->clients[k - 1].lost) ||
+		if ((k > 0 && (!admitted(s, k) || s->clients[k - 1].lost)) ||
 		    !p->mapped[k][SCENARIO_VIEW_COW])
 			continue;
 		for (uint64_t page = 0; page < p->sc.pages; page++)
@@ -2009,11 +2121,23 @@ static int plan_take(struct server *s, struct client_state *c, struct proto_resu
 {
 	struct part *pt = &s->play->parts[c->id];
 	int err = COWLAB_OK;
+	struct { int child; long pid; char why[PROTO_TEXT_MAX]; } forks[4];
+	size_t nforks = 0;
 
 	for (size_t i = 0; i < res->nresults && pt->answered < pt->nops; i++) {
 		const struct proto_op *op = &pt->ops[pt->answered];
-		int e = op_record_take(&pt->rec[pt->answered++], &res->results[i]);
+		int e;
 
+		/* a fork's child: admitted by the pid its parent names (once
+		 * the whole result is kept) */
+		if (op->kind == PROTO_OP_FORK && nforks < sizeof(forks) / sizeof(forks[0])) {
+			forks[nforks].child = op->child;
+			forks[nforks].pid = res->results[i].ok ? (long)res->results[i].pid : 0;
+			snprintf(forks[nforks].why, sizeof(forks[nforks].why), "%s",
+				 res->results[i].ok ? "" : res->results[i].error);
+			nforks++;
+		}
+		e = op_record_take(&pt->rec[pt->answered++], &res->results[i]);
 		if (e != 0)
 			err = e;
 		/* where its views are, for people to look (--step) */
@@ -2022,6 +2146,8 @@ static int plan_take(struct server *s, struct client_state *c, struct proto_resu
 		if (s->play->addr != NULL && res->results[i].ok && op->kind == PROTO_OP_UNMAP)
 			s->play->addr[c->id][op->view] = 0;
 	}
+	for (size_t i = 0; i < nforks; i++)
+		server_fork_done(s, forks[i].child, forks[i].pid, forks[i].why);
 	return err;
 }
 
@@ -2142,7 +2268,7 @@ static uint64_t plan_live_map(const struct server *s, char *buf, size_t cap)
 
 		if (k == 0)
 			c = MAP_SERVER;
-		else if (k > s->nclients || p->lane_done[k] < 1)
+		else if (!admitted(s, k) || p->lane_done[k] < 1)
 			c = MAP_UNUSED;
 		else if (s->clients[k - 1].lost)
 			c = MAP_UNKNOWN;
@@ -2539,10 +2665,12 @@ static void judge_evidence(struct play *p, struct item *it, const struct scenari
 			answered_pages = at;
 	}
 	for (size_t n = 0; n < it->ev_count && n < answered_pages; n++) {
-		char seen = it->seen_ev[n];
-		bool pred = it->pred_ev[n] == EVIDENCE_PAGE_PRIVATE;
+		char seen = it->seen_ev[n], want = it->pred_ev[n];
+		bool pred = want == EVIDENCE_PAGE_PRIVATE || want == EVIDENCE_PAGE_RELATIVE ||
+			    want == EVIDENCE_PRED_COPY;
+		bool copy = seen == EVIDENCE_PAGE_PRIVATE || seen == EVIDENCE_PAGE_RELATIVE;
 
-		it->seen_private += seen == EVIDENCE_PAGE_PRIVATE;
+		it->seen_private += copy;
 		if (seen == EVIDENCE_PAGE_UNKNOWN) {
 			unknown++;
 			continue;
@@ -2556,19 +2684,52 @@ static void judge_evidence(struct play *p, struct item *it, const struct scenari
 				 (unsigned long long)ev_page(it, a, n), why);
 			continue;
 		}
-		if ((seen == EVIDENCE_PAGE_PRIVATE) == pred)
+		/* a copy of its own alone, or shared with fork relatives */
+		bool whose = !copy || want == EVIDENCE_PRED_COPY || seen == want;
+
+		if (copy == pred && whose)
 			it->n_ok++;
 		else
 			it->n_bad++;
-		if ((seen == EVIDENCE_PAGE_PRIVATE) != pred)
+		if (copy != pred)
 			differs(it, "page %llu is %s; the model says it is %s",
 				(unsigned long long)ev_page(it, a, n),
-				seen == EVIDENCE_PAGE_PRIVATE ? "a private copy" : "not a copy",
+				copy ? "a private copy" : "not a copy",
 				pred ? "a private copy" : "not");
+		else if (!whose)
+			differs(it, "page %llu is a copy %s; the model says it is %s",
+				(unsigned long long)ev_page(it, a, n),
+				seen == EVIDENCE_PAGE_RELATIVE ? "still shared with a fork relative "
+				"(pagemap bit 56 clear)" : "of its own alone (pagemap bit 56 set)",
+				want == EVIDENCE_PAGE_RELATIVE ? "shared with a fork relative" :
+				"its own alone");
 	}
 	if (unknown > 0)
 		unproven(it, "the OS could not tell of %llu page%s (swapped out?)",
 			 (unsigned long long)unknown, text_s(unknown));
+	/* smaps' dirty pages of the whole view: at least its copies of its own
+	 * (Private_Dirty), and its copies still shared with fork relatives
+	 * (Shared_Dirty); the section's written pages it maps count too */
+	for (size_t i = it->op0; it->dirty_bound && i < it->op0 + it->nops && i < pt->answered;
+	     i++) {
+		const struct evidence_report *ev = pt->rec[i].ok ? pt->rec[i].evidence : NULL;
+
+		if (ev == NULL || ev->private_dirty < 0 || ev->shared_dirty < 0)
+			continue;
+		if ((uint64_t)ev->private_dirty < it->pred_own) {
+			differs(it, "smaps counts %lld Private_Dirty pages in the view; the model "
+				"says it holds %llu copies of its own",
+				(long long)ev->private_dirty, (unsigned long long)it->pred_own);
+			it->n_bad++;
+		}
+		if ((uint64_t)ev->shared_dirty < it->pred_shared) {
+			differs(it, "smaps counts %lld Shared_Dirty pages in the view; the model "
+				"says it shares %llu copies with fork relatives",
+				(long long)ev->shared_dirty, (unsigned long long)it->pred_shared);
+			it->n_bad++;
+		}
+		break; /* one report says it of the whole view */
+	}
 	if (a != NULL && a->expect.given && a->expect.private_pages >= 0) {
 		/* a share of the action (a check per client) is not what was said
 		 * of the whole */
@@ -2740,11 +2901,11 @@ static const char *verb(const struct play *p, const struct scenario_action *a)
 		{ [SCENARIO_MAP] = "maps", [SCENARIO_UNMAP] = "unmaps",
 		  [SCENARIO_WRITE] = "writes", [SCENARIO_READ] = "reads",
 		  [SCENARIO_PROTECT] = "protects", [SCENARIO_DISCARD] = "discards",
-		  [SCENARIO_EVIDENCE] = "asks the OS about" },
+		  [SCENARIO_EVIDENCE] = "asks the OS about", [SCENARIO_FORK] = "forks" },
 		{ [SCENARIO_MAP] = "map", [SCENARIO_UNMAP] = "unmap", [SCENARIO_WRITE] = "write",
 		  [SCENARIO_READ] = "read", [SCENARIO_PROTECT] = "protect",
 		  [SCENARIO_DISCARD] = "discard",
-		  [SCENARIO_EVIDENCE] = "ask the OS about" },
+		  [SCENARIO_EVIDENCE] = "ask the OS about", [SCENARIO_FORK] = "fork" },
 	};
 
 	return verbs[p->plural][a->op];
@@ -2758,6 +2919,10 @@ static void action_text(const struct play *p, const struct scenario_action *a,
 {
 	char pages[96] = "", what[48] = "";
 
+	if (a->op == SCENARIO_FORK) {
+		snprintf(buf, cap, "%s: its child is client %d", verb(p, a), a->child);
+		return;
+	}
 	if (a->op != SCENARIO_MAP && a->op != SCENARIO_UNMAP && p->relative && a->rel_text[0])
 		snprintf(pages, sizeof(pages), "%s", a->rel_text); /* said of several clients */
 	else if (a->op != SCENARIO_MAP && a->op != SCENARIO_UNMAP)
@@ -3584,6 +3749,7 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 	s->play = p;
 	p->sc = *sc;
 	memset(sc, 0, sizeof(*sc));
+	s->keep_clients = p->sc.forks > 0;
 	p->out = out;
 	p->f = stdout;
 	p->step = -1;
@@ -3758,7 +3924,8 @@ static void check_control(struct server *s, struct play *p)
 	for (size_t i = 0; i < s->report.nclients; i++)
 		all_made &= s->report.clients[i].status == CLIENT_COMPLETE;
 	/* a client that never came made none of its observations */
-	all_made &= s->nclients >= p->sc.clients;
+	for (int k = 1; k <= p->sc.clients; k++)
+		all_made &= admitted(s, k);
 	obs = cJSON_CreateObject();
 	if (members) {
 		/* in the members' form, as the built-in run says it: the failed
@@ -3989,7 +4156,7 @@ static void facts_checks(struct server *s, const struct pcheck *c)
 		struct report_client *cl = &s->report.clients[r];
 		struct report_check *rc;
 
-		if (cl->id < 1 || cl->id > s->nclients ||
+		if (cl->id < 1 || !admitted(s, cl->id) ||
 		    (s->play->out == PLAY_REPORT && cl->status != CLIENT_COMPLETE))
 			continue;
 		if (cl->status == CLIENT_COMPLETE) {

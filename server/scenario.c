@@ -16,7 +16,7 @@
 #include "text.h"
 
 static const char *const op_names[SCENARIO_OP_COUNT] = {
-	"map", "unmap", "write", "read", "protect", "discard", "evidence",
+	"map", "unmap", "write", "read", "protect", "discard", "evidence", "fork",
 };
 static const char *const view_names[SCENARIO_VIEW_COUNT] = { "rw", "cow", "ro" };
 static const char *const protect_names[SCENARIO_PROTECT_COUNT] = {
@@ -41,7 +41,20 @@ struct reader {
 	size_t ndeclared;             /* checks declared in "checks": s->checks' first */
 	bool nolint;                  /* more than 64 clients: checked for 64 before */
 	bool named[SCENARIO_CHECKS_MAX]; /* an action names it */
+	int step;                     /* the step being read */
 };
+
+/* The clients born by step `step` (bit k-1: client k): those the run
+ * starts, and those forked in an earlier step. */
+static uint64_t born_by(const struct scenario *s, int step)
+{
+	uint64_t all = s->clients >= 64 ? UINT64_MAX : (((uint64_t)1 << s->clients) - 1);
+
+	for (int k = 1; k <= s->clients && k <= SCENARIO_CLIENTS_MAX; k++)
+		if (s->born_in[k] >= step)
+			all &= ~((uint64_t)1 << (k - 1));
+	return all;
+}
 
 /* A client named by id, or a page by number past the first `before` of a
  * section laid out by client (whose meaning moves with their number):
@@ -478,8 +491,7 @@ static int parse_who(struct reader *r, const cJSON *a, struct scenario_action *a
 		act->who.server = true;
 	} else if (cJSON_IsString(w) && strcmp(w->valuestring, "all") == 0) {
 		act->who.all = true;
-		act->who.clients = r->s->clients >= 64 ? UINT64_MAX :
-				   (((uint64_t)1 << r->s->clients) - 1);
+		act->who.clients = born_by(r->s, r->step);
 	} else if (cJSON_IsString(w) && strcmp(w->valuestring, "others") == 0) {
 		act->others = true; /* resolved once the step is read */
 	} else if (cJSON_IsNumber(w) || cJSON_IsArray(w)) {
@@ -501,6 +513,9 @@ static int parse_who(struct reader *r, const cJSON *a, struct scenario_action *a
 					 text_s((uint64_t)r->s->clients));
 			else if (act->who.clients & ((uint64_t)1 << ((int)d - 1)))
 				e = fail(r, "client %d is named twice", (int)d);
+			else if (r->s->born_in[(int)d] >= r->step)
+				e = fail(r, "client %d is born of the fork in step %d: it acts from "
+					 "the step after", (int)d, r->s->born_in[(int)d] + 1);
 			else
 				act->who.clients |= (uint64_t)1 << ((int)d - 1);
 		}
@@ -712,6 +727,43 @@ static int parse_count_as(struct reader *r, const cJSON *a, struct scenario_acti
 	return e;
 }
 
+/* {"who": P, "op": "fork", "child": C}: client P forks, and its child
+ * joins the run as client C, with P's views and copies (scenario.h). */
+static int parse_fork(struct reader *r, const cJSON *a, struct scenario_action *act)
+{
+	static const char *const known[] = { "who", "op", "child", NULL };
+	uint64_t one;
+	int64_t c;
+	int e;
+
+	act->op = SCENARIO_FORK;
+	act->expect.fault = -1;
+	act->expect.private_pages = -1;
+	if ((e = only_known(r, a, known)) != 0 || (e = parse_who(r, a, act)) != 0)
+		return e;
+	one = act->who.clients;
+	if (act->who.server || act->who.all || act->others || one == 0 || (one & (one - 1)) != 0) {
+		size_t up = enter(r, "who", -1);
+
+		e = fail(r, "one client forks (the server is the judge: its child would be a "
+			 "second one)");
+		leave(r, up);
+		return e;
+	}
+	if ((e = get_int(r, a, "child", true, 1, r->s->clients, &c)) != 0)
+		return e;
+	act->child = (int)c;
+	size_t up = enter(r, "child", -1);
+
+	if (one == (uint64_t)1 << (c - 1))
+		e = fail(r, "client %d cannot be its own child", (int)c);
+	else if (r->s->born_in[c] != r->step)
+		e = fail(r, "client %d is born of another fork, in step %d", (int)c,
+			 r->s->born_in[c] + 1);
+	leave(r, up);
+	return e;
+}
+
 static int parse_action(struct reader *r, const cJSON *a, struct scenario_action *act)
 {
 	static const char *const known[] = { "who", "op", "view", "pages", "value", "offset",
@@ -721,8 +773,11 @@ static int parse_action(struct reader *r, const cJSON *a, struct scenario_action
 	int64_t n;
 
 	memset(act, 0, sizeof(*act));
+	act->also = -1;
 	if (!cJSON_IsObject(a))
 		return fail(r, "an action is an object");
+	if (cJSON_IsString(member(a, "op")) && strcmp(member(a, "op")->valuestring, "fork") == 0)
+		return parse_fork(r, a, act);
 	if ((e = only_known(r, a, known)) != 0 || (e = parse_who(r, a, act)) != 0 ||
 	    (e = get_enum(r, a, "op", op_names, SCENARIO_OP_COUNT, &op)) != 0 ||
 	    (e = get_enum(r, a, "view", view_names, SCENARIO_VIEW_COUNT, &view)) != 0)
@@ -834,8 +889,7 @@ static int parse_action(struct reader *r, const cJSON *a, struct scenario_action
 /* "others": every client not named by id in another action of the step. */
 static int resolve_others(struct reader *r, struct scenario_step *st)
 {
-	uint64_t named = 0, all = r->s->clients >= 64 ? UINT64_MAX :
-				 (((uint64_t)1 << r->s->clients) - 1);
+	uint64_t named = 0, all = born_by(r->s, r->step);
 
 	for (size_t i = 0; i < st->nactions; i++)
 		if (!st->actions[i].others && !st->actions[i].who.all)
@@ -1076,6 +1130,11 @@ static int lint_views(struct reader *r, const struct scenario *s)
 
 				if (!acts(a, k))
 					continue;
+				if (a->op == SCENARIO_FORK) {
+					/* the child has its parent's views */
+					memcpy(mapped[a->child], mapped[k], sizeof(mapped[k]));
+					continue;
+				}
 				if (twice || (a->op != SCENARIO_MAP && !*m)) {
 					who_text(k, who, sizeof(who));
 					snprintf(r->path, sizeof(r->path), "steps[%zu].do[%u]", i,
@@ -1151,10 +1210,49 @@ static bool order_matters(const struct scenario_action *a, const struct scenario
 		 b->value.word == a->value.word);
 }
 
+/* With forks, a copy may be shared by relatives: one's write through its
+ * copy-on-write view makes the other's copy its own alone, so another's
+ * evidence of those pages in the same step would depend on the order. */
+static int lint_fork_order(struct reader *r, const struct scenario *s,
+			   const struct scenario_step *st, size_t i)
+{
+	for (size_t j = 0; s->forks > 0 && j < st->nactions; j++) {
+		const struct scenario_action *a = &st->actions[j];
+
+		if (a->op != SCENARIO_WRITE || a->view != SCENARIO_VIEW_COW)
+			continue;
+		for (size_t l = 0; l < st->nactions; l++) {
+			const struct scenario_action *b = &st->actions[l];
+			uint32_t page;
+			bool two = false;
+
+			if (b->op != SCENARIO_EVIDENCE || b->view != SCENARIO_VIEW_COW ||
+			    !pages_meet(&a->pages, &b->pages, &page))
+				continue;
+			for (int x = 1; x <= s->clients && !two; x++)
+				for (int y = 1; y <= s->clients && !two; y++)
+					two = x != y && acts(a, x) && acts(b, y);
+			if (!two)
+				continue;
+			snprintf(r->path, sizeof(r->path), "steps[%zu]", i);
+			return fail(r, "a write of page %u through a copy-on-write view (do[%u]) and "
+				    "another client's evidence of it (do[%u]): after a fork the two "
+				    "may share the page, and what the OS shows would depend on "
+				    "which goes first; put them in separate steps", page,
+				    (unsigned)a->at, (unsigned)b->at);
+		}
+	}
+	return 0;
+}
+
 /* Step i, as its participants do it (expanded). */
 static int lint_step_order(struct reader *r, const struct scenario *s,
 			   const struct scenario_step *st, size_t i)
 {
+	int e = lint_fork_order(r, s, st, i);
+
+	if (e != 0)
+		return e;
 	for (size_t j = 0; j < st->nactions; j++) {
 		const struct scenario_action *a = &st->actions[j];
 
@@ -1483,6 +1581,52 @@ static int read_scenario(struct reader *r, const cJSON *root, struct scenario *s
 	return e;
 }
 
+/* Before the steps are read: which clients forks make, and in which
+ * step (an action before that step cannot name them, "all" leaves them
+ * out). Their ids are the last: the run starts the others, in order. */
+static int find_forks(struct reader *r, const cJSON *steps, struct scenario *s)
+{
+	const cJSON *o, *a;
+	int i = 0, e = 0;
+
+	for (int k = 0; k <= SCENARIO_CLIENTS_MAX; k++) {
+		s->born_in[k] = -1;
+		s->parent[k] = 0;
+	}
+	cJSON_ArrayForEach(o, steps) {
+		const cJSON *d = cJSON_IsObject(o) ? member(o, "do") : NULL;
+		const cJSON *list = cJSON_IsArray(d) ? d : NULL;
+
+		cJSON_ArrayForEach(a, list) {
+			const cJSON *op = cJSON_IsObject(a) ? member(a, "op") : NULL;
+			const cJSON *c = cJSON_IsObject(a) ? member(a, "child") : NULL;
+			const cJSON *w = cJSON_IsObject(a) ? member(a, "who") : NULL;
+			double v = cJSON_IsNumber(c) ? c->valuedouble : 0;
+
+			if (!cJSON_IsString(op) || strcmp(op->valuestring, "fork") != 0 ||
+			    !(v >= 1 && v <= s->clients) || v != (double)(int)v ||
+			    s->born_in[(int)v] >= 0)
+				continue; /* said when the action is read */
+			s->born_in[(int)v] = i;
+			s->parent[(int)v] = cJSON_IsNumber(w) ? (int)w->valuedouble : 0;
+			s->forks++;
+		}
+		i++;
+	}
+	if (s->forks > 0 && r->clients_for > 0 && r->clients_for != s->file_clients)
+		return fail(r, "a scenario with forks names its clients by id: it runs with its "
+			    "own %d", s->file_clients);
+	for (int k = 1; k <= s->clients && k <= SCENARIO_CLIENTS_MAX && e == 0; k++)
+		if (s->born_in[k] >= 0 && k <= s->clients - s->forks)
+			e = fail(r, "steps: client %d is born of a fork, so it takes one of the last "
+				 "ids: with %d client%s and %d fork%s, clients %d to %d", k,
+				 s->clients, text_s((uint64_t)s->clients), s->forks,
+				 text_s((uint64_t)s->forks), s->clients - s->forks + 1, s->clients);
+	if (e == 0 && s->forks == s->clients)
+		e = fail(r, "steps: every client is born of a fork: the run starts none to fork");
+	return e;
+}
+
 static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *s)
 {
 	static const char *const known[] = { "scenario", "title", "about", "clients", "pages",
@@ -1545,6 +1689,8 @@ static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *
 	count = cJSON_GetArraySize(steps);
 	if (!cJSON_IsArray(steps) || count < 1 || count > SCENARIO_STEPS_MAX)
 		return fail(r, "steps: a list of 1 to %d steps is needed", SCENARIO_STEPS_MAX);
+	if ((e = find_forks(r, steps, s)) != 0)
+		return e;
 	/* the actions of all steps, before any is held */
 	cJSON_ArrayForEach(o, steps) {
 		const cJSON *d = cJSON_IsObject(o) ? member(o, "do") : NULL;
@@ -1558,6 +1704,7 @@ static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *
 	cJSON_ArrayForEach(o, steps) {
 		size_t up = enter(r, "steps", (int)i);
 
+		r->step = (int)i;
 		e = parse_step(r, o, &s->steps[i]);
 		s->nsteps = ++i; /* freed with the rest even when it failed */
 		leave(r, up);
@@ -1616,6 +1763,23 @@ int scenario_parse_for(const char *text, size_t len, uint32_t page_size, int cli
 		snprintf(why, cap, "a scenario runs with 1 to %d clients, not %d",
 			 SCENARIO_CLIENTS_ANY, clients);
 		return COWLAB_E_PROTO;
+	}
+	/* a file with forks runs with its own clients: `clients` may count
+	 * those the run starts, or all */
+	if (clients <= SCENARIO_CLIENTS_MAX &&
+	    parse_for(text, len, page_size, 0, false, out, why, cap) == 0) {
+		if (out->forks == 0)
+			scenario_free(out);
+		else if (clients == out->clients || clients == scenario_started(out))
+			return 0;
+		else {
+			int all = out->clients, started = scenario_started(out), forks = out->forks;
+
+			scenario_free(out);
+			snprintf(why, cap, "needs %d client%s, not %d: its forks make %d more (%d "
+				 "in all)", started, text_s((uint64_t)started), clients, forks, all);
+			return COWLAB_E_PROTO;
+		}
 	}
 	/* read for that many clients (past 64: for 64, which stand for any
 	 * number, then for them all unchecked); where it names clients (or it

@@ -52,7 +52,7 @@ struct scenario_member {
 
 enum scenario_op {
 	SCENARIO_MAP, SCENARIO_UNMAP, SCENARIO_WRITE, SCENARIO_READ, SCENARIO_PROTECT,
-	SCENARIO_DISCARD, SCENARIO_EVIDENCE, SCENARIO_OP_COUNT,
+	SCENARIO_DISCARD, SCENARIO_EVIDENCE, SCENARIO_FORK, SCENARIO_OP_COUNT,
 };
 enum scenario_view { SCENARIO_VIEW_RW, SCENARIO_VIEW_COW, SCENARIO_VIEW_RO, SCENARIO_VIEW_COUNT };
 enum scenario_protect {
@@ -146,6 +146,7 @@ struct scenario_action {
 					       ("check.member"): its index, or -1 */
 	uint8_t also_as;                    /* ...and the members of that one */
 	uint32_t at;                        /* its index in the step's `do` */
+	int child;                          /* fork: the client its child joins as */
 	char rel_text[24];                  /* its pages as written when relative to
 					       a client ("own 0"), else "" */
 };
@@ -196,6 +197,12 @@ struct scenario {
 	bool no_page_maps;
 	struct scenario_step *steps;
 	size_t nsteps;
+	/* fork: each client's parent (0: a client the run starts) and the
+	 * step whose fork makes it (-1: started); children take the last
+	 * ids, `forks` of them */
+	int parent[SCENARIO_CLIENTS_MAX + 1];
+	int born_in[SCENARIO_CLIENTS_MAX + 1];
+	int forks;
 };
 
 /* Reads a scenario from text[0..len): 0, or COWLAB_E_PROTO (COWLAB_E_NOMEM,
@@ -244,6 +251,12 @@ static inline bool scenario_acts(const struct scenario_action *a, int k)
 /* Whether participant k (0 the server) does action a in client lane's
  * part of its step (lane 0: the server's actions that are no client's). */
 bool scenario_in_lane(const struct scenario_action *a, int k, int lane);
+
+/* The clients a run starts (the others are born of forks). */
+static inline int scenario_started(const struct scenario *s)
+{
+	return s->clients - s->forks;
+}
 
 /* Frees what a scenario holds. Accepts a zeroed one. */
 void scenario_free(struct scenario *s);

@@ -78,6 +78,12 @@ struct client_state {
 	bool has_image;          /* its hello's image facts (image.h) */
 	struct image_facts image;
 	uint64_t image_twins;    /* complete clients whose shared count equals its */
+	/* a child of a fork (a slot past the clients the run starts): its
+	 * parent, and how its fork stands; it is admitted by its pid alone */
+	int fork_parent;
+	enum { FORK_NONE, FORK_SENT, FORK_MADE, FORK_FAILED } fork_state;
+	long fork_pid;           /* FORK_MADE: its pid, as its parent's result said */
+	int64_t fork_deadline;   /* FORK_MADE: its hello by then */
 };
 
 struct conn {
@@ -162,14 +168,22 @@ struct server {
 	uint64_t pages;
 	uint32_t page_size;
 	uint32_t seed;
-	struct client_state *clients; /* opt.clients slots; nclients admitted */
-	int nclients;
+	struct client_state *clients; /* nslots: opt.clients the run starts, nclients
+					 of them admitted (ids 1.. in order), then the
+					 children of forks, each admitted into its own
+					 (an admitted slot has its id, else 0) */
+	int nclients, nslots;
 	struct conn *conns;
 	struct process **procs;
 	int nprocs;
 	struct process_starter *starter; /* --spawn: while clients are being started */
 	struct invited invited;
 	bool accepting;          /* admission is open */
+	/* every client is kept until the verdict (--hold, and a run with
+	 * forks: a process that leaves gives up its share of every copy it
+	 * shares with its fork relatives, which would change what the others
+	 * see) */
+	bool keep_clients;
 	int64_t answers_due;     /* the earliest answer deadline, or later */
 	int64_t started_ms;
 	bool progress;           /* stderr is a terminal: progress lines */
@@ -187,6 +201,12 @@ void server_stop_starting(struct server *s);
 void server_finish(struct server *s);
 void server_drop(struct server *s, struct client_state *c, const char *code,
 		 const char *fmt, ...) COWLAB_PRINTF(4, 5);
+/* Fork: client `parent` is sent the fork that makes client `child`
+ * (whose slot then waits for it); its result came: the child's pid, or
+ * 0 and why the fork failed (the child is then lost, never born). */
+void server_fork_sent(struct server *s, int parent, int child);
+void server_fork_done(struct server *s, int child, long pid, const char *why);
+
 /* Sends a batch to a client; its answer is due --timeout later. A client
  * that cannot be sent to is dropped. */
 void server_send(struct server *s, struct client_state *c, const struct proto_run *run);
