@@ -417,6 +417,10 @@ static void put_client(struct json_out *o, const struct report_client *c)
 		json_out_key(o, "count", false);
 		json_out_number(o, (double)c->page_count);
 		json_out_raw(o, "}", 1);
+		if (c->parent > 0) { /* born of a fork */
+			json_out_key(o, "parent", false);
+			json_out_number(o, c->parent);
+		}
 		json_out_key(o, "checks", false);
 		put_check_list(o, c->checks, c->nchecks);
 		put_failed_ops(o, c);

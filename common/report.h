@@ -66,6 +66,7 @@ struct report_client {
 	enum client_status status;
 	char reason[REPORT_TEXT_MAX];
 	uint64_t first_page, page_count;
+	int parent;             /* born of this client's fork, or 0 */
 	struct report_check checks[REPORT_CHECKS_MAX];
 	size_t nchecks;
 	/* Its operations that failed: the first REPORT_FAILED_OPS_MAX, and

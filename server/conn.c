@@ -209,7 +209,7 @@ static void admit(struct server *s, struct conn *c, const struct proto_hello *h,
 		server_drop(s, cl, "send", "cannot send the assignment: %s", cowlab_strerror(err));
 		return;
 	}
-	if (child != NULL && !s->progress)
+	if (child != NULL && s->opt.spawn == 0 && !s->progress)
 		fprintf(stderr, "cowlab-server: client %d (pid %ld), the child of client %d's "
 			"fork, joined\n", cl->id, cl->pid, parent);
 	else if (s->opt.spawn == 0 && !s->progress)

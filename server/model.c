@@ -21,8 +21,7 @@ const struct model_rules model_rules_linux = {
 /* Windows' rules, which Wine keeps */
 #define WINDOWS_NO_DISCARD "Windows has no call that drops a mapped view's private copies " \
 			   "short of unmapping it (DiscardVirtualMemory is for private memory)"
-#define WINDOWS_NO_FORK "Win32 has no fork: no call duplicates a process with its views and " \
-			"private copies (what comes closest, a section handle inherited " \
+#define WINDOWS_NO_FORK "Win32 has no fork (what comes closest, a section handle inherited " \
 			"through CreateProcess, is how every client maps the section already)"
 #define WINDOWS_NO_WRITE_ON_RO "a FILE_MAP_READ view cannot be made writable: VirtualProtect " \
 			       "refuses more access than the view was mapped with"

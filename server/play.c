@@ -1734,6 +1734,17 @@ static void step_try(struct play *p, struct model *m, const struct scenario_acti
 		(void)(a->op == SCENARIO_MAP ? model_map(m, k, mv) : model_unmap(m, k, mv));
 		return;
 	}
+	if (a->op == SCENARIO_FORK) {
+		struct model_prediction f = model_fork(m, k, a->child);
+
+		if (buf != NULL && f.outcome == MODEL_OK)
+			snprintf(buf, cap, "client %d is born with its views; each copy it holds is "
+				 "then one page the two share, until one of them writes it",
+				 a->child);
+		else if (buf != NULL)
+			snprintf(buf, cap, "%s", f.why != NULL ? f.why : "refused");
+		return;
+	}
 	scenario_pages_of(&p->sc, a, lane, &pg);
 	write_word(p, a, k, &tmpl);
 	FOR_PAGES(&pg, page) {
@@ -1751,7 +1762,12 @@ static void step_try(struct play *p, struct model *m, const struct scenario_acti
 			else
 				word_text(p, page, a->offset, r.word, now, sizeof(now));
 		} else if (a->op == SCENARIO_WRITE) {
-			snprintf(now, sizeof(now), "%s", effect[model_write_would(m, k, mv, page)]);
+			enum model_write_effect w = model_write_would(m, k, mv, page);
+
+			/* a copy shared with fork relatives is copied again */
+			snprintf(now, sizeof(now), "%s", w == MODEL_WOULD_COPY &&
+				 model_copy_relatives(m, k, mv, page) != 0 ?
+				 "copied again, from the copy it shares" : effect[w]);
 			(void)model_write(m, k, mv, page, a->offset,
 					  proto_op_word(&tmpl, p->agent.seed, page));
 		} else if (a->op == SCENARIO_PROTECT) {
@@ -1819,9 +1835,13 @@ static void step_participant(struct server *s, struct play *p, FILE *f, int k, b
 
 	who_text(k, who, sizeof(who));
 	if (k > 0 && (!admitted(s, k) || s->clients[k - 1].lost)) {
-		fprintf(f, "    %s: %s\n", who, admitted(s, k) ? "lost" :
-			k <= s->opt.clients ? "never came" : gone(s, p, k) ? "never born" :
-			"not born yet (a fork makes it)");
+		if (!admitted(s, k) && s->clients[k - 1].fork_state == FORK_MADE)
+			fprintf(f, "    %s: born of client %d's fork (pid %ld), joining\n", who,
+				s->clients[k - 1].fork_parent, s->clients[k - 1].fork_pid);
+		else
+			fprintf(f, "    %s: %s\n", who, admitted(s, k) ? "lost" :
+				k <= s->opt.clients ? "never came" : gone(s, p, k) ? "never born" :
+				"not born yet (a fork makes it)");
 		return;
 	}
 	fprintf(f, "    %s, pid %ld\n", who, pid);
@@ -1949,7 +1969,9 @@ static void step_print(struct server *s, struct play *p)
 			char map[72];
 
 			for (uint64_t page = 0; page < p->sc.pages; page++)
-				map[page] = model_is_copy(p->model, k, MODEL_COW, page) ? 'P' : 's';
+				map[page] = !model_is_copy(p->model, k, MODEL_COW, page) ? 's' :
+					    model_copy_sharers(p->model, k, MODEL_COW, page) > 1 ?
+					    EVIDENCE_PAGE_RELATIVE : EVIDENCE_PAGE_PRIVATE;
 			map[p->sc.pages] = '\0';
 			snprintf(line, sizeof(line), "%s cow 0-%u %s", whos, p->sc.pages - 1, map);
 		} else {
@@ -2101,6 +2123,7 @@ static void plan_admitted(struct server *s, struct client_state *c)
 		rc->pid = c->pid;
 		rc->first_page = c->first_page;
 		rc->page_count = c->page_count;
+		rc->parent = c->fork_parent;
 	}
 	plan_advance(s, c);
 }
@@ -3882,10 +3905,13 @@ int play_begin(struct server *s, struct scenario *sc, enum play_output out)
 			 s->report.platform.wine_version);
 		wrap(p->f, 0, line, 2);
 		wrap(p->f, 2, p->sc.about, 2);
-		snprintf(line, sizeof(line), "%u page%s of %u B, %d client%s; in page maps P is a "
-			 "private copy, s the section's page, . not present, ? not known",
+		snprintf(line, sizeof(line), "%u page%s of %u B, %d client%s%s; in page maps P is a "
+			 "private copy%s, s the section's page, . not present, ? not known",
 			 p->sc.pages, text_s(p->sc.pages), (unsigned)s->page_size, p->sc.clients,
-			 text_s((uint64_t)p->sc.clients));
+			 text_s((uint64_t)p->sc.clients),
+			 p->sc.forks > 0 ? " (some born of forks)" : "",
+			 p->sc.forks > 0 ? " of its own, R one still shared with a fork relative" :
+					   "");
 		wrap(p->f, 0, line, 2);
 		if (s->opt.cow_as_shared)
 			wrap(p->f, 0, "negative control (--cow-as-shared): the clients map their "

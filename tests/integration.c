@@ -224,6 +224,17 @@ static int helper(const char *mode, const char *name, const char *marker)
 		}
 	} else if (strcmp(mode, "noverdict") == 0) {
 		status = helper_no_verdict(c);
+	} else if (strcmp(mode, "forkliar") == 0) {
+		/* says it is the child of client 1's fork, and is not */
+		struct proto_hello h = { .pid = platform_pid(), .fork_parent = 1, .fork_child = 2 };
+		size_t len;
+		char *text;
+
+		snprintf(h.version, sizeof(h.version), "%s", COWLAB_VERSION);
+		text = proto_build_hello(&h, &len);
+		if (text != NULL && channel_send(c, text, len, NULL) == 0)
+			status = expect_error(c, "uninvited");
+		free(text);
 	} else if (strcmp(mode, "intruder") == 0) {
 		/* a same-user process that found a --spawn run's socket */
 		if (send_hello(c) == 0)
@@ -1294,7 +1305,8 @@ static void scenario_shape(struct ctx *t)
 /* ---- --scenario (server/play.c) from the command line ---- */
 
 static const char *const lessons[] = {
-	"copied-page-detached", "discard-tracks-again", "many-writers-many-copies",
+	"copied-page-detached", "discard-tracks-again", "fork-after-copy", "fork-child-writes",
+	"fork-generations", "fork-parent-writes", "fork-readonly-view", "many-writers-many-copies",
 	"noaccess-faults-on-read", "read-does-not-copy", "readonly-view-faults",
 	"reprotect-keeps-copy", "same-value-still-copies", "server-writes-after-copy",
 	"unmap-forgets-copies", "untouched-page-tracks", "writecopy-on-shared-view",
@@ -1950,6 +1962,108 @@ static void scenario_copy_cost(struct ctx *t)
 	CHECK_MSG(strstr(read_text(t->out), "\ncost of a copy: 4 copies timed, median ") != NULL,
 		  "%s", read_text(t->out));
 	check_width(read_text(t->out), "copy cost");
+	remove(err);
+}
+
+/* The observation of `who` in a scenario's step (1-based) of a report. */
+static const cJSON *step_obs(const cJSON *r, int step, const char *who)
+{
+	const cJSON *st = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(r, "scenario"), "steps"), step - 1), *o;
+
+	cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(st, "actions"))
+		if (strcmp(str_at(o, "who"), who) == 0)
+			return o;
+	CHECK_MSG(0, "step %d has no observation of %s", step, who);
+	return NULL;
+}
+
+/* Fork (issue 17). On Linux: the child joins as the client the file names,
+ * born of its parent (the report says whose); after the fork the copy is
+ * one page the two share (R in both, pagemap bit 56 clear), and each
+ * write copies it again for the writer alone (P in both); the negative
+ * control, whose views are shared, is caught; a process that says it is a
+ * fork's child and is not is turned away, and the run carries on. Where
+ * there is no fork (Windows), the fork and the child's actions are not
+ * applicable, saying why, and no child joins. */
+static void scenario_fork(struct ctx *t)
+{
+	char err[300];
+	const char *after[] = { t->server, "--scenario", "fork-after-copy", "--json", "--client",
+				t->client, NULL };
+	const char *control[] = { t->server, "--scenario", "fork-child-writes", "--json",
+				  "--cow-as-shared", "--client", t->client, NULL };
+	const char *manual[] = { t->server, "--scenario", "fork-generations", "--clients", "1",
+				 "--name", t->name, "--json", "--timeout", "60", NULL };
+	bool windows = platform_path_sep == '\\';
+	const cJSON *o, *cl;
+	cJSON *r;
+
+	snprintf(err, sizeof(err), "%s.err", t->out);
+	CHECK(run_server(t, after, err) == 0);
+	if ((r = read_report(t->out)) != NULL) {
+		cl = cJSON_GetObjectItemCaseSensitive(r, "clients");
+		if (windows) {
+			CHECK_MSG(cJSON_GetArraySize(cl) == 1, "%d clients under Wine",
+				  cJSON_GetArraySize(cl));
+			o = step_obs(r, 2, "client 1");
+			CHECK(o != NULL && strcmp(str_at(o, "status"), "not_applicable") == 0 &&
+			      strstr(str_at(o, "not_applicable"), "Win32 has no fork") != NULL);
+			o = step_obs(r, 3, "client 2");
+			CHECK(o != NULL && strcmp(str_at(o, "status"), "not_applicable") == 0 &&
+			      strstr(str_at(o, "not_applicable"), "Win32 has no fork") != NULL);
+			CHECK(!check_held(cJSON_GetObjectItemCaseSensitive(r, "server_checks"),
+					  "copy_shared_after_fork"));
+		} else {
+			CHECK_MSG(cJSON_GetArraySize(cl) == 2 &&
+				  num(cJSON_GetArrayItem(cl, 1), "id") == 2 &&
+				  num(cJSON_GetArrayItem(cl, 1), "parent") == 1 &&
+				  cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cl, 0),
+								   "parent") == NULL,
+				  "the child is not client 2 of client 1");
+			/* after the fork, the parent's copy is shared by both */
+			o = step_obs(r, 4, "client 1");
+			CHECK_MSG(o != NULL && strcmp(str_at(o, "os_pages"), ".R..") == 0 &&
+				  strcmp(str_at(o, "model_pages"), "-R--") == 0, "parent: %s",
+				  o ? str_at(o, "os_pages") : "");
+			o = step_obs(r, 4, "client 2");
+			CHECK_MSG(o != NULL && str_at(o, "os_pages")[1] == 'R' &&
+				  strcmp(str_at(o, "status"), "as_predicted") == 0, "child: %s",
+				  o ? str_at(o, "os_pages") : "");
+		}
+		CHECK(num(r, "exit_status") == 0);
+		cJSON_Delete(r);
+	}
+	/* the views mapped shared: caught (on Linux, the child's write reaches
+	 * its parent too) */
+	CHECK(run_server(t, control, err) == 1);
+	if ((r = read_report(t->out)) != NULL) {
+		CHECK(check_held(cJSON_GetObjectItemCaseSensitive(r, "server_checks"),
+				 "negative_control_detected"));
+		o = windows ? NULL : step_obs(r, 4, "client 1");
+		CHECK(windows || (o != NULL && strcmp(str_at(o, "status"), "differs") == 0));
+		cJSON_Delete(r);
+	}
+	/* a liar first, then the one client the run starts */
+	{
+		struct process *srv = start(t->server, manual, t->out), *c;
+		char marker[300];
+
+		snprintf(marker, sizeof(marker), "%s.liar", t->out);
+		start_helper(t, "forkliar", marker);
+		CHECK_MSG(finish(t->helpers[--t->nhelpers]) == 0, "the liar was not turned away "
+			  "as uninvited");
+		c = start_client(t);
+		CHECK(finish(c) == 0);
+		CHECK(finish(srv) == 0);
+		if ((r = read_report(t->out)) != NULL) {
+			check_reason(r, "rejected", "not the child of a fork this run waits for");
+			CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "clients")) ==
+			      (windows ? 1 : 3));
+			CHECK(num(r, "exit_status") == 0);
+			cJSON_Delete(r);
+		}
+	}
 	remove(err);
 }
 
@@ -2756,6 +2870,8 @@ int main(int argc, char **argv)
 		scenario_names(&t);
 	else if (strcmp(sc, "spawn-dead") == 0)
 		scenario_spawn_dead(&t);
+	else if (strcmp(sc, "fork") == 0)
+		scenario_fork(&t);
 	else if (strcmp(sc, "play-cli") == 0)
 		scenario_play_cli(&t);
 	else if (strcmp(sc, "step") == 0)
