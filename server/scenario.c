@@ -42,6 +42,7 @@ struct reader {
 	bool nolint;                  /* more than 64 clients: checked for 64 before */
 	bool named[SCENARIO_CHECKS_MAX]; /* an action names it */
 	int step;                     /* the step being read */
+	bool forked[SCENARIO_CLIENTS_MAX + 1]; /* a fork read makes this client */
 };
 
 /* The clients born by step `step` (bit k-1: client k): those the run
@@ -757,9 +758,10 @@ static int parse_fork(struct reader *r, const cJSON *a, struct scenario_action *
 
 	if (one == (uint64_t)1 << (c - 1))
 		e = fail(r, "client %d cannot be its own child", (int)c);
-	else if (r->s->born_in[c] != r->step)
-		e = fail(r, "client %d is born of another fork, in step %d", (int)c,
+	else if (r->s->born_in[c] != r->step || r->forked[c])
+		e = fail(r, "client %d is born of another fork already (step %d)", (int)c,
 			 r->s->born_in[c] + 1);
+	r->forked[c] = true;
 	leave(r, up);
 	return e;
 }

@@ -161,7 +161,43 @@ struct bad {
 	const char *why;    /* a part of the reason, single-quoted too */
 };
 
+/* forks: 3 clients, client 1 maps cow and forks client 3 in step 2 */
+#define FORKHEAD "'scenario':'t','about':'a test','clients':3,'pages':8,"
+#define FORKED(fork, after) "{" FORKHEAD "'steps':[{'say':'m','do':[{'who':'all'," \
+	"'op':'map','view':'cow'}]},{'say':'f','do':[" fork "]},{'say':'x','do':[" after "]}]}"
+
 static const struct bad bads[] = {
+	/* fork */
+	{ FORKED("{'who':'server','op':'fork','child':3}", "{'who':3,'op':'read','view':'cow','pages':'1'}"),
+	  "one client forks (the server is the judge" },
+	{ FORKED("{'who':[1,2],'op':'fork','child':3}", "{'who':3,'op':'read','view':'cow','pages':'1'}"),
+	  "one client forks" },
+	{ FORKED("{'who':1,'op':'fork','child':2}", "{'who':2,'op':'read','view':'cow','pages':'1'}"),
+	  "client 2 is born of a fork, so it takes one of the last ids: with 3 clients and 1 fork, "
+	  "clients 3 to 3" },
+	{ FORKED("{'who':1,'op':'fork','child':3},{'who':2,'op':'fork','child':3}",
+		 "{'who':3,'op':'read','view':'cow','pages':'1'}"),
+	  "client 3 is born of another fork already" },
+	{ FORKED("{'who':1,'op':'fork','child':3},{'who':3,'op':'read','view':'cow','pages':'1'}",
+		 "{'who':3,'op':'read','view':'cow','pages':'1'}"),
+	  "client 3 is born of the fork in step 2: it acts from the step after" },
+	{ FORKED("{'who':1,'op':'fork','child':3,'view':'cow'}", "{'who':3,'op':'read','view':'cow','pages':'1'}"),
+	  "member \"view\"" },
+	{ FORKED("{'who':1,'op':'fork'}", "{'who':3,'op':'read','view':'cow','pages':'1'}"),
+	  "child" },
+	{ FORKED("{'who':1,'op':'fork','child':4}", "{'who':3,'op':'read','view':'cow','pages':'1'}"),
+	  "child" },
+	/* a relative's write and another's evidence of the page in one step */
+	{ FORKED("{'who':1,'op':'fork','child':3}",
+		 "{'who':3,'op':'write','view':'cow','pages':'1','value':'1'},"
+		 "{'who':1,'op':'evidence','view':'cow','pages':'0-3'}"),
+	  "evidence of it (do[1]): after a fork" },
+	/* the child has its parent's views, and no others */
+	{ FORKED("{'who':1,'op':'fork','child':3}", "{'who':3,'op':'read','view':'rw','pages':'1'}"),
+	  "client 3 has no rw view mapped" },
+	{ "{'scenario':'t','about':'a','clients':2,'pages':4,'steps':[{'say':'f','do':[{'who':1,"
+	  "'op':'fork','child':2}]},{'say':'g','do':[{'who':2,'op':'fork','child':1}]}]}",
+	  "every client is born of a fork" },
 	/* the text */
 	{ "", "not valid JSON" },
 	{ "{'scenario':'t',}", "not valid JSON" },
@@ -833,12 +869,48 @@ static void test_relative(void)
 			 "clients); at most 1024 a step") != NULL, "%s", why);
 }
 
+/* A file with forks: who is born of whom and when, "all" before a birth
+ * leaves the child out, the child has its parent's views; it runs with
+ * its own clients, counted with or without the children. */
+static void test_fork(void)
+{
+	struct scenario s;
+	char why[256], text[2048];
+	const char *f = FORKED("{'who':1,'op':'fork','child':3}",
+			       "{'who':'all','op':'read','view':'cow','pages':'1'}");
+	size_t n;
+
+	if (CHECK_OK(parse(f, &s, why, sizeof(why)) == 0)) {
+		CHECK(s.forks == 1 && scenario_started(&s) == 2 && s.clients == 3);
+		CHECK(s.parent[3] == 1 && s.born_in[3] == 1 && s.born_in[1] == -1 &&
+		      s.born_in[2] == -1 && s.parent[1] == 0);
+		/* "all" in step 1 is clients 1 and 2; in step 3, all three */
+		CHECK(s.steps[0].actions[0].who.clients == 3);
+		CHECK(s.steps[2].actions[0].who.clients == 7);
+		CHECK(s.steps[1].actions[0].op == SCENARIO_FORK && s.steps[1].actions[0].child == 3);
+		CHECK(s.names_client[0] != '\0');
+		scenario_free(&s);
+	} else {
+		fprintf(stderr, "%s\n", why);
+	}
+	n = json_text(f, text, sizeof(text));
+	/* 2 (those the run starts) or 3 (all) */
+	CHECK(scenario_parse_for(text, n, PS, 2, &s, why, sizeof(why)) == 0 && s.clients == 3);
+	scenario_free(&s);
+	CHECK(scenario_parse_for(text, n, PS, 3, &s, why, sizeof(why)) == 0 && s.clients == 3);
+	scenario_free(&s);
+	CHECK(scenario_parse_for(text, n, PS, 4, &s, why, sizeof(why)) != 0 &&
+	      strstr(why, "needs 2 clients, not 4: its forks make 1 more (3 in all)") != NULL);
+	CHECK(s.steps == NULL);
+}
+
 int main(void)
 {
 	test_first_file();
 	test_who();
 	test_pages();
 	test_bad();
+	test_fork();
 	test_load();
 	test_action_limits();
 	test_work_limit();

@@ -43,6 +43,16 @@ static void keeps_promises(const struct scenario *s)
 
 			if ((a->who.clients & ~clients) != 0 || (!a->who.server && !a->who.clients))
 				abort();
+			/* a fork: one client, a child born here, one of the last ids,
+			 * and nobody acts as the child before the next step */
+			if (a->op == SCENARIO_FORK &&
+			    (a->who.server || (a->who.clients & (a->who.clients - 1)) != 0 ||
+			     a->child < 1 || a->child > s->clients || a->child > SCENARIO_CLIENTS_MAX ||
+			     s->born_in[a->child] != (int)i || a->child <= s->clients - s->forks))
+				abort();
+			for (int c = 1; c <= s->clients && c <= SCENARIO_CLIENTS_MAX; c++)
+				if (s->born_in[c] >= (int)i && c <= 64 && (a->who.clients >> (c - 1) & 1))
+					abort();
 			for (size_t r = 0; r < a->pages.nruns; r++) {
 				if (a->pages.runs[r].count == 0 || a->pages.runs[r].first < prev_end ||
 				    (uint64_t)a->pages.runs[r].first + a->pages.runs[r].count > s->pages)
