@@ -2087,6 +2087,11 @@ static void step_pause(struct server *s, struct play *p)
 		return;
 	if (p->gate == 0 ? s->accepting : !step_whole(p, p->gate - 1))
 		return;
+	/* a child of a fork on its way in is waited for: the pause shows it */
+	for (int k = s->opt.clients + 1; k <= s->nslots; k++)
+		if (s->clients[k - 1].id == 0 && (s->clients[k - 1].fork_state == FORK_SENT ||
+						  s->clients[k - 1].fork_state == FORK_MADE))
+			return;
 	(void)step_signal_take(); /* one sent before the pause goes nowhere */
 	step_print(s, p);
 	p->paused = true;

@@ -95,6 +95,12 @@ bad = {
         op="read", pages="1", expect={"1": "stamp of 65"}),
     "a write predicting a count": lambda d: first(d).update(
         op="write", pages="1", value="1", expect={"private": 1}),
+    "a fork without child": lambda d: (first(d).update(op="fork", who=1),
+                                      first(d).pop("view", None)),
+    "a fork with a view": lambda d: first(d).update(op="fork", who=1, child=2),
+    "a fork by the server": lambda d: (first(d).update(op="fork", who="server", child=2),
+                                      first(d).pop("view", None)),
+    "a map with a child": lambda d: first(d).update(op="map", child=2),
 }
 for what, how in bad.items():
     if not errors(broken(base, how)):
