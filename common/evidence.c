@@ -29,7 +29,12 @@ void evidence_add_source(struct evidence_report *r, const char *name, bool suppo
 
 int evidence_begin(struct evidence_report *out, size_t view_len, size_t first, size_t count)
 {
-	size_t ps = platform_page_size();
+	return evidence_begin_paged(out, view_len, first, count, platform_page_size());
+}
+
+int evidence_begin_paged(struct evidence_report *out, size_t view_len, size_t first,
+			 size_t count, size_t ps)
+{
 
 	memset(out, 0, sizeof(*out));
 	if (count == 0 || first > view_len / ps || count > view_len / ps - first)

@@ -51,11 +51,17 @@ extern const char evidence_primary_source[];
  * the view spans view_len bytes. Fills *out (free with evidence_free). */
 int evidence_query(void *view, size_t view_len, size_t first, size_t count,
 		   struct evidence_report *out);
+/* The same for a view of pages of `page_size` bytes (a huge page section:
+ * a page of the report is one huge page). */
+int evidence_query_paged(void *view, size_t view_len, size_t first, size_t count,
+			 size_t page_size, struct evidence_report *out);
 void evidence_free(struct evidence_report *r);
 
 /* For the backends: checks the range and gives *out an empty page string
  * of `count` pages. Returns 0 or a negative cowlab_err. */
 int evidence_begin(struct evidence_report *out, size_t view_len, size_t first, size_t count);
+int evidence_begin_paged(struct evidence_report *out, size_t view_len, size_t first,
+			 size_t count, size_t page_size);
 
 /* For the backends: appends one source to a report (at most
  * EVIDENCE_SOURCES_MAX; more are dropped). */

@@ -26,6 +26,15 @@ enum section_view {
  * named `name` (under Local\ on Windows; on Linux a memfd's name, which
  * nobody can open by); refuses a name that exists (COWLAB_E_EXISTS). */
 int section_create(struct section **out, const char *name, uint64_t size);
+/* The same in pages of `page_size` bytes: the platform's own, or a huge
+ * page size (Linux: a hugetlb memfd, MFD_HUGETLB with that size, from the
+ * pages the machine has reserved; Windows: SEC_LARGE_PAGES, which needs
+ * SeLockMemoryPrivilege). `size` is a multiple of it. A size the platform
+ * has no pages of is COWLAB_E_UNSUPPORTED; too few free, COWLAB_E_NOMEM. */
+int section_create_paged(struct section **out, const char *name, uint64_t size,
+			 size_t page_size);
+/* The section's page size: the platform's, or its huge page size. */
+size_t section_page_size(const struct section *s);
 
 /* Opens the section a server handed over on `from` (the message just
  * received on it): by the handle that came with it, or by name. */

@@ -149,7 +149,22 @@ static void check_evidence(const struct fixture *f, uint8_t *view, size_t first,
 		CHECK_MSG(!s->supported || s->private_pages == expect,
 			  "%s: source %s counts %llu, want %llu", what, s->name,
 			  (unsigned long long)s->private_pages, (unsigned long long)expect);
+		/* SharedOriginal: Windows 10 1709 on; under Wine, which never
+		 * sets it, a named deviation */
+		if (strcmp(s->name, "workingset_shared_original") == 0 && ev.deviation[0] != '\0')
+			CHECK_MSG(!s->supported && strstr(s->note, "Wine 8.0 never sets "
+							  "SharedOriginal") != NULL,
+				  "%s: %s", what, s->note);
 	}
+#ifdef _WIN32
+	{
+		bool found = false;
+
+		for (size_t i = 0; i < ev.nsources; i++)
+			found |= strcmp(ev.sources[i].name, "workingset_shared_original") == 0;
+		CHECK_MSG(found, "%s: no SharedOriginal source", what);
+	}
+#endif
 	evidence_free(&ev);
 	CHECK(ev.pages == NULL && ev.count == 0);
 }

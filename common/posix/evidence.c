@@ -32,16 +32,31 @@
 
 const char evidence_primary_source[] = "pagemap";
 
+/* pagemap has an entry a base page; a huge page's are alike, and the
+ * first stands for it: one entry a page of the view read (ps, the view's
+ * page size, is `step` base pages). */
 static int from_pagemap(int fd, uintptr_t start, size_t ps, struct evidence_report *r)
 {
+	size_t base = platform_page_size(), step = ps / base;
 	uint64_t ent[512];
 	size_t done = 0;
 
 	while (done < r->count) {
 		size_t n = r->count - done < 512 ? r->count - done : 512;
-		off_t off = (off_t)((start / ps + done) * sizeof(uint64_t));
-		ssize_t got = pread(fd, ent, n * sizeof(uint64_t), off);
+		off_t off = (off_t)((start / base + done * step) * sizeof(uint64_t));
+		ssize_t got;
 
+		if (step == 1) {
+			got = pread(fd, ent, n * sizeof(uint64_t), off);
+		} else {
+			got = 0;
+			for (size_t i = 0; i < n && got >= 0; i++) {
+				ssize_t one = pread(fd, &ent[i], sizeof(uint64_t),
+						    off + (off_t)(i * step * sizeof(uint64_t)));
+
+				got = one == sizeof(uint64_t) ? got + one : -1;
+			}
+		}
 		if (got != (ssize_t)(n * sizeof(uint64_t)))
 			return got < 0 ? err_from_os() : COWLAB_E_IO;
 		for (size_t i = 0; i < n; i++) {
@@ -66,11 +81,11 @@ static int from_pagemap(int fd, uintptr_t start, size_t ps, struct evidence_repo
 	return COWLAB_OK;
 }
 
-static void from_scan(int fd, uintptr_t start, uintptr_t end, struct evidence_report *r)
+static void from_scan(int fd, uintptr_t start, uintptr_t end, size_t ps,
+		      struct evidence_report *r)
 {
 	struct page_region vec[64];
 	struct pm_scan_arg arg;
-	size_t ps = platform_page_size();
 	uint64_t pages = 0;
 	uintptr_t at = start;
 
@@ -175,6 +190,14 @@ static void from_smaps(uintptr_t view, size_t ps, struct evidence_report *r)
 		evidence_add_source(r, "smaps", false, 0, "/proc/self/smaps cannot be opened");
 		return;
 	}
+	if (ps != platform_page_size()) {
+		/* hugetlb pages are not in Anonymous:, and Private_Hugetlb:
+		 * counts the section's pages mapped once too */
+		evidence_add_source(r, "smaps", false, 0, "a huge page view: smaps counts its pages "
+				    "in Private_Hugetlb and Shared_Hugetlb, copies and the "
+				    "section's alike, not in Anonymous");
+		return;
+	}
 	if (posix_proc_scan(fd, smaps_holds, &f) == 1) {
 		evidence_add_source(r, "smaps", true, (uint64_t)f.kib * 1024 / ps,
 				    "Anonymous: of the whole view, in pages");
@@ -188,11 +211,18 @@ static void from_smaps(uintptr_t view, size_t ps, struct evidence_report *r)
 int evidence_query(void *view, size_t view_len, size_t first, size_t count,
 		   struct evidence_report *out)
 {
-	size_t ps = platform_page_size();
+	return evidence_query_paged(view, view_len, first, count, platform_page_size(), out);
+}
+
+int evidence_query_paged(void *view, size_t view_len, size_t first, size_t count, size_t ps,
+			 struct evidence_report *out)
+{
 	uintptr_t start = (uintptr_t)view + first * ps;
 	int fd, err;
 
-	if ((err = evidence_begin(out, view_len, first, count)) != 0)
+	if (ps < platform_page_size() || ps % platform_page_size() != 0)
+		return COWLAB_E_INVAL;
+	if ((err = evidence_begin_paged(out, view_len, first, count, ps)) != 0)
 		return err;
 	fd = proc_open(&proc_pagemap);
 	if (fd < 0) {
@@ -202,7 +232,7 @@ int evidence_query(void *view, size_t view_len, size_t first, size_t count,
 	}
 	err = from_pagemap(fd, start, ps, out);
 	if (err == 0)
-		from_scan(fd, start, start + count * ps, out);
+		from_scan(fd, start, start + count * ps, ps, out);
 	if (err != 0) {
 		evidence_free(out);
 		return err;

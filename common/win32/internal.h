@@ -11,6 +11,8 @@
 /* Wine's version when running under Wine (ntdll exports
  * wine_get_version), else NULL. */
 const char *win32_wine_version(void);
+/* The build number RtlGetVersion gives (0 if it cannot say). */
+unsigned long win32_build(void);
 
 /* UTF-8 <-> UTF-16; the result is malloc'd, NULL on failure. */
 wchar_t *win32_wide(const char *utf8);

@@ -34,6 +34,14 @@ const char *win32_wine_version(void)
 	return fn != NULL ? fn() : NULL;
 }
 
+unsigned long win32_build(void)
+{
+	rtl_get_version_fn get = (rtl_get_version_fn)(void (*)(void))ntdll_proc("RtlGetVersion");
+	OSVERSIONINFOW v = { .dwOSVersionInfoSize = sizeof(v) };
+
+	return get != NULL && get(&v) == 0 ? v.dwBuildNumber : 0;
+}
+
 void platform_describe(struct platform_info *info)
 {
 	rtl_get_version_fn get = (rtl_get_version_fn)(void (*)(void))ntdll_proc("RtlGetVersion");
