@@ -309,9 +309,10 @@ static int join(struct client *c, int parent, int child)
 		return EXIT_USAGE;
 	}
 	c->assign = msg.u.assign;
-	if (c->assign.page_size != platform_page_size()) {
-		send_error(c, "page_size", "the server's page size differs from ours");
-		fprintf(stderr, "cowlab-client: page size %u differs from ours\n",
+	/* our page size, or the huge page size of the section that came */
+	if (c->assign.page_size < platform_page_size()) {
+		send_error(c, "page_size", "the server's page size is below ours");
+		fprintf(stderr, "cowlab-client: page size %u is below ours\n",
 			c->assign.page_size);
 		return EXIT_USAGE;
 	}
@@ -321,8 +322,8 @@ static int join(struct client *c, int parent, int child)
 			c->assign.id);
 		return EXIT_USAGE;
 	}
-	err = section_open(child != 0 ? &again : &c->views.section, c->assign.section_name,
-			   c->assign.section_size, c->chan);
+	err = section_open_paged(child != 0 ? &again : &c->views.section, c->assign.section_name,
+				 c->assign.section_size, c->assign.page_size, c->chan);
 	if (err == 0 && again != NULL) {
 		/* the child maps its parent's views already: the section that
 		 * came must be theirs, and is not mapped twice */

@@ -222,8 +222,9 @@ void ops_run(struct client_views *cv, const struct proto_op *op, struct proto_op
 		op_fault_write(cv, op, r);
 		return;
 	case PROTO_OP_EVIDENCE:
-		err = evidence_query(cv->view[op->view], (size_t)cv->pages * cv->page_size,
-				     (size_t)op->range.first, (size_t)op->range.count, &r->evidence);
+		err = evidence_query_paged(cv->view[op->view], (size_t)cv->pages * cv->page_size,
+					   (size_t)op->range.first, (size_t)op->range.count,
+					   cv->page_size, &r->evidence);
 		if (err != 0)
 			op_fail(r, "evidence query failed", err);
 		return;

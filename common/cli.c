@@ -51,3 +51,35 @@ bool cli_number(const char *text, int64_t min, int64_t max, int64_t *out)
 	*out = v;
 	return true;
 }
+
+bool cli_page_size(const char *text, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!(text[0] >= '0' && text[0] <= '9'))
+		return false;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno != 0 || end == text)
+		return false;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M')
+		shift = 20;
+	else if (*end == 'G')
+		shift = 30;
+	end += shift != 0;
+	if (shift != 0 && strcmp(end, "iB") == 0)
+		end += 2;
+	else if (strcmp(end, "B") == 0)
+		end++;
+	if (*end != '\0' || v > ((unsigned long long)1 << 30) >> shift)
+		return false;
+	v <<= shift;
+	if (v < 4096 || v > ((unsigned long long)1 << 30) || (v & (v - 1)) != 0)
+		return false;
+	*out = v;
+	return true;
+}

@@ -15,5 +15,9 @@ int cli_take(int argc, char **argv, int *i, const char *name, const char **value
 bool cli_once(const char *prog, const char **seen, const char *name, const char *value);
 /* Parses a whole decimal number in [min, max]. */
 bool cli_number(const char *text, int64_t min, int64_t max, int64_t *out);
+/* Parses a page size: a number of bytes, or of K, M or G (binary: 2M is
+ * 2097152), optionally followed by "iB" or "B" ("4K", "2MiB", "1G"); a
+ * power of two from 4 KiB to 1 GiB. */
+bool cli_page_size(const char *text, uint64_t *out);
 
 #endif

@@ -43,6 +43,19 @@ long platform_parent_pid(void);
  * and stderr are flushed first, so that neither prints the other's. */
 long platform_fork(void);
 
+/* Huge (large) pages of `size` bytes: whether a section of them can be
+ * made here, how many the machine has and how many are free (-1 where it
+ * cannot say), and if none can be used, why, in words with what to do. */
+struct platform_huge {
+	bool usable;
+	long total, free;
+	char why[320];
+};
+void platform_huge_pages(size_t size, struct platform_huge *out);
+/* The huge page sizes the machine offers, smallest first: how many, at
+ * most cap written to sizes. */
+size_t platform_huge_sizes(size_t *sizes, size_t cap);
+
 /* What this process holds now: open descriptors (handles on Windows) and
  * resident memory in KiB, -1 where the platform cannot say. For checking
  * that a run leaks nothing. */

@@ -829,8 +829,15 @@ void report_print_copy_cost(const struct report *r, FILE *out)
 
 	if (copies < 1)
 		return;
-	n += (size_t)snprintf(line + n, sizeof(line) - n, "%.0f cop%s timed, median %.2f us, "
-			      "99th percentile %.2f us", copies, copies == 1 ? "y" : "ies",
+	/* a huge page's copy is of the whole page: say how large */
+	char each[40] = "";
+
+	if (r->page_size >= (1u << 20))
+		snprintf(each, sizeof(each), " of %llu %s each", (unsigned long long)(
+			 r->page_size >= (1u << 30) ? r->page_size >> 30 : r->page_size >> 20),
+			 r->page_size >= (1u << 30) ? "GiB" : "MiB");
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "%.0f cop%s%s timed, median %.2f us, "
+			      "99th percentile %.2f us", copies, copies == 1 ? "y" : "ies", each,
 			      cost_num(c, "median_us"), cost_num(c, "p99_us"));
 	if (cost_num(o, "count") >= 1 && n < sizeof(line))
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "; the same page written again, "
@@ -911,7 +918,7 @@ void report_print_human(const struct report *r, FILE *out)
 		r->platform.wine_version[0] ? ", Wine " : "", r->platform.wine_version,
 		r->cow_as_shared ? "\nNEGATIVE CONTROL: clients map the cow view shared" : "");
 	if (r->setup_error[0] != '\0') {
-		fprintf(out, "error: %s\n", r->setup_error);
+		text_print_wrapped(out, "error:", r->setup_error, 2);
 		return;
 	}
 	char head[320];

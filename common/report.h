@@ -93,7 +93,7 @@ struct report {
 	struct report_check server_checks[REPORT_SERVER_CHECKS_MAX];
 	size_t nserver_checks;
 	char *page_map;         /* section pages + NUL */
-	char setup_error[320];   /* set when the run could not start */
+	char setup_error[512];   /* set when the run could not start */
 	char interrupted[32];   /* what interrupted the run ("SIGINT"), or "" */
 	int run;                /* 1-based, with --repeat */
 	struct platform_resources before, after; /* the server's, around the run */

@@ -40,6 +40,12 @@ size_t section_page_size(const struct section *s);
  * received on it): by the handle that came with it, or by name. */
 int section_open(struct section **out, const char *name, uint64_t size,
 		 struct channel *from);
+/* The same for a section of pages of `page_size` bytes (its assignment's):
+ * a section whose pages are of another size is COWLAB_E_INVAL (Linux: the
+ * memfd's block size; Windows: a large page section's views are mapped
+ * with FILE_MAP_LARGE_PAGES, which fails for any other). */
+int section_open_paged(struct section **out, const char *name, uint64_t size,
+		       size_t page_size, struct channel *from);
 
 /* Accepts NULL. Views must be unmapped first. */
 void section_destroy(struct section *s);

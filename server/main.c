@@ -58,6 +58,11 @@ static void usage(FILE *out)
 		"  --name NAME            the name clients connect to (default: \"cowlab\", or a\n"
 		"                         unique one with --spawn)\n"
 		"  --pages-per-client N   pages each client owns, %d to %d (default 4)\n"
+		"  --page-size SIZE       the section's page size: 2M or 1G for huge pages\n"
+		"                         (Linux: hugetlb pages, reserved by root with\n"
+		"                         sysctl vm.nr_hugepages=N; Windows: large pages,\n"
+		"                         which need SeLockMemoryPrivilege); default: the\n"
+		"                         system's own, or the scenario's page_size\n"
 		"  --timeout SECONDS      longest wait for clients to connect and for each\n"
 		"                         answer, 1 to 86400 (default 30)\n"
 		"  --client PATH          the cowlab-client to start with --spawn\n"
@@ -105,7 +110,8 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 					       "--timeout", "--repeat", "--step-ms", "--hold-ms" };
 	/* what each option with a value was given: numeric's, --name, --client,
 	 * --scenario */
-	const char *seen[12] = { NULL }; /* ..., --step-ms, --hold-ms, --html, --color */
+	const char *seen[13] = { NULL }; /* ..., --step-ms, --hold-ms, --html, --color,
+					     --page-size */
 	int64_t n;
 
 	o->pages_per_client = 4;
@@ -147,6 +153,16 @@ static int parse_args(int argc, char **argv, struct server_options *o)
 		}
 		if (strcmp(a, "--hold") == 0) {
 			o->hold = true;
+			continue;
+		}
+		if (r == 0 && (r = cli_take(argc, argv, &i, "--page-size", &v)) == 1) {
+			if (!cli_once("cowlab-server", &seen[12], "--page-size", v))
+				return REPORT_EXIT_USAGE;
+			if (!cli_page_size(v, &o->page_size)) {
+				fprintf(stderr, "cowlab-server: --page-size takes 4K to 1G, a power "
+					"of two (\"2M\"), not \"%s\"\n", v);
+				return REPORT_EXIT_USAGE;
+			}
 			continue;
 		}
 		if (r == 0 && (r = cli_take(argc, argv, &i, "--html", &v)) == 1) {
@@ -596,6 +612,55 @@ static int check_memory(struct server *s, uint64_t size)
 	return COWLAB_E_NOMEM;
 }
 
+/* The section's page size: --page-size, else the scenario's, else the
+ * platform's. Huge pages must be there: a machine without them, or with too
+ * few free, is told what to run (exit 2). */
+static int choose_page_size(struct server *s)
+{
+	uint64_t file = s->sc != NULL ? s->sc->page_size : 0, ps = s->opt.page_size;
+	struct platform_huge h;
+	char size[32];
+
+	if (ps != 0 && file != 0 && ps != file) {
+		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
+			 "the scenario's page_size is %llu KiB and --page-size %llu KiB: give one",
+			 (unsigned long long)(file >> 10), (unsigned long long)(ps >> 10));
+		return COWLAB_E_INVAL;
+	}
+	ps = ps != 0 ? ps : file != 0 ? file : platform_page_size();
+	s->page_size = (uint32_t)ps;
+	if (ps == platform_page_size())
+		return 0;
+	if (ps >= (1u << 30))
+		snprintf(size, sizeof(size), "%llu GiB", (unsigned long long)(ps >> 30));
+	else
+		snprintf(size, sizeof(size), "%llu MiB", (unsigned long long)(ps >> 20));
+	platform_huge_pages((size_t)ps, &h);
+	if (ps < platform_page_size() || !h.usable) {
+		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
+			 "pages of %s: %.320s", size, h.why[0] ? h.why : "not this system's");
+		return COWLAB_E_UNSUPPORTED;
+	}
+	/* the section's pages, and as many again for each private mapping,
+	 * whose pages Linux reserves when it is mapped */
+	uint64_t views = s->sc != NULL ? (uint64_t)scenario_cow_mappers(s->sc) :
+					 (uint64_t)s->opt.clients + 1;
+	uint64_t need = s->pages * (1 + views);
+
+	if (h.free >= 0 && (uint64_t)h.free < need) {
+		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
+			 "this run needs %llu huge pages of %s (the section's %llu, and as many "
+			 "again for each of its %llu copy-on-write views: Linux reserves a private "
+			 "mapping's when it is mapped); %ld of %ld are free. As root: sysctl "
+			 "vm.nr_hugepages=%llu (and give them back after: sysctl vm.nr_hugepages=%ld)",
+			 (unsigned long long)need, size, (unsigned long long)s->pages,
+			 (unsigned long long)views, h.free, h.total,
+			 (unsigned long long)(need + (uint64_t)(h.total - h.free)), h.total);
+		return COWLAB_E_NOMEM;
+	}
+	return 0;
+}
+
 static int setup(struct server *s)
 {
 	char secname[SECTION_NAME_MAX], why[256];
@@ -612,9 +677,10 @@ static int setup(struct server *s)
 			 s->opt.clients == 1 ? "s" : "", s->opt.clients + 64, fds);
 		return COWLAB_E_INVAL;
 	}
-	s->page_size = (uint32_t)platform_page_size();
 	s->pages = s->sc != NULL ? s->sc->pages :
 		   builtin_section_pages((uint64_t)s->opt.clients, s->opt.pages_per_client);
+	if ((err = choose_page_size(s)) != 0)
+		return err;
 	size = s->pages * s->page_size;
 	if (size > SECTION_MAX) {
 		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
@@ -635,7 +701,7 @@ static int setup(struct server *s)
 		return err;
 	snprintf(secname, sizeof(secname), "cowlab-%.60s-%02x%02x%02x%02x%02x%02x%02x%02x",
 		 s->opt.name, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
-	err = section_create(&s->section, secname, size);
+	err = section_create_paged(&s->section, secname, size, s->page_size);
 	if (err == 0)
 		err = section_map(s->section, SECTION_VIEW_RW, &s->rw);
 	if (err != 0) {

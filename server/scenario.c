@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "compat.h"
+#include "cli.h"
 #include "err.h"
 #include "json.h"
 #include "platform.h"
@@ -1632,7 +1633,7 @@ static int find_forks(struct reader *r, const cJSON *steps, struct scenario *s)
 static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *s)
 {
 	static const char *const known[] = { "scenario", "title", "about", "clients", "pages",
-					     "steps", "checks", "page_maps", NULL };
+					     "page_size", "steps", "checks", "page_maps", NULL };
 	const cJSON *steps = member(root, "steps"), *o;
 	const char *t;
 	int64_t n;
@@ -1674,6 +1675,25 @@ static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *
 	s->clients = r->clients_for > 0 ? r->clients_for : (int)n;
 	if ((e = get_pages(r, root, s)) != 0)
 		return e;
+	if ((o = member(root, "page_size")) != NULL) {
+		/* "2M", "4K", or bytes: the page size the run's section has */
+		size_t up = enter(r, "page_size", -1);
+		uint64_t ps = 0;
+		char num[24];
+
+		if (cJSON_IsNumber(o) && o->valuedouble >= 0 && o->valuedouble < 1e12)
+			snprintf(num, sizeof(num), "%.0f", o->valuedouble);
+		if (!(cJSON_IsString(o) && cli_page_size(o->valuestring, &ps)) &&
+		    !(cJSON_IsNumber(o) && o->valuedouble == (double)(uint64_t)o->valuedouble &&
+		      cli_page_size(num, &ps)))
+			e = fail(r, "a page size is needed: \"4K\", \"2M\", \"1G\" or bytes, a "
+				 "power of two from 4 KiB to 1 GiB");
+		leave(r, up);
+		if (e != 0)
+			return e;
+		s->page_size = (uint32_t)ps;
+		r->page_size = (uint32_t)ps; /* what an offset is within */
+	}
 	if ((o = member(root, "page_maps")) != NULL) {
 		size_t up = enter(r, "page_maps", -1);
 
@@ -1875,4 +1895,32 @@ void scenario_free(struct scenario *s)
 	free(s->steps);
 	free(s->about);
 	memset(s, 0, sizeof(*s));
+}
+
+int scenario_cow_mappers(const struct scenario *s)
+{
+	bool cow[SCENARIO_CLIENTS_MAX + 1] = { false };
+	bool past = false; /* "all" past the 64th client maps one */
+	int n = 0;
+
+	for (size_t i = 0; i < s->nsteps; i++) {
+		for (size_t j = 0; j < s->steps[i].nactions; j++) {
+			const struct scenario_action *a = &s->steps[i].actions[j];
+
+			for (int k = 0; k <= s->clients && k <= SCENARIO_CLIENTS_MAX; k++) {
+				if (!scenario_acts(a, k))
+					continue;
+				if (a->op == SCENARIO_MAP && a->view == SCENARIO_VIEW_COW)
+					cow[k] = true;
+				if (a->op == SCENARIO_FORK && cow[k])
+					cow[a->child] = true;
+			}
+			past |= a->op == SCENARIO_MAP && a->view == SCENARIO_VIEW_COW && a->who.all;
+		}
+	}
+	for (int k = 0; k <= s->clients && k <= SCENARIO_CLIENTS_MAX; k++)
+		n += cow[k];
+	if (past && s->clients > SCENARIO_CLIENTS_MAX)
+		n += s->clients - SCENARIO_CLIENTS_MAX;
+	return n;
 }

@@ -164,6 +164,9 @@ struct scenario {
 	char *about;
 	int clients;
 	uint32_t pages;
+	/* "page_size": the section's page size the file asks for ("2M": huge
+	 * pages), or 0: the platform's (or --page-size) */
+	uint32_t page_size;
 	/* "pages": {"before", "each", "after"}: client k's own pages are
 	 * before + (k - 1) * each and the each - 1 after it (each 0: the
 	 * section's size was given as a number) */
@@ -208,7 +211,7 @@ struct scenario {
 /* Reads a scenario from text[0..len): 0, or COWLAB_E_PROTO (COWLAB_E_NOMEM,
  * COWLAB_E_TOOBIG) with `why` saying which member and what, e.g.
  * "steps[3].do[1].pages: page 40 is past the section's 32 pages".
- * page_size bounds `offset`. On failure *out holds nothing. */
+ * page_size bounds `offset`, unless the file names its own ("page_size"). On failure *out holds nothing. */
 int scenario_parse(const char *text, size_t len, uint32_t page_size, struct scenario *out,
 		   char *why, size_t cap);
 /* The same for `clients` clients (0: the file's own `clients`): a file
@@ -257,6 +260,11 @@ static inline int scenario_started(const struct scenario *s)
 {
 	return s->clients - s->forks;
 }
+
+/* The participants that map a copy-on-write view in the run (a child of a
+ * fork whose parent has one, too): each private hugetlb mapping has its
+ * pages reserved when it is mapped. */
+int scenario_cow_mappers(const struct scenario *s);
 
 /* Frees what a scenario holds. Accepts a zeroed one. */
 void scenario_free(struct scenario *s);

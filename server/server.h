@@ -35,6 +35,7 @@ struct server_options {
 				   the step signal alone */
 	enum report_color color; /* --color */
 	const char *html;       /* --html FILE, or NULL */
+	uint64_t page_size;     /* --page-size: the section's (huge) page size, or 0 */
 	bool hold;              /* --hold: keep every process after the last step */
 	int hold_ms;            /* --hold-ms: let go after this long; -1: on Enter or
 				   the step signal alone */

@@ -113,8 +113,30 @@ static void test_channel_name(void)
 	CHECK(!channel_name_valid("caf\xc3\xa9"));
 }
 
+/* Page sizes: bytes or K/M/G, powers of two from 4 KiB to 1 GiB. */
+static void test_page_size(void)
+{
+	static const struct { const char *text; uint64_t want; } good[] = {
+		{ "4096", 4096 }, { "4K", 4096 }, { "4k", 4096 }, { "2M", 2097152 },
+		{ "2MiB", 2097152 }, { "2MB", 2097152 }, { "1G", 1073741824 }, { "64KiB", 65536 },
+		{ "2097152", 2097152 }, { "4096B", 4096 },
+	};
+	static const char *const bad[] = {
+		"", "2", "2048", "3M", "2T", "2G", "M", "-2M", " 2M", "2M ", "2m", "2Mi", "2MiBs",
+		"0x200000", "99999999999999999999M", "1073741825",
+	};
+	uint64_t v;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CHECK_MSG(cli_page_size(good[i].text, &v) && v == good[i].want, "\"%s\"",
+			  good[i].text);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_MSG(!cli_page_size(bad[i], &v), "\"%s\" was taken", bad[i]);
+}
+
 int main(void)
 {
+	test_page_size();
 	test_take();
 	test_number();
 	test_channel_name();

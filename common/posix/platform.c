@@ -91,6 +91,65 @@ long platform_parent_pid(void)
 	return (long)getppid();
 }
 
+/* /sys/kernel/mm/hugepages/hugepages-<kB>kB/<what>, or -1. */
+static long huge_count(size_t size, const char *what)
+{
+	char path[128], buf[32];
+	long n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%zukB/%s", size / 1024,
+		 what);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) != NULL)
+		n = strtol(buf, NULL, 10);
+	fclose(f);
+	return n;
+}
+
+static int size_order(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+size_t platform_huge_sizes(size_t *sizes, size_t cap)
+{
+	DIR *d = opendir("/sys/kernel/mm/hugepages");
+	struct dirent *e;
+	size_t n = 0;
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		unsigned long kb;
+		char tail[8];
+
+		if (sscanf(e->d_name, "hugepages-%lukB%7s", &kb, tail) == 1 && n < cap)
+			sizes[n++] = (size_t)kb * 1024;
+	}
+	if (d != NULL)
+		closedir(d);
+	qsort(sizes, n, sizeof(*sizes), size_order);
+	return n;
+}
+
+void platform_huge_pages(size_t size, struct platform_huge *out)
+{
+	long total = huge_count(size, "nr_hugepages"), free = huge_count(size, "free_hugepages");
+	long resv = huge_count(size, "resv_hugepages");
+
+	memset(out, 0, sizeof(*out));
+	out->total = total;
+	/* free but promised to mappings already made are not free to us */
+	out->free = free >= 0 && resv >= 0 && free >= resv ? free - resv : free;
+	out->usable = total >= 0;
+	if (!out->usable)
+		snprintf(out->why, sizeof(out->why), "this kernel has no huge pages of %zu KiB "
+			 "(/sys/kernel/mm/hugepages has no hugepages-%zukB)", size / 1024,
+			 size / 1024);
+}
+
 long platform_fork(void)
 {
 	pid_t pid;

@@ -16,13 +16,22 @@
 #include "platform.h"
 #include "section.h"
 
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB 0x0004U
+#endif
+#ifndef MFD_HUGE_SHIFT
+#define MFD_HUGE_SHIFT 26 /* <linux/memfd.h>: the huge page size's log2, here */
+#endif
+
 struct section {
 	int fd;
 	uint64_t size;
+	size_t page_size;        /* the platform's, or a hugetlb memfd's huge page size */
 	char name[SECTION_NAME_MAX];
 };
 
-static int section_new(struct section **out, int fd, const char *name, uint64_t size)
+static int section_new(struct section **out, int fd, const char *name, uint64_t size,
+		       size_t page_size)
 {
 	struct section *s = calloc(1, sizeof(*s));
 
@@ -30,6 +39,7 @@ static int section_new(struct section **out, int fd, const char *name, uint64_t 
 		return COWLAB_E_NOMEM;
 	s->fd = fd;
 	s->size = size;
+	s->page_size = page_size;
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	*out = s;
 	return COWLAB_OK;
@@ -37,13 +47,39 @@ static int section_new(struct section **out, int fd, const char *name, uint64_t 
 
 int section_create(struct section **out, const char *name, uint64_t size)
 {
-	int fd, err;
+	return section_create_paged(out, name, size, platform_page_size());
+}
 
-	if (size == 0 || size % platform_page_size() != 0 || size > (uint64_t)INT64_MAX)
+/* Whether the kernel has huge pages of `ps` bytes (a directory of
+ * /sys/kernel/mm/hugepages for them). */
+static bool huge_size_known(size_t ps)
+{
+	char path[96];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%zukB", ps / 1024);
+	return stat(path, &st) == 0;
+}
+
+int section_create_paged(struct section **out, const char *name, uint64_t size, size_t ps)
+{
+	unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
+	int fd, err, shift = 0;
+
+	if (ps < platform_page_size() || (ps & (ps - 1)) != 0 || size == 0 || size % ps != 0 ||
+	    size > (uint64_t)INT64_MAX)
 		return COWLAB_E_INVAL;
+	if (ps != platform_page_size()) {
+		/* a hugetlb memfd of that size, from the pages reserved */
+		if (!huge_size_known(ps))
+			return COWLAB_E_UNSUPPORTED;
+		while (((size_t)1 << shift) < ps)
+			shift++;
+		flags |= MFD_HUGETLB | (unsigned)shift << MFD_HUGE_SHIFT;
+	}
 	/* memfd: anonymous, tmpfs-backed (swap is its paging file), no name in
 	 * any namespace, so nobody can squat on it or open it uninvited. */
-	fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	fd = memfd_create(name, flags);
 	if (fd < 0)
 		return err_from_os();
 	/* Sealed at its size: a client that could shrink it would make every
@@ -55,7 +91,7 @@ int section_create(struct section **out, const char *name, uint64_t size)
 		close(fd);
 		return err;
 	}
-	err = section_new(out, fd, name, size);
+	err = section_new(out, fd, name, size, ps);
 	if (err != 0)
 		close(fd);
 	return err;
@@ -63,6 +99,12 @@ int section_create(struct section **out, const char *name, uint64_t size)
 
 int section_open(struct section **out, const char *name, uint64_t size,
 		 struct channel *from)
+{
+	return section_open_paged(out, name, size, platform_page_size(), from);
+}
+
+int section_open_paged(struct section **out, const char *name, uint64_t size,
+		       size_t page_size, struct channel *from)
 {
 	int fd = channel_take_fd(from);
 	struct stat st;
@@ -79,7 +121,16 @@ int section_open(struct section **out, const char *name, uint64_t size,
 		close(fd);
 		return COWLAB_E_INVAL;
 	}
-	err = section_new(out, fd, name, size);
+	/* a hugetlb memfd's block size is its huge page size; tmpfs's the
+	 * platform's page size */
+	size_t ps = (size_t)st.st_blksize > platform_page_size() ? (size_t)st.st_blksize :
+								    platform_page_size();
+
+	if (ps != page_size) {
+		close(fd);
+		return COWLAB_E_INVAL;
+	}
+	err = section_new(out, fd, name, size, ps);
 	if (err != 0)
 		close(fd);
 	return err;
@@ -146,7 +197,9 @@ int section_map(struct section *s, enum section_view kind, void **addr)
 		break;
 	}
 	p = MAP_FAILED;
-	if (kind == SECTION_VIEW_COW && (hint = low_place((size_t)s->size)) != NULL)
+	/* (a huge page view goes where the kernel aligns it) */
+	if (kind == SECTION_VIEW_COW && s->page_size == platform_page_size() &&
+	    (hint = low_place((size_t)s->size)) != NULL)
 		p = mmap(hint, (size_t)s->size, prot, flags | MAP_FIXED_NOREPLACE, s->fd, 0);
 	if (p == MAP_FAILED)
 		p = mmap(NULL, (size_t)s->size, prot, flags, s->fd, 0);
@@ -291,7 +344,13 @@ int section_fill(struct section *s, void *rw_view, section_fill_fn *fill, void *
 	struct fill_job j = { .s = s, .fill = fill, .ctx = ctx };
 	int nbufs = 1, err = 1;
 
-	(void)rw_view; /* the file is written, not the view */
+	if (s->page_size != platform_page_size()) {
+		/* hugetlbfs takes no write(2): through the view, whose huge
+		 * pages were reserved when it was mapped */
+		for (uint64_t p = 0; p < s->size / s->page_size; p++)
+			fill(ctx, p, (uint8_t *)rw_view + p * s->page_size, s->page_size);
+		return COWLAB_OK;
+	}
 	j.page_size = platform_page_size();
 	j.chunk = FILL_CHUNK > j.page_size ? FILL_CHUNK / j.page_size * j.page_size : j.page_size;
 	j.nchunks = (s->size + j.chunk - 1) / j.chunk;
@@ -338,9 +397,8 @@ int section_protect(struct section *s, void *view, enum section_view kind, uint6
 		[SECTION_WRITECOPY] = PROT_READ | PROT_WRITE,
 		[SECTION_NOACCESS] = PROT_NONE,
 	};
-	size_t ps = platform_page_size();
+	size_t ps = s->page_size;
 
-	(void)s;
 	/* only a MAP_PRIVATE mapping copies on write */
 	if (p == SECTION_WRITECOPY && kind != SECTION_VIEW_COW)
 		return COWLAB_E_UNSUPPORTED;
@@ -351,9 +409,8 @@ int section_protect(struct section *s, void *view, enum section_view kind, uint6
 
 int section_discard(struct section *s, void *view, uint64_t first, uint64_t count)
 {
-	size_t ps = platform_page_size();
+	size_t ps = s->page_size;
 
-	(void)s;
 	if (madvise((uint8_t *)view + first * ps, (size_t)count * ps, MADV_DONTNEED) != 0)
 		return err_from_os();
 	return COWLAB_OK;
@@ -365,6 +422,11 @@ bool section_same(const struct section *a, const struct section *b)
 
 	return fstat(a->fd, &x) == 0 && fstat(b->fd, &y) == 0 && x.st_dev == y.st_dev &&
 	       x.st_ino == y.st_ino;
+}
+
+size_t section_page_size(const struct section *s)
+{
+	return s->page_size;
 }
 
 uint64_t section_size(const struct section *s)

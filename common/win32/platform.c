@@ -122,6 +122,57 @@ struct basic_info {
 };
 typedef LONG (WINAPI *query_process_fn)(HANDLE, int, void *, ULONG, ULONG *);
 
+size_t platform_huge_sizes(size_t *sizes, size_t cap)
+{
+	size_t min = GetLargePageMinimum();
+
+	if (min == 0 || cap == 0)
+		return 0;
+	sizes[0] = min;
+	return 1;
+}
+
+/* SeLockMemoryPrivilege, enabled in this process's token if the account
+ * holds it: what SEC_LARGE_PAGES needs. */
+static bool lock_memory_privilege(void)
+{
+	TOKEN_PRIVILEGES tp = { .PrivilegeCount = 1 };
+	HANDLE token;
+	bool ok;
+
+	if (!OpenProcessToken(GetCurrentProcess(), TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY, &token))
+		return false;
+	ok = LookupPrivilegeValueW(NULL, L"SeLockMemoryPrivilege", &tp.Privileges[0].Luid) &&
+	     (tp.Privileges[0].Attributes = SE_PRIVILEGE_ENABLED,
+	      AdjustTokenPrivileges(token, FALSE, &tp, 0, NULL, NULL)) &&
+	     GetLastError() != ERROR_NOT_ALL_ASSIGNED;
+	CloseHandle(token);
+	return ok;
+}
+
+void platform_huge_pages(size_t size, struct platform_huge *out)
+{
+	const char *wine = win32_wine_version();
+	size_t min = GetLargePageMinimum();
+
+	memset(out, 0, sizeof(*out));
+	out->total = out->free = -1;
+	if (wine != NULL)
+		snprintf(out->why, sizeof(out->why), "Wine %s accepts SEC_LARGE_PAGES without "
+			 "SeLockMemoryPrivilege and backs the section with ordinary 4 KiB pages (its "
+			 "GetLargePageMinimum is a constant 2 MiB): a copy of a large page could not "
+			 "be told from one of 4 KiB, so none is made here", wine);
+	else if (min == 0 || size != min)
+		snprintf(out->why, sizeof(out->why), "this system's large pages are %zu KiB "
+			 "(GetLargePageMinimum), not %zu KiB", min / 1024, size / 1024);
+	else if (!lock_memory_privilege())
+		snprintf(out->why, sizeof(out->why), "SEC_LARGE_PAGES needs SeLockMemoryPrivilege "
+			 "(\"Lock pages in memory\", secpol.msc, then sign in again), which this "
+			 "account lacks");
+	else
+		out->usable = true;
+}
+
 long platform_fork(void)
 {
 	return COWLAB_E_UNSUPPORTED;

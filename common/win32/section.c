@@ -19,6 +19,7 @@
 struct section {
 	HANDLE h;
 	uint64_t size;
+	size_t page_size;        /* the platform's, or the large page size */
 	char name[SECTION_NAME_MAX];
 };
 
@@ -32,6 +33,7 @@ static int section_new(struct section **out, HANDLE h, const char *name, uint64_
 	}
 	s->h = h;
 	s->size = size;
+	s->page_size = platform_page_size();
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	*out = s;
 	return COWLAB_OK;
@@ -39,14 +41,27 @@ static int section_new(struct section **out, HANDLE h, const char *name, uint64_
 
 int section_create(struct section **out, const char *name, uint64_t size)
 {
+	return section_create_paged(out, name, size, platform_page_size());
+}
+
+int section_create_paged(struct section **out, const char *name, uint64_t size, size_t ps)
+{
 	SECURITY_ATTRIBUTES sa = { sizeof(sa), NULL, FALSE };
+	DWORD flags = PAGE_READWRITE;
 	char full[SECTION_NAME_MAX];
 	wchar_t *wname;
 	HANDLE h;
 	int err;
 
-	if (size == 0 || size % platform_page_size() != 0)
+	if (size == 0 || ps == 0 || size % ps != 0)
 		return COWLAB_E_INVAL;
+	if (ps != platform_page_size()) {
+		/* large pages: committed at once, locked in memory; only with
+		 * SeLockMemoryPrivilege enabled (platform_huge_pages) */
+		if (ps != GetLargePageMinimum())
+			return COWLAB_E_UNSUPPORTED;
+		flags |= SEC_COMMIT | SEC_LARGE_PAGES;
+	}
 	if ((size_t)snprintf(full, sizeof(full), "Local\\%s", name) >= sizeof(full))
 		return COWLAB_E_NAMETOOLONG;
 	sa.lpSecurityDescriptor = win32_user_only_sd();
@@ -57,7 +72,7 @@ int section_create(struct section **out, const char *name, uint64_t size)
 		LocalFree(sa.lpSecurityDescriptor);
 		return COWLAB_E_NOMEM;
 	}
-	h = CreateFileMappingW(INVALID_HANDLE_VALUE, &sa, PAGE_READWRITE,
+	h = CreateFileMappingW(INVALID_HANDLE_VALUE, &sa, flags,
 			       (DWORD)(size >> 32), (DWORD)size, wname);
 	err = h == NULL ? err_from_os() : GetLastError() == ERROR_ALREADY_EXISTS ? COWLAB_E_EXISTS : 0;
 	free(wname);
@@ -67,11 +82,20 @@ int section_create(struct section **out, const char *name, uint64_t size)
 			CloseHandle(h);
 		return err;
 	}
-	return section_new(out, h, full, size);
+	err = section_new(out, h, full, size);
+	if (err == 0)
+		(*out)->page_size = ps;
+	return err;
 }
 
 int section_open(struct section **out, const char *name, uint64_t size,
 		 struct channel *from)
+{
+	return section_open_paged(out, name, size, platform_page_size(), from);
+}
+
+int section_open_paged(struct section **out, const char *name, uint64_t size,
+		       size_t page_size, struct channel *from)
 {
 	MEMORY_BASIC_INFORMATION mbi;
 	wchar_t *wname = win32_wide(name);
@@ -96,7 +120,14 @@ int section_open(struct section **out, const char *name, uint64_t size,
 		return COWLAB_E_INVAL;
 	}
 	UnmapViewOfFile(probe);
-	return section_new(out, h, name, size);
+	if (page_size != platform_page_size() && page_size != GetLargePageMinimum()) {
+		CloseHandle(h);
+		return COWLAB_E_INVAL;
+	}
+	err = section_new(out, h, name, size);
+	if (err == 0)
+		(*out)->page_size = page_size;
+	return err;
 }
 
 void section_destroy(struct section *s)
@@ -123,6 +154,8 @@ int section_map(struct section *s, enum section_view kind, void **addr)
 		access = FILE_MAP_READ;
 		break;
 	}
+	if (s->page_size != platform_page_size())
+		access |= FILE_MAP_LARGE_PAGES;
 	p = MapViewOfFile(s->h, access, 0, 0, (SIZE_T)s->size);
 	if (p == NULL)
 		return err_from_os();
@@ -139,7 +172,7 @@ void section_unmap(struct section *s, void *addr)
 
 int section_fill(struct section *s, void *rw_view, section_fill_fn *fill, void *ctx)
 {
-	size_t ps = platform_page_size();
+	size_t ps = s->page_size;
 
 	/* The section was committed whole at creation (SEC_COMMIT): the pages
 	 * exist, and writing them through the view is all there is to do. */
@@ -167,10 +200,9 @@ int section_protect(struct section *s, void *view, enum section_view kind, uint6
 		[SECTION_WRITECOPY] = PAGE_WRITECOPY,
 		[SECTION_NOACCESS] = PAGE_NOACCESS,
 	};
-	size_t ps = platform_page_size();
+	size_t ps = s->page_size;
 	DWORD old;
 
-	(void)s;
 	(void)kind; /* Windows says itself what a view may become */
 	if (!VirtualProtect((uint8_t *)view + first * ps, (SIZE_T)(count * ps), prot[p], &old))
 		return err_from_os();
@@ -191,6 +223,11 @@ int section_discard(struct section *s, void *view, uint64_t first, uint64_t coun
 bool section_same(const struct section *a, const struct section *b)
 {
 	return strcmp(a->name, b->name) == 0 && a->size == b->size;
+}
+
+size_t section_page_size(const struct section *s)
+{
+	return s->page_size;
 }
 
 uint64_t section_size(const struct section *s)

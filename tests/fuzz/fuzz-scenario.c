@@ -59,7 +59,8 @@ static void keeps_promises(const struct scenario *s)
 					abort();
 				prev_end = (uint64_t)a->pages.runs[r].first + a->pages.runs[r].count;
 			}
-			if (a->offset % 4 != 0 || a->offset > 4096 - 4)
+			if (a->offset % 4 != 0 || a->offset > (s->page_size ? s->page_size : 4096) - 4 ||
+			    (s->page_size & (s->page_size - 1)) != 0)
 				abort();
 			/* pages relative to a client: inside the section for each */
 			for (int c = 1; a->rel.kind != SCENARIO_ABSOLUTE && c <= s->clients; c++) {
