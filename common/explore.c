@@ -11,6 +11,7 @@
 #include "cowlab-config.h"
 #include "err.h"
 #include "explore.h"
+#include "json.h"
 #include "fault.h"
 #include "platform.h"
 #include "section.h"
@@ -262,6 +263,39 @@ static void print_size(FILE *out, const char *label, uint64_t n, const char *sou
 	print_fact(out, label, text, source);
 }
 
+/* The huge page sizes the machine offers, and how many of each are free:
+ * what --page-size may take. */
+static void print_huge(FILE *out)
+{
+	size_t sizes[8], n = platform_huge_sizes(sizes, 8);
+	char lead[48], text[400];
+
+	if (n == 0)
+		print_fact(out, "huge pages", "none offered", platform_path_sep == '/' ?
+			   "/sys/kernel/mm/hugepages" : "GetLargePageMinimum");
+	for (size_t i = 0; i < n; i++) {
+		struct platform_huge h;
+
+		platform_huge_pages(sizes[i], &h);
+		snprintf(lead, sizeof(lead), "huge pages of %zu %s", sizes[i] >= (1u << 30) ?
+			 sizes[i] >> 30 : sizes[i] >> 20, sizes[i] >= (1u << 30) ? "GiB" : "MiB");
+		if (!h.usable)
+			snprintf(text, sizeof(text), "not usable: %s", h.why);
+		else if (h.total >= 0)
+			snprintf(text, sizeof(text), "%ld reserved, %ld free%s", h.total, h.free,
+				 h.total == 0 ? " (as root: sysctl vm.nr_hugepages=N, and back to 0 "
+				 "after)" : "");
+		else
+			snprintf(text, sizeof(text), "usable (--page-size %zuM)", sizes[i] >> 20);
+		{
+			char label[64];
+
+			snprintf(label, sizeof(label), "  %-24s", lead);
+			text_print_wrapped(out, label, text, 27);
+		}
+	}
+}
+
 static void print_system(const struct explore_system *s, FILE *out)
 {
 	char text[24];
@@ -275,6 +309,7 @@ static void print_system(const struct explore_system *s, FILE *out)
 	print_fact(out, "lowest user address", text, s->min_address_source);
 	snprintf(text, sizeof(text), "0x%" PRIx64, s->max_address);
 	print_fact(out, "highest user address", text, s->max_address_source);
+	print_huge(out);
 }
 
 static void print_steps(const struct explore_result *r, FILE *out)
@@ -396,6 +431,26 @@ static cJSON *system_json(const struct explore_system *s)
 	cJSON_AddNumberToObject(o, "large_page_minimum", (double)s->large_page_minimum);
 	add_address(o, "min_address", s->min_address);
 	add_address(o, "max_address", s->max_address);
+	{
+		size_t sizes[8], n = platform_huge_sizes(sizes, 8);
+		cJSON *arr = cJSON_AddArrayToObject(o, "huge_pages");
+
+		for (size_t i = 0; arr != NULL && i < n; i++) {
+			cJSON *h = cJSON_CreateObject();
+			struct platform_huge ph;
+
+			platform_huge_pages(sizes[i], &ph);
+			cJSON_AddNumberToObject(h, "size", (double)sizes[i]);
+			cJSON_AddBoolToObject(h, "usable", ph.usable);
+			json_attach(h, "total", ph.total >= 0 ? cJSON_CreateNumber((double)ph.total) :
+								cJSON_CreateNull());
+			json_attach(h, "free", ph.free >= 0 ? cJSON_CreateNumber((double)ph.free) :
+							      cJSON_CreateNull());
+			json_attach(h, "why", ph.usable ? cJSON_CreateNull() :
+							  cJSON_CreateString(ph.why));
+			cJSON_AddItemToArray(arr, h);
+		}
+	}
 	src = cJSON_AddObjectToObject(o, "sources");
 	cJSON_AddStringToObject(src, "page_size", s->page_size_source);
 	cJSON_AddStringToObject(src, "large_page_minimum", s->large_page_source);

@@ -650,11 +650,11 @@ static int choose_page_size(struct server *s)
 	if (h.free >= 0 && (uint64_t)h.free < need) {
 		snprintf(s->report.setup_error, sizeof(s->report.setup_error),
 			 "this run needs %llu huge pages of %s (the section's %llu, and as many "
-			 "again for each of its %llu copy-on-write views: Linux reserves a private "
+			 "again for each of its %llu copy-on-write view%s: Linux reserves a private "
 			 "mapping's when it is mapped); %ld of %ld are free. As root: sysctl "
 			 "vm.nr_hugepages=%llu (and give them back after: sysctl vm.nr_hugepages=%ld)",
 			 (unsigned long long)need, size, (unsigned long long)s->pages,
-			 (unsigned long long)views, h.free, h.total,
+			 (unsigned long long)views, text_s(views), h.free, h.total,
 			 (unsigned long long)(need + (uint64_t)(h.total - h.free)), h.total);
 		return COWLAB_E_NOMEM;
 	}
@@ -846,7 +846,7 @@ static int run_once(struct server *s, int index)
 	} else if (s->opt.json || s->opt.tap) {
 		/* said once: for people the report below says it; with --json
 		 * the report is for a script, and a person reads stderr */
-		fprintf(stderr, "cowlab-server: %s\n", s->report.setup_error);
+		text_print_wrapped(stderr, "cowlab-server:", s->report.setup_error, 2);
 	}
 	s->report.elapsed_ms = platform_now_ms() - s->started_ms;
 	/* The report while the clients told the verdict exit; the resources

@@ -167,6 +167,14 @@ struct bad {
 	"'op':'map','view':'cow'}]},{'say':'f','do':[" fork "]},{'say':'x','do':[" after "]}]}"
 
 static const struct bad bads[] = {
+	/* page_size */
+	{ "{'scenario':'t','about':'a','clients':1,'pages':2,'page_size':'3M','steps':[]}",
+	  "page_size: a page size is needed" },
+	{ "{'scenario':'t','about':'a','clients':1,'pages':2,'page_size':2048,'steps':[]}",
+	  "page_size: a page size is needed" },
+	{ "{'scenario':'t','about':'a','clients':1,'pages':2,'page_size':'2M','steps':[{'say':'w',"
+	  "'do':[{'who':1,'op':'map','view':'cow'},{'who':1,'op':'read','view':'cow','pages':'0',"
+	  "'offset':2097152}]}]}", "offset" },
 	/* fork */
 	{ FORKED("{'who':'server','op':'fork','child':3}", "{'who':3,'op':'read','view':'cow','pages':'1'}"),
 	  "one client forks (the server is the judge" },
@@ -904,8 +912,37 @@ static void test_fork(void)
 	CHECK(s.steps == NULL);
 }
 
+/* "page_size": huge pages; an offset anywhere in one. */
+static void test_page_size(void)
+{
+	struct scenario s;
+	char why[256];
+
+	if (CHECK_OK(parse("{'scenario':'t','about':'a','clients':1,'pages':2,'page_size':'2M',"
+			   "'steps':[{'say':'w','do':[{'who':1,'op':'map','view':'cow'},"
+			   "{'who':1,'op':'read','view':'cow','pages':'0','offset':1048576}]}]}",
+			   &s, why, sizeof(why)) == 0)) {
+		CHECK(s.page_size == 2097152 && s.steps[0].actions[1].offset == 1048576);
+		scenario_free(&s);
+	} else {
+		fprintf(stderr, "%s\n", why);
+	}
+	if (CHECK_OK(parse("{'scenario':'t','about':'a','clients':1,'pages':2,'page_size':"
+			   "1073741824,'steps':[{'say':'w','do':[{'who':1,'op':'map','view':"
+			   "'cow'}]}]}", &s, why, sizeof(why)) == 0)) {
+		CHECK(s.page_size == 1073741824);
+		scenario_free(&s);
+	}
+	/* none said: 0, the platform's */
+	if (CHECK_OK(parse(ONE("{'who':1,'op':'map','view':'cow'}"), &s, why, sizeof(why)) == 0)) {
+		CHECK(s.page_size == 0);
+		scenario_free(&s);
+	}
+}
+
 int main(void)
 {
+	test_page_size();
 	test_first_file();
 	test_who();
 	test_pages();

@@ -150,6 +150,38 @@ static bool lock_memory_privilege(void)
 	return ok;
 }
 
+/* What Wine does with SEC_LARGE_PAGES, probed: a section of one large
+ * page, a page of it written, and what QueryWorkingSetEx says of it. */
+static void wine_large_pages(const char *wine, size_t size, char *why, size_t cap)
+{
+	HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL,
+				      PAGE_READWRITE | SEC_COMMIT | SEC_LARGE_PAGES, 0, (DWORD)size,
+				      NULL);
+	PSAPI_WORKING_SET_EX_INFORMATION ws = { 0 };
+	void *v;
+
+	if (h == NULL) {
+		snprintf(why, cap, "Wine %s refuses SEC_LARGE_PAGES (error %lu)", wine,
+			 GetLastError());
+		return;
+	}
+	v = MapViewOfFile(h, FILE_MAP_WRITE | FILE_MAP_LARGE_PAGES, 0, 0, size);
+	if (v != NULL) {
+		*(volatile char *)v = 1;
+		ws.VirtualAddress = v;
+		if (!QueryWorkingSetEx(GetCurrentProcess(), &ws, sizeof(ws)))
+			ws.VirtualAttributes.Flags = 0;
+		UnmapViewOfFile(v);
+	}
+	CloseHandle(h);
+	snprintf(why, cap, "Wine %s accepts SEC_LARGE_PAGES without SeLockMemoryPrivilege and "
+		 "backs the section with ordinary pages (a page written says %s; "
+		 "GetLargePageMinimum is a constant): a copy of a large page could not be "
+		 "told from one of 4 KiB, so none is made here", wine,
+		 v == NULL ? "nothing: its view did not map" : ws.VirtualAttributes.LargePage ?
+		 "LargePage 1" : "LargePage 0 in QueryWorkingSetEx");
+}
+
 void platform_huge_pages(size_t size, struct platform_huge *out)
 {
 	const char *wine = win32_wine_version();
@@ -158,10 +190,7 @@ void platform_huge_pages(size_t size, struct platform_huge *out)
 	memset(out, 0, sizeof(*out));
 	out->total = out->free = -1;
 	if (wine != NULL)
-		snprintf(out->why, sizeof(out->why), "Wine %s accepts SEC_LARGE_PAGES without "
-			 "SeLockMemoryPrivilege and backs the section with ordinary 4 KiB pages (its "
-			 "GetLargePageMinimum is a constant 2 MiB): a copy of a large page could not "
-			 "be told from one of 4 KiB, so none is made here", wine);
+		wine_large_pages(wine, size, out->why, sizeof(out->why));
 	else if (min == 0 || size != min)
 		snprintf(out->why, sizeof(out->why), "this system's large pages are %zu KiB "
 			 "(GetLargePageMinimum), not %zu KiB", min / 1024, size / 1024);
