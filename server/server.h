@@ -185,6 +185,9 @@ struct server {
 	 * shares with its fork relatives, which would change what the others
 	 * see) */
 	bool keep_clients;
+	/* the page size asked for is not to be had here (no huge pages of
+	 * it, too few free, large pages refused): a TAP run says it skips */
+	bool pages_unavailable;
 	int64_t answers_due;     /* the earliest answer deadline, or later */
 	int64_t started_ms;
 	bool progress;           /* stderr is a terminal: progress lines */
