@@ -2270,6 +2270,12 @@ static bool plan_holding(const struct server *s)
 		return false;
 	if (s->opt.hold && !p->released)
 		return true;
+	/* a child of a fork on its way in has its steps still to do, though
+	 * every client admitted has answered (its parent forked last) */
+	for (int k = s->opt.clients + 1; k <= s->nslots; k++)
+		if (s->clients[k - 1].id == 0 && (s->clients[k - 1].fork_state == FORK_SENT ||
+						  s->clients[k - 1].fork_state == FORK_MADE))
+			return true;
 	return p->stepping && (p->paused || p->gate < (int)p->sc.nsteps);
 }
 

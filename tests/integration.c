@@ -2044,6 +2044,38 @@ static void scenario_fork(struct ctx *t)
 		CHECK(windows || (o != NULL && strcmp(str_at(o, "status"), "differs") == 0));
 		cJSON_Delete(r);
 	}
+	/* the parent's fork is its last action, and only the child acts
+	 * after: the run waits for the child (it once ended without it) */
+	{
+		char file[320];
+		const char *last[] = { t->server, "--scenario", file, "--json", "--client", t->client,
+				       NULL };
+		FILE *f;
+
+		snprintf(file, sizeof(file), "%s.last-fork.json", t->out);
+		if ((f = fopen(file, "w")) != NULL) {
+			fputs("{\"scenario\":\"last-fork\",\"about\":\"a\",\"clients\":2,\"pages\":2,"
+			      "\"steps\":[{\"say\":\"w\",\"do\":[{\"who\":1,\"op\":\"map\",\"view\":"
+			      "\"cow\"},{\"who\":1,\"op\":\"write\",\"view\":\"cow\",\"pages\":\"0\","
+			      "\"value\":\"7\"}]},{\"say\":\"f\",\"do\":[{\"who\":1,\"op\":\"fork\","
+			      "\"child\":2}]},{\"say\":\"r\",\"do\":[{\"who\":2,\"op\":\"read\","
+			      "\"view\":\"cow\",\"pages\":\"0\",\"check\":\"child_reads\"}]}]}", f);
+			fclose(f);
+		}
+		CHECK(run_server(t, last, err) == 0);
+		if ((r = read_report(t->out)) != NULL) {
+			const cJSON *c = find_check(cJSON_GetObjectItemCaseSensitive(r,
+								"server_checks"), "child_reads");
+
+			CHECK_MSG(windows ? c != NULL && !check_held(cJSON_GetObjectItemCaseSensitive(
+							r, "server_checks"), "child_reads") :
+				  c != NULL && num(c, "observed.as_predicted") == 1 &&
+				  check_held(cJSON_GetObjectItemCaseSensitive(r, "server_checks"),
+					     "child_reads"), "the child's read was not judged");
+			cJSON_Delete(r);
+		}
+		remove(file);
+	}
 	/* a liar first, then the one client the run starts */
 	{
 		struct process *srv = start(t->server, manual, t->out), *c;
