@@ -53,13 +53,19 @@ with tempfile.TemporaryDirectory() as tmp:
     root = os.path.join(tmp, "all", prefix)
     want = ["bin/cowlab-server", "bin/cowlab-client", "share/cowlab/scenarios/fork-after-copy.json",
             "share/cowlab/schemas/scenario.schema.json", "share/doc/cowlab/README.md",
-            "share/doc/cowlab/scenarios.md"]
+            "share/doc/cowlab/scenarios.md", "share/zsh/site-functions/_cowlab",
+            "share/fish/vendor_completions.d/cowlab-server.fish",
+            "share/fish/vendor_completions.d/cowlab-client.fish"]
     if shutil.which("scdoc"):
         want += ["share/man/man1/cowlab-server.1", "share/man/man1/cowlab-client.1",
                  "share/man/man5/cowlab-scenario.5"]
     for w in want:
         if prefix + w not in everything:
             fail("not installed: %s" % w)
+    bash = [f for f in everything if f.endswith("completions/cowlab-server") or
+            f.endswith("completions/cowlab-client")]
+    if len(bash) != 2:
+        fail("the bash completions: %s" % bash)
     lessons = [f for f in everything if "/share/cowlab/scenarios/" in "/" + f]
     if len(lessons) < 10:
         fail("only %d lessons installed" % len(lessons))
