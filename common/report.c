@@ -454,7 +454,10 @@ void report_json_begin(const struct report *r, FILE *out)
 	/* The first member is written whatever memory allows, so that the
 	 * object is whole however many of the others could be made: the
 	 * version is the program's own, digits and dots. */
-	fprintf(out, "{\"cowlab\":\"%s\"", r->version);
+	/* schema_version: docs/report.schema.json's, raised when a field's
+	 * meaning changes or one goes */
+	fprintf(out, "{\"cowlab\":\"%s\",\"schema_version\":%d", r->version,
+		REPORT_SCHEMA_VERSION);
 	if (head == NULL || rest == NULL) {
 		cJSON_Delete(head);
 		cJSON_Delete(rest);

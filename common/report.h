@@ -60,6 +60,9 @@ struct report_check {
 	cJSON *evidence;
 };
 
+/* The version of docs/report.schema.json a report follows. */
+#define REPORT_SCHEMA_VERSION 1
+
 struct report_client {
 	int id;                 /* 1.. for admitted clients, 0 for rejected */
 	long pid;

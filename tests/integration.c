@@ -303,6 +303,19 @@ static cJSON *read_report(const char *path)
 	text[n] = '\0';
 	j = cJSON_Parse(text);
 	CHECK_MSG(j != NULL, "the report is not JSON: %.200s", text);
+	if (j != NULL) {
+		/* kept for the test report-schema, which holds every report the
+		 * suite reads to docs/report.schema.json */
+		static int kept;
+		char keep[96];
+		FILE *k;
+
+		snprintf(keep, sizeof(keep), "report-kept-%ld-%d.json", platform_pid(), ++kept);
+		if ((k = fopen(keep, "wb")) != NULL) {
+			fwrite(text, 1, n, k);
+			fclose(k);
+		}
+	}
 	/* and JSON to the letter (RFC 8259: well-formed UTF-8 throughout),
 	 * which cJSON does not hold it to */
 	CHECK_MSG(j == NULL || json_check(text, strlen(text), 64, why, sizeof(why)), "%s", why);

@@ -213,7 +213,7 @@ static void check_entries(const cJSON *list, const struct report_client *want, s
 static void test_whole(const struct report *r)
 {
 	static const char *const order[] = {
-		"cowlab", "isolation_held", "exit_status", "negative_control", "platform",
+		"cowlab", "schema_version", "isolation_held", "exit_status", "negative_control", "platform",
 		"section", "clients", "rejected", "server_checks", "page_map", "summary",
 		"elapsed_ms", "run", "server_resources",
 	};
