@@ -52,6 +52,7 @@ with tempfile.TemporaryDirectory() as tmp:
         sys.exit(1)
     root = os.path.join(tmp, "all", prefix)
     want = ["bin/cowlab-server", "bin/cowlab-client", "share/cowlab/scenarios/fork-after-copy.json",
+            "share/cowlab/schemas/report.schema.json",
             "share/cowlab/schemas/scenario.schema.json", "share/doc/cowlab/README.md",
             "share/doc/cowlab/scenarios.md", "share/zsh/site-functions/_cowlab",
             "share/fish/vendor_completions.d/cowlab-server.fish",
