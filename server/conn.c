@@ -11,6 +11,7 @@
 #include "cowlab-config.h"
 #include "err.h"
 #include "interrupt.h"
+#include "json.h"
 #include "platform.h"
 #include "process.h"
 #include "section.h"
@@ -71,13 +72,49 @@ static void conn_close(struct server *s, struct conn *c)
 	free(c);
 }
 
+/* COWLAB_TRACE=FILE: every message in and out, a JSON line each:
+ * {"dir": "in"|"out", "pid": N, "message": {...}}, or "text": "..." for
+ * bytes that are not JSON (tests/protocol_schema.py holds them to
+ * docs/protocol.schema.json). */
+static FILE *trace_file;
+
+static void trace_emit(void *ctx, const char *p, size_t n)
+{
+	fwrite(p, 1, n, ctx);
+}
+
+static void trace(const char *dir, long pid, const void *data, size_t len)
+{
+	char why[8];
+	char *text;
+
+	if (trace_file == NULL)
+		return;
+	fprintf(trace_file, "{\"dir\":\"%s\",\"pid\":%ld,", dir, pid);
+	if (len > 0 && json_check(data, len, 64, why, sizeof(why))) {
+		fputs("\"message\":", trace_file);
+		fwrite(data, 1, len, trace_file);
+	} else if ((text = malloc(len + 1)) != NULL) {
+		memcpy(text, data, len);
+		text[len] = '\0';
+		fputs("\"text\":\"", trace_file);
+		json_escape(text, trace_emit, trace_file);
+		fputc('"', trace_file);
+		free(text);
+	}
+	fputs("}\n", trace_file);
+	fflush(trace_file);
+}
+
 static void send_error(struct conn *c, const char *code, const char *text)
 {
 	size_t len;
 	char *msg = proto_build_error(code, text, &len);
 
-	if (msg != NULL)
+	if (msg != NULL) {
+		trace("out", c->pid, msg, len);
 		channel_send(c->chan, msg, len, NULL); /* best effort: it may be gone */
+	}
 	free(msg);
 }
 
@@ -176,6 +213,7 @@ static int send_assign(struct server *s, struct client_state *cl)
 	msg = proto_build_assign(&a, &len);
 	if (msg == NULL)
 		return COWLAB_E_NOMEM;
+	trace("out", cl->pid, msg, len);
 	err = channel_send(cl->conn->chan, msg, len, s->section);
 	free(msg);
 	return err;
@@ -574,6 +612,7 @@ static void on_event(struct server *s, const struct channel_event *ev)
 				   cowlab_strerror(ev->err));
 		return;
 	case CHANNEL_EVENT_MESSAGE:
+		trace("in", c->pid, ev->data, ev->len);
 		if (c->client == NULL && c->pending != NULL) {
 			reject(s, c, "unexpected", "a second message before its hello was taken");
 			return;
@@ -593,7 +632,11 @@ void server_send(struct server *s, struct client_state *cl, const struct proto_r
 {
 	size_t len;
 	char *msg = proto_build_run(run, &len);
-	int err = msg ? channel_send(cl->conn->chan, msg, len, NULL) : COWLAB_E_NOMEM;
+	int err;
+
+	if (msg != NULL)
+		trace("out", cl->pid, msg, len);
+	err = msg ? channel_send(cl->conn->chan, msg, len, NULL) : COWLAB_E_NOMEM;
 
 	free(msg);
 	if (err != 0) {
@@ -866,6 +909,8 @@ int server_run(struct server *s)
 
 	s->accepting = true;
 	s->answers_due = INT64_MAX;
+	if (trace_file == NULL && getenv("COWLAB_TRACE") != NULL)
+		trace_file = fopen(getenv("COWLAB_TRACE"), "a");
 	for (;;) {
 		int64_t now = platform_now_ms(), until, tick;
 		int request = interrupt_pending();
@@ -979,8 +1024,10 @@ void server_finish(struct server *s)
 		}
 		text_utf8_trim(d.message); /* a check's detail cut inside a character */
 		msg = proto_build_done(&d, &len);
-		if (msg != NULL)
+		if (msg != NULL) {
+			trace("out", cl->pid, msg, len);
 			channel_send(cl->conn->chan, msg, len, NULL);
+		}
 		free(msg);
 		conn_close(s, cl->conn);
 	}

@@ -1632,8 +1632,9 @@ static int find_forks(struct reader *r, const cJSON *steps, struct scenario *s)
 
 static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *s)
 {
-	static const char *const known[] = { "scenario", "title", "about", "clients", "pages",
-					     "page_size", "steps", "checks", "page_maps", NULL };
+	static const char *const known[] = { "schema_version", "scenario", "title", "about",
+					     "clients", "pages", "page_size", "steps", "checks",
+					     "page_maps", NULL };
 	const cJSON *steps = member(root, "steps"), *o;
 	const char *t;
 	int64_t n;
@@ -1655,6 +1656,9 @@ static int parse_scenario(struct reader *r, const cJSON *root, struct scenario *
 		return e;
 	}
 	snprintf(s->name, sizeof(s->name), "%s", t);
+	/* the version of docs/scenario.schema.json the file follows: 1 */
+	if ((e = get_int(r, root, "schema_version", false, 1, 1, &n)) != 0)
+		return e;
 	if ((e = get_text(r, root, "title", false, SCENARIO_TITLE_MAX, &t)) != 0)
 		return e;
 	snprintf(s->title, sizeof(s->title), "%s", t != NULL ? t : "");

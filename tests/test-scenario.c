@@ -167,6 +167,9 @@ struct bad {
 	"'op':'map','view':'cow'}]},{'say':'f','do':[" fork "]},{'say':'x','do':[" after "]}]}"
 
 static const struct bad bads[] = {
+	/* schema_version */
+	{ "{'scenario':'t','schema_version':2,'about':'a','clients':1,'pages':2,'steps':[]}",
+	  "schema_version" },
 	/* page_size */
 	{ "{'scenario':'t','about':'a','clients':1,'pages':2,'page_size':'3M','steps':[]}",
 	  "page_size: a page size is needed" },
@@ -933,6 +936,11 @@ static void test_page_size(void)
 		CHECK(s.page_size == 1073741824);
 		scenario_free(&s);
 	}
+	/* the schema's version, said */
+	if (CHECK_OK(parse("{'scenario':'t','schema_version':1,'about':'a','clients':1,'pages':2,"
+			   "'steps':[{'say':'w','do':[{'who':1,'op':'map','view':'cow'}]}]}", &s,
+			   why, sizeof(why)) == 0))
+		scenario_free(&s);
 	/* none said: 0, the platform's */
 	if (CHECK_OK(parse(ONE("{'who':1,'op':'map','view':'cow'}"), &s, why, sizeof(why)) == 0)) {
 		CHECK(s.page_size == 0);
