@@ -158,6 +158,17 @@ void server_drop(struct server *s, struct client_state *cl, const char *code,
 	text_utf8_trim(cl->reason);
 	cl->lost = true;
 	cl->waiting = false;
+	if (cl->fork_state == FORK_FAILED) {
+		/* a child of a fork that never joined is one of the run's
+		 * clients all the same: in the report, lost, with why */
+		struct report_client *rc = report_add_client(&s->report, false);
+
+		if (rc != NULL) {
+			rc->id = cl->id;
+			rc->pid = cl->pid;
+			rc->parent = cl->fork_parent;
+		}
+	}
 	{
 		char says[REPORT_TEXT_MAX + 64];
 

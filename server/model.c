@@ -600,11 +600,12 @@ uint64_t model_copy_relatives(const struct model *m, int who, enum model_view v,
 
 	if (r == NULL || !r->copied || r->group == 0 || m->sharers[r->group] < 2)
 		return 0;
-	for (int j = 0; j <= m->clients && j < 64; j++) {
+	/* clients 1 to 64 (the server forks nobody, and only forks share) */
+	for (int j = 1; j <= m->clients && j <= 64; j++) {
 		const struct rec *o = j == who ? NULL : find(m, space_of(j, v), page);
 
 		if (o != NULL && o->copied && o->group == r->group)
-			mask |= (uint64_t)1 << j;
+			mask |= (uint64_t)1 << (j - 1);
 	}
 	return mask;
 }

@@ -103,14 +103,14 @@ struct model_prediction model_fork(struct model *m, int parent, int child);
  * 0 when it holds no copy. */
 int model_copy_sharers(const struct model *m, int who, enum model_view v, uint64_t page);
 
-/* The participants (bit j: participant j, of the first 64) that share
- * the copy `who` holds of a page, who aside: 0 when it is its own alone
- * or no copy. */
+/* The clients (bit j - 1: client j, of the first 64; only clients fork)
+ * that share the copy `who` holds of a page, who aside: 0 when it is its
+ * own alone or no copy. */
 uint64_t model_copy_relatives(const struct model *m, int who, enum model_view v, uint64_t page);
 
 /* A participant's copies in a whole view: its own alone, and those still
  * shared with fork relatives; a copy shared with a participant in
- * `unknown` (bit j: participant j, whose process may be gone, and its
+ * `unknown` (bit j - 1: client j, whose process may be gone, and its
  * share with it) is counted in neither. Costs what the model holds. */
 void model_view_copies(const struct model *m, int who, enum model_view v, uint64_t unknown,
 		       uint64_t *own, uint64_t *shared);

@@ -872,16 +872,16 @@ static void predict_words(struct play *p, size_t ii, const struct scenario_actio
 	cls_close(p, ii);
 }
 
-/* The participants whose processes may be gone (bit j: client j): a
- * copy shared with one of them may be shared or not by now. Only a run
- * with forks shares copies. */
+/* The clients whose processes may be gone (bit j - 1: client j, as
+ * model_copy_relatives): a copy shared with one of them may be shared or
+ * not by now. Only a run with forks shares copies. */
 static uint64_t gone_mask(const struct server *s, const struct play *p)
 {
 	uint64_t m = 0;
 
-	for (int j = 1; p->sc.forks > 0 && j <= p->sc.clients && j < 64; j++)
+	for (int j = 1; p->sc.forks > 0 && j <= p->sc.clients && j <= 64; j++)
 		if (gone(s, p, j))
-			m |= (uint64_t)1 << j;
+			m |= (uint64_t)1 << (j - 1);
 	return m;
 }
 
@@ -1484,6 +1484,11 @@ static void begin_lane(struct server *s, struct play *p, int i, int k)
 	for (uint32_t j = 0; acting && j < st->nactions; j++)
 		if (acts(&st->actions[j], k))
 			predict(s, p, j, k, k);
+	/* a client that never came forks nobody: its children are lost, and
+	 * their actions not proven, rather than waited for */
+	for (uint32_t j = 0; k > 0 && !acting && gone(s, p, k) && j < st->nactions; j++)
+		if (st->actions[j].op == SCENARIO_FORK && acts(&st->actions[j], k))
+			never_born(s, p, st->actions[j].child, k, "its parent never came", false);
 	add_maps(s, p, 0, k);
 	if (k > 0 && admitted(s, k))
 		add_maps(s, p, k, k);
@@ -1650,6 +1655,12 @@ static bool step_reach(const struct play *p, int *reach)
 {
 	const struct scenario *sc = &p->sc;
 	uint64_t lo = sc->before, hi = (uint64_t)sc->before + (uint64_t)sc->each * sc->clients;
+
+	/* with forks, relatives share copies wherever they are: what one
+	 * sees of its view (smaps' counts are the whole view's) depends on
+	 * every other's step before */
+	if (sc->forks > 0)
+		return false;
 
 	for (size_t i = 0; i < sc->nsteps; i++) {
 		reach[i] = 0;
@@ -2149,8 +2160,16 @@ static int plan_take(struct server *s, struct client_state *c, struct proto_resu
 {
 	struct part *pt = &s->play->parts[c->id];
 	int err = COWLAB_OK;
-	struct { int child; long pid; char why[PROTO_TEXT_MAX]; } forks[4];
+	/* (a batch's forks, however many: each child's slot waits for its
+	 * result, and one never told would hold the run for good) */
+	struct fork_out { int child; long pid; char why[PROTO_TEXT_MAX]; } *forks = NULL;
 	size_t nforks = 0;
+
+	for (size_t i = 0; i < res->nresults && pt->answered + i < pt->nops; i++)
+		nforks += pt->ops[pt->answered + i].kind == PROTO_OP_FORK;
+	if (nforks > 0 && (forks = calloc(nforks, sizeof(*forks))) == NULL)
+		return COWLAB_E_NOMEM; /* the client is dropped: its children with it */
+	nforks = 0;
 
 	for (size_t i = 0; i < res->nresults && pt->answered < pt->nops; i++) {
 		const struct proto_op *op = &pt->ops[pt->answered];
@@ -2158,7 +2177,7 @@ static int plan_take(struct server *s, struct client_state *c, struct proto_resu
 
 		/* a fork's child: admitted by the pid its parent names (once
 		 * the whole result is kept) */
-		if (op->kind == PROTO_OP_FORK && nforks < sizeof(forks) / sizeof(forks[0])) {
+		if (op->kind == PROTO_OP_FORK) {
 			forks[nforks].child = op->child;
 			forks[nforks].pid = res->results[i].ok ? (long)res->results[i].pid : 0;
 			snprintf(forks[nforks].why, sizeof(forks[nforks].why), "%s",
@@ -2176,6 +2195,7 @@ static int plan_take(struct server *s, struct client_state *c, struct proto_resu
 	}
 	for (size_t i = 0; i < nforks; i++)
 		server_fork_done(s, forks[i].child, forks[i].pid, forks[i].why);
+	free(forks);
 	return err;
 }
 

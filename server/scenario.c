@@ -1214,23 +1214,29 @@ static bool order_matters(const struct scenario_action *a, const struct scenario
 }
 
 /* With forks, a copy may be shared by relatives: one's write through its
- * copy-on-write view makes the other's copy its own alone, so another's
- * evidence of those pages in the same step would depend on the order. */
+ * copy-on-write view, its discard of a page there or its unmap makes the
+ * other's copy its own alone, and smaps counts the whole view, so another
+ * client's evidence of its copy-on-write view in the same step would
+ * depend on the order, whatever pages it asks about. */
+static bool gives_up_share(const struct scenario_action *a)
+{
+	return a->view == SCENARIO_VIEW_COW &&
+	       (a->op == SCENARIO_WRITE || a->op == SCENARIO_DISCARD || a->op == SCENARIO_UNMAP);
+}
+
 static int lint_fork_order(struct reader *r, const struct scenario *s,
 			   const struct scenario_step *st, size_t i)
 {
 	for (size_t j = 0; s->forks > 0 && j < st->nactions; j++) {
 		const struct scenario_action *a = &st->actions[j];
 
-		if (a->op != SCENARIO_WRITE || a->view != SCENARIO_VIEW_COW)
+		if (!gives_up_share(a))
 			continue;
 		for (size_t l = 0; l < st->nactions; l++) {
 			const struct scenario_action *b = &st->actions[l];
-			uint32_t page;
 			bool two = false;
 
-			if (b->op != SCENARIO_EVIDENCE || b->view != SCENARIO_VIEW_COW ||
-			    !pages_meet(&a->pages, &b->pages, &page))
+			if (b->op != SCENARIO_EVIDENCE || b->view != SCENARIO_VIEW_COW)
 				continue;
 			for (int x = 1; x <= s->clients && !two; x++)
 				for (int y = 1; y <= s->clients && !two; y++)
@@ -1238,10 +1244,11 @@ static int lint_fork_order(struct reader *r, const struct scenario *s,
 			if (!two)
 				continue;
 			snprintf(r->path, sizeof(r->path), "steps[%zu]", i);
-			return fail(r, "a write of page %u through a copy-on-write view (do[%u]) and "
-				    "another client's evidence of it (do[%u]): after a fork the two "
-				    "may share the page, and what the OS shows would depend on "
-				    "which goes first; put them in separate steps", page,
+			return fail(r, "%s through a copy-on-write view (do[%u]) and another "
+				    "client's evidence of its own (do[%u]): after a fork the two may "
+				    "share pages, and what the OS shows would depend on which goes "
+				    "first; put them in separate steps", a->op == SCENARIO_WRITE ?
+				    "a write" : a->op == SCENARIO_DISCARD ? "a discard" : "an unmap",
 				    (unsigned)a->at, (unsigned)b->at);
 		}
 	}

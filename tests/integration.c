@@ -2089,6 +2089,70 @@ static void scenario_fork(struct ctx *t)
 		}
 		remove(file);
 	}
+	/* five forks by one client in one step (a batch's forks were capped at
+	 * four, and the fifth child's slot held the run), and a parent that
+	 * never came: its child is lost, its actions not proven (Linux) */
+	if (!windows) {
+		char file[320];
+		const char *five[] = { t->server, "--scenario", file, "--json", "--timeout", "20",
+				       "--client", t->client, NULL };
+		FILE *f;
+
+		snprintf(file, sizeof(file), "%s.five.json", t->out);
+		if ((f = fopen(file, "w")) != NULL) {
+			fputs("{\"scenario\":\"five\",\"about\":\"a\",\"clients\":6,\"pages\":2,"
+			      "\"steps\":[{\"say\":\"m\",\"do\":[{\"who\":1,\"op\":\"map\",\"view\":"
+			      "\"cow\"},{\"who\":1,\"op\":\"write\",\"view\":\"cow\",\"pages\":\"0\","
+			      "\"value\":\"7\"}]},{\"say\":\"f\",\"do\":[", f);
+			for (int c = 2; c <= 6; c++)
+				fprintf(f, "%s{\"who\":1,\"op\":\"fork\",\"child\":%d}", c > 2 ? "," : "",
+					c);
+			fputs("]},{\"say\":\"e\",\"do\":[{\"who\":\"all\",\"op\":\"evidence\","
+			      "\"view\":\"cow\",\"pages\":\"0-1\",\"check\":\"all_share\"}]}]}", f);
+			fclose(f);
+		}
+		CHECK_MSG(run_server(t, five, err) == 0, "five forks in one step did not hold");
+		if ((r = read_report(t->out)) != NULL) {
+			CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "clients")) == 6 &&
+			      check_held(cJSON_GetObjectItemCaseSensitive(r, "server_checks"),
+					 "all_share"));
+			cJSON_Delete(r);
+		}
+		remove(file);
+	}
+	if (!windows) {
+		char file[320];
+		const char *nc[] = { t->server, "--scenario", file, "--clients", "2", "--name", t->name,
+				     "--json", "--timeout", "3", NULL };
+		struct process *srv, *c;
+		FILE *f;
+
+		snprintf(file, sizeof(file), "%s.nc.json", t->out);
+		if ((f = fopen(file, "w")) != NULL) {
+			fputs("{\"scenario\":\"nc\",\"about\":\"a\",\"clients\":3,\"pages\":2,"
+			      "\"steps\":[{\"say\":\"m\",\"do\":[{\"who\":\"all\",\"op\":\"map\","
+			      "\"view\":\"cow\"}]},{\"say\":\"f\",\"do\":[{\"who\":2,\"op\":\"fork\","
+			      "\"child\":3}]},{\"say\":\"r\",\"do\":[{\"who\":3,\"op\":\"read\","
+			      "\"view\":\"cow\",\"pages\":\"0\"}]}]}", f);
+			fclose(f);
+		}
+		srv = start(t->server, nc, t->out);
+		c = start_client(t);
+		finish(c);
+		CHECK_MSG(finish(srv) == 3, "a parent that never came: not NOT PROVEN");
+		if ((r = read_report(t->out)) != NULL) {
+			const cJSON *one;
+			bool child_lost = false;
+
+			cJSON_ArrayForEach(one, cJSON_GetObjectItemCaseSensitive(r, "clients"))
+				child_lost |= num(one, "id") == 3 &&
+					      strcmp(str_at(one, "status"), "lost") == 0 &&
+					      strstr(str_at(one, "reason"), "never came") != NULL;
+			CHECK_MSG(child_lost, "the child of a parent that never came is not lost");
+			cJSON_Delete(r);
+		}
+		remove(file);
+	}
 	/* a liar first, then the one client the run starts */
 	{
 		struct process *srv = start(t->server, manual, t->out), *c;

@@ -364,6 +364,24 @@ static void test_fork(void)
 		CHECK(model_copy_sharers(c, 1, MODEL_COW, 1) == 2);
 	model_destroy(c);
 	model_destroy(m);
+	/* the 64th client is a relative like any other (bit 63) */
+	m = fresh(&model_rules_linux, 64);
+	if (m == NULL)
+		return;
+	model_map(m, 1, MODEL_COW);
+	CHECK(model_write(m, 1, MODEL_COW, 0, 0, 3).outcome == MODEL_OK);
+	CHECK(model_fork(m, 1, 64).outcome == MODEL_OK);
+	CHECK(model_copy_relatives(m, 1, MODEL_COW, 0) == (uint64_t)1 << 63);
+	CHECK(model_copy_relatives(m, 64, MODEL_COW, 0) == 1);
+	{
+		uint64_t own = 9, shared = 9;
+
+		model_view_copies(m, 1, MODEL_COW, 0, &own, &shared);
+		CHECK(own == 0 && shared == 1);
+		model_view_copies(m, 1, MODEL_COW, (uint64_t)1 << 63, &own, &shared);
+		CHECK(own == 0 && shared == 0); /* shared with one that may be gone */
+	}
+	model_destroy(m);
 	/* Windows: no fork, and says why */
 	m = fresh(&model_rules_windows, 2);
 	if (m == NULL)

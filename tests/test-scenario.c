@@ -202,7 +202,20 @@ static const struct bad bads[] = {
 	{ FORKED("{'who':1,'op':'fork','child':3}",
 		 "{'who':3,'op':'write','view':'cow','pages':'1','value':'1'},"
 		 "{'who':1,'op':'evidence','view':'cow','pages':'0-3'}"),
-	  "evidence of it (do[1]): after a fork" },
+	  "evidence of its own (do[1]): after a fork" },
+	{ FORKED("{'who':1,'op':'fork','child':3}",
+		 "{'who':3,'op':'discard','view':'cow','pages':'1'},"
+		 "{'who':1,'op':'evidence','view':'cow','pages':'0'}"),
+	  "a discard through a copy-on-write view (do[0])" },
+	{ FORKED("{'who':1,'op':'fork','child':3}",
+		 "{'who':1,'op':'unmap','view':'cow'},"
+		 "{'who':3,'op':'evidence','view':'cow','pages':'5'}"),
+	  "an unmap through" },
+	/* another page than the write's: smaps counts the whole view */
+	{ FORKED("{'who':1,'op':'fork','child':3}",
+		 "{'who':1,'op':'write','view':'cow','pages':'0','value':'1'},"
+		 "{'who':3,'op':'evidence','view':'cow','pages':'1'}"),
+	  "evidence of its own" },
 	/* the child has its parent's views, and no others */
 	{ FORKED("{'who':1,'op':'fork','child':3}", "{'who':3,'op':'read','view':'rw','pages':'1'}"),
 	  "client 3 has no rw view mapped" },
