@@ -1618,7 +1618,10 @@ static int find_forks(struct reader *r, const cJSON *steps, struct scenario *s)
 			    s->born_in[(int)v] >= 0)
 				continue; /* said when the action is read */
 			s->born_in[(int)v] = i;
-			s->parent[(int)v] = cJSON_IsNumber(w) ? (int)w->valuedouble : 0;
+			/* (a who the reader refuses later may be any number) */
+			s->parent[(int)v] = cJSON_IsNumber(w) && w->valuedouble >= 1 &&
+					    w->valuedouble <= s->clients ?
+					    (int)w->valuedouble : 0;
 			s->forks++;
 		}
 		i++;
